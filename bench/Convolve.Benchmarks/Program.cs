@@ -1,0 +1,1 @@
+Console.WriteLine("Convolve benchmarks: see BENCHMARKS.md (to come).");

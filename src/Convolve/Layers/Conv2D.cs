@@ -1,0 +1,137 @@
+using Convolve.Kernels;
+using Convolve.Tensors;
+
+namespace Convolve.Layers;
+
+/// <summary>
+/// 2-D convolution (cross-correlation, as in every deep-learning library): each of K filters of
+/// size (C/groups) x kH x kW slides over the input and gives one output channel.
+/// Input [N, C, H, W], output [N, K, H_out, W_out] with
+/// <c>H_out = floor((H + padTop + padBottom - d(kH-1) - 1) / s) + 1</c> (likewise W_out).
+/// Weight [K, C/groups, kH, kW]; bias [K] or none.
+/// </summary>
+public sealed class Conv2D : Layer
+{
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+    private IConv2DKernel kernel;
+    private Conv2DAlgorithm algorithm;
+    private Tensor? input, output, dInput;
+
+    /// <summary>Creates a convolution with a square kernel, stride and dilation.</summary>
+    public Conv2D(int inChannels, int outChannels, int kernelSize, int stride = 1, Padding padding = default,
+        int dilation = 1, int groups = 1, bool bias = true, Initializer initializer = Initializer.HeUniform)
+        : this(new Conv2DConfig(inChannels, outChannels, kernelSize, kernelSize, stride, stride, padding,
+            dilation, dilation, groups, bias, initializer)) { }
+
+    /// <summary>Creates a convolution from its full options.</summary>
+    public Conv2D(Conv2DConfig config)
+    {
+        Config = config;
+        if (config.InChannels <= 0 || config.OutChannels <= 0 || config.KernelH <= 0 || config.KernelW <= 0
+            || config.StrideH <= 0 || config.StrideW <= 0 || config.DilationH <= 0 || config.DilationW <= 0 || config.Groups <= 0)
+            throw new ArgumentException($"Conv2D: channels, kernel, stride, dilation and groups must be positive, got {config}.");
+        if (config.Padding.Top < 0 || config.Padding.Left < 0 || config.Padding.Bottom < 0 || config.Padding.Right < 0)
+            throw new ArgumentException($"Conv2D: padding must not be negative, got {config.Padding}.");
+        if (config.InChannels % config.Groups != 0 || config.OutChannels % config.Groups != 0)
+            throw new ArgumentException($"Conv2D: groups ({config.Groups}) must divide both input channels ({config.InChannels}) and output channels ({config.OutChannels}).");
+        weight = new Parameter("weight", new Shape(config.OutChannels, config.InChannels / config.Groups, config.KernelH, config.KernelW));
+        this.bias = config.Bias ? new Parameter("bias", new Shape(config.OutChannels)) : null;
+        kernel = Conv2DKernels.Create(Conv2DAlgorithm.Auto);
+    }
+
+    /// <summary>The options of this layer.</summary>
+    public Conv2DConfig Config { get; }
+
+    /// <summary>Filters, [K, C/groups, kH, kW].</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>Per-filter bias, [K], or null when the layer has none.</summary>
+    public Parameter? Bias => bias;
+
+    /// <summary>The kernel implementation; <see cref="Conv2DAlgorithm.Auto"/> by default.</summary>
+    public Conv2DAlgorithm Algorithm
+    {
+        get => algorithm;
+        set { algorithm = value; kernel = Conv2DKernels.Create(value); }
+    }
+
+    public override IReadOnlyList<Parameter> Parameters => bias is null ? [weight] : [weight, bias];
+
+    /// <summary>The geometry for an input shape, with "same" padding resolved.</summary>
+    public Conv2DGeometry GetGeometry(Shape inputShape)
+    {
+        RequireRank(inputShape, 4, "input [N, C, H, W]");
+        if (inputShape[1] != Config.InChannels)
+            throw new ShapeException($"{this}: expected input with {Config.InChannels} channels, got {inputShape}.");
+        var c = Config;
+        var (top, left, bottom, right) = c.Padding.Resolve(inputShape[2], inputShape[3], c.KernelH, c.KernelW,
+            c.StrideH, c.StrideW, c.DilationH, c.DilationW);
+        var g = new Conv2DGeometry(inputShape[0], c.InChannels, inputShape[2], inputShape[3], c.OutChannels,
+            c.KernelH, c.KernelW, c.StrideH, c.StrideW, top, left, bottom, right, c.DilationH, c.DilationW, c.Groups);
+        if (g.OutH <= 0 || g.OutW <= 0)
+            throw new ShapeException($"{this}: input {inputShape} is too small for a {c.KernelH}x{c.KernelW} kernel " +
+                $"with dilation {c.DilationH}x{c.DilationW} and padding {c.Padding} (output would be {g.OutH}x{g.OutW}).");
+        return g;
+    }
+
+    public override Shape GetOutputShape(Shape inputShape)
+    {
+        var g = GetGeometry(inputShape);
+        return new Shape(g.Batch, g.OutChannels, g.OutH, g.OutW);
+    }
+
+    public override void ResetParameters(Random random)
+    {
+        int fanIn = Config.InChannels / Config.Groups * Config.KernelH * Config.KernelW;
+        int fanOut = Config.OutChannels / Config.Groups * Config.KernelH * Config.KernelW;
+        Initializers.Fill(weight.Value.Span, Config.Initializer, fanIn, fanOut, random);
+        bias?.Value.Clear();
+    }
+
+    public override Tensor Forward(Tensor input, bool training = false)
+    {
+        var g = GetGeometry(input.Shape);
+        this.input = input;
+        var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.OutChannels, g.OutH, g.OutW));
+        kernel.Forward(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
+        return result;
+    }
+
+    public override Tensor Backward(Tensor dOutput)
+    {
+        RequireSameShape(dOutput, output);
+        var g = GetGeometry(input!.Shape);
+        kernel.BackwardWeight(g, input.Span, dOutput.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
+        var result = Tensor.Reuse(ref dInput, input.Shape);
+        kernel.BackwardInput(g, dOutput.Span, weight.Value.Span, result.Span);
+        return result;
+    }
+
+    public override LayerConfig GetConfig() => Config;
+
+    protected override string ExtraDescription
+    {
+        get
+        {
+            var c = Config;
+            var parts = new List<string> { $"{c.InChannels}->{c.OutChannels}", $"{c.KernelH}x{c.KernelW}" };
+            if (c.StrideH != 1 || c.StrideW != 1) parts.Add(c.StrideH == c.StrideW ? $"stride={c.StrideH}" : $"stride=({c.StrideH}, {c.StrideW})");
+            if (c.Padding != Padding.Valid) parts.Add($"padding={c.Padding}");
+            if (c.DilationH != 1 || c.DilationW != 1) parts.Add(c.DilationH == c.DilationW ? $"dilation={c.DilationH}" : $"dilation=({c.DilationH}, {c.DilationW})");
+            if (c.Groups != 1) parts.Add($"groups={c.Groups}");
+            if (!c.Bias) parts.Add("bias=false");
+            return string.Join(", ", parts);
+        }
+    }
+}
+
+/// <summary>Options of a <see cref="Conv2D"/> layer.</summary>
+public sealed record Conv2DConfig(
+    int InChannels, int OutChannels, int KernelH, int KernelW,
+    int StrideH = 1, int StrideW = 1, Padding Padding = default,
+    int DilationH = 1, int DilationW = 1, int Groups = 1, bool Bias = true,
+    Initializer Initializer = Initializer.HeUniform) : LayerConfig
+{
+    public override Layer CreateLayer() => new Conv2D(this);
+}

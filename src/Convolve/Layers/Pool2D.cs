@@ -1,0 +1,163 @@
+using Convolve.Kernels;
+using Convolve.Tensors;
+
+namespace Convolve.Layers;
+
+/// <summary>
+/// What max and average pooling share: a kH x kW window moved with a stride over each channel
+/// of [N, C, H, W] separately. Output [N, C, H_out, W_out] with
+/// <c>H_out = floor((H + padTop + padBottom - d(kH-1) - 1) / s) + 1</c> (ceiling in ceil mode).
+/// </summary>
+public abstract class Pool2D : Layer
+{
+    private protected Pool2D(int kernelH, int kernelW, int strideH, int strideW, Padding padding,
+        int dilationH, int dilationW, bool ceilMode)
+    {
+        if (kernelH <= 0 || kernelW <= 0 || strideH <= 0 || strideW <= 0 || dilationH <= 0 || dilationW <= 0)
+            throw new ArgumentException($"{TypeName}: kernel, stride and dilation must be positive, got kernel {kernelH}x{kernelW}, stride {strideH}x{strideW}, dilation {dilationH}x{dilationW}.");
+        if (!padding.IsSame && (padding.Top > kernelH / 2 || padding.Bottom > kernelH / 2 || padding.Left > kernelW / 2 || padding.Right > kernelW / 2))
+            throw new ArgumentException($"{TypeName}: padding {padding} must be at most half the kernel {kernelH}x{kernelW}, so that no window lies wholly in the padding.");
+        (KernelH, KernelW, StrideH, StrideW, Padding, DilationH, DilationW, CeilMode) =
+            (kernelH, kernelW, strideH, strideW, padding, dilationH, dilationW, ceilMode);
+    }
+
+    public int KernelH { get; }
+    public int KernelW { get; }
+    public int StrideH { get; }
+    public int StrideW { get; }
+    public Padding Padding { get; }
+    public int DilationH { get; }
+    public int DilationW { get; }
+    public bool CeilMode { get; }
+
+    /// <summary>The geometry for an input shape, with "same" padding resolved.</summary>
+    public Pool2DGeometry GetGeometry(Shape inputShape)
+    {
+        RequireRank(inputShape, 4, "input [N, C, H, W]");
+        var (top, left, bottom, right) = Padding.Resolve(inputShape[2], inputShape[3], KernelH, KernelW, StrideH, StrideW, DilationH, DilationW);
+        var g = new Pool2DGeometry(inputShape[0], inputShape[1], inputShape[2], inputShape[3], KernelH, KernelW,
+            StrideH, StrideW, top, left, bottom, right, DilationH, DilationW, CeilMode);
+        if (g.OutH <= 0 || g.OutW <= 0)
+            throw new ShapeException($"{this}: input {inputShape} is smaller than the {KernelH}x{KernelW} window.");
+        return g;
+    }
+
+    public override Shape GetOutputShape(Shape inputShape)
+    {
+        var g = GetGeometry(inputShape);
+        return new Shape(g.Batch, g.Channels, g.OutH, g.OutW);
+    }
+
+    protected override string ExtraDescription
+    {
+        get
+        {
+            var parts = new List<string> { KernelH == KernelW ? $"{KernelH}" : $"{KernelH}x{KernelW}" };
+            if (StrideH != KernelH || StrideW != KernelW) parts.Add(StrideH == StrideW ? $"stride={StrideH}" : $"stride=({StrideH}, {StrideW})");
+            if (Padding != Padding.Valid) parts.Add($"padding={Padding}");
+            if (DilationH != 1 || DilationW != 1) parts.Add($"dilation=({DilationH}, {DilationW})");
+            if (CeilMode) parts.Add("ceil_mode=true");
+            return string.Join(", ", parts);
+        }
+    }
+}
+
+/// <summary>
+/// Max pooling: each output is the largest value in its window. The backward pass sends each
+/// output's gradient to the input that won (remembered from the forward pass).
+/// </summary>
+public sealed class MaxPool2D : Pool2D
+{
+    private Tensor? output, dInput;
+    private Shape inputShape;
+    private int[] argmax = [];
+
+    /// <summary>Square window; the stride defaults to the window size.</summary>
+    public MaxPool2D(int kernelSize, int? stride = null, Padding padding = default, int dilation = 1, bool ceilMode = false)
+        : this(new MaxPool2DConfig(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, dilation, dilation, ceilMode)) { }
+
+    public MaxPool2D(MaxPool2DConfig config)
+        : base(config.KernelH, config.KernelW, config.StrideH, config.StrideW, config.Padding, config.DilationH, config.DilationW, config.CeilMode) { }
+
+    public override Tensor Forward(Tensor input, bool training = false)
+    {
+        var g = GetGeometry(input.Shape);
+        inputShape = input.Shape;
+        var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.Channels, g.OutH, g.OutW));
+        if (argmax.Length != result.Length) argmax = new int[result.Length];
+        Kernels.Reference.Pool2DReference.MaxForward(g, input.Span, result.Span, argmax);
+        return result;
+    }
+
+    public override Tensor Backward(Tensor dOutput)
+    {
+        RequireSameShape(dOutput, output);
+        var result = Tensor.Reuse(ref dInput, inputShape);
+        Kernels.Reference.Pool2DReference.MaxBackward(dOutput.Span, argmax, result.Span);
+        return result;
+    }
+
+    public override LayerConfig GetConfig() =>
+        new MaxPool2DConfig(KernelH, KernelW, StrideH, StrideW, Padding, DilationH, DilationW, CeilMode);
+}
+
+/// <summary>Options of a <see cref="MaxPool2D"/> layer.</summary>
+public sealed record MaxPool2DConfig(int KernelH, int KernelW, int StrideH, int StrideW,
+    Padding Padding = default, int DilationH = 1, int DilationW = 1, bool CeilMode = false) : LayerConfig
+{
+    public override Layer CreateLayer() => new MaxPool2D(this);
+}
+
+/// <summary>
+/// Average pooling: each output is the mean of its window. With <see cref="CountIncludePad"/>
+/// (PyTorch's default) padded cells count in the divisor; without it (ONNX's default) only
+/// cells inside the image do.
+/// </summary>
+public sealed class AvgPool2D : Pool2D
+{
+    private Tensor? output, dInput;
+    private Shape inputShape;
+
+    /// <summary>Square window; the stride defaults to the window size.</summary>
+    public AvgPool2D(int kernelSize, int? stride = null, Padding padding = default, bool ceilMode = false, bool countIncludePad = true)
+        : this(new AvgPool2DConfig(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad)) { }
+
+    public AvgPool2D(AvgPool2DConfig config)
+        : base(config.KernelH, config.KernelW, config.StrideH, config.StrideW, config.Padding, 1, 1, config.CeilMode)
+    {
+        CountIncludePad = config.CountIncludePad;
+    }
+
+    /// <summary>Whether padded cells count in the divisor.</summary>
+    public bool CountIncludePad { get; }
+
+    public override Tensor Forward(Tensor input, bool training = false)
+    {
+        var g = GetGeometry(input.Shape);
+        inputShape = input.Shape;
+        var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.Channels, g.OutH, g.OutW));
+        Kernels.Reference.Pool2DReference.AvgForward(g, CountIncludePad, input.Span, result.Span);
+        return result;
+    }
+
+    public override Tensor Backward(Tensor dOutput)
+    {
+        RequireSameShape(dOutput, output);
+        var result = Tensor.Reuse(ref dInput, inputShape);
+        Kernels.Reference.Pool2DReference.AvgBackward(GetGeometry(inputShape), CountIncludePad, dOutput.Span, result.Span);
+        return result;
+    }
+
+    public override LayerConfig GetConfig() =>
+        new AvgPool2DConfig(KernelH, KernelW, StrideH, StrideW, Padding, CeilMode, CountIncludePad);
+
+    protected override string ExtraDescription =>
+        base.ExtraDescription + (CountIncludePad ? "" : ", count_include_pad=false");
+}
+
+/// <summary>Options of an <see cref="AvgPool2D"/> layer.</summary>
+public sealed record AvgPool2DConfig(int KernelH, int KernelW, int StrideH, int StrideW,
+    Padding Padding = default, bool CeilMode = false, bool CountIncludePad = true) : LayerConfig
+{
+    public override Layer CreateLayer() => new AvgPool2D(this);
+}

@@ -1,0 +1,95 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Convolve.Tensors;
+
+namespace Convolve.Layers;
+
+/// <summary>
+/// Turns scores into probabilities along one axis (the last by default):
+/// <c>y_i = e^(x_i - max x) / sum_j e^(x_j - max x)</c>; subtracting the max keeps e^ finite.
+/// Backward: <c>dx_i = y_i (dy_i - sum_j dy_j y_j)</c>.
+/// For training, prefer ending the model with logits and using
+/// the cross-entropy loss of Convolve.Training, which fuses the two stably; a trailing Softmax is
+/// skipped by the trainer for that reason.
+/// </summary>
+public sealed class Softmax(int axis = -1) : Layer
+{
+    private Tensor? output, dInput;
+
+    public Softmax(SoftmaxConfig config) : this(config.Axis) { }
+
+    /// <summary>The axis whose values sum to 1; negative counts from the end.</summary>
+    public int Axis { get; } = axis;
+
+    public override Shape GetOutputShape(Shape inputShape)
+    {
+        int axis = Axis < 0 ? inputShape.Rank + Axis : Axis;
+        if (axis < 0 || axis >= inputShape.Rank)
+            throw new ShapeException($"{this}: axis {Axis} is out of range for input {inputShape}.");
+        return inputShape;
+    }
+
+    public override Tensor Forward(Tensor input, bool training = false)
+    {
+        var (outer, length, inner) = Split(input.Shape);
+        var result = Tensor.Reuse(ref output, input.Shape);
+        var x = input.Span;
+        var y = result.Span;
+        if (inner == 1)
+        {
+            for (int o = 0; o < outer; o++)
+                TensorPrimitives.SoftMax(x.Slice(o * length, length), y.Slice(o * length, length));
+            return result;
+        }
+        for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++)
+        {
+            int start = o * length * inner + i;
+            float max = float.NegativeInfinity;
+            for (int j = 0; j < length; j++) max = MathF.Max(max, x[start + j * inner]);
+            double sum = 0;
+            for (int j = 0; j < length; j++) sum += y[start + j * inner] = MathF.Exp(x[start + j * inner] - max);
+            for (int j = 0; j < length; j++) y[start + j * inner] = (float)(y[start + j * inner] / sum);
+        }
+        return result;
+    }
+
+    public override Tensor Backward(Tensor dOutput)
+    {
+        RequireSameShape(dOutput, output);
+        var (outer, length, inner) = Split(dOutput.Shape);
+        var result = Tensor.Reuse(ref dInput, dOutput.Shape);
+        var y = output!.Span;
+        var dy = dOutput.Span;
+        var dx = result.Span;
+        for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++)
+        {
+            int start = o * length * inner + i;
+            double dot = 0;
+            for (int j = 0; j < length; j++) dot += dy[start + j * inner] * y[start + j * inner];
+            for (int j = 0; j < length; j++)
+                dx[start + j * inner] = (float)(y[start + j * inner] * (dy[start + j * inner] - dot));
+        }
+        return result;
+    }
+
+    private (int Outer, int Length, int Inner) Split(Shape shape)
+    {
+        GetOutputShape(shape);
+        int axis = Axis < 0 ? shape.Rank + Axis : Axis;
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= shape[d];
+        for (int d = axis + 1; d < shape.Rank; d++) inner *= shape[d];
+        return (outer, shape[axis], inner);
+    }
+
+    public override LayerConfig GetConfig() => new SoftmaxConfig(Axis);
+
+    protected override string ExtraDescription => Axis == -1 ? "" : $"axis={Axis}";
+}
+
+/// <summary>Options of a <see cref="Softmax"/> layer.</summary>
+public sealed record SoftmaxConfig(int Axis = -1) : LayerConfig
+{
+    public override Layer CreateLayer() => new Softmax(this);
+}

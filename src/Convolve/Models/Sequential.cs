@@ -1,0 +1,77 @@
+using Convolve.Layers;
+using Convolve.Tensors;
+
+namespace Convolve.Models;
+
+/// <summary>
+/// Layers applied one after another, as the article's pipeline reads:
+/// <code>
+/// var model = new Sequential(
+///     new Conv2D(1, 1, kernelSize: 3), new ReLU(), new MaxPool2D(2),
+///     new Flatten(), new Dense(2), new Softmax());
+/// model.Build(new Shape(1, 6, 6), seed: 42);
+/// </code>
+/// </summary>
+public sealed class Sequential : Model
+{
+    private readonly List<Layer> layers;
+    private bool skippedSoftmax;
+
+    public Sequential(params IEnumerable<Layer> layers)
+    {
+        this.layers = [.. layers];
+        if (this.layers.Count == 0) throw new ArgumentException("Sequential: a model needs at least one layer.");
+    }
+
+    public override IReadOnlyList<Layer> Layers => layers;
+
+    protected override Shape BuildLayers(Shape inputShape)
+    {
+        var shape = inputShape;
+        foreach (var layer in layers) shape = layer.Build(shape);
+        return shape;
+    }
+
+    public override Shape GetOutputShape(Shape inputShape)
+    {
+        foreach (var layer in layers) inputShape = layer.GetOutputShape(inputShape);
+        return inputShape;
+    }
+
+    public override IReadOnlyList<Shape> LayerOutputShapes()
+    {
+        RequireBuilt();
+        var shapes = new List<Shape>();
+        var shape = InputShape.Prepend(1);
+        foreach (var layer in layers)
+        {
+            shape = layer.GetOutputShape(shape);
+            shapes.Add(shape.ItemShape);
+        }
+        return shapes;
+    }
+
+    public override Tensor Forward(Tensor input, bool training = false) => Run(input, training, layers.Count);
+
+    public override Tensor ForwardLogits(Tensor input, bool training = false) =>
+        Run(input, training, layers[^1] is Softmax ? layers.Count - 1 : layers.Count);
+
+    public override Tensor Backward(Tensor dOutput)
+    {
+        RequireBuilt();
+        for (int i = (skippedSoftmax ? layers.Count - 1 : layers.Count) - 1; i >= 0; i--)
+            dOutput = layers[i].Backward(dOutput);
+        return dOutput;
+    }
+
+    private Tensor Run(Tensor input, bool training, int count)
+    {
+        RequireInput(input);
+        skippedSoftmax = count < layers.Count;
+        for (int i = 0; i < count; i++) input = layers[i].Forward(input, training);
+        return input;
+    }
+
+    /// <summary>One line per layer, e.g. "Sequential(Conv2D(1->1, 3x3), ReLU(), ...)".</summary>
+    public override string ToString() => $"Sequential({string.Join(", ", layers)})";
+}
