@@ -45,15 +45,15 @@ public sealed class ImageDataset
     /// <summary>A new data set with the images at <paramref name="indices"/>, in that order (copied).</summary>
     public ImageDataset Subset(ReadOnlySpan<int> indices)
     {
+        if (indices.Length == 0) throw new ArgumentException("ImageDataset.Subset: no indices given.");
         int itemSize = ImageShape.Size;
-        var images = new Tensor(Images.Shape.WithBatch(Math.Max(indices.Length, 1)));
+        var images = new Tensor(Images.Shape.WithBatch(indices.Length));
         var labels = new int[indices.Length];
         for (int i = 0; i < indices.Length; i++)
         {
             Images.Span.Slice(indices[i] * itemSize, itemSize).CopyTo(images.Span.Slice(i * itemSize, itemSize));
             labels[i] = Labels[indices[i]];
         }
-        if (indices.Length == 0) throw new ArgumentException("ImageDataset.Subset: no indices given.");
         return new ImageDataset(images, labels, ClassNames);
     }
 
