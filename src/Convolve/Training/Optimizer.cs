@@ -43,6 +43,23 @@ public abstract class Optimizer
     /// <summary>Named state tensors (for checkpoints), e.g. ("momentum.3", buffer).</summary>
     public abstract IEnumerable<(string Name, float[] Values)> State { get; }
 
+    /// <summary>
+    /// Restores state saved from <see cref="State"/> and <see cref="Steps"/> of an optimizer of the
+    /// same kind over parameters of the same shapes.
+    /// </summary>
+    public void LoadState(long steps, IReadOnlyDictionary<string, float[]> state)
+    {
+        foreach (var (name, values) in State)
+        {
+            if (!state.TryGetValue(name, out var saved))
+                throw new ArgumentException($"{GetType().Name}: the saved state has no '{name}'.");
+            if (saved.Length != values.Length)
+                throw new ArgumentException($"{GetType().Name}: saved state '{name}' has {saved.Length} values, expected {values.Length}.");
+            saved.CopyTo(values, 0);
+        }
+        Steps = steps;
+    }
+
     /// <summary>Zero-filled state buffers, one per parameter.</summary>
     protected float[][] NewStateBuffers() => [.. Parameters.Select(p => new float[p.Value.Length])];
 }

@@ -10,8 +10,14 @@ public readonly record struct StepResult(float Loss, int Correct, int Count);
 /// <summary>Progress within an epoch, reported after each batch.</summary>
 public readonly record struct BatchProgress(int Batch, int BatchCount, int Seen, int Total, float MeanLoss, float Accuracy);
 
-/// <summary>Mean loss and accuracy over one pass.</summary>
-public readonly record struct EpochResult(float Loss, float Accuracy, int Count);
+/// <summary>
+/// Where an epoch stands: the next batch to train and the running sums so far. An interrupted
+/// epoch returns it, and <see cref="Trainer.TrainEpoch"/> can continue from it.
+/// </summary>
+public readonly record struct EpochCursor(int NextBatch, double LossSum, int Correct, int Seen);
+
+/// <summary>Mean loss and accuracy over one pass (or the part of it done, when <see cref="Completed"/> is false).</summary>
+public readonly record struct EpochResult(float Loss, float Accuracy, int Count, bool Completed, EpochCursor Cursor);
 
 /// <summary>Loss, accuracy and the predicted class of every image of a data set.</summary>
 public sealed record Evaluation(float Loss, float Accuracy, int[] Predictions, int[] Labels);
@@ -53,18 +59,21 @@ public sealed class Trainer
     /// <summary>
     /// One pass over <paramref name="data"/> in an order shuffled by <paramref name="random"/>,
     /// in batches of <paramref name="batchSize"/> (the last may be smaller). Stops after the
-    /// current batch when <paramref name="cancellation"/> fires.
+    /// current batch when <paramref name="cancellation"/> fires; the result's cursor then says
+    /// where, and passing it back as <paramref name="resumeFrom"/> with a random source in the
+    /// same state continues the same epoch as if it had not stopped.
     /// </summary>
     public EpochResult TrainEpoch(ImageDataset data, int batchSize, Random random,
-        Action<BatchProgress>? onBatch = null, CancellationToken cancellation = default)
+        Action<BatchProgress>? onBatch = null, CancellationToken cancellation = default, EpochCursor resumeFrom = default)
     {
         if (batchSize <= 0) throw new ArgumentException($"Trainer: batch size must be positive, got {batchSize}.");
         if (order.Length != data.Count) order = new int[data.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         random.Shuffle(order);
-        double lossSum = 0;
-        int correct = 0, seen = 0, batches = (data.Count + batchSize - 1) / batchSize;
-        for (int b = 0; b < batches && !cancellation.IsCancellationRequested; b++)
+        double lossSum = resumeFrom.LossSum;
+        int correct = resumeFrom.Correct, seen = resumeFrom.Seen, batches = (data.Count + batchSize - 1) / batchSize;
+        int b = resumeFrom.NextBatch;
+        for (; b < batches && !cancellation.IsCancellationRequested; b++)
         {
             int start = b * batchSize, count = Math.Min(batchSize, data.Count - start);
             var (images, labels) = Fill(data, order.AsSpan(start, count));
@@ -74,7 +83,8 @@ public sealed class Trainer
             seen += count;
             onBatch?.Invoke(new BatchProgress(b + 1, batches, seen, data.Count, (float)(lossSum / seen), (float)correct / seen));
         }
-        return new EpochResult(seen == 0 ? float.NaN : (float)(lossSum / seen), seen == 0 ? 0 : (float)correct / seen, seen);
+        return new EpochResult(seen == 0 ? float.NaN : (float)(lossSum / seen), seen == 0 ? 0 : (float)correct / seen, seen,
+            Completed: b == batches, new EpochCursor(b, lossSum, correct, seen));
     }
 
     /// <summary>Loss, accuracy and predictions on <paramref name="data"/>, in evaluation mode.</summary>
