@@ -81,4 +81,33 @@ public static class ArticleExample
             if (tensor[0, 0, h, w] != tensor[0, 0, h, 0]) return false;
         return true;
     }
+
+    /// <summary>
+    /// All 6x6 images whose rows are each wholly dark (0) or wholly bright (255) (2^6 of them),
+    /// convolved at once by the engine's <see cref="Conv2D"/> with <paramref name="kernel"/>; returns
+    /// the row patterns (true = bright) whose output rows equal <paramref name="rowValues"/>.
+    /// Used to ask which image, if any, would give a map quoted in the article.
+    /// </summary>
+    public static IReadOnlyList<bool[]> RowPatternsGiving(Tensor kernel, IReadOnlyList<float> rowValues)
+    {
+        const int rows = 6, count = 1 << rows;
+        var images = new Tensor(new Shape(count, 1, rows, rows));
+        for (int n = 0; n < count; n++)
+        for (int r = 0; r < rows; r++)
+            if ((n >> r & 1) == 1)
+                for (int w = 0; w < rows; w++) images[n, 0, r, w] = Bright;
+        var output = Convolve(images, kernel);
+        if (rowValues.Count != output.Shape[2])
+            throw new ArgumentException($"RowPatternsGiving: the output has {output.Shape[2]} rows, got {rowValues.Count} values.");
+        var matches = new List<bool[]>();
+        for (int n = 0; n < count; n++)
+        {
+            bool same = true;
+            for (int h = 0; h < output.Shape[2] && same; h++)
+            for (int w = 0; w < output.Shape[3] && same; w++)
+                same = output[n, 0, h, w] == rowValues[h];
+            if (same) matches.Add([.. Enumerable.Range(0, rows).Select(r => (n >> r & 1) == 1)]);
+        }
+        return matches;
+    }
 }

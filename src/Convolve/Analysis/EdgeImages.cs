@@ -79,6 +79,22 @@ public static class EdgeImages
         return image;
     }
 
+    /// <summary>
+    /// A noise-free image [1, 1, 6, 6] with one horizontal edge between rows <paramref name="edgeRow"/> - 1
+    /// and <paramref name="edgeRow"/>: rows above it are bright (1) and rows from it down dark (0),
+    /// or the other way round when <paramref name="brightAbove"/> is false.
+    /// </summary>
+    public static Tensor HorizontalEdge(int edgeRow, bool brightAbove)
+    {
+        if (edgeRow <= 0 || edgeRow >= Size)
+            throw new ArgumentException($"EdgeImages: an edge above row {edgeRow} is not inside a {Size}-row image (rows 1..{Size - 1}).");
+        var image = new Tensor(new Shape(1, 1, Size, Size));
+        for (int r = 0; r < Size; r++)
+        for (int c = 0; c < Size; c++)
+            image[0, 0, r, c] = (r < edgeRow) == brightAbove ? 1 : 0;
+        return image;
+    }
+
     // Two grey levels at least 0.4 apart, both within 0..1.
     private static (float Low, float High) DrawLevels(Random random)
     {
