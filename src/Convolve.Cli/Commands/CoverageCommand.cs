@@ -1,0 +1,63 @@
+using Spectre.Console;
+using System.CommandLine;
+using Convolve.Analysis;
+using Convolve.Cli.Pictures;
+
+namespace Convolve.Cli.Commands;
+
+/// <summary><c>convolve coverage</c>: how many times a sliding filter uses each input pixel.</summary>
+internal static class CoverageCommand
+{
+    /// <summary>Grids wider than this are summarised instead of printed.</summary>
+    public const int MaxPrintedWidth = 32;
+
+    public static Command Create(Terminal terminal)
+    {
+        var size = OptionFactory.Int("--size", "Image height and width in pixels.", 6);
+        var width = OptionFactory.OptionalInt("--width", "Image width, when it differs from the height (--size).");
+        var kernel = OptionFactory.Int("--kernel", "Kernel size k (a k x k filter).", 3);
+        var stride = OptionFactory.Int("--stride", "Stride s.", 1);
+        var padding = OptionFactory.Int("--padding", "Zeros p added on each side.", 0, min: 0);
+        var dilation = OptionFactory.Int("--dilation", "Spacing d between kernel taps (1 = none).", 1);
+        var image = new Option<FileInfo?>("--image") { Description = "Also draw the grid as a heat map into this PNG file." };
+        var command = new Command("coverage", "How many times each input pixel is used by a k x k filter.")
+        {
+            size, width, kernel, stride, padding, dilation, image,
+        };
+        command.SetAction(result =>
+        {
+            int h = result.GetValue(size), k = result.GetValue(kernel);
+            var grid = CoverageGrid.Compute(h, result.GetValue(width) ?? h, k, k,
+                result.GetValue(stride), result.GetValue(padding), result.GetValue(dilation));
+            Print(terminal, grid);
+            if (result.GetValue(image) is { } file)
+            {
+                HeatMap.WriteCoverage(file.FullName, grid);
+                terminal.Text($"Wrote {file.FullName}");
+            }
+            return ConvolveApp.Success;
+        });
+        return command;
+    }
+
+    public static void Print(Terminal terminal, CoverageGrid g)
+    {
+        terminal.Text($"A {g.KernelH}x{g.KernelW} filter over a {g.Height}x{g.Width} image, stride {g.Stride}, padding {g.Padding}" +
+            (g.Dilation > 1 ? $", dilation {g.Dilation}" : "") + $": {g.OutH}x{g.OutW} window positions, each reading {g.KernelH * g.KernelW} taps.");
+        if (g.Width <= MaxPrintedWidth)
+        {
+            var values = new float[g.Height, g.Width];
+            for (int r = 0; r < g.Height; r++)
+            for (int c = 0; c < g.Width; c++) values[r, c] = g[r, c];
+            terminal.NumberGrid(values, "row");
+        }
+        else terminal.Text($"(The grid is {g.Width} columns wide; it is summarised, not printed. Use --image to draw it.)");
+
+        terminal.Text($"Corner pixel (0, 0): used {g[0, 0]} time(s). Fewest uses: {g.Min}; most: {g.Max} (the filter has {g.KernelH * g.KernelW} taps).");
+        if (g.Width >= 3)
+            terminal.Text($"Top edge, left to right: {string.Join(", ", Enumerable.Range(0, Math.Min(g.Width, 12)).Select(c => g[0, c]))}{(g.Width > 12 ? ", ..." : "")}.");
+        terminal.Text($"All uses add up to {Terminal.Count(g.Sum)} (window positions x taps that fall on the image rather than on padding).");
+        if (g.Unused > 0)
+            terminal.Text($"{g.Unused} pixel(s) are never used: the stride skips past them.");
+    }
+}

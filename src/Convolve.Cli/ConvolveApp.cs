@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Convolve.Cli.Commands;
+using Convolve.Tensors;
+
+namespace Convolve.Cli;
+
+/// <summary>
+/// The <c>convolve</c> command line: builds the command tree, parses, runs, and turns every
+/// failure into a one-line message and an exit code (never a stack trace).
+/// </summary>
+public static class ConvolveApp
+{
+    /// <summary>Exit code of a successful run.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code when a value is out of range or a file cannot be used.</summary>
+    public const int Failure = 1;
+
+    /// <summary>Exit code when the command line itself cannot be parsed (unknown option, not a number, ...).</summary>
+    public const int UsageError = 2;
+
+    /// <summary>
+    /// Runs <c>convolve</c> with <paramref name="args"/>, writing results to <paramref name="output"/>
+    /// and messages to <paramref name="error"/>. <paramref name="plain"/> turns off colour and uses
+    /// ASCII tables. Returns the process exit code.
+    /// </summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, bool plain)
+    {
+        try
+        {
+            var terminal = new Terminal(output, plain);
+            var root = CreateRootCommand(terminal);
+            var parseResult = root.Parse(args);
+            if (parseResult.Errors.Count > 0)
+            {
+                foreach (var parseError in parseResult.Errors) error.WriteLine($"convolve: {parseError.Message}");
+                string command = parseResult.CommandResult.Command == root ? "" : parseResult.CommandResult.Command.Name + " ";
+                error.WriteLine($"Run 'convolve {command}--help' for usage.");
+                return UsageError;
+            }
+            return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is ArgumentException or ShapeException or IOException or UnauthorizedAccessException
+            or InvalidDataException or NotSupportedException or FormatException)
+        {
+            error.WriteLine($"convolve: {e.Message}");
+            return Failure;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"convolve: unexpected {e.GetType().Name}: {e.Message}");
+            return Failure;
+        }
+    }
+
+    /// <summary>The command tree.</summary>
+    public static RootCommand CreateRootCommand(Terminal terminal)
+    {
+        var root = new RootCommand("Convolve: convolutional neural networks in C#. The article's examples, computed.");
+        root.Subcommands.Add(IntroCommand.Create(terminal));
+        root.Subcommands.Add(ParamsCommand.Create(terminal));
+        root.Subcommands.Add(ShapeCommand.Create(terminal));
+        root.Subcommands.Add(CoverageCommand.Create(terminal));
+        root.Subcommands.Add(SummaryCommand.Create(terminal));
+        return root;
+    }
+}
