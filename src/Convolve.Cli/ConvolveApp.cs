@@ -62,6 +62,7 @@ public static class ConvolveApp
         root.Subcommands.Add(ShapeCommand.Create(terminal));
         root.Subcommands.Add(CoverageCommand.Create(terminal));
         root.Subcommands.Add(SummaryCommand.Create(terminal));
+        root.Subcommands.Add(TrainCommand.Create(terminal));
         return root;
     }
 }
