@@ -1,1 +1,96 @@
-Console.WriteLine("Convolve benchmarks: see BENCHMARKS.md (to come).");
+using System.Diagnostics;
+using Convolve.Kernels;
+using Convolve.Kernels.Cpu;
+using Convolve.Kernels.Reference;
+
+// Quick throughput figures (not BenchmarkDotNet: a few seconds in all, best-of-N wall time).
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- gemm [sizes...]
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- conv
+string mode = args.Length > 0 ? args[0] : "all";
+if (mode is "gemm" or "all") GemmBench(args.Length > 1 ? [.. args.Skip(1).Select(int.Parse)] : [256, 1024, 2048]);
+if (mode is "conv" or "all") ConvBench();
+
+static void GemmBench(int[] sizes)
+{
+    Console.WriteLine($"sgemm C = A * B, square, row-major; {Environment.ProcessorCount} cores; Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+    foreach (int size in sizes)
+    {
+        var random = new Random(1);
+        var a = RandomArray(random, size * size);
+        var b = RandomArray(random, size * size);
+        var c = new float[size * size];
+        double flops = 2.0 * size * size * size;
+        foreach (var (name, kernel) in new (string, IGemmKernel)[]
+        {
+            ("Gemm, 1 thread", new Gemm(maxThreads: 1)),
+            ("Gemm, 2 threads", new Gemm(maxThreads: 2)),
+            ("SimpleGemm (before)", SimpleGemm.Instance),
+        })
+        {
+            var (seconds, cpuSeconds) = Best(() => kernel.Multiply(false, false, size, size, size, a, b, c, false), flops);
+            Console.WriteLine($"  {size,5}^3  {name,-22} {seconds * 1e3,9:F2} ms  {flops / seconds / 1e9,7:F1} GFLOP/s" +
+                $"  ({flops / cpuSeconds / 1e9,6:F1} GFLOP per CPU-second)");
+        }
+    }
+}
+
+static void ConvBench()
+{
+    // Conv2D(32 -> 64, 3x3, no padding) on [64, 32, 26, 26]: output [64, 64, 24, 24].
+    var g = new Conv2DGeometry(64, 32, 26, 26, 64, 3, 3);
+    var random = new Random(2);
+    var input = RandomArray(random, g.InputLength);
+    var weight = RandomArray(random, g.WeightLength);
+    var bias = RandomArray(random, g.OutChannels);
+    var output = new float[g.OutputLength];
+    var dOutput = RandomArray(random, g.OutputLength);
+    var dInput = new float[g.InputLength];
+    var dWeight = new float[g.WeightLength];
+    var dBias = new float[g.OutChannels];
+    // Multiply-adds of one pass, times 2 flops; each of the three passes costs the same.
+    double flops = 2.0 * g.Batch * g.OutChannels * g.OutH * g.OutW * g.InChannelsPerGroup * g.KernelH * g.KernelW;
+    Console.WriteLine($"Conv2D 32->64 3x3 on [64, 32, 26, 26]: {flops / 1e9:F2} GFLOP per pass");
+    foreach (var algorithm in new[] { Conv2DAlgorithm.Auto, Conv2DAlgorithm.Reference })
+    {
+        var kernel = Conv2DKernels.Create(algorithm);
+        int repeats = algorithm == Conv2DAlgorithm.Reference ? 1 : 10;
+        var (forward, _) = Best(() => kernel.Forward(g, input, weight, bias, output), flops, repeats);
+        var (backward, _) = Best(() =>
+        {
+            kernel.BackwardWeight(g, input, dOutput, dWeight, dBias);
+            kernel.BackwardInput(g, dOutput, weight, dInput);
+        }, 2 * flops, repeats);
+        Console.WriteLine($"  {algorithm,-10} forward {forward * 1e3,9:F2} ms ({flops / forward / 1e9,6:F1} GFLOP/s)" +
+            $"  backward {backward * 1e3,9:F2} ms ({2 * flops / backward / 1e9,6:F1} GFLOP/s)" +
+            $"  total {(forward + backward) * 1e3,9:F2} ms");
+    }
+}
+
+// Best wall time of several runs after a warm-up, repeating until ~0.5 s or `repeats` runs,
+// and the process CPU time of that run (the machine is shared: CPU time shows what a core
+// achieves when the wall clock also counts time the scheduler gave to other processes).
+static (double Seconds, double CpuSeconds) Best(Action action, double flops, int repeats = 30)
+{
+    action();
+    var process = Process.GetCurrentProcess();
+    (double, double) best = (double.MaxValue, double.MaxValue);
+    var total = Stopwatch.StartNew();
+    for (int i = 0; i < repeats && (i < 3 || total.Elapsed.TotalSeconds < 0.5); i++)
+    {
+        process.Refresh();
+        var cpu = process.TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        action();
+        double seconds = watch.Elapsed.TotalSeconds;
+        process.Refresh();
+        if (seconds < best.Item1) best = (seconds, (process.TotalProcessorTime - cpu).TotalSeconds);
+    }
+    return best;
+}
+
+static float[] RandomArray(Random random, int length)
+{
+    var values = new float[length];
+    for (int i = 0; i < length; i++) values[i] = random.NextSingle() * 2 - 1;
+    return values;
+}
