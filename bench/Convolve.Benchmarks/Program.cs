@@ -5,10 +5,25 @@ using Convolve.Kernels.Reference;
 
 // Quick throughput figures (not BenchmarkDotNet: a few seconds in all, best-of-N wall time).
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- gemm [sizes...]
-//   dotnet run -c Release --project bench/Convolve.Benchmarks -- conv
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- conv        (conv-fast: without the ~30 s reference run)
 string mode = args.Length > 0 ? args[0] : "all";
 if (mode is "gemm" or "all") GemmBench(args.Length > 1 ? [.. args.Skip(1).Select(int.Parse)] : [256, 1024, 2048]);
-if (mode is "conv" or "all") ConvBench();
+if (mode is "conv" or "all") ConvBench(withReference: true);
+if (mode is "conv-fast") ConvBench(withReference: false);
+if (mode is "shape") ShapeBench(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4] == "t", args[5] == "t", int.Parse(args[6]));
+
+// One multiply shape: shape m n k (n|t) (n|t) threads; e.g. the conv passes: shape 64 576 288 n n 1.
+static void ShapeBench(int m, int n, int k, bool transA, bool transB, int threads)
+{
+    var random = new Random(1);
+    var a = RandomArray(random, m * k);
+    var b = RandomArray(random, k * n);
+    var c = new float[m * n];
+    double flops = 2.0 * m * n * k;
+    var gemm = new Gemm(threads);
+    var (seconds, cpu) = Best(() => gemm.Multiply(transA, transB, m, n, k, a, b, c, true), flops, 200);
+    Console.WriteLine($"  {m}x{n}x{k} transA={transA} transB={transB} threads={threads}: {seconds * 1e6,8:F1} us  {flops / seconds / 1e9,6:F1} GFLOP/s");
+}
 
 static void GemmBench(int[] sizes)
 {
@@ -34,7 +49,7 @@ static void GemmBench(int[] sizes)
     }
 }
 
-static void ConvBench()
+static void ConvBench(bool withReference)
 {
     // Conv2D(32 -> 64, 3x3, no padding) on [64, 32, 26, 26]: output [64, 64, 24, 24].
     var g = new Conv2DGeometry(64, 32, 26, 26, 64, 3, 3);
@@ -50,7 +65,7 @@ static void ConvBench()
     // Multiply-adds of one pass, times 2 flops; each of the three passes costs the same.
     double flops = 2.0 * g.Batch * g.OutChannels * g.OutH * g.OutW * g.InChannelsPerGroup * g.KernelH * g.KernelW;
     Console.WriteLine($"Conv2D 32->64 3x3 on [64, 32, 26, 26]: {flops / 1e9:F2} GFLOP per pass");
-    foreach (var algorithm in new[] { Conv2DAlgorithm.Auto, Conv2DAlgorithm.Reference })
+    foreach (var algorithm in withReference ? new[] { Conv2DAlgorithm.Auto, Conv2DAlgorithm.Reference } : [Conv2DAlgorithm.Auto])
     {
         var kernel = Conv2DKernels.Create(algorithm);
         int repeats = algorithm == Conv2DAlgorithm.Reference ? 1 : 10;

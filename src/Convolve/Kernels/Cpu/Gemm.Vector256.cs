@@ -16,6 +16,7 @@ public sealed partial class Gemm
         public static int Rows => 6;
         public static int Columns => 16;
         public static int Depth => 256;
+        public static bool PackWithAvx512 => false;
         public static int BlockColumns => 512;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

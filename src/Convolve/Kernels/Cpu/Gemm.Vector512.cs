@@ -18,6 +18,7 @@ public sealed partial class Gemm
         public static int Rows => 12;
         public static int Columns => 32;
         public static int Depth => 256;
+        public static bool PackWithAvx512 => System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
         public static int BlockColumns => 1024;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -139,8 +139,8 @@ public sealed partial class Gemm : IGemmKernel
     {
         int mr = TKernel.Rows, nr = TKernel.Columns, kc = TKernel.Depth, nc = TKernel.BlockColumns;
         float* bPack = PackBuffer.Get(kc * nc);
-        // 64-byte aligned A panel and scratch tile on the stack.
-        float* aRaw = stackalloc float[mr * kc + 16];
+        // 64-byte aligned A panel (with 16 floats of slack for packing) and scratch tile on the stack.
+        float* aRaw = stackalloc float[mr * kc + 32];
         float* aPack = (float*)(((nint)aRaw + 63) & ~(nint)63);
         float* tileRaw = stackalloc float[mr * nr + 16];
         float* tile = (float*)(((nint)tileRaw + 63) & ~(nint)63);
@@ -153,11 +153,11 @@ public sealed partial class Gemm : IGemmKernel
             {
                 int depth = Math.Min(kc, problem.K - pc);
                 bool accumulate = problem.Accumulate || pc > 0;
-                PackB(problem, pc, depth, jc, columns, nr, bPack);
+                PackB<TKernel>(problem, pc, depth, jc, columns, bPack);
                 for (int ic = m0; ic < m1; ic += mr)
                 {
                     int rows = Math.Min(mr, m1 - ic);
-                    PackA(problem, ic, rows, pc, depth, mr, aPack);
+                    PackA<TKernel>(problem, ic, rows, pc, depth, aPack);
                     for (int jr = 0; jr < columns; jr += nr)
                     {
                         int cols = Math.Min(nr, columns - jr);
@@ -188,8 +188,10 @@ public sealed partial class Gemm : IGemmKernel
     /// are adjacent.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackA(in Problem problem, int i0, int rows, int p0, int depth, int mr, float* panel)
+    private static unsafe void PackA<TKernel>(in Problem problem, int i0, int rows, int p0, int depth, float* panel)
+        where TKernel : struct, IMicroKernel
     {
+        int mr = TKernel.Rows;
         if (problem.TransA)
         {
             // A stored [k, m]: each step's mr values are contiguous in row p of the stored matrix.
@@ -203,14 +205,21 @@ public sealed partial class Gemm : IGemmKernel
             }
             return;
         }
-        // A stored [m, k]: walk each row of A along p, writing with stride mr.
-        for (int i = 0; i < rows; i++)
+        // A stored [m, k]: a transpose. 16 steps at a time with vector shuffles (rows past
+        // `rows` come out zero; each step's 16-float store spills 16 - mr floats into the next
+        // step, which the panel's slack absorbs), the rest one value at a time.
+        float* a = problem.A + (long)i0 * problem.K + p0;
+        int p0Tail = 0;
+        if (TKernel.PackWithAvx512 && mr <= 16)
         {
-            float* source = problem.A + (long)(i0 + i) * problem.K + p0;
-            for (int p = 0; p < depth; p++) panel[p * mr + i] = source[p];
+            for (; p0Tail + 16 <= depth; p0Tail += 16)
+                Transpose16x16(a + p0Tail, problem.K, rows, panel + p0Tail * mr, mr);
         }
-        for (int i = rows; i < mr; i++)
-            for (int p = 0; p < depth; p++) panel[p * mr + i] = 0;
+        for (int p = p0Tail; p < depth; p++)
+        {
+            for (int i = 0; i < rows; i++) panel[p * mr + i] = a[(long)i * problem.K + p];
+            for (int i = rows; i < mr; i++) panel[p * mr + i] = 0;
+        }
     }
 
     /// <summary>
@@ -219,16 +228,33 @@ public sealed partial class Gemm : IGemmKernel
     /// edge zero. Each panel is then read front to back by one micro-kernel call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackB(in Problem problem, int p0, int depth, int j0, int columns, int nr, float* block)
+    private static unsafe void PackB<TKernel>(in Problem problem, int p0, int depth, int j0, int columns, float* block)
+        where TKernel : struct, IMicroKernel
     {
+        int nr = TKernel.Columns;
         for (int jr = 0; jr < columns; jr += nr)
         {
             int width = Math.Min(nr, columns - jr);
             float* panel = block + (long)jr * depth;
             if (problem.TransB)
             {
-                // B stored [n, k]: walk each row of the stored matrix along p, writing with stride nr.
-                for (int j = 0; j < width; j++)
+                // B stored [n, k]: a transpose. Blocks of 16 columns x 16 steps with vector
+                // shuffles, the rest one value at a time: walk each row of the stored matrix
+                // along p, writing with stride nr.
+                int j0Tail = 0;
+                if (TKernel.PackWithAvx512 && depth >= 16)
+                {
+                    for (; j0Tail + 16 <= width; j0Tail += 16)
+                    {
+                        float* source = problem.B + (long)(j0 + jr + j0Tail) * problem.K + p0;
+                        int p = 0;
+                        for (; p + 16 <= depth; p += 16)
+                            Transpose16x16(source + p, problem.K, 16, panel + p * nr + j0Tail, nr);
+                        for (; p < depth; p++)
+                            for (int j = 0; j < 16; j++) panel[p * nr + j0Tail + j] = source[(long)j * problem.K + p];
+                    }
+                }
+                for (int j = j0Tail; j < width; j++)
                 {
                     float* source = problem.B + (long)(j0 + jr + j) * problem.K + p0;
                     for (int p = 0; p < depth; p++) panel[p * nr + j] = source[p];
@@ -273,6 +299,9 @@ public sealed partial class Gemm : IGemmKernel
         /// <summary>NC: columns of one packed block; KC x NC of B stays in L2.</summary>
         static abstract int BlockColumns { get; }
 
+        /// <summary>Whether packing may transpose with AVX-512 shuffles (see <see cref="Transpose16x16"/>).</summary>
+        static abstract bool PackWithAvx512 { get; }
+
         static abstract unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate);
     }
 
@@ -283,6 +312,7 @@ public sealed partial class Gemm : IGemmKernel
         public static int Columns => 4;
         public static int Depth => 256;
         public static int BlockColumns => 256;
+        public static bool PackWithAvx512 => false;
 
         public static unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate)
         {
