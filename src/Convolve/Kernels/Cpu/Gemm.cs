@@ -145,13 +145,17 @@ public sealed partial class Gemm : IGemmKernel
         float* tileRaw = stackalloc float[mr * nr + 16];
         float* tile = (float*)(((nint)tileRaw + 63) & ~(nint)63);
         int n = problem.N;
+        // Equal slices no deeper than KC (288 = 144 + 144, not 256 + 32): a shallow last slice
+        // would pay the tile's load and store of C for few multiply-adds.
+        int slices = (problem.K + kc - 1) / kc;
+        int sliceDepth = (problem.K + slices - 1) / slices;
 
         for (int jc = n0; jc < n1; jc += nc)
         {
             int columns = Math.Min(nc, n1 - jc);
-            for (int pc = 0; pc < problem.K; pc += kc)
+            for (int pc = 0; pc < problem.K; pc += sliceDepth)
             {
-                int depth = Math.Min(kc, problem.K - pc);
+                int depth = Math.Min(sliceDepth, problem.K - pc);
                 bool accumulate = problem.Accumulate || pc > 0;
                 PackB<TKernel>(problem, pc, depth, jc, columns, bPack);
                 for (int ic = m0; ic < m1; ic += mr)
