@@ -83,11 +83,13 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     /// The spatial options shared by Conv and the pools, as 2-D values. ONNX's pads are
     /// [x1_begin, x2_begin, x1_end, x2_end], i.e. [top, left, bottom, right].
     /// </summary>
-    private (int KH, int KW, int SH, int SW, int DH, int DW, Padding Padding) Window(Shape inputShape, int kernelH, int kernelW)
+    /// <param name="weightKernel">The kernel size from the weight (Conv), or null where kernel_shape is required (pools).</param>
+    private (int KH, int KW, int SH, int SW, int DH, int DW, Padding Padding) Window(Shape inputShape, (int H, int W)? weightKernel)
     {
         if (inputShape.Rank != 4)
             throw new NotSupportedException($"{node.OpType} with {inputShape.Rank - 2} spatial dimension(s) (input {inputShape}): Convolve has 2-D convolution and pooling only.");
-        var kernel = node.GetInts("kernel_shape") ?? [kernelH, kernelW];
+        var kernel = node.GetInts("kernel_shape")
+            ?? (weightKernel is { } k ? [k.H, k.W] : throw new OnnxFormatException($"{Where}: the required attribute kernel_shape is missing."));
         var strides = node.GetInts("strides") ?? [1, 1];
         var dilations = node.GetInts("dilations") ?? [1, 1];
         var pads = node.GetInts("pads") ?? [0, 0, 0, 0];
@@ -115,7 +117,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     {
         var x = Float(0);
         var w = Float(1);
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, w.Shape[2], w.Shape[3]);
+        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, (w.Shape[2], w.Shape[3]));
         int groups = (int)node.GetInt("group", 1);
         var conv = new Conv2D(new Conv2DConfig(x.Shape[1], w.Shape[0], kh, kw, sh, sw, padding, dh, dw, groups, Bias: HasInput(2)))
         {
@@ -131,7 +133,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     private object?[] MaxPool()
     {
         var x = Float(0);
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, 0, 0);
+        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, null);
         var pool = new MaxPool2D(new MaxPool2DConfig(kh, kw, sh, sw, padding, dh, dw, node.GetInt("ceil_mode", 0) != 0));
         var y = RunLayer(pool, x);
         if (node.Output.Count < 2 || node.Output[1].Length == 0) return [y];
@@ -156,7 +158,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     private Tensor AveragePool()
     {
         var x = Float(0);
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, 0, 0);
+        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, null);
         if (dh != 1 || dw != 1)
             throw new NotSupportedException($"{Where}: AveragePool with dilations ({dh}, {dw}): Convolve's AvgPool2D has no dilation.");
         var pool = new AvgPool2D(new AvgPool2DConfig(kh, kw, sh, sw, padding,
@@ -303,9 +305,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     {
         var x = Float(0);
         bool modern = model.GetOpsetVersion() >= 12;
-        float ratio = modern
-            ? HasInput(1) ? Float(1)[0] : 0.5f
-            : node.GetFloat("ratio", 0.5f);
+        float ratio = modern ? (HasInput(1) ? Float(1)[0] : 0.5f) : node.GetFloat("ratio", 0.5f);
         bool training = modern && HasInput(2) && OnnxTensor.ToBoolArray(Input(2), model.Source)[0];
         if (training && ratio > 0)
             throw new NotSupportedException($"{Where}: training-mode dropout with ratio {ratio} drops a random subset; " +
