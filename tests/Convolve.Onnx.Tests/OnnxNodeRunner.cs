@@ -117,7 +117,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     {
         var x = Float(0);
         var w = Float(1);
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, (w.Shape[2], w.Shape[3]));
+        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, w.Shape.Rank == 4 ? (w.Shape[2], w.Shape[3]) : null);
         int groups = (int)node.GetInt("group", 1);
         var conv = new Conv2D(new Conv2DConfig(x.Shape[1], w.Shape[0], kh, kw, sh, sw, padding, dh, dw, groups, Bias: HasInput(2)))
         {
