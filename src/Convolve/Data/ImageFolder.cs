@@ -14,6 +14,12 @@ public sealed record ImageFolderOptions
     /// <summary>Output width in pixels.</summary>
     public int Width { get; init; } = 28;
 
+    /// <summary>
+    /// Use <c>1 - value</c>: for dark ink on a light background (a scanned or drawn digit), since
+    /// MNIST-style data sets have light ink on black.
+    /// </summary>
+    public bool Invert { get; init; }
+
     /// <summary>Threads decoding at once; 0 uses every core.</summary>
     public int Threads { get; init; }
 }
@@ -76,9 +82,7 @@ public static class ImageFolder
         {
             try
             {
-                var image = decoder.Decode(files[i].Path);
-                ImageResize.ToTensor(image, options.Channels, options.Height, options.Width,
-                    pixels.AsSpan(i * itemSize, itemSize));
+                DecodeInto(files[i].Path, decoder, options, pixels.AsSpan(i * itemSize, itemSize));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException or ArgumentException)
             {
@@ -107,6 +111,28 @@ public static class ImageFolder
         }
         var labels = kept.Select(i => files[i].Label).ToArray();
         return new ImageFolderResult(new ImageDataset(new Tensor(shape, buffer), labels, classNames), skipped);
+    }
+
+    /// <summary>
+    /// One image file as a batch of one, [1, C, H, W], converted like the images of a folder (for
+    /// predicting the class of a single file).
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The file does not decode.</exception>
+    public static Tensor LoadImage(string path, IImageDecoder decoder, ImageFolderOptions options)
+    {
+        var tensor = new Tensor(new Shape(1, options.Channels, options.Height, options.Width));
+        DecodeInto(path, decoder, options, tensor.Span);
+        return tensor;
+    }
+
+    private static void DecodeInto(string path, IImageDecoder decoder, ImageFolderOptions options, Span<float> target)
+    {
+        var image = decoder.Decode(path);
+        ImageResize.ToTensor(image, options.Channels, options.Height, options.Width, target);
+        if (options.Invert)
+        {
+            for (int i = 0; i < target.Length; i++) target[i] = 1 - target[i];
+        }
     }
 
     /// <summary>

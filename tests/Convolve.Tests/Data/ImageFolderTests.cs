@@ -1,5 +1,6 @@
 using System.Text;
 using Convolve.Data;
+using Convolve.Tensors;
 
 namespace Convolve.Tests.Data;
 
@@ -135,5 +136,17 @@ public class ImageFolderTests
         // 20% of 10 per class = 2 per class.
         Assert.Equal([0, 0, 1, 1], splits.Test.Labels);
         Assert.Equal(16, splits.Train.Count);
+    }
+
+    [Fact]
+    public void LoadImage_GivesABatchOfOne_Inverted()
+    {
+        using var folder = new TempFolder();
+        Image(folder.File("x.txt"), 2, 1, 51);
+
+        var tensor = ImageFolder.LoadImage(folder.File("x.txt"), new TextDecoder(), new ImageFolderOptions { Height = 1, Width = 2, Invert = true });
+
+        Assert.Equal(new Shape(1, 1, 1, 2), tensor.Shape);
+        Assert.Equal([1 - 51 / 255f, 1 - 51 / 255f], tensor.ToArray());
     }
 }
