@@ -50,10 +50,14 @@ public readonly record struct Batch(Tensor Images, int[] Labels, int Index)
 /// <para>The order and augmentation of epoch <c>e</c> depend only on (seed, e): a run resumed at
 /// epoch <c>e</c> sees the same batches as one that never stopped.</para>
 /// <para>Batches are prepared on the training thread, with no prefetching: the data set is already
-/// in memory, so a batch is a gather of <c>n</c> item copies (plus the shift/flip), about a
-/// microsecond per 28x28 image, against milliseconds for the forward and backward pass of the
-/// same batch. A background thread would save under one percent and would take a core from the
-/// kernels on a small machine. Image folders are decoded once, when loaded, for the same reason.</para>
+/// in memory, so a batch is a gather of <c>n</c> item copies (plus the shift/flip). Measured on the
+/// 2-core development machine (Release, warmed up, one epoch of the 10,000 embedded digits in
+/// batches of 64): 0.45 µs per image copied, 1.4 µs with a random shift, 2 µs with shift and flip,
+/// i.e. 0.03 to 0.13 ms per batch, against 525 ms for the forward and backward pass of that batch
+/// through the article's network (Conv 1->32 3x3, ReLU, MaxPool 2, Dense 10) with the reference
+/// kernels of the time; even 100 times faster kernels leave the loader under 3% of a step. A
+/// background thread would save that and take a core from the kernels. Image folders are decoded
+/// once, when loaded, for the same reason.</para>
 /// </remarks>
 public sealed class DataLoader
 {
