@@ -48,7 +48,10 @@ public readonly record struct Batch(Tensor Images, int[] Labels, int Index)
 /// </summary>
 /// <remarks>
 /// <para>The order and augmentation of epoch <c>e</c> depend only on (seed, e): a run resumed at
-/// epoch <c>e</c> sees the same batches as one that never stopped.</para>
+/// epoch <c>e</c>, or at batch <c>b</c> of it (<see cref="Epoch"/>'s <c>firstBatch</c>), sees the
+/// same batches as one that never stopped. Shuffling is a Fisher-Yates pass with a
+/// <see cref="Random"/> seeded from (seed, epoch); the augmentation of the item at position
+/// <c>p</c> of the epoch is decided by a key hashed from (seed, epoch, p).</para>
 /// <para>Batches are prepared on the training thread, with no prefetching: the data set is already
 /// in memory, so a batch is a gather of <c>n</c> item copies (plus the shift/flip). Measured on the
 /// 2-core development machine (Release, warmed up, one epoch of the 10,000 embedded digits in
@@ -104,16 +107,20 @@ public sealed class DataLoader
     public ReadOnlySpan<int> Order => order;
 
     /// <summary>
-    /// The batches of epoch <paramref name="epoch"/> (from 0). A batch is valid until the next one
-    /// is requested; one epoch at a time per loader.
+    /// The batches of epoch <paramref name="epoch"/> (from 0), starting at batch
+    /// <paramref name="firstBatch"/>: a run stopped after batch <c>b</c> continues with
+    /// <c>Epoch(epoch, b + 1)</c> and gets exactly the batches it would have had. A batch is valid
+    /// until the next one is requested; one epoch at a time per loader.
     /// </summary>
-    public IEnumerable<Batch> Epoch(int epoch)
+    public IEnumerable<Batch> Epoch(int epoch, int firstBatch = 0)
     {
         if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), $"DataLoader: epoch is {epoch}; epochs count from 0.");
-        return Iterate(epoch);
+        if (firstBatch < 0 || firstBatch > BatchCount)
+            throw new ArgumentOutOfRangeException(nameof(firstBatch), $"DataLoader: first batch is {firstBatch}; an epoch has batches 0..{BatchCount - 1}.");
+        return Iterate(epoch, firstBatch);
     }
 
-    private IEnumerable<Batch> Iterate(int epoch)
+    private IEnumerable<Batch> Iterate(int epoch, int firstBatch)
     {
         if (iterating)
             throw new InvalidOperationException("DataLoader: an epoch is already being iterated; its batches share one buffer, so finish it (or use a second loader) first.");
@@ -123,15 +130,14 @@ public sealed class DataLoader
             for (int i = 0; i < order.Length; i++) order[i] = i;
             if (Options.Shuffle) Seeds.Shuffle(order.AsSpan(), new Random(Seeds.Derive(Options.Seed, epoch, Seeds.ShuffleStream)));
             var augmentation = Options.Augmentation is { IsIdentity: false } a ? a : null;
-            var random = augmentation is null ? null : new Random(Seeds.Derive(Options.Seed, epoch, Seeds.AugmentStream));
 
             int batchSize = Options.BatchSize;
-            for (int b = 0; b < BatchCount; b++)
+            for (int b = firstBatch; b < BatchCount; b++)
             {
                 int start = b * batchSize;
                 int count = Math.Min(batchSize, order.Length - start);
                 var (images, labels) = Buffers(count);
-                Fill(order.AsSpan(start, count), images, labels, augmentation, random);
+                Fill(epoch, start, count, images, labels, augmentation);
                 yield return new Batch(images, labels, b);
             }
         }
@@ -153,17 +159,18 @@ public sealed class DataLoader
         return (partialImages!, partialLabels);
     }
 
-    private void Fill(ReadOnlySpan<int> indices, Tensor images, int[] labels, Augmentation? augmentation, Random? random)
+    private void Fill(int epoch, int start, int count, Tensor images, int[] labels, Augmentation? augmentation)
     {
         var source = Data.Images.Span;
         var target = images.Span;
-        for (int i = 0; i < indices.Length; i++)
+        for (int i = 0; i < count; i++)
         {
-            var from = source.Slice(indices[i] * itemSize, itemSize);
+            int item = order[start + i];
+            var from = source.Slice(item * itemSize, itemSize);
             var to = target.Slice(i * itemSize, itemSize);
             if (augmentation is null) from.CopyTo(to);
-            else augmentation.Apply(from, to, channels, height, width, random!);
-            labels[i] = Data.Labels[indices[i]];
+            else augmentation.Apply(from, to, channels, height, width, Seeds.Key(Options.Seed, epoch, Seeds.AugmentStream, start + i));
+            labels[i] = Data.Labels[item];
         }
     }
 }
