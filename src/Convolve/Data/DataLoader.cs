@@ -55,8 +55,8 @@ public readonly record struct Batch(Tensor Images, int[] Labels, int Index)
 /// <para>Batches are prepared on the training thread, with no prefetching: the data set is already
 /// in memory, so a batch is a gather of <c>n</c> item copies (plus the shift/flip). Measured on the
 /// 2-core development machine (Release, warmed up, one epoch of the 10,000 embedded digits in
-/// batches of 64): 0.45 µs per image copied, 1.4 µs with a random shift, 2 µs with shift and flip,
-/// i.e. 0.03 to 0.13 ms per batch, against 525 ms for the forward and backward pass of that batch
+/// batches of 64): 0.5 to 2 µs per image, copied, shifted, or shifted and flipped (the machine was
+/// shared and busy, and runs varied by 4x), i.e. at most 0.13 ms per batch, against 525 ms for the forward and backward pass of that batch
 /// through the article's network (Conv 1->32 3x3, ReLU, MaxPool 2, Dense 10) with the reference
 /// kernels of the time; even 100 times faster kernels leave the loader under 3% of a step. A
 /// background thread would save that and take a core from the kernels. Image folders are decoded
