@@ -60,7 +60,9 @@ public static class ImageFolder
         foreach (string stray in Directory.EnumerateFiles(root).Where(IsImage).Order(StringComparer.Ordinal))
             skipped.Add(new SkippedFile(stray, "not in a class sub-folder"));
 
-        var classDirs = Directory.GetDirectories(root).Order(StringComparer.Ordinal).ToArray();
+        // Hidden folders (.git, .ipynb_checkpoints) are not classes.
+        var classDirs = Directory.GetDirectories(root).Where(d => !Path.GetFileName(d).StartsWith('.'))
+            .Order(StringComparer.Ordinal).ToArray();
         if (classDirs.Length == 0)
             throw new InvalidDataException($"{root}: no sub-folders; expected one sub-folder of images per class ({Path.Combine(root, "cat", "1.png")}, {Path.Combine(root, "dog", "1.png")}, ...).");
         var classNames = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
@@ -97,9 +99,12 @@ public static class ImageFolder
             else skipped.Add(new SkippedFile(files[i].Path, errors[i]!));
         }
         if (kept.Count == 0)
+        {
+            int first = Array.FindIndex(errors, e => e is not null);
             throw new InvalidDataException(files.Count == 0
                 ? $"{root}: no files ending in {string.Join(", ", decoder.Extensions)} in its {classDirs.Length} class sub-folders."
-                : $"{root}: none of its {files.Count} images could be decoded; the first failure: {skipped[^1].Path}: {errors.First(e => e is not null)}");
+                : $"{root}: none of its {files.Count} images could be decoded; the first failure: {files[first].Path}: {errors[first]}");
+        }
 
         var shape = new Shape(kept.Count, options.Channels, options.Height, options.Width);
         float[] buffer = pixels;

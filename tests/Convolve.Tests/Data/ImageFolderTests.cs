@@ -47,6 +47,7 @@ public class ImageFolderTests
         File.WriteAllText(folder.File("cat/broken.txt"), "this is no image");
         File.WriteAllText(folder.File("cat/notes.md"), "ignored: not an image extension");
         Image(folder.File("stray.txt"), 2, 2, 1);
+        Image(folder.File(".cache/hidden.txt"), 2, 2, 1);
 
         var result = ImageFolder.Load(folder.Path, new TextDecoder(), new ImageFolderOptions { Height = 2, Width = 2, Threads = 1 });
 
@@ -99,10 +100,11 @@ public class ImageFolderTests
         File.WriteAllText(folder.File("a.txt"), "");
         Directory.CreateDirectory(folder.File("k"));
         File.WriteAllText(folder.File("k/bad.txt"), "nope");
+        File.WriteAllText(folder.File("k/worse.txt"), "no");
 
         var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(folder.Path, new TextDecoder(), new ImageFolderOptions()));
 
-        Assert.Equal($"{folder.Path}: none of its 1 images could be decoded; the first failure: {folder.File("k/bad.txt")}: {folder.File("k/bad.txt")}: not a text image.", e.Message);
+        Assert.Equal($"{folder.Path}: none of its 2 images could be decoded; the first failure: {folder.File("k/bad.txt")}: {folder.File("k/bad.txt")}: not a text image.", e.Message);
     }
 
     [Fact]
