@@ -35,7 +35,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
     {
         using var codec = SKCodec.Create(new MemoryStream(encoded, writable: false), out var created);
         if (codec is null)
-            throw new ImageDecodeException($"{name}: not a readable image ({Describe(created)}).");
+            throw new ImageDecodeException($"{name}: not a PNG, JPEG, BMP, GIF or WebP image that Skia can open ({Describe(created)}).");
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
             throw new ImageDecodeException($"{name}: the image has size {info.Width}x{info.Height}.");
@@ -78,7 +78,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
     {
         SKCodecResult.IncompleteInput => "the file ends before the image does",
         SKCodecResult.ErrorInInput => "the image data is corrupt",
-        SKCodecResult.Unimplemented => "an image format or variant Skia does not read",
+        SKCodecResult.Unimplemented => "unknown format, or a variant Skia does not read",
         SKCodecResult.InvalidInput => "the data is not in a format Skia recognises",
         _ => $"Skia says {result}",
     };

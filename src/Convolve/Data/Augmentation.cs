@@ -1,8 +1,8 @@
 namespace Convolve.Data;
 
 /// <summary>
-/// Random changes applied to each training image as it is copied into a batch, drawn from a seeded
-/// generator. The default changes nothing.
+/// Random changes applied to each training image as it is copied into a batch, decided by a
+/// per-item key that the loader derives from its seed. The default changes nothing.
 /// </summary>
 public sealed record Augmentation
 {
@@ -34,23 +34,28 @@ public sealed record Augmentation
     /// <paramref name="target"/>: the image is mirrored (when the flip is drawn) and then shifted,
     /// <c>target[c, y, x] = m[c, y - dy, x - dx]</c> with <c>m[c, y, x] = source[c, y, W - 1 - x]</c>
     /// when flipped and <c>source[c, y, x]</c> otherwise, and zero where <c>(y - dy, x - dx)</c>
-    /// falls outside the image. Draws dy, dx, then the flip, from <paramref name="random"/> (only
-    /// the draws of the enabled options).
+    /// falls outside the image.
     /// </summary>
-    public void Apply(ReadOnlySpan<float> source, Span<float> target, int channels, int height, int width, Random random)
+    /// <param name="key">
+    /// Decides dy, dx and the flip, and nothing else does: the same key gives the same change. The
+    /// loader derives one key per (seed, epoch, position in the epoch), so any batch can be
+    /// rebuilt exactly without replaying a random generator, and nothing is allocated.
+    /// </param>
+    public void Apply(ReadOnlySpan<float> source, Span<float> target, int channels, int height, int width, ulong key)
     {
         if (MaxShift < 0)
             throw new ArgumentOutOfRangeException(nameof(MaxShift), $"Augmentation: MaxShift is {MaxShift}; it must be 0 or more.");
         int size = channels * height * width;
         if (source.Length != size || target.Length != size)
             throw new ArgumentException($"Augmentation.Apply: an image of {channels}x{height}x{width} needs {size} values, got source {source.Length} and target {target.Length}.");
+        ulong state = key;
         int dy = 0, dx = 0;
         if (MaxShift > 0)
         {
-            dy = random.Next(-MaxShift, MaxShift + 1);
-            dx = random.Next(-MaxShift, MaxShift + 1);
+            dy = Seeds.NextBelow(ref state, 2 * MaxShift + 1) - MaxShift;
+            dx = Seeds.NextBelow(ref state, 2 * MaxShift + 1) - MaxShift;
         }
-        bool flip = HorizontalFlip && random.Next(2) == 1;
+        bool flip = HorizontalFlip && Seeds.NextBelow(ref state, 2) == 1;
         if (dy == 0 && dx == 0 && !flip)
         {
             source.CopyTo(target);

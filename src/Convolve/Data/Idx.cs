@@ -113,13 +113,15 @@ public static class Idx
         if (magicRead == 2 && gzipMagic[0] == 0x1F && gzipMagic[1] == 0x8B)
         {
             using var gzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
+            var counted = new CountingStream(gzip);
             try
             {
-                return ReadIdx(gzip, name, " of the decompressed data");
+                return ReadIdx(counted, name, " of the decompressed data");
             }
             catch (InvalidDataException e)
             {
-                throw new IdxFormatException(name, null, $"{name}: the gzip data is corrupt ({e.Message}).", e);
+                throw new IdxFormatException(name, counted.Count,
+                    $"{name}: the gzip data is corrupt after {N(counted.Count)} decompressed bytes (zlib says: {e.Message.TrimEnd('.')}).", e);
             }
         }
         return ReadIdx(stream, name, "");
@@ -253,6 +255,28 @@ public static class Idx
             total += n;
         }
         return total;
+    }
+
+    /// <summary>Counts the bytes read through it, to say where a corrupt gzip stream broke.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+        public override int Read(Span<byte> buffer)
+        {
+            int n = inner.Read(buffer);
+            Count += n;
+            return n;
+        }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static long CountRemaining(Stream stream)

@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Convolve.Tensors;
 
 namespace Convolve.Data;
@@ -51,8 +52,9 @@ public static class IdxDataset
     {
         if (values.Length != bytes.Length)
             throw new ArgumentException($"ToUnitRange: {bytes.Length} bytes but {values.Length} floats.");
-        Span<float> table = stackalloc float[256];
-        for (int b = 0; b < 256; b++) table[b] = b / 255f;
-        for (int i = 0; i < bytes.Length; i++) values[i] = table[bytes[i]];
+        // Vectorised, and optimised on first use: this runs once per data set (47 million pixels
+        // for MNIST), where a plain loop would still be running tier-0 code.
+        TensorPrimitives.ConvertChecked(bytes, values);
+        TensorPrimitives.Divide(values, 255f, values);
     }
 }

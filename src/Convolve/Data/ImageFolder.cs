@@ -14,6 +14,12 @@ public sealed record ImageFolderOptions
     /// <summary>Output width in pixels.</summary>
     public int Width { get; init; } = 28;
 
+    /// <summary>
+    /// Use <c>1 - value</c>: for dark ink on a light background (a scanned or drawn digit), since
+    /// MNIST-style data sets have light ink on black.
+    /// </summary>
+    public bool Invert { get; init; }
+
     /// <summary>Threads decoding at once; 0 uses every core.</summary>
     public int Threads { get; init; }
 }
@@ -54,7 +60,9 @@ public static class ImageFolder
         foreach (string stray in Directory.EnumerateFiles(root).Where(IsImage).Order(StringComparer.Ordinal))
             skipped.Add(new SkippedFile(stray, "not in a class sub-folder"));
 
-        var classDirs = Directory.GetDirectories(root).Order(StringComparer.Ordinal).ToArray();
+        // Hidden folders (.git, .ipynb_checkpoints) are not classes.
+        var classDirs = Directory.GetDirectories(root).Where(d => !Path.GetFileName(d).StartsWith('.'))
+            .Order(StringComparer.Ordinal).ToArray();
         if (classDirs.Length == 0)
             throw new InvalidDataException($"{root}: no sub-folders; expected one sub-folder of images per class ({Path.Combine(root, "cat", "1.png")}, {Path.Combine(root, "dog", "1.png")}, ...).");
         var classNames = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
@@ -76,9 +84,7 @@ public static class ImageFolder
         {
             try
             {
-                var image = decoder.Decode(files[i].Path);
-                ImageResize.ToTensor(image, options.Channels, options.Height, options.Width,
-                    pixels.AsSpan(i * itemSize, itemSize));
+                DecodeInto(files[i].Path, decoder, options, pixels.AsSpan(i * itemSize, itemSize));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException or ArgumentException)
             {
@@ -93,9 +99,12 @@ public static class ImageFolder
             else skipped.Add(new SkippedFile(files[i].Path, errors[i]!));
         }
         if (kept.Count == 0)
+        {
+            int first = Array.FindIndex(errors, e => e is not null);
             throw new InvalidDataException(files.Count == 0
                 ? $"{root}: no files ending in {string.Join(", ", decoder.Extensions)} in its {classDirs.Length} class sub-folders."
-                : $"{root}: none of its {files.Count} images could be decoded; the first failure: {skipped[^1].Path}: {errors.First(e => e is not null)}");
+                : $"{root}: none of its {files.Count} images could be decoded; the first failure: {files[first].Path}: {errors[first]}");
+        }
 
         var shape = new Shape(kept.Count, options.Channels, options.Height, options.Width);
         float[] buffer = pixels;
@@ -107,6 +116,28 @@ public static class ImageFolder
         }
         var labels = kept.Select(i => files[i].Label).ToArray();
         return new ImageFolderResult(new ImageDataset(new Tensor(shape, buffer), labels, classNames), skipped);
+    }
+
+    /// <summary>
+    /// One image file as a batch of one, [1, C, H, W], converted like the images of a folder (for
+    /// predicting the class of a single file).
+    /// </summary>
+    /// <exception cref="ImageDecodeException">The file does not decode.</exception>
+    public static Tensor LoadImage(string path, IImageDecoder decoder, ImageFolderOptions options)
+    {
+        var tensor = new Tensor(new Shape(1, options.Channels, options.Height, options.Width));
+        DecodeInto(path, decoder, options, tensor.Span);
+        return tensor;
+    }
+
+    private static void DecodeInto(string path, IImageDecoder decoder, ImageFolderOptions options, Span<float> target)
+    {
+        var image = decoder.Decode(path);
+        ImageResize.ToTensor(image, options.Channels, options.Height, options.Width, target);
+        if (options.Invert)
+        {
+            for (int i = 0; i < target.Length; i++) target[i] = 1 - target[i];
+        }
     }
 
     /// <summary>

@@ -37,6 +37,27 @@ public static class ImageResize
         }
     }
 
+    /// <summary>
+    /// The inverse direction, for writing pictures: [C, H, W] values in 0..1 (clamped) to an 8-bit
+    /// image of 1 or 3 channels, rounding <c>value x 255</c> to the nearest level.
+    /// </summary>
+    public static DecodedImage ToImage(ReadOnlySpan<float> values, int channels, int height, int width)
+    {
+        if (channels is not (1 or 3))
+            throw new ArgumentException($"ImageResize.ToImage: {channels} channels; expected 1 (gray) or 3 (RGB).");
+        if (values.Length != channels * height * width)
+            throw new ArgumentException($"ImageResize.ToImage: {channels}x{height}x{width} needs {channels * height * width} values, got {values.Length}.");
+        int plane = height * width;
+        var pixels = new byte[channels * plane];
+        for (int c = 0; c < channels; c++)
+        for (int p = 0; p < plane; p++)
+        {
+            float v = Math.Clamp(values[c * plane + p], 0f, 1f);
+            pixels[p * channels + c] = (byte)MathF.Round(v * 255f);
+        }
+        return new DecodedImage(width, height, channels, pixels);
+    }
+
     /// <summary>The image as [C, H, W] floats in 0..1 with the requested channel count.</summary>
     internal static float[] ToPlanes(DecodedImage image, int channels)
     {

@@ -36,13 +36,12 @@ public class AugmentationTests
         const int c = 2, h = 5, w = 6;
         var source = Distinct(c * h * w, 1);
         var augmentation = new Augmentation { MaxShift = maxShift, HorizontalFlip = flip };
-        var random = new Random(5);
         var seen = new HashSet<(int, int, bool)>();
 
         for (int trial = 0; trial < 60; trial++)
         {
             var target = new float[source.Length];
-            augmentation.Apply(source, target, c, h, w, random);
+            augmentation.Apply(source, target, c, h, w, key: (ulong)trial);
             var candidates = new List<(int, int, bool)>();
             for (int dy = -maxShift; dy <= maxShift; dy++)
             for (int dx = -maxShift; dx <= maxShift; dx++)
@@ -58,20 +57,23 @@ public class AugmentationTests
     }
 
     [Fact]
-    public void Apply_SameSeed_SameImages()
+    public void Apply_SameKey_SameImage_OtherKeys_OtherImages()
     {
         var source = Distinct(3 * 8 * 8, 2);
         var augmentation = new Augmentation { MaxShift = 2, HorizontalFlip = true };
         var a = new float[source.Length];
         var b = new float[source.Length];
-        Random ra = new(11), rb = new(11);
+        var outcomes = new HashSet<string>();
 
-        for (int i = 0; i < 10; i++)
+        for (ulong key = 0; key < 20; key++)
         {
-            augmentation.Apply(source, a, 3, 8, 8, ra);
-            augmentation.Apply(source, b, 3, 8, 8, rb);
+            augmentation.Apply(source, a, 3, 8, 8, key);
+            augmentation.Apply(source, b, 3, 8, 8, key);
             Assert.Equal(a, b);
+            outcomes.Add(string.Join(",", a));
         }
+        // 5 x 5 shifts x 2 flips = 50 outcomes; 20 keys land on several of them.
+        Assert.True(outcomes.Count > 5, $"only {outcomes.Count} distinct outcomes");
     }
 
     [Fact]
@@ -96,10 +98,31 @@ public class AugmentationTests
         var source = Distinct(12, 3);
         var target = new float[12];
 
-        new Augmentation().Apply(source, target, 1, 3, 4, new Random(0));
+        new Augmentation().Apply(source, target, 1, 3, 4, key: 0);
 
         Assert.Equal(source, target);
         Assert.True(new Augmentation().IsIdentity);
         Assert.Equal("shift ±2, flip", new Augmentation { MaxShift = 2, HorizontalFlip = true }.ToString());
+    }
+
+    [Fact]
+    public void Apply_ShiftsAreSpreadOverAllOffsets()
+    {
+        // A single bright pixel in the centre of a 3x3 image lands at (1 + dy, 1 + dx).
+        var source = new float[9];
+        source[4] = 1;
+        var target = new float[9];
+        var counts = new int[9];
+        var augmentation = new Augmentation { MaxShift = 1 };
+
+        for (ulong key = 0; key < 900; key++)
+        {
+            augmentation.Apply(source, target, 1, 3, 3, key);
+            counts[Array.IndexOf(target, 1f)]++;
+        }
+
+        // 900 draws over 9 equally likely offsets: 100 each on average; a standard deviation is
+        // about 9.4, so 60..140 is more than 4 of them either way.
+        Assert.All(counts, c => Assert.InRange(c, 60, 140));
     }
 }

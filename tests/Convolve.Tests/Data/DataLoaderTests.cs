@@ -82,6 +82,24 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void Epoch_ResumedAtABatch_GivesTheSameBatchesAsAnUninterruptedRun()
+    {
+        var data = NumberedDataset(40, channels: 1, height: 4, width: 4);
+        var options = new DataLoaderOptions { BatchSize = 6, Seed = 12, Augmentation = new Augmentation { MaxShift = 1, HorizontalFlip = true } };
+
+        var whole = new DataLoader(data, options).Epoch(2).Select(b => (b.Index, b.Images.ToArray(), b.Labels.ToArray())).ToList();
+        var resumed = new DataLoader(data, options).Epoch(2, firstBatch: 4).Select(b => (b.Index, b.Images.ToArray(), b.Labels.ToArray())).ToList();
+
+        Assert.Equal(7, whole.Count);
+        Assert.Equal([4, 5, 6], resumed.Select(b => b.Index));
+        for (int i = 0; i < resumed.Count; i++)
+        {
+            Assert.Equal(whole[4 + i].Item2, resumed[i].Item2);
+            Assert.Equal(whole[4 + i].Item3, resumed[i].Item3);
+        }
+    }
+
+    [Fact]
     public void Epoch_WithoutShuffle_KeepsDataSetOrder()
     {
         var loader = new DataLoader(NumberedDataset(7), new DataLoaderOptions { BatchSize = 3, Shuffle = false });
@@ -108,7 +126,7 @@ public class DataLoaderTests
     [Fact]
     public void Epoch_SteadyState_AllocatesNothingPerBatch()
     {
-        var loader = new DataLoader(NumberedDataset(1000), new DataLoaderOptions { BatchSize = 1, Seed = 1 });
+        var loader = new DataLoader(NumberedDataset(1000), new DataLoaderOptions { BatchSize = 1, Seed = 1, Augmentation = new Augmentation { MaxShift = 1 } });
         foreach (var _ in loader.Epoch(0)) { }
 
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -86,6 +86,33 @@ public class DatasetsTests
     }
 
     [Fact]
+    public void Mnist_FoundThroughTheEnvironmentVariable()
+    {
+        // Only this class reads CONVOLVE_MNIST_DIR, and xunit runs one class's tests one at a time.
+        using var folder = new TempFolder();
+        Idx.Write(folder.File("train-images-idx3-ubyte.gz"), new IdxArray([1, 2, 2], [0, 0, 0, 255]));
+        Idx.Write(folder.File("train-labels-idx1-ubyte.gz"), new IdxArray([1], [3]));
+        Idx.Write(folder.File("t10k-images-idx3-ubyte.gz"), new IdxArray([1, 2, 2], new byte[4]));
+        Idx.Write(folder.File("t10k-labels-idx1-ubyte.gz"), new IdxArray([1], [8]));
+        string? before = Environment.GetEnvironmentVariable(Datasets.MnistDirectoryVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(Datasets.MnistDirectoryVariable, folder.Path);
+
+            var mnist = Datasets.Load("mnist");
+
+            Assert.Equal(folder.Path, Datasets.MnistSearchPaths()[0]);
+            Assert.Equal(folder.Path, mnist.Source);
+            Assert.Equal([3], mnist.Train.Labels);
+            Assert.Equal([8], mnist.Test.Labels);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Datasets.MnistDirectoryVariable, before);
+        }
+    }
+
+    [Fact]
     public void MnistSearchPaths_IncludeNodeModulesInTheCurrentFolder()
     {
         var places = Datasets.MnistSearchPaths();

@@ -122,6 +122,25 @@ public class IdxTests
     }
 
     [Fact]
+    public void Read_DamagedGzipStream_SaysCorruptAndWhere()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("damaged.gz");
+        Idx.Write(path, RandomArray(6, 50, 28, 28));
+        byte[] bytes = File.ReadAllBytes(path);
+        // Overwrite the deflate data right after the 10-byte gzip header with bytes that start a
+        // block of the reserved type 3, which no inflater accepts.
+        bytes[10] = 0xFF;
+        bytes[11] = 0xFF;
+        File.WriteAllBytes(path, bytes);
+
+        var e = ReadFails(path);
+
+        Assert.StartsWith($"{path}: the gzip data is corrupt after 0 decompressed bytes (zlib says: ", e.Message);
+        Assert.Equal(0, e.Offset);
+    }
+
+    [Fact]
     public void Read_TrailingBytes_AreReported()
     {
         using var folder = new TempFolder();

@@ -1,5 +1,6 @@
 using System.Text;
 using Convolve.Data;
+using Convolve.Tensors;
 
 namespace Convolve.Tests.Data;
 
@@ -46,6 +47,7 @@ public class ImageFolderTests
         File.WriteAllText(folder.File("cat/broken.txt"), "this is no image");
         File.WriteAllText(folder.File("cat/notes.md"), "ignored: not an image extension");
         Image(folder.File("stray.txt"), 2, 2, 1);
+        Image(folder.File(".cache/hidden.txt"), 2, 2, 1);
 
         var result = ImageFolder.Load(folder.Path, new TextDecoder(), new ImageFolderOptions { Height = 2, Width = 2, Threads = 1 });
 
@@ -98,10 +100,11 @@ public class ImageFolderTests
         File.WriteAllText(folder.File("a.txt"), "");
         Directory.CreateDirectory(folder.File("k"));
         File.WriteAllText(folder.File("k/bad.txt"), "nope");
+        File.WriteAllText(folder.File("k/worse.txt"), "no");
 
         var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(folder.Path, new TextDecoder(), new ImageFolderOptions()));
 
-        Assert.Equal($"{folder.Path}: none of its 1 images could be decoded; the first failure: {folder.File("k/bad.txt")}: {folder.File("k/bad.txt")}: not a text image.", e.Message);
+        Assert.Equal($"{folder.Path}: none of its 2 images could be decoded; the first failure: {folder.File("k/bad.txt")}: {folder.File("k/bad.txt")}: not a text image.", e.Message);
     }
 
     [Fact]
@@ -135,5 +138,17 @@ public class ImageFolderTests
         // 20% of 10 per class = 2 per class.
         Assert.Equal([0, 0, 1, 1], splits.Test.Labels);
         Assert.Equal(16, splits.Train.Count);
+    }
+
+    [Fact]
+    public void LoadImage_GivesABatchOfOne_Inverted()
+    {
+        using var folder = new TempFolder();
+        Image(folder.File("x.txt"), 2, 1, 51);
+
+        var tensor = ImageFolder.LoadImage(folder.File("x.txt"), new TextDecoder(), new ImageFolderOptions { Height = 1, Width = 2, Invert = true });
+
+        Assert.Equal(new Shape(1, 1, 1, 2), tensor.Shape);
+        Assert.Equal([1 - 51 / 255f, 1 - 51 / 255f], tensor.ToArray());
     }
 }

@@ -91,4 +91,26 @@ public class ImageResizeTests
 
         Assert.All(target, v => Assert.Equal(128 / 255f, v, 6));
     }
+
+    [Fact]
+    public void ToImage_ThenToTensor_GivesTheSameLevels()
+    {
+        // Two pixels in planes R, G, B; every value is a multiple of 1/255, so the round trip is exact.
+        float[] planes = [0f, 1f, 51 / 255f, 102 / 255f, 1f, 0f];
+
+        var image = ImageResize.ToImage(planes, 3, 1, 2);
+        var back = new float[6];
+        ImageResize.ToTensor(image, 3, 1, 2, back);
+
+        Assert.Equal([0, 51, 255, 255, 102, 0], image.Pixels);
+        Assert.Equal(planes, back);
+    }
+
+    [Fact]
+    public void ToImage_ClampsOutOfRangeValues()
+    {
+        var image = ImageResize.ToImage([-0.5f, 1.5f], 1, 1, 2);
+
+        Assert.Equal([0, 255], image.Pixels);
+    }
 }
