@@ -11,7 +11,7 @@ internal static class EvaluateCommand
     public static Command Create(Terminal terminal)
     {
         var modelPath = new Argument<string>("model") { Description = "A model file saved by 'convolve train'." };
-        var data = new Option<string?>("--data") { Description = DataSource.Help + " Default: the data set the model was trained on." };
+        var data = new Option<string?>("--data") { Description = DataOption.Help + " Default: the data set the model was trained on." };
         var images = new Option<string?>("--images") { Description = "Folder to write the confusion matrix as a PNG into." };
         var command = new Command("evaluate", "Test a saved model: accuracy, precision and recall per class, confusion matrix.") { modelPath, data, images };
         command.SetAction(result => Run(terminal, result.GetValue(modelPath)!, result.GetValue(data), result.GetValue(images)));
@@ -22,7 +22,7 @@ internal static class EvaluateCommand
     {
         var saved = SavedModel.Load(path);
         string name = dataName ?? saved.Data ?? Data.Datasets.Digits;
-        var test = DataSource.Load(name, terminal, channels: saved.Model.InputShape[0], height: saved.Model.InputShape[1], width: saved.Model.InputShape[2]).Test;
+        var test = DataOption.Load(name, terminal, channels: saved.Model.InputShape[0], height: saved.Model.InputShape[1], width: saved.Model.InputShape[2]).Test;
         if (test.ImageShape != saved.Model.InputShape)
             throw new ArgumentException($"{path}: the model takes {saved.Model.InputShape.ToImageString()} images, but '{name}' has {test.ImageShape.ToImageString()}.");
         var outputShape = saved.Model.GetOutputShape(saved.Model.InputShape.Prepend(1));

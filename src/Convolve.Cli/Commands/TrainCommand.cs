@@ -24,7 +24,7 @@ internal static class TrainCommand
     public static Command Create(Terminal terminal)
     {
         var model = new Option<string>("--model") { Description = $"Architecture: {string.Join(", ", Architectures.All.Where(a => a.Name != "article").Select(a => a.Name))}.", DefaultValueFactory = _ => "seed" };
-        var data = new Option<string>("--data") { Description = DataSource.Help, DefaultValueFactory = _ => Datasets.Digits };
+        var data = new Option<string>("--data") { Description = DataOption.Help, DefaultValueFactory = _ => Datasets.Digits };
         var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 3);
         var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 64);
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
@@ -84,7 +84,7 @@ internal static class TrainCommand
             session = null!; // set below, once the data says how many classes there are
         }
 
-        var splits = DataSource.Load(s.Data, terminal, channels: s.Rgb ? 3 : 1, seed: s.Seed);
+        var splits = DataOption.Load(s.Data, terminal, channels: s.Rgb ? 3 : 1, seed: s.Seed);
         var train = splits.Train;
         if (s.Limit is { } n && n < train.Count) train = train.Subset([.. Enumerable.Range(0, n)]);
         ImageDataset? validation = null;

@@ -20,6 +20,7 @@ public sealed class ImageDataset
                 throw new ArgumentException($"ImageDataset: label {labels[i]} of image {i} is outside [0, {classNames.Count}).");
         }
         Images = images;
+        ImageShape = images.Shape.ItemShape;
         Labels = labels;
         ClassNames = classNames;
     }
@@ -40,7 +41,7 @@ public sealed class ImageDataset
     public int ClassCount => ClassNames.Count;
 
     /// <summary>The shape of one image, [C, H, W].</summary>
-    public Shape ImageShape => Images.Shape.ItemShape;
+    public Shape ImageShape { get; }
 
     /// <summary>A new data set with the images at <paramref name="indices"/>, in that order (copied).</summary>
     public ImageDataset Subset(ReadOnlySpan<int> indices)
@@ -55,23 +56,5 @@ public sealed class ImageDataset
             labels[i] = Labels[indices[i]];
         }
         return new ImageDataset(images, labels, ClassNames);
-    }
-
-    /// <summary>
-    /// Copies the images and labels at <paramref name="indices"/> into a batch tensor and label
-    /// buffer (reused by the caller across batches).
-    /// </summary>
-    public void CopyBatch(ReadOnlySpan<int> indices, Tensor batchImages, Span<int> batchLabels)
-    {
-        int itemSize = ImageShape.Size;
-        if (batchImages.Shape.ItemShape != ImageShape || batchImages.Shape[0] != indices.Length)
-            throw new ShapeException($"ImageDataset.CopyBatch: expected a batch tensor [{indices.Length}, {string.Join(", ", ImageShape)}], got {batchImages.Shape}.");
-        var source = Images.Span;
-        var target = batchImages.Span;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            source.Slice(indices[i] * itemSize, itemSize).CopyTo(target.Slice(i * itemSize, itemSize));
-            batchLabels[i] = Labels[indices[i]];
-        }
     }
 }

@@ -65,10 +65,9 @@ public sealed class Trainer
         double lossSum = resumeFrom.LossSum;
         int correct = resumeFrom.Correct, seen = resumeFrom.Seen, next = resumeFrom.NextBatch;
         int batches = loader.BatchCount, total = loader.ItemsPerEpoch;
-        foreach (var batch in loader.Epoch(epoch))
+        foreach (var batch in loader.Epoch(epoch, firstBatch: next))
         {
-            if (next == batches || cancellation.IsCancellationRequested) break;
-            if (batch.Index < next) continue;
+            if (cancellation.IsCancellationRequested) break;
             var step = TrainStep(batch.Images, batch.Labels);
             lossSum += step.Loss * batch.Count;
             correct += step.Correct;
