@@ -25,7 +25,7 @@ internal static class TrainCommand
     {
         var model = new Option<string>("--model") { Description = $"Architecture: {string.Join(", ", Architectures.All.Where(a => a.Name != "article").Select(a => a.Name))}.", DefaultValueFactory = _ => "seed" };
         var data = new Option<string>("--data") { Description = DataOption.Help, DefaultValueFactory = _ => Datasets.Digits };
-        var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 3);
+        var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 5);
         var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 64);
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
         var learningRate = new Option<float?>("--lr") { Description = "Learning rate (default 0.05 for SGD, 0.001 for Adam/AdamW)." };
