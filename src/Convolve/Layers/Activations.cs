@@ -1,5 +1,7 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.Intrinsics;
+using Convolve.Kernels.Cpu;
 using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Layers;
 
@@ -41,12 +43,20 @@ public sealed class ReLU : Activation
 {
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => TensorPrimitives.Max(input, 0f, output);
 
-    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
-    {
-        for (int i = 0; i < dInput.Length; i++) dInput[i] = input[i] > 0 ? dOutput[i] : 0;
-    }
+    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
+        Elementwise.Apply(new Gate(0), input, dOutput, dInput);
 
     public override LayerConfig GetConfig() => new ReLUConfig();
+
+    /// <summary>(x, dy) -> dy where x &gt; 0, else slope * dy: the gradient of ReLU (slope 0) and LeakyReLU.</summary>
+    internal readonly struct Gate(float slope) : IBinaryOperator
+    {
+        public float Invoke(float x, float dy) => x > 0 ? dy : slope * dy;
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), dy, dy * slope);
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
+            Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), dy, dy * slope);
+    }
 }
 
 /// <summary>x for x &gt; 0, alpha * x otherwise (alpha defaults to 0.01, as in PyTorch).</summary>
@@ -55,15 +65,12 @@ public sealed class LeakyReLU(float alpha = 0.01f) : Activation
     /// <summary>The slope for negative inputs.</summary>
     public float Alpha { get; } = alpha;
 
-    protected override void Apply(ReadOnlySpan<float> input, Span<float> output)
-    {
-        for (int i = 0; i < output.Length; i++) output[i] = input[i] > 0 ? input[i] : Alpha * input[i];
-    }
+    // Gating x by itself gives x for x > 0 and alpha * x otherwise: the function itself.
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
+        Elementwise.Apply(new ReLU.Gate(Alpha), input, input, output);
 
-    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
-    {
-        for (int i = 0; i < dInput.Length; i++) dInput[i] = input[i] > 0 ? dOutput[i] : Alpha * dOutput[i];
-    }
+    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
+        Elementwise.Apply(new ReLU.Gate(Alpha), input, dOutput, dInput);
 
     public override LayerConfig GetConfig() => new LeakyReLUConfig(Alpha);
 
@@ -75,9 +82,15 @@ public sealed class Sigmoid : Activation
 {
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => TensorPrimitives.Sigmoid(input, output);
 
-    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
+    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
+        Elementwise.Apply(new Slope(), output, dOutput, dInput);
+
+    /// <summary>(y, dy) -> dy * y * (1 - y).</summary>
+    private readonly struct Slope : IBinaryOperator
     {
-        for (int i = 0; i < dInput.Length; i++) dInput[i] = dOutput[i] * output[i] * (1 - output[i]);
+        public float Invoke(float y, float dy) => dy * y * (1 - y);
+        public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy * y * (Vector256<float>.One - y);
+        public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * y * (Vector512<float>.One - y);
     }
 
     public override LayerConfig GetConfig() => new SigmoidConfig();
@@ -88,9 +101,15 @@ public sealed class Tanh : Activation
 {
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => TensorPrimitives.Tanh(input, output);
 
-    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
+    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
+        Elementwise.Apply(new Slope(), output, dOutput, dInput);
+
+    /// <summary>(y, dy) -> dy * (1 - y^2).</summary>
+    private readonly struct Slope : IBinaryOperator
     {
-        for (int i = 0; i < dInput.Length; i++) dInput[i] = dOutput[i] * (1 - output[i] * output[i]);
+        public float Invoke(float y, float dy) => dy * (1 - y * y);
+        public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy * (Vector256<float>.One - y * y);
+        public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * (Vector512<float>.One - y * y);
     }
 
     public override LayerConfig GetConfig() => new TanhConfig();

@@ -64,7 +64,7 @@ public sealed class BatchNorm2D : Layer
 
     public override Tensor Forward(Tensor input, bool training = false)
     {
-        var shape = GetOutputShape(input.Shape);
+        var shape = OutputShapeFor(input.Shape);
         int n = shape[0], channels = shape[1], plane = shape[2] * shape[3];
         int count = n * plane;
         lastWasTraining = training;

@@ -93,7 +93,7 @@ public sealed class Conv2D : Layer
     {
         var g = GetGeometry(input.Shape);
         this.input = input;
-        var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.OutChannels, g.OutH, g.OutW));
+        var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
         kernel.Forward(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
         return result;
     }

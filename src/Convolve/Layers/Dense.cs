@@ -74,7 +74,7 @@ public sealed class Dense : Layer
 
     public override Tensor Forward(Tensor input, bool training = false)
     {
-        var shape = GetOutputShape(input.Shape);
+        var shape = OutputShapeFor(input.Shape);
         var w = Weight;
         this.input = input;
         var result = Tensor.Reuse(ref output, shape);

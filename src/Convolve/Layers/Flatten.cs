@@ -8,8 +8,7 @@ namespace Convolve.Layers;
 /// </summary>
 public sealed class Flatten(int axis = 1) : Layer
 {
-    private Shape inputShape;
-    private Shape? outputShape;
+    private Tensor? output, dInput;
 
     public Flatten(FlattenConfig config) : this(config.Axis) { }
 
@@ -29,18 +28,26 @@ public sealed class Flatten(int axis = 1) : Layer
 
     public override Tensor Forward(Tensor input, bool training = false)
     {
-        inputShape = input.Shape;
-        outputShape = GetOutputShape(input.Shape);
-        return input.Reshape(outputShape.Value);
+        lastInput = input;
+        output = View(output, input, OutputShapeFor(input.Shape));
+        return output;
     }
 
     public override Tensor Backward(Tensor dOutput)
     {
-        if (outputShape is null) throw new InvalidOperationException($"{this}: Backward was called before Forward.");
-        if (dOutput.Shape != outputShape.Value)
-            throw new ShapeException($"{this}: expected dOutput of shape {outputShape.Value} (the last output), got {dOutput.Shape}.");
-        return dOutput.Reshape(inputShape);
+        RequireSameShape(dOutput, output);
+        dInput = View(dInput, dOutput, lastInput!.Shape);
+        return dInput;
     }
+
+    private Tensor? lastInput;
+
+    // The view made last time when it still fits (same values, same shape), else a new one:
+    // a steady stream of batches from reused buffers then makes no new tensors.
+    private static Tensor View(Tensor? previous, Tensor source, Shape shape) =>
+        previous is not null && previous.Buffer == source.Buffer && previous.Offset == source.Offset && previous.Shape == shape
+            ? previous
+            : source.Reshape(shape);
 
     public override LayerConfig GetConfig() => new FlattenConfig(Axis);
 

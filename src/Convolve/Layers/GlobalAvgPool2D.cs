@@ -25,7 +25,7 @@ public sealed class GlobalAvgPool2D(bool keepDims = false) : Layer
 
     public override Tensor Forward(Tensor input, bool training = false)
     {
-        var result = Tensor.Reuse(ref output, GetOutputShape(input.Shape));
+        var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
         inputShape = input.Shape;
         int planeSize = inputShape[2] * inputShape[3];
         var x = input.Span;

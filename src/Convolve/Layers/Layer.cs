@@ -15,6 +15,7 @@ namespace Convolve.Layers;
 public abstract class Layer
 {
     private Shape? builtFor;
+    private Shape lastInputShape, lastOutputShape;
 
     /// <summary>The layer's name in its model, e.g. "conv2d_1"; prefixes its parameters' keys.</summary>
     public string Name { get; set; } = "";
@@ -79,6 +80,20 @@ public abstract class Layer
 
     /// <summary>Type and non-default options: <c>Conv2D(1->32, 3x3)</c>.</summary>
     public override string ToString() => $"{TypeName}({ExtraDescription})";
+
+    /// <summary>
+    /// <see cref="GetOutputShape"/>, remembered for the last input shape: a stream of batches of one
+    /// shape then computes (and allocates) the output shape once.
+    /// </summary>
+    protected Shape OutputShapeFor(Shape inputShape)
+    {
+        if (lastOutputShape.Rank == 0 || inputShape != lastInputShape)
+        {
+            lastOutputShape = GetOutputShape(inputShape);
+            lastInputShape = inputShape;
+        }
+        return lastOutputShape;
+    }
 
     /// <summary>Throws unless <paramref name="shape"/> has <paramref name="rank"/> dimensions.</summary>
     protected void RequireRank(Shape shape, int rank, string what)

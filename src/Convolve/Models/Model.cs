@@ -109,7 +109,7 @@ public abstract class Model
     protected void RequireInput(Tensor input)
     {
         RequireBuilt();
-        if (input.Shape.Rank != InputShape.Rank + 1 || input.Shape.ItemShape != InputShape)
+        if (input.Shape.Rank != InputShape.Rank + 1 || !input.Shape.Dims[1..].SequenceEqual(InputShape.Dims))
             throw new ShapeException($"Model: expected input [N, {string.Join(", ", InputShape)}], got {input.Shape}.");
     }
 

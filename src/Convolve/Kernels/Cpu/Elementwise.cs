@@ -1,0 +1,48 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Convolve.Kernels.Cpu;
+
+/// <summary>
+/// An element-wise function of two inputs, <c>result[i] = f(x[i], y[i])</c>, in scalar and vector
+/// forms that must agree lane by lane. <see cref="Elementwise.Apply"/> runs it over spans.
+/// </summary>
+public interface IBinaryOperator
+{
+    float Invoke(float x, float y);
+    Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
+    Vector512<float> Invoke(Vector512<float> x, Vector512<float> y);
+}
+
+/// <summary>
+/// One loop driver for element-wise operators: 16 lanes at a time with Vector512 where the CPU
+/// has it, then 8 with Vector256, then the scalar form for the last few elements (no alignment
+/// needed: loads and stores are unaligned). Element-wise work that TensorPrimitives has is done
+/// with TensorPrimitives; this is for what it lacks (masks such as ReLU's gradient).
+/// </summary>
+public static class Elementwise
+{
+    /// <summary>result[i] = op(x[i], y[i]) for every i; the three spans have one length.</summary>
+    public static void Apply<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result)
+        where TOperator : struct, IBinaryOperator
+    {
+        if (x.Length != y.Length || x.Length != result.Length)
+            throw new ArgumentException($"Elementwise.Apply: lengths differ ({x.Length}, {y.Length}, {result.Length}).");
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        ref float pr = ref MemoryMarshal.GetReference(result);
+        int i = 0, n = x.Length;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                op.Invoke(Vector512.LoadUnsafe(ref px, (nuint)i), Vector512.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+                op.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref pr, i) = op.Invoke(Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
+    }
+}
