@@ -5,12 +5,15 @@ namespace Convolve.Layers;
 /// <summary>
 /// In training, zeroes each element with probability <c>rate</c> and scales the others by
 /// 1 / (1 - rate), so that the expected value is unchanged ("inverted" dropout); in evaluation
-/// it passes the input through. The mask comes from the layer's own random source, seeded when
-/// the model's parameters are reset, so a seeded run repeats exactly.
+/// it passes the input through. The mask is a pure function of (seed, call number, element):
+/// a counter-based generator, so a seeded run repeats exactly and a resumed run can continue
+/// the sequence by restoring <see cref="Layer.RandomState"/>. The seed is drawn when the
+/// model's parameters are reset.
 /// </summary>
 public sealed class Dropout : Layer
 {
-    private Random random = new(0);
+    private ulong seed;
+    private long calls;
     private Tensor? output, dInput;
     private float[] mask = [];
     private bool lastWasTraining;
@@ -28,7 +31,22 @@ public sealed class Dropout : Layer
 
     public override Shape GetOutputShape(Shape inputShape) => inputShape;
 
-    public override void ResetParameters(Random random) => this.random = new Random(random.Next());
+    public override void ResetParameters(Random random)
+    {
+        seed = (ulong)random.NextInt64();
+        calls = 0;
+    }
+
+    /// <summary>The mask generator's seed and the number of training calls made so far.</summary>
+    public override long[]? RandomState
+    {
+        get => [(long)seed, calls];
+        set
+        {
+            if (value is not [var s, var c]) throw new ArgumentException($"{this}: random state has two values (seed, calls).");
+            (seed, calls) = ((ulong)s, c);
+        }
+    }
 
     public override Tensor Forward(Tensor input, bool training = false)
     {
@@ -43,9 +61,10 @@ public sealed class Dropout : Layer
         float scale = 1 / (1 - Rate);
         var x = input.Span;
         var y = result.Span;
+        ulong stream = seed ^ (ulong)calls++ * 0x9E3779B97F4A7C15UL;
         for (int i = 0; i < mask.Length; i++)
         {
-            mask[i] = random.NextSingle() < Rate ? 0 : scale;
+            mask[i] = UnitInterval(stream + (ulong)i) < Rate ? 0 : scale;
             y[i] = x[i] * mask[i];
         }
         return result;
@@ -58,6 +77,16 @@ public sealed class Dropout : Layer
         if (lastWasTraining) System.Numerics.Tensors.TensorPrimitives.Multiply(dOutput.Span, mask, result.Span);
         else dOutput.Span.CopyTo(result.Span);
         return result;
+    }
+
+    // SplitMix64's output function of a counter, mapped to [0, 1) with 24 bits.
+    private static float UnitInterval(ulong counter)
+    {
+        ulong z = counter * 0x9E3779B97F4A7C15UL + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 40) * (1f / (1 << 24));
     }
 
     public override LayerConfig GetConfig() => new DropoutConfig(Rate);

@@ -52,6 +52,16 @@ public abstract class Layer
     /// <summary>Fills the parameters with fresh initial values drawn from <paramref name="random"/>.</summary>
     public virtual void ResetParameters(Random random) { }
 
+    /// <summary>
+    /// The state of the layer's random source (null for layers without one), so that a
+    /// checkpoint can save it and a resumed run continue the same random sequence.
+    /// </summary>
+    public virtual long[]? RandomState
+    {
+        get => null;
+        set { if (value is not null) throw new InvalidOperationException($"{this}: the layer has no random state to restore."); }
+    }
+
     /// <summary>Computes the output batch. <paramref name="training"/> selects training behaviour (dropout, batch statistics).</summary>
     public abstract Tensor Forward(Tensor input, bool training = false);
 

@@ -1,0 +1,182 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Convolve.Layers;
+using Convolve.Models;
+using Convolve.Tensors;
+
+namespace Convolve.Serialization;
+
+/// <summary>What a model file holds besides the model itself.</summary>
+/// <param name="Metadata">Free-form text entries (class names, training settings, epoch, ...).</param>
+/// <param name="Tensors">Extra named tensors (optimizer state in checkpoints, ...).</param>
+public sealed record ModelFileExtras(IReadOnlyDictionary<string, string> Metadata, IReadOnlyDictionary<string, Tensor> Tensors)
+{
+    public static readonly ModelFileExtras None = new(new Dictionary<string, string>(), new Dictionary<string, Tensor>());
+}
+
+/// <summary>
+/// Reads and writes Convolve model files (<c>.cvm</c>): architecture, weights, metadata and extra
+/// tensors, checked by a SHA-256 checksum. Layout, all integers and floats little-endian
+/// (docs/model-format.md has the full description):
+/// <code>
+/// offset 0      8 bytes   magic "CONVOLVE"
+/// offset 8      uint32    format version (1)
+/// offset 12     uint32    header length H
+/// offset 16     H bytes   header: UTF-8 JSON (model kind, input shape, layers with their
+///                         options, tensor names and shapes in storage order, metadata)
+/// offset 16+H   float32s  each tensor's values in header order, row-major
+/// end-32        32 bytes  SHA-256 of every byte before it
+/// </code>
+/// Files are written to a temporary name beside the target and renamed, so a crash never
+/// leaves a half-written model under the real name.
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>The format version this code writes and the newest it reads.</summary>
+    public const int FormatVersion = 1;
+
+    private static ReadOnlySpan<byte> Magic => "CONVOLVE"u8;
+    private const int PreambleLength = 16, ChecksumLength = 32;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private sealed record LayerEntry(string Name, LayerConfig Config);
+    private sealed record TensorEntry(string Name, int[] Shape);
+    private sealed record Header(string Model, int[] InputShape, LayerEntry[] Layers, TensorEntry[] Tensors,
+        Dictionary<string, string>? Metadata);
+
+    /// <summary>Writes <paramref name="model"/> (built) with optional metadata and extra tensors.</summary>
+    public static void Save(Model model, string path, ModelFileExtras? extras = null)
+    {
+        if (!model.IsBuilt) throw new InvalidOperationException("ModelFile.Save: the model is not built.");
+        if (model is not Sequential) throw new NotSupportedException($"ModelFile.Save: {model.GetType().Name} models cannot be saved yet.");
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are little-endian; this machine is not.");
+        extras ??= ModelFileExtras.None;
+
+        var tensors = model.NamedParameters.Select(p => (p.Key, p.Parameter.Value))
+            .Concat(extras.Tensors.Select(t => (t.Key, t.Value))).ToList();
+        var duplicate = tensors.GroupBy(t => t.Key).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"ModelFile.Save: two tensors are named '{duplicate.Key}'.");
+        var header = new Header("Sequential", model.InputShape.Dims.ToArray(),
+            [.. model.Layers.Select(l => new LayerEntry(l.Name, l.GetConfig()))],
+            [.. tensors.Select(t => new TensorEntry(t.Key, t.Value.Shape.Dims.ToArray()))],
+            new Dictionary<string, string>(extras.Metadata));
+        byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, Json);
+
+        using var content = new MemoryStream();
+        content.Write(Magic);
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(word, FormatVersion);
+        content.Write(word);
+        BinaryPrimitives.WriteUInt32LittleEndian(word, (uint)headerBytes.Length);
+        content.Write(word);
+        content.Write(headerBytes);
+        foreach (var (_, value) in tensors) content.Write(MemoryMarshal.AsBytes(value.Span));
+        byte[] checksum = SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length));
+        content.Write(checksum);
+
+        AtomicFile.Write(path, content.GetBuffer().AsSpan(0, (int)content.Length));
+    }
+
+    /// <summary>Reads a model file and returns the model, built and holding the stored weights.</summary>
+    public static Sequential Load(string path) => Read(path).Model;
+
+    /// <summary>Reads a model file: the model, built and loaded, with its metadata and extra tensors.</summary>
+    public static (Sequential Model, ModelFileExtras Extras) Read(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException($"{path}: cannot read the file: {e.Message}");
+        }
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses the bytes of a model file; <paramref name="name"/> names it in errors.</summary>
+    public static (Sequential Model, ModelFileExtras Extras) Parse(ReadOnlySpan<byte> bytes, string name)
+    {
+        if (bytes.Length < Magic.Length || !bytes[..Magic.Length].SequenceEqual(Magic))
+            throw new ModelFormatException($"{name}: not a Convolve model file (it does not start with \"CONVOLVE\").");
+        if (bytes.Length < PreambleLength + ChecksumLength)
+            throw new ModelFormatException($"{name}: truncated: {bytes.Length} bytes, but a model file has at least {PreambleLength + ChecksumLength}.");
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
+        if (version == 0 || version > FormatVersion)
+            throw new ModelFormatException($"{name}: format version {version} at byte 8 is not one this Convolve reads (1 to {FormatVersion}).");
+        uint headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]);
+        if (PreambleLength + (long)headerLength + ChecksumLength > bytes.Length)
+            throw new ModelFormatException($"{name}: truncated: the header length at byte 12 says {headerLength} bytes, but only {bytes.Length - PreambleLength - ChecksumLength} follow before the checksum.");
+        var body = bytes[..^ChecksumLength];
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes[^ChecksumLength..]))
+            throw new ModelFormatException($"{name}: checksum mismatch: the SHA-256 stored in the last 32 bytes does not match the contents; the file is corrupt or truncated.");
+
+        Header header;
+        try
+        {
+            header = JsonSerializer.Deserialize<Header>(bytes.Slice(PreambleLength, (int)headerLength), Json)
+                ?? throw new JsonException("the header is null");
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new ModelFormatException($"{name}: the header at byte {PreambleLength} is not valid: {e.Message}");
+        }
+        if (header.Model != "Sequential")
+            throw new ModelFormatException($"{name}: model kind '{header.Model}' is not one this Convolve reads (Sequential).");
+        if (header.Layers is null || header.Tensors is null || header.InputShape is null)
+            throw new ModelFormatException($"{name}: the header lacks its layers, tensors or input shape.");
+
+        Sequential model;
+        try
+        {
+            var layers = header.Layers.Select(entry =>
+            {
+                var layer = entry.Config.CreateLayer();
+                layer.Name = entry.Name;
+                return layer;
+            });
+            model = new Sequential(layers);
+            model.BuildShapes(new Shape(header.InputShape));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NullReferenceException)
+        {
+            throw new ModelFormatException($"{name}: the architecture in the header does not build: {e.Message}");
+        }
+
+        var parameters = model.NamedParameters.ToDictionary(p => p.Key, p => p.Parameter);
+        var extras = new Dictionary<string, Tensor>();
+        long offset = PreambleLength + headerLength;
+        foreach (var entry in header.Tensors)
+        {
+            Shape shape;
+            try { shape = new Shape(entry.Shape); }
+            catch (ArgumentException e) { throw new ModelFormatException($"{name}: tensor '{entry.Name}': {e.Message}"); }
+            long length = (long)shape.Size * sizeof(float);
+            if (offset + length > body.Length)
+                throw new ModelFormatException($"{name}: truncated: tensor '{entry.Name}' {shape} needs {length} bytes at byte {offset}, but the data ends at byte {body.Length}.");
+            Tensor target;
+            if (parameters.Remove(entry.Name, out var parameter))
+            {
+                if (parameter.Shape != shape)
+                    throw new ModelFormatException($"{name}: tensor '{entry.Name}' has shape {shape} in the file, but the architecture needs {parameter.Shape}.");
+                target = parameter.Value;
+            }
+            else extras[entry.Name] = target = new Tensor(shape);
+            MemoryMarshal.Cast<byte, float>(body.Slice((int)offset, (int)length)).CopyTo(target.Span);
+            offset += length;
+        }
+        if (parameters.Count > 0)
+            throw new ModelFormatException($"{name}: the file has no values for {string.Join(", ", parameters.Keys)}.");
+        if (offset != body.Length)
+            throw new ModelFormatException($"{name}: {body.Length - offset} unexplained bytes after the tensor data at byte {offset}.");
+        return (model, new ModelFileExtras(header.Metadata ?? [], extras));
+    }
+}

@@ -1,0 +1,67 @@
+using Convolve.Layers;
+
+namespace Convolve.Training;
+
+/// <summary>
+/// Adam (Kingma and Ba): running means of the gradient (m) and of its square (v), corrected for
+/// their start at zero, give the step <c>p -= lr * m_hat / (sqrt(v_hat) + eps)</c>.
+/// Weight decay is either added to the gradient (L2, Adam's original form) or, with
+/// <c>decoupled</c> (AdamW, Loshchilov and Hutter), applied to the weights directly:
+/// <c>p -= lr * weightDecay * p</c>.
+/// </summary>
+public class Adam : Optimizer
+{
+    private readonly float[][] m, v;
+
+    public Adam(IEnumerable<Parameter> parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
+        float epsilon = 1e-8f, float weightDecay = 0) : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false) { }
+
+    private protected Adam(IEnumerable<Parameter> parameters, float learningRate, float beta1, float beta2,
+        float epsilon, float weightDecay, bool decoupled) : base(parameters, learningRate)
+    {
+        if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1)
+            throw new ArgumentException($"{GetType().Name}: betas must be in [0, 1), got ({beta1}, {beta2}).");
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+        Decoupled = decoupled;
+        m = NewStateBuffers();
+        v = NewStateBuffers();
+    }
+
+    public float Beta1 { get; }
+    public float Beta2 { get; }
+    public float Epsilon { get; }
+    public float WeightDecay { get; }
+
+    /// <summary>Whether weight decay is applied to the weights (AdamW) rather than the gradient.</summary>
+    public bool Decoupled { get; }
+
+    protected override void Update(int index, Span<float> value, ReadOnlySpan<float> gradient)
+    {
+        float lr = LearningRate;
+        double correction1 = 1 - Math.Pow(Beta1, Steps), correction2 = 1 - Math.Pow(Beta2, Steps);
+        float stepSize = (float)(lr / correction1);
+        float rootCorrection2 = (float)Math.Sqrt(correction2);
+        var mean = m[index];
+        var square = v[index];
+        for (int i = 0; i < value.Length; i++)
+        {
+            float g = gradient[i];
+            if (Decoupled) value[i] -= lr * WeightDecay * value[i];
+            else g += WeightDecay * value[i];
+            mean[i] = Beta1 * mean[i] + (1 - Beta1) * g;
+            square[i] = Beta2 * square[i] + (1 - Beta2) * g * g;
+            value[i] -= stepSize * mean[i] / (MathF.Sqrt(square[i]) / rootCorrection2 + Epsilon);
+        }
+    }
+
+    public override IEnumerable<(string Name, float[] Values)> State =>
+        m.Select((x, i) => ($"m.{i}", x)).Concat(v.Select((x, i) => ($"v.{i}", x)));
+}
+
+/// <summary>Adam with decoupled weight decay (default 0.01, as in PyTorch).</summary>
+public sealed class AdamW(IEnumerable<Parameter> parameters, float learningRate = 1e-3f, float beta1 = 0.9f,
+    float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+    : Adam(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true);

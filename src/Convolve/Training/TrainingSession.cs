@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Convolve.Data;
+using Convolve.Models;
+using Convolve.Serialization;
+using Convolve.Tensors;
+
+namespace Convolve.Training;
+
+/// <summary>How a <see cref="TrainingSession"/> trains.</summary>
+public sealed record TrainingOptions(int Epochs = 10, int BatchSize = 64, int Seed = 0, OptimizerSettings? Optimizer = null)
+{
+    /// <summary>The optimizer settings, SGD with momentum 0.9 and learning rate 0.01 when none are given.</summary>
+    public OptimizerSettings OptimizerOrDefault => Optimizer ?? new OptimizerSettings();
+}
+
+/// <summary>One row of a training history.</summary>
+public sealed record EpochRecord(int Epoch, float TrainLoss, float TrainAccuracy, float? ValidationLoss, float? ValidationAccuracy, double Seconds);
+
+/// <summary>
+/// A training run that can stop and go on: epochs of <see cref="Trainer.TrainEpoch"/> with an
+/// order that depends only on (seed, epoch), a history, and checkpoints that hold the model,
+/// the optimizer's state, the position within the epoch and the layers' random state. A run
+/// resumed from a checkpoint continues exactly as the uninterrupted run would have.
+/// </summary>
+public sealed class TrainingSession
+{
+    private const string Kind = "convolve-checkpoint";
+    private EpochCursor cursor;
+    private readonly List<EpochRecord> history = [];
+
+    /// <summary>Starts a run for a built model.</summary>
+    public TrainingSession(Model model, TrainingOptions options)
+    {
+        if (options.Epochs <= 0 || options.BatchSize <= 0)
+            throw new ArgumentException($"TrainingSession: epochs and batch size must be positive, got {options.Epochs} and {options.BatchSize}.");
+        Model = model;
+        Options = options;
+        Trainer = new Trainer(model, options.OptimizerOrDefault.Create(model.Parameters));
+    }
+
+    public Model Model { get; }
+    public TrainingOptions Options { get; }
+    public Trainer Trainer { get; }
+
+    /// <summary>Epochs finished so far.</summary>
+    public int CompletedEpochs { get; private set; }
+
+    /// <summary>Whether every epoch has run.</summary>
+    public bool IsFinished => CompletedEpochs >= Options.Epochs;
+
+    /// <summary>One record per finished epoch.</summary>
+    public IReadOnlyList<EpochRecord> History => history;
+
+    /// <summary>Whether the current epoch was stopped part-way (and will continue from there).</summary>
+    public bool IsMidEpoch => cursor.NextBatch > 0;
+
+    /// <summary>
+    /// Runs (or continues) the next epoch, then evaluates on <paramref name="validation"/> if given.
+    /// Returns its record, or null when <paramref name="cancellation"/> stopped it part-way.
+    /// </summary>
+    public EpochRecord? RunEpoch(ImageDataset train, ImageDataset? validation = null,
+        Action<BatchProgress>? onBatch = null, CancellationToken cancellation = default)
+    {
+        if (IsFinished) throw new InvalidOperationException($"TrainingSession: all {Options.Epochs} epochs have run.");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var random = new Random(EpochSeed(Options.Seed, CompletedEpochs));
+        var result = Trainer.TrainEpoch(train, Options.BatchSize, random, onBatch, cancellation, cursor);
+        if (!result.Completed)
+        {
+            cursor = result.Cursor;
+            return null;
+        }
+        cursor = default;
+        Evaluation? check = validation is null ? null : Trainer.Evaluate(validation);
+        var record = new EpochRecord(CompletedEpochs + 1, result.Loss, result.Accuracy, check?.Loss, check?.Accuracy, started.Elapsed.TotalSeconds);
+        history.Add(record);
+        CompletedEpochs++;
+        return record;
+    }
+
+    // A seed per epoch that depends only on the run's seed and the epoch number.
+    private static int EpochSeed(int seed, int epoch) => unchecked(seed * 1_000_003 + epoch * 7_919 + 17);
+
+    /// <summary>The history as CSV: epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds.</summary>
+    public string HistoryCsv()
+    {
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n");
+        foreach (var r in history)
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{r.TrainLoss:R},{r.TrainAccuracy:R},{r.ValidationLoss:R},{r.ValidationAccuracy:R},{r.Seconds:F3}\n");
+        return csv.ToString();
+    }
+
+    /// <summary>
+    /// Writes a checkpoint (a model file whose metadata and extra tensors hold the run's state),
+    /// atomically. <paramref name="metadata"/> adds entries of the caller's (e.g. the data set's name).
+    /// </summary>
+    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var entries = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        {
+            ["kind"] = Kind,
+            ["options"] = JsonSerializer.Serialize(Options, Json),
+            ["completed_epochs"] = CompletedEpochs.ToString(CultureInfo.InvariantCulture),
+            ["cursor"] = JsonSerializer.Serialize(cursor, Json),
+            ["history"] = JsonSerializer.Serialize(history, Json),
+            ["optimizer_steps"] = Trainer.Optimizer.Steps.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var layer in Model.Layers)
+            if (layer.RandomState is { } state) entries[$"random_state.{layer.Name}"] = string.Join(",", state);
+        var tensors = Trainer.Optimizer.State.ToDictionary(s => $"optimizer.{s.Name}", s => new Tensor(new Shape(s.Values.Length), s.Values));
+        ModelFile.Save(Model, path, new ModelFileExtras(entries, tensors));
+    }
+
+    /// <summary>
+    /// Continues a run from a checkpoint written by <see cref="SaveCheckpoint"/>. A model file
+    /// that is not a checkpoint, or of an unreadable version, is refused with the file's name.
+    /// </summary>
+    public static (TrainingSession Session, IReadOnlyDictionary<string, string> Metadata) Resume(string path)
+    {
+        var (model, extras) = ModelFile.Read(path);
+        var meta = extras.Metadata;
+        if (meta.GetValueOrDefault("kind") != Kind)
+            throw new ModelFormatException($"{path}: a model file, but not a training checkpoint (no training state in it).");
+        try
+        {
+            var options = JsonSerializer.Deserialize<TrainingOptions>(meta["options"], Json)!;
+            var session = new TrainingSession(model, options)
+            {
+                CompletedEpochs = int.Parse(meta["completed_epochs"], CultureInfo.InvariantCulture),
+                cursor = JsonSerializer.Deserialize<EpochCursor>(meta["cursor"], Json),
+            };
+            session.history.AddRange(JsonSerializer.Deserialize<List<EpochRecord>>(meta["history"], Json)!);
+            var state = extras.Tensors.Where(t => t.Key.StartsWith("optimizer.", StringComparison.Ordinal))
+                .ToDictionary(t => t.Key["optimizer.".Length..], t => t.Value.ToArray());
+            session.Trainer.Optimizer.LoadState(long.Parse(meta["optimizer_steps"], CultureInfo.InvariantCulture), state);
+            foreach (var layer in model.Layers)
+                if (meta.TryGetValue($"random_state.{layer.Name}", out var text))
+                    layer.RandomState = [.. text.Split(',').Select(v => long.Parse(v, CultureInfo.InvariantCulture))];
+            return (session, meta);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or JsonException or FormatException or ArgumentException)
+        {
+            throw new ModelFormatException($"{path}: the training state in the checkpoint is incomplete or invalid: {e.Message}");
+        }
+    }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}
