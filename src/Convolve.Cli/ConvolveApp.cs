@@ -41,7 +41,7 @@ public static class ConvolveApp
             return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is ArgumentException or ShapeException or IOException or UnauthorizedAccessException
-            or InvalidDataException or NotSupportedException or FormatException)
+            or InvalidDataException or NotSupportedException or FormatException or Serialization.ModelFormatException)
         {
             error.WriteLine($"convolve: {e.Message}");
             return Failure;

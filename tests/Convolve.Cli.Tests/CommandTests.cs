@@ -89,3 +89,37 @@ public class CommandTests
     public void PlainOutput_HasNoEscapeCodes() =>
         Assert.DoesNotContain('\u001b', CliRunner.Run("coverage").Output);
 }
+
+public class SummaryFileTests
+{
+    [Fact]
+    public void Summary_OfASavedModelFile_PrintsItsLayers()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"convolve-summary-test-{Guid.NewGuid():N}.cvm");
+        try
+        {
+            var model = Models.Architectures.Get("mlp").Build(seed: 3);
+            Serialization.ModelFile.Save(model, path);
+            var r = CliRunner.Run("summary", path);
+            Assert.Equal((0, ""), (r.ExitCode, r.Error));
+            var summary = model.Summarize();
+            Assert.Contains($"Total parameters: {summary.TotalParameters:N0} ({summary.TotalWeights:N0} weights, {summary.TotalBiases:N0} biases)", r.Flat);
+            Assert.Contains("Shapes: 28x28x1 -> 784 -> 100 -> 10", r.Flat);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Summary_OfAFileThatIsNotAModel_SaysSo_ExitCode1()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"convolve-summary-test-{Guid.NewGuid():N}.txt");
+        try
+        {
+            File.WriteAllText(path, "hello");
+            var r = CliRunner.Run("summary", path);
+            Assert.Equal(ConvolveApp.Failure, r.ExitCode);
+            Assert.Equal($"convolve: {path}: not a Convolve model file (it does not start with \"CONVOLVE\").", r.Error.TrimEnd());
+        }
+        finally { File.Delete(path); }
+    }
+}
