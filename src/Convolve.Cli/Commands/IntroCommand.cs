@@ -188,7 +188,8 @@ internal static class IntroCommand
         else if (r.Correlation <= -0.5)
             t.Text("The learned filter is the hand-coded edge detector upside down: it fires on the other edge of each stripe, which serves as well.");
         else
-            t.Text($"The learned filter found another horizontal pattern: its correlation with a line detector (-1, 2, -1 down the rows) is {r.LineCorrelation:0.00}.");
+            t.Text($"The learned filter found another horizontal pattern: its correlation with a line detector (-1, 2, -1 down the rows) is {r.LineCorrelation:0.00}" +
+                (r.LineCorrelation <= -0.5 ? "; negative, so it is that detector upside down (1, -2, 1), firing where a row is darker than its neighbours above and below." : "."));
 
         // Translation: the same filter fires for an edge near the top and one near the bottom.
         // The edge's polarity is the one the learned filter responds to positively.
