@@ -67,6 +67,7 @@ public static class ConvolveApp
         root.Subcommands.Add(ShapeCommand.Create(terminal));
         root.Subcommands.Add(CoverageCommand.Create(terminal));
         root.Subcommands.Add(SummaryCommand.Create(terminal));
+        root.Subcommands.Add(TrainCommand.Create(terminal));
         return root;
     }
 }

@@ -5,6 +5,6 @@ namespace Convolve.Kernels;
 /// <summary>The matrix-multiply kernels layers use unless told otherwise.</summary>
 public static class GemmKernels
 {
-    /// <summary>The fastest matrix multiply available: currently <see cref="SimpleGemm"/>.</summary>
-    public static IGemmKernel Default => SimpleGemm.Instance;
+    /// <summary>The fastest matrix multiply available: the blocked <see cref="Gemm"/> on the widest vectors the machine has, all cores.</summary>
+    public static IGemmKernel Default => Gemm.Instance;
 }

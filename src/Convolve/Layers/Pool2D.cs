@@ -15,8 +15,11 @@ public abstract class Pool2D : Layer
     {
         if (kernelH <= 0 || kernelW <= 0 || strideH <= 0 || strideW <= 0 || dilationH <= 0 || dilationW <= 0)
             throw new ArgumentException($"{TypeName}: kernel, stride and dilation must be positive, got kernel {kernelH}x{kernelW}, stride {strideH}x{strideW}, dilation {dilationH}x{dilationW}.");
-        if (!padding.IsSame && (padding.Top > kernelH / 2 || padding.Bottom > kernelH / 2 || padding.Left > kernelW / 2 || padding.Right > kernelW / 2))
-            throw new ArgumentException($"{TypeName}: padding {padding} must be at most half the kernel {kernelH}x{kernelW}, so that no window lies wholly in the padding.");
+        // PyTorch allows at most half the kernel; ONNX (e.g. a 3x3 window with padding 2) allows
+        // anything that keeps the first and last windows reaching into the input.
+        int extentH = dilationH * (kernelH - 1) + 1, extentW = dilationW * (kernelW - 1) + 1;
+        if (!padding.IsSame && (padding.Top >= extentH || padding.Bottom >= extentH || padding.Left >= extentW || padding.Right >= extentW))
+            throw new ArgumentException($"{TypeName}: padding {padding} must be smaller than the {extentH}x{extentW} window on every side, so that no window lies wholly in the padding.");
         (KernelH, KernelW, StrideH, StrideW, Padding, DilationH, DilationW, CeilMode) =
             (kernelH, kernelW, strideH, strideW, padding, dilationH, dilationW, ceilMode);
     }

@@ -37,7 +37,14 @@ public sealed class Softmax(int axis = -1) : Layer
         if (inner == 1)
         {
             for (int o = 0; o < outer; o++)
-                TensorPrimitives.SoftMax(x.Slice(o * length, length), y.Slice(o * length, length));
+            {
+                // TensorPrimitives.SoftMax does not subtract the max, and e^x overflows from x = 89.
+                var row = x.Slice(o * length, length);
+                var outRow = y.Slice(o * length, length);
+                TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), outRow);
+                TensorPrimitives.Exp(outRow, outRow);
+                TensorPrimitives.Divide(outRow, TensorPrimitives.Sum(outRow), outRow);
+            }
             return result;
         }
         for (int o = 0; o < outer; o++)

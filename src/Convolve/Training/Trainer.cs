@@ -25,15 +25,12 @@ public sealed record Evaluation(float Loss, float Accuracy, int[] Predictions, i
 /// <summary>
 /// Trains a classifier with cross-entropy on its logits: a trailing <c>Softmax</c> layer is
 /// skipped in training and evaluation loss (the loss applies it, fused and stable) and kept for
-/// <see cref="Model.Forward"/>. Batches are copied into tensors the trainer keeps, so steady-state
-/// epochs allocate nothing per batch.
+/// <see cref="Model.Forward"/>. Batches come from a <see cref="DataLoader"/>, which reuses its
+/// buffers, so steady-state epochs allocate nothing per batch.
 /// </summary>
 public sealed class Trainer
 {
     private readonly CrossEntropyLoss loss = new();
-    private Tensor? batch;
-    private int[] batchLabels = [];
-    private int[] order = [];
 
     public Trainer(Model model, Optimizer optimizer)
     {
@@ -57,34 +54,30 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// One pass over <paramref name="data"/> in an order shuffled by <paramref name="random"/>,
-    /// in batches of <paramref name="batchSize"/> (the last may be smaller). Stops after the
+    /// Epoch <paramref name="epoch"/> of <paramref name="loader"/>'s batches. Stops after the
     /// current batch when <paramref name="cancellation"/> fires; the result's cursor then says
-    /// where, and passing it back as <paramref name="resumeFrom"/> with a random source in the
-    /// same state continues the same epoch as if it had not stopped.
+    /// where, and passing it back as <paramref name="resumeFrom"/> continues the same epoch as if
+    /// it had not stopped (the loader's order and augmentation depend only on seed and epoch).
     /// </summary>
-    public EpochResult TrainEpoch(ImageDataset data, int batchSize, Random random,
-        Action<BatchProgress>? onBatch = null, CancellationToken cancellation = default, EpochCursor resumeFrom = default)
+    public EpochResult TrainEpoch(DataLoader loader, int epoch, Action<BatchProgress>? onBatch = null,
+        CancellationToken cancellation = default, EpochCursor resumeFrom = default)
     {
-        if (batchSize <= 0) throw new ArgumentException($"Trainer: batch size must be positive, got {batchSize}.");
-        if (order.Length != data.Count) order = new int[data.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        random.Shuffle(order);
         double lossSum = resumeFrom.LossSum;
-        int correct = resumeFrom.Correct, seen = resumeFrom.Seen, batches = (data.Count + batchSize - 1) / batchSize;
-        int b = resumeFrom.NextBatch;
-        for (; b < batches && !cancellation.IsCancellationRequested; b++)
+        int correct = resumeFrom.Correct, seen = resumeFrom.Seen, next = resumeFrom.NextBatch;
+        int batches = loader.BatchCount, total = loader.ItemsPerEpoch;
+        foreach (var batch in loader.Epoch(epoch))
         {
-            int start = b * batchSize, count = Math.Min(batchSize, data.Count - start);
-            var (images, labels) = Fill(data, order.AsSpan(start, count));
-            var step = TrainStep(images, labels);
-            lossSum += step.Loss * count;
+            if (next == batches || cancellation.IsCancellationRequested) break;
+            if (batch.Index < next) continue;
+            var step = TrainStep(batch.Images, batch.Labels);
+            lossSum += step.Loss * batch.Count;
             correct += step.Correct;
-            seen += count;
-            onBatch?.Invoke(new BatchProgress(b + 1, batches, seen, data.Count, (float)(lossSum / seen), (float)correct / seen));
+            seen += batch.Count;
+            next = batch.Index + 1;
+            onBatch?.Invoke(new BatchProgress(next, batches, seen, total, (float)(lossSum / seen), (float)correct / seen));
         }
         return new EpochResult(seen == 0 ? float.NaN : (float)(lossSum / seen), seen == 0 ? 0 : (float)correct / seen, seen,
-            Completed: b == batches, new EpochCursor(b, lossSum, correct, seen));
+            Completed: next == batches, new EpochCursor(next, lossSum, correct, seen));
     }
 
     /// <summary>Loss, accuracy and predictions on <paramref name="data"/>, in evaluation mode.</summary>
@@ -93,25 +86,14 @@ public sealed class Trainer
         var predictions = new int[data.Count];
         double lossSum = 0;
         int correct = 0;
-        if (order.Length != data.Count) order = new int[data.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        for (int start = 0; start < data.Count; start += batchSize)
+        var loader = new DataLoader(data, new DataLoaderOptions { BatchSize = batchSize, Shuffle = false });
+        foreach (var batch in loader.Epoch(0))
         {
-            int count = Math.Min(batchSize, data.Count - start);
-            var (images, labels) = Fill(data, order.AsSpan(start, count));
-            var logits = Model.ForwardLogits(images, training: false);
-            lossSum += loss.Forward(logits, labels) * count;
-            correct += CountCorrect(logits, labels, predictions.AsSpan(start, count));
+            var logits = Model.ForwardLogits(batch.Images, training: false);
+            lossSum += loss.Forward(logits, batch.Labels) * batch.Count;
+            correct += CountCorrect(logits, batch.Labels, predictions.AsSpan(batch.Index * batchSize, batch.Count));
         }
         return new Evaluation((float)(lossSum / data.Count), (float)correct / data.Count, predictions, data.Labels);
-    }
-
-    private (Tensor Images, int[] Labels) Fill(ImageDataset data, ReadOnlySpan<int> indices)
-    {
-        var images = Tensor.Reuse(ref batch, data.ImageShape.Prepend(indices.Length));
-        if (batchLabels.Length != indices.Length) batchLabels = new int[indices.Length];
-        data.CopyBatch(indices, images, batchLabels);
-        return (images, batchLabels);
     }
 
     /// <summary>Index of the largest value in each row of [N, classes] (first on ties).</summary>

@@ -9,7 +9,8 @@ using Convolve.Tensors;
 namespace Convolve.Training;
 
 /// <summary>How a <see cref="TrainingSession"/> trains.</summary>
-public sealed record TrainingOptions(int Epochs = 10, int BatchSize = 64, int Seed = 0, OptimizerSettings? Optimizer = null)
+public sealed record TrainingOptions(int Epochs = 10, int BatchSize = 64, int Seed = 0, OptimizerSettings? Optimizer = null,
+    Augmentation? Augmentation = null)
 {
     /// <summary>The optimizer settings, SGD with momentum 0.9 and learning rate 0.01 when none are given.</summary>
     public OptimizerSettings OptimizerOrDefault => Optimizer ?? new OptimizerSettings();
@@ -19,8 +20,9 @@ public sealed record TrainingOptions(int Epochs = 10, int BatchSize = 64, int Se
 public sealed record EpochRecord(int Epoch, float TrainLoss, float TrainAccuracy, float? ValidationLoss, float? ValidationAccuracy, double Seconds);
 
 /// <summary>
-/// A training run that can stop and go on: epochs of <see cref="Trainer.TrainEpoch"/> with an
-/// order that depends only on (seed, epoch), a history, and checkpoints that hold the model,
+/// A training run that can stop and go on: epochs of <see cref="Trainer.TrainEpoch"/> over a
+/// <see cref="DataLoader"/> whose order and augmentation depend only on (seed, epoch), a
+/// history, and checkpoints that hold the model,
 /// the optimizer's state, the position within the epoch and the layers' random state. A run
 /// resumed from a checkpoint continues exactly as the uninterrupted run would have.
 /// </summary>
@@ -28,6 +30,7 @@ public sealed class TrainingSession
 {
     private const string Kind = "convolve-checkpoint";
     private EpochCursor cursor;
+    private DataLoader? loader;
     private readonly List<EpochRecord> history = [];
 
     /// <summary>Starts a run for a built model.</summary>
@@ -65,8 +68,9 @@ public sealed class TrainingSession
     {
         if (IsFinished) throw new InvalidOperationException($"TrainingSession: all {Options.Epochs} epochs have run.");
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var random = new Random(EpochSeed(Options.Seed, CompletedEpochs));
-        var result = Trainer.TrainEpoch(train, Options.BatchSize, random, onBatch, cancellation, cursor);
+        if (loader?.Data != train)
+            loader = new DataLoader(train, new DataLoaderOptions { BatchSize = Options.BatchSize, Seed = Options.Seed, Augmentation = Options.Augmentation });
+        var result = Trainer.TrainEpoch(loader, CompletedEpochs, onBatch, cancellation, cursor);
         if (!result.Completed)
         {
             cursor = result.Cursor;
@@ -79,9 +83,6 @@ public sealed class TrainingSession
         CompletedEpochs++;
         return record;
     }
-
-    // A seed per epoch that depends only on the run's seed and the epoch number.
-    private static int EpochSeed(int seed, int epoch) => unchecked(seed * 1_000_003 + epoch * 7_919 + 17);
 
     /// <summary>The history as CSV: epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds.</summary>
     public string HistoryCsv()

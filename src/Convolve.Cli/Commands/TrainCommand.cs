@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Convolve.Data;
+using Convolve.Models;
+using Convolve.Serialization;
+using Convolve.Training;
+using Convolve.Cli.Pictures;
+using Spectre.Console;
+
+namespace Convolve.Cli.Commands;
+
+/// <summary>
+/// <c>convolve train</c>: trains a built-in architecture on a data set with a live progress
+/// display, validates after each epoch, reports the test accuracy and saves the model.
+/// A checkpoint is written after every epoch and when Ctrl+C stops the run; <c>--resume</c>
+/// continues from one exactly.
+/// </summary>
+internal static class TrainCommand
+{
+    /// <summary>Exit code when Ctrl+C stopped training (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
+
+    public static Command Create(Terminal terminal)
+    {
+        var model = new Option<string>("--model") { Description = $"Architecture: {string.Join(", ", Architectures.All.Where(a => a.Name != "article").Select(a => a.Name))}.", DefaultValueFactory = _ => "seed" };
+        var data = new Option<string>("--data") { Description = DataSource.Help, DefaultValueFactory = _ => Datasets.Digits };
+        var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 3);
+        var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 64);
+        var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
+        var learningRate = new Option<float?>("--lr") { Description = "Learning rate (default 0.05 for SGD, 0.001 for Adam/AdamW)." };
+        var momentum = new Option<float>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9f };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay (L2 for SGD/Adam, decoupled for AdamW).", DefaultValueFactory = _ => 0f };
+        var seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and splits: the same seed repeats a run exactly.", 0, min: 0);
+        var validation = new Option<double>("--validation") { Description = "Fraction of the training images held out for validation after each epoch (0 for none).", DefaultValueFactory = _ => 0.1 };
+        var limit = OptionFactory.OptionalInt("--limit", "Use only the first N training images (quick experiments).");
+        var shift = OptionFactory.Int("--shift", "Augmentation: shift each image by up to N pixels at random.", 0, min: 0);
+        var flip = new Option<bool>("--flip") { Description = "Augmentation: flip images left-right at random." };
+        var rgb = new Option<bool>("--rgb") { Description = "Image folders: read colour (3 channels) instead of gray." };
+        var output = new Option<string?>("--out") { Description = "Where to save the trained model (default: <model>-<data>.cvm)." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file, written after each epoch and on Ctrl+C (default: the --out file with .ckpt before its extension)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (its model and settings; --data must match)." };
+        var curves = new Option<string?>("--curves") { Description = "Folder for the training curves (CSV and PNG)." };
+        var command = new Command("train", "Train a CNN on real images and report its test accuracy.")
+        {
+            model, data, epochs, batch, optimizer, learningRate, momentum, weightDecay, seed, validation, limit, shift, flip, rgb,
+            output, checkpoint, resume, curves,
+        };
+        command.SetAction(result =>
+        {
+            var settings = new Settings(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
+                result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(momentum), result.GetValue(weightDecay),
+                result.GetValue(seed), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
+                result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves));
+            return Run(terminal, settings);
+        });
+        return command;
+    }
+
+    internal sealed record Settings(string Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
+        float Momentum, float WeightDecay, int Seed, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
+        string? Output, string? Checkpoint, string? Resume, string? Curves);
+
+    internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
+    {
+        if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
+        var clock = Stopwatch.StartNew();
+        TrainingSession session;
+        string architectureName;
+        if (s.Resume is not null)
+        {
+            var (resumed, saved) = TrainingSession.Resume(s.Resume);
+            session = resumed;
+            architectureName = saved.GetValueOrDefault("architecture", "?");
+            string savedData = saved.GetValueOrDefault("data", "?");
+            if (savedData != s.Data)
+                throw new ArgumentException($"{s.Resume}: the checkpoint was trained on '{savedData}', but --data is '{s.Data}'.");
+            terminal.Text($"Resuming {s.Resume}: {session.CompletedEpochs} of {session.Options.Epochs} epochs done{(session.IsMidEpoch ? ", the next one part-way" : "")}.");
+        }
+        else
+        {
+            var architecture = Architectures.Get(s.Model);
+            architectureName = architecture.Name;
+            session = null!; // set below, once the data says how many classes there are
+        }
+
+        var splits = DataSource.Load(s.Data, terminal, channels: s.Rgb ? 3 : 1, seed: s.Seed);
+        var train = splits.Train;
+        if (s.Limit is { } n && n < train.Count) train = train.Subset([.. Enumerable.Range(0, n)]);
+        ImageDataset? validation = null;
+        if (s.Validation > 0) (train, validation) = DatasetSplit.TrainValidation(train, s.Validation, s.Seed);
+
+        if (s.Resume is null)
+        {
+            var architecture = Architectures.Get(s.Model);
+            var net = architecture.Build(s.Seed, train.ImageShape[0], train.ClassCount);
+            if (net.InputShape != train.ImageShape)
+                throw new ArgumentException($"{architecture.Name} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
+            float lr = s.LearningRate ?? (s.Optimizer == OptimizerKind.Sgd ? 0.05f : 0.001f);
+            var augmentation = s.Shift > 0 || s.Flip ? new Augmentation { MaxShift = s.Shift, HorizontalFlip = s.Flip } : null;
+            session = new TrainingSession(net, new TrainingOptions(s.Epochs, s.Batch, s.Seed,
+                new OptimizerSettings(s.Optimizer, lr, s.Momentum, WeightDecay: s.WeightDecay), augmentation));
+        }
+        else if (session.Model.InputShape != train.ImageShape)
+            throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
+
+        string output = s.Output ?? $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}.cvm";
+        string checkpointPath = s.Checkpoint ?? s.Resume ?? Path.ChangeExtension(output, ".ckpt" + Path.GetExtension(output));
+        var metadata = new Dictionary<string, string>
+        {
+            ["architecture"] = architectureName,
+            ["data"] = s.Data,
+            ["classes"] = string.Join("\n", train.ClassNames),
+        };
+
+        PrintHeader(terminal, architectureName, s.Data, session, train, validation, splits.Test);
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
+        try
+        {
+            while (!session.IsFinished)
+            {
+                var record = RunEpoch(terminal, session, train, validation, cancel.Token);
+                session.SaveCheckpoint(checkpointPath, metadata);
+                if (record is null)
+                {
+                    terminal.Text($"Stopped during epoch {session.CompletedEpochs + 1}. Checkpoint saved: {checkpointPath}");
+                    terminal.Text($"Continue with: convolve train --data {s.Data} --resume {checkpointPath}");
+                    return Interrupted;
+                }
+                PrintEpoch(terminal, record);
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+        }
+
+        var test = session.Trainer.Evaluate(splits.Test);
+        ModelFile.Save(session.Model, output, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
+        if (s.Curves is not null) Curves.Write(s.Curves, $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}", session);
+        terminal.Blank();
+        terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(splits.Test.Count)} images (loss {test.Loss:F4}).");
+        terminal.Text($"Model saved: {output}   ({clock.Elapsed.TotalSeconds:F1} s in all)");
+        if (s.Curves is not null) terminal.Text($"Training curves: {Path.Combine(s.Curves, "curves.csv")}, loss.png, accuracy.png");
+        return ConvolveApp.Success;
+    }
+
+    private static void PrintHeader(Terminal terminal, string architecture, string data, TrainingSession session,
+        ImageDataset train, ImageDataset? validation, ImageDataset test)
+    {
+        var o = session.Options;
+        terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), input {session.Model.InputShape.ToImageString()}");
+        terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, {Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
+        terminal.Text($"Training: {o.Epochs} epochs, batch {o.BatchSize}, {o.OptimizerOrDefault}, seed {o.Seed}" +
+            (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") + $", {Environment.ProcessorCount} cores");
+    }
+
+    private static EpochRecord? RunEpoch(Terminal terminal, TrainingSession session, ImageDataset train, ImageDataset? validation, CancellationToken stop)
+    {
+        int epoch = session.CompletedEpochs + 1, total = session.Options.Epochs;
+        if (terminal.Plain || !terminal.Console.Profile.Capabilities.Interactive)
+            return session.RunEpoch(train, validation, cancellation: stop);
+
+        EpochRecord? record = null;
+        var clock = Stopwatch.StartNew();
+        terminal.Console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask($"Epoch {epoch}/{total}", maxValue: train.Count);
+                int startSeen = -1;
+                record = session.RunEpoch(train, validation, progress =>
+                {
+                    if (startSeen < 0) startSeen = progress.Seen - Math.Min(progress.Seen, session.Options.BatchSize);
+                    double rate = (progress.Seen - startSeen) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                    task.Description = string.Create(CultureInfo.InvariantCulture,
+                        $"Epoch {epoch}/{total}  loss {progress.MeanLoss:F4}  acc {progress.Accuracy * 100:F1}%  {rate:N0} img/s");
+                    task.Value = progress.Seen;
+                }, stop);
+                task.Value = train.Count;
+            });
+        return record;
+    }
+
+    private static void PrintEpoch(Terminal terminal, EpochRecord r)
+    {
+        string validation = r.ValidationAccuracy is { } va ? $"  val loss {r.ValidationLoss:F4}  val acc {va * 100:F2}%" : "";
+        terminal.Text(string.Create(CultureInfo.InvariantCulture,
+            $"Epoch {r.Epoch}: loss {r.TrainLoss:F4}  acc {r.TrainAccuracy * 100:F2}%{validation}  ({r.Seconds:F1} s)"));
+    }
+}

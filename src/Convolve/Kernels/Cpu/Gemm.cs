@@ -1,0 +1,355 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Convolve.Kernels.Cpu;
+
+/// <summary>
+/// Cache-blocked float32 matrix multiply (the GotoBLAS/BLIS scheme):
+/// <c>C[m, n] = (accumulate ? C : 0) + sum over p of A'[m, p] * B'[p, n]</c> (see <see cref="IGemmKernel"/>).
+/// <para>
+/// B is packed, <see cref="IMicroKernel"/>-column panel by panel, into a per-thread buffer of
+/// KC x NC values that stays in the L2 cache; A is packed MR rows at a time into a small panel
+/// that stays in L1. A register-tiled micro-kernel then computes each MR x NR tile of C as KC
+/// rank-1 updates: <c>for p: for i &lt; MR: for j &lt; NR: c[i, j] += a[i, p] * b[p, j]</c>, with the
+/// NR columns in vector registers and <c>a[i, p]</c> broadcast. Packing absorbs the transposes
+/// and zero-pads the tails, so the micro-kernel always sees full panels; tiles cut by the edge
+/// of C go through a small scratch tile.
+/// </para>
+/// <para>
+/// Micro-kernels, picked from the hardware unless a path is forced (tests do):
+/// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers), <see cref="Vector256"/>
+/// 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a scalar 4 x 4 fallback.
+/// </para>
+/// <para>
+/// Threads split C into disjoint column (or row) ranges; each value of C is computed by one
+/// thread by the same sequence of fused multiply-adds whatever the split, so results do not
+/// depend on the thread count or on scheduling. Pack buffers are per thread and reused, so a
+/// call allocates nothing once warm.
+/// </para>
+/// </summary>
+public sealed partial class Gemm : IGemmKernel
+{
+    // Below this many multiply-adds one thread finishes before another would wake up.
+    private const long ParallelThreshold = 1L << 19;
+
+    private readonly GemmPath path;
+    private readonly int maxThreads;
+
+    /// <summary>The shared instance: fastest path, all cores.</summary>
+    public static Gemm Instance { get; } = new();
+
+    /// <summary>
+    /// A multiply on the fastest path this machine has, using at most <paramref name="maxThreads"/>
+    /// threads (0: one per core).
+    /// </summary>
+    public Gemm(int maxThreads = 0) : this(BestPath, maxThreads) { }
+
+    internal Gemm(GemmPath path, int maxThreads = 0)
+    {
+        if (maxThreads < 0) throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "Gemm: maxThreads must be 0 (all cores) or positive.");
+        this.path = path;
+        this.maxThreads = maxThreads == 0 ? Environment.ProcessorCount : Math.Min(maxThreads, Environment.ProcessorCount);
+    }
+
+    /// <summary>The widest vector path the hardware accelerates.</summary>
+    internal static GemmPath BestPath =>
+        Vector512.IsHardwareAccelerated ? GemmPath.Vector512
+        : Vector256.IsHardwareAccelerated ? GemmPath.Vector256
+        : GemmPath.Scalar;
+
+    /// <summary>The micro-kernel this instance uses.</summary>
+    internal GemmPath Path => path;
+
+    /// <summary>The most threads one call uses.</summary>
+    public int MaxThreads => maxThreads;
+
+    public unsafe void Multiply(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"Gemm: sizes must not be negative, got m={m}, n={n}, k={k}.");
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
+            throw new ArgumentException($"Gemm: m={m}, n={n}, k={k} needs A of {(long)m * k}, B of {(long)k * n} and C of {(long)m * n} values; got {a.Length}, {b.Length} and {c.Length}.");
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var problem = new Problem(transA, transB, m, n, k, pa, pb, pc, accumulate);
+            int threads = (long)m * n * k < ParallelThreshold ? 1 : maxThreads;
+            switch (path)
+            {
+                case GemmPath.Vector512: Run<Vector512Kernel>(problem, threads); break;
+                case GemmPath.Vector256: Run<Vector256Kernel>(problem, threads); break;
+                default: Run<ScalarKernel>(problem, threads); break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Splits C into <c>parts</c> disjoint ranges of whole tiles along its longer side (in
+    /// tiles) and computes them in parallel.
+    /// </summary>
+    private static void Run<TKernel>(in Problem problem, int threads) where TKernel : struct, IMicroKernel
+    {
+        int mTiles = (problem.M + TKernel.Rows - 1) / TKernel.Rows;
+        int nTiles = (problem.N + TKernel.Columns - 1) / TKernel.Columns;
+        bool splitColumns = nTiles >= mTiles;
+        int parts = Math.Min(threads, splitColumns ? nTiles : mTiles);
+        ParallelParts.Run(parts, threads, new Job<TKernel>(problem, parts, splitColumns));
+    }
+
+    /// <summary>The operands of one call.</summary>
+    private readonly unsafe struct Problem(bool transA, bool transB, int m, int n, int k,
+        float* a, float* b, float* c, bool accumulate)
+    {
+        public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
+        public readonly int M = m, N = n, K = k;
+        public readonly float* A = a, B = b, C = c;
+    }
+
+    private readonly struct Job<TKernel>(Problem problem, int parts, bool splitColumns) : IParallelPart
+        where TKernel : struct, IMicroKernel
+    {
+        public void Run(int part)
+        {
+            int tiles, tileSize, size;
+            if (splitColumns) (tileSize, size) = (TKernel.Columns, problem.N);
+            else (tileSize, size) = (TKernel.Rows, problem.M);
+            tiles = (size + tileSize - 1) / tileSize;
+            int from = (int)((long)tiles * part / parts) * tileSize;
+            int to = Math.Min(size, (int)((long)tiles * (part + 1) / parts) * tileSize);
+            if (splitColumns) Compute<TKernel>(problem, 0, problem.M, from, to);
+            else Compute<TKernel>(problem, from, to, 0, problem.N);
+        }
+    }
+
+    /// <summary>
+    /// C[m0..m1, n0..n1] on the current thread. Loops, outer to inner: NC-column blocks of B and
+    /// C; KC-deep slices of the sum (B block packed here, reused by every row panel); MR-row
+    /// panels of A (packed here, reused by every column panel); NR-column panels (one
+    /// micro-kernel call each). Sums over p run in order 0..k-1 for every value of C.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Compute<TKernel>(in Problem problem, int m0, int m1, int n0, int n1)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Rows, nr = TKernel.Columns, kc = TKernel.Depth, nc = TKernel.BlockColumns;
+        float* bPack = PackBuffer.Get(kc * nc);
+        // 64-byte aligned A panel (with 16 floats of slack for packing) and scratch tile on the stack.
+        float* aRaw = stackalloc float[mr * kc + 32];
+        float* aPack = (float*)(((nint)aRaw + 63) & ~(nint)63);
+        float* tileRaw = stackalloc float[mr * nr + 16];
+        float* tile = (float*)(((nint)tileRaw + 63) & ~(nint)63);
+        int n = problem.N;
+        // Equal slices no deeper than KC (288 = 144 + 144, not 256 + 32): a shallow last slice
+        // would pay the tile's load and store of C for few multiply-adds.
+        int slices = (problem.K + kc - 1) / kc;
+        int sliceDepth = (problem.K + slices - 1) / slices;
+
+        for (int jc = n0; jc < n1; jc += nc)
+        {
+            int columns = Math.Min(nc, n1 - jc);
+            for (int pc = 0; pc < problem.K; pc += sliceDepth)
+            {
+                int depth = Math.Min(sliceDepth, problem.K - pc);
+                bool accumulate = problem.Accumulate || pc > 0;
+                PackB<TKernel>(problem, pc, depth, jc, columns, bPack);
+                for (int ic = m0; ic < m1; ic += mr)
+                {
+                    int rows = Math.Min(mr, m1 - ic);
+                    PackA<TKernel>(problem, ic, rows, pc, depth, aPack);
+                    for (int jr = 0; jr < columns; jr += nr)
+                    {
+                        int cols = Math.Min(nr, columns - jr);
+                        float* bPanel = bPack + (long)jr * depth;
+                        float* cTile = problem.C + (long)ic * n + jc + jr;
+                        if (rows == mr && cols == nr)
+                        {
+                            TKernel.Run(depth, aPack, bPanel, cTile, n, accumulate);
+                            continue;
+                        }
+                        // Edge of C: compute a full tile in scratch, copy back the part inside C.
+                        for (int i = 0; i < rows; i++)
+                        for (int j = 0; j < cols; j++)
+                            tile[i * nr + j] = accumulate ? cTile[(long)i * n + j] : 0;
+                        TKernel.Run(depth, aPack, bPanel, tile, nr, accumulate: true);
+                        for (int i = 0; i < rows; i++)
+                        for (int j = 0; j < cols; j++)
+                            cTile[(long)i * n + j] = tile[i * nr + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs A'[i0 .. i0+rows, p0 .. p0+depth] as <c>panel[p * mr + i] = A'[i0 + i, p0 + p]</c>,
+    /// rows past <paramref name="rows"/> zero: the mr values the micro-kernel broadcasts at step p
+    /// are adjacent.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackA<TKernel>(in Problem problem, int i0, int rows, int p0, int depth, float* panel)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Rows;
+        if (problem.TransA)
+        {
+            // A stored [k, m]: each step's mr values are contiguous in row p of the stored matrix.
+            for (int p = 0; p < depth; p++)
+            {
+                float* source = problem.A + (long)(p0 + p) * problem.M + i0;
+                float* target = panel + p * mr;
+                int i = 0;
+                for (; i < rows; i++) target[i] = source[i];
+                for (; i < mr; i++) target[i] = 0;
+            }
+            return;
+        }
+        // A stored [m, k]: a transpose. 16 steps at a time with vector shuffles (rows past
+        // `rows` come out zero; each step's 16-float store spills 16 - mr floats into the next
+        // step, which the panel's slack absorbs), the rest one value at a time.
+        float* a = problem.A + (long)i0 * problem.K + p0;
+        int p0Tail = 0;
+        if (TKernel.PackWithAvx512 && mr <= 16)
+        {
+            for (; p0Tail + 16 <= depth; p0Tail += 16)
+                Transpose16x16(a + p0Tail, problem.K, rows, panel + p0Tail * mr, mr);
+        }
+        for (int p = p0Tail; p < depth; p++)
+        {
+            for (int i = 0; i < rows; i++) panel[p * mr + i] = a[(long)i * problem.K + p];
+            for (int i = rows; i < mr; i++) panel[p * mr + i] = 0;
+        }
+    }
+
+    /// <summary>
+    /// Packs B'[p0 .. p0+depth, j0 .. j0+columns] into column panels nr wide:
+    /// <c>block[(j / nr) * depth * nr + p * nr + j % nr] = B'[p0 + p, j0 + j]</c>, columns past the
+    /// edge zero. Each panel is then read front to back by one micro-kernel call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackB<TKernel>(in Problem problem, int p0, int depth, int j0, int columns, float* block)
+        where TKernel : struct, IMicroKernel
+    {
+        int nr = TKernel.Columns;
+        for (int jr = 0; jr < columns; jr += nr)
+        {
+            int width = Math.Min(nr, columns - jr);
+            float* panel = block + (long)jr * depth;
+            if (problem.TransB)
+            {
+                // B stored [n, k]: a transpose. Blocks of 16 columns x 16 steps with vector
+                // shuffles, the rest one value at a time: walk each row of the stored matrix
+                // along p, writing with stride nr.
+                int j0Tail = 0;
+                if (TKernel.PackWithAvx512 && depth >= 16)
+                {
+                    for (; j0Tail + 16 <= width; j0Tail += 16)
+                    {
+                        float* source = problem.B + (long)(j0 + jr + j0Tail) * problem.K + p0;
+                        int p = 0;
+                        for (; p + 16 <= depth; p += 16)
+                            Transpose16x16(source + p, problem.K, 16, panel + p * nr + j0Tail, nr);
+                        for (; p < depth; p++)
+                            for (int j = 0; j < 16; j++) panel[p * nr + j0Tail + j] = source[(long)j * problem.K + p];
+                    }
+                }
+                for (int j = j0Tail; j < width; j++)
+                {
+                    float* source = problem.B + (long)(j0 + jr + j) * problem.K + p0;
+                    for (int p = 0; p < depth; p++) panel[p * nr + j] = source[p];
+                }
+                for (int j = width; j < nr; j++)
+                    for (int p = 0; p < depth; p++) panel[p * nr + j] = 0;
+                continue;
+            }
+            // B stored [k, n]: each step's nr values are contiguous in row p.
+            for (int p = 0; p < depth; p++)
+            {
+                float* source = problem.B + (long)(p0 + p) * problem.N + j0 + jr;
+                float* target = panel + p * nr;
+                if (width == nr)
+                {
+                    Buffer.MemoryCopy(source, target, nr * sizeof(float), nr * sizeof(float));
+                    continue;
+                }
+                int j = 0;
+                for (; j < width; j++) target[j] = source[j];
+                for (; j < nr; j++) target[j] = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A register-tiled micro-kernel: <c>c[i, j] = (accumulate ? c[i, j] : 0) + sum over p &lt; depth
+    /// of a[p * Rows + i] * b[p * Columns + j]</c> for the full Rows x Columns tile, C rows
+    /// <c>ldc</c> apart.
+    /// </summary>
+    private interface IMicroKernel
+    {
+        /// <summary>MR: rows of C per tile (values of A broadcast per step).</summary>
+        static abstract int Rows { get; }
+
+        /// <summary>NR: columns of C per tile (values of B loaded as vectors per step).</summary>
+        static abstract int Columns { get; }
+
+        /// <summary>KC: depth of one packed slice; MR x KC of A stays in L1.</summary>
+        static abstract int Depth { get; }
+
+        /// <summary>NC: columns of one packed block; KC x NC of B stays in L2.</summary>
+        static abstract int BlockColumns { get; }
+
+        /// <summary>Whether packing may transpose with AVX-512 shuffles (see <see cref="Transpose16x16"/>).</summary>
+        static abstract bool PackWithAvx512 { get; }
+
+        static abstract unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate);
+    }
+
+    /// <summary>Scalar 4 x 4 tile: the fallback when the hardware has no vector unit .NET uses.</summary>
+    private readonly struct ScalarKernel : IMicroKernel
+    {
+        public static int Rows => 4;
+        public static int Columns => 4;
+        public static int Depth => 256;
+        public static int BlockColumns => 256;
+        public static bool PackWithAvx512 => false;
+
+        public static unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate)
+        {
+            float* sums = stackalloc float[16];
+            for (int t = 0; t < 16; t++) sums[t] = accumulate ? c[t / 4 * ldc + t % 4] : 0;
+            for (int p = 0; p < depth; p++, a += 4, b += 4)
+            for (int i = 0; i < 4; i++)
+            {
+                float aValue = a[i];
+                for (int j = 0; j < 4; j++) sums[i * 4 + j] += aValue * b[j];
+            }
+            for (int t = 0; t < 16; t++) c[t / 4 * ldc + t % 4] = sums[t];
+        }
+    }
+
+    /// <summary>Per-thread pack buffer for B, 64-byte aligned, pinned, grown when needed, never freed.</summary>
+    private static unsafe class PackBuffer
+    {
+        [ThreadStatic] private static float[]? array;
+
+        public static float* Get(int length)
+        {
+            if (array is null || array.Length < length + 16)
+                array = GC.AllocateUninitializedArray<float>(length + 16, pinned: true);
+            fixed (float* p = array) return (float*)(((nint)p + 63) & ~(nint)63);
+        }
+    }
+}
+
+/// <summary>Which micro-kernel a <see cref="Gemm"/> uses (tests force each one).</summary>
+internal enum GemmPath
+{
+    Scalar,
+    Vector256,
+    Vector512,
+}

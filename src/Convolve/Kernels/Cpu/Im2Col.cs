@@ -1,0 +1,92 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Convolve.Kernels.Cpu;
+
+/// <summary>
+/// The copy between one group of one input image and its column matrix (see
+/// <see cref="Conv2DIm2ColGemm"/>): <c>col[(c*kH + kh)*kW + kw, oh*W_out + ow] = x[c, ih, iw]</c> with
+/// <c>ih = oh*sH - padTop + kh*dH</c>, <c>iw = ow*sW - padLeft + kw*dW</c>, and 0 where (ih, iw) is
+/// in the padding.
+/// </summary>
+internal static unsafe class Im2Col
+{
+    /// <summary>Fills col [C/groups * kH * kW, H_out * W_out] from x [C/groups, H, W].</summary>
+    public static void Pack(in Conv2DGeometry g, float* x, float* col)
+    {
+        int outH = g.OutH, outW = g.OutW;
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+        for (int kh = 0; kh < g.KernelH; kh++)
+        for (int kw = 0; kw < g.KernelW; kw++)
+        {
+            float* row = col + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * outH * outW;
+            var (owFirst, owEnd, iwFirst) = Columns(g, kw);
+            for (int oh = 0; oh < outH; oh++)
+            {
+                float* target = row + (long)oh * outW;
+                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                if (ih < 0 || ih >= g.InH)
+                {
+                    new Span<float>(target, outW).Clear();
+                    continue;
+                }
+                new Span<float>(target, owFirst).Clear();
+                new Span<float>(target + owEnd, outW - owEnd).Clear();
+                float* source = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
+                int count = owEnd - owFirst;
+                if (g.StrideW == 1)
+                    new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(target + owFirst, count));
+                else
+                    for (int i = 0; i < count; i++) target[owFirst + i] = source[(long)i * g.StrideW];
+            }
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Pack"/>: x [C/groups, H, W] = 0, then every col value is added to
+    /// the input position it was copied from (padding positions are dropped). Overwrites x.
+    /// </summary>
+    public static void Unpack(in Conv2DGeometry g, float* col, float* x)
+    {
+        int outH = g.OutH, outW = g.OutW;
+        new Span<float>(x, g.InChannelsPerGroup * g.InH * g.InW).Clear();
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+        for (int kh = 0; kh < g.KernelH; kh++)
+        for (int kw = 0; kw < g.KernelW; kw++)
+        {
+            float* row = col + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * outH * outW;
+            var (owFirst, owEnd, iwFirst) = Columns(g, kw);
+            int count = owEnd - owFirst;
+            for (int oh = 0; oh < outH; oh++)
+            {
+                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                if (ih < 0 || ih >= g.InH) continue;
+                float* source = row + (long)oh * outW + owFirst;
+                float* target = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
+                if (g.StrideW == 1)
+                {
+                    var span = new Span<float>(target, count);
+                    TensorPrimitives.Add(span, new ReadOnlySpan<float>(source, count), span);
+                }
+                else
+                    for (int i = 0; i < count; i++) target[(long)i * g.StrideW] += source[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// For kernel column kw: the output columns [owFirst, owEnd) whose input column
+    /// <c>iw = ow*sW - padLeft + kw*dW</c> lies inside [0, W), and the iw of owFirst.
+    /// </summary>
+    private static (int OwFirst, int OwEnd, int IwFirst) Columns(in Conv2DGeometry g, int kw)
+    {
+        int offset = kw * g.DilationW - g.PadLeft; // iw of ow = 0
+        // Smallest ow with ow*s + offset >= 0, and one past the largest with ow*s + offset <= W - 1.
+        int first = Math.Clamp(CeilDiv(-offset, g.StrideW), 0, g.OutW);
+        int end = Math.Clamp(FloorDiv(g.InW - 1 - offset, g.StrideW) + 1, first, g.OutW);
+        return (first, end, first * g.StrideW + offset);
+    }
+
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    private static int CeilDiv(int a, int b) => -FloorDiv(-a, b);
+}

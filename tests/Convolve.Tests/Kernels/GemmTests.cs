@@ -1,0 +1,132 @@
+using System.Runtime.Intrinsics;
+using CsCheck;
+using Convolve.Kernels.Cpu;
+using Convolve.Kernels.Reference;
+
+namespace Convolve.Tests.Kernels;
+
+/// <summary>
+/// The blocked <see cref="Gemm"/> against <see cref="GemmReference"/>, on every micro-kernel path
+/// this machine can run. Tolerance: |fast - reference| &lt;= 1e-5 * (1 + |C0| + sum over p of
+/// |A'[i, p] * B'[p, j]|), C0 the accumulated-into value: float sums of k &lt;= 150 terms in any
+/// order are within about k * 6e-8 of the exact sum relative to the sum of magnitudes.
+/// </summary>
+public class GemmTests
+{
+    /// <summary>Paths the hardware runs natively (forcing a wider one would only emulate it), plus scalar.</summary>
+    public static TheoryData<string> Paths()
+    {
+        var paths = new TheoryData<string> { nameof(GemmPath.Scalar) };
+        if (Vector256.IsHardwareAccelerated) paths.Add(nameof(GemmPath.Vector256));
+        if (Vector512.IsHardwareAccelerated) paths.Add(nameof(GemmPath.Vector512));
+        return paths;
+    }
+
+    // Sizes 1..150, with 1, small odd primes and sizes around the tile widths over-represented.
+    private static readonly Gen<int> Size = Gen.Frequency(
+        (3, Gen.Int[1, 150]),
+        (1, Gen.OneOfConst(1, 2, 3, 5, 7, 11, 13, 17, 31, 32, 33, 37, 97, 127, 149)));
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Multiply_RandomSizesAndTransposes_MatchesReference(string pathName)
+    {
+        var gemm = new Gemm(Enum.Parse<GemmPath>(pathName));
+        Assert.Equal(Enum.Parse<GemmPath>(pathName), gemm.Path);
+        Gen.Select(Size, Size, Size, Gen.Bool, Gen.Bool, Gen.Bool, Gen.Int).Sample(t =>
+        {
+            var (m, n, k, transA, transB, accumulate, seed) = t;
+            CheckAgainstReference(gemm, m, n, k, transA, transB, accumulate, seed);
+        }, iter: 60);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    // Past the 256-deep slices and the 1024-wide blocks of B, so the slice loop and the block
+    // loop both run more than once; one case per transpose combination.
+    public void Multiply_DeeperAndWiderThanOneBlock_MatchesReference(string pathName)
+    {
+        var gemm = new Gemm(Enum.Parse<GemmPath>(pathName));
+        CheckAgainstReference(gemm, 13, 1061, 3, false, false, false, 1);
+        CheckAgainstReference(gemm, 7, 35, 600, true, false, true, 2);
+        CheckAgainstReference(gemm, 25, 9, 521, false, true, false, 3);
+        CheckAgainstReference(gemm, 3, 1030, 300, true, true, true, 4);
+    }
+
+    [Fact]
+    // 120 x 130 x 90 is above the size where the multiply splits C between threads; each value of
+    // C must still be the same sequence of operations, so the bits agree.
+    public void Multiply_OneThreadAndAllThreads_GiveIdenticalBits()
+    {
+        foreach (var (m, n) in new[] { (120, 130), (400, 40) })
+        {
+            int k = 90;
+            var random = new Random(5);
+            var a = RandomValues(random, m * k);
+            var b = RandomValues(random, k * n);
+            var serial = new float[m * n];
+            var parallel = new float[m * n];
+            new Gemm(maxThreads: 1).Multiply(false, true, m, n, k, a, b, serial, false);
+            new Gemm(maxThreads: 0).Multiply(false, true, m, n, k, a, b, parallel, false);
+            Assert.Equal(serial, parallel);
+        }
+    }
+
+    [Fact]
+    public void Multiply_ZeroDepth_ClearsOrKeepsC()
+    {
+        var c = new float[] { 1, 2, 3, 4, 5, 6 };
+        Gemm.Instance.Multiply(false, false, 2, 3, 0, [], [], c, accumulate: true);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], c);
+        Gemm.Instance.Multiply(false, false, 2, 3, 0, [], [], c, accumulate: false);
+        Assert.Equal(new float[6], c);
+    }
+
+    [Fact]
+    public void Multiply_BufferTooShort_SaysWhichSizes()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.Instance.Multiply(false, false, 2, 3, 4, new float[8], new float[11], new float[6], false));
+        Assert.Equal("Gemm: m=2, n=3, k=4 needs A of 8, B of 12 and C of 6 values; got 8, 11 and 6.", e.Message);
+    }
+
+    [Fact]
+    public void Default_IsTheBlockedGemm()
+    {
+        Assert.IsType<Gemm>(Convolve.Kernels.GemmKernels.Default);
+    }
+
+    private static void CheckAgainstReference(Gemm gemm, int m, int n, int k, bool transA, bool transB, bool accumulate, int seed)
+    {
+        var random = new Random(seed);
+        var a = RandomValues(random, m * k);
+        var b = RandomValues(random, k * n);
+        var c0 = RandomValues(random, m * n);
+        var expected = (float[])c0.Clone();
+        var actual = (float[])c0.Clone();
+        GemmReference.Instance.Multiply(transA, transB, m, n, k, a, b, expected, accumulate);
+        gemm.Multiply(transA, transB, m, n, k, a, b, actual, accumulate);
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            double magnitude = 1 + (accumulate ? Math.Abs(c0[i * n + j]) : 0);
+            for (int p = 0; p < k; p++)
+            {
+                float aValue = transA ? a[p * m + i] : a[i * k + p];
+                float bValue = transB ? b[j * k + p] : b[p * n + j];
+                magnitude += Math.Abs((double)aValue * bValue);
+            }
+            double error = Math.Abs(actual[i * n + j] - expected[i * n + j]);
+            Assert.True(error <= 1e-5 * magnitude,
+                $"{gemm.Path}: m={m} n={n} k={k} transA={transA} transB={transB} accumulate={accumulate}: " +
+                $"C[{i}, {j}] = {actual[i * n + j]}, reference {expected[i * n + j]}, allowed error {1e-5 * magnitude}");
+        }
+    }
+
+    internal static float[] RandomValues(Random random, int length)
+    {
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = random.NextSingle() * 2 - 1;
+        return values;
+    }
+}
