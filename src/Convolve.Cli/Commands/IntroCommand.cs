@@ -166,8 +166,8 @@ internal static class IntroCommand
             "contrast and polarity drawn at random, plus noise), half without (flat, or a vertical stripe drawn the same way). " +
             $"Values are 0..1. Validation: {Terminal.Count(r.ValidationCount)} more; test: {Terminal.Count(r.TestCount)} more, used for nothing else.");
         t.Text($"The article's network (one 3x3 filter) was trained by Convolve's Trainer with plain SGD (learning rate {r.LearningRate}, " +
-            $"batches of {r.BatchSize}) for {r.Epochs} epochs from {r.Starts.Count} random starts; " +
-            "one filter can get stuck on a poor pattern, so the start with the best validation accuracy is kept:");
+            $"batches of {r.BatchSize}) for {r.Epochs} epochs. One filter can get stuck on a poor pattern, so random starts are tried " +
+            $"until one reaches {r.TargetValidationAccuracy:P0} validation accuracy, and the best is kept:");
         var starts = t.Table(">Start", ">Initial seed", ">Final loss", ">Validation accuracy", "");
         for (int i = 0; i < r.Starts.Count; i++)
         {
