@@ -41,7 +41,7 @@ public static class ConvolveApp
             return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is ArgumentException or ShapeException or IOException or UnauthorizedAccessException
-            or InvalidDataException or NotSupportedException or FormatException)
+            or InvalidDataException or NotSupportedException or FormatException or Serialization.ModelFormatException)
         {
             error.WriteLine($"convolve: {e.Message}");
             return Failure;
@@ -54,9 +54,14 @@ public static class ConvolveApp
     }
 
     /// <summary>The command tree.</summary>
-    public static RootCommand CreateRootCommand(Terminal terminal)
+    public static Command CreateRootCommand(Terminal terminal)
     {
-        var root = new RootCommand("Convolve: convolutional neural networks in C#. The article's examples, computed.");
+        // A plain Command named "convolve" rather than a RootCommand, which would take its name
+        // from the executable ("Convolve.Cli" under dotnet run) in the help text.
+        var root = new Command("convolve", "Convolve: convolutional neural networks in C#. The article's examples, computed.")
+        {
+            new System.CommandLine.Help.HelpOption(),
+        };
         root.Subcommands.Add(IntroCommand.Create(terminal));
         root.Subcommands.Add(ParamsCommand.Create(terminal));
         root.Subcommands.Add(ShapeCommand.Create(terminal));

@@ -75,7 +75,33 @@ public sealed class Terminal
     /// Prints a 2-D grid of numbers as a table with row and column indices; positive values in
     /// one colour, negative in another (in a terminal).
     /// </summary>
-    public void NumberGrid(float[,] values, string corner = "") => Write(GridTable(values, corner));
+    public void NumberGrid(float[,] values, string corner = "")
+    {
+        if (values.GetLength(1) <= MaxTableColumns) Write(GridTable(values, corner));
+        else CompactGrid(values);
+    }
+
+    /// <summary>Grids wider than this are printed as aligned rows of numbers rather than as a table.</summary>
+    public const int MaxTableColumns = 12;
+
+    // One line per row, values right-aligned to the widest, so that wide grids still fit.
+    private void CompactGrid(float[,] values)
+    {
+        int rows = values.GetLength(0), columns = values.GetLength(1);
+        int width = 1;
+        foreach (float v in values) width = Math.Max(width, Number(v).Length);
+        for (int r = 0; r < rows; r++)
+        {
+            var line = new System.Text.StringBuilder();
+            for (int c = 0; c < columns; c++)
+            {
+                float v = values[r, c];
+                string text = Spectre.Console.Markup.Escape(Number(v).PadLeft(width));
+                line.Append(c == 0 ? "" : " ").Append(Plain ? text : v > 0 ? $"[red]{text}[/]" : v < 0 ? $"[blue]{text}[/]" : $"[grey]{text}[/]");
+            }
+            Console.MarkupLine(line.ToString());
+        }
+    }
 
     /// <summary>
     /// A 2-D grid of numbers as a table with row and column indices. <paramref name="format"/>

@@ -55,7 +55,7 @@ internal static class CoverageCommand
 
         terminal.Text($"Corner pixel (0, 0): used {g[0, 0]} time(s). Fewest uses: {g.Min}; most: {g.Max} (the filter has {g.KernelH * g.KernelW} taps).");
         if (g.Width >= 3)
-            terminal.Text($"Top edge, left to right: {string.Join(", ", Enumerable.Range(0, Math.Min(g.Width, 12)).Select(c => g[0, c]))}{(g.Width > 12 ? ", ..." : "")}.");
+            terminal.Text($"Top edge, left to right: {string.Join(", ", Enumerable.Range(0, Math.Min(g.Width, 12)).Select(c => g[0, c]))}{(g.Width > 12 ? ", ..." : ".")}");
         terminal.Text($"All uses add up to {Terminal.Count(g.Sum)} (window positions x taps that fall on the image rather than on padding).");
         if (g.Unused > 0)
             terminal.Text($"{g.Unused} pixel(s) are never used: the stride skips past them.");

@@ -165,8 +165,9 @@ internal static class IntroCommand
         t.Text($"Training images: {Terminal.Count(r.TrainCount)} generated 6x6 images, half with a horizontal stripe (a start row, height, " +
             "contrast and polarity drawn at random, plus noise), half without (flat, or a vertical stripe drawn the same way). " +
             $"Values are 0..1. Validation: {Terminal.Count(r.ValidationCount)} more; test: {Terminal.Count(r.TestCount)} more, used for nothing else.");
-        t.Text($"The article's network (one 3x3 filter) was trained with plain SGD for {r.Epochs} epochs from {r.Starts.Count} random starts; " +
-            "one filter can get stuck on a poor pattern, so the start with the best validation accuracy is kept:");
+        t.Text($"The article's network (one 3x3 filter) was trained by Convolve's Trainer with plain SGD (learning rate {r.LearningRate}, " +
+            $"batches of {r.BatchSize}) for {r.Epochs} epochs. One filter can get stuck on a poor pattern, so random starts are tried " +
+            $"until one reaches {r.TargetValidationAccuracy:P0} validation accuracy, and the best is kept:");
         var starts = t.Table(">Start", ">Initial seed", ">Final loss", ">Validation accuracy", "");
         for (int i = 0; i < r.Starts.Count; i++)
         {
@@ -187,7 +188,8 @@ internal static class IntroCommand
         else if (r.Correlation <= -0.5)
             t.Text("The learned filter is the hand-coded edge detector upside down: it fires on the other edge of each stripe, which serves as well.");
         else
-            t.Text($"The learned filter found another horizontal pattern: its correlation with a line detector (-1, 2, -1 down the rows) is {r.LineCorrelation:0.00}.");
+            t.Text($"The learned filter found another horizontal pattern: its correlation with a line detector (-1, 2, -1 down the rows) is {r.LineCorrelation:0.00}" +
+                (r.LineCorrelation <= -0.5 ? "; negative, so it is that detector upside down (1, -2, 1), firing where a row is darker than its neighbours above and below." : "."));
 
         // Translation: the same filter fires for an edge near the top and one near the bottom.
         // The edge's polarity is the one the learned filter responds to positively.

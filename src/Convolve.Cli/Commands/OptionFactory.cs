@@ -23,8 +23,7 @@ internal static class OptionFactory
         var option = new Option<int?>(name) { Description = description };
         option.Validators.Add(result =>
         {
-            int? value = result.GetValueOrDefault<int?>();
-            if (value < min) result.AddError(RangeMessage(name, min, value.Value));
+            if (Given(result) is { } value && value < min) result.AddError(RangeMessage(name, min, value));
         });
         return option;
     }
@@ -32,9 +31,14 @@ internal static class OptionFactory
     private static void AddMinimum(Option<int> option, int min) =>
         option.Validators.Add(result =>
         {
-            int value = result.GetValueOrDefault<int>();
-            if (value < min) result.AddError(RangeMessage(option.Name, min, value));
+            if (Given(result) is { } value && value < min) result.AddError(RangeMessage(option.Name, min, value));
         });
+
+    // The value typed on the command line, or null when the option was not given or is not a
+    // number (the parser reports that error itself; reading the value here would throw).
+    private static int? Given(System.CommandLine.Parsing.OptionResult result) =>
+        result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, System.Globalization.NumberStyles.Integer,
+            System.Globalization.CultureInfo.InvariantCulture, out int value) ? value : null;
 
     private static string RangeMessage(string name, int min, int value) =>
         min == 1 ? $"{name} must be a positive whole number, got {value}."

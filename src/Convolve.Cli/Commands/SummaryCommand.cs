@@ -1,6 +1,7 @@
 using Spectre.Console;
 using System.CommandLine;
 using Convolve.Models;
+using Convolve.Serialization;
 
 namespace Convolve.Cli.Commands;
 
@@ -11,10 +12,10 @@ internal static class SummaryCommand
     {
         var model = new Argument<string?>("model")
         {
-            Description = $"A built-in architecture: {string.Join(", ", Architectures.All.Select(a => a.Name))}. Without it, lists them.",
+            Description = $"A built-in architecture ({string.Join(", ", Architectures.All.Select(a => a.Name))}) or a saved model file. Without it, lists the built-ins.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("summary", "Layers, output shapes and parameter counts of a model.") { model };
+        var command = new Command("summary", "Layers, output shapes and parameter counts of a built-in architecture or a model file.") { model };
         command.SetAction(result =>
         {
             string? name = result.GetValue(model);
@@ -25,14 +26,14 @@ internal static class SummaryCommand
         return command;
     }
 
-    /// <summary>The built-in architecture named <paramref name="name"/>, built with seed 0.</summary>
+    /// <summary>The built-in architecture named <paramref name="name"/> (built with seed 0), or else the model file at that path.</summary>
     public static (string Title, Model Model) Load(string name)
     {
         if (Architectures.Find(name) is { } architecture)
             return ($"{architecture.Name}: {architecture.Description}", architecture.Build());
-        string known = string.Join(", ", Architectures.All.Select(a => a.Name));
         if (File.Exists(name))
-            throw new NotSupportedException($"'{name}' is a file, but reading saved model files is not available in this version; built-in architectures: {known}.");
+            return ($"{Path.GetFileName(name)}: model file", ModelFile.Load(name));
+        string known = string.Join(", ", Architectures.All.Select(a => a.Name));
         throw new ArgumentException($"'{name}' is not a built-in architecture (known: {known}) nor an existing file.");
     }
 

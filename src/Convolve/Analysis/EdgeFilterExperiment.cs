@@ -2,11 +2,13 @@ using Convolve.Data;
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Tensors;
+using Convolve.Training;
 
 namespace Convolve.Analysis;
 
 /// <summary>One training run from one random initialisation.</summary>
-/// <param name="InitSeed">Seed of the initial parameters.</param>
+/// <param name="InitSeed">Seed of the initial parameters and of the batch order.</param>
+/// <param name="FinalLoss">Mean cross-entropy over the last training epoch.</param>
 /// <param name="ValidationAccuracy">Accuracy on the validation images, used to choose among starts.</param>
 public sealed record TrainingStart(int InitSeed, double ValidationAccuracy, float FinalLoss);
 
@@ -18,10 +20,11 @@ public sealed record TrainingStart(int InitSeed, double ValidationAccuracy, floa
 /// <param name="LineCorrelation">Pearson correlation of <see cref="Kernel"/> with <see cref="EdgeFilterExperiment.LineKernel"/>.</param>
 /// <param name="RowStructure">Share of the learned filter's variation that lies between its rows (see <see cref="KernelMath.RowStructure"/>).</param>
 /// <param name="Starts">Every start tried, in order; the chosen one is <see cref="ChosenStart"/>.</param>
+/// <param name="TargetValidationAccuracy">The validation accuracy at which no further start was tried.</param>
 /// <param name="TestAccuracy">Accuracy on held-out images that played no part in training or in choosing the start.</param>
 public sealed record EdgeFilterResult(
     Sequential Model, float[] Kernel, float KernelBias, double Correlation, double LineCorrelation, double RowStructure,
-    int TrainCount, int ValidationCount, int TestCount, int Epochs, IReadOnlyList<TrainingStart> Starts, int ChosenStart,
+    int TrainCount, int ValidationCount, int TestCount, int Epochs, float LearningRate, int BatchSize, double TargetValidationAccuracy, IReadOnlyList<TrainingStart> Starts, int ChosenStart,
     double TrainAccuracy, double TestAccuracy);
 
 /// <summary>The learned filter's response to one image.</summary>
@@ -39,30 +42,36 @@ public sealed record FilterResponse(Tensor Image, Tensor FeatureMap, int PeakRow
 public static class EdgeFilterExperiment
 {
     /// <summary>
-    /// Generates training, validation and test images from <paramref name="seed"/>, trains the
-    /// article's network from <paramref name="starts"/> random initialisations, keeps the one with
-    /// the best validation accuracy, and measures it on the test images. One filter can settle on
-    /// a poor pattern (a vertical edge, or a filter that ReLU silences), which is why several
-    /// starts are tried. The same seed gives the same result; the defaults take well under a second.
+    /// Generates training, validation and test images from <paramref name="seed"/> and trains the
+    /// article's network from one random initialisation after another, until one reaches
+    /// <paramref name="targetValidationAccuracy"/> on the validation images or
+    /// <paramref name="maxStarts"/> have been tried; the start with the best validation accuracy
+    /// is kept and measured on the test images. One filter can settle on a poor pattern (a
+    /// vertical edge, or a filter that ReLU silences), which is why several starts may be needed.
+    /// Training is plain mini-batch SGD (<see cref="Sgd"/> without momentum) on cross-entropy, run
+    /// by the library's <see cref="Trainer"/>. The same seed gives the same result.
     /// </summary>
-    public static EdgeFilterResult Run(int seed, int starts = 4, int trainCount = 1000, int validationCount = 500,
+    public static EdgeFilterResult Run(int seed, int maxStarts = 8, double targetValidationAccuracy = 0.95, int trainCount = 1000, int validationCount = 500,
         int testCount = 1000, int epochs = 15, float learningRate = 0.1f, int batchSize = 20)
     {
-        if (starts <= 0) throw new ArgumentException($"EdgeFilterExperiment: starts must be positive, got {starts}.");
+        if (maxStarts <= 0) throw new ArgumentException($"EdgeFilterExperiment: maxStarts must be positive, got {maxStarts}.");
         var train = EdgeImages.Generate(trainCount, seed);
         var validation = EdgeImages.Generate(validationCount, seed + 1);
         var test = EdgeImages.Generate(testCount, seed + 2);
         var tried = new List<TrainingStart>();
         Sequential? best = null;
         int chosen = 0;
-        for (int start = 0; start < starts; start++)
+        for (int start = 0; start < maxStarts && (best is null || tried[chosen].ValidationAccuracy < targetValidationAccuracy); start++)
         {
             int initSeed = seed * 1000 + start;
             var model = Architectures.Article();
             model.Build(new Shape(1, EdgeImages.Size, EdgeImages.Size), initSeed);
-            var losses = MinimalSgd.Train(model, train, epochs, learningRate, batchSize, new Random(initSeed));
+            var trainer = new Trainer(model, new Sgd(model.Parameters, learningRate));
+            var loader = new DataLoader(train, new DataLoaderOptions { BatchSize = batchSize, Seed = initSeed });
+            float loss = float.NaN;
+            for (int epoch = 0; epoch < epochs; epoch++) loss = trainer.TrainEpoch(loader, epoch).Loss;
             double accuracy = Accuracy(model, validation);
-            tried.Add(new TrainingStart(initSeed, accuracy, losses[^1]));
+            tried.Add(new TrainingStart(initSeed, accuracy, loss));
             if (best is null || accuracy > tried[chosen].ValidationAccuracy) (best, chosen) = (model, start);
         }
 
@@ -72,7 +81,7 @@ public static class EdgeFilterExperiment
         double correlation = KernelMath.Correlation(kernel, ArticleExample.HorizontalKernel().Span);
         double lineCorrelation = KernelMath.Correlation(kernel, LineKernel().Span);
         return new EdgeFilterResult(best, kernel, kernelBias, correlation, lineCorrelation, KernelMath.RowStructure(kernel, 3),
-            trainCount, validationCount, testCount, epochs, tried, chosen, Accuracy(best, train), Accuracy(best, test));
+            trainCount, validationCount, testCount, epochs, learningRate, batchSize, targetValidationAccuracy, tried, chosen, Accuracy(best, train), Accuracy(best, test));
     }
 
     /// <summary>
@@ -110,71 +119,5 @@ public static class EdgeFilterExperiment
         for (int w = 0; w < featureMap.Shape[3]; w++)
             if (featureMap[0, 0, h, w] > peak) (peak, peakRow) = (featureMap[0, 0, h, w], h);
         return new FilterResponse(image, featureMap, peakRow, peak, edgeProbability);
-    }
-}
-
-/// <summary>
-/// A minimal training loop (mini-batch SGD on softmax cross-entropy), kept here so that step 4
-/// does not wait for Convolve.Training; it uses only the layers' Forward and Backward.
-/// </summary>
-internal static class MinimalSgd
-{
-    /// <summary>Trains <paramref name="model"/> (whose last layer may be a Softmax) and returns the mean loss of each epoch.</summary>
-    public static float[] Train(Model model, ImageDataset data, int epochs, float learningRate, int batchSize, Random random)
-    {
-        int itemSize = data.Images.Length / data.Count;
-        var order = Enumerable.Range(0, data.Count).ToArray();
-        var losses = new float[epochs];
-        for (int epoch = 0; epoch < epochs; epoch++)
-        {
-            random.Shuffle(order);
-            double lossSum = 0;
-            for (int start = 0; start < data.Count; start += batchSize)
-            {
-                int count = Math.Min(batchSize, data.Count - start);
-                var batch = new Tensor(data.Images.Shape.WithBatch(count));
-                var labels = new int[count];
-                for (int i = 0; i < count; i++)
-                {
-                    data.Images.Slice(order[start + i]).Span.CopyTo(batch.Span.Slice(i * itemSize, itemSize));
-                    labels[i] = data.Labels[order[start + i]];
-                }
-                var logits = model.ForwardLogits(batch, training: true);
-                var dLogits = SoftmaxCrossEntropy(logits, labels, out double loss);
-                lossSum += loss * count;
-                model.ZeroGradients();
-                model.Backward(dLogits);
-                var values = model.ParameterValues;
-                var gradients = model.ParameterGradients;
-                for (int i = 0; i < values.Length; i++) values[i] -= learningRate * gradients[i];
-            }
-            losses[epoch] = (float)(lossSum / data.Count);
-        }
-        return losses;
-    }
-
-    // Mean cross-entropy of softmax(logits) against the labels; its gradient is (p - onehot) / N.
-    private static Tensor SoftmaxCrossEntropy(Tensor logits, int[] labels, out double loss)
-    {
-        int n = logits.Shape[0], classes = logits.Shape[1];
-        var dLogits = new Tensor(logits.Shape);
-        loss = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var z = logits.Span.Slice(i * classes, classes);
-            var d = dLogits.Span.Slice(i * classes, classes);
-            float max = float.NegativeInfinity;
-            foreach (float v in z) max = Math.Max(max, v);
-            double sum = 0;
-            for (int c = 0; c < classes; c++) sum += Math.Exp(z[c] - max);
-            for (int c = 0; c < classes; c++)
-            {
-                double p = Math.Exp(z[c] - max) / sum;
-                d[c] = (float)((p - (c == labels[i] ? 1 : 0)) / n);
-            }
-            loss -= z[labels[i]] - max - Math.Log(sum);
-        }
-        loss /= n;
-        return dLogits;
     }
 }
