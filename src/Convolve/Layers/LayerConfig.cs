@@ -20,6 +20,8 @@ namespace Convolve.Layers;
 [JsonDerivedType(typeof(DenseConfig), "Dense")]
 [JsonDerivedType(typeof(DropoutConfig), "Dropout")]
 [JsonDerivedType(typeof(BatchNorm2DConfig), "BatchNorm2D")]
+[JsonDerivedType(typeof(AddConfig), "Add")]
+[JsonDerivedType(typeof(ConcatConfig), "Concat")]
 public abstract record LayerConfig
 {
     /// <summary>A new layer with these options and fresh (unbuilt, uninitialised) parameters.</summary>

@@ -1,0 +1,212 @@
+using Convolve.Layers;
+using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Convolve.Models;
+
+/// <summary>A value in a <see cref="Graph"/>: the model's input or the output of one layer.</summary>
+public sealed class GraphNode
+{
+    internal GraphNode(Graph graph, int index, Layer? layer, GraphNode[] inputs)
+    {
+        Graph = graph;
+        Index = index;
+        Layer = layer;
+        Inputs = inputs;
+    }
+
+    internal Graph Graph { get; }
+
+    /// <summary>Position in the graph; nodes are numbered in the order they were added (0 is the input).</summary>
+    public int Index { get; }
+
+    /// <summary>The layer that computes this node, or null for the input.</summary>
+    public Layer? Layer { get; }
+
+    /// <summary>The nodes this node's layer reads.</summary>
+    public IReadOnlyList<GraphNode> Inputs { get; }
+
+    /// <summary>The layer's name, or "input".</summary>
+    public string Name => Layer?.Name ?? "input";
+}
+
+/// <summary>
+/// A model whose layers form a directed acyclic graph: branches and merges such as a residual
+/// block. Layers are applied to nodes in the order they are added, which is therefore a
+/// topological order:
+/// <code>
+/// var graph = new Graph();
+/// var x = graph.Apply(new Conv2D(1, 8, 3, padding: 1), graph.Input);
+/// x = graph.Apply(new ReLU(), x);
+/// var branch = graph.Apply(new Conv2D(8, 8, 3, padding: 1), x);
+/// x = graph.Apply(new ReLU(), graph.Apply(new Add(), x, branch));   // x + f(x)
+/// graph.Apply(new Dense(10), graph.Apply(new Flatten(), x));        // the last node is the output
+/// graph.Build(new Shape(1, 28, 28), seed: 0);
+/// </code>
+/// The backward pass visits the nodes in reverse and sums the gradients of a node read by
+/// several layers.
+/// </summary>
+public sealed class Graph : Model
+{
+    private readonly List<GraphNode> nodes = [];
+    private readonly List<Layer> layers = [];
+    private Tensor?[] values = [];
+    private Tensor?[] gradients = [];
+    private Tensor?[] gradientBuffers = [];
+    private int[] consumers = [];
+    private readonly List<Tensor> mergeInputs = [];
+    private int lastComputed;
+
+    public Graph() => nodes.Add(new GraphNode(this, 0, null, []));
+
+    /// <summary>The model's input.</summary>
+    public GraphNode Input => nodes[0];
+
+    /// <summary>The model's output: the last node added unless set.</summary>
+    public GraphNode Output
+    {
+        get => output ?? nodes[^1];
+        set => output = value.Graph == this ? value : throw new ArgumentException("Graph: that node belongs to another graph.");
+    }
+    private GraphNode? output;
+
+    /// <summary>All nodes, the input first.</summary>
+    public IReadOnlyList<GraphNode> Nodes => nodes;
+
+    public override IReadOnlyList<Layer> Layers => layers;
+
+    /// <summary>Applies <paramref name="layer"/> to <paramref name="inputs"/> (several only for a <see cref="MergeLayer"/>) and returns its output node.</summary>
+    public GraphNode Apply(Layer layer, params GraphNode[] inputs)
+    {
+        if (IsBuilt) throw new InvalidOperationException("Graph: the model is built; layers cannot be added any more.");
+        if (layers.Contains(layer)) throw new ArgumentException($"Graph: {layer} is in the graph already; a layer is applied once (create another for a second use).");
+        if (inputs.Length == 0) throw new ArgumentException($"Graph: {layer} needs an input node.");
+        if (inputs.Length > 1 && layer is not MergeLayer)
+            throw new ArgumentException($"Graph: {layer} takes one input, got {inputs.Length}; merge branches with Add or Concat.");
+        foreach (var input in inputs)
+            if (input.Graph != this) throw new ArgumentException($"Graph: an input of {layer} belongs to another graph.");
+        var node = new GraphNode(this, nodes.Count, layer, inputs);
+        nodes.Add(node);
+        layers.Add(layer);
+        return node;
+    }
+
+    protected override Shape BuildLayers(Shape inputShape)
+    {
+        if (nodes.Count == 1) throw new InvalidOperationException("Graph: a model needs at least one layer.");
+        consumers = new int[nodes.Count];
+        foreach (var node in nodes)
+            foreach (var input in node.Inputs) consumers[input.Index]++;
+        var used = new bool[nodes.Count];
+        used[Output.Index] = true;
+        for (int i = Output.Index; i > 0; i--)
+            if (used[i]) foreach (var input in nodes[i].Inputs) used[input.Index] = true;
+        var unused = nodes.Skip(1).FirstOrDefault(n => !used[n.Index]);
+        if (unused is not null) throw new InvalidOperationException($"Graph: {unused.Layer} ({unused.Name}) does not lead to the output.");
+        if (Output.Index != nodes.Count - 1) throw new InvalidOperationException("Graph: the output must be the last node added.");
+
+        var shapes = new Shape[nodes.Count];
+        shapes[0] = inputShape;
+        for (int i = 1; i < nodes.Count; i++)
+        {
+            var node = nodes[i];
+            shapes[i] = node.Layer is MergeLayer merge
+                ? merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])])
+                : node.Layer!.Build(shapes[node.Inputs[0].Index]);
+        }
+        values = new Tensor?[nodes.Count];
+        gradients = new Tensor?[nodes.Count];
+        gradientBuffers = new Tensor?[nodes.Count];
+        return shapes[^1];
+    }
+
+    public override Shape GetOutputShape(Shape inputShape) => NodeShapes(inputShape)[^1];
+
+    public override IReadOnlyList<Shape> LayerOutputShapes()
+    {
+        RequireBuilt();
+        return [.. NodeShapes(InputShape.Prepend(1)).Skip(1).Select(s => s.ItemShape)];
+    }
+
+    private Shape[] NodeShapes(Shape inputShape)
+    {
+        var shapes = new Shape[nodes.Count];
+        shapes[0] = inputShape;
+        for (int i = 1; i < nodes.Count; i++)
+        {
+            var node = nodes[i];
+            shapes[i] = node.Layer is MergeLayer merge
+                ? merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])])
+                : node.Layer!.GetOutputShape(shapes[node.Inputs[0].Index]);
+        }
+        return shapes;
+    }
+
+    public override Tensor Forward(Tensor input, bool training = false) => Run(input, training, nodes.Count - 1);
+
+    public override Tensor ForwardLogits(Tensor input, bool training = false) =>
+        Output.Layer is Softmax && consumers[Output.Inputs[0].Index] == 1
+            ? Run(input, training, Output.Index - 1, Output.Inputs[0].Index)
+            : Forward(input, training);
+
+    private Tensor Run(Tensor input, bool training, int last, int? result = null)
+    {
+        RequireInput(input);
+        values[0] = input;
+        for (int i = 1; i <= last; i++)
+        {
+            var node = nodes[i];
+            if (node.Layer is MergeLayer merge)
+            {
+                mergeInputs.Clear();
+                foreach (var from in node.Inputs) mergeInputs.Add(values[from.Index]!);
+                values[i] = merge.Forward(mergeInputs, training);
+            }
+            else values[i] = node.Layer!.Forward(values[node.Inputs[0].Index]!, training);
+        }
+        lastComputed = result ?? last;
+        return values[lastComputed]!;
+    }
+
+    public override Tensor Backward(Tensor dOutput)
+    {
+        RequireBuilt();
+        Array.Clear(gradients);
+        gradients[lastComputed] = dOutput;
+        for (int i = lastComputed; i > 0; i--)
+        {
+            var node = nodes[i];
+            var dNode = gradients[i];
+            if (dNode is null) continue;
+            if (node.Layer is MergeLayer merge)
+            {
+                var dInputs = merge.BackwardAll(dNode);
+                for (int k = 0; k < node.Inputs.Count; k++) Accumulate(node.Inputs[k].Index, dInputs[k]);
+            }
+            else Accumulate(node.Inputs[0].Index, node.Layer!.Backward(dNode));
+        }
+        return gradients[0]!;
+    }
+
+    // Adds one reader's gradient to node j's. A node with one reader takes the layer's tensor as
+    // it is; a node with several sums them in a buffer of the graph's.
+    private void Accumulate(int j, Tensor gradient)
+    {
+        if (gradients[j] is null)
+        {
+            if (consumers[j] == 1)
+            {
+                gradients[j] = gradient;
+                return;
+            }
+            var buffer = Tensor.Reuse(ref gradientBuffers[j], gradient.Shape);
+            gradient.Span.CopyTo(buffer.Span);
+            gradients[j] = buffer;
+            return;
+        }
+        TensorPrimitives.Add(gradients[j]!.Span, gradient.Span, gradients[j]!.Span);
+    }
+
+    public override string ToString() =>
+        $"Graph({string.Join(", ", nodes.Skip(1).Select(n => $"{n.Layer}<-[{string.Join(", ", n.Inputs.Select(i => i.Name))}]"))})";
+}
