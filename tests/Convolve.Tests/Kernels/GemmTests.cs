@@ -54,13 +54,14 @@ public class GemmTests
     }
 
     [Fact]
-    // 120 x 130 x 90 is above the size where the multiply splits C between threads; each value of
-    // C must still be the same sequence of operations, so the bits agree.
+    // Both shapes are above the size where the multiply splits C between threads (one split by
+    // columns, one by rows); each value of C must still be the same sequence of operations, so
+    // the bits agree.
     public void Multiply_OneThreadAndAllThreads_GiveIdenticalBits()
     {
-        foreach (var (m, n) in new[] { (120, 130), (400, 40) })
+        foreach (var (m, n, k) in new[] { (150, 160, 100), (500, 48, 100) })
         {
-            int k = 90;
+            Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
             var random = new Random(5);
             var a = RandomValues(random, m * k);
             var b = RandomValues(random, k * n);
