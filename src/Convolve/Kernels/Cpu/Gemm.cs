@@ -7,24 +7,32 @@ namespace Convolve.Kernels.Cpu;
 /// Cache-blocked float32 matrix multiply (the GotoBLAS/BLIS scheme):
 /// <c>C[m, n] = (accumulate ? C : 0) + sum over p of A'[m, p] * B'[p, n]</c> (see <see cref="IGemmKernel"/>).
 /// <para>
-/// B is packed, <see cref="IMicroKernel"/>-column panel by panel, into a per-thread buffer of
-/// KC x NC values that stays in the L2 cache; A is packed MR rows at a time into a small panel
-/// that stays in L1. A register-tiled micro-kernel then computes each MR x NR tile of C as KC
-/// rank-1 updates: <c>for p: for i &lt; MR: for j &lt; NR: c[i, j] += a[i, p] * b[p, j]</c>, with the
-/// NR columns in vector registers and <c>a[i, p]</c> broadcast. Packing absorbs the transposes
-/// and zero-pads the tails, so the micro-kernel always sees full panels; tiles cut by the edge
-/// of C go through a small scratch tile.
+/// B is packed, in panels NR columns wide, into a per-thread buffer of KC x NC values that stays
+/// in the L2 cache; A is packed MR rows at a time into a small panel that stays in L1. A
+/// register-tiled micro-kernel then computes each MR x NR tile of C as KC rank-1 updates:
+/// <c>for p: for i &lt; MR: for j &lt; NR: c[i, j] += a[i, p] * b[p, j]</c>, with the NR columns in
+/// vector registers and <c>a[i, p]</c> broadcast.
+/// </para>
+/// <para>
+/// Tails and transposes: packing reads A and B in whichever layout they are stored (so the four
+/// transA/transB cases differ only in packing) and zero-pads the last panels to MR rows and NR
+/// columns, so the micro-kernel always runs on full panels; a tile cut by the bottom or right
+/// edge of C is computed in a scratch tile and only its inside copied back. Any k is fine:
+/// the sum is cut into equal slices of at most KC. Alignment: the packed panels are 64-byte
+/// aligned; A, B and C need no alignment.
 /// </para>
 /// <para>
 /// Micro-kernels, picked from the hardware unless a path is forced (tests do):
-/// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers), <see cref="Vector256"/>
-/// 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a scalar 4 x 4 fallback.
+/// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers; KC 256, NC 1024),
+/// <see cref="Vector256"/> 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a
+/// scalar 4 x 4 fallback. On AVX-512 hardware the transposing packs use 16 x 16 register
+/// transposes (<c>Gemm.Avx512.cs</c>).
 /// </para>
 /// <para>
 /// Threads split C into disjoint column (or row) ranges; each value of C is computed by one
-/// thread by the same sequence of fused multiply-adds whatever the split, so results do not
-/// depend on the thread count or on scheduling. Pack buffers are per thread and reused, so a
-/// call allocates nothing once warm.
+/// thread by the same sequence of multiply-adds whatever the split, so results do not depend
+/// on the thread count or on scheduling. Pack buffers are per thread and reused, and the
+/// thread helper is allocation-free, so a call allocates nothing once warm.
 /// </para>
 /// </summary>
 public sealed partial class Gemm : IGemmKernel
