@@ -74,6 +74,21 @@ public class GemmTests
     }
 
     [Fact]
+    // Pack buffers are per thread and reused: once warm, a call allocates nothing.
+    public void Multiply_Warm_AllocatesNothing()
+    {
+        var random = new Random(6);
+        var a = RandomValues(random, 70 * 300);
+        var b = RandomValues(random, 300 * 90);
+        var c = new float[70 * 90];
+        var gemm = new Gemm(maxThreads: 1);
+        gemm.Multiply(true, false, 70, 90, 300, a, b, c, false);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) gemm.Multiply(i % 2 == 0, i % 3 == 0, 70, 90, 300, a, b, c, i % 2 == 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Multiply_ZeroDepth_ClearsOrKeepsC()
     {
         var c = new float[] { 1, 2, 3, 4, 5, 6 };
