@@ -45,8 +45,11 @@ static void GemmBench(int[] sizes)
         })
         {
             var (seconds, cpuSeconds) = Best(() => kernel.Multiply(false, false, size, size, size, a, b, c, false), flops);
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
+            kernel.Multiply(false, false, size, size, size, a, b, c, false);
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             Console.WriteLine($"  {size,5}^3  {name,-22} {seconds * 1e3,9:F2} ms  {flops / seconds / 1e9,7:F1} GFLOP/s" +
-                $"  ({flops / cpuSeconds / 1e9,6:F1} GFLOP per CPU-second)");
+                $"  ({flops / cpuSeconds / 1e9,6:F1} GFLOP per CPU-second; {allocated} bytes allocated per call)");
         }
     }
 }
