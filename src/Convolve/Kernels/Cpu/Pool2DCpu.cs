@@ -152,6 +152,7 @@ public static unsafe class Pool2DCpu
         }
 
         // Reference order: window rows, then columns; a larger value or a NaN replaces the best.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void MaxForwardPlane(int plane, float* x, float* y, int* argmax)
         {
             int outW = g.OutW, planeIn = g.InH * g.InW;
@@ -183,6 +184,7 @@ public static unsafe class Pool2DCpu
         }
 
         // The same comparisons on the four cells (2oh, 2ow), (2oh, 2ow+1), (2oh+1, 2ow), (2oh+1, 2ow+1).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void MaxForward2x2(int plane, float* x, float* y, int* argmax)
         {
             int outW = g.OutW, inW = g.InW, planeIn = g.InH * inW;
@@ -192,18 +194,30 @@ public static unsafe class Pool2DCpu
                 int rowIndex = plane * planeIn + 2 * oh * inW;
                 for (int ow = 0; ow < outW; ow++)
                 {
+                    // Branch-free (random data would mispredict half the comparisons): each
+                    // candidate wins if larger or NaN, as in the reference, picked by bit masks.
                     int c = 2 * ow;
                     float best = top[c];
                     int bestIndex = c;
-                    if (top[c + 1] > best || float.IsNaN(top[c + 1])) { best = top[c + 1]; bestIndex = c + 1; }
-                    if (top[inW + c] > best || float.IsNaN(top[inW + c])) { best = top[inW + c]; bestIndex = inW + c; }
-                    if (top[inW + c + 1] > best || float.IsNaN(top[inW + c + 1])) { best = top[inW + c + 1]; bestIndex = inW + c + 1; }
+                    Take(ref best, ref bestIndex, top[c + 1], c + 1);
+                    Take(ref best, ref bestIndex, top[inW + c], inW + c);
+                    Take(ref best, ref bestIndex, top[inW + c + 1], inW + c + 1);
                     y[oh * outW + ow] = best;
                     argmax[oh * outW + ow] = rowIndex + bestIndex;
                 }
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Take(ref float best, ref int bestIndex, float value, int index)
+        {
+            bool wins = value > best | float.IsNaN(value);
+            int mask = -(wins ? 1 : 0);
+            bestIndex = (index & mask) | (bestIndex & ~mask);
+            best = BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(value) & mask) | (BitConverter.SingleToInt32Bits(best) & ~mask));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void AvgForwardPlane(float* x, float* y)
         {
             int outW = g.OutW;
@@ -226,6 +240,7 @@ public static unsafe class Pool2DCpu
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void AvgBackwardPlane(float* dx, float* dy)
         {
             new Span<float>(dx, g.InH * g.InW).Clear();
