@@ -327,6 +327,7 @@ public sealed partial class Gemm : IGemmKernel
         public static int BlockColumns => 256;
         public static bool PackWithAvx512 => false;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate)
         {
             float* sums = stackalloc float[16];

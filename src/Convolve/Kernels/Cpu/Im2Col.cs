@@ -83,6 +83,7 @@ internal static unsafe class Im2Col
     /// <paramref name="count"/> (overlapping the one before; the ranges do not overlap each
     /// other), and single values below 16.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyShort(float* source, float* target, int count)
     {
         if (count < 16)
