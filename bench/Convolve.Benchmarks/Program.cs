@@ -6,10 +6,13 @@ using Convolve.Kernels.Reference;
 // Quick throughput figures (not BenchmarkDotNet: a few seconds in all, best-of-N wall time).
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- gemm [sizes...]
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- conv        (conv-fast: without the ~30 s reference run)
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- pool
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- shape m n k (n|t) (n|t) threads
 string mode = args.Length > 0 ? args[0] : "all";
 if (mode is "gemm" or "all") GemmBench(args.Length > 1 ? [.. args.Skip(1).Select(int.Parse)] : [256, 1024, 2048]);
 if (mode is "conv" or "all") ConvBench(withReference: true);
 if (mode is "conv-fast") ConvBench(withReference: false);
+if (mode is "pool" or "all") PoolBench();
 if (mode is "shape") ShapeBench(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4] == "t", args[5] == "t", int.Parse(args[6]));
 
 // One multiply shape: shape m n k (n|t) (n|t) threads; e.g. the conv passes: shape 64 576 288 n n 1.
@@ -44,8 +47,11 @@ static void GemmBench(int[] sizes)
         })
         {
             var (seconds, cpuSeconds) = Best(() => kernel.Multiply(false, false, size, size, size, a, b, c, false), flops);
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
+            kernel.Multiply(false, false, size, size, size, a, b, c, false);
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             Console.WriteLine($"  {size,5}^3  {name,-22} {seconds * 1e3,9:F2} ms  {flops / seconds / 1e9,7:F1} GFLOP/s" +
-                $"  ({flops / cpuSeconds / 1e9,6:F1} GFLOP per CPU-second)");
+                $"  ({flops / cpuSeconds / 1e9,6:F1} GFLOP per CPU-second; {allocated} bytes allocated per call)");
         }
     }
 }
@@ -79,6 +85,31 @@ static void ConvBench(bool withReference)
         Console.WriteLine($"  {algorithm,-10} forward {forward * 1e3,9:F2} ms ({flops / forward / 1e9,6:F1} GFLOP/s)" +
             $"  backward {backward * 1e3,9:F2} ms ({2 * flops / backward / 1e9,6:F1} GFLOP/s)" +
             $"  total {(forward + backward) * 1e3,9:F2} ms; CPU time forward {forwardCpu * 1e3:F2} ms, backward {backwardCpu * 1e3:F2} ms");
+    }
+}
+
+static void PoolBench()
+{
+    // MaxPool2D(2) and AvgPool2D(2) on the conv benchmark's output, [64, 64, 24, 24].
+    var g = new Pool2DGeometry(64, 64, 24, 24, 2, 2, 2, 2);
+    var random = new Random(3);
+    var input = RandomArray(random, g.InputLength);
+    var output = new float[g.OutputLength];
+    var dOutput = RandomArray(random, g.OutputLength);
+    var dInput = new float[g.InputLength];
+    var argmax = new int[g.OutputLength];
+    Console.WriteLine("MaxPool2D(2) / AvgPool2D(2) on [64, 64, 24, 24], forward + backward:");
+    var runs = new (string, Action)[]
+    {
+        ("max, reference", () => { Pool2DReference.MaxForward(g, input, output, argmax); Pool2DReference.MaxBackward(dOutput, argmax, dInput); }),
+        ("max, Pool2DCpu", () => { Pool2DCpu.MaxForward(g, input, output, argmax); Pool2DCpu.MaxBackward(g, dOutput, argmax, dInput); }),
+        ("avg, reference", () => { Pool2DReference.AvgForward(g, true, input, output); Pool2DReference.AvgBackward(g, true, dOutput, dInput); }),
+        ("avg, Pool2DCpu", () => { Pool2DCpu.AvgForward(g, true, input, output); Pool2DCpu.AvgBackward(g, true, dOutput, dInput); }),
+    };
+    foreach (var (name, action) in runs)
+    {
+        var (seconds, cpu) = Best(action, 0);
+        Console.WriteLine($"  {name,-16} {seconds * 1e3,8:F2} ms (CPU time {cpu * 1e3:F2} ms)");
     }
 }
 

@@ -88,7 +88,7 @@ public sealed class MaxPool2D : Pool2D
         inputShape = input.Shape;
         var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.Channels, g.OutH, g.OutW));
         if (argmax.Length != result.Length) argmax = new int[result.Length];
-        Kernels.Reference.Pool2DReference.MaxForward(g, input.Span, result.Span, argmax);
+        Kernels.Cpu.Pool2DCpu.MaxForward(g, input.Span, result.Span, argmax);
         return result;
     }
 
@@ -96,7 +96,7 @@ public sealed class MaxPool2D : Pool2D
     {
         RequireSameShape(dOutput, output);
         var result = Tensor.Reuse(ref dInput, inputShape);
-        Kernels.Reference.Pool2DReference.MaxBackward(dOutput.Span, argmax, result.Span);
+        Kernels.Cpu.Pool2DCpu.MaxBackward(GetGeometry(inputShape), dOutput.Span, argmax, result.Span);
         return result;
     }
 
@@ -139,7 +139,7 @@ public sealed class AvgPool2D : Pool2D
         var g = GetGeometry(input.Shape);
         inputShape = input.Shape;
         var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.Channels, g.OutH, g.OutW));
-        Kernels.Reference.Pool2DReference.AvgForward(g, CountIncludePad, input.Span, result.Span);
+        Kernels.Cpu.Pool2DCpu.AvgForward(g, CountIncludePad, input.Span, result.Span);
         return result;
     }
 
@@ -147,7 +147,7 @@ public sealed class AvgPool2D : Pool2D
     {
         RequireSameShape(dOutput, output);
         var result = Tensor.Reuse(ref dInput, inputShape);
-        Kernels.Reference.Pool2DReference.AvgBackward(GetGeometry(inputShape), CountIncludePad, dOutput.Span, result.Span);
+        Kernels.Cpu.Pool2DCpu.AvgBackward(GetGeometry(inputShape), CountIncludePad, dOutput.Span, result.Span);
         return result;
     }
 

@@ -90,6 +90,33 @@ public class Conv2DIm2ColGemmTests
     }
 
     [Fact]
+    // The kernel keeps its scratch buffers: once warm, the three passes allocate nothing.
+    public void AllPasses_Warm_AllocateNothing()
+    {
+        var g = new Conv2DGeometry(3, 4, 9, 9, 6, 3, 3, StrideH: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
+        var random = new Random(8);
+        var input = GemmTests.RandomValues(random, g.InputLength);
+        var weight = GemmTests.RandomValues(random, g.WeightLength);
+        var bias = GemmTests.RandomValues(random, g.OutChannels);
+        var output = new float[g.OutputLength];
+        var dInput = new float[g.InputLength];
+        var dWeight = new float[g.WeightLength];
+        var dBias = new float[g.OutChannels];
+        var kernel = new Conv2DIm2ColGemm(maxThreads: 1);
+        void AllPasses()
+        {
+            kernel.Forward(g, input, weight, bias, output);
+            kernel.BackwardInput(g, output, weight, dInput);
+            kernel.BackwardWeight(g, input, output, dWeight, dBias);
+        }
+        AllPasses();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        AllPasses();
+        AllPasses();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Create_AutoAndIm2ColGemm_GiveNewIm2ColInstances()
     {
         var auto = Conv2DKernels.Create(Conv2DAlgorithm.Auto);

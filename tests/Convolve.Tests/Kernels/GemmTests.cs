@@ -54,13 +54,14 @@ public class GemmTests
     }
 
     [Fact]
-    // 120 x 130 x 90 is above the size where the multiply splits C between threads; each value of
-    // C must still be the same sequence of operations, so the bits agree.
+    // Both shapes are above the size where the multiply splits C between threads (one split by
+    // columns, one by rows); each value of C must still be the same sequence of operations, so
+    // the bits agree.
     public void Multiply_OneThreadAndAllThreads_GiveIdenticalBits()
     {
-        foreach (var (m, n) in new[] { (120, 130), (400, 40) })
+        foreach (var (m, n, k) in new[] { (150, 160, 100), (500, 48, 100) })
         {
-            int k = 90;
+            Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
             var random = new Random(5);
             var a = RandomValues(random, m * k);
             var b = RandomValues(random, k * n);
@@ -70,6 +71,21 @@ public class GemmTests
             new Gemm(maxThreads: 0).Multiply(false, true, m, n, k, a, b, parallel, false);
             Assert.Equal(serial, parallel);
         }
+    }
+
+    [Fact]
+    // Pack buffers are per thread and reused: once warm, a call allocates nothing.
+    public void Multiply_Warm_AllocatesNothing()
+    {
+        var random = new Random(6);
+        var a = RandomValues(random, 70 * 300);
+        var b = RandomValues(random, 300 * 90);
+        var c = new float[70 * 90];
+        var gemm = new Gemm(maxThreads: 1);
+        gemm.Multiply(true, false, 70, 90, 300, a, b, c, false);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) gemm.Multiply(i % 2 == 0, i % 3 == 0, 70, 90, 300, a, b, c, i % 2 == 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]

@@ -7,30 +7,39 @@ namespace Convolve.Kernels.Cpu;
 /// Cache-blocked float32 matrix multiply (the GotoBLAS/BLIS scheme):
 /// <c>C[m, n] = (accumulate ? C : 0) + sum over p of A'[m, p] * B'[p, n]</c> (see <see cref="IGemmKernel"/>).
 /// <para>
-/// B is packed, <see cref="IMicroKernel"/>-column panel by panel, into a per-thread buffer of
-/// KC x NC values that stays in the L2 cache; A is packed MR rows at a time into a small panel
-/// that stays in L1. A register-tiled micro-kernel then computes each MR x NR tile of C as KC
-/// rank-1 updates: <c>for p: for i &lt; MR: for j &lt; NR: c[i, j] += a[i, p] * b[p, j]</c>, with the
-/// NR columns in vector registers and <c>a[i, p]</c> broadcast. Packing absorbs the transposes
-/// and zero-pads the tails, so the micro-kernel always sees full panels; tiles cut by the edge
-/// of C go through a small scratch tile.
+/// B is packed, in panels NR columns wide, into a per-thread buffer of KC x NC values that stays
+/// in the L2 cache; A is packed MR rows at a time into a small panel that stays in L1. A
+/// register-tiled micro-kernel then computes each MR x NR tile of C as KC rank-1 updates:
+/// <c>for p: for i &lt; MR: for j &lt; NR: c[i, j] += a[i, p] * b[p, j]</c>, with the NR columns in
+/// vector registers and <c>a[i, p]</c> broadcast.
+/// </para>
+/// <para>
+/// Tails and transposes: packing reads A and B in whichever layout they are stored (so the four
+/// transA/transB cases differ only in packing) and zero-pads the last panels to MR rows and NR
+/// columns, so the micro-kernel always runs on full panels; a tile cut by the bottom or right
+/// edge of C is computed in a scratch tile and only its inside copied back. Any k is fine:
+/// the sum is cut into equal slices of at most KC. Alignment: the packed panels are 64-byte
+/// aligned; A, B and C need no alignment.
 /// </para>
 /// <para>
 /// Micro-kernels, picked from the hardware unless a path is forced (tests do):
-/// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers), <see cref="Vector256"/>
-/// 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a scalar 4 x 4 fallback.
+/// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers; KC 256, NC 1024),
+/// <see cref="Vector256"/> 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a
+/// scalar 4 x 4 fallback. On AVX-512 hardware the transposing packs use 16 x 16 register
+/// transposes (<c>Gemm.Avx512.cs</c>).
 /// </para>
 /// <para>
 /// Threads split C into disjoint column (or row) ranges; each value of C is computed by one
-/// thread by the same sequence of fused multiply-adds whatever the split, so results do not
-/// depend on the thread count or on scheduling. Pack buffers are per thread and reused, so a
-/// call allocates nothing once warm.
+/// thread by the same sequence of multiply-adds whatever the split, so results do not depend
+/// on the thread count or on scheduling. Pack buffers are per thread and reused, and the
+/// thread helper is allocation-free, so a call allocates nothing once warm.
 /// </para>
 /// </summary>
 public sealed partial class Gemm : IGemmKernel
 {
-    // Below this many multiply-adds one thread finishes before another would wake up.
-    private const long ParallelThreshold = 1L << 19;
+    // Below this many multiply-adds (about 15 us on one core) one thread finishes before
+    // another would wake up and warm its caches.
+    internal const long ParallelThreshold = 1L << 21;
 
     private readonly GemmPath path;
     private readonly int maxThreads;
@@ -309,7 +318,10 @@ public sealed partial class Gemm : IGemmKernel
         static abstract unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate);
     }
 
-    /// <summary>Scalar 4 x 4 tile: the fallback when the hardware has no vector unit .NET uses.</summary>
+    /// <summary>
+    /// Scalar 4 x 4 tile: the fallback when the hardware has no vector unit .NET uses. Plain
+    /// multiply and add (no fused multiply-add), so its rounding differs slightly from the others.
+    /// </summary>
     private readonly struct ScalarKernel : IMicroKernel
     {
         public static int Rows => 4;
@@ -318,17 +330,31 @@ public sealed partial class Gemm : IGemmKernel
         public static int BlockColumns => 256;
         public static bool PackWithAvx512 => false;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate)
         {
-            float* sums = stackalloc float[16];
-            for (int t = 0; t < 16; t++) sums[t] = accumulate ? c[t / 4 * ldc + t % 4] : 0;
-            for (int p = 0; p < depth; p++, a += 4, b += 4)
-            for (int i = 0; i < 4; i++)
+            // 16 sums in locals (registers where the JIT can), written out rather than looped.
+            float* row1 = c + ldc, row2 = c + 2 * ldc, row3 = c + 3 * ldc;
+            float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+            if (accumulate)
             {
-                float aValue = a[i];
-                for (int j = 0; j < 4; j++) sums[i * 4 + j] += aValue * b[j];
+                c00 = c[0]; c01 = c[1]; c02 = c[2]; c03 = c[3];
+                c10 = row1[0]; c11 = row1[1]; c12 = row1[2]; c13 = row1[3];
+                c20 = row2[0]; c21 = row2[1]; c22 = row2[2]; c23 = row2[3];
+                c30 = row3[0]; c31 = row3[1]; c32 = row3[2]; c33 = row3[3];
             }
-            for (int t = 0; t < 16; t++) c[t / 4 * ldc + t % 4] = sums[t];
+            for (int p = 0; p < depth; p++, a += 4, b += 4)
+            {
+                float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+                float a0 = a[0]; c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+                float a1 = a[1]; c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+                float a2 = a[2]; c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+                float a3 = a[3]; c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+            }
+            c[0] = c00; c[1] = c01; c[2] = c02; c[3] = c03;
+            row1[0] = c10; row1[1] = c11; row1[2] = c12; row1[3] = c13;
+            row2[0] = c20; row2[1] = c21; row2[2] = c22; row2[3] = c23;
+            row3[0] = c30; row3[1] = c31; row3[2] = c32; row3[3] = c33;
         }
     }
 

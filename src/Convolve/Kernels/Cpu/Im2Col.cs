@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Kernels.Cpu;
@@ -11,6 +13,7 @@ namespace Convolve.Kernels.Cpu;
 internal static unsafe class Im2Col
 {
     /// <summary>Fills col [C/groups * kH * kW, H_out * W_out] from x [C/groups, H, W].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(in Conv2DGeometry g, float* x, float* col)
     {
         int outH = g.OutH, outW = g.OutW;
@@ -34,7 +37,7 @@ internal static unsafe class Im2Col
                 float* source = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
                 int count = owEnd - owFirst;
                 if (g.StrideW == 1)
-                    new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(target + owFirst, count));
+                    CopyShort(source, target + owFirst, count);
                 else
                     for (int i = 0; i < count; i++) target[owFirst + i] = source[(long)i * g.StrideW];
             }
@@ -45,6 +48,7 @@ internal static unsafe class Im2Col
     /// The adjoint of <see cref="Pack"/>: x [C/groups, H, W] = 0, then every col value is added to
     /// the input position it was copied from (padding positions are dropped). Overwrites x.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unpack(in Conv2DGeometry g, float* col, float* x)
     {
         int outH = g.OutH, outW = g.OutW;
@@ -71,6 +75,24 @@ internal static unsafe class Im2Col
                     for (int i = 0; i < count; i++) target[(long)i * g.StrideW] += source[i];
             }
         }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="count"/> floats. Image rows are short (tens of floats), where a call
+    /// to memmove costs more than the copy: 16-lane vectors, the last one ending exactly at
+    /// <paramref name="count"/> (overlapping the one before; the ranges do not overlap each
+    /// other), and single values below 16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyShort(float* source, float* target, int count)
+    {
+        if (count < 16)
+        {
+            for (int i = 0; i < count; i++) target[i] = source[i];
+            return;
+        }
+        for (int i = 0; i < count - 16; i += 16) Vector512.Store(Vector512.Load(source + i), target + i);
+        Vector512.Store(Vector512.Load(source + count - 16), target + count - 16);
     }
 
     /// <summary>

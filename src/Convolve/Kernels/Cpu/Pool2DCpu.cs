@@ -1,0 +1,266 @@
+using System.Runtime.CompilerServices;
+
+namespace Convolve.Kernels.Cpu;
+
+/// <summary>
+/// Max and average pooling, the same numbers as <see cref="Reference.Pool2DReference"/> bit for
+/// bit (same comparisons, same order of sums, same double-precision window sums), but with the
+/// (batch, channel) planes split between threads, no bounds checks, the average divisors
+/// computed once per row and column instead of per window, and a straight path for the common
+/// 2x2 window with stride 2 and no padding. Each plane's outputs, and each plane's part of
+/// dInput, are written by one thread only (a window never leaves its plane), so results do not
+/// depend on scheduling.
+/// </summary>
+public static unsafe class Pool2DCpu
+{
+    // Below this many window cells in all, a second thread costs more than it saves.
+    private const long ParallelThreshold = 1 << 15;
+
+    /// <summary>See <see cref="Reference.Pool2DReference.MaxForward"/>.</summary>
+    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax)
+    {
+        Check(g, nameof(MaxForward), input.Length, output.Length, argmax.Length);
+        fixed (float* x = input, y = output)
+        fixed (int* index = argmax)
+            Run(g, new Job(Operation.MaxForward, g, x, y, index, null, null));
+    }
+
+    /// <summary>See <see cref="Reference.Pool2DReference.MaxBackward"/>: the gradient goes to each output's argmax.</summary>
+    public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> argmax, Span<float> dInput)
+    {
+        Check(g, nameof(MaxBackward), dInput.Length, dOutput.Length, argmax.Length);
+        fixed (float* dx = dInput, dy = dOutput)
+        fixed (int* index = argmax)
+            Run(g, new Job(Operation.MaxBackward, g, dx, dy, index, null, null));
+    }
+
+    /// <summary>See <see cref="Reference.Pool2DReference.AvgForward"/>.</summary>
+    [SkipLocalsInit]
+    public static void AvgForward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> input, Span<float> output)
+    {
+        Check(g, nameof(AvgForward), input.Length, output.Length, g.OutputLength);
+        int outH = g.OutH, outW = g.OutW;
+        int[]? rented = outH + outW > 2048 ? new int[outH + outW] : null;
+        Span<int> counts = rented ?? stackalloc int[outH + outW];
+        Counts(g, countIncludePad, counts);
+        fixed (float* x = input, y = output)
+        fixed (int* c = counts)
+            Run(g, new Job(Operation.AvgForward, g, x, y, null, c, c + outH));
+    }
+
+    /// <summary>See <see cref="Reference.Pool2DReference.AvgBackward"/>.</summary>
+    [SkipLocalsInit]
+    public static void AvgBackward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> dOutput, Span<float> dInput)
+    {
+        Check(g, nameof(AvgBackward), dInput.Length, dOutput.Length, g.OutputLength);
+        int outH = g.OutH, outW = g.OutW;
+        int[]? rented = outH + outW > 2048 ? new int[outH + outW] : null;
+        Span<int> counts = rented ?? stackalloc int[outH + outW];
+        Counts(g, countIncludePad, counts);
+        fixed (float* dx = dInput, dy = dOutput)
+        fixed (int* c = counts)
+            Run(g, new Job(Operation.AvgBackward, g, dx, dy, null, c, c + outH));
+    }
+
+    private static void Check(in Pool2DGeometry g, string operation, int inputLength, int outputLength, int argmaxLength)
+    {
+        if (inputLength < g.InputLength || outputLength < g.OutputLength || argmaxLength < g.OutputLength)
+            throw new ArgumentException($"Pool2DCpu.{operation}: expected input of {g.InputLength} and output of {g.OutputLength} values " +
+                $"(and as many argmax indices); got {inputLength}, {outputLength} and {argmaxLength}.");
+    }
+
+    private static void Run(in Pool2DGeometry g, in Job job)
+    {
+        int planes = g.Batch * g.Channels;
+        bool big = (long)g.OutputLength * g.KernelH * g.KernelW >= ParallelThreshold;
+        int parts = big ? Math.Min(planes, Environment.ProcessorCount) : 1;
+        ParallelParts.Run(parts, parts, job);
+    }
+
+    /// <summary>
+    /// Window cells counted by the average's divisor, per output row then per output column
+    /// (the divisor of (oh, ow) is their product): cells inside the input or, with
+    /// <paramref name="countIncludePad"/>, inside the padding too; at least 1.
+    /// </summary>
+    private static void Counts(in Pool2DGeometry g, bool countIncludePad, Span<int> counts)
+    {
+        int outH = g.OutH;
+        for (int oh = 0; oh < outH; oh++)
+            counts[oh] = CountAlong(oh, g.StrideH, g.PadTop, g.PadBottom, g.KernelH, g.DilationH, g.InH, countIncludePad);
+        for (int ow = 0; ow < g.OutW; ow++)
+            counts[outH + ow] = CountAlong(ow, g.StrideW, g.PadLeft, g.PadRight, g.KernelW, g.DilationW, g.InW, countIncludePad);
+    }
+
+    private static int CountAlong(int o, int s, int padBegin, int padEnd, int k, int d, int n, bool countIncludePad)
+    {
+        int low = countIncludePad ? -padBegin : 0, high = countIncludePad ? n + padEnd : n;
+        int count = 0;
+        for (int i = 0; i < k; i++)
+        {
+            int position = o * s - padBegin + i * d;
+            if (position >= low && position < high) count++;
+        }
+        return Math.Max(count, 1);
+    }
+
+    private enum Operation { MaxForward, MaxBackward, AvgForward, AvgBackward }
+
+    /// <summary>
+    /// One operation over a contiguous range of planes. <c>x</c> is input (or dInput), <c>y</c>
+    /// output (or dOutput); <c>countH</c>, <c>countW</c> the average's divisor factors.
+    /// </summary>
+    private readonly struct Job(Operation operation, Pool2DGeometry g, float* x, float* y, int* argmax,
+        int* countH, int* countW) : IParallelPart
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(int part)
+        {
+            int planes = g.Batch * g.Channels;
+            int parts = Math.Min(planes, Environment.ProcessorCount);
+            bool big = (long)g.OutputLength * g.KernelH * g.KernelW >= ParallelThreshold;
+            if (!big) parts = 1;
+            int first = (int)((long)planes * part / parts), last = (int)((long)planes * (part + 1) / parts);
+            int planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
+            bool twoByTwo = g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2
+                && g.DilationH == 1 && g.DilationW == 1 && g.PadTop == 0 && g.PadLeft == 0
+                && 2 * g.OutH <= g.InH && 2 * g.OutW <= g.InW;
+            for (int plane = first; plane < last; plane++)
+            {
+                long inBase = (long)plane * planeIn, outBase = (long)plane * planeOut;
+                switch (operation)
+                {
+                    case Operation.MaxForward:
+                        if (twoByTwo) MaxForward2x2(plane, x + inBase, y + outBase, argmax + outBase);
+                        else MaxForwardPlane(plane, x + inBase, y + outBase, argmax + outBase);
+                        break;
+                    case Operation.MaxBackward:
+                        new Span<float>(x + inBase, planeIn).Clear();
+                        for (int o = 0; o < planeOut; o++)
+                        {
+                            int at = argmax[outBase + o];
+                            if (at >= 0) x[at] += y[outBase + o];
+                        }
+                        break;
+                    case Operation.AvgForward:
+                        AvgForwardPlane(x + inBase, y + outBase);
+                        break;
+                    default:
+                        AvgBackwardPlane(x + inBase, y + outBase);
+                        break;
+                }
+            }
+        }
+
+        // Reference order: window rows, then columns; a larger value or a NaN replaces the best.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void MaxForwardPlane(int plane, float* x, float* y, int* argmax)
+        {
+            int outW = g.OutW, planeIn = g.InH * g.InW;
+            for (int oh = 0; oh < g.OutH; oh++)
+            for (int ow = 0; ow < outW; ow++)
+            {
+                float best = float.NegativeInfinity;
+                int bestIndex = -1;
+                for (int kh = 0; kh < g.KernelH; kh++)
+                {
+                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                    if (ih < 0 || ih >= g.InH) continue;
+                    for (int kw = 0; kw < g.KernelW; kw++)
+                    {
+                        int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                        if (iw < 0 || iw >= g.InW) continue;
+                        int index = ih * g.InW + iw;
+                        float value = x[index];
+                        if (bestIndex < 0 || value > best || float.IsNaN(value))
+                        {
+                            best = value;
+                            bestIndex = index;
+                        }
+                    }
+                }
+                y[oh * outW + ow] = best;
+                argmax[oh * outW + ow] = bestIndex < 0 ? -1 : plane * planeIn + bestIndex;
+            }
+        }
+
+        // The same comparisons on the four cells (2oh, 2ow), (2oh, 2ow+1), (2oh+1, 2ow), (2oh+1, 2ow+1).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void MaxForward2x2(int plane, float* x, float* y, int* argmax)
+        {
+            int outW = g.OutW, inW = g.InW, planeIn = g.InH * inW;
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                float* top = x + 2 * oh * inW;
+                int rowIndex = plane * planeIn + 2 * oh * inW;
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    // Branch-free (random data would mispredict half the comparisons): each
+                    // candidate wins if larger or NaN, as in the reference, picked by bit masks.
+                    int c = 2 * ow;
+                    float best = top[c];
+                    int bestIndex = c;
+                    Take(ref best, ref bestIndex, top[c + 1], c + 1);
+                    Take(ref best, ref bestIndex, top[inW + c], inW + c);
+                    Take(ref best, ref bestIndex, top[inW + c + 1], inW + c + 1);
+                    y[oh * outW + ow] = best;
+                    argmax[oh * outW + ow] = rowIndex + bestIndex;
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Take(ref float best, ref int bestIndex, float value, int index)
+        {
+            bool wins = value > best | float.IsNaN(value);
+            int mask = -(wins ? 1 : 0);
+            bestIndex = (index & mask) | (bestIndex & ~mask);
+            best = BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(value) & mask) | (BitConverter.SingleToInt32Bits(best) & ~mask));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AvgForwardPlane(float* x, float* y)
+        {
+            int outW = g.OutW;
+            for (int oh = 0; oh < g.OutH; oh++)
+            for (int ow = 0; ow < outW; ow++)
+            {
+                double sum = 0;
+                for (int kh = 0; kh < g.KernelH; kh++)
+                {
+                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                    if (ih < 0 || ih >= g.InH) continue;
+                    for (int kw = 0; kw < g.KernelW; kw++)
+                    {
+                        int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                        if (iw < 0 || iw >= g.InW) continue;
+                        sum += x[ih * g.InW + iw];
+                    }
+                }
+                y[oh * outW + ow] = (float)(sum / (countH[oh] * countW[ow]));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AvgBackwardPlane(float* dx, float* dy)
+        {
+            new Span<float>(dx, g.InH * g.InW).Clear();
+            int outW = g.OutW;
+            for (int oh = 0; oh < g.OutH; oh++)
+            for (int ow = 0; ow < outW; ow++)
+            {
+                float share = dy[oh * outW + ow] / (countH[oh] * countW[ow]);
+                for (int kh = 0; kh < g.KernelH; kh++)
+                {
+                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                    if (ih < 0 || ih >= g.InH) continue;
+                    for (int kw = 0; kw < g.KernelW; kw++)
+                    {
+                        int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                        if (iw < 0 || iw >= g.InW) continue;
+                        dx[ih * g.InW + iw] += share;
+                    }
+                }
+            }
+        }
+    }
+}
