@@ -86,7 +86,7 @@ public sealed class MaxPool2D : Pool2D
     {
         var g = GetGeometry(input.Shape);
         inputShape = input.Shape;
-        var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.Channels, g.OutH, g.OutW));
+        var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
         if (argmax.Length != result.Length) argmax = new int[result.Length];
         Kernels.Cpu.Pool2DCpu.MaxForward(g, input.Span, result.Span, argmax);
         return result;
@@ -138,7 +138,7 @@ public sealed class AvgPool2D : Pool2D
     {
         var g = GetGeometry(input.Shape);
         inputShape = input.Shape;
-        var result = Tensor.Reuse(ref output, new Shape(g.Batch, g.Channels, g.OutH, g.OutW));
+        var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
         Kernels.Cpu.Pool2DCpu.AvgForward(g, CountIncludePad, input.Span, result.Span);
         return result;
     }
