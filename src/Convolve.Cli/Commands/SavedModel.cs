@@ -4,7 +4,7 @@ using Convolve.Serialization;
 namespace Convolve.Cli.Commands;
 
 /// <summary>A model file read for a command, with the class names and data set it was trained on.</summary>
-internal sealed record SavedModel(string Path, Sequential Model, IReadOnlyList<string>? ClassNames, string? Data)
+internal sealed record SavedModel(string Path, Model Model, IReadOnlyList<string>? ClassNames, string? Data)
 {
     /// <summary>Reads <paramref name="path"/>; a missing or damaged file gives a message naming it.</summary>
     public static SavedModel Load(string path)

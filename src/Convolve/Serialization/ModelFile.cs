@@ -49,7 +49,8 @@ public static class ModelFile
         Converters = { new JsonStringEnumConverter() },
     };
 
-    private sealed record LayerEntry(string Name, LayerConfig Config);
+    /// <param name="Inputs">Graph models only: the names of the nodes the layer reads ("input" for the model's input).</param>
+    private sealed record LayerEntry(string Name, LayerConfig Config, string[]? Inputs = null);
     private sealed record TensorEntry(string Name, int[] Shape);
     private sealed record Header(string Model, int[] InputShape, LayerEntry[] Layers, TensorEntry[] Tensors,
         Dictionary<string, string>? Metadata);
@@ -58,7 +59,7 @@ public static class ModelFile
     public static void Save(Model model, string path, ModelFileExtras? extras = null)
     {
         if (!model.IsBuilt) throw new InvalidOperationException("ModelFile.Save: the model is not built.");
-        if (model is not Sequential) throw new NotSupportedException($"ModelFile.Save: {model.GetType().Name} models cannot be saved yet.");
+        if (model is not (Sequential or Graph)) throw new NotSupportedException($"ModelFile.Save: {model.GetType().Name} models cannot be saved.");
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Model files are little-endian; this machine is not.");
         extras ??= ModelFileExtras.None;
 
@@ -66,8 +67,10 @@ public static class ModelFile
             .Concat(extras.Tensors.Select(t => (t.Key, t.Value))).ToList();
         var duplicate = tensors.GroupBy(t => t.Key).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"ModelFile.Save: two tensors are named '{duplicate.Key}'.");
-        var header = new Header("Sequential", model.InputShape.Dims.ToArray(),
-            [.. model.Layers.Select(l => new LayerEntry(l.Name, l.GetConfig()))],
+        LayerEntry[] layers = model is Graph graph
+            ? [.. graph.Nodes.Skip(1).Select(n => new LayerEntry(n.Name, n.Layer!.GetConfig(), [.. n.Inputs.Select(i => i.Name)]))]
+            : [.. model.Layers.Select(l => new LayerEntry(l.Name, l.GetConfig()))];
+        var header = new Header(model is Graph ? "Graph" : "Sequential", model.InputShape.Dims.ToArray(), layers,
             [.. tensors.Select(t => new TensorEntry(t.Key, t.Value.Shape.Dims.ToArray()))],
             new Dictionary<string, string>(extras.Metadata));
         byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, Json);
@@ -88,10 +91,10 @@ public static class ModelFile
     }
 
     /// <summary>Reads a model file and returns the model, built and holding the stored weights.</summary>
-    public static Sequential Load(string path) => Read(path).Model;
+    public static Model Load(string path) => Read(path).Model;
 
     /// <summary>Reads a model file: the model, built and loaded, with its metadata and extra tensors.</summary>
-    public static (Sequential Model, ModelFileExtras Extras) Read(string path)
+    public static (Model Model, ModelFileExtras Extras) Read(string path)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -102,8 +105,23 @@ public static class ModelFile
         return Parse(bytes, path);
     }
 
+    private static Graph RebuildGraph(LayerEntry[] entries, List<Layer> layers, string name)
+    {
+        var graph = new Graph();
+        var nodes = new Dictionary<string, GraphNode> { ["input"] = graph.Input };
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var inputs = (entries[i].Inputs ?? throw new ModelFormatException($"{name}: graph layer '{entries[i].Name}' does not say what it reads."))
+                .Select(n => nodes.TryGetValue(n, out var node) ? node
+                    : throw new ModelFormatException($"{name}: graph layer '{entries[i].Name}' reads '{n}', which is not an earlier layer."))
+                .ToArray();
+            nodes[entries[i].Name] = graph.Apply(layers[i], inputs);
+        }
+        return graph;
+    }
+
     /// <summary>Parses the bytes of a model file; <paramref name="name"/> names it in errors.</summary>
-    public static (Sequential Model, ModelFileExtras Extras) Parse(ReadOnlySpan<byte> bytes, string name)
+    public static (Model Model, ModelFileExtras Extras) Parse(ReadOnlySpan<byte> bytes, string name)
     {
         if (bytes.Length < Magic.Length || !bytes[..Magic.Length].SequenceEqual(Magic))
             throw new ModelFormatException($"{name}: not a Convolve model file (it does not start with \"CONVOLVE\").");
@@ -129,12 +147,12 @@ public static class ModelFile
         {
             throw new ModelFormatException($"{name}: the header at byte {PreambleLength} is not valid: {e.Message}");
         }
-        if (header.Model != "Sequential")
-            throw new ModelFormatException($"{name}: model kind '{header.Model}' is not one this Convolve reads (Sequential).");
+        if (header.Model is not ("Sequential" or "Graph"))
+            throw new ModelFormatException($"{name}: model kind '{header.Model}' is not one this Convolve reads (Sequential, Graph).");
         if (header.Layers is null || header.Tensors is null || header.InputShape is null)
             throw new ModelFormatException($"{name}: the header lacks its layers, tensors or input shape.");
 
-        Sequential model;
+        Model model;
         try
         {
             var layers = header.Layers.Select(entry =>
@@ -142,8 +160,8 @@ public static class ModelFile
                 var layer = entry.Config.CreateLayer();
                 layer.Name = entry.Name;
                 return layer;
-            });
-            model = new Sequential(layers);
+            }).ToList();
+            model = header.Model == "Graph" ? RebuildGraph(header.Layers, layers, name) : new Sequential(layers);
             model.BuildShapes(new Shape(header.InputShape));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NullReferenceException)

@@ -47,6 +47,25 @@ public sealed class ModelFileTests : IDisposable
     }
 
     [Fact]
+    public void AGraphModel_RoundTrips_WithItsConnections()
+    {
+        var graph = new Graph();
+        var x = graph.Apply(new Conv2D(1, 2, 3, padding: 1), graph.Input);
+        var branch = graph.Apply(new ReLU(), graph.Apply(new Conv2D(2, 2, 3, padding: 1), x));
+        var merged = graph.Apply(new Concat(), graph.Apply(new Add(), x, branch), x);
+        graph.Apply(new Dense(3), graph.Apply(new Flatten(), merged));
+        graph.Build(new Shape(1, 5, 5), seed: 8);
+        var input = GradientCheck.RandomTensor(new Shape(2, 1, 5, 5), new Random(3));
+        string path = Path.Combine(folder, "graph.cvm");
+
+        ModelFile.Save(graph, path);
+        var loaded = Assert.IsType<Graph>(ModelFile.Load(path));
+
+        Assert.Equal(graph.ToString(), loaded.ToString());
+        Assert.Equal(graph.Forward(input).ToArray(), loaded.Forward(input).ToArray());
+    }
+
+    [Fact]
     public void MetadataAndExtraTensors_RoundTrip()
     {
         var model = EveryLayerModel();
