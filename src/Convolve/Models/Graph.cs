@@ -105,30 +105,23 @@ public sealed class Graph : Model
         if (unused is not null) throw new InvalidOperationException($"Graph: {unused.Layer} ({unused.Name}) does not lead to the output.");
         if (Output.Index != nodes.Count - 1) throw new InvalidOperationException("Graph: the output must be the last node added.");
 
-        var shapes = new Shape[nodes.Count];
-        shapes[0] = inputShape;
-        for (int i = 1; i < nodes.Count; i++)
-        {
-            var node = nodes[i];
-            shapes[i] = node.Layer is MergeLayer merge
-                ? merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])])
-                : node.Layer!.Build(shapes[node.Inputs[0].Index]);
-        }
+        var shapes = NodeShapes(inputShape, build: true);
         values = new Tensor?[nodes.Count];
         gradients = new Tensor?[nodes.Count];
         gradientBuffers = new Tensor?[nodes.Count];
         return shapes[^1];
     }
 
-    public override Shape GetOutputShape(Shape inputShape) => NodeShapes(inputShape)[^1];
+    public override Shape GetOutputShape(Shape inputShape) => NodeShapes(inputShape, build: false)[^1];
 
     public override IReadOnlyList<Shape> LayerOutputShapes()
     {
         RequireBuilt();
-        return [.. NodeShapes(InputShape.Prepend(1)).Skip(1).Select(s => s.ItemShape)];
+        return [.. NodeShapes(InputShape.Prepend(1), build: false).Skip(1).Select(s => s.ItemShape)];
     }
 
-    private Shape[] NodeShapes(Shape inputShape)
+    // Every node's output shape for a batch of inputShape; with build, each layer is built on the way.
+    private Shape[] NodeShapes(Shape inputShape, bool build)
     {
         var shapes = new Shape[nodes.Count];
         shapes[0] = inputShape;
@@ -137,7 +130,7 @@ public sealed class Graph : Model
             var node = nodes[i];
             shapes[i] = node.Layer is MergeLayer merge
                 ? merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])])
-                : node.Layer!.GetOutputShape(shapes[node.Inputs[0].Index]);
+                : build ? node.Layer!.Build(shapes[node.Inputs[0].Index]) : node.Layer!.GetOutputShape(shapes[node.Inputs[0].Index]);
         }
         return shapes;
     }
