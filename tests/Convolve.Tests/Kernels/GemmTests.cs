@@ -37,7 +37,7 @@ public class GemmTests
         {
             var (m, n, k, transA, transB, accumulate, seed) = t;
             CheckAgainstReference(gemm, m, n, k, transA, transB, accumulate, seed);
-        }, iter: 60);
+        }, iter: 40);
     }
 
     [Theory]

@@ -1,11 +1,10 @@
-using System.Runtime.CompilerServices;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Kernels.Cpu;
 
 /// <summary>
-/// Convolution as matrix multiplies (the im2col scheme of Caffe and cuDNN's IMPLICIT_GEMM
-/// ancestor). For one batch item and one group, with <c>CKK = C/groups * kH * kW</c> and
+/// Convolution as matrix multiplies (the im2col scheme Caffe made common), on the blocked
+/// <see cref="Gemm"/>. For one batch item and one group, with <c>CKK = C/groups * kH * kW</c> and
 /// <c>P = H_out * W_out</c>:
 /// <list type="bullet">
 /// <item>im2col copies the input into <c>col[CKK, P]</c>, <c>col[(c*kH + kh)*kW + kw, oh*W_out + ow] =
@@ -18,10 +17,10 @@ namespace Convolve.Kernels.Cpu;
 /// A 1x1 kernel with stride 1 and no padding needs no im2col: the input plane is already
 /// <c>col</c> (<c>[C/groups, H*W]</c>), so each pass is one multiply straight on the tensors.
 /// <para>
-/// Trade-offs: the multiply runs near the machine's peak, but im2col writes kH*kW copies of the
-/// input (memory traffic and a scratch buffer of CKK x P floats per thread), so small kernels on
-/// big images are where it gains most over direct loops, and tiny images with few channels
-/// (P and K/groups far below the 12 x 32 tile) gain least.
+/// Trade-offs: almost all the work is in the multiply, which runs at a large fraction of the
+/// machine's peak, but im2col writes kH*kW copies of the input (memory traffic, and a scratch
+/// buffer of CKK x P floats per thread); tiny images with few channels (P and K/groups far
+/// below the multiply's 12 x 32 tile) gain least. Measured figures: bench/Convolve.Benchmarks.
 /// </para>
 /// <para>
 /// Threads: batch items are split into one contiguous range per thread; each range writes its

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Kernels.Cpu;
 
@@ -67,10 +66,7 @@ internal static unsafe class Im2Col
                 float* source = row + (long)oh * outW + owFirst;
                 float* target = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
                 if (g.StrideW == 1)
-                {
-                    var span = new Span<float>(target, count);
-                    TensorPrimitives.Add(span, new ReadOnlySpan<float>(source, count), span);
-                }
+                    AddShort(source, target, count);
                 else
                     for (int i = 0; i < count; i++) target[(long)i * g.StrideW] += source[i];
             }
@@ -93,6 +89,16 @@ internal static unsafe class Im2Col
         }
         for (int i = 0; i < count - 16; i += 16) Vector512.Store(Vector512.Load(source + i), target + i);
         Vector512.Store(Vector512.Load(source + count - 16), target + count - 16);
+    }
+
+    /// <summary><c>target[i] += source[i]</c> for i &lt; count: 16-lane vectors, then single values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddShort(float* source, float* target, int count)
+    {
+        int i = 0;
+        for (; i + 16 <= count; i += 16)
+            Vector512.Store(Vector512.Load(target + i) + Vector512.Load(source + i), target + i);
+        for (; i < count; i++) target[i] += source[i];
     }
 
     /// <summary>

@@ -142,10 +142,12 @@ public static unsafe class Pool2DCpu
                         }
                         break;
                     case Operation.AvgForward:
-                        AvgForwardPlane(x + inBase, y + outBase);
+                        if (twoByTwo) AvgForward2x2(x + inBase, y + outBase);
+                        else AvgForwardPlane(x + inBase, y + outBase);
                         break;
                     default:
-                        AvgBackwardPlane(x + inBase, y + outBase);
+                        if (twoByTwo) AvgBackward2x2(x + inBase, y + outBase);
+                        else AvgBackwardPlane(x + inBase, y + outBase);
                         break;
                 }
             }
@@ -215,6 +217,50 @@ public static unsafe class Pool2DCpu
             int mask = -(wins ? 1 : 0);
             bestIndex = (index & mask) | (bestIndex & ~mask);
             best = BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(value) & mask) | (BitConverter.SingleToInt32Bits(best) & ~mask));
+        }
+
+        // Unpadded 2x2 windows lie inside the input, so every divisor is 4 (with or without
+        // countIncludePad); the sum is the reference's double sum in the same order.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AvgForward2x2(float* x, float* y)
+        {
+            int outW = g.OutW, inW = g.InW;
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                float* top = x + 2 * oh * inW;
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    int c = 2 * ow;
+                    double sum = 0;
+                    sum += top[c];
+                    sum += top[c + 1];
+                    sum += top[inW + c];
+                    sum += top[inW + c + 1];
+                    y[oh * outW + ow] = (float)(sum / 4);
+                }
+            }
+        }
+
+        // Windows do not overlap, so each covered cell receives exactly one share (0 + share in
+        // the reference); cells no window covers (a dropped odd last row or column) stay 0.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AvgBackward2x2(float* dx, float* dy)
+        {
+            int outW = g.OutW, inW = g.InW;
+            new Span<float>(dx, g.InH * inW).Clear();
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                float* top = dx + 2 * oh * inW;
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    float share = dy[oh * outW + ow] / 4;
+                    int c = 2 * ow;
+                    top[c] = share;
+                    top[c + 1] = share;
+                    top[inW + c] = share;
+                    top[inW + c + 1] = share;
+                }
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
