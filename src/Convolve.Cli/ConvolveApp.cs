@@ -63,6 +63,7 @@ public static class ConvolveApp
         root.Subcommands.Add(CoverageCommand.Create(terminal));
         root.Subcommands.Add(SummaryCommand.Create(terminal));
         root.Subcommands.Add(TrainCommand.Create(terminal));
+        root.Subcommands.Add(ExperimentCommand.Create(terminal));
         return root;
     }
 }
