@@ -63,6 +63,8 @@ public static class ConvolveApp
         root.Subcommands.Add(CoverageCommand.Create(terminal));
         root.Subcommands.Add(SummaryCommand.Create(terminal));
         root.Subcommands.Add(TrainCommand.Create(terminal));
+        root.Subcommands.Add(FiltersCommand.Create(terminal));
+        root.Subcommands.Add(FeaturesCommand.Create(terminal));
         root.Subcommands.Add(ExperimentCommand.Create(terminal));
         return root;
     }
