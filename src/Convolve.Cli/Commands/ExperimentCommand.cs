@@ -215,7 +215,7 @@ internal static class ExperimentCommand
             terminal.Heading("Test accuracy against training set size");
             terminal.Text(run.Describe(train, test, $"{run.Settings.Epochs} epochs or more (at least {steps} steps)"));
             var rows = DataSize.Run(train, test, run.Models, perClass, includeAll, run.Settings, steps,
-                row => terminal.Text($"  {SizeLabel(row.PerClass)} per class, {row.Name}: {Percent(row.TestAccuracy)} ({row.Epochs} epochs, {row.TrainSeconds:F1} s)"));
+                row => terminal.Text($"  {(row.PerClass is { } n ? $"{n} per class" : "all images")}, {row.Name}: {Percent(row.TestAccuracy)} ({row.Epochs} epochs, {row.TrainSeconds:F1} s)"));
 
             var names = run.Models.Select(m => m.Name).ToList();
             var table = terminal.Table([.. new[] { ">Per class", ">Training images", ">Epochs" }.Concat(names.Select(n => ">" + n))]);
