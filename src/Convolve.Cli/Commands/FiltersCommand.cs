@@ -62,6 +62,7 @@ internal static class FiltersCommand
         terminal.Text($"{edgeLike.Count} of {fits.Count} filters are edge-like (a plane explains at least {EdgeFit.EdgeLikeThreshold:P0} of their variation; " +
             $"marked under each filter with the edge's direction): " +
             string.Join(", ", Enum.GetValues<EdgeOrientation>().Skip(1).Select(o => $"{edgeLike.Count(f => f.Orientation == o)} {o.ToString().ToLowerInvariant()}{Symbol(o)}")) + ".");
+        terminal.Text($"To see what they do to an image: convolve features {modelPath}");
         terminal.Text($"Picture written: {path}");
         return ConvolveApp.Success;
     }
