@@ -70,6 +70,9 @@ public static class ConvolveApp
         root.Subcommands.Add(TrainCommand.Create(terminal));
         root.Subcommands.Add(EvaluateCommand.Create(terminal));
         root.Subcommands.Add(PredictCommand.Create(terminal));
+        root.Subcommands.Add(FiltersCommand.Create(terminal));
+        root.Subcommands.Add(FeaturesCommand.Create(terminal));
+        root.Subcommands.Add(ExperimentCommand.Create(terminal));
         return root;
     }
 }

@@ -9,7 +9,7 @@ internal sealed record SavedModel(string Path, Model Model, IReadOnlyList<string
     /// <summary>Reads <paramref name="path"/>; a missing or damaged file gives a message naming it.</summary>
     public static SavedModel Load(string path)
     {
-        if (!File.Exists(path)) throw new ArgumentException($"{path}: no such model file.");
+        if (!File.Exists(path)) throw new ArgumentException($"{path}: no such model file (train one with 'convolve train --out FILE').");
         var (model, extras) = ModelFile.Read(path);
         var classes = extras.Metadata.TryGetValue("classes", out var text) ? text.Split('\n') : null;
         return new SavedModel(path, model, classes, extras.Metadata.GetValueOrDefault("data"));

@@ -59,7 +59,7 @@ public static class Datasets
         Digits => directory is null ? LoadDigits() : LoadDirectory(Digits, directory, DigitClassNames),
         Mnist => LoadMnist(directory),
         FashionMnist => LoadFashionMnist(directory),
-        _ => throw new ArgumentException($"Unknown data set '{name}'; the named data sets are {string.Join(", ", Names)}.", nameof(name)),
+        _ => throw new ArgumentException($"Unknown data set '{name}'; the named data sets are {string.Join(", ", Names)}."),
     };
 
     /// <summary>

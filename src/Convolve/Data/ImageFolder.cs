@@ -51,7 +51,7 @@ public static class ImageFolder
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"{root}: no such folder; expected a folder with one sub-folder of images per class.");
         if (options.Channels is not (1 or 3))
-            throw new ArgumentException($"ImageFolder: {options.Channels} channels; expected 1 (gray) or 3 (RGB).", nameof(options));
+            throw new ArgumentException($"ImageFolder: {options.Channels} channels; expected 1 (gray) or 3 (RGB).");
 
         var extensions = new HashSet<string>(decoder.Extensions, StringComparer.OrdinalIgnoreCase);
         bool IsImage(string path) => extensions.Contains(Path.GetExtension(path));

@@ -103,7 +103,7 @@ public sealed class Tensor
     public float[] ToArray() => Span.ToArray();
 
     /// <summary>Largest absolute value.</summary>
-    public float MaxAbs() => Length == 0 ? 0 : TensorPrimitives.MaxMagnitude(Span);
+    public float MaxAbs() => Length == 0 ? 0 : MathF.Abs(TensorPrimitives.MaxMagnitude(Span));
 
     /// <summary>
     /// Returns <paramref name="cache"/> if it already has <paramref name="shape"/>, else a new
