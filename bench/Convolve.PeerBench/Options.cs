@@ -6,7 +6,7 @@ public sealed record Options
     public IReadOnlyList<string> Models { get; init; } = Workload.Models;
     public IReadOnlyList<int> Threads { get; init; } = [1, 2];
     public IReadOnlyList<string> Engines { get; init; } = Engine.Defaults;
-    public double Seconds { get; init; } = 1.0;
+    public double Seconds { get; init; } = 0.5;
     public int Rounds { get; init; } = 1;
     public string Out { get; init; } = "peerbench-results.md";
     public string? BenchmarksMd { get; init; }
@@ -22,7 +22,7 @@ public sealed record Options
           --threads LIST       thread counts (default 1,2)
           --engines LIST       rows to run (default convolve,torchsharp,torchsharp+malloc,onnxruntime);
                                also pytorch and pytorch+malloc (Debian's python3-torch)
-          --seconds N          measured seconds per figure, after a warm-up of max(0.3, N/2) s (default 1)
+          --seconds N          measured seconds per figure, after a warm-up of max(0.3, N/2) s (default 0.5)
           --rounds N           runs of each engine, alternating the order; the table shows the median (default 1)
           --out FILE           markdown table written here (default peerbench-results.md)
           --benchmarks-md FILE also replace the table between the peerbench markers in FILE (e.g. BENCHMARKS.md)

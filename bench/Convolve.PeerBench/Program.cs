@@ -40,7 +40,7 @@ Console.WriteLine($"Load average after: {loadAfter}; {clock.Elapsed.TotalSeconds
 
 var markdown = new StringBuilder();
 if (options.Label is not null) markdown.AppendLine($"**{options.Label}**").AppendLine();
-markdown.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Convolve.PeerBench --{(args.Length > 0 ? " " + string.Join(' ', args.Select(Quote)) : "")}`")
+markdown.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Convolve.PeerBench --{CommandLine(args)}`")
     .AppendLine($"({options.Seconds.ToString(CultureInfo.InvariantCulture)} s per figure after warm-up, median of {Stopwatches.Windows} windows, {options.Rounds} round(s), {clock.Elapsed.TotalSeconds:N0} s in all).")
     .AppendLine()
     .AppendLine($"Machine: {machine}.")
@@ -54,7 +54,9 @@ Console.WriteLine($"Markdown written to {Path.GetFullPath(options.Out)}.");
 if (options.BenchmarksMd is not null) UpdateBenchmarksMd(options.BenchmarksMd, markdown.ToString());
 return table.Errors.Count == 0 ? 0 : 1;
 
-static string Quote(string argument) => argument.Contains(' ') ? $"\"{argument}\"" : argument;
+// The arguments as typed, except the label's text, which is printed above the table anyway.
+static string CommandLine(string[] args) => string.Concat(args.Select((a, i) =>
+    " " + (i > 0 && args[i - 1] == "--label" ? "\"...\"" : a.Contains(' ') ? $"\"{a}\"" : a)));
 
 // Replaces the text between the two markers, so BENCHMARKS.md keeps its prose and history.
 static void UpdateBenchmarksMd(string path, string table)
