@@ -112,8 +112,10 @@ public sealed class Harness(Options options, string scripts)
             : (process, []);
     }
 
-    private static (int ExitCode, string Output, string Error) Start(string file, IEnumerable<string> arguments, IDictionary<string, string?> environment)
+    private (int ExitCode, string Output, string Error) Start(string file, IEnumerable<string> arguments, IDictionary<string, string?> environment)
     {
+        // A worker times three figures of about 1.5 x --seconds each, plus start-up; a stuck one is killed.
+        var timeout = TimeSpan.FromSeconds(120 + 10 * options.Seconds);
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (name, value) in environment)
@@ -122,10 +124,16 @@ public sealed class Harness(Options options, string scripts)
         try
         {
             using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd();
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                return (-1, output.Result, $"killed after {timeout.TotalSeconds:N0} s without finishing");
+            }
             process.WaitForExit();
-            return (process.ExitCode, output, error.Result);
+            return (process.ExitCode, output.Result, error.Result);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
