@@ -19,6 +19,11 @@ public sealed class Harness(Options options, string scripts)
 
     public List<Run> Runs { get; } = [];
 
+    /// <summary>Where ONNX Runtime's model files came from, for the table's notes.</summary>
+    public string OnnxSource => options.OnnxDirectory is { } d
+        ? $"the files in {d}"
+        : "PyTorch models with the same layers, exported by torch.onnx (scripts/pytorch_peer.py export; random weights), since Convolve cannot export ONNX yet";
+
     public void RunAll()
     {
         var engines = options.Engines.Select(name => Engine.Find(name)!).ToList();
@@ -27,7 +32,8 @@ public sealed class Harness(Options options, string scripts)
         {
             batchFile = Path.Combine(temporary.FullName, "batch.bin");
             Workload.WriteBatchFile(batchFile);
-            if (engines.Any(e => e.Name == "onnxruntime")) ExportOnnx(temporary.FullName);
+            if (options.OnnxDirectory is not null) onnxDirectory = Path.GetFullPath(options.OnnxDirectory);
+            else if (engines.Any(e => e.Name == "onnxruntime")) ExportOnnx(temporary.FullName);
             foreach (var model in options.Models)
                 foreach (int threads in options.Threads)
                     foreach (var mode in new[] { "train", "infer" })

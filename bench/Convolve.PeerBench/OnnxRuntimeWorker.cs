@@ -3,8 +3,8 @@ using Microsoft.ML.OnnxRuntime;
 namespace Convolve.PeerBench;
 
 /// <summary>
-/// ONNX Runtime inference on the model's ONNX file (input "input" [N, 1, 28, 28], output "logits"
-/// [N, 10]), all graph optimisations on, <c>IntraOpNumThreads</c> set to the thread count, input
+/// ONNX Runtime inference on the model's ONNX file (one input [N, 1, 28, 28], one output [N, 10],
+/// N dynamic), all graph optimisations on, <c>IntraOpNumThreads</c> set to the thread count, input
 /// and output tensors made once and bound to the run (ORT's fastest managed path).
 /// </summary>
 public static class OnnxRuntimeWorker
@@ -24,7 +24,8 @@ public static class OnnxRuntimeWorker
         };
         using var session = new InferenceSession(path, options);
         using var runOptions = new RunOptions();
-        string[] inputNames = ["input"], outputNames = ["logits"];
+        // The one input and the one output, whatever the exporter named them.
+        string[] inputNames = [session.InputMetadata.Keys.Single()], outputNames = [session.OutputMetadata.Keys.Single()];
 
         double Infer(float[] input, int count)
         {

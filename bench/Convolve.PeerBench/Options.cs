@@ -12,6 +12,7 @@ public sealed record Options
     public string? BenchmarksMd { get; init; }
     public string Python { get; init; } = "/usr/bin/python3";
     public string? Label { get; init; }
+    public string? OnnxDirectory { get; init; }
 
     public const string Usage = """
         Convolve peer benchmark: Convolve against TorchSharp-cpu (libtorch), ONNX Runtime and optionally PyTorch.
@@ -28,6 +29,8 @@ public sealed record Options
           --benchmarks-md FILE also replace the table between the peerbench markers in FILE (e.g. BENCHMARKS.md)
           --label TEXT         a line printed above the table in the markdown (e.g. "quiet machine")
           --python PATH        Python with torch, for the ONNX files and the PyTorch rows (default /usr/bin/python3)
+          --onnx-dir DIR       time ONNX Runtime on DIR/seed.onnx, DIR/lenet5.onnx, DIR/mnist-cnn.onnx (e.g. exported
+                               by Convolve) instead of exporting the models with PyTorch
 
         Each engine, model, thread count and mode (train, infer) runs in its own child process
         (this program with --worker), so each peak memory figure is that process's own.
@@ -51,6 +54,7 @@ public sealed record Options
                 "--benchmarks-md" => options with { BenchmarksMd = Value() },
                 "--label" => options with { Label = Value() },
                 "--python" => options with { Python = Value() },
+                "--onnx-dir" => options with { OnnxDirectory = Value() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }

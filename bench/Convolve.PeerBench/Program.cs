@@ -47,6 +47,8 @@ markdown.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC with `dotnet run -
     .AppendLine()
     .AppendLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}.")
     .AppendLine()
+    .AppendLine(options.Engines.Contains("onnxruntime") ? $"ONNX Runtime ran on {harness.OnnxSource}." : "")
+    .AppendLine()
     .Append(table.ToMarkdown());
 foreach (var error in table.Errors) markdown.AppendLine().AppendLine($"- failed: {error.Replace("|", "\\|")}");
 File.WriteAllText(options.Out, markdown.ToString());
