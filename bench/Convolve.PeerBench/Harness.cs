@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Convolve.PeerBench;
+
+/// <summary>A worker's outcome: its result, or why there is none.</summary>
+public sealed record Run(Engine Engine, string Model, int Threads, string Mode, WorkerResult? Result, string? Error);
+
+/// <summary>
+/// Runs the workers: for each model and thread count, each mode (train, then infer) and each
+/// round, every engine once in turn, the order reversed on odd rounds, so that a slow spell of
+/// the machine falls on all engines rather than on one. Each worker is its own process.
+/// </summary>
+public sealed class Harness(Options options, string scripts)
+{
+    private string? onnxDirectory;
+    private string? onnxError;
+    private string? batchFile;
+
+    public List<Run> Runs { get; } = [];
+
+    /// <summary>Where ONNX Runtime's model files came from, for the table's notes.</summary>
+    public string OnnxSource => options.OnnxDirectory is { } d
+        ? $"the files in {d}"
+        : "PyTorch models with the same layers, exported by torch.onnx (scripts/pytorch_peer.py export; random weights), since Convolve cannot export ONNX yet";
+
+    public void RunAll()
+    {
+        var engines = options.Engines.Select(name => Engine.Find(name)!).ToList();
+        var temporary = Directory.CreateTempSubdirectory("peerbench-");
+        try
+        {
+            batchFile = Path.Combine(temporary.FullName, "batch.bin");
+            Workload.WriteBatchFile(batchFile);
+            if (options.OnnxDirectory is not null) onnxDirectory = Path.GetFullPath(options.OnnxDirectory);
+            else if (engines.Any(e => e.Name == "onnxruntime")) ExportOnnx(temporary.FullName);
+            foreach (var model in options.Models)
+                foreach (int threads in options.Threads)
+                    foreach (var mode in new[] { "train", "infer" })
+                        for (int round = 0; round < options.Rounds; round++)
+                        {
+                            var order = round % 2 == 0 ? engines : Enumerable.Reverse(engines).ToList();
+                            foreach (var engine in order.Where(e => mode == "infer" || e.Trains))
+                                Runs.Add(RunWorker(engine, model, threads, mode));
+                        }
+        }
+        finally
+        {
+            temporary.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The ONNX files for ONNX Runtime, made by <c>scripts/pytorch_peer.py export</c> from PyTorch
+    /// models with the same layers (Convolve cannot export ONNX yet).
+    /// </summary>
+    private void ExportOnnx(string directory)
+    {
+        Console.WriteLine($"Exporting the models to ONNX with {options.Python} (torch.onnx) ...");
+        var (exitCode, _, error) = Start(options.Python, [Path.Combine(scripts, "pytorch_peer.py"), "export", directory], new Dictionary<string, string?>());
+        if (exitCode == 0) onnxDirectory = directory;
+        else onnxError = $"ONNX export failed (exit {exitCode}): {FirstLine(error)}";
+        if (onnxError is not null) Console.WriteLine(onnxError);
+    }
+
+    private Run RunWorker(Engine engine, string model, int threads, string mode)
+    {
+        string file;
+        List<string> arguments;
+        var environment = new Dictionary<string, string?>
+        {
+            ["GLIBC_TUNABLES"] = engine.MallocTuned ? Engine.GlibcTunables : null,
+            ["DOTNET_PROCESSOR_COUNT"] = engine.Name == "convolve" ? threads.ToString() : null,
+        };
+        string seconds = options.Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (engine.IsPython)
+        {
+            file = options.Python;
+            arguments = [Path.Combine(scripts, "pytorch_peer.py"), "worker", model, mode, threads.ToString(), seconds, batchFile!];
+        }
+        else
+        {
+            if (engine.Name == "onnxruntime" && onnxDirectory is null)
+                return Report(new Run(engine, model, threads, mode, null, onnxError ?? "no ONNX files"));
+            (file, arguments) = Self();
+            arguments.AddRange(["--worker", engine.Name, model, mode, "--threads", threads.ToString(), "--seconds", seconds, "--batch", batchFile!]);
+            if (onnxDirectory is not null) arguments.AddRange(["--onnx", onnxDirectory]);
+        }
+
+        var (exitCode, output, error) = Start(file, arguments, environment);
+        var result = output.Split('\n').Select(line => WorkerResult.TryParse(line.TrimEnd('\r'))).LastOrDefault(r => r is not null);
+        return Report(result is not null && exitCode == 0
+            ? new Run(engine, model, threads, mode, result with { Engine = engine.Name }, null)
+            : new Run(engine, model, threads, mode, null, $"exit {exitCode}: {FirstLine(error.Length > 0 ? error : output)}"));
+    }
+
+    private static Run Report(Run run)
+    {
+        var r = run.Result;
+        string figures = r is null ? $"FAILED {run.Error}"
+            : string.Join(", ", new[]
+            {
+                r.Train is { } t ? $"train {t:N0}/s" : null,
+                r.Infer64 is { } b ? $"infer b64 {b:N0}/s" : null,
+                r.Infer1 is { } o ? $"infer b1 {o:N0}/s" : null,
+                $"peak {r.PeakKiB / 1024.0:N0} MiB",
+            }.Where(s => s is not null));
+        Console.WriteLine($"  {run.Model,-9} {run.Threads}T {run.Engine.Name,-18} {run.Mode,-5} {figures}");
+        return run;
+    }
+
+    /// <summary>How to start this program again: its apphost, or <c>dotnet</c> with its dll.</summary>
+    private static (string File, List<string> Arguments) Self()
+    {
+        string process = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot tell this program's path.");
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? (process, [Assembly.GetExecutingAssembly().Location])
+            : (process, []);
+    }
+
+    private (int ExitCode, string Output, string Error) Start(string file, IEnumerable<string> arguments, IDictionary<string, string?> environment)
+    {
+        // A worker times three figures of about 1.5 x --seconds each, plus start-up; a stuck one is killed.
+        var timeout = TimeSpan.FromSeconds(120 + 10 * options.Seconds);
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment)
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                return (-1, output.Result, $"killed after {timeout.TotalSeconds:N0} s without finishing");
+            }
+            process.WaitForExit();
+            return (process.ExitCode, output.Result, error.Result);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, "", $"cannot start {file}: {e.Message}");
+        }
+    }
+
+    private static string FirstLine(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // An exception's own message line says more than "Unhandled exception." above it.
+        return lines.FirstOrDefault(l => l.Contains("Exception:") || l.Contains("Error:")) ?? lines.FirstOrDefault() ?? "(no output)";
+    }
+}

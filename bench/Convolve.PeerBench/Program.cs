@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Convolve.PeerBench;
+
+// The peer benchmark of issue 5; BENCHMARKS.md at the repository root says how to read it.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+if (args.Length > 0 && args[0] == "--worker") return Worker(args);
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(Options.Usage);
+    return 0;
+}
+
+Options options;
+try { options = Options.Parse(args); }
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(Options.Usage);
+    return 2;
+}
+
+string machine = Machine.Describe(), loadBefore = Machine.LoadAverage();
+var started = DateTime.UtcNow;
+Console.WriteLine($"Machine: {machine}");
+Console.WriteLine($"Load average before: {loadBefore}");
+var harness = new Harness(options, Path.Combine(AppContext.BaseDirectory, "scripts"));
+var clock = Stopwatch.StartNew();
+harness.RunAll();
+string loadAfter = Machine.LoadAverage();
+var table = new ResultTable(harness.Runs, options);
+
+Console.WriteLine();
+Console.Write(table.ToText());
+foreach (var error in table.Errors) Console.WriteLine($"failed: {error}");
+Console.WriteLine($"Load average after: {loadAfter}; {clock.Elapsed.TotalSeconds:N0} s.");
+
+var markdown = new StringBuilder();
+if (options.Label is not null) markdown.AppendLine($"**{options.Label}**").AppendLine();
+markdown.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Convolve.PeerBench --{CommandLine(args)}`")
+    .AppendLine($"({options.Seconds.ToString(CultureInfo.InvariantCulture)} s per figure after warm-up, median of {Stopwatches.Windows} windows, {options.Rounds} round(s), {clock.Elapsed.TotalSeconds:N0} s in all).")
+    .AppendLine()
+    .AppendLine($"Machine: {machine}.")
+    .AppendLine()
+    .AppendLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}.")
+    .AppendLine()
+    .AppendLine(options.Engines.Contains("onnxruntime") ? $"ONNX Runtime ran on {harness.OnnxSource}." : "")
+    .AppendLine()
+    .Append(table.ToMarkdown());
+foreach (var error in table.Errors) markdown.AppendLine().AppendLine($"- failed: {error.Replace("|", "\\|")}");
+File.WriteAllText(options.Out, markdown.ToString());
+Console.WriteLine($"Markdown written to {Path.GetFullPath(options.Out)}.");
+if (options.BenchmarksMd is not null) UpdateBenchmarksMd(options.BenchmarksMd, markdown.ToString());
+return table.Errors.Count == 0 ? 0 : 1;
+
+// The arguments as typed, except the label's text, which is printed above the table anyway.
+static string CommandLine(string[] args) => string.Concat(args.Select((a, i) =>
+    " " + (i > 0 && args[i - 1] == "--label" ? "\"...\"" : a.Contains(' ') ? $"\"{a}\"" : a)));
+
+// Replaces the text between the two markers, so BENCHMARKS.md keeps its prose and history.
+static void UpdateBenchmarksMd(string path, string table)
+{
+    const string begin = "<!-- peerbench:begin -->", end = "<!-- peerbench:end -->";
+    string text = File.ReadAllText(path);
+    int from = text.IndexOf(begin, StringComparison.Ordinal), to = text.IndexOf(end, StringComparison.Ordinal);
+    if (from < 0 || to < from)
+    {
+        Console.Error.WriteLine($"{path}: no '{begin}' ... '{end}' markers; not updated.");
+        return;
+    }
+    File.WriteAllText(path, text[..(from + begin.Length)] + "\n" + table + text[to..]);
+    Console.WriteLine($"Table replaced in {Path.GetFullPath(path)}.");
+}
+
+// --worker ENGINE MODEL MODE --threads N --seconds S --batch FILE [--onnx DIR]: one measurement, one result line.
+static int Worker(string[] args)
+{
+    if (args.Length < 4) throw new ArgumentException("--worker ENGINE MODEL MODE [--threads N] [--seconds S] [--batch FILE] [--onnx DIR]");
+    string engine = args[1], model = args[2], mode = args[3];
+    int threads = 1;
+    double seconds = 1;
+    string onnx = ".", batch = "batch.bin";
+    for (int i = 4; i + 1 < args.Length; i += 2)
+        switch (args[i])
+        {
+            case "--threads": threads = int.Parse(args[i + 1]); break;
+            case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+            case "--onnx": onnx = args[i + 1]; break;
+            case "--batch": batch = args[i + 1]; break;
+            default: throw new ArgumentException($"worker: unknown option '{args[i]}'.");
+        }
+    if (mode is not ("train" or "infer")) throw new ArgumentException($"worker: mode must be train or infer, got '{mode}'.");
+    var result = engine switch
+    {
+        "convolve" => ConvolveWorker.Run(model, mode, threads, seconds, batch),
+        "torchsharp" or "torchsharp+malloc" => TorchSharpWorker.Run(engine, model, mode, threads, seconds, batch),
+        "onnxruntime" when mode == "infer" => OnnxRuntimeWorker.Run(model, onnx, threads, seconds, batch),
+        _ => throw new ArgumentException($"worker: engine '{engine}' cannot run mode '{mode}'."),
+    };
+    Console.WriteLine(result.ToLine());
+    return 0;
+}
