@@ -29,6 +29,7 @@ internal static class TrainCommand
         var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 64);
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
         var learningRate = new Option<float?>("--lr") { Description = "Learning rate (default 0.05 for SGD, 0.001 for Adam/AdamW)." };
+        var schedule = new Option<ScheduleKind>("--schedule") { Description = "Learning rate over the run: cosine (from --lr down to 0) or constant.", DefaultValueFactory = _ => ScheduleKind.Cosine };
         var momentum = new Option<float>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9f };
         var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay (L2 for SGD/Adam, decoupled for AdamW).", DefaultValueFactory = _ => 0f };
         var seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and splits: the same seed repeats a run exactly.", 0, min: 0);
@@ -43,13 +44,13 @@ internal static class TrainCommand
         var curves = new Option<string?>("--curves") { Description = "Folder for the training curves (CSV and PNG)." };
         var command = new Command("train", "Train a CNN on real images and report its test accuracy.")
         {
-            model, data, epochs, batch, optimizer, learningRate, momentum, weightDecay, seed, validation, limit, shift, flip, rgb,
+            model, data, epochs, batch, optimizer, learningRate, schedule, momentum, weightDecay, seed, validation, limit, shift, flip, rgb,
             output, checkpoint, resume, curves,
         };
         command.SetAction(result =>
         {
             var settings = new Settings(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
-                result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(momentum), result.GetValue(weightDecay),
+                result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(schedule), result.GetValue(momentum), result.GetValue(weightDecay),
                 result.GetValue(seed), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
                 result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves));
             return Run(terminal, settings);
@@ -58,7 +59,7 @@ internal static class TrainCommand
     }
 
     internal sealed record Settings(string Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
-        float Momentum, float WeightDecay, int Seed, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
+        ScheduleKind Schedule, float Momentum, float WeightDecay, int Seed, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
         string? Output, string? Checkpoint, string? Resume, string? Curves);
 
     internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
@@ -99,7 +100,7 @@ internal static class TrainCommand
             float lr = s.LearningRate ?? (s.Optimizer == OptimizerKind.Sgd ? 0.05f : 0.001f);
             var augmentation = s.Shift > 0 || s.Flip ? new Augmentation { MaxShift = s.Shift, HorizontalFlip = s.Flip } : null;
             session = new TrainingSession(net, new TrainingOptions(s.Epochs, s.Batch, s.Seed,
-                new OptimizerSettings(s.Optimizer, lr, s.Momentum, WeightDecay: s.WeightDecay), augmentation));
+                new OptimizerSettings(s.Optimizer, lr, s.Momentum, WeightDecay: s.WeightDecay), augmentation, s.Schedule));
         }
         else if (session.Model.InputShape != train.ImageShape)
             throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
@@ -154,7 +155,7 @@ internal static class TrainCommand
         var o = session.Options;
         terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), input {session.Model.InputShape.ToImageString()}");
         terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, {Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
-        terminal.Text($"Training: {o.Epochs} epochs, batch {o.BatchSize}, {o.OptimizerOrDefault}, seed {o.Seed}" +
+        terminal.Text($"Training: {o.Epochs} epochs, batch {o.BatchSize}, {o.OptimizerOrDefault}, {o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
             (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") + $", {Environment.ProcessorCount} cores");
     }
 

@@ -42,9 +42,16 @@ public sealed class Trainer
     public Model Model { get; }
     public Optimizer Optimizer { get; }
 
+    /// <summary>
+    /// Sets the optimizer's learning rate before each step from the number of steps taken;
+    /// null leaves the rate alone.
+    /// </summary>
+    public LearningRateSchedule? Schedule { get; set; }
+
     /// <summary>One step: forward, loss, backward, optimizer update.</summary>
     public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels)
     {
+        if (Schedule is not null) Optimizer.LearningRate = Schedule.At(Optimizer.Steps);
         Model.ZeroGradients();
         var logits = Model.ForwardLogits(images, training: true);
         float value = loss.Forward(logits, labels);

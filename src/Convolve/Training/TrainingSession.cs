@@ -10,7 +10,7 @@ namespace Convolve.Training;
 
 /// <summary>How a <see cref="TrainingSession"/> trains.</summary>
 public sealed record TrainingOptions(int Epochs = 10, int BatchSize = 64, int Seed = 0, OptimizerSettings? Optimizer = null,
-    Augmentation? Augmentation = null)
+    Augmentation? Augmentation = null, ScheduleKind Schedule = ScheduleKind.Constant)
 {
     /// <summary>The optimizer settings, SGD with momentum 0.9 and learning rate 0.01 when none are given.</summary>
     public OptimizerSettings OptimizerOrDefault => Optimizer ?? new OptimizerSettings();
@@ -69,7 +69,10 @@ public sealed class TrainingSession
         if (IsFinished) throw new InvalidOperationException($"TrainingSession: all {Options.Epochs} epochs have run.");
         var started = System.Diagnostics.Stopwatch.StartNew();
         if (loader?.Data != train)
+        {
             loader = new DataLoader(train, new DataLoaderOptions { BatchSize = Options.BatchSize, Seed = Options.Seed, Augmentation = Options.Augmentation });
+            Trainer.Schedule = new LearningRateSchedule(Options.Schedule, Options.OptimizerOrDefault.LearningRate, (long)loader.BatchCount * Options.Epochs);
+        }
         var result = Trainer.TrainEpoch(loader, CompletedEpochs, onBatch, cancellation, cursor);
         if (!result.Completed)
         {
