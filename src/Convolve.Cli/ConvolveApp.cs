@@ -70,6 +70,8 @@ public static class ConvolveApp
         root.Subcommands.Add(TrainCommand.Create(terminal));
         root.Subcommands.Add(EvaluateCommand.Create(terminal));
         root.Subcommands.Add(PredictCommand.Create(terminal));
+        root.Subcommands.Add(ExportCommand.Create(terminal));
+        root.Subcommands.Add(ImportCommand.Create(terminal));
         return root;
     }
 }
