@@ -10,7 +10,8 @@ namespace Convolve.Onnx;
 /// Turns an ONNX model whose graph is a chain into a built <see cref="Sequential"/> holding its
 /// weights, ready for inference or fine-tuning. A chain: one graph input, one graph output, and
 /// each node taking the previous node's output plus constants (initializers or Constant nodes).
-/// MatMul followed by Add of a constant becomes one Dense layer; Identity becomes nothing.
+/// MatMul followed by Add of a constant becomes one Dense layer; a zero Pad before a Conv or
+/// AveragePool becomes that layer's padding; Identity becomes nothing.
 /// <para>
 /// The whole graph is checked and mapped before anything runs: an operator, attribute value or
 /// graph shape Convolve cannot express throws <see cref="OnnxImportException"/> naming the node
@@ -55,6 +56,14 @@ public static class OnnxImporter
             {
                 layer = OnnxLayers.MatMul(node, shape, OnnxTensor.ToTensor(bias, $"{source}: {nodes[i + 1].Describe()}"));
                 node = new OnnxNode(nodes[++i], source, opset, constants);
+            }
+            else if (node.OpType == "Pad" && i + 1 < nodes.Count && nodes[i + 1].OpType is "Conv" or "AveragePool")
+            {
+                var padded = OnnxLayers.ZeroPadding(node, shape);
+                var next = new OnnxNode(nodes[++i], source, opset, constants);
+                RequireChainLink(next, node.Proto.Output[0], constants);
+                layer = next.OpType == "Conv" ? OnnxLayers.Conv(next, shape, padded) : OnnxLayers.AveragePool(next, shape, padded);
+                node = next;
             }
             else if (node.OpType == "Add")
                 throw node.Refuse("Add of a constant is imported only as the bias right after a MatMul (together a Dense layer); Convolve has no element-wise Add layer");

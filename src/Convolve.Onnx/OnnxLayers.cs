@@ -18,6 +18,9 @@ public static class OnnxLayers
         "GlobalAveragePool", "Flatten", "Reshape", "Gemm", "MatMul", "Softmax", "Identity", "Dropout",
     ];
 
+    /// <summary>Operators the importer folds into the node after them (a Pad into a Conv or AveragePool).</summary>
+    public static IReadOnlyList<string> FoldedOperators { get; } = ["Pad"];
+
     /// <summary>
     /// The layer for <paramref name="node"/> applied to inputs of <paramref name="inputShape"/>
     /// (batch first), or null for a node that passes its input through (Identity). The layer's
@@ -45,7 +48,8 @@ public static class OnnxLayers
             "Softmax" => Softmax(node, inputShape),
             "Identity" => null,
             "Dropout" => Dropout(node),
-            _ => throw node.Refuse($"operator {node.OpType} has no Convolve layer (Convolve imports {string.Join(", ", Operators)} and Constant)"),
+            "Pad" => throw node.Refuse("a Pad is imported only when a Conv or AveragePool follows it, which takes over its zeros as padding"),
+            _ => throw node.Refuse($"operator {node.OpType} has no Convolve layer (Convolve imports {string.Join(", ", Operators)}, Constant nodes, and a Pad before a Conv or AveragePool)"),
         };
     }
 
@@ -56,7 +60,9 @@ public static class OnnxLayers
     /// [x1_begin, x2_begin, x1_end, x2_end], i.e. [top, left, bottom, right].
     /// </summary>
     /// <param name="weightKernel">The kernel size from the weight (Conv), or null where kernel_shape is required (pools).</param>
-    public static (int KH, int KW, int SH, int SW, int DH, int DW, Padding Padding) Window(OnnxNode node, Shape inputShape, (int H, int W)? weightKernel)
+    /// <param name="padded">Zero padding of a Pad node before this one, folded into this node's padding.</param>
+    public static (int KH, int KW, int SH, int SW, int DH, int DW, Padding Padding) Window(OnnxNode node, Shape inputShape, (int H, int W)? weightKernel,
+        Padding padded = default)
     {
         if (inputShape.Rank != 4)
             throw node.Refuse($"{inputShape.Rank - 2} spatial dimension(s) (input {inputShape}); Convolve has 2-D convolution and pooling only");
@@ -83,6 +89,13 @@ public static class OnnxLayers
             "SAME_LOWER" => SameLower(inputShape, kh, kw, sh, sw, dh, dw),
             var other => throw node.Refuse($"auto_pad '{other}' is not an ONNX value (NOTSET, SAME_UPPER, SAME_LOWER, VALID)"),
         };
+        if (padded != Padding.Valid)
+        {
+            // SAME amounts depend on the padded size, which this layer does not see.
+            if (padding.IsSame || n.GetString("auto_pad", "NOTSET") == "SAME_LOWER")
+                throw node.Refuse("auto_pad SAME after a Pad node; Convolve folds a Pad only into explicit pads");
+            padding = new Padding(padding.Top + padded.Top, padding.Left + padded.Left, padding.Bottom + padded.Bottom, padding.Right + padded.Right);
+        }
         return (kh, kw, sh, sw, dh, dw, padding);
     }
 
@@ -99,12 +112,13 @@ public static class OnnxLayers
     }
 
     /// <summary>Conv (weight [K, C/group, kH, kW], optional bias [K]) as a <see cref="Conv2D"/>.</summary>
-    public static Conv2D Conv(OnnxNode node, Shape inputShape)
+    /// <param name="padded">Zero padding of a Pad node before the Conv, added to its pads.</param>
+    public static Conv2D Conv(OnnxNode node, Shape inputShape, Padding padded = default)
     {
         var w = node.Float(1);
         if (w.Shape.Rank != 4)
             throw node.Refuse($"weight {w.Shape} is not [K, C/group, kH, kW]; Convolve has 2-D convolution only");
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(node, inputShape, (w.Shape[2], w.Shape[3]));
+        var (kh, kw, sh, sw, dh, dw, padding) = Window(node, inputShape, (w.Shape[2], w.Shape[3]), padded);
         int groups = (int)node.Proto.GetInt("group", 1);
         bool hasBias = node.HasInput(2);
         var conv = Construct(node, () => new Conv2D(new Conv2DConfig(inputShape[1], w.Shape[0], kh, kw, sh, sw, padding, dh, dw, groups, hasBias)));
@@ -124,13 +138,53 @@ public static class OnnxLayers
     }
 
     /// <summary>AveragePool as an <see cref="AvgPool2D"/>; ONNX's count_include_pad defaults to 0, PyTorch's to true.</summary>
-    public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape)
+    /// <param name="padded">
+    /// Zero padding of a Pad node before the pool (PyTorch writes AvgPool2d with padding and
+    /// ceil_mode so): its zeros count in the divisor, so it folds in as padding with
+    /// count_include_pad, when the pool's own pads count too and the output size agrees.
+    /// </param>
+    public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape, Padding padded = default)
     {
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(node, inputShape, null);
+        var (kh, kw, sh, sw, dh, dw, padding) = Window(node, inputShape, null, padded);
         if (dh != 1 || dw != 1)
             throw node.Refuse($"dilations ({dh}, {dw}): Convolve's AvgPool2D has no dilation");
         bool ceil = node.Proto.GetInt("ceil_mode", 0) != 0, countIncludePad = node.Proto.GetInt("count_include_pad", 0) != 0;
+        if (padded != Padding.Valid)
+        {
+            var own = Window(node, inputShape, null).Padding;
+            if (own != Padding.Valid && !countIncludePad)
+                throw node.Refuse("pads that do not count in the divisor after a Pad whose zeros do; Convolve's AvgPool2D counts all padding or none");
+            // ONNX pools the padded image, whose last window may start in what was padding;
+            // Convolve (like PyTorch) drops such a window in ceil mode. Fold only when the sizes agree.
+            int onnxH = Kernels.Pool2DGeometry.OutputSize(inputShape[2] + padded.Top + padded.Bottom, kh, sh, own.Top, own.Bottom, 1, ceil);
+            int onnxW = Kernels.Pool2DGeometry.OutputSize(inputShape[3] + padded.Left + padded.Right, kw, sw, own.Left, own.Right, 1, ceil);
+            int foldedH = Kernels.Pool2DGeometry.OutputSize(inputShape[2], kh, sh, padding.Top, padding.Bottom, 1, ceil);
+            int foldedW = Kernels.Pool2DGeometry.OutputSize(inputShape[3], kw, sw, padding.Left, padding.Right, 1, ceil);
+            if (onnxH != foldedH || onnxW != foldedW)
+                throw node.Refuse($"after its Pad node the output is {onnxH}x{onnxW}, but folded into padding it would be {foldedH}x{foldedW} (ceil mode drops a window starting in the padding)");
+            countIncludePad = true;
+        }
         return Construct(node, () => new AvgPool2D(new AvgPool2DConfig(kh, kw, sh, sw, padding, ceil, countIncludePad)));
+    }
+
+    /// <summary>
+    /// The H and W amounts of a Pad node that pads [N, C, H, W] with zeros (constant mode, value
+    /// 0, nothing on N and C): padding that the Conv or AveragePool after it can take over.
+    /// </summary>
+    public static Padding ZeroPadding(OnnxNode node, Shape inputShape)
+    {
+        var n = node.Proto;
+        if (inputShape.Rank != 4) throw node.Refuse($"input {inputShape} is not [N, C, H, W]");
+        string mode = n.GetString("mode", "constant");
+        if (mode != "constant") throw node.Refuse($"mode '{mode}'; Convolve pads with zeros only (mode 'constant')");
+        bool modern = node.Opset >= 11;
+        long[] pads = modern ? node.Ints(1) : n.GetInts(node.Opset >= 2 ? "pads" : "paddings") ?? [];
+        float value = modern ? (node.HasInput(2) ? Scalar(node, 2, "constant_value") : 0) : n.GetFloat("value", 0);
+        if (modern && node.HasInput(3)) throw node.Refuse("the axes input; Convolve reads pads for all four dimensions");
+        if (value != 0) throw node.Refuse($"constant value {value}; Convolve pads with zeros only");
+        if (pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0))
+            throw node.Refuse($"pads [{string.Join(", ", pads)}]; Convolve pads H and W of [N, C, H, W] by non-negative amounts only");
+        return new Padding((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7]);
     }
 
     /// <summary>GlobalAveragePool of [N, C, H, W] as <see cref="GlobalAvgPool2D"/> keeping [N, C, 1, 1].</summary>

@@ -42,8 +42,27 @@ public sealed class OnnxImportErrorTests
         var g = new TestGraph(14, 3);
         var y = g.Node("HardSwish", "hs", ["x"]);
         Assert.Equal("m.onnx: HardSwish node 'hs': operator HardSwish has no Convolve layer (Convolve imports Conv, BatchNormalization, Relu, " +
-            "LeakyRelu, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Softmax, Identity, Dropout and Constant).",
+            "LeakyRelu, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Softmax, Identity, Dropout, Constant nodes, and a Pad before a Conv or AveragePool).",
             Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void PadBeforeAnActivation_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)]);
+        y = g.Node("Relu", "relu", [y]);
+        Assert.Equal("m.onnx: Pad node 'pad': a Pad is imported only when a Conv or AveragePool follows it, which takes over its zeros as padding.",
+            Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ReflectPad_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)], String("mode", "reflect"));
+        y = g.Node("Conv", "conv", [y, g.Weight("w", [1, 1, 3, 3])]);
+        Assert.Equal("m.onnx: Pad node 'pad': mode 'reflect'; Convolve pads with zeros only (mode 'constant').", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]

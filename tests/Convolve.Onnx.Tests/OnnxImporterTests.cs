@@ -70,12 +70,14 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
             }
             case "constant-nodes":
             {
-                // Weights from Constant nodes rather than initializers.
+                // Weights from Constant nodes rather than initializers; a zero Pad (6x6 to 7x8) folded into the Conv.
                 var g = new TestGraph(13, 1, 6, 6);
-                var y = g.Node("Conv", "conv", ["x", g.ConstantNode("w", [3, 1, 3, 3]), g.ConstantNode("b", [3])]);
+                var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 0, 0, 0, 0, 2)]);
+                y = g.Node("Conv", "conv", [y, g.ConstantNode("w", [3, 1, 3, 3]), g.ConstantNode("b", [3])]);
+                // 5x6 pooled in ceil mode: 3x3, so 3 * 3 * 3 = 27 features.
                 y = g.Node("MaxPool", "pool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1));
                 y = g.Node("Flatten", "flatten", [y], Int("axis", -3));
-                y = g.Node("Gemm", "gemm", [y, g.ConstantNode("fc", [2, 12]), g.ConstantNode("fcb", [2])], Int("transB", 1));
+                y = g.Node("Gemm", "gemm", [y, g.ConstantNode("fc", [2, 27]), g.ConstantNode("fcb", [2])], Int("transB", 1));
                 return g.Finish(y);
             }
             default:
