@@ -49,18 +49,18 @@ public static class OnnxImporter
         var shape = item.Prepend(1);
         for (int i = 0; i < nodes.Count; i++)
         {
-            var node = new OnnxNode(nodes[i], source, opset, constants);
+            var node = new OnnxNode(nodes[i], source, opset, constants, symbolicBatch: true);
             RequireChainLink(node, current, constants);
             Layer? layer;
             if (node.OpType == "MatMul" && i + 1 < nodes.Count && BiasAfter(nodes[i + 1], node.Proto.Output[0], constants) is { } bias)
             {
                 layer = OnnxLayers.MatMul(node, shape, OnnxTensor.ToTensor(bias, $"{source}: {nodes[i + 1].Describe()}"));
-                node = new OnnxNode(nodes[++i], source, opset, constants);
+                node = new OnnxNode(nodes[++i], source, opset, constants, symbolicBatch: true);
             }
             else if (node.OpType == "Pad" && i + 1 < nodes.Count && nodes[i + 1].OpType is "Conv" or "AveragePool")
             {
                 var padded = OnnxLayers.ZeroPadding(node, shape);
-                var next = new OnnxNode(nodes[++i], source, opset, constants);
+                var next = new OnnxNode(nodes[++i], source, opset, constants, symbolicBatch: true);
                 RequireChainLink(next, node.Proto.Output[0], constants);
                 layer = next.OpType == "Conv" ? OnnxLayers.Conv(next, shape, padded) : OnnxLayers.AveragePool(next, shape, padded);
                 node = next;

@@ -65,7 +65,7 @@ public static class OnnxLayers
         Padding padded = default)
     {
         if (inputShape.Rank != 4)
-            throw node.Refuse($"{inputShape.Rank - 2} spatial dimension(s) (input {inputShape}); Convolve has 2-D convolution and pooling only");
+            throw node.Refuse($"{inputShape.Rank - 2} spatial dimension(s) (input {node.Show(inputShape)}); Convolve has 2-D convolution and pooling only");
         var n = node.Proto;
         var kernel = n.GetInts("kernel_shape")
             ?? (weightKernel is { } k ? [k.H, k.W] : throw new OnnxFormatException($"{node.Where}: the required attribute kernel_shape is missing."));
@@ -174,7 +174,7 @@ public static class OnnxLayers
     public static Padding ZeroPadding(OnnxNode node, Shape inputShape)
     {
         var n = node.Proto;
-        if (inputShape.Rank != 4) throw node.Refuse($"input {inputShape} is not [N, C, H, W]");
+        if (inputShape.Rank != 4) throw node.Refuse($"input {node.Show(inputShape)} is not [N, C, H, W]");
         string mode = n.GetString("mode", "constant");
         if (mode != "constant") throw node.Refuse($"mode '{mode}'; Convolve pads with zeros only (mode 'constant')");
         bool modern = node.Opset >= 11;
@@ -191,7 +191,7 @@ public static class OnnxLayers
     public static GlobalAvgPool2D GlobalAveragePool(OnnxNode node, Shape inputShape)
     {
         if (inputShape.Rank != 4)
-            throw node.Refuse($"input {inputShape} is not [N, C, H, W]; Convolve's GlobalAvgPool2D is 2-D only");
+            throw node.Refuse($"input {node.Show(inputShape)} is not [N, C, H, W]; Convolve's GlobalAvgPool2D is 2-D only");
         return new GlobalAvgPool2D(keepDims: true);
     }
 
@@ -202,7 +202,7 @@ public static class OnnxLayers
     {
         long axis = node.Proto.GetInt("axis", 1);
         if ((axis < 0 ? axis + inputShape.Rank : axis) != 1)
-            throw node.Refuse($"axis {axis} on input {inputShape}; Convolve flattens at axis 1 only, keeping the batch dimension");
+            throw node.Refuse($"axis {axis} on input {node.Show(inputShape)}; Convolve flattens at axis 1 only, keeping the batch dimension");
         return new Flatten(1);
     }
 
@@ -218,7 +218,7 @@ public static class OnnxLayers
         bool flattens = shape.Length == 2 && !allowZero
             && ((shape[0] == 0 && (shape[1] == -1 || shape[1] == features)) || (shape[0] == -1 && shape[1] == features));
         if (!flattens)
-            throw node.Refuse($"shape [{string.Join(", ", shape)}]{(allowZero ? " with allowzero" : "")} on input {inputShape}; " +
+            throw node.Refuse($"shape [{string.Join(", ", shape)}]{(allowZero ? " with allowzero" : "")} on input {node.Show(inputShape)}; " +
                 $"Convolve reshapes only to [N, features] (shape [0, -1], [0, {features}] or [-1, {features}]), keeping the batch dynamic");
         return new Flatten(1);
     }
@@ -232,7 +232,7 @@ public static class OnnxLayers
     public static string? WhyGemmIsNotDense(OnnxNode node, Shape inputShape)
     {
         var n = node.Proto;
-        if (inputShape.Rank != 2) return $"input {inputShape} is not [N, features]";
+        if (inputShape.Rank != 2) return $"input {node.Show(inputShape)} is not [N, features]";
         if (n.GetInt("transA", 0) != 0) return "transA = 1 transposes the batch away";
         if (n.GetFloat("alpha", 1) != 1 || n.GetFloat("beta", 1) != 1)
             return $"alpha = {n.GetFloat("alpha", 1)}, beta = {n.GetFloat("beta", 1)}; Convolve's Dense computes x W^T + b (alpha = beta = 1)";
@@ -269,7 +269,7 @@ public static class OnnxLayers
     public static Dense MatMul(OnnxNode node, Shape inputShape, Tensor? bias)
     {
         if (inputShape.Rank != 2)
-            throw node.Refuse($"input {inputShape} is not [N, features]; Convolve's Dense multiplies matrices only");
+            throw node.Refuse($"input {node.Show(inputShape)} is not [N, features]; Convolve's Dense multiplies matrices only");
         var b = node.Float(1);
         if (b.Shape.Rank != 2 || b.Shape[0] != inputShape[1])
             throw node.Refuse($"B {b.Shape} does not take {inputShape[1]} features ([{inputShape[1]}, F] expected)");
@@ -308,11 +308,11 @@ public static class OnnxLayers
         long axis = node.Proto.GetInt("axis", modern ? -1 : 1);
         long resolved = axis < 0 ? axis + inputShape.Rank : axis;
         if (resolved < 0 || resolved >= inputShape.Rank)
-            throw node.Refuse($"axis {axis} is out of range for input {inputShape}");
+            throw node.Refuse($"axis {axis} is out of range for input {node.Show(inputShape)}");
         if (modern) return new Softmax((int)axis);
         for (int d = (int)resolved + 1; d < inputShape.Rank; d++)
             if (inputShape[d] != 1)
-                throw node.Refuse($"opset {node.Opset} Softmax with axis {axis} normalises over dimensions {resolved} to {inputShape.Rank - 1} of {inputShape} together; Convolve's Softmax normalises one axis");
+                throw node.Refuse($"opset {node.Opset} Softmax with axis {axis} normalises over dimensions {resolved} to {inputShape.Rank - 1} of {node.Show(inputShape)} together; Convolve's Softmax normalises one axis");
         return new Softmax((int)resolved);
     }
 
@@ -326,7 +326,7 @@ public static class OnnxLayers
     {
         var n = node.Proto;
         if (inputShape.Rank != 4)
-            throw node.Refuse($"input {inputShape} is not [N, C, H, W]; Convolve's BatchNorm2D normalises images");
+            throw node.Refuse($"input {node.Show(inputShape)} is not [N, C, H, W]; Convolve's BatchNorm2D normalises images");
         if (n.GetInt("training_mode", 0) != 0)
             throw node.Refuse("training_mode = 1 computes batch statistics in the graph; import models exported for inference");
         if (node.Opset < 9 && n.GetInt("spatial", 1) == 0 && inputShape[2] * inputShape[3] != 1)

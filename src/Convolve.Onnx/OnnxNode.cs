@@ -7,7 +7,8 @@ namespace Convolve.Onnx;
 /// One node as the importer reads it: the message, the operator-set version it is read under,
 /// and the constant tensors (initializers and Constant nodes' outputs) its weight inputs come from.
 /// </summary>
-public sealed class OnnxNode(NodeProto proto, string source, long opset, IReadOnlyDictionary<string, TensorProto> constants)
+/// <param name="symbolicBatch">Whether shapes passed with this node carry a stand-in batch size (the importer's 1), shown as N in messages.</param>
+public sealed class OnnxNode(NodeProto proto, string source, long opset, IReadOnlyDictionary<string, TensorProto> constants, bool symbolicBatch = false)
 {
     /// <summary>The node's message.</summary>
     public NodeProto Proto => proto;
@@ -43,6 +44,10 @@ public sealed class OnnxNode(NodeProto proto, string source, long opset, IReadOn
 
     /// <summary>Input <paramref name="i"/> as integers (INT64 or INT32).</summary>
     public long[] Ints(int i) => OnnxTensor.ToInt64Array(Constant(i), $"{Where} input '{proto.Input[i]}'");
+
+    /// <summary>A shape for a message: "[N, 3, 4, 5]" when the batch is symbolic, else as it is.</summary>
+    public string Show(Shape shape) =>
+        symbolicBatch && shape.Rank > 0 ? $"[N{string.Concat(shape.Dims[1..].ToArray().Select(d => $", {d}"))}]" : shape.ToString();
 
     /// <summary>The refusal of this node, with the reason: "{source}: {Op} node '{name}': {why}."</summary>
     public OnnxImportException Refuse(string why) => new($"{Where}: {why}.");

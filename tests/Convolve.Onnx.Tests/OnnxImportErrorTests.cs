@@ -87,7 +87,7 @@ public sealed class OnnxImportErrorTests
     {
         var g = new TestGraph(13, 1, 4, 4);
         var y = g.Node("Reshape", "r", ["x", g.Int64s("shape", 1, -1)]);
-        Assert.Equal("m.onnx: Reshape node 'r': shape [1, -1] on input [1, 1, 4, 4]; Convolve reshapes only to [N, features] " +
+        Assert.Equal("m.onnx: Reshape node 'r': shape [1, -1] on input [N, 1, 4, 4]; Convolve reshapes only to [N, features] " +
             "(shape [0, -1], [0, 16] or [-1, 16]), keeping the batch dynamic.", Refusal("m.onnx", g.Finish(y)));
     }
 
