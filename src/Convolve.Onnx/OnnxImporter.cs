@@ -11,7 +11,8 @@ namespace Convolve.Onnx;
 /// weights, ready for inference or fine-tuning. A chain: one graph input, one graph output, and
 /// each node taking the previous node's output plus constants (initializers or Constant nodes).
 /// MatMul followed by Add of a constant becomes one Dense layer; a zero Pad before a Conv or
-/// AveragePool becomes that layer's padding; Identity becomes nothing.
+/// AveragePool becomes that layer's padding; GlobalAveragePool then Flatten becomes one
+/// GlobalAvgPool2D; Identity becomes nothing.
 /// <para>
 /// The whole graph is checked and mapped before anything runs: an operator, attribute value or
 /// graph shape Convolve cannot express throws <see cref="OnnxImportException"/> naming the node
@@ -84,10 +85,26 @@ public static class OnnxImporter
             throw new OnnxImportException($"{source}: the graph output '{graph.Output[0].Name}' is not the last node's output ('{current}'); Convolve imports chains (Sequential models).");
         if (layers.Count == 0)
             throw new OnnxImportException($"{source}: the graph computes nothing (no node maps to a layer); a Sequential model needs at least one layer.");
-        var sequential = new Sequential(layers);
+        var sequential = new Sequential(MergeGlobalPoolAndFlatten(layers));
         // BuildShapes keeps the weights the layers hold (Build would draw new ones).
         sequential.BuildShapes(item);
         return sequential;
+    }
+
+    // GlobalAveragePool then Flatten (or a Reshape to [N, C]) is Convolve's GlobalAvgPool2D to [N, C].
+    private static List<Layer> MergeGlobalPoolAndFlatten(List<Layer> layers)
+    {
+        var merged = new List<Layer>();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is GlobalAvgPool2D { KeepDims: true } && i + 1 < layers.Count && layers[i + 1] is Flatten { Axis: 1 })
+            {
+                merged.Add(new GlobalAvgPool2D(keepDims: false));
+                i++;
+            }
+            else merged.Add(layers[i]);
+        }
+        return merged;
     }
 
     /// <summary>

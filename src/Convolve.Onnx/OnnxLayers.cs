@@ -309,11 +309,13 @@ public static class OnnxLayers
         long resolved = axis < 0 ? axis + inputShape.Rank : axis;
         if (resolved < 0 || resolved >= inputShape.Rank)
             throw node.Refuse($"axis {axis} is out of range for input {node.Show(inputShape)}");
-        if (modern) return new Softmax((int)axis);
+        // The last axis is written -1, Convolve's default, whichever way the file spells it.
+        int convolveAxis = resolved == inputShape.Rank - 1 ? -1 : (int)resolved;
+        if (modern) return new Softmax(convolveAxis);
         for (int d = (int)resolved + 1; d < inputShape.Rank; d++)
             if (inputShape[d] != 1)
                 throw node.Refuse($"opset {node.Opset} Softmax with axis {axis} normalises over dimensions {resolved} to {inputShape.Rank - 1} of {node.Show(inputShape)} together; Convolve's Softmax normalises one axis");
-        return new Softmax((int)resolved);
+        return new Softmax(convolveAxis);
     }
 
     /// <summary>

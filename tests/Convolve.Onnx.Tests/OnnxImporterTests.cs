@@ -104,7 +104,8 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
 
     /// <summary>
     /// SAME_LOWER on the 2x3 input of 'same_lower' (2x3 kernel, stride 1) pads 1 row and 2
-    /// columns in all, the odd row at the top: (top 1, left 1, bottom 0, right 1).
+    /// columns in all, the odd row at the top: (top 1, left 1, bottom 0, right 1). GlobalAveragePool
+    /// and the Reshape to [N, C] after it are one GlobalAvgPool2D; Softmax's default axis -1 stays -1.
     /// </summary>
     [Fact]
     public void Import_MapsEachNodeToTheLayerWithItsOptions()
@@ -114,7 +115,7 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
             "Sequential(Conv2D(2->4, 3x3, stride=2, padding=same), ReLU(), Conv2D(4->4, 3x2, groups=4, bias=false), " +
             "Conv2D(4->6, 2x3, padding=(1, 1, 0, 1), bias=false), Conv2D(6->6, 2x2, padding=(0, 1, 2, 0), dilation=(2, 1), groups=2), " +
             "LeakyReLU(alpha=0.3), MaxPool2D(2, stride=1, padding=same), AvgPool2D(3, stride=2, padding=1), " +
-            "GlobalAvgPool2D(keep_dims=true), Flatten(), Dense(6->5), Dropout(rate=0.25), Softmax())",
+            "GlobalAvgPool2D(), Dense(6->5), Dropout(rate=0.25), Softmax())",
             model.ToString());
     }
 
