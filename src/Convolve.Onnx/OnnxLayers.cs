@@ -334,7 +334,10 @@ public static class OnnxLayers
         if (node.Opset < 9 && n.GetInt("spatial", 1) == 0 && inputShape[2] * inputShape[3] != 1)
             throw node.Refuse($"spatial = 0 keeps statistics per value of each {inputShape[2]}x{inputShape[3]} channel; Convolve's BatchNorm2D keeps them per channel");
         int channels = inputShape[1];
-        var bn = new BatchNorm2D(channels, n.GetFloat("epsilon", 1e-5f), 1 - n.GetFloat("momentum", 0.9f));
+        // Momentum is a hand-picked hyperparameter (0.1, 0.01): round away the float error of
+        // 1 - m so that Convolve's 0.1 written as ONNX's 0.9 reads back as 0.1.
+        float momentum = MathF.Round(1 - n.GetFloat("momentum", 0.9f), 6);
+        var bn = new BatchNorm2D(channels, n.GetFloat("epsilon", 1e-5f), momentum);
         CopyVector(node, 1, "scale", bn.Weight.Value);
         CopyVector(node, 2, "B", bn.Bias.Value);
         CopyVector(node, 3, "mean", bn.RunningMean.Value);

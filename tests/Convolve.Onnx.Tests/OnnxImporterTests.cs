@@ -138,6 +138,20 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
         }
     }
 
+    [Fact]
+    public void ExportThenImport_KeepsTheOptionsOfEveryLayerKind()
+    {
+        var original = new Sequential(
+            new Conv2D(new Conv2DConfig(2, 4, 3, 2, StrideH: 2, StrideW: 1, Padding: new Padding(1, 0, 2, 1), DilationH: 1, DilationW: 2, Groups: 2)),
+            new BatchNorm2D(4, epsilon: 1e-3f, momentum: 0.01f), new LeakyReLU(0.25f),
+            new MaxPool2D(new MaxPool2DConfig(3, 2, 2, 1, new Padding(1, 0, 1, 1), DilationH: 1, DilationW: 1, CeilMode: true)),
+            new AvgPool2D(2, stride: 1, padding: 1, countIncludePad: false), new Sigmoid(), new Tanh(), new ReLU(),
+            new Dropout(0.4f), new GlobalAvgPool2D(), new Dense(3), new Softmax());
+        original.Build(new Shape(2, 9, 8), seed: 1);
+        var imported = OnnxImporter.Import(OnnxModel.Parse(OnnxExporter.ToBytes(original), "options"));
+        Assert.Equal(original.Layers.Select(l => l.GetConfig()), imported.Layers.Select(l => l.GetConfig()));
+    }
+
     /// <summary>
     /// An imported model trains: the gradient Backward gives for a convolution weight matches a
     /// central difference of the loss sum(output * r), computed in float.
