@@ -52,6 +52,17 @@ class Cnn(nn.Module):
         return self.features(x)
 
 
+class CnnFeatures(nn.Module):
+    """The convolutional part of Cnn, flattened: no squashing layer between its values and the test."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(*list(Cnn().features)[:8], nn.Flatten())
+
+    def forward(self, x):
+        return self.features(x)
+
+
 class Mlp(nn.Module):
     def __init__(self):
         super().__init__()
@@ -71,9 +82,10 @@ def randomize_batch_norm(model, generator):
             m.bias.data.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
 
 
-def export(name, model, input_shape, opset, dynamic_batch):
+def export(name, make_model, input_shape, opset, dynamic_batch):
+    torch.manual_seed(7)  # before the model is made: its initial weights come from this generator
+    model = make_model()
     generator = torch.Generator().manual_seed(2024)
-    torch.manual_seed(7)
     model.eval()
     with torch.no_grad():
         randomize_batch_norm(model, generator)
@@ -90,5 +102,6 @@ def export(name, model, input_shape, opset, dynamic_batch):
 
 
 if __name__ == "__main__":
-    export("torch_cnn", Cnn(), (2, 3, 12, 12), opset=13, dynamic_batch=True)
-    export("torch_mlp_opset9", Mlp(), (3, 1, 6, 6), opset=9, dynamic_batch=False)
+    export("torch_cnn", Cnn, (2, 3, 12, 12), opset=13, dynamic_batch=True)
+    export("torch_cnn_features", CnnFeatures, (2, 3, 12, 12), opset=13, dynamic_batch=True)
+    export("torch_mlp_opset9", Mlp, (3, 1, 6, 6), opset=9, dynamic_batch=False)
