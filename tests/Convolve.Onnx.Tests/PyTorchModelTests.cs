@@ -11,7 +11,7 @@ namespace Convolve.Onnx.Tests;
 /// </summary>
 public sealed class PyTorchModelTests(ITestOutputHelper log)
 {
-    public static TheoryData<string> Names() => ["torch_cnn", "torch_cnn_features", "torch_mlp_opset9"];
+    public static TheoryData<string> Names() => ["torch_cnn", "torch_cnn_features", "torch_cnn_batchnorm", "torch_mlp_opset9"];
 
     private static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "PyTorch", file);
 

@@ -82,7 +82,7 @@ def randomize_batch_norm(model, generator):
             m.bias.data.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
 
 
-def export(name, make_model, input_shape, opset, dynamic_batch):
+def export(name, make_model, input_shape, opset, dynamic_batch, keep_batch_norm=False):
     torch.manual_seed(7)  # before the model is made: its initial weights come from this generator
     model = make_model()
     generator = torch.Generator().manual_seed(2024)
@@ -93,7 +93,10 @@ def export(name, make_model, input_shape, opset, dynamic_batch):
         y = model(x)
     torch.onnx.export(model, x, f"{name}.onnx", input_names=["input"], output_names=["output"], opset_version=opset,
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}} if dynamic_batch else None,
-                      do_constant_folding=True)
+                      do_constant_folding=not keep_batch_norm,
+                      # PRESERVE writes the eval-mode model as it is, BatchNormalization and Dropout
+                      # nodes included, instead of folding batch norm into the convolution.
+                      training=torch.onnx.TrainingMode.PRESERVE if keep_batch_norm else torch.onnx.TrainingMode.EVAL)
     with open(f"{name}.input.pb", "wb") as f:
         f.write(tensor_proto(x, "input"))
     with open(f"{name}.output.pb", "wb") as f:
@@ -104,4 +107,5 @@ def export(name, make_model, input_shape, opset, dynamic_batch):
 if __name__ == "__main__":
     export("torch_cnn", Cnn, (2, 3, 12, 12), opset=13, dynamic_batch=True)
     export("torch_cnn_features", CnnFeatures, (2, 3, 12, 12), opset=13, dynamic_batch=True)
+    export("torch_cnn_batchnorm", CnnFeatures, (2, 3, 12, 12), opset=13, dynamic_batch=True, keep_batch_norm=True)
     export("torch_mlp_opset9", Mlp, (3, 1, 6, 6), opset=9, dynamic_batch=False)
