@@ -73,6 +73,8 @@ public static class ConvolveApp
         root.Subcommands.Add(FiltersCommand.Create(terminal));
         root.Subcommands.Add(FeaturesCommand.Create(terminal));
         root.Subcommands.Add(ExperimentCommand.Create(terminal));
+        root.Subcommands.Add(ExportCommand.Create(terminal));
+        root.Subcommands.Add(ImportCommand.Create(terminal));
         return root;
     }
 }

@@ -47,7 +47,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
         "Conv" => [Conv()],
         "MaxPool" => MaxPool(),
         "AveragePool" => [AveragePool()],
-        "GlobalAveragePool" => [RunLayer(new GlobalAvgPool2D(keepDims: true), Float(0), requireRank: 4)],
+        "GlobalAveragePool" => [GlobalAveragePool()],
         "Relu" => [RunLayer(new ReLU(), Float(0))],
         "LeakyRelu" => [RunLayer(new LeakyReLU(node.GetFloat("alpha", 0.01f)), Float(0))],
         "Sigmoid" => [RunLayer(new Sigmoid(), Float(0))],
@@ -69,72 +69,28 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
 
     private Tensor Float(int i) => OnnxTensor.ToTensor(Input(i), $"{model.Source} input '{node.Input[i]}'");
 
-    private Tensor RunLayer(Layer layer, Tensor input, int? requireRank = null, bool training = false)
+    private Tensor RunLayer(Layer layer, Tensor input, bool training = false)
     {
-        if (requireRank is { } rank && input.Shape.Rank != rank)
-            throw new NotSupportedException($"{node.OpType} on a rank-{input.Shape.Rank} input {input.Shape}: Convolve's {layer.TypeName} takes rank {rank} ([N, C, H, W]).");
         // Layers own their outputs; copy so that the result outlives the layer's next call.
         return layer.Forward(input, training).Clone();
     }
 
-    // ---- Convolution and pooling ----------------------------------------------------------
+    // ---- Convolution and pooling: the importer's mappings ------------------------------------
 
-    /// <summary>
-    /// The spatial options shared by Conv and the pools, as 2-D values. ONNX's pads are
-    /// [x1_begin, x2_begin, x1_end, x2_end], i.e. [top, left, bottom, right].
-    /// </summary>
-    /// <param name="weightKernel">The kernel size from the weight (Conv), or null where kernel_shape is required (pools).</param>
-    private (int KH, int KW, int SH, int SW, int DH, int DW, Padding Padding) Window(Shape inputShape, (int H, int W)? weightKernel)
-    {
-        if (inputShape.Rank != 4)
-            throw new NotSupportedException($"{node.OpType} with {inputShape.Rank - 2} spatial dimension(s) (input {inputShape}): Convolve has 2-D convolution and pooling only.");
-        var kernel = node.GetInts("kernel_shape")
-            ?? (weightKernel is { } k ? [k.H, k.W] : throw new OnnxFormatException($"{Where}: the required attribute kernel_shape is missing."));
-        var strides = node.GetInts("strides") ?? [1, 1];
-        var dilations = node.GetInts("dilations") ?? [1, 1];
-        var pads = node.GetInts("pads") ?? [0, 0, 0, 0];
-        int kh = (int)kernel[0], kw = (int)kernel[1], sh = (int)strides[0], sw = (int)strides[1], dh = (int)dilations[0], dw = (int)dilations[1];
-        var padding = node.GetString("auto_pad", "NOTSET") switch
-        {
-            "NOTSET" => new Padding((int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3]),
-            "VALID" => Padding.Valid,
-            "SAME_UPPER" => Padding.Same,
-            // SAME_LOWER pads as much as SAME_UPPER but puts the odd pixel at the beginning: take
-            // Convolve's SAME_UPPER amounts for this input and swap begin and end.
-            "SAME_LOWER" => SameLower(inputShape, kh, kw, sh, sw, dh, dw),
-            var other => throw new NotSupportedException($"{Where}: auto_pad '{other}' is not an ONNX value."),
-        };
-        return (kh, kw, sh, sw, dh, dw, padding);
-    }
-
-    private static Padding SameLower(Shape inputShape, int kh, int kw, int sh, int sw, int dh, int dw)
-    {
-        var (top, left, bottom, right) = Padding.Same.Resolve(inputShape[2], inputShape[3], kh, kw, sh, sw, dh, dw);
-        return new Padding(bottom, right, top, left);
-    }
+    private OnnxNode Mapped => new(node, model.Source, model.GetOpsetVersion(), values);
 
     private Tensor Conv()
     {
         var x = Float(0);
-        var w = Float(1);
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, w.Shape.Rank == 4 ? (w.Shape[2], w.Shape[3]) : null);
-        int groups = (int)node.GetInt("group", 1);
-        var conv = new Conv2D(new Conv2DConfig(x.Shape[1], w.Shape[0], kh, kw, sh, sw, padding, dh, dw, groups, Bias: HasInput(2)))
-        {
-            Algorithm = backend.ConvAlgorithm,
-        };
-        if (conv.Weight.Shape != w.Shape)
-            throw new ShapeException($"{Where}: weight {w.Shape} does not match Conv2D's {conv.Weight.Shape}.");
-        w.Span.CopyTo(conv.Weight.Value.Span);
-        if (HasInput(2)) Float(2).Span.CopyTo(conv.Bias!.Value.Span);
+        var conv = OnnxLayers.Conv(Mapped, x.Shape);
+        conv.Algorithm = backend.ConvAlgorithm;
         return RunLayer(conv, x);
     }
 
     private object?[] MaxPool()
     {
         var x = Float(0);
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, null);
-        var pool = new MaxPool2D(new MaxPool2DConfig(kh, kw, sh, sw, padding, dh, dw, node.GetInt("ceil_mode", 0) != 0));
+        var pool = OnnxLayers.MaxPool(Mapped, x.Shape);
         var y = RunLayer(pool, x);
         if (node.Output.Count < 2 || node.Output[1].Length == 0) return [y];
 
@@ -155,15 +111,16 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
         return [y, indices];
     }
 
+    private Tensor GlobalAveragePool()
+    {
+        var x = Float(0);
+        return RunLayer(OnnxLayers.GlobalAveragePool(Mapped, x.Shape), x);
+    }
+
     private Tensor AveragePool()
     {
         var x = Float(0);
-        var (kh, kw, sh, sw, dh, dw, padding) = Window(x.Shape, null);
-        if (dh != 1 || dw != 1)
-            throw new NotSupportedException($"{Where}: AveragePool with dilations ({dh}, {dw}): Convolve's AvgPool2D has no dilation.");
-        var pool = new AvgPool2D(new AvgPool2DConfig(kh, kw, sh, sw, padding,
-            CeilMode: node.GetInt("ceil_mode", 0) != 0, CountIncludePad: node.GetInt("count_include_pad", 0) != 0));
-        return RunLayer(pool, x);
+        return RunLayer(OnnxLayers.AveragePool(Mapped, x.Shape), x);
     }
 
     // ---- Softmax --------------------------------------------------------------------------
@@ -171,7 +128,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     private Tensor Softmax()
     {
         var x = Float(0);
-        if (model.GetOpsetVersion() >= 13) return RunLayer(new Softmax((int)node.GetInt("axis", -1)), x);
+        if (model.GetOpsetVersion() >= 13) return RunLayer(OnnxLayers.Softmax(Mapped, x.Shape), x);
         // Before opset 13, Softmax flattened the input to 2-D at `axis` (default 1) and
         // normalised each row: the same as Flatten(axis), then Softmax over the last axis.
         var rows = RunLayer(new Flatten((int)node.GetInt("axis", 1)), x);
@@ -182,8 +139,8 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
 
     /// <summary>
     /// Y = alpha * A' * B' + beta * C, with A' = A or A^T (transA), B' likewise, C broadcast to
-    /// [M, N]. A plain Gemm (alpha = beta = 1, no transA, bias absent or a vector) is a
-    /// <see cref="Dense"/> layer with weight B' transposed; the rest go to the kernel directly.
+    /// [M, N]. A plain Gemm (alpha = beta = 1, no transA, bias absent or a vector) is the
+    /// importer's <see cref="Dense"/> layer (<see cref="OnnxLayers.Gemm"/>); the rest go to the kernel directly.
     /// </summary>
     private Tensor Gemm()
     {
@@ -195,15 +152,10 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
         int n = transB ? b.Shape[0] : b.Shape[1];
         Tensor? c = HasInput(2) ? Float(2) : null;
 
-        if (alpha == 1 && beta == 1 && !transA && (c is null || (c.Shape.Rank == 1 && c.Shape[0] == n)))
+        if (OnnxLayers.WhyGemmIsNotDense(Mapped, a.Shape) is null)
         {
-            var dense = new Dense(k, n, bias: c is not null) { Gemm = backend.Gemm };
-            // Dense's weight is [out, in] = [N, K]: B when transB, else B transposed.
-            var weight = dense.Weight.Value;
-            for (int j = 0; j < n; j++)
-            for (int p = 0; p < k; p++)
-                weight[j, p] = transB ? b[j, p] : b[p, j];
-            c?.Span.CopyTo(dense.Bias!.Value.Span);
+            var dense = OnnxLayers.Gemm(Mapped, a.Shape);
+            dense.Gemm = backend.Gemm;
             return RunLayer(dense, a);
         }
 

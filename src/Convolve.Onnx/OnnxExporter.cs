@@ -1,0 +1,226 @@
+using Google.Protobuf;
+using Convolve.Layers;
+using Convolve.Models;
+using Convolve.Onnx.Protos;
+using Convolve.Serialization;
+using Convolve.Tensors;
+using AttributeType = Convolve.Onnx.Protos.AttributeProto.Types.AttributeType;
+using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
+
+namespace Convolve.Onnx;
+
+/// <summary>
+/// Writes a built Convolve model as an ONNX model (operator set 13, IR version 7): one input
+/// named "input" of [N, ...item shape] and one output named "output", N a symbolic batch
+/// dimension, each parameter an initializer named by its model-file key ("conv2d_1.weight").
+/// Layers export in inference form (BatchNorm2D with its running statistics, Dropout as an
+/// inference-mode Dropout node, which passes its input through).
+/// </summary>
+public static class OnnxExporter
+{
+    /// <summary>The standard operator-set version the exported nodes are written for.</summary>
+    public const int Opset = 13;
+
+    /// <summary>The IR version that goes with <see cref="Opset"/> (ONNX 1.8: IR 7, opset 13).</summary>
+    public const int IrVersion = 7;
+
+    /// <summary>The name of the exported graph's input.</summary>
+    public const string InputName = "input";
+
+    /// <summary>The name of the exported graph's output.</summary>
+    public const string OutputName = "output";
+
+    /// <summary>The symbolic name of the batch dimension.</summary>
+    public const string BatchDimension = "N";
+
+    /// <summary>
+    /// The ONNX model of <paramref name="model"/>. Throws <see cref="NotSupportedException"/> naming
+    /// the layer when a layer has no ONNX form.
+    /// </summary>
+    public static ModelProto Export(Model model, string graphName = "convolve")
+    {
+        if (!model.IsBuilt) throw new InvalidOperationException("OnnxExporter: the model is not built; build it (or load it) first.");
+        if (model is not Sequential)
+            throw new NotSupportedException($"OnnxExporter: {model.GetType().Name} models cannot be exported yet; Sequential models can.");
+        var graph = new OnnxGraphBuilder(graphName);
+        var shape = model.InputShape.Prepend(1);
+        graph.AddInput(InputName, shape);
+        string current = InputName;
+        var layers = model.Layers;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            current = graph.AddLayer(layers[i], current, shape, i == layers.Count - 1 ? OutputName : layers[i].Name);
+            shape = layers[i].GetOutputShape(shape);
+        }
+        graph.AddOutput(OutputName, shape);
+        var proto = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "Convolve",
+            ProducerVersion = typeof(Model).Assembly.GetName().Version?.ToString() ?? "",
+            Graph = graph.Graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        return proto;
+    }
+
+    /// <summary>The serialized ONNX model of <paramref name="model"/>.</summary>
+    public static byte[] ToBytes(Model model) => Export(model).ToByteArray();
+
+    /// <summary>Writes the ONNX model of <paramref name="model"/> to <paramref name="path"/> atomically (all or nothing).</summary>
+    public static void Save(Model model, string path) => AtomicFile.Write(path, ToBytes(model));
+}
+
+/// <summary>
+/// Builds an ONNX graph layer by layer: nodes, initializers, inputs and outputs. A sequential
+/// model chains <see cref="AddLayer"/> calls; a graph model can add its layers in any
+/// topological order, naming each input, and its merges (Add, Concat) with <see cref="AddNode"/>.
+/// </summary>
+public sealed class OnnxGraphBuilder(string name)
+{
+    /// <summary>The graph built so far.</summary>
+    public GraphProto Graph { get; } = new() { Name = name };
+
+    /// <summary>Declares a graph input of <paramref name="shape"/> with a symbolic batch dimension.</summary>
+    public void AddInput(string valueName, Shape shape) => Graph.Input.Add(ValueInfo(valueName, shape));
+
+    /// <summary>Declares a graph output of <paramref name="shape"/> with a symbolic batch dimension.</summary>
+    public void AddOutput(string valueName, Shape shape) => Graph.Output.Add(ValueInfo(valueName, shape));
+
+    /// <summary>
+    /// Adds the nodes computing <paramref name="layer"/> on <paramref name="input"/> (of
+    /// <paramref name="inputShape"/>, batch first) and returns the name of their output, which is
+    /// <paramref name="output"/>. Throws <see cref="NotSupportedException"/> naming the layer when
+    /// it has no ONNX form.
+    /// </summary>
+    public string AddLayer(Layer layer, string input, Shape inputShape, string output)
+    {
+        string n = layer.Name;
+        switch (layer)
+        {
+            case Conv2D conv:
+            {
+                var g = conv.GetGeometry(inputShape);
+                var inputs = new List<string> { input, Initializer($"{n}.weight", conv.Weight.Value) };
+                if (conv.Bias is { } bias) inputs.Add(Initializer($"{n}.bias", bias.Value));
+                AddNode("Conv", n, inputs, output,
+                    Ints("kernel_shape", g.KernelH, g.KernelW), Ints("strides", g.StrideH, g.StrideW),
+                    Ints("pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight),
+                    Ints("dilations", g.DilationH, g.DilationW), Int("group", g.Groups));
+                break;
+            }
+            case MaxPool2D pool:
+            {
+                var g = pool.GetGeometry(inputShape);
+                AddNode("MaxPool", n, [input], output,
+                    Ints("kernel_shape", g.KernelH, g.KernelW), Ints("strides", g.StrideH, g.StrideW),
+                    Ints("pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight),
+                    Ints("dilations", g.DilationH, g.DilationW), Int("ceil_mode", g.CeilMode ? 1 : 0));
+                break;
+            }
+            case AvgPool2D pool:
+            {
+                var g = pool.GetGeometry(inputShape);
+                AddNode("AveragePool", n, [input], output,
+                    Ints("kernel_shape", g.KernelH, g.KernelW), Ints("strides", g.StrideH, g.StrideW),
+                    Ints("pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight),
+                    Int("ceil_mode", g.CeilMode ? 1 : 0), Int("count_include_pad", pool.CountIncludePad ? 1 : 0));
+                break;
+            }
+            case GlobalAvgPool2D pool when pool.KeepDims:
+                AddNode("GlobalAveragePool", n, [input], output);
+                break;
+            case GlobalAvgPool2D:
+                // ONNX's GlobalAveragePool keeps [N, C, 1, 1]; flatten to Convolve's [N, C].
+                AddNode("Flatten", $"{n}/flatten", [AddNode("GlobalAveragePool", n, [input], $"{n}/pooled")], output, Int("axis", 1));
+                break;
+            case ReLU:
+                AddNode("Relu", n, [input], output);
+                break;
+            case LeakyReLU leaky:
+                AddNode("LeakyRelu", n, [input], output, Float("alpha", leaky.Alpha));
+                break;
+            case Sigmoid:
+                AddNode("Sigmoid", n, [input], output);
+                break;
+            case Tanh:
+                AddNode("Tanh", n, [input], output);
+                break;
+            case Softmax softmax:
+                // Opset 13's Softmax normalises along one axis, as Convolve's does.
+                AddNode("Softmax", n, [input], output, Int("axis", softmax.Axis));
+                break;
+            case Flatten flatten:
+                AddNode("Flatten", n, [input], output, Int("axis", flatten.Axis));
+                break;
+            case Dense dense:
+            {
+                // Gemm: Y = X W^T + b with W stored as Convolve keeps it, [out, in] (transB = 1).
+                var inputs = new List<string> { input, Initializer($"{n}.weight", dense.Weight.Value) };
+                if (dense.Bias is { } bias) inputs.Add(Initializer($"{n}.bias", bias.Value));
+                AddNode("Gemm", n, inputs, output, Int("transB", 1));
+                break;
+            }
+            case Dropout dropout:
+                // Without a training_mode input, Dropout is the identity; the ratio stays in the
+                // file so that an importer can restore the layer for fine-tuning.
+                AddNode("Dropout", n, [input, Initializer($"{n}.ratio", Tensor.FromArray([dropout.Rate]), scalar: true)], output);
+                break;
+            case BatchNorm2D bn:
+                AddNode("BatchNormalization", n,
+                    [input, Initializer($"{n}.weight", bn.Weight.Value), Initializer($"{n}.bias", bn.Bias.Value),
+                     Initializer($"{n}.running_mean", bn.RunningMean.Value), Initializer($"{n}.running_var", bn.RunningVar.Value)],
+                    output,
+                    // ONNX's momentum weighs the running value, Convolve's the batch value.
+                    Float("epsilon", bn.Config.Epsilon), Float("momentum", 1 - bn.Config.Momentum));
+                break;
+            default:
+                throw new NotSupportedException($"OnnxExporter: layer '{n}' ({layer}) has no ONNX export; exportable layers are " +
+                    "Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Flatten, Dense, Dropout and BatchNorm2D.");
+        }
+        return output;
+    }
+
+    /// <summary>Adds a node of the standard operator set and returns its (single) output's name.</summary>
+    public string AddNode(string opType, string nodeName, IEnumerable<string> inputs, string output, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = nodeName };
+        node.Input.Add(inputs);
+        node.Output.Add(output);
+        node.Attribute.Add(attributes);
+        Graph.Node.Add(node);
+        return output;
+    }
+
+    /// <summary>Adds a FLOAT initializer holding <paramref name="value"/>'s values and returns its name.</summary>
+    public string Initializer(string valueName, Tensor value, bool scalar = false)
+    {
+        var tensor = OnnxTensor.FromTensor(value, valueName);
+        if (scalar) tensor.Dims.Clear();
+        Graph.Initializer.Add(tensor);
+        return valueName;
+    }
+
+    private static ValueInfoProto ValueInfo(string valueName, Shape shape)
+    {
+        var tensorShape = new TensorShapeProto();
+        tensorShape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = OnnxExporter.BatchDimension });
+        for (int d = 1; d < shape.Rank; d++) tensorShape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = shape[d] });
+        return new ValueInfoProto
+        {
+            Name = valueName,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float, Shape = tensorShape } },
+        };
+    }
+
+    private static AttributeProto Int(string attribute, long value) => new() { Name = attribute, Type = AttributeType.Int, I = value };
+
+    private static AttributeProto Float(string attribute, float value) => new() { Name = attribute, Type = AttributeType.Float, F = value };
+
+    private static AttributeProto Ints(string attribute, params long[] values)
+    {
+        var a = new AttributeProto { Name = attribute, Type = AttributeType.Ints };
+        a.Ints.Add(values);
+        return a;
+    }
+}

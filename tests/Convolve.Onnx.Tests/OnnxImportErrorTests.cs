@@ -1,0 +1,172 @@
+using Google.Protobuf;
+using Convolve.Onnx.Protos;
+using Convolve.Tensors;
+using static Convolve.Onnx.Tests.TestGraph;
+
+namespace Convolve.Onnx.Tests;
+
+/// <summary>
+/// What the importer refuses, word for word: the source, the operator, the node and why. Each
+/// refusal comes from reading the graph; nothing has run.
+/// </summary>
+public sealed class OnnxImportErrorTests
+{
+    private static string Refusal(string source, byte[] bytes, Shape? itemShape = null) =>
+        Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(OnnxModel.Parse(bytes, source), itemShape)).Message;
+
+    [Fact]
+    public void ResidualAdd_IsRefused_NamingTheNodeAndTheBranch()
+    {
+        var g = new TestGraph(13, 2, 4, 4);
+        var y = g.Node("Conv", "conv", ["x", g.Weight("w", [2, 2, 3, 3])], Ints("pads", 1, 1, 1, 1));
+        y = g.Node("Relu", "relu", [y]);
+        y = g.Node("Add", "add", [y, "x"]);
+        Assert.Equal("residual.onnx: Add node 'add': input 1 ('x') is computed by the graph, not a constant; Convolve imports chains " +
+            "(Sequential models) where each node takes the previous node's output and constants.", Refusal("residual.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void TwoBranchesFromOneValue_AreRefusedAtTheSecondBranch()
+    {
+        var g = new TestGraph(13, 3);
+        var a = g.Node("Relu", "a", ["x"]);
+        var b = g.Node("Sigmoid", "b", ["x"]);
+        var y = g.Node("Concat", "concat", [a, b], Int("axis", 1));
+        Assert.Equal("branch.onnx: Sigmoid node 'b': input 0 ('x') is not the previous node's output ('a'); Convolve imports chains (Sequential models).",
+            Refusal("branch.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void UnknownOperator_IsRefused_ListingWhatIsImported()
+    {
+        var g = new TestGraph(14, 3);
+        var y = g.Node("HardSwish", "hs", ["x"]);
+        Assert.Equal("m.onnx: HardSwish node 'hs': operator HardSwish has no Convolve layer (Convolve imports Conv, BatchNormalization, Relu, " +
+            "LeakyRelu, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Softmax, Identity, Dropout, Constant nodes, and a Pad before a Conv or AveragePool).",
+            Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void PadBeforeAnActivation_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)]);
+        y = g.Node("Relu", "relu", [y]);
+        Assert.Equal("m.onnx: Pad node 'pad': a Pad is imported only when a Conv or AveragePool follows it, which takes over its zeros as padding.",
+            Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ReflectPad_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)], String("mode", "reflect"));
+        y = g.Node("Conv", "conv", [y, g.Weight("w", [1, 1, 3, 3])]);
+        Assert.Equal("m.onnx: Pad node 'pad': mode 'reflect'; Convolve pads with zeros only (mode 'constant').", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AnUnnamedNode_IsDescribedByItsOperator()
+    {
+        var g = new TestGraph(13, 3);
+        var y = g.Node("Relu", "r", ["x"]);
+        g.Graph.Node.Add(new NodeProto { OpType = "Erf", Input = { y }, Output = { "e" } });
+        Assert.StartsWith("m.onnx: Erf node: operator Erf has no Convolve layer", Refusal("m.onnx", g.Finish("e")));
+    }
+
+    [Fact]
+    public void GemmWithAlpha_IsRefused()
+    {
+        var g = new TestGraph(13, 4);
+        var y = g.Node("Gemm", "fc", ["x", g.Weight("w", [4, 2])], Float("alpha", 2));
+        Assert.Equal("m.onnx: Gemm node 'fc': alpha = 2, beta = 1; Convolve's Dense computes x W^T + b (alpha = beta = 1).", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ReshapeThatFixesTheBatch_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        var y = g.Node("Reshape", "r", ["x", g.Int64s("shape", 1, -1)]);
+        Assert.Equal("m.onnx: Reshape node 'r': shape [1, -1] on input [N, 1, 4, 4]; Convolve reshapes only to [N, features] " +
+            "(shape [0, -1], [0, 16] or [-1, 16]), keeping the batch dynamic.", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AddOfAConstantWithoutAMatMul_IsRefused()
+    {
+        var g = new TestGraph(13, 4);
+        var y = g.Node("Add", "bias", ["x", g.Weight("b", [4])]);
+        Assert.Equal("m.onnx: Add node 'bias': Add of a constant is imported only as the bias right after a MatMul (together a Dense layer); " +
+            "Convolve has no element-wise Add layer.", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void OneDimensionalConv_IsRefused()
+    {
+        var g = new TestGraph(13, 2, 5);
+        var y = g.Node("Conv", "c", ["x", g.Weight("w", [3, 2, 3])]);
+        Assert.Equal("m.onnx: Conv node 'c': weight [3, 2, 3] is not [K, C/group, kH, kW]; Convolve has 2-D convolution only.", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AGraphWithTwoInputs_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        g.Graph.Input.Add(new ValueInfoProto { Name = "w" });
+        var y = g.Node("Conv", "c", ["x", "w"]);
+        Assert.Equal("m.onnx: the graph has 2 inputs ('x', 'w'); Convolve imports models with one input.", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void OutputThatIsNotTheLastValue_IsRefused()
+    {
+        var g = new TestGraph(13, 3);
+        var a = g.Node("Relu", "a", ["x"]);
+        g.Node("Sigmoid", "b", [a]);
+        Assert.Equal("m.onnx: the graph output 'a' is not the last node's output ('b'); Convolve imports chains (Sequential models).",
+            Refusal("m.onnx", g.Finish(a)));
+    }
+
+    [Fact]
+    public void DynamicImageSize_NeedsTheItemShape_AndImportsWithIt()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        var dims = g.Graph.Input[0].Type.TensorType.Shape.Dim;
+        dims[2] = new TensorShapeProto.Types.Dimension { DimParam = "H" };
+        dims[3] = new TensorShapeProto.Types.Dimension { DimParam = "W" };
+        var y = g.Node("Conv", "c", ["x", g.Weight("w", [2, 1, 3, 3])]);
+        var bytes = g.Finish(y);
+        Assert.Equal("m.onnx: input 'x' has declared shape [?, 1, ?, ?]; the dimensions after the batch must be fixed numbers, " +
+            "or the item shape given (e.g. --input-shape C,H,W).", Refusal("m.onnx", bytes));
+        Assert.Equal("m.onnx: input 'x' has declared shape [?, 1, ?, ?], which does not fit items of [2, 5, 5].", Refusal("m.onnx", bytes, new Shape(2, 5, 5)));
+        var model = OnnxImporter.Import(OnnxModel.Parse(bytes, "m.onnx"), new Shape(1, 5, 5));
+        Assert.Equal(new Shape(2, 3, 3), model.LayerOutputShapes()[^1]);
+    }
+
+    [Fact]
+    public void TrainingModeBatchNormalization_IsRefused()
+    {
+        var g = new TestGraph(14, 2, 3, 3);
+        var y = g.Node("BatchNormalization", "bn", ["x", g.Weight("s", [2]), g.Weight("b", [2]), g.Weight("m", [2]), g.Weight("v", [2], true)], Int("training_mode", 1));
+        Assert.Equal("m.onnx: BatchNormalization node 'bn': training_mode = 1 computes batch statistics in the graph; import models exported for inference.",
+            Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void MalformedFiles_GiveTheReadersMessage()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"convolve-empty-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, []);
+        try
+        {
+            var error = Assert.Throws<OnnxFormatException>(() => OnnxImporter.Load(path));
+            Assert.Equal($"{path}: the file is empty (0 bytes); expected an ONNX model.", error.Message);
+        }
+        finally { File.Delete(path); }
+
+        // A model cut short in the middle of a weight: protobuf's own complaint, with the source.
+        var whole = new ModelProto { Graph = new GraphProto { Initializer = { OnnxTensor.FromTensor(new Tensor(new Shape(64)), "w") } } }.ToByteArray();
+        var cut = Assert.Throws<OnnxFormatException>(() => OnnxImporter.Import(OnnxModel.Parse(whole.AsSpan(0, whole.Length - 10), "cut.onnx")));
+        Assert.StartsWith($"cut.onnx: {whole.Length - 10} bytes are not an ONNX model (ModelProto): ", cut.Message);
+    }
+}

@@ -1,0 +1,191 @@
+using Convolve.Layers;
+using Convolve.Models;
+using Convolve.Tensors;
+using Xunit.Abstractions;
+using static Convolve.Onnx.Tests.TestGraph;
+
+namespace Convolve.Onnx.Tests;
+
+/// <summary>
+/// Hand-written ONNX graphs imported into Convolve give ONNX Runtime's outputs, by the rule of
+/// <see cref="OnnxExporterTests"/> (|a - b| &lt;= 1e-5 * max(1, |b|)), at batch 1 and 3.
+/// </summary>
+public sealed class OnnxImporterTests(ITestOutputHelper log)
+{
+    /// <summary>Graphs built by <see cref="Graph"/>.</summary>
+    public static TheoryData<string> GraphNames() => ["convolutions", "gemm-and-flatten", "opset8", "constant-nodes"];
+
+    private static byte[] Graph(string name)
+    {
+        switch (name)
+        {
+            case "convolutions":
+            {
+                // auto_pad of every kind, groups, dilation, asymmetric pads, both pools, MatMul + Add.
+                var g = new TestGraph(13, 2, 7, 8);
+                var y = g.Node("Conv", "same_upper", ["x", g.Weight("w1", [4, 2, 3, 3]), g.Weight("b1", [4])], String("auto_pad", "SAME_UPPER"), Ints("strides", 2, 2));
+                y = g.Node("Relu", "relu", [y]);
+                y = g.Node("Conv", "valid_depthwise", [y, g.Weight("w2", [4, 1, 3, 2])], String("auto_pad", "VALID"), Int("group", 4), Ints("dilations", 1, 1));
+                y = g.Node("Conv", "same_lower", [y, g.Weight("w3", [6, 4, 2, 3])], String("auto_pad", "SAME_LOWER"));
+                y = g.Node("Conv", "asymmetric", [y, g.Weight("w4", [6, 3, 2, 2]), g.Weight("b4", [6])], Ints("pads", 0, 1, 2, 0), Int("group", 2), Ints("dilations", 2, 1));
+                y = g.Node("LeakyRelu", "leaky", [y], Float("alpha", 0.3f));
+                y = g.Node("MaxPool", "maxpool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 1, 1), String("auto_pad", "SAME_UPPER"));
+                y = g.Node("AveragePool", "avgpool", [y], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1), Int("count_include_pad", 1));
+                y = g.Node("GlobalAveragePool", "gap", [y]);
+                y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 0, -1)]);
+                y = g.Node("MatMul", "matmul", [y, g.Weight("w5", [6, 5])]);
+                y = g.Node("Add", "add", [g.Weight("b5", [5]), y]);
+                y = g.Node("Identity", "identity", [y]);
+                y = g.Node("Dropout", "dropout", [y, g.ConstantNode("ratio", Tensor.FromArray([0.25f]))]);
+                y = g.Node("Softmax", "softmax", [y]);
+                return g.Finish(y);
+            }
+            case "gemm-and-flatten":
+            {
+                var g = new TestGraph(13, 1, 4, 4);
+                var y = g.Node("Flatten", "flatten", ["x"]);
+                y = g.Node("Gemm", "gemm_b", [y, g.Weight("w1", [16, 5]), g.Weight("c1", [1, 5])]);
+                y = g.Node("Sigmoid", "sigmoid", [y]);
+                y = g.Node("Gemm", "gemm_bt", [y, g.Weight("w2", [3, 5])], Int("transB", 1));
+                y = g.Node("Tanh", "tanh", [y]);
+                y = g.Node("MatMul", "matmul_no_bias", [y, g.Weight("w3", [3, 4])]);
+                return g.Finish(y);
+            }
+            case "opset8":
+            {
+                // BatchNormalization with the spatial attribute (opset 7/8), Dropout's ratio
+                // attribute and Softmax's flattening axis of opset 8.
+                var g = new TestGraph(8, 3, 5, 5);
+                var y = g.Node("Conv", "conv", ["x", g.Weight("w", [4, 3, 3, 3]), g.Weight("b", [4])], Ints("pads", 1, 1, 1, 1));
+                y = g.Node("BatchNormalization", "bn", [y, g.Weight("s", [4], true), g.Weight("bb", [4]), g.Weight("m", [4]), g.Weight("v", [4], true)],
+                    Float("epsilon", 1e-3f), Int("spatial", 1));
+                y = g.Node("Relu", "relu", [y]);
+                y = g.Node("GlobalAveragePool", "gap", [y]);
+                y = g.Node("BatchNormalization", "bn_per_value", [y, g.Weight("s2", [4, 1, 1], true), g.Weight("bb2", [4, 1, 1]), g.Weight("m2", [4, 1, 1]), g.Weight("v2", [4, 1, 1], true)],
+                    Int("spatial", 0));
+                y = g.Node("Dropout", "dropout", [y], Float("ratio", 0.25f));
+                y = g.Node("Softmax", "softmax", [y]);
+                y = g.Node("Flatten", "flatten", [y]);
+                return g.Finish(y);
+            }
+            case "constant-nodes":
+            {
+                // Weights from Constant nodes rather than initializers; a zero Pad (6x6 to 7x8) folded into the Conv.
+                var g = new TestGraph(13, 1, 6, 6);
+                var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 0, 0, 0, 0, 2)]);
+                y = g.Node("Conv", "conv", [y, g.ConstantNode("w", [3, 1, 3, 3]), g.ConstantNode("b", [3])]);
+                // 5x6 pooled in ceil mode: 3x3, so 3 * 3 * 3 = 27 features.
+                y = g.Node("MaxPool", "pool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1));
+                y = g.Node("Flatten", "flatten", [y], Int("axis", -3));
+                y = g.Node("Gemm", "gemm", [y, g.ConstantNode("fc", [2, 27]), g.ConstantNode("fcb", [2])], Int("transB", 1));
+                return g.Finish(y);
+            }
+            default:
+                throw new ArgumentException(name);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(GraphNames))]
+    public void ImportedGraph_GivesOnnxRuntimesOutputs(string name)
+    {
+        var bytes = Graph(name);
+        var model = OnnxImporter.Import(OnnxModel.Parse(bytes, name));
+        log.WriteLine($"{name}: {model}");
+        using var runtime = new OnnxRuntimeRunner(bytes);
+        foreach (int batch in (int[])[1, 3])
+        {
+            var input = TestModels.RandomInput(model, batch, seed: batch);
+            var expected = runtime.Run(input, "x", runtime.Outputs.Keys.Single());
+            double worst = OnnxExporterTests.AssertClose(expected, TestModels.Forward(model, input), $"{name} at batch {batch}");
+            log.WriteLine($"{name}, batch {batch}: output {expected.Shape}, largest relative difference {worst:E2}");
+        }
+    }
+
+    /// <summary>
+    /// SAME_LOWER on the 2x3 input of 'same_lower' (2x3 kernel, stride 1) pads 1 row and 2
+    /// columns in all, the odd row at the top: (top 1, left 1, bottom 0, right 1). GlobalAveragePool
+    /// and the Reshape to [N, C] after it are one GlobalAvgPool2D; Softmax's default axis -1 stays -1.
+    /// </summary>
+    [Fact]
+    public void Import_MapsEachNodeToTheLayerWithItsOptions()
+    {
+        var model = OnnxImporter.Import(OnnxModel.Parse(Graph("convolutions"), "convolutions"));
+        Assert.Equal(
+            "Sequential(Conv2D(2->4, 3x3, stride=2, padding=same), ReLU(), Conv2D(4->4, 3x2, groups=4, bias=false), " +
+            "Conv2D(4->6, 2x3, padding=(1, 1, 0, 1), bias=false), Conv2D(6->6, 2x2, padding=(0, 1, 2, 0), dilation=(2, 1), groups=2), " +
+            "LeakyReLU(alpha=0.3), MaxPool2D(2, stride=1, padding=same), AvgPool2D(3, stride=2, padding=1), " +
+            "GlobalAvgPool2D(), Dense(6->5), Dropout(rate=0.25), Softmax())",
+            model.ToString());
+    }
+
+    /// <summary>Export then import gives the same architecture (for the built-ins) and the same outputs.</summary>
+    [Theory]
+    [MemberData(nameof(TestModels.Names), MemberType = typeof(TestModels))]
+    public void ExportThenImport_GivesTheSameOutputs(string name)
+    {
+        var original = TestModels.Create(name);
+        var imported = OnnxImporter.Import(OnnxModel.Parse(OnnxExporter.ToBytes(original), name));
+        Assert.Equal(original.InputShape, imported.InputShape);
+        if (Architectures.Find(name) is not null)
+            Assert.Equal(original.Layers.Select(l => l.GetConfig()), imported.Layers.Select(l => l.GetConfig()));
+        foreach (int batch in (int[])[1, 4])
+        {
+            var input = TestModels.RandomInput(original, batch, seed: 10 + batch);
+            double worst = OnnxExporterTests.AssertClose(TestModels.Forward(original, input), TestModels.Forward(imported, input),
+                $"{name} round trip at batch {batch}", tolerance: 1e-6);
+            log.WriteLine($"{name}, batch {batch}: largest relative difference {worst:E2}");
+        }
+    }
+
+    [Fact]
+    public void ExportThenImport_KeepsTheOptionsOfEveryLayerKind()
+    {
+        var original = new Sequential(
+            new Conv2D(new Conv2DConfig(2, 4, 3, 2, StrideH: 2, StrideW: 1, Padding: new Padding(1, 0, 2, 1), DilationH: 1, DilationW: 2, Groups: 2)),
+            new BatchNorm2D(4, epsilon: 1e-3f, momentum: 0.01f), new LeakyReLU(0.25f),
+            new MaxPool2D(new MaxPool2DConfig(3, 2, 2, 1, new Padding(1, 0, 1, 1), DilationH: 1, DilationW: 1, CeilMode: true)),
+            new AvgPool2D(2, stride: 1, padding: 1, countIncludePad: false), new Sigmoid(), new Tanh(), new ReLU(),
+            new Dropout(0.4f), new GlobalAvgPool2D(), new Dense(3), new Softmax());
+        original.Build(new Shape(2, 9, 8), seed: 1);
+        var imported = OnnxImporter.Import(OnnxModel.Parse(OnnxExporter.ToBytes(original), "options"));
+        Assert.Equal(original.Layers.Select(l => l.GetConfig()), imported.Layers.Select(l => l.GetConfig()));
+    }
+
+    /// <summary>
+    /// An imported model trains: the gradient Backward gives for a convolution weight matches a
+    /// central difference of the loss sum(output * r), computed in float.
+    /// </summary>
+    [Fact]
+    public void ImportedModel_CanBeFineTuned_ItsGradientsMatchFiniteDifferences()
+    {
+        var model = OnnxImporter.Import(OnnxModel.Parse(Graph("constant-nodes"), "constant-nodes"));
+        var input = TestModels.RandomInput(model, 2, seed: 1);
+        var r = TestModels.RandomInput(model, 1, seed: 2).Span[..4].ToArray(); // output is [2, 2]
+        double Loss()
+        {
+            var y = model.Forward(input, training: true).Span;
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++) sum += y[i] * r[i];
+            return sum;
+        }
+        model.ZeroGradients();
+        model.Forward(input, training: true);
+        model.Backward(Tensor.FromArray(r, 2, 2));
+        var conv = Assert.IsType<Conv2D>(model.Layers[0]);
+        Assert.True(conv.Weight.Trainable);
+        for (int i = 0; i < conv.Weight.Value.Length; i += 4)
+        {
+            float saved = conv.Weight.Value[i];
+            const float h = 1e-2f;
+            conv.Weight.Value[i] = saved + h;
+            double plus = Loss();
+            conv.Weight.Value[i] = saved - h;
+            double minus = Loss();
+            conv.Weight.Value[i] = saved;
+            double numeric = (plus - minus) / (2 * h);
+            Assert.True(Math.Abs(numeric - conv.Weight.Gradient[i]) <= 2e-2 * Math.Max(1, Math.Abs(numeric)),
+                $"weight {i}: backward {conv.Weight.Gradient[i]}, central difference {numeric}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using Convolve.Layers;
+using Convolve.Models;
+using Convolve.Tensors;
+
+namespace Convolve.Onnx.Tests;
+
+/// <summary>Models and inputs for the export and import tests.</summary>
+public static class TestModels
+{
+    /// <summary>The names of the models <see cref="Create"/> makes: every built-in architecture and two that use every exportable layer kind.</summary>
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (var a in Architectures.All) data.Add(a.Name);
+        data.Add("every-layer");
+        data.Add("every-layer-2");
+        return data;
+    }
+
+    /// <summary>
+    /// The model called <paramref name="name"/>, built with random weights, and with biases and
+    /// batch-norm statistics drawn too (Build leaves biases at zero, which would hide a bias
+    /// exported to the wrong place).
+    /// </summary>
+    public static Sequential Create(string name)
+    {
+        Sequential model;
+        if (Architectures.Find(name) is { } architecture) model = architecture.Build(seed: 3);
+        else
+        {
+            (model, var itemShape) = name switch
+            {
+                "every-layer" => (EveryLayer(), new Shape(3, 13, 11)),
+                "every-layer-2" => (EveryLayer2(), new Shape(2, 9, 10)),
+                _ => throw new ArgumentException($"no test model '{name}'"),
+            };
+            model.Build(itemShape, seed: 3);
+        }
+        var random = new Random(17);
+        foreach (var (key, p) in model.NamedParameters)
+        {
+            if (key.EndsWith(".bias") || key.EndsWith(".running_mean"))
+                foreach (ref float v in p.Value.Span) v = (float)(random.NextDouble() - 0.5);
+            else if (key.EndsWith(".running_var") || (key.StartsWith("batchnorm2d") && key.EndsWith(".weight")))
+                foreach (ref float v in p.Value.Span) v = (float)(0.5 + random.NextDouble());
+        }
+        return model;
+    }
+
+    /// <summary>
+    /// Every layer kind with non-default options: asymmetric padding, stride and dilation per
+    /// axis, groups, "same" padding, max and average pooling in ceil mode with and without
+    /// counting padding, every activation, dropout, batch norm, global pooling kept 4-D.
+    /// </summary>
+    private static Sequential EveryLayer() => new(
+        new Conv2D(new Conv2DConfig(3, 8, 3, 3, StrideH: 1, StrideW: 2, Padding: new Padding(1, 0, 2, 1), DilationH: 2, DilationW: 1)),
+        new BatchNorm2D(8, epsilon: 1e-3f, momentum: 0.2f),
+        new LeakyReLU(0.2f),
+        new Conv2D(8, 8, kernelSize: 3, padding: Padding.Same, groups: 4),
+        new MaxPool2D(3, stride: 2, padding: 1, ceilMode: true),
+        new Tanh(),
+        new Conv2D(8, 6, kernelSize: 1, bias: false),
+        new AvgPool2D(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false),
+        new Sigmoid(),
+        new AvgPool2D(2, stride: 1, padding: 1, countIncludePad: true),
+        new ReLU(),
+        new Dropout(0.3f),
+        new GlobalAvgPool2D(keepDims: true),
+        new Flatten(),
+        new Dense(5),
+        new Softmax());
+
+    /// <summary>
+    /// The rest: depthwise convolution with stride 2 and "same" padding, dilated max pooling,
+    /// softmax over channels of a 4-D tensor, global pooling to [N, C], a dense layer without bias.
+    /// </summary>
+    private static Sequential EveryLayer2() => new(
+        new Conv2D(2, 4, kernelSize: 3, stride: 2, padding: Padding.Same, groups: 2),
+        new MaxPool2D(new MaxPool2DConfig(2, 2, 1, 1, DilationH: 2, DilationW: 2)),
+        new Softmax(axis: 1),
+        new GlobalAvgPool2D(),
+        new Dense(3, bias: false),
+        new Sigmoid());
+
+    /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
+    public static Tensor RandomInput(Model model, int batch, int seed)
+    {
+        var input = new Tensor(model.InputShape.Prepend(batch));
+        var random = new Random(seed);
+        foreach (ref float v in input.Span) v = (float)(2 * random.NextDouble() - 1);
+        return input;
+    }
+
+    /// <summary>Convolve's output for <paramref name="input"/>, copied (the model owns its output buffer).</summary>
+    public static Tensor Forward(Model model, Tensor input) => model.Forward(input).Clone();
+}
