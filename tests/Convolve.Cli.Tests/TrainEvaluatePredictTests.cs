@@ -65,6 +65,14 @@ public sealed class TrainEvaluatePredictTests : IDisposable
         Assert.Equal(ConvolveApp.Success, TrainCommand.Run(terminal, Settings(PathOf("resumed.cvm"), resume: checkpoint)));
 
         Assert.Equal(ModelFile.Load(PathOf("straight.cvm")).ParameterValues.ToArray(), ModelFile.Load(PathOf("resumed.cvm")).ParameterValues.ToArray());
+
+        // A checkpoint is refused for another architecture or another data set.
+        var otherModel = CliRunner.Run("train", "--model", "lenet5", "--resume", checkpoint);
+        Assert.Equal(1, otherModel.ExitCode);
+        Assert.Equal($"convolve: {checkpoint}: the checkpoint is of a 'seed' model, but --model is 'lenet5'.", otherModel.Error.Trim());
+        var otherData = CliRunner.Run("train", "--data", "fashion-mnist", "--resume", checkpoint);
+        Assert.Equal(1, otherData.ExitCode);
+        Assert.Equal($"convolve: {checkpoint}: the checkpoint was trained on 'digits', but --data is 'fashion-mnist'.", otherData.Error.Trim());
     }
 
     [Theory]

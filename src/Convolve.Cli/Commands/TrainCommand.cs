@@ -25,7 +25,7 @@ internal static class TrainCommand
     {
         var model = new Option<string>("--model") { Description = $"Architecture: {string.Join(", ", Architectures.All.Where(a => a.Name != "article").Select(a => a.Name))}.", DefaultValueFactory = _ => "seed" };
         var data = new Option<string>("--data") { Description = DataOption.Help, DefaultValueFactory = _ => Datasets.Digits };
-        var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 5);
+        var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 10);
         var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 64);
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
         var learningRate = new Option<float?>("--lr") { Description = "Learning rate (default 0.05 for SGD, 0.001 for Adam/AdamW)." };
@@ -35,7 +35,7 @@ internal static class TrainCommand
         var seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and splits: the same seed repeats a run exactly.", 0, min: 0);
         var validation = new Option<double>("--validation") { Description = "Fraction of the training images held out for validation after each epoch (0 for none).", DefaultValueFactory = _ => 0.1 };
         var limit = OptionFactory.OptionalInt("--limit", "Use only the first N training images (quick experiments).");
-        var shift = OptionFactory.Int("--shift", "Augmentation: shift each image by up to N pixels at random.", 0, min: 0);
+        var shift = OptionFactory.Int("--shift", "Augmentation: shift each image by up to N pixels at random (0 for none).", 2, min: 0);
         var flip = new Option<bool>("--flip") { Description = "Augmentation: flip images left-right at random." };
         var rgb = new Option<bool>("--rgb") { Description = "Image folders: read colour (3 channels) instead of gray." };
         var output = new Option<string?>("--out") { Description = "Where to save the trained model (default: <model>-<data>.cvm)." };
@@ -49,7 +49,9 @@ internal static class TrainCommand
         };
         command.SetAction(result =>
         {
-            var settings = new Settings(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
+            // With --resume the checkpoint names the architecture; a --model typed as well must agree with it.
+            bool modelGiven = result.GetResult(model) is { Implicit: false };
+            var settings = new Settings(modelGiven || result.GetValue(resume) is null ? result.GetValue(model)! : null, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
                 result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(schedule), result.GetValue(momentum), result.GetValue(weightDecay),
                 result.GetValue(seed), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
                 result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves));
@@ -58,7 +60,8 @@ internal static class TrainCommand
         return command;
     }
 
-    internal sealed record Settings(string Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
+    /// <param name="Model">The architecture; null when resuming without naming one.</param>
+    internal sealed record Settings(string? Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
         ScheduleKind Schedule, float Momentum, float WeightDecay, int Seed, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
         string? Output, string? Checkpoint, string? Resume, string? Curves);
 
@@ -74,13 +77,15 @@ internal static class TrainCommand
             session = resumed;
             architectureName = saved.GetValueOrDefault("architecture", "?");
             string savedData = saved.GetValueOrDefault("data", "?");
+            if (s.Model is not null && s.Model != architectureName)
+                throw new ArgumentException($"{s.Resume}: the checkpoint is of a '{architectureName}' model, but --model is '{s.Model}'.");
             if (savedData != s.Data)
                 throw new ArgumentException($"{s.Resume}: the checkpoint was trained on '{savedData}', but --data is '{s.Data}'.");
             terminal.Text($"Resuming {s.Resume}: {session.CompletedEpochs} of {session.Options.Epochs} epochs done{(session.IsMidEpoch ? ", the next one part-way" : "")}.");
         }
         else
         {
-            var architecture = Architectures.Get(s.Model);
+            var architecture = Architectures.Get(s.Model ?? "seed");
             architectureName = architecture.Name;
             session = null!; // set below, once the data says how many classes there are
         }
@@ -93,7 +98,7 @@ internal static class TrainCommand
 
         if (s.Resume is null)
         {
-            var architecture = Architectures.Get(s.Model);
+            var architecture = Architectures.Get(architectureName);
             var net = architecture.Build(s.Seed, train.ImageShape[0], train.ClassCount);
             if (net.InputShape != train.ImageShape)
                 throw new ArgumentException($"{architecture.Name} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
