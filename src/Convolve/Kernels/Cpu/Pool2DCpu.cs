@@ -1,3 +1,4 @@
+using Convolve.Kernels.Reference;
 using System.Runtime.CompilerServices;
 
 namespace Convolve.Kernels.Cpu;
@@ -86,21 +87,9 @@ public static unsafe class Pool2DCpu
     {
         int outH = g.OutH;
         for (int oh = 0; oh < outH; oh++)
-            counts[oh] = CountAlong(oh, g.StrideH, g.PadTop, g.PadBottom, g.KernelH, g.DilationH, g.InH, countIncludePad);
+            counts[oh] = Pool2DReference.CountAlong(oh, g.StrideH, g.PadTop, g.PadBottom, g.KernelH, g.DilationH, g.InH, countIncludePad);
         for (int ow = 0; ow < g.OutW; ow++)
-            counts[outH + ow] = CountAlong(ow, g.StrideW, g.PadLeft, g.PadRight, g.KernelW, g.DilationW, g.InW, countIncludePad);
-    }
-
-    private static int CountAlong(int o, int s, int padBegin, int padEnd, int k, int d, int n, bool countIncludePad)
-    {
-        int low = countIncludePad ? -padBegin : 0, high = countIncludePad ? n + padEnd : n;
-        int count = 0;
-        for (int i = 0; i < k; i++)
-        {
-            int position = o * s - padBegin + i * d;
-            if (position >= low && position < high) count++;
-        }
-        return Math.Max(count, 1);
+            counts[outH + ow] = Pool2DReference.CountAlong(ow, g.StrideW, g.PadLeft, g.PadRight, g.KernelW, g.DilationW, g.InW, countIncludePad);
     }
 
     private enum Operation { MaxForward, MaxBackward, AvgForward, AvgBackward }

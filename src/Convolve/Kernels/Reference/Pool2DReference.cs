@@ -97,7 +97,7 @@ public static class Pool2DReference
     }
 
     // Window cells along one axis that lie inside [0, n) or, when padding counts, inside [-padBegin, n + padEnd).
-    private static int CountAlong(int o, int s, int padBegin, int padEnd, int k, int d, int n, bool countIncludePad)
+    internal static int CountAlong(int o, int s, int padBegin, int padEnd, int k, int d, int n, bool countIncludePad)
     {
         int low = countIncludePad ? -padBegin : 0, high = countIncludePad ? n + padEnd : n;
         int count = 0;
