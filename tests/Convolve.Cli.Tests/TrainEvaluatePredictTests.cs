@@ -52,7 +52,7 @@ public sealed class TrainEvaluatePredictTests : IDisposable
     {
         var terminal = new Terminal(new StringWriter(), plain: true);
         TrainCommand.Settings Settings(string output, string? resume = null) => new("seed", "digits", Epochs: 2, Batch: 32,
-            OptimizerKind.Sgd, LearningRate: null, ScheduleKind.Cosine, Momentum: 0.9f, WeightDecay: 0, Seed: 3, Validation: 0, Limit: 200, Shift: 0,
+            OptimizerKind.Sgd, LearningRate: null, ScheduleKind.Cosine, Momentum: 0.9f, WeightDecay: 0, Seed: 3, Threads: 0, Validation: 0, Limit: 200, Shift: 0,
             Flip: false, Rgb: false, output, Checkpoint: null, resume, Curves: null);
 
         Assert.Equal(ConvolveApp.Success, TrainCommand.Run(terminal, Settings(PathOf("straight.cvm"))));

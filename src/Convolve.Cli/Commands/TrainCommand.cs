@@ -33,6 +33,7 @@ internal static class TrainCommand
         var momentum = new Option<float>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9f };
         var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay (L2 for SGD/Adam, decoupled for AdamW).", DefaultValueFactory = _ => 0f };
         var seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and splits: the same seed repeats a run exactly.", 0, min: 0);
+        var threads = OptionFactory.Int("--threads", "The most threads the kernels use (0: one per core).", 0, min: 0);
         var validation = new Option<double>("--validation") { Description = "Fraction of the training images held out for validation after each epoch (0 for none).", DefaultValueFactory = _ => 0.1 };
         var limit = OptionFactory.OptionalInt("--limit", "Use only the first N training images (quick experiments).");
         var shift = OptionFactory.Int("--shift", "Augmentation: shift each image by up to N pixels at random (0 for none).", 2, min: 0);
@@ -44,7 +45,7 @@ internal static class TrainCommand
         var curves = new Option<string?>("--curves") { Description = "Folder for the training curves (CSV and PNG)." };
         var command = new Command("train", "Train a CNN on real images and report its test accuracy.")
         {
-            model, data, epochs, batch, optimizer, learningRate, schedule, momentum, weightDecay, seed, validation, limit, shift, flip, rgb,
+            model, data, epochs, batch, optimizer, learningRate, schedule, momentum, weightDecay, seed, threads, validation, limit, shift, flip, rgb,
             output, checkpoint, resume, curves,
         };
         command.SetAction(result =>
@@ -53,7 +54,7 @@ internal static class TrainCommand
             bool modelGiven = result.GetResult(model) is { Implicit: false };
             var settings = new Settings(modelGiven || result.GetValue(resume) is null ? result.GetValue(model)! : null, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
                 result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(schedule), result.GetValue(momentum), result.GetValue(weightDecay),
-                result.GetValue(seed), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
+                result.GetValue(seed), result.GetValue(threads), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
                 result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves));
             return Run(terminal, settings);
         });
@@ -62,7 +63,7 @@ internal static class TrainCommand
 
     /// <param name="Model">The architecture; null when resuming without naming one.</param>
     internal sealed record Settings(string? Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
-        ScheduleKind Schedule, float Momentum, float WeightDecay, int Seed, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
+        ScheduleKind Schedule, float Momentum, float WeightDecay, int Seed, int Threads, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
         string? Output, string? Checkpoint, string? Resume, string? Curves);
 
     internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
@@ -110,6 +111,7 @@ internal static class TrainCommand
         else if (session.Model.InputShape != train.ImageShape)
             throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
 
+        session.Model.SetMaxThreads(s.Threads);
         string output = s.Output ?? $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}.cvm";
         string checkpointPath = s.Checkpoint ?? s.Resume ?? Path.ChangeExtension(output, ".ckpt" + Path.GetExtension(output));
         var metadata = new Dictionary<string, string>
@@ -119,7 +121,7 @@ internal static class TrainCommand
             ["classes"] = string.Join("\n", train.ClassNames),
         };
 
-        PrintHeader(terminal, architectureName, s.Data, session, train, validation, splits.Test);
+        PrintHeader(terminal, architectureName, s.Data, session, train, validation, splits.Test, s.Threads);
 
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop);
         ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -155,13 +157,14 @@ internal static class TrainCommand
     }
 
     private static void PrintHeader(Terminal terminal, string architecture, string data, TrainingSession session,
-        ImageDataset train, ImageDataset? validation, ImageDataset test)
+        ImageDataset train, ImageDataset? validation, ImageDataset test, int threads)
     {
         var o = session.Options;
         terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), input {session.Model.InputShape.ToImageString()}");
         terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, {Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
         terminal.Text($"Training: {o.Epochs} epochs, batch {o.BatchSize}, {o.OptimizerOrDefault}, {o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
-            (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") + $", {Environment.ProcessorCount} cores");
+            (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") +
+            (threads > 0 ? $", at most {threads} thread(s) of {Environment.ProcessorCount} cores" : $", {Environment.ProcessorCount} cores"));
     }
 
     private static EpochRecord? RunEpoch(Terminal terminal, TrainingSession session, ImageDataset train, ImageDataset? validation, CancellationToken stop)

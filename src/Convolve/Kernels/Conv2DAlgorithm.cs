@@ -35,10 +35,11 @@ public static class Conv2DKernels
     /// every shape measured, and it handles every geometry (groups, strides, asymmetric padding,
     /// dilation), so there is no shape for which the direct loops are the better default.
     /// </summary>
-    public static IConv2DKernel Create(Conv2DAlgorithm algorithm) => algorithm switch
+    /// <param name="maxThreads">The most threads the kernel uses; 0 for one per core (the reference uses one).</param>
+    public static IConv2DKernel Create(Conv2DAlgorithm algorithm, int maxThreads = 0) => algorithm switch
     {
         Conv2DAlgorithm.Reference => Conv2DReference.Instance,
-        Conv2DAlgorithm.Auto or Conv2DAlgorithm.Im2ColGemm => new Conv2DIm2ColGemm(),
+        Conv2DAlgorithm.Auto or Conv2DAlgorithm.Im2ColGemm => new Conv2DIm2ColGemm(maxThreads),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown convolution algorithm."),
     };
 }

@@ -7,4 +7,7 @@ public static class GemmKernels
 {
     /// <summary>The fastest matrix multiply available: the blocked <see cref="Gemm"/> on the widest vectors the machine has, all cores.</summary>
     public static IGemmKernel Default => Gemm.Instance;
+
+    /// <summary>The fastest matrix multiply using at most <paramref name="maxThreads"/> threads (0: one per core).</summary>
+    public static IGemmKernel WithThreads(int maxThreads) => maxThreads == 0 ? Default : new Gemm(maxThreads);
 }

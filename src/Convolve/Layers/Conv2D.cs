@@ -10,12 +10,13 @@ namespace Convolve.Layers;
 /// <c>H_out = floor((H + padTop + padBottom - d(kH-1) - 1) / s) + 1</c> (likewise W_out).
 /// Weight [K, C/groups, kH, kW]; bias [K] or none.
 /// </summary>
-public sealed class Conv2D : Layer
+public sealed class Conv2D : Layer, IThreadedLayer
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
     private IConv2DKernel kernel;
     private Conv2DAlgorithm algorithm;
+    private int maxThreads;
     private Tensor? input, output, dInput;
 
     /// <summary>Creates a convolution with a square kernel, stride and dilation.</summary>
@@ -53,7 +54,19 @@ public sealed class Conv2D : Layer
     public Conv2DAlgorithm Algorithm
     {
         get => algorithm;
-        set { algorithm = value; kernel = Conv2DKernels.Create(value); }
+        set { algorithm = value; kernel = Conv2DKernels.Create(value, maxThreads); }
+    }
+
+    /// <inheritdoc />
+    public int MaxThreads
+    {
+        get => maxThreads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            maxThreads = value;
+            kernel = Conv2DKernels.Create(algorithm, value);
+        }
     }
 
     public override IReadOnlyList<Parameter> Parameters => bias is null ? [weight] : [weight, bias];

@@ -9,7 +9,7 @@ namespace Convolve.Layers;
 /// [N, out], weight [out, in] (PyTorch's layout), bias [out] or none. With only the output size
 /// given, the input size is taken from the first input shape the layer is built for.
 /// </summary>
-public sealed class Dense : Layer
+public sealed class Dense : Layer, IThreadedLayer
 {
     private Parameter? weight, bias;
     private Tensor? input, output, dInput;
@@ -35,6 +35,18 @@ public sealed class Dense : Layer
 
     /// <summary>The matrix multiply used; the fastest available by default.</summary>
     public IGemmKernel Gemm { get; set; } = GemmKernels.Default;
+
+    /// <inheritdoc />
+    public int MaxThreads
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+            Gemm = GemmKernels.WithThreads(value);
+        }
+    }
 
     /// <summary>Weights, [out, in].</summary>
     public Parameter Weight => weight ?? throw NotBuilt();

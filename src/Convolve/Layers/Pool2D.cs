@@ -8,7 +8,7 @@ namespace Convolve.Layers;
 /// of [N, C, H, W] separately. Output [N, C, H_out, W_out] with
 /// <c>H_out = floor((H + padTop + padBottom - d(kH-1) - 1) / s) + 1</c> (ceiling in ceil mode).
 /// </summary>
-public abstract class Pool2D : Layer
+public abstract class Pool2D : Layer, IThreadedLayer
 {
     private protected Pool2D(int kernelH, int kernelW, int strideH, int strideW, Padding padding,
         int dilationH, int dilationW, bool ceilMode)
@@ -22,6 +22,17 @@ public abstract class Pool2D : Layer
             throw new ArgumentException($"{TypeName}: padding {padding} must be smaller than the {extentH}x{extentW} window on every side, so that no window lies wholly in the padding.");
         (KernelH, KernelW, StrideH, StrideW, Padding, DilationH, DilationW, CeilMode) =
             (kernelH, kernelW, strideH, strideW, padding, dilationH, dilationW, ceilMode);
+    }
+
+    /// <inheritdoc />
+    public int MaxThreads
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+        }
     }
 
     public int KernelH { get; }
@@ -88,7 +99,7 @@ public sealed class MaxPool2D : Pool2D
         inputShape = input.Shape;
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
         if (argmax.Length != result.Length) argmax = new int[result.Length];
-        Kernels.Cpu.Pool2DCpu.MaxForward(g, input.Span, result.Span, argmax);
+        Kernels.Cpu.Pool2DCpu.MaxForward(g, input.Span, result.Span, argmax, MaxThreads);
         return result;
     }
 
@@ -96,7 +107,7 @@ public sealed class MaxPool2D : Pool2D
     {
         RequireSameShape(dOutput, output);
         var result = Tensor.Reuse(ref dInput, inputShape);
-        Kernels.Cpu.Pool2DCpu.MaxBackward(GetGeometry(inputShape), dOutput.Span, argmax, result.Span);
+        Kernels.Cpu.Pool2DCpu.MaxBackward(GetGeometry(inputShape), dOutput.Span, argmax, result.Span, MaxThreads);
         return result;
     }
 
@@ -139,7 +150,7 @@ public sealed class AvgPool2D : Pool2D
         var g = GetGeometry(input.Shape);
         inputShape = input.Shape;
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
-        Kernels.Cpu.Pool2DCpu.AvgForward(g, CountIncludePad, input.Span, result.Span);
+        Kernels.Cpu.Pool2DCpu.AvgForward(g, CountIncludePad, input.Span, result.Span, MaxThreads);
         return result;
     }
 
@@ -147,7 +158,7 @@ public sealed class AvgPool2D : Pool2D
     {
         RequireSameShape(dOutput, output);
         var result = Tensor.Reuse(ref dInput, inputShape);
-        Kernels.Cpu.Pool2DCpu.AvgBackward(GetGeometry(inputShape), CountIncludePad, dOutput.Span, result.Span);
+        Kernels.Cpu.Pool2DCpu.AvgBackward(GetGeometry(inputShape), CountIncludePad, dOutput.Span, result.Span, MaxThreads);
         return result;
     }
 

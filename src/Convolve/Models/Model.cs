@@ -80,6 +80,16 @@ public abstract class Model
     /// <summary>Back-propagates the gradient of the last forward pass's output; adds to parameter gradients; returns dInput.</summary>
     public abstract Tensor Backward(Tensor dOutput);
 
+    /// <summary>
+    /// Caps the threads of every layer that splits work across threads (see
+    /// <see cref="IThreadedLayer"/>); 0 means one per core.
+    /// </summary>
+    public void SetMaxThreads(int maxThreads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxThreads);
+        foreach (var layer in Layers.OfType<IThreadedLayer>()) layer.MaxThreads = maxThreads;
+    }
+
     /// <summary>Sets every parameter gradient to zero.</summary>
     public void ZeroGradients() => parameterGradients.AsSpan().Clear();
 

@@ -18,26 +18,26 @@ public static unsafe class Pool2DCpu
     private const long ParallelThreshold = 1 << 15;
 
     /// <summary>See <see cref="Reference.Pool2DReference.MaxForward"/>.</summary>
-    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax)
+    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int maxThreads = 0)
     {
         Check(g, nameof(MaxForward), input.Length, output.Length, argmax.Length);
         fixed (float* x = input, y = output)
         fixed (int* index = argmax)
-            Run(g, new Job(Operation.MaxForward, g, x, y, index, null, null));
+            Run(new Job(Operation.MaxForward, g, x, y, index, null, null, Parts(g, maxThreads)));
     }
 
     /// <summary>See <see cref="Reference.Pool2DReference.MaxBackward"/>: the gradient goes to each output's argmax.</summary>
-    public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> argmax, Span<float> dInput)
+    public static void MaxBackward(in Pool2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> argmax, Span<float> dInput, int maxThreads = 0)
     {
         Check(g, nameof(MaxBackward), dInput.Length, dOutput.Length, argmax.Length);
         fixed (float* dx = dInput, dy = dOutput)
         fixed (int* index = argmax)
-            Run(g, new Job(Operation.MaxBackward, g, dx, dy, index, null, null));
+            Run(new Job(Operation.MaxBackward, g, dx, dy, index, null, null, Parts(g, maxThreads)));
     }
 
     /// <summary>See <see cref="Reference.Pool2DReference.AvgForward"/>.</summary>
     [SkipLocalsInit]
-    public static void AvgForward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> input, Span<float> output)
+    public static void AvgForward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> input, Span<float> output, int maxThreads = 0)
     {
         Check(g, nameof(AvgForward), input.Length, output.Length, g.OutputLength);
         int outH = g.OutH, outW = g.OutW;
@@ -46,12 +46,12 @@ public static unsafe class Pool2DCpu
         Counts(g, countIncludePad, counts);
         fixed (float* x = input, y = output)
         fixed (int* c = counts)
-            Run(g, new Job(Operation.AvgForward, g, x, y, null, c, c + outH));
+            Run(new Job(Operation.AvgForward, g, x, y, null, c, c + outH, Parts(g, maxThreads)));
     }
 
     /// <summary>See <see cref="Reference.Pool2DReference.AvgBackward"/>.</summary>
     [SkipLocalsInit]
-    public static void AvgBackward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> dOutput, Span<float> dInput)
+    public static void AvgBackward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> dOutput, Span<float> dInput, int maxThreads = 0)
     {
         Check(g, nameof(AvgBackward), dInput.Length, dOutput.Length, g.OutputLength);
         int outH = g.OutH, outW = g.OutW;
@@ -60,7 +60,7 @@ public static unsafe class Pool2DCpu
         Counts(g, countIncludePad, counts);
         fixed (float* dx = dInput, dy = dOutput)
         fixed (int* c = counts)
-            Run(g, new Job(Operation.AvgBackward, g, dx, dy, null, c, c + outH));
+            Run(new Job(Operation.AvgBackward, g, dx, dy, null, c, c + outH, Parts(g, maxThreads)));
     }
 
     private static void Check(in Pool2DGeometry g, string operation, int inputLength, int outputLength, int argmaxLength)
@@ -70,13 +70,16 @@ public static unsafe class Pool2DCpu
                 $"(and as many argmax indices); got {inputLength}, {outputLength} and {argmaxLength}.");
     }
 
-    private static void Run(in Pool2DGeometry g, in Job job)
+    // How many parts (one per thread) a call is split into: 1 for small work, else one per plane
+    // at most, one per core at most, and at most maxThreads (0: no limit beyond the cores).
+    private static int Parts(in Pool2DGeometry g, int maxThreads)
     {
-        int planes = g.Batch * g.Channels;
         bool big = (long)g.OutputLength * g.KernelH * g.KernelW >= ParallelThreshold;
-        int parts = big ? Math.Min(planes, Environment.ProcessorCount) : 1;
-        ParallelParts.Run(parts, parts, job);
+        int threads = maxThreads > 0 ? Math.Min(maxThreads, Environment.ProcessorCount) : Environment.ProcessorCount;
+        return big ? Math.Min(g.Batch * g.Channels, threads) : 1;
     }
+
+    private static void Run(in Job job) => ParallelParts.Run(job.Parts, job.Parts, job);
 
     /// <summary>
     /// Window cells counted by the average's divisor, per output row then per output column
@@ -99,15 +102,14 @@ public static unsafe class Pool2DCpu
     /// output (or dOutput); <c>countH</c>, <c>countW</c> the average's divisor factors.
     /// </summary>
     private readonly struct Job(Operation operation, Pool2DGeometry g, float* x, float* y, int* argmax,
-        int* countH, int* countW) : IParallelPart
+        int* countH, int* countW, int parts) : IParallelPart
     {
+        public int Parts => parts;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int part)
         {
             int planes = g.Batch * g.Channels;
-            int parts = Math.Min(planes, Environment.ProcessorCount);
-            bool big = (long)g.OutputLength * g.KernelH * g.KernelW >= ParallelThreshold;
-            if (!big) parts = 1;
             int first = (int)((long)planes * part / parts), last = (int)((long)planes * (part + 1) / parts);
             int planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
             bool twoByTwo = g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2
