@@ -40,6 +40,17 @@ public class Pool2DCpuTests
         Gen.Select(Geometry, Gen.Int).Sample(t => CheckAll(t.Item1, t.Item2), iter: 150);
     }
 
+    /// <summary>
+    /// The 2x2 stride-2 path, at every width up to 70, so that its 16- and 8-wide vector blocks and
+    /// the scalar tail are all hit (inputs with ties and NaNs, as in every case here).
+    /// </summary>
+    [Fact]
+    public void TwoByTwoStrideTwo_EveryWidth_MatchesReferenceExactly()
+    {
+        for (int width = 1; width <= 70; width++)
+            CheckAll(new Pool2DGeometry(2, 3, 1 + width % 7, width, 2, 2, 2, 2), seed: width);
+    }
+
     [Fact]
     public void AllOperations_NamedGeometries_MatchReferenceExactly()
     {

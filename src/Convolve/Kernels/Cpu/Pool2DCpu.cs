@@ -1,5 +1,7 @@
 using Convolve.Kernels.Reference;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Convolve.Kernels.Cpu;
 
@@ -185,7 +187,8 @@ public static unsafe class Pool2DCpu
             {
                 float* top = x + 2 * oh * inW;
                 int rowIndex = plane * planeIn + 2 * oh * inW;
-                for (int ow = 0; ow < outW; ow++)
+                int ow = Avx512F.IsSupported ? MaxForward2x2Row16(top, inW, outW, rowIndex, y + oh * outW, argmax + oh * outW) : 0;
+                for (; ow < outW; ow++)
                 {
                     // Branch-free (random data would mispredict half the comparisons): each
                     // candidate wins if larger or NaN, as in the reference, picked by bit masks.
@@ -199,6 +202,70 @@ public static unsafe class Pool2DCpu
                     argmax[oh * outW + ow] = rowIndex + bestIndex;
                 }
             }
+        }
+
+        // 16 (then 8) outputs at a time with AVX-512: the even and odd columns of 32 input values are
+        // gathered by a two-source permute, then the same four-way comparison as the scalar
+        // loop runs lane by lane (a later cell wins if larger or NaN). Returns the first output
+        // column left for the scalar loop.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static int MaxForward2x2Row16(float* top, int inW, int outW, int rowIndex, float* y, int* argmax)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = even + Vector512<int>.One;
+            int ow = 0;
+            for (; ow + 16 <= outW; ow += 16)
+            {
+                int c = 2 * ow;
+                var t0 = Vector512.Load(top + c);
+                var t1 = Vector512.Load(top + c + 16);
+                var b0 = Vector512.Load(top + inW + c);
+                var b1 = Vector512.Load(top + inW + c + 16);
+                var index = Vector512.Create(rowIndex + c) + even;
+                var best = Avx512F.PermuteVar16x32x2(t0, even, t1);
+                var bestIndex = index;
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32x2(t0, odd, t1), index + Vector512<int>.One);
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32x2(b0, even, b1), index + Vector512.Create(inW));
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32x2(b0, odd, b1), index + Vector512.Create(inW + 1));
+                best.Store(y + ow);
+                bestIndex.Store(argmax + ow);
+            }
+            // 8 outputs from 16 inputs per row: one load, the even columns permuted into the low
+            // half and the odd ones into another low half.
+            var evenLow = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+            var oddLow = evenLow + Vector512<int>.One;
+            var step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+            for (; ow + 8 <= outW; ow += 8)
+            {
+                int c = 2 * ow;
+                var t = Vector512.Load(top + c);
+                var b = Vector512.Load(top + inW + c);
+                var index = Vector256.Create(rowIndex + c) + step;
+                var best = Avx512F.PermuteVar16x32(t, evenLow).GetLower();
+                var bestIndex = index;
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(t, oddLow).GetLower(), index + Vector256<int>.One);
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, evenLow).GetLower(), index + Vector256.Create(inW));
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, oddLow).GetLower(), index + Vector256.Create(inW + 1));
+                best.Store(y + ow);
+                bestIndex.Store(argmax + ow);
+            }
+            return ow;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Take(ref Vector256<float> best, ref Vector256<int> bestIndex, Vector256<float> value, Vector256<int> index)
+        {
+            var wins = Vector256.GreaterThan(value, best) | ~Vector256.Equals(value, value);
+            best = Vector256.ConditionalSelect(wins, value, best);
+            bestIndex = Vector256.ConditionalSelect(wins.AsInt32(), index, bestIndex);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Take(ref Vector512<float> best, ref Vector512<int> bestIndex, Vector512<float> value, Vector512<int> index)
+        {
+            var wins = Vector512.GreaterThan(value, best) | ~Vector512.Equals(value, value);
+            best = Vector512.ConditionalSelect(wins, value, best);
+            bestIndex = Vector512.ConditionalSelect(wins.AsInt32(), index, bestIndex);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
