@@ -70,7 +70,7 @@ internal static class TrainCommand
     {
         if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
         var clock = Stopwatch.StartNew();
-        TrainingSession session;
+        TrainingSession? session = null;
         string architectureName;
         if (s.Resume is not null)
         {
@@ -84,12 +84,7 @@ internal static class TrainCommand
                 throw new ArgumentException($"{s.Resume}: the checkpoint was trained on '{savedData}', but --data is '{s.Data}'.");
             terminal.Text($"Resuming {s.Resume}: {session.CompletedEpochs} of {session.Options.Epochs} epochs done{(session.IsMidEpoch ? ", the next one part-way" : "")}.");
         }
-        else
-        {
-            var architecture = Architectures.Get(s.Model ?? "seed");
-            architectureName = architecture.Name;
-            session = null!; // set below, once the data says how many classes there are
-        }
+        else architectureName = Architectures.Get(s.Model ?? "seed").Name; // fails early on an unknown name
 
         var splits = DataOption.Load(s.Data, terminal, channels: s.Rgb ? 3 : 1, seed: s.Seed);
         var train = splits.Train;
@@ -97,12 +92,12 @@ internal static class TrainCommand
         ImageDataset? validation = null;
         if (s.Validation > 0) (train, validation) = DatasetSplit.TrainValidation(train, s.Validation, s.Seed);
 
-        if (s.Resume is null)
+        if (session is null)
         {
-            var architecture = Architectures.Get(architectureName);
-            var net = architecture.Build(s.Seed, train.ImageShape[0], train.ClassCount);
+            // Made now that the data says how many channels and classes there are.
+            var net = Architectures.Get(architectureName).Build(s.Seed, train.ImageShape[0], train.ClassCount);
             if (net.InputShape != train.ImageShape)
-                throw new ArgumentException($"{architecture.Name} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
+                throw new ArgumentException($"{architectureName} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
             float lr = s.LearningRate ?? (s.Optimizer == OptimizerKind.Sgd ? 0.05f : 0.001f);
             var augmentation = s.Shift > 0 || s.Flip ? new Augmentation { MaxShift = s.Shift, HorizontalFlip = s.Flip } : null;
             session = new TrainingSession(net, new TrainingOptions(s.Epochs, s.Batch, s.Seed,

@@ -98,7 +98,7 @@ public sealed class Concat : MergeLayer
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs, bool training = false)
     {
-        if (inputShapes.Length != inputs.Count || !inputs.Select(t => t.Shape).SequenceEqual(inputShapes))
+        if (!SameShapes(inputs))
         {
             inputShapes = [.. inputs.Select(t => t.Shape)];
             output = new Tensor(GetOutputShape(inputShapes));
@@ -113,6 +113,14 @@ public sealed class Concat : MergeLayer
             offset += item;
         }
         return output;
+    }
+
+    private bool SameShapes(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputShapes.Length != inputs.Count) return false;
+        for (int i = 0; i < inputs.Count; i++)
+            if (inputs[i].Shape != inputShapes[i]) return false;
+        return true;
     }
 
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)

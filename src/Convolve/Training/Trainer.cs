@@ -102,15 +102,6 @@ public sealed class Trainer
         return new Evaluation((float)(lossSum / data.Count), (float)correct / data.Count, predictions, data.Labels);
     }
 
-    /// <summary>Index of the largest value in each row of [N, classes] (first on ties).</summary>
-    public static void ArgMax(Tensor scores, Span<int> classes)
-    {
-        int width = scores.Shape[1];
-        var s = scores.Span;
-        for (int i = 0; i < classes.Length; i++)
-            classes[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(s.Slice(i * width, width));
-    }
-
     private static int CountCorrect(Tensor logits, ReadOnlySpan<int> labels, Span<int> predictions = default)
     {
         int width = logits.Shape[1], correct = 0;

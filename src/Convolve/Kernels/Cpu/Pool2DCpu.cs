@@ -38,31 +38,36 @@ public static unsafe class Pool2DCpu
     }
 
     /// <summary>See <see cref="Reference.Pool2DReference.AvgForward"/>.</summary>
-    [SkipLocalsInit]
     public static void AvgForward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> input, Span<float> output, int maxThreads = 0)
     {
         Check(g, nameof(AvgForward), input.Length, output.Length, g.OutputLength);
-        int outH = g.OutH, outW = g.OutW;
-        int[]? rented = outH + outW > 2048 ? new int[outH + outW] : null;
-        Span<int> counts = rented ?? stackalloc int[outH + outW];
-        Counts(g, countIncludePad, counts);
-        fixed (float* x = input, y = output)
-        fixed (int* c = counts)
-            Run(new Job(Operation.AvgForward, g, x, y, null, c, c + outH, Parts(g, maxThreads)));
+        Average(Operation.AvgForward, g, countIncludePad, input, output, maxThreads);
     }
 
     /// <summary>See <see cref="Reference.Pool2DReference.AvgBackward"/>.</summary>
-    [SkipLocalsInit]
     public static void AvgBackward(in Pool2DGeometry g, bool countIncludePad, ReadOnlySpan<float> dOutput, Span<float> dInput, int maxThreads = 0)
     {
         Check(g, nameof(AvgBackward), dInput.Length, dOutput.Length, g.OutputLength);
+        Average(Operation.AvgBackward, g, countIncludePad, dOutput, dInput, maxThreads);
+    }
+
+    // Reads source (input, or dOutput backward) and writes target (output, or dInput); the job
+    // wants x = the input side and y = the output side. The divisors' row and column factors are
+    // computed once per call.
+    [SkipLocalsInit]
+    private static void Average(Operation operation, in Pool2DGeometry g, bool countIncludePad,
+        ReadOnlySpan<float> source, Span<float> target, int maxThreads)
+    {
         int outH = g.OutH, outW = g.OutW;
         int[]? rented = outH + outW > 2048 ? new int[outH + outW] : null;
         Span<int> counts = rented ?? stackalloc int[outH + outW];
         Counts(g, countIncludePad, counts);
-        fixed (float* dx = dInput, dy = dOutput)
+        fixed (float* from = source, to = target)
         fixed (int* c = counts)
-            Run(new Job(Operation.AvgBackward, g, dx, dy, null, c, c + outH, Parts(g, maxThreads)));
+        {
+            bool forward = operation == Operation.AvgForward;
+            Run(new Job(operation, g, forward ? from : to, forward ? to : from, null, c, c + outH, Parts(g, maxThreads)));
+        }
     }
 
     private static void Check(in Pool2DGeometry g, string operation, int inputLength, int outputLength, int argmaxLength)
