@@ -117,10 +117,11 @@ public class Conv2DIm2ColGemmTests
     }
 
     [Fact]
-    public void Create_AutoAndIm2ColGemm_GiveNewIm2ColInstances()
+    public void Create_GivesNewInstancesOfEachAlgorithm()
     {
         var auto = Conv2DKernels.Create(Conv2DAlgorithm.Auto);
-        Assert.IsType<Conv2DIm2ColGemm>(auto);
+        Assert.IsType<Conv2DDirect>(auto);
+        Assert.IsType<Conv2DDirect>(Conv2DKernels.Create(Conv2DAlgorithm.Direct));
         Assert.IsType<Conv2DIm2ColGemm>(Conv2DKernels.Create(Conv2DAlgorithm.Im2ColGemm));
         Assert.NotSame(auto, Conv2DKernels.Create(Conv2DAlgorithm.Auto));
     }
@@ -134,7 +135,7 @@ public class Conv2DIm2ColGemmTests
         Assert.Equal("Conv2DIm2ColGemm.Forward: expected input of 150, weight of 108 and output of 72 values; got 150, 108 and 10.", e.Message);
     }
 
-    private static void CheckAllPasses(Conv2DIm2ColGemm fast, Conv2DGeometry g, int seed, bool withBias)
+    internal static void CheckAllPasses(IConv2DKernel fast, Conv2DGeometry g, int seed, bool withBias)
     {
         var reference = Conv2DReference.Instance;
         var random = new Random(seed);
