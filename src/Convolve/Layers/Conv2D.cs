@@ -113,12 +113,18 @@ public sealed class Conv2D : Layer, IThreadedLayer
 
     public override Tensor Backward(Tensor dOutput)
     {
-        RequireSameShape(dOutput, output);
+        BackwardParameters(dOutput);
         var g = GetGeometry(input!.Shape);
-        kernel.BackwardWeight(g, input.Span, dOutput.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
         var result = Tensor.Reuse(ref dInput, input.Shape);
         kernel.BackwardInput(g, dOutput.Span, weight.Value.Span, result.Span);
         return result;
+    }
+
+    public override void BackwardParameters(Tensor dOutput)
+    {
+        RequireSameShape(dOutput, output);
+        var g = GetGeometry(input!.Shape);
+        kernel.BackwardWeight(g, input.Span, dOutput.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
     }
 
     public override LayerConfig GetConfig() => Config;

@@ -64,6 +64,16 @@ public sealed class Sequential : Model
         return dOutput;
     }
 
+    public override void BackwardParameters(Tensor dOutput)
+    {
+        RequireBuilt();
+        int first = 0;
+        while (first < layers.Count && !HasTrainableParameters(first)) first++;
+        int i = (skippedSoftmax ? layers.Count - 1 : layers.Count) - 1;
+        for (; i > first; i--) dOutput = layers[i].Backward(dOutput);
+        if (i == first) layers[first].BackwardParameters(dOutput);
+    }
+
     private Tensor Run(Tensor input, bool training, int count)
     {
         RequireInput(input);
