@@ -157,6 +157,14 @@ public sealed class Graph : Model
                 foreach (var from in node.Inputs) mergeInputs.Add(values[from.Index]!);
                 values[i] = merge.Forward(mergeInputs, training);
             }
+            else if (node.Layer is Conv2D conv && i < last && consumers[i] == 1 && i != result
+                && nodes[i + 1].Layer is ReLU relu && nodes[i + 1].Inputs[0] == node)
+            {
+                // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
+                values[i] = conv.ForwardRectified(values[node.Inputs[0].Index]!);
+                values[i + 1] = relu.ForwardFused(values[i]!);
+                i++;
+            }
             else values[i] = node.Layer!.Forward(values[node.Inputs[0].Index]!, training);
         }
         lastComputed = result ?? last;

@@ -78,7 +78,16 @@ public sealed class Sequential : Model
     {
         RequireInput(input);
         skippedSoftmax = count < layers.Count;
-        for (int i = 0; i < count; i++) input = layers[i].Forward(input, training);
+        for (int i = 0; i < count; i++)
+        {
+            if (i + 1 < count && layers[i] is Conv2D conv && layers[i + 1] is ReLU relu)
+            {
+                // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
+                input = relu.ForwardFused(conv.ForwardRectified(input));
+                i++;
+            }
+            else input = layers[i].Forward(input, training);
+        }
         return input;
     }
 

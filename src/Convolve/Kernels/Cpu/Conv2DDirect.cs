@@ -59,33 +59,59 @@ public sealed class Conv2DDirect : IConv2DKernel
         && g.InChannels * g.KernelH * g.KernelW <= MaxTaps
         && g.OutW >= Width && g.OutH >= Rows;
 
-    public unsafe void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+    public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output)
     {
-        if (!Supports(g))
-        {
-            fallback.Forward(g, input, weight, bias, output);
-            return;
-        }
+        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify: false);
+        else fallback.Forward(g, input, weight, bias, output);
+    }
+
+    public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify: true);
+        else fallback.ForwardRectified(g, input, weight, bias, output);
+    }
+
+    private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    {
         Check(g, nameof(Forward), input.Length, weight.Length, output.Length, "output");
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DDirect.Forward: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
         int parts = Prepare(g);
         fixed (float* x = input, w = weight, b = bias, y = output)
-            ParallelParts.Run(parts, parts, new Job(this, forward: true, g, parts, x, w, b, y));
+            ParallelParts.Run(parts, parts, new Job(this, forward: true, rectify, g, parts, x, w, b, y, null));
     }
 
     public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput) =>
         fallback.BackwardInput(g, dOutput, weight, dInput);
 
-    public unsafe void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+    public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         Span<float> dWeight, Span<float> dBias)
     {
-        if (!Supports(g))
-        {
-            fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
-            return;
-        }
+        if (Supports(g)) RunBackwardWeight(g, input, dOutput, default, dWeight, dBias);
+        else fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
+    }
+
+    /// <summary>
+    /// <see cref="BackwardWeight"/> for a convolution whose ReLU was fused into its forward pass
+    /// (<see cref="ForwardRectified"/>): dOutput counts only where <paramref name="output"/> (the
+    /// rectified output) is positive, which is the ReLU's own backward pass, done on the way.
+    /// Only for geometries the direct path takes (<see cref="Supports"/>).
+    /// </summary>
+    public void BackwardWeightRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> output, Span<float> dWeight, Span<float> dBias)
+    {
+        if (!Supports(g)) throw new ArgumentException($"Conv2DDirect.BackwardWeightRectified: {g} is not a geometry the direct path takes.");
+        if (output.Length < g.OutputLength)
+            throw new ArgumentException($"Conv2DDirect.BackwardWeightRectified: expected output of {g.OutputLength} values, got {output.Length}.");
+        RunBackwardWeight(g, input, dOutput, output, dWeight, dBias);
+    }
+
+    private unsafe void RunBackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> output, Span<float> dWeight, Span<float> dBias)
+    {
         Check(g, nameof(BackwardWeight), input.Length, dWeight.Length, dOutput.Length, "dOutput");
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DDirect.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
@@ -98,8 +124,8 @@ public sealed class Conv2DDirect : IConv2DKernel
                 partialWeights[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
             partialWeights[part].AsSpan(0, length).Clear();
         }
-        fixed (float* x = input, dy = dOutput)
-            ParallelParts.Run(parts, parts, new Job(this, forward: false, g, parts, x, null, null, dy));
+        fixed (float* x = input, dy = dOutput, y = output)
+            ParallelParts.Run(parts, parts, new Job(this, forward: false, rectify: !output.IsEmpty, g, parts, x, null, null, dy, y));
         // Item ranges each summed all channels: add them in range order. Channel ranges wrote
         // disjoint rows of their buffers, so the same sum gives each channel's own value.
         for (int part = 0; part < parts; part++)
@@ -150,8 +176,12 @@ public sealed class Conv2DDirect : IConv2DKernel
         return parts;
     }
 
-    private readonly unsafe struct Job(Conv2DDirect kernel, bool forward, Conv2DGeometry g, int parts,
-        float* x, float* w, float* b, float* y) : IParallelPart
+    /// <summary>
+    /// One part of a pass. Forward: <c>y</c> is the output, rectified when <c>rectify</c>.
+    /// BackwardWeight: <c>y</c> is dOutput and, when <c>rectify</c>, <c>gate</c> the rectified output.
+    /// </summary>
+    private readonly unsafe struct Job(Conv2DDirect kernel, bool forward, bool rectify, Conv2DGeometry g, int parts,
+        float* x, float* w, float* b, float* y, float* gate) : IParallelPart
     {
         public void Run(int part)
         {
@@ -172,7 +202,8 @@ public sealed class Conv2DDirect : IConv2DKernel
                     float* plane = IsPadded(g) ? Pad(image, scratch) : image;
                     float* outputs = y + (long)n * g.OutChannels * planeOut;
                     if (forward) ForwardItem(plane, outputs, offsets, firstChannel, lastChannel);
-                    else BackwardWeightItem(plane, outputs, offsets, partial, firstChannel, lastChannel);
+                    else BackwardWeightItem(plane, outputs, rectify ? gate + (long)n * g.OutChannels * planeOut : null,
+                        offsets, partial, firstChannel, lastChannel);
                 }
             }
         }
@@ -215,6 +246,13 @@ public sealed class Conv2DDirect : IConv2DKernel
                             a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
                             a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
                         }
+                        if (rectify)
+                        {
+                            a0 = Vector512.Max(a0, Vector512<float>.Zero);
+                            a1 = Vector512.Max(a1, Vector512<float>.Zero);
+                            a2 = Vector512.Max(a2, Vector512<float>.Zero);
+                            a3 = Vector512.Max(a3, Vector512<float>.Zero);
+                        }
                         float* o = channel + r * outW + c;
                         a0.Store(o);
                         a1.Store(o + outW);
@@ -225,7 +263,8 @@ public sealed class Conv2DDirect : IConv2DKernel
             }
         }
 
-        private void BackwardWeightItem(float* plane, float* dOutputs, int* offsets, float* partial, int firstChannel, int lastChannel)
+        // outputs: the rectified outputs that gate dOutputs, or null for no gate.
+        private void BackwardWeightItem(float* plane, float* dOutputs, float* outputs, int* offsets, float* partial, int firstChannel, int lastChannel)
         {
             int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
             int outH = g.OutH, outW = g.OutW;
@@ -252,6 +291,8 @@ public sealed class Conv2DDirect : IConv2DKernel
                             int c = Math.Min(col, lastStart);
                             var d = Vector512.Load(dRow + c);
                             if (c != col) d &= lastMask;
+                            if (outputs is not null)
+                                d &= Vector512.GreaterThan(Vector512.Load(outputs + (dRow - dOutputs) + c), Vector512<float>.Zero);
                             if (group == 0) biasSum += d;
                             float* p = xRow + c;
                             s0 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[0]), s0);
