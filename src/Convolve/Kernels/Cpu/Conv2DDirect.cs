@@ -35,6 +35,10 @@ public sealed class Conv2DDirect : IConv2DKernel
     /// <summary>The most input values per output (C x kH x kW) the direct path takes.</summary>
     public const int MaxTaps = 75;
 
+    // Below this many multiply-adds a second thread costs more to wake than it saves (a single
+    // 28 x 28 image through 32 filters of 3 x 3 is 195k).
+    private const long ParallelThreshold = 1L << 19;
+
     private const int Width = 16;
     private const int Rows = 4;
     private const int TapGroup = 8;
@@ -154,7 +158,8 @@ public sealed class Conv2DDirect : IConv2DKernel
     // Sizes the per-part scratch and the tap offsets; returns the number of parts.
     private int Prepare(in Conv2DGeometry g)
     {
-        int parts = Math.Max(1, Math.Min(maxThreads, Math.Max(g.Batch, g.OutChannels)));
+        long work = (long)g.Batch * g.OutChannels * g.OutH * g.OutW * g.InChannels * g.KernelH * g.KernelW;
+        int parts = work < ParallelThreshold ? 1 : Math.Max(1, Math.Min(maxThreads, Math.Max(g.Batch, g.OutChannels)));
         if (padded.Length < parts) Array.Resize(ref padded, parts);
         if (IsPadded(g))
         {
