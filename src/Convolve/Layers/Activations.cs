@@ -12,6 +12,8 @@ namespace Convolve.Layers;
 public abstract class Activation : Layer
 {
     private Tensor? input, output, dInput;
+    private Tensor? lastOutput; // output, or the layer before's when fused
+    private bool fused;
 
     public sealed override Shape GetOutputShape(Shape inputShape) => inputShape;
 
@@ -20,12 +22,29 @@ public abstract class Activation : Layer
         this.input = input;
         var result = Tensor.Reuse(ref output, input.Shape);
         Apply(input.Span, result.Span);
+        lastOutput = result;
+        fused = false;
         return result;
+    }
+
+    /// <summary>
+    /// For a model whose layer before this one applied this function itself (a convolution with
+    /// its ReLU fused, <see cref="Conv2D.ForwardRectified"/>): passes <paramref name="applied"/>
+    /// through as this layer's output, and the next <see cref="Backward"/> passes dOutput
+    /// through, the layer before applying the derivative.
+    /// </summary>
+    public Tensor ForwardFused(Tensor applied)
+    {
+        input = null;
+        lastOutput = applied;
+        fused = true;
+        return applied;
     }
 
     public sealed override Tensor Backward(Tensor dOutput)
     {
-        RequireSameShape(dOutput, output);
+        RequireSameShape(dOutput, lastOutput);
+        if (fused) return dOutput;
         var result = Tensor.Reuse(ref dInput, dOutput.Shape);
         Derive(input!.Span, output!.Span, dOutput.Span, result.Span);
         return result;
