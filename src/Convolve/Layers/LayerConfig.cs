@@ -25,6 +25,10 @@ namespace Convolve.Layers;
 [JsonDerivedType(typeof(BatchNorm2DConfig), "BatchNorm2D")]
 [JsonDerivedType(typeof(AddConfig), "Add")]
 [JsonDerivedType(typeof(ConcatConfig), "Concat")]
+[JsonDerivedType(typeof(SubtractConfig), "Subtract")]
+[JsonDerivedType(typeof(MultiplyConfig), "Multiply")]
+[JsonDerivedType(typeof(DivideConfig), "Divide")]
+[JsonDerivedType(typeof(ElementwiseConstantConfig), "ElementwiseConstant")]
 public abstract record LayerConfig
 {
     /// <summary>A new layer with these options and fresh (unbuilt, uninitialised) parameters.</summary>
