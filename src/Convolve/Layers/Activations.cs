@@ -221,13 +221,13 @@ public sealed class HardSwish : Activation
         public float Invoke(float x, float dy) => x <= -3 ? 0 : x >= 3 ? dy : dy * (x * (1f / 3) + 0.5f);
         public Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
         {
-            var slope = Vector256.Min(Vector256.Max(x * (1f / 3) + Vector256.Create(0.5f), Vector256<float>.Zero), Vector256<float>.One);
+            var slope = x * (1f / 3) + Vector256.Create(0.5f);
             slope = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(3f)), Vector256<float>.One, slope);
             return dy * (slope & Vector256.GreaterThan(x, Vector256.Create(-3f)));
         }
         public Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
         {
-            var slope = Vector512.Min(Vector512.Max(x * (1f / 3) + Vector512.Create(0.5f), Vector512<float>.Zero), Vector512<float>.One);
+            var slope = x * (1f / 3) + Vector512.Create(0.5f);
             slope = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512.Create(3f)), Vector512<float>.One, slope);
             return dy * (slope & Vector512.GreaterThan(x, Vector512.Create(-3f)));
         }
