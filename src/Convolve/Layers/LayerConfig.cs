@@ -29,6 +29,10 @@ namespace Convolve.Layers;
 [JsonDerivedType(typeof(MultiplyConfig), "Multiply")]
 [JsonDerivedType(typeof(DivideConfig), "Divide")]
 [JsonDerivedType(typeof(ElementwiseConstantConfig), "ElementwiseConstant")]
+[JsonDerivedType(typeof(ReshapeConfig), "Reshape")]
+[JsonDerivedType(typeof(TransposeConfig), "Transpose")]
+[JsonDerivedType(typeof(SliceConfig), "Slice")]
+[JsonDerivedType(typeof(PadConfig), "Pad")]
 public abstract record LayerConfig
 {
     /// <summary>A new layer with these options and fresh (unbuilt, uninitialised) parameters.</summary>
