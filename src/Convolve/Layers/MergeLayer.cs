@@ -83,11 +83,16 @@ public sealed class Add : MergeLayer
     {
         bool same = shapes.Length == inputs.Count;
         for (int i = 0; same && i < inputs.Count; i++) same = inputs[i].Shape == shapes[i];
-        if (same) return;
-        shapes = [.. inputs.Select(t => t.Shape)];
-        var outputShape = GetOutputShape(shapes);
-        plans = [.. shapes.Select(shape => shape == outputShape ? null : new Broadcast(shape, outputShape))];
-        reduced = new Tensor?[inputs.Count];
+        if (!same) Plan([.. inputs.Select(t => t.Shape)]);
+    }
+
+    // Apart from PlanFor, whose steady state then allocates no closure for the lambda below.
+    private void Plan(Shape[] inputShapes)
+    {
+        var outputShape = GetOutputShape(inputShapes);
+        shapes = inputShapes;
+        plans = [.. inputShapes.Select(shape => shape == outputShape ? null : new Broadcast(shape, outputShape))];
+        reduced = new Tensor?[inputShapes.Length];
     }
 
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)
@@ -165,8 +170,9 @@ public sealed class Concat(int axis = 1) : MergeLayer
         }
         var y = output!.Span;
         int outer = Outer(output.Shape), outBlock = output.Length / outer, offset = 0;
-        foreach (var input in inputs)
+        for (int i = 0; i < inputs.Count; i++)
         {
+            var input = inputs[i];
             int block = input.Length / outer;
             for (int n = 0; n < outer; n++) input.Span.Slice(n * block, block).CopyTo(y.Slice(n * outBlock + offset, block));
             offset += block;
