@@ -138,10 +138,34 @@ public sealed class Clip : Activation
     /// <summary>The upper bound.</summary>
     public float Max { get; }
 
-    protected override void Apply(ReadOnlySpan<float> input, Span<float> output)
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
+        Elementwise.Apply(new Line(1, 0, Min, Max), input, input, output);
+
+    /// <summary>
+    /// (x, _) -> min(max(slope * x + offset, low), high) in one pass: Clip, HardSigmoid and, with
+    /// <see cref="Times"/>, HardSwish (a pass per TensorPrimitives step made HardSwish five passes).
+    /// NaN stays NaN, as with TensorPrimitives.Max and Min.
+    /// </summary>
+    internal readonly struct Line(float slope, float offset, float low, float high, bool times = false) : IBinaryOperator
     {
-        TensorPrimitives.Max(input, Min, output);
-        TensorPrimitives.Min(output, Max, output);
+        /// <summary>The same line multiplied by x: x * min(max(slope * x + offset, low), high).</summary>
+        public Line Times => new(slope, offset, low, high, times: true);
+
+        public float Invoke(float x, float y)
+        {
+            float value = MathF.Min(MathF.Max(slope * x + offset, low), high);
+            return times ? x * value : value;
+        }
+        public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y)
+        {
+            var value = Vector256.Min(Vector256.Max(x * slope + Vector256.Create(offset), Vector256.Create(low)), Vector256.Create(high));
+            return times ? x * value : value;
+        }
+        public Vector512<float> Invoke(Vector512<float> x, Vector512<float> y)
+        {
+            var value = Vector512.Min(Vector512.Max(x * slope + Vector512.Create(offset), Vector512.Create(low)), Vector512.Create(high));
+            return times ? x * value : value;
+        }
     }
 
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
@@ -176,15 +200,9 @@ public sealed class HardSigmoid(float alpha = 0.2f, float beta = 0.5f) : Activat
     /// <summary>The value at 0.</summary>
     public float Beta { get; } = beta;
 
-    protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => HardSigmoidOf(input, Alpha, Beta, output);
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
+        Elementwise.Apply(new Clip.Line(Alpha, Beta, 0, 1), input, input, output);
 
-    internal static void HardSigmoidOf(ReadOnlySpan<float> input, float alpha, float beta, Span<float> output)
-    {
-        TensorPrimitives.Multiply(input, alpha, output);
-        TensorPrimitives.Add(output, beta, output);
-        TensorPrimitives.Max(output, 0f, output);
-        TensorPrimitives.Min(output, 1f, output);
-    }
 
     // Where the output is strictly between 0 and 1, the function is the line alpha * x + beta.
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
@@ -206,11 +224,8 @@ public sealed class HardSigmoid(float alpha = 0.2f, float beta = 0.5f) : Activat
 /// </summary>
 public sealed class HardSwish : Activation
 {
-    protected override void Apply(ReadOnlySpan<float> input, Span<float> output)
-    {
-        HardSigmoid.HardSigmoidOf(input, 1f / 6, 0.5f, output);
-        TensorPrimitives.Multiply(output, input, output);
-    }
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
+        Elementwise.Apply(new Clip.Line(1f / 6, 0.5f, 0, 1).Times, input, input, output);
 
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Elementwise.Apply(new Slope(), input, dOutput, dInput);
