@@ -37,7 +37,9 @@ public sealed class Add : MergeLayer
     private Tensor[] gradients = [];
     private Tensor?[] reduced = [];
     private Shape[] shapes = [];
-    private Broadcast?[] plans = [];     // per input: null where it has the output's shape
+    private Broadcast?[] plans = [];     // per input against the output, for its gradient: null where it has the output's shape
+    private Broadcast? pair;             // two inputs: one pass over both
+    private Shape outputShape;
     private bool broadcasting;
 
     public override Shape GetOutputShape(IReadOnlyList<Shape> inputShapes)
@@ -68,7 +70,12 @@ public sealed class Add : MergeLayer
         }
 
         PlanFor(inputs);
-        var result = Tensor.Reuse(ref output, plans[0]?.B ?? shapes[0]);
+        var result = Tensor.Reuse(ref output, outputShape);
+        if (pair is not null)
+        {
+            pair.Apply(BinaryOperation.Add, inputs[0].Span, inputs[1].Span, result.Span);
+            return result;
+        }
         result.Clear();
         for (int i = 0; i < inputs.Count; i++)
         {
@@ -89,9 +96,11 @@ public sealed class Add : MergeLayer
     // Apart from PlanFor, whose steady state then allocates no closure for the lambda below.
     private void Plan(Shape[] inputShapes)
     {
-        var outputShape = GetOutputShape(inputShapes);
+        outputShape = GetOutputShape(inputShapes);
+        var shape = outputShape;
         shapes = inputShapes;
-        plans = [.. inputShapes.Select(shape => shape == outputShape ? null : new Broadcast(shape, outputShape))];
+        pair = inputShapes.Length == 2 ? new Broadcast(inputShapes[0], inputShapes[1]) : null;
+        plans = [.. inputShapes.Select(input => input == shape ? null : new Broadcast(input, shape))];
         reduced = new Tensor?[inputShapes.Length];
     }
 
