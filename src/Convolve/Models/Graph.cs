@@ -83,7 +83,7 @@ public sealed class Graph : Model
         if (layers.Contains(layer)) throw new ArgumentException($"Graph: {layer} is in the graph already; a layer is applied once (create another for a second use).");
         if (inputs.Length == 0) throw new ArgumentException($"Graph: {layer} needs an input node.");
         if (inputs.Length > 1 && layer is not MergeLayer)
-            throw new ArgumentException($"Graph: {layer} takes one input, got {inputs.Length}; merge branches with Add or Concat.");
+            throw new ArgumentException($"Graph: {layer} takes one input, got {inputs.Length}; merge branches with a merge layer (Add, Subtract, Multiply, Divide, Concat).");
         foreach (var input in inputs)
             if (input.Graph != this) throw new ArgumentException($"Graph: an input of {layer} belongs to another graph.");
         var node = new GraphNode(this, nodes.Count, layer, inputs);

@@ -87,7 +87,7 @@ public class GraphTests
         var x = graph.Apply(relu, graph.Input);
         Assert.Equal("Graph: ReLU() is in the graph already; a layer is applied once (create another for a second use).",
             Assert.Throws<ArgumentException>(() => graph.Apply(relu, x)).Message);
-        Assert.Equal("Graph: Tanh() takes one input, got 2; merge branches with Add or Concat.",
+        Assert.Equal("Graph: Tanh() takes one input, got 2; merge branches with a merge layer (Add, Subtract, Multiply, Divide, Concat).",
             Assert.Throws<ArgumentException>(() => graph.Apply(new Tanh(), x, graph.Input)).Message);
 
         graph.Apply(new Sigmoid(), graph.Input);                     // a dead end: the output is the Flatten below
