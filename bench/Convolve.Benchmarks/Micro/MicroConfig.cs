@@ -1,0 +1,47 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using Perfolizer.Horology;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+
+namespace Convolve.Benchmarks.Micro;
+
+/// <summary>
+/// The BenchmarkDotNet side of this program: <c>Convolve.Benchmarks bdn [--long] [BenchmarkDotNet
+/// options]</c>. The rest of the arguments go to <see cref="BenchmarkSwitcher"/> unchanged
+/// (<c>--filter '*Gemm*'</c>, <c>--list flat</c>, <c>--inProcess</c>, <c>--exporters json</c>, ...).
+/// </summary>
+public static class MicroConfig
+{
+    /// <summary>
+    /// The default job, "Quick": one process per benchmark, 3 warm-up and 5 measured iterations of
+    /// about 150 ms each (about 2 s per benchmark, a few minutes for everything).
+    /// With <c>--long</c>: BenchmarkDotNet's default job instead (it picks the iteration count
+    /// itself until the error is small, up to 100 iterations of ~500 ms; about ten times longer).
+    /// </summary>
+    public static Job QuickJob { get; } = Job.Default
+        .WithLaunchCount(1)
+        .WithWarmupCount(3)
+        .WithIterationCount(5)
+        .WithIterationTime(TimeInterval.FromMilliseconds(150))
+        .WithId("Quick");
+
+    public static IConfig Create(bool longRun) => ManualConfig.Create(DefaultConfig.Instance)
+        .AddJob(longRun ? Job.Default.WithId("Long") : QuickJob)
+        .AddDiagnoser(MemoryDiagnoser.Default)
+        .AddColumn(StatisticColumn.Median, FlopColumn.Gflops, FlopColumn.GflopsPerThread, FlopColumn.FractionOfPeak)
+        .HideColumns(Column.Error, Column.StdDev)
+        .WithOption(ConfigOptions.JoinSummary, false);
+
+    /// <summary>Runs the benchmarks <paramref name="args"/> select; returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        bool longRun = args.Contains("--long");
+        var rest = args.Where(a => a != "--long").ToArray();
+        var summaries = BenchmarkSwitcher
+            .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks), typeof(LayerBenchmarks), typeof(TrainStepBenchmarks)])
+            .Run(rest, Create(longRun));
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+}
