@@ -13,8 +13,8 @@ public interface IFlopCount
     /// <summary>Floating-point operations (a multiply-add counts 2) of one call of the benchmark method named <paramref name="method"/>; null when it does no arithmetic worth counting (a copy, a max).</summary>
     double? Flops(string method);
 
-    /// <summary>The most threads the call uses.</summary>
-    int Threads { get; }
+    /// <summary>The most threads the call uses, when the parameter says (otherwise the parameter "Threads" does, or 1).</summary>
+    int? Threads => null;
 }
 
 /// <summary>Flops of one call of a benchmark method whose parameters do not say (the FMA loops), per thread.</summary>
@@ -103,7 +103,7 @@ public sealed class FlopColumn : IColumn
         var values = benchmarkCase.Parameters.Items;
         int threads = values.FirstOrDefault(p => p.Name == "Threads")?.Value is int t ? t : 1;
         if (values.Select(p => p.Value).OfType<IFlopCount>().FirstOrDefault() is { } counted)
-            return (counted.Flops(method.Name), counted.Threads);
+            return (counted.Flops(method.Name), counted.Threads ?? threads);
         if (method.GetCustomAttributes(typeof(FlopsAttribute), false).FirstOrDefault() is FlopsAttribute attribute)
             return (attribute.FlopsPerThread * threads, threads);
         return (null, threads);

@@ -8,11 +8,16 @@ namespace Convolve.Benchmarks.Micro;
 
 /// <summary>
 /// One float32 multiply <c>C[m, n] = A'[m, k] * B'[k, n]</c> (see <see cref="IGemmKernel"/>),
-/// with <paramref name="Name"/> saying where it comes from. 2 m n k flops.
+/// with <paramref name="Name"/> saying where it comes from. 2 m n k flops. Ordered by
+/// <paramref name="Order"/>, so the summary lists the shapes as <see cref="All"/> does.
 /// </summary>
-public sealed record GemmShape(string Name, int M, int N, int K, bool TransA, bool TransB)
+public sealed record GemmShape(int Order, string Name, int M, int N, int K, bool TransA, bool TransB) : IFlopCount, IComparable<GemmShape>, IComparable
 {
-    public double Flops => 2.0 * M * N * K;
+    public double? Flops(string method) => 2.0 * M * N * K;
+
+    public int CompareTo(GemmShape? other) => other is null ? 1 : Order.CompareTo(other.Order);
+
+    public int CompareTo(object? other) => CompareTo(other as GemmShape);
 
     public override string ToString() => $"{Name} {M}x{N}x{K} {(TransA ? 't' : 'n')}{(TransB ? 't' : 'n')}";
 
@@ -30,6 +35,7 @@ public sealed record GemmShape(string Name, int M, int N, int K, bool TransA, bo
     public static IReadOnlyList<GemmShape> ModelShapes(int batch = 64)
     {
         var shapes = new List<GemmShape>();
+        int order = 100;
         foreach (var name in new[] { "seed", "lenet5", "mnist-cnn" })
         {
             var model = Architectures.Get(name).Build(1);
@@ -42,17 +48,17 @@ public sealed record GemmShape(string Name, int M, int N, int K, bool TransA, bo
                     var g = c.GetGeometry(shape);
                     int ckk = g.InChannelsPerGroup * g.KernelH * g.KernelW, p = g.OutH * g.OutW, k = g.OutChannelsPerGroup;
                     string id = $"{name}.conv{++conv}";
-                    shapes.Add(new($"{id}.fwd", k, p, ckk, false, false));
-                    shapes.Add(new($"{id}.bwdI", ckk, p, k, true, false));
-                    shapes.Add(new($"{id}.bwdW", k, ckk, p, false, true));
+                    shapes.Add(new(order++, $"{id}.fwd", k, p, ckk, false, false));
+                    shapes.Add(new(order++, $"{id}.bwdI", ckk, p, k, true, false));
+                    shapes.Add(new(order++, $"{id}.bwdW", k, ckk, p, false, true));
                 }
                 else if (layer is Dense d)
                 {
                     int inF = d.Config.InFeatures, outF = d.Config.OutFeatures;
                     string id = $"{name}.dense{++dense}";
-                    shapes.Add(new($"{id}.fwd", batch, outF, inF, false, true));
-                    shapes.Add(new($"{id}.bwdW", outF, inF, batch, true, false));
-                    shapes.Add(new($"{id}.bwdI", batch, inF, outF, false, false));
+                    shapes.Add(new(order++, $"{id}.fwd", batch, outF, inF, false, true));
+                    shapes.Add(new(order++, $"{id}.bwdW", outF, inF, batch, true, false));
+                    shapes.Add(new(order++, $"{id}.bwdI", batch, inF, outF, false, false));
                 }
                 shape = layer.GetOutputShape(shape);
             }
@@ -62,15 +68,10 @@ public sealed record GemmShape(string Name, int M, int N, int K, bool TransA, bo
 
     /// <summary>Square multiplies of side 256, 1024 and 2048 (the classic sgemm figures).</summary>
     public static IReadOnlyList<GemmShape> SquareShapes { get; } =
-        [.. new[] { 256, 1024, 2048 }.Select(s => new GemmShape("square", s, s, s, false, false))];
-}
+        [.. new[] { 256, 1024, 2048 }.Select((s, i) => new GemmShape(i, "square", s, s, s, false, false))];
 
-/// <summary>A <see cref="GemmShape"/> at a thread count: the benchmark parameter, counted for the flop columns.</summary>
-public sealed record GemmCase(GemmShape Shape, int Threads) : IFlopCount
-{
-    public double? Flops(string method) => Shape.Flops;
-
-    public override string ToString() => $"{Shape}, {Threads}T";
+    /// <summary>The square shapes, then the models' shapes.</summary>
+    public static IEnumerable<GemmShape> All => SquareShapes.Concat(ModelShapes());
 }
 
 /// <summary>
@@ -82,16 +83,15 @@ public sealed record GemmCase(GemmShape Shape, int Threads) : IFlopCount
 /// </summary>
 public class GemmBenchmarks
 {
-    public static IEnumerable<GemmCase> Cases()
-    {
-        int[] threads = Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
-        foreach (var shape in GemmShape.SquareShapes.Concat(GemmShape.ModelShapes()))
-            foreach (int t in threads)
-                yield return new GemmCase(shape, t);
-    }
+    public static IEnumerable<GemmShape> Shapes => GemmShape.All;
 
-    [ParamsSource(nameof(Cases))]
-    public GemmCase Case { get; set; } = null!;
+    public static IEnumerable<int> ThreadCounts => Workload.ThreadCounts;
+
+    [ParamsSource(nameof(Shapes))]
+    public GemmShape Shape { get; set; } = null!;
+
+    [ParamsSource(nameof(ThreadCounts))]
+    public int Threads { get; set; }
 
     private IGemmKernel gemm = null!;
     private float[] a = [], b = [], c = [];
@@ -99,8 +99,8 @@ public class GemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var s = Case.Shape;
-        gemm = GemmKernels.WithThreads(Case.Threads);
+        var s = Shape;
+        gemm = GemmKernels.WithThreads(Threads);
         var random = new Random(1);
         a = Data.Random(random, s.M * s.K);
         b = Data.Random(random, s.K * s.N);
@@ -110,7 +110,7 @@ public class GemmBenchmarks
     [Benchmark]
     public void Multiply()
     {
-        var s = Case.Shape;
+        var s = Shape;
         gemm.Multiply(s.TransA, s.TransB, s.M, s.N, s.K, a, b, c, accumulate: false);
     }
 }

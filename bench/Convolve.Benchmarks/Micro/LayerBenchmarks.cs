@@ -49,8 +49,15 @@ public static class Workload
 /// <paramref name="Threads"/> threads (layers that do not split work, see
 /// <see cref="IThreadedLayer"/>, are listed at one thread only).
 /// </summary>
-public sealed record LayerCase(string Model, int Index, string Layer, Shape InputShape, double ForwardFlops, bool Threaded, int Threads) : IFlopCount
+public sealed record LayerCase(int Order, string Model, int Index, string Layer, Shape InputShape, double ForwardFlops, bool Threaded, int Threads)
+    : IFlopCount, IComparable<LayerCase>, IComparable
 {
+    int? IFlopCount.Threads => Threads;
+
+    public int CompareTo(LayerCase? other) => other is null ? 1 : Order.CompareTo(other.Order);
+
+    public int CompareTo(object? other) => CompareTo(other as LayerCase);
+
     /// <summary>Forward: the layer's multiply-adds; Backward: twice that (input and weight gradients).</summary>
     public double? Flops(string method) => ForwardFlops == 0 ? null : method == nameof(LayerBenchmarks.Backward) ? 2 * ForwardFlops : ForwardFlops;
 
@@ -59,6 +66,7 @@ public sealed record LayerCase(string Model, int Index, string Layer, Shape Inpu
     /// <summary>Every layer of the three models (without a trailing softmax, which training skips).</summary>
     public static IEnumerable<LayerCase> All()
     {
+        int order = 0;
         foreach (var name in Workload.Models)
         {
             var model = Architectures.Get(name).Build(1);
@@ -69,7 +77,7 @@ public sealed record LayerCase(string Model, int Index, string Layer, Shape Inpu
                 if (layer is Softmax && i == model.Layers.Count - 1) break;
                 bool threaded = layer is IThreadedLayer;
                 foreach (int threads in threaded ? Workload.ThreadCounts : [1])
-                    yield return new LayerCase(name, i, layer.ToString(), shape, Workload.ForwardFlops(layer, shape), threaded, threads);
+                    yield return new LayerCase(order++, name, i, layer.ToString(), shape, Workload.ForwardFlops(layer, shape), threaded, threads);
                 shape = layer.GetOutputShape(shape);
             }
         }
@@ -114,14 +122,21 @@ public class LayerBenchmarks
 }
 
 /// <summary>A model's training step at a thread count.</summary>
-public sealed record TrainCase(string Model, int Threads, double StepFlops) : IFlopCount
+public sealed record TrainCase(int Order, string Model, int Threads, double StepFlops) : IFlopCount, IComparable<TrainCase>, IComparable
 {
+    int? IFlopCount.Threads => Threads;
+
+    public int CompareTo(TrainCase? other) => other is null ? 1 : Order.CompareTo(other.Order);
+
+    public int CompareTo(object? other) => CompareTo(other as TrainCase);
+
     public double? Flops(string method) => StepFlops;
 
     public override string ToString() => $"{Model}, {Threads}T";
 
     public static IEnumerable<TrainCase> All()
     {
+        int order = 0;
         foreach (var name in Workload.Models)
         {
             var model = Architectures.Get(name).Build(1);
@@ -133,7 +148,7 @@ public sealed record TrainCase(string Model, int Threads, double StepFlops) : IF
                 shape = layer.GetOutputShape(shape);
             }
             foreach (int threads in Workload.ThreadCounts)
-                yield return new TrainCase(name, threads, 3 * forward);
+                yield return new TrainCase(order++, name, threads, 3 * forward);
         }
     }
 }

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using Perfolizer.Horology;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 namespace Convolve.Benchmarks.Micro;
@@ -32,6 +33,7 @@ public static class MicroConfig
         .AddDiagnoser(MemoryDiagnoser.Default)
         .AddColumn(StatisticColumn.Median, FlopColumn.Gflops, FlopColumn.GflopsPerThread, FlopColumn.FractionOfPeak)
         .HideColumns(Column.Error, Column.StdDev)
+        .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(60))
         .WithOption(ConfigOptions.JoinSummary, false);
 
     /// <summary>Runs the benchmarks <paramref name="args"/> select; returns the process exit code.</summary>

@@ -11,7 +11,7 @@ namespace Convolve.Benchmarks.Micro;
 public class PeakBenchmarks
 {
     /// <summary>1 and every core the process sees.</summary>
-    public static IEnumerable<int> ThreadCounts => Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
+    public static IEnumerable<int> ThreadCounts => Workload.ThreadCounts;
 
     [ParamsSource(nameof(ThreadCounts))]
     public int Threads { get; set; }
