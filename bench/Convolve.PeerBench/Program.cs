@@ -23,6 +23,15 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     return 2;
 }
 
+// By default every engine runs; without torch in --python, the PyTorch rows are left out rather than failed.
+string? leftOut = null;
+if (!options.EnginesGiven && options.Engines.Any(e => Engine.Find(e)!.IsPython) && Harness.PythonTorchVersion(options.Python) is null)
+{
+    leftOut = $"PyTorch rows left out: {options.Python} cannot import torch (apt-get install python3-torch, or --python PATH).";
+    Console.WriteLine(leftOut);
+    options = options with { Engines = [.. options.Engines.Where(e => !Engine.Find(e)!.IsPython)] };
+}
+
 string machine = Machine.Describe(), loadBefore = Machine.LoadAverage();
 var started = DateTime.UtcNow;
 Console.WriteLine($"Machine: {machine}");
@@ -49,7 +58,12 @@ markdown.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC with `dotnet run -
     .AppendLine()
     .AppendLine(options.Engines.Contains("onnxruntime") ? $"ONNX Runtime ran on {harness.OnnxSource}." : "")
     .AppendLine()
+    .Append(leftOut is null ? "" : leftOut + "\n\n")
     .Append(table.ToMarkdown());
+// What each worker saw from inside: engine version and thread setting, once per engine and thread count.
+var notes = harness.Runs.Where(r => r.Result?.Note is not null)
+    .Select(r => $"- {r.Engine.Title}, {r.Threads} thread(s): {r.Result!.Note}").Distinct().ToList();
+if (notes.Count > 0) markdown.AppendLine().AppendLine("Workers' notes (version and thread setting, as each worker reported them):").AppendLine().AppendJoin('\n', notes).AppendLine();
 foreach (var error in table.Errors) markdown.AppendLine().AppendLine($"- failed: {error.Replace("|", "\\|")}");
 File.WriteAllText(options.Out, markdown.ToString());
 Console.WriteLine($"Markdown written to {Path.GetFullPath(options.Out)}.");
