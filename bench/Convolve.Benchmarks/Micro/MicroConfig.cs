@@ -33,8 +33,24 @@ public static class MicroConfig
         .AddDiagnoser(MemoryDiagnoser.Default)
         .AddColumn(StatisticColumn.Median, FlopColumn.Gflops, FlopColumn.GflopsPerThread, FlopColumn.FractionOfPeak)
         .HideColumns(Column.Error, Column.StdDev)
-        .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(60))
+        // One unit for every table: the layers range from nanoseconds (Flatten) to a quarter second.
+        .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(60).WithTimeUnit(TimeUnit.Microsecond))
         .WithOption(ConfigOptions.JoinSummary, false);
+
+    /// <summary>Prints the parameters of the micro-benchmarks (GEMM shapes, layers, training steps) with their flops.</summary>
+    public static int PrintCases()
+    {
+        Console.WriteLine("GemmBenchmarks (each at threads " + string.Join(" and ", Workload.ThreadCounts) + "):");
+        foreach (var shape in GemmShape.All)
+            Console.WriteLine($"  {shape,-40} {shape.Flops("") / 1e6,10:N2} MFLOP");
+        Console.WriteLine("LayerBenchmarks (batch 64; flops of Forward, Backward counts twice that):");
+        foreach (var layer in LayerCase.All())
+            Console.WriteLine($"  {layer,-48} input {layer.InputShape,-18} {(layer.ForwardFlops > 0 ? $"{layer.ForwardFlops / 1e6,10:N2} MFLOP" : "")}");
+        Console.WriteLine("TrainStepBenchmarks (batch 64; convolution and dense flops, forward + 2 x backward):");
+        foreach (var step in TrainCase.All())
+            Console.WriteLine($"  {step,-48} {step.StepFlops / 1e6,10:N2} MFLOP");
+        return 0;
+    }
 
     /// <summary>Runs the benchmarks <paramref name="args"/> select; returns the process exit code.</summary>
     public static int Run(string[] args)
