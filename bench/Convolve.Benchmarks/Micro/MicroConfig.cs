@@ -56,10 +56,12 @@ public static class MicroConfig
     public static int Run(string[] args)
     {
         bool longRun = args.Contains("--long");
-        var rest = args.Where(a => a != "--long").ToArray();
+        var rest = args.Where(a => a != "--long").ToList();
+        // Without a filter BenchmarkSwitcher asks which benchmarks to run; the default is all of them.
+        if (!rest.Any(a => a is "--filter" or "-f" or "--list")) rest.AddRange(["--filter", "*"]);
         var summaries = BenchmarkSwitcher
             .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks), typeof(LayerBenchmarks), typeof(TrainStepBenchmarks)])
-            .Run(rest, Create(longRun));
+            .Run([.. rest], Create(longRun));
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 }
