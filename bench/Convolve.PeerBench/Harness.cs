@@ -133,6 +133,8 @@ public sealed class Harness(Options options, string scripts)
             (file, arguments) = Self();
             arguments.AddRange(["--worker", engine.Name, model, mode, "--threads", threads.ToString(), "--seconds", seconds, "--batch", batchFile!]);
             if (onnxDirectory is not null) arguments.AddRange(["--onnx", onnxDirectory]);
+            if (engine.Name == "onnxruntime" && options.OnnxDirectory is null && options.OnnxFrom == "convolve")
+                arguments.AddRange(["--compare-with-convolve", "yes"]);
         }
 
         var (exitCode, output, error) = Start(file, arguments, environment);
