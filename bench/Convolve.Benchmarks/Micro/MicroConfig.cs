@@ -32,7 +32,7 @@ public static class MicroConfig
         .AddJob(longRun ? Job.Default.WithId("Long") : QuickJob)
         .AddDiagnoser(MemoryDiagnoser.Default)
         .AddColumn(StatisticColumn.Median, FlopColumn.Gflops, FlopColumn.GflopsPerThread, FlopColumn.FractionOfPeak)
-        .HideColumns(Column.Error, Column.StdDev)
+        .HideColumns(Column.Error)
         // One unit for every table: the layers range from nanoseconds (Flatten) to a quarter second.
         .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(60).WithTimeUnit(TimeUnit.Microsecond))
         .WithOption(ConfigOptions.JoinSummary, false);
