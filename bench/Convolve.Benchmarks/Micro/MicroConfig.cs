@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
-using Perfolizer.Horology;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using Perfolizer.Horology;
 
 namespace Convolve.Benchmarks.Micro;
 
@@ -17,9 +17,9 @@ public static class MicroConfig
 {
     /// <summary>
     /// The default job, "Quick": one process per benchmark, 3 warm-up and 5 measured iterations of
-    /// about 150 ms each (about 2 s per benchmark, a few minutes for everything).
-    /// With <c>--long</c>: BenchmarkDotNet's default job instead (it picks the iteration count
-    /// itself until the error is small, up to 100 iterations of ~500 ms; about ten times longer).
+    /// about 150 ms each (2 to 3 s per benchmark with its process and pilot stage; about 10 minutes
+    /// for all of them on 2 cores). With <c>--long</c>: BenchmarkDotNet's default job instead (it
+    /// adds iterations of ~500 ms until the confidence interval is tight, up to 100; about an hour).
     /// </summary>
     public static Job QuickJob { get; } = Job.Default
         .WithLaunchCount(1)
