@@ -114,6 +114,22 @@ public sealed class Conv2D : Layer, IThreadedLayer
     /// </summary>
     public Tensor ForwardRectified(Tensor input) => Run(input, rectify: true);
 
+    /// <summary>
+    /// For inference through this convolution, a <see cref="ReLU"/> and <paramref name="pool"/>
+    /// (2x2 max pooling): the pooled output (the pool's own buffer), computed without writing
+    /// the convolution's output, or null when the kernel has no such path for this shape (then
+    /// run the layers as usual). Nothing is kept for a backward pass: the pool refuses one.
+    /// </summary>
+    public Tensor? TryForwardRectifiedPooled(Tensor input, MaxPool2D pool)
+    {
+        var g = GetGeometry(input.Shape);
+        if (kernel is not Conv2DDirect direct || !pool.IsTwoByTwo || !Conv2DDirect.SupportsPooled(g)) return null;
+        var result = pool.BeginFusedForward(OutputShapeFor(input.Shape));
+        this.input = null;
+        direct.ForwardRectifiedPooled(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
+        return result;
+    }
+
     private Tensor Run(Tensor input, bool rectify)
     {
         var g = GetGeometry(input.Shape);

@@ -80,7 +80,15 @@ public sealed class Sequential : Model
         skippedSoftmax = count < layers.Count;
         for (int i = 0; i < count; i++)
         {
-            if (i + 1 < count && layers[i] is Conv2D conv && layers[i + 1] is ReLU relu)
+            if (!training && i + 2 < count && layers[i] is Conv2D c && layers[i + 1] is ReLU && layers[i + 2] is MaxPool2D pool
+                && c.TryForwardRectifiedPooled(input, pool) is { } pooled)
+            {
+                // Inference: convolution, ReLU and 2x2 max pooling in one pass, the convolution's
+                // output never written.
+                input = pooled;
+                i += 2;
+            }
+            else if (i + 1 < count && layers[i] is Conv2D conv && layers[i + 1] is ReLU relu)
             {
                 // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
                 input = relu.ForwardFused(conv.ForwardRectified(input));

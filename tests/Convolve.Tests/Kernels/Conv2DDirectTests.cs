@@ -75,4 +75,36 @@ public class Conv2DDirectTests
             Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDirect(maxThreads: 1), g, ++seed, withBias: false);
         }
     }
+
+    [Fact]
+    // Convolution, ReLU and 2x2 max pooling in one pass against the reference convolution,
+    // rectified and pooled here with plain loops.
+    public void ForwardRectifiedPooled_RandomEvenGeometries_MatchReferenceThenPooling()
+    {
+        if (!Direct) return; // the pooled path exists on AVX-512 machines only (Conv2D falls back to the layers)
+        DirectGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
+        {
+            var (g, seed, threads) = t;
+            Assert.True(Conv2DDirect.SupportsPooled(g));
+            var random = new Random(seed);
+            var input = GemmTests.RandomValues(random, g.InputLength);
+            var weight = GemmTests.RandomValues(random, g.WeightLength);
+            var bias = GemmTests.RandomValues(random, g.OutChannels);
+            var full = new float[g.OutputLength];
+            Convolve.Kernels.Reference.Conv2DReference.Instance.Forward(g, input, weight, bias, full);
+            int ph = g.OutH / 2, pw = g.OutW / 2;
+            var pooled = new float[g.Batch * g.OutChannels * ph * pw];
+            new Conv2DDirect(threads).ForwardRectifiedPooled(g, input, weight, bias, pooled);
+            for (int plane = 0; plane < g.Batch * g.OutChannels; plane++)
+            for (int y = 0; y < ph; y++)
+            for (int x = 0; x < pw; x++)
+            {
+                int at = plane * g.OutH * g.OutW + 2 * y * g.OutW + 2 * x;
+                float expected = Math.Max(0, Math.Max(Math.Max(full[at], full[at + 1]), Math.Max(full[at + g.OutW], full[at + g.OutW + 1])));
+                float actual = pooled[(plane * ph + y) * pw + x];
+                Assert.True(Math.Abs(actual - expected) <= 1e-5f * (1 + Math.Abs(expected)) * g.InChannels * g.KernelH * g.KernelW,
+                    $"pooled[{plane}, {y}, {x}] = {actual}, reference {expected}, for {g}");
+            }
+        }, iter: 40);
+    }
 }

@@ -111,4 +111,27 @@ public class FusionTests
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"[{i}]: {actual[i]} vs {expected[i]}");
     }
+
+    [Theory]
+    [InlineData(1, 28, 3, 0)]  // seed's first layers: 26 x 26 -> 13 x 13
+    [InlineData(1, 28, 5, 2)]  // lenet5's: 28 x 28 -> 14 x 14
+    [InlineData(2, 20, 3, 1)]  // two input channels, 20 x 20
+    public void Inference_ConvolutionReLUAndPoolingInOnePass_GiveTheLayerByLayerOutput(int channels, int size, int kernel, int padding)
+    {
+        var model = new Sequential(new Conv2D(channels, 5, kernel, padding: padding), new ReLU(), new MaxPool2D(2), new Flatten(), new Dense(3));
+        model.Build(new Shape(channels, size, size), seed: 6);
+        var input = GradientCheck.RandomTensor(new Shape(3, channels, size, size), new Random(7));
+        var x = input;
+        foreach (var layer in model.Layers) x = layer.Forward(x);
+        float[] expected = x.ToArray();
+        Assert.Equal(expected, model.Forward(input).ToArray());
+
+        // Nothing was kept for a backward pass: the pooling layer says so.
+        var e = Assert.Throws<InvalidOperationException>(() => model.Backward(GradientCheck.RandomTensor(new Shape(3, 3), new Random(8))));
+        Assert.Contains("training: true", e.Message);
+
+        // A training pass runs the layers (with the convolution's ReLU fused) and trains as before.
+        Assert.Equal(expected, model.Forward(input, training: true).ToArray());
+        model.Backward(GradientCheck.RandomTensor(new Shape(3, 3), new Random(8)));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Kernels.Cpu;
@@ -77,6 +78,31 @@ public sealed class Conv2DDirect : IConv2DKernel
         else fallback.ForwardRectified(g, input, weight, bias, output);
     }
 
+    /// <summary>
+    /// Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: a geometry of the
+    /// direct path whose output has even height and width.
+    /// </summary>
+    public static bool SupportsPooled(in Conv2DGeometry g) => Supports(g) && g.OutH % 2 == 0 && g.OutW % 2 == 0;
+
+    /// <summary>
+    /// pooled = 2x2 max pooling (stride 2) of max(0, conv(input, weight) + bias), without writing
+    /// the convolution's output: for inference through a convolution, ReLU and max pooling.
+    /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. The maxima are taken with
+    /// <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so unlike the pooling layer it
+    /// does not promise to carry a NaN through. Only for <see cref="SupportsPooled"/> geometries.
+    /// </summary>
+    public unsafe void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> pooled)
+    {
+        if (!SupportsPooled(g)) throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
+        Check(g, nameof(ForwardRectifiedPooled), input.Length, weight.Length, pooled.Length * 4, "pooled output (x 4)");
+        if (!bias.IsEmpty && bias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        int parts = Prepare(g);
+        fixed (float* x = input, w = weight, b = bias, y = pooled)
+            ParallelParts.Run(parts, parts, new Job(this, Mode.ForwardRectifiedPooled, g, parts, x, w, b, y, null));
+    }
+
     private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, bool rectify)
     {
@@ -85,7 +111,7 @@ public sealed class Conv2DDirect : IConv2DKernel
             throw new ArgumentException($"Conv2DDirect.Forward: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
         int parts = Prepare(g);
         fixed (float* x = input, w = weight, b = bias, y = output)
-            ParallelParts.Run(parts, parts, new Job(this, forward: true, rectify, g, parts, x, w, b, y, null));
+            ParallelParts.Run(parts, parts, new Job(this, rectify ? Mode.ForwardRectified : Mode.Forward, g, parts, x, w, b, y, null));
     }
 
     public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput) =>
@@ -129,7 +155,7 @@ public sealed class Conv2DDirect : IConv2DKernel
             partialWeights[part].AsSpan(0, length).Clear();
         }
         fixed (float* x = input, dy = dOutput, y = output)
-            ParallelParts.Run(parts, parts, new Job(this, forward: false, rectify: !output.IsEmpty, g, parts, x, null, null, dy, y));
+            ParallelParts.Run(parts, parts, new Job(this, output.IsEmpty ? Mode.BackwardWeight : Mode.BackwardWeightRectified, g, parts, x, null, null, dy, y));
         // Item ranges each summed all channels: add them in range order. Channel ranges wrote
         // disjoint rows of their buffers, so the same sum gives each channel's own value.
         for (int part = 0; part < parts; part++)
@@ -185,9 +211,13 @@ public sealed class Conv2DDirect : IConv2DKernel
     /// One part of a pass. Forward: <c>y</c> is the output, rectified when <c>rectify</c>.
     /// BackwardWeight: <c>y</c> is dOutput and, when <c>rectify</c>, <c>gate</c> the rectified output.
     /// </summary>
-    private readonly unsafe struct Job(Conv2DDirect kernel, bool forward, bool rectify, Conv2DGeometry g, int parts,
+    private enum Mode { Forward, ForwardRectified, ForwardRectifiedPooled, BackwardWeight, BackwardWeightRectified }
+
+    private readonly unsafe struct Job(Conv2DDirect kernel, Mode mode, Conv2DGeometry g, int parts,
         float* x, float* w, float* b, float* y, float* gate) : IParallelPart
     {
+        private bool IsForward => mode <= Mode.ForwardRectifiedPooled;
+
         public void Run(int part)
         {
             // Items split over parts when there are enough of them; otherwise channels.
@@ -199,15 +229,20 @@ public sealed class Conv2DDirect : IConv2DKernel
             int planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
             fixed (int* offsets = kernel.tapOffsets)
             fixed (float* scratch = kernel.padded[part])
-            fixed (float* partial = forward ? null : kernel.partialWeights[part])
+            fixed (float* partial = IsForward ? null : kernel.partialWeights[part])
             {
                 for (int n = firstItem; n < lastItem; n++)
                 {
                     float* image = x + (long)n * g.InChannels * planeIn;
                     float* plane = IsPadded(g) ? Pad(image, scratch) : image;
+                    if (mode == Mode.ForwardRectifiedPooled)
+                    {
+                        ForwardPooledItem(plane, y + (long)n * g.OutChannels * (planeOut / 4), offsets, firstChannel, lastChannel);
+                        continue;
+                    }
                     float* outputs = y + (long)n * g.OutChannels * planeOut;
-                    if (forward) ForwardItem(plane, outputs, offsets, firstChannel, lastChannel);
-                    else BackwardWeightItem(plane, outputs, rectify ? gate + (long)n * g.OutChannels * planeOut : null,
+                    if (IsForward) ForwardItem(plane, outputs, offsets, firstChannel, lastChannel);
+                    else BackwardWeightItem(plane, outputs, mode == Mode.BackwardWeightRectified ? gate + (long)n * g.OutChannels * planeOut : null,
                         offsets, partial, firstChannel, lastChannel);
                 }
             }
@@ -251,7 +286,7 @@ public sealed class Conv2DDirect : IConv2DKernel
                             a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
                             a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
                         }
-                        if (rectify)
+                        if (mode == Mode.ForwardRectified)
                         {
                             a0 = Vector512.Max(a0, Vector512<float>.Zero);
                             a1 = Vector512.Max(a1, Vector512<float>.Zero);
@@ -263,6 +298,48 @@ public sealed class Conv2DDirect : IConv2DKernel
                         a1.Store(o + outW);
                         a2.Store(o + 2 * outW);
                         a3.Store(o + 3 * outW);
+                    }
+                }
+            }
+        }
+
+        // Forward, ReLU and 2x2 max pooling: each block of four rows and 16 columns becomes two
+        // rows of eight pooled outputs (rows paired by max, then even and odd lanes).
+        private void ForwardPooledItem(float* plane, float* pooled, int* offsets, int firstChannel, int lastChannel)
+        {
+            int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
+            int outH = g.OutH, outW = g.OutW, pooledW = outW / 2;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+            for (int k = firstChannel; k < lastChannel; k++)
+            {
+                float* weights = w + k * taps;
+                var start = Vector512.Create(b is null ? 0f : b[k]);
+                float* channel = pooled + k * (outH / 2) * pooledW;
+                for (int row = 0; row < outH; row += Rows)
+                {
+                    int r = Math.Min(row, outH - Rows); // even, as outH is: the blocks pair rows alike
+                    for (int col = 0; col < outW; col += Width)
+                    {
+                        int c = Math.Min(col, outW - Width); // even too
+                        float* origin = plane + r * pw + c;
+                        Vector512<float> a0 = start, a1 = start, a2 = start, a3 = start;
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var weight = Vector512.Create(weights[t]);
+                            float* p = origin + offsets[t];
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + pw), weight, a1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
+                        }
+                        var upper = Vector512.Max(a0, a1);
+                        var lower = Vector512.Max(a2, a3);
+                        upper = Vector512.Max(Avx512F.PermuteVar16x32(upper, even), Avx512F.PermuteVar16x32(upper, odd));
+                        lower = Vector512.Max(Avx512F.PermuteVar16x32(lower, even), Avx512F.PermuteVar16x32(lower, odd));
+                        float* o = channel + r / 2 * pooledW + c / 2;
+                        Vector256.Max(upper.GetLower(), Vector256<float>.Zero).Store(o);
+                        Vector256.Max(lower.GetLower(), Vector256<float>.Zero).Store(o + pooledW);
                     }
                 }
             }
