@@ -5,7 +5,7 @@ namespace Convolve.Onnx;
 
 /// <summary>
 /// Maps single ONNX nodes to Convolve layers holding the node's weights. The importer calls it
-/// for each node of a chain; the conformance suite's node runner uses the same mappings. A node
+/// for each node that computes on one value; the conformance suite's node runner uses the same mappings. A node
 /// whose operator or attribute values Convolve cannot express is refused with an
 /// <see cref="OnnxImportException"/> that names it and says why.
 /// </summary>
@@ -17,6 +17,9 @@ public static class OnnxLayers
         "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "MaxPool", "AveragePool",
         "GlobalAveragePool", "Flatten", "Reshape", "Gemm", "MatMul", "Softmax", "Identity", "Dropout",
     ];
+
+    /// <summary>Operators the importer maps to merge layers when all their inputs are computed values: Add and Sum to Add, Concat of channels to Concat.</summary>
+    public static IReadOnlyList<string> MergeOperators { get; } = ["Add", "Sum", "Concat"];
 
     /// <summary>Operators the importer folds into the node after them (a Pad into a Conv or AveragePool).</summary>
     public static IReadOnlyList<string> FoldedOperators { get; } = ["Pad"];
@@ -49,7 +52,7 @@ public static class OnnxLayers
             "Identity" => null,
             "Dropout" => Dropout(node),
             "Pad" => throw node.Refuse("a Pad is imported only when a Conv or AveragePool follows it, which takes over its zeros as padding"),
-            _ => throw node.Refuse($"operator {node.OpType} has no Convolve layer (Convolve imports {string.Join(", ", Operators)}, Constant nodes, and a Pad before a Conv or AveragePool)"),
+            _ => throw node.Refuse($"operator {node.OpType} has no Convolve layer (Convolve imports {string.Join(", ", Operators)}, {string.Join(", ", MergeOperators)} of computed values, Constant nodes, and a Pad before a Conv or AveragePool)"),
         };
     }
 

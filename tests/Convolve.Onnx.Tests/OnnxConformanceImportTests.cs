@@ -32,7 +32,7 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
             while (graph.Output.Count > 1) graph.Output.RemoveAt(graph.Output.Count - 1);
 
             var input = OnnxTensor.ToTensor(set.Inputs[data], $"{name}/{set.Name} input");
-            Models.Sequential model;
+            Models.Model model;
             try
             {
                 model = OnnxImporter.Import(OnnxModel.Parse(Google.Protobuf.MessageExtensions.ToByteArray(proto), name), input.Shape.ItemShape);

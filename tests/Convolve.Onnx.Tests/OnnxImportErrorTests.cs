@@ -14,26 +14,85 @@ public sealed class OnnxImportErrorTests
     private static string Refusal(string source, byte[] bytes, Shape? itemShape = null) =>
         Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(OnnxModel.Parse(bytes, source), itemShape)).Message;
 
+    private static string FormatError(string source, byte[] bytes) =>
+        Assert.Throws<OnnxFormatException>(() => OnnxImporter.Import(OnnxModel.Parse(bytes, source))).Message;
+
     [Fact]
-    public void ResidualAdd_IsRefused_NamingTheNodeAndTheBranch()
+    public void AddOfValuesOfDifferentShapes_IsRefused_ShowingBoth()
     {
         var g = new TestGraph(13, 2, 4, 4);
-        var y = g.Node("Conv", "conv", ["x", g.Weight("w", [2, 2, 3, 3])], Ints("pads", 1, 1, 1, 1));
-        y = g.Node("Relu", "relu", [y]);
+        var y = g.Node("Conv", "conv", ["x", g.Weight("w", [3, 2, 3, 3])], Ints("pads", 1, 1, 1, 1));
         y = g.Node("Add", "add", [y, "x"]);
-        Assert.Equal("residual.onnx: Add node 'add': input 1 ('x') is computed by the graph, not a constant; Convolve imports chains " +
-            "(Sequential models) where each node takes the previous node's output and constants.", Refusal("residual.onnx", g.Finish(y)));
+        Assert.Equal("residual.onnx: Add node 'add': inputs [N, 3, 4, 4] and [N, 2, 4, 4] differ in shape; Convolve's Add sums values of one shape (no broadcasting).",
+            Refusal("residual.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void TwoBranchesFromOneValue_AreRefusedAtTheSecondBranch()
+    public void ConcatAlongAnotherAxisThanTheChannels_IsRefused()
     {
-        var g = new TestGraph(13, 3);
+        var g = new TestGraph(13, 3, 4, 4);
         var a = g.Node("Relu", "a", ["x"]);
         var b = g.Node("Sigmoid", "b", ["x"]);
-        var y = g.Node("Concat", "concat", [a, b], Int("axis", 1));
-        Assert.Equal("branch.onnx: Sigmoid node 'b': input 0 ('x') is not the previous node's output ('a'); Convolve imports chains (Sequential models).",
+        var y = g.Node("Concat", "concat", [a, b], Int("axis", -2));
+        Assert.Equal("branch.onnx: Concat node 'concat': axis -2 of inputs [N, 3, 4, 4] and [N, 3, 4, 4]; Convolve's Concat joins channels (axis 1).",
             Refusal("branch.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ConcatWithAConstant_IsRefused()
+    {
+        var g = new TestGraph(13, 3, 4, 4);
+        var y = g.Node("Concat", "concat", ["x", g.Weight("c", [1, 1, 4, 4])], Int("axis", 1));
+        Assert.Equal("m.onnx: Concat node 'concat': input 1 ('c') is a constant; Convolve's Concat joins computed values only.", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AWeightComputedByTheGraph_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 3, 3);
+        var w = g.Node("Relu", "r", ["x"]);
+        var y = g.Node("Conv", "conv", ["x", w]);
+        Assert.Equal("m.onnx: Conv node 'conv': input 1 ('r') is computed by the graph, not a constant; Convolve's layer for Conv " +
+            "takes one computed input and constants (Add and Concat merge several).", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ASecondOutputThatIsRead_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        g.Graph.Node.Add(new NodeProto { OpType = "MaxPool", Name = "pool", Input = { "x" }, Output = { "pooled", "indices" }, Attribute = { Ints("kernel_shape", 2, 2) } });
+        var y = g.Node("Relu", "r", ["indices"]);
+        Assert.Equal("m.onnx: MaxPool node 'pool': output 1 ('indices') is read by Relu node 'r'; Convolve's layer computes the first output only.",
+            Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AnInputNothingComputes_IsAFormatError_NamingTheNode()
+    {
+        var g = new TestGraph(13, 3);
+        var y = g.Node("Relu", "r", ["x"]);
+        y = g.Node("Add", "add", [y, "nowhere"]);
+        Assert.Equal("m.onnx: Add node 'add': input 1 ('nowhere') is neither the graph input, a constant, nor any node's output.", FormatError("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ACycle_IsAFormatError_NamingItsNodes()
+    {
+        var g = new TestGraph(13, 3);
+        g.Node("Add", "a", ["x", "b"]);
+        g.Node("Relu", "b", ["a"]);
+        var y = g.Node("Sigmoid", "out", ["b"]);
+        Assert.Equal("m.onnx: the graph has a cycle: Add node 'a' reads the output of Relu node 'b', which reads the output of Add node 'a'; an ONNX graph is acyclic.",
+            FormatError("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AValueComputedTwice_IsAFormatError()
+    {
+        var g = new TestGraph(13, 3);
+        g.Node("Relu", "a", ["x"]);
+        g.Graph.Node.Add(new NodeProto { OpType = "Sigmoid", Name = "s", Input = { "x" }, Output = { "a" } });
+        Assert.Equal("m.onnx: Sigmoid node 's': output 'a' is also the output of Relu node 'a'; a value is defined once.", FormatError("m.onnx", g.Finish("a")));
     }
 
     [Fact]
@@ -42,7 +101,7 @@ public sealed class OnnxImportErrorTests
         var g = new TestGraph(14, 3);
         var y = g.Node("HardSwish", "hs", ["x"]);
         Assert.Equal("m.onnx: HardSwish node 'hs': operator HardSwish has no Convolve layer (Convolve imports Conv, BatchNormalization, Relu, " +
-            "LeakyRelu, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Softmax, Identity, Dropout, Constant nodes, and a Pad before a Conv or AveragePool).",
+            "LeakyRelu, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Softmax, Identity, Dropout, Add, Sum, Concat of computed values, Constant nodes, and a Pad before a Conv or AveragePool).",
             Refusal("m.onnx", g.Finish(y)));
     }
 
@@ -118,13 +177,21 @@ public sealed class OnnxImportErrorTests
     }
 
     [Fact]
-    public void OutputThatIsNotTheLastValue_IsRefused()
+    public void OutputThatIsNotTheLastValue_Imports_WithoutTheNodesAfterIt()
     {
         var g = new TestGraph(13, 3);
         var a = g.Node("Relu", "a", ["x"]);
-        g.Node("Sigmoid", "b", [a]);
-        Assert.Equal("m.onnx: the graph output 'a' is not the last node's output ('b'); Convolve imports chains (Sequential models).",
-            Refusal("m.onnx", g.Finish(a)));
+        g.Node("Erf", "b", [a]);
+        var model = OnnxImporter.Import(OnnxModel.Parse(g.Finish(a), "m.onnx"));
+        Assert.Equal("Sequential(ReLU())", model.ToString());
+    }
+
+    [Fact]
+    public void AGraphThatOnlyPassesItsInputThrough_IsRefused()
+    {
+        var g = new TestGraph(13, 3);
+        var y = g.Node("Identity", "same", ["x"]);
+        Assert.Equal("m.onnx: the graph computes nothing (no node maps to a layer); a model needs at least one layer.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace Convolve.Onnx.Tests;
 public sealed class OnnxImporterTests(ITestOutputHelper log)
 {
     /// <summary>Graphs built by <see cref="Graph"/>.</summary>
-    public static TheoryData<string> GraphNames() => ["convolutions", "gemm-and-flatten", "opset8", "constant-nodes"];
+    public static TheoryData<string> GraphNames() => ["convolutions", "gemm-and-flatten", "opset8", "constant-nodes", "residual", "branches"];
 
     private static byte[] Graph(string name)
     {
@@ -80,6 +80,36 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
                 y = g.Node("Gemm", "gemm", [y, g.ConstantNode("fc", [2, 27]), g.ConstantNode("fcb", [2])], Int("transB", 1));
                 return g.Finish(y);
             }
+            case "residual":
+            {
+                // A residual block with its nodes listed backwards (the importer sorts them), then
+                // global pooling, Flatten and MatMul + Add, the Add listed before its MatMul.
+                var g = new TestGraph(13, 2, 6, 6);
+                var y = g.Node("Add", "bias", [g.Weight("fcb", [3]), "matmul"]);
+                g.Node("MatMul", "matmul", ["flatten", g.Weight("fc", [2, 3])]);
+                g.Node("Flatten", "flatten", ["gap"]);
+                g.Node("GlobalAveragePool", "gap", ["block"]);
+                g.Node("Relu", "block", ["sum"]);
+                g.Node("Add", "sum", ["relu", "x"]);
+                g.Node("Relu", "relu", ["bn"]);
+                g.Node("BatchNormalization", "bn", ["conv", g.Weight("s", [2], true), g.Weight("b", [2]), g.Weight("m", [2]), g.Weight("v", [2], true)]);
+                g.Node("Conv", "conv", ["x", g.Weight("w", [2, 2, 3, 3]), g.Weight("cb", [2])], Ints("pads", 1, 1, 1, 1));
+                return g.Finish(y);
+            }
+            case "branches":
+            {
+                // The input read by two nodes, their outputs joined, a Sum of three values, an
+                // Identity as the output, and a node after it that the output does not need.
+                var g = new TestGraph(13, 3, 5, 4);
+                var a = g.Node("Relu", "a", ["x"]);
+                var b = g.Node("Sigmoid", "b", ["x"]);
+                var y = g.Node("Concat", "concat", [a, b], Int("axis", 1));
+                y = g.Node("Conv", "mix", [y, g.Weight("w", [3, 6, 1, 1])]);
+                y = g.Node("Sum", "sum", [y, a, "x"]);
+                y = g.Node("Identity", "same", [y]);
+                g.Node("Tanh", "unused", [y]);
+                return g.Finish(y);
+            }
             default:
                 throw new ArgumentException(name);
         }
@@ -117,6 +147,25 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
             "LeakyReLU(alpha=0.3), MaxPool2D(2, stride=1, padding=same), AvgPool2D(3, stride=2, padding=1), " +
             "GlobalAvgPool2D(), Dense(6->5), Dropout(rate=0.25), Softmax())",
             model.ToString());
+    }
+
+    /// <summary>
+    /// Graphs that are not chains import as Graph models, nodes in dependency order; the folds
+    /// of a chain (MatMul + Add, GlobalAveragePool + Flatten) apply in a graph too.
+    /// </summary>
+    [Fact]
+    public void Import_OfABranchingGraph_GivesAGraphModel()
+    {
+        var residual = Assert.IsType<Graph>(OnnxImporter.Import(OnnxModel.Parse(Graph("residual"), "residual")));
+        Assert.Equal(
+            "Graph(Conv2D(2->2, 3x3, padding=1)<-[input], BatchNorm2D(2)<-[conv2d_1], ReLU()<-[batchnorm2d_1], Add()<-[relu_1, input], " +
+            "ReLU()<-[add_1], GlobalAvgPool2D()<-[relu_2], Dense(2->3)<-[globalavgpool2d_1])",
+            residual.ToString());
+        var branches = Assert.IsType<Graph>(OnnxImporter.Import(OnnxModel.Parse(Graph("branches"), "branches")));
+        Assert.Equal(
+            "Graph(ReLU()<-[input], Sigmoid()<-[input], Concat()<-[relu_1, sigmoid_1], Conv2D(6->3, 1x1, bias=false)<-[concat_1], " +
+            "Add()<-[conv2d_1, relu_1, input])",
+            branches.ToString());
     }
 
     /// <summary>Export then import gives the same architecture (for the built-ins) and the same outputs.</summary>
