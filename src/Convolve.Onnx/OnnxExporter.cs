@@ -10,7 +10,8 @@ using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
 namespace Convolve.Onnx;
 
 /// <summary>
-/// Writes a built Convolve model as an ONNX model (operator set 13, IR version 7): one input
+/// Writes a built Convolve model, <see cref="Sequential"/> or <see cref="Graph"/>, as an ONNX
+/// model (operator set 13, IR version 7): one input
 /// named "input" of [N, ...item shape] and one output named "output", N a symbolic batch
 /// dimension, each parameter an initializer named by its model-file key ("conv2d_1.weight").
 /// Layers export in inference form (BatchNorm2D with its running statistics, Dropout as an
@@ -40,17 +41,50 @@ public static class OnnxExporter
     public static ModelProto Export(Model model, string graphName = "convolve")
     {
         if (!model.IsBuilt) throw new InvalidOperationException("OnnxExporter: the model is not built; build it (or load it) first.");
-        if (model is not Sequential)
-            throw new NotSupportedException($"OnnxExporter: {model.GetType().Name} models cannot be exported yet; Sequential models can.");
         var graph = new OnnxGraphBuilder(graphName);
         var shape = model.InputShape.Prepend(1);
         graph.AddInput(InputName, shape);
-        string current = InputName;
-        var layers = model.Layers;
-        for (int i = 0; i < layers.Count; i++)
+        switch (model)
         {
-            current = graph.AddLayer(layers[i], current, shape, i == layers.Count - 1 ? OutputName : layers[i].Name);
-            shape = layers[i].GetOutputShape(shape);
+            case Sequential:
+            {
+                string current = InputName;
+                var layers = model.Layers;
+                for (int i = 0; i < layers.Count; i++)
+                {
+                    current = graph.AddLayer(layers[i], current, shape, i == layers.Count - 1 ? OutputName : layers[i].Name);
+                    shape = layers[i].GetOutputShape(shape);
+                }
+                break;
+            }
+            case Graph dag:
+            {
+                // Nodes were added in a topological order, which ONNX asks of a file's nodes;
+                // each value is named after the layer computing it.
+                var names = new string[dag.Nodes.Count];
+                var shapes = new Shape[dag.Nodes.Count];
+                names[0] = InputName;
+                shapes[0] = shape;
+                foreach (var node in dag.Nodes.Skip(1))
+                {
+                    string name = node == dag.Output ? OutputName : node.Name;
+                    if (node.Layer is MergeLayer merge)
+                    {
+                        names[node.Index] = graph.AddMerge(merge, [.. node.Inputs.Select(n => names[n.Index])], name);
+                        shapes[node.Index] = merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])]);
+                    }
+                    else
+                    {
+                        var from = node.Inputs[0].Index;
+                        names[node.Index] = graph.AddLayer(node.Layer!, names[from], shapes[from], name);
+                        shapes[node.Index] = node.Layer!.GetOutputShape(shapes[from]);
+                    }
+                }
+                shape = shapes[dag.Output.Index];
+                break;
+            }
+            default:
+                throw new NotSupportedException($"OnnxExporter: {model.GetType().Name} models cannot be exported; Sequential and Graph models can.");
         }
         graph.AddOutput(OutputName, shape);
         var proto = new ModelProto
@@ -73,8 +107,8 @@ public static class OnnxExporter
 
 /// <summary>
 /// Builds an ONNX graph layer by layer: nodes, initializers, inputs and outputs. A sequential
-/// model chains <see cref="AddLayer"/> calls; a graph model can add its layers in any
-/// topological order, naming each input, and its merges (Add, Concat) with <see cref="AddNode"/>.
+/// model chains <see cref="AddLayer"/> calls; a graph model adds its layers in a topological
+/// order, naming each input, and its merges (Add, Concat) with <see cref="AddMerge"/>.
 /// </summary>
 public sealed class OnnxGraphBuilder(string name)
 {
@@ -180,6 +214,18 @@ public sealed class OnnxGraphBuilder(string name)
         }
         return output;
     }
+
+    /// <summary>
+    /// Adds the node computing the merge <paramref name="layer"/> of the values
+    /// <paramref name="inputs"/>: Add for two inputs (Sum for more), Concat along axis 1.
+    /// </summary>
+    public string AddMerge(MergeLayer layer, IReadOnlyList<string> inputs, string output) => layer switch
+    {
+        Add when inputs.Count == 2 => AddNode("Add", layer.Name, inputs, output),
+        Add => AddNode("Sum", layer.Name, inputs, output),
+        Concat => AddNode("Concat", layer.Name, inputs, output, Int("axis", 1)),
+        _ => throw new NotSupportedException($"OnnxExporter: merge layer '{layer.Name}' ({layer}) has no ONNX export; exportable merges are Add and Concat."),
+    };
 
     /// <summary>Adds a node of the standard operator set and returns its (single) output's name.</summary>
     public string AddNode(string opType, string nodeName, IEnumerable<string> inputs, string output, params AttributeProto[] attributes)

@@ -7,13 +7,17 @@ namespace Convolve.Onnx.Tests;
 /// <summary>Models and inputs for the export and import tests.</summary>
 public static class TestModels
 {
-    /// <summary>The names of the models <see cref="Create"/> makes: every built-in architecture and two that use every exportable layer kind.</summary>
+    /// <summary>
+    /// The names of the models <see cref="Create"/> makes: every built-in architecture, two that
+    /// use every exportable layer kind, and a ResNet-style graph.
+    /// </summary>
     public static TheoryData<string> Names()
     {
         var data = new TheoryData<string>();
         foreach (var a in Architectures.All) data.Add(a.Name);
         data.Add("every-layer");
         data.Add("every-layer-2");
+        data.Add("resnet-graph");
         return data;
     }
 
@@ -22,16 +26,17 @@ public static class TestModels
     /// batch-norm statistics drawn too (Build leaves biases at zero, which would hide a bias
     /// exported to the wrong place).
     /// </summary>
-    public static Sequential Create(string name)
+    public static Model Create(string name)
     {
-        Sequential model;
+        Model model;
         if (Architectures.Find(name) is { } architecture) model = architecture.Build(seed: 3);
         else
         {
             (model, var itemShape) = name switch
             {
-                "every-layer" => (EveryLayer(), new Shape(3, 13, 11)),
+                "every-layer" => ((Model)EveryLayer(), new Shape(3, 13, 11)),
                 "every-layer-2" => (EveryLayer2(), new Shape(2, 9, 10)),
+                "resnet-graph" => ((Model)ResNetGraph(), new Shape(3, 10, 9)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -81,6 +86,30 @@ public static class TestModels
         new GlobalAvgPool2D(),
         new Dense(3, bias: false),
         new Sigmoid());
+
+    /// <summary>
+    /// A small ResNet-style graph: a stem (conv, batch norm, ReLU); a residual block (two conv +
+    /// batch norm, the identity shortcut added before the ReLU); a downsampling block whose two
+    /// branches (1x1 and 3x3 convolutions, stride 2) are concatenated and summed with two pooled
+    /// shortcuts (a three-input Add); global pooling, dense (logits, so that ONNX Runtime's
+    /// outputs are compared before anything squashes them).
+    /// </summary>
+    private static Graph ResNetGraph()
+    {
+        var g = new Graph();
+        var x = g.Apply(new ReLU(), g.Apply(new BatchNorm2D(8), g.Apply(new Conv2D(3, 8, kernelSize: 3, padding: 1), g.Input)));
+        var y = g.Apply(new ReLU(), g.Apply(new BatchNorm2D(8), g.Apply(new Conv2D(8, 8, kernelSize: 3, padding: 1, bias: false), x)));
+        y = g.Apply(new BatchNorm2D(8), g.Apply(new Conv2D(8, 8, kernelSize: 3, padding: 1, bias: false), y));
+        x = g.Apply(new ReLU(), g.Apply(new Add(), x, y));
+        var narrow = g.Apply(new Conv2D(8, 4, kernelSize: 1, stride: 2), x);
+        var wide = g.Apply(new Conv2D(8, 4, kernelSize: 3, stride: 2, padding: 1), x);
+        var joined = g.Apply(new ReLU(), g.Apply(new Concat(), narrow, wide));
+        var maxed = g.Apply(new MaxPool2D(3, stride: 2, padding: 1), x);
+        var averaged = g.Apply(new AvgPool2D(3, stride: 2, padding: 1), x);
+        x = g.Apply(new Add(), joined, maxed, averaged);
+        g.Apply(new Dense(5), g.Apply(new GlobalAvgPool2D(), x));
+        return g;
+    }
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)
