@@ -23,6 +23,7 @@ internal sealed class ImportPlan
     private readonly long opset;
     private readonly IReadOnlyDictionary<string, TensorProto> constants;
     private readonly string output;
+    private readonly long? fixedBatch;
     private readonly Dictionary<string, int> valueOf = new(StringComparer.Ordinal);
     private readonly List<Shape> shapes = [];
     private readonly List<Step> steps = [];
@@ -31,8 +32,9 @@ internal sealed class ImportPlan
     private readonly HashSet<NodeProto> folded = new(ReferenceEqualityComparer.Instance);
 
     public ImportPlan(string source, long opset, IReadOnlyDictionary<string, TensorProto> constants, string input, Shape inputShape,
-        IReadOnlyList<NodeProto> nodes, string output)
+        IReadOnlyList<NodeProto> nodes, string output, long? fixedBatch)
     {
+        this.fixedBatch = fixedBatch;
         this.source = source;
         this.opset = opset;
         this.constants = constants;
@@ -54,12 +56,18 @@ internal sealed class ImportPlan
     private NodeProto? SoleReader(string value) =>
         value != output && readers.TryGetValue(value, out var list) && list.Count == 1 ? list[0] : null;
 
-    /// <summary>Maps <paramref name="proto"/> (and any node folded into it) to a step, or to nothing for a pass-through.</summary>
+    /// <summary>Maps <paramref name="proto"/> (and any node folded into it) to steps, or to nothing for a pass-through.</summary>
     public void Map(NodeProto proto)
     {
         if (folded.Contains(proto)) return;
         var node = Node(proto);
         if (proto.Output.Count == 0 || proto.Output[0].Length == 0) throw node.Refuse("the node has no output");
+        var computed = Enumerable.Range(0, proto.Input.Count).Where(j => proto.Input[j].Length > 0 && !constants.ContainsKey(proto.Input[j])).ToList();
+        if (proto.OpType == "Split")
+        {
+            Split(node, computed);
+            return;
+        }
         for (int j = 1; j < proto.Output.Count; j++)
         {
             string extra = proto.Output[j];
@@ -68,20 +76,9 @@ internal sealed class ImportPlan
                 throw node.Refuse($"output {j} ('{extra}') is {(extra == output ? "the graph output" : $"read by {readers[extra][0].Describe()}")}; " +
                     "Convolve's layer computes the first output only");
         }
-        var computed = Enumerable.Range(0, proto.Input.Count).Where(j => proto.Input[j].Length > 0 && !constants.ContainsKey(proto.Input[j])).ToList();
-
-        if (proto.OpType is "Add" or "Sum" && computed.Count >= 2 && computed.Count == proto.Input.Count)
+        if (proto.OpType is "Add" or "Sum" or "Sub" or "Mul" or "Div" or "Concat" && computed.Count == proto.Input.Count)
         {
-            int[] values = [.. proto.Input.Select(v => valueOf[v])];
-            if (values.Any(v => shapes[v] != shapes[values[0]]))
-                throw node.Refuse($"inputs {string.Join(" and ", values.Select(v => node.Show(shapes[v])))} differ in shape; " +
-                    "Convolve's Add sums values of one shape (no broadcasting)");
-            Add(node, new Layers.Add(), proto.Output[0], values);
-            return;
-        }
-        if (proto.OpType == "Concat" && computed.Count >= 1 && computed.Count == proto.Input.Count)
-        {
-            Add(node, ChannelConcat(node), proto.Output[0], [.. proto.Input.Select(v => valueOf[v])]);
+            Merge(node);
             return;
         }
         if (proto.OpType is "Concat" or "Sum")
@@ -90,36 +87,111 @@ internal sealed class ImportPlan
             throw node.Refuse($"input {j} ('{proto.Input[j]}') is {(proto.Input[j].Length == 0 ? "empty" : "a constant")}; " +
                 $"Convolve's {(proto.OpType == "Concat" ? "Concat joins" : "Add sums")} computed values only");
         }
-        RequireOneComputedInput(node, computed);
-        int from = valueOf[proto.Input[0]];
+        // Add, Sub, Mul and Div with a constant compute on their other input, whichever side it is.
+        bool binary = proto.OpType is "Add" or "Sub" or "Mul" or "Div" && proto.Input.Count == 2 && computed.Count == 1;
+        if (!binary) RequireOneComputedInput(node, computed);
+        int from = valueOf[proto.Input[binary ? computed[0] : 0]];
         var shape = shapes[from];
         string result = proto.Output[0];
-        Layer? layer;
+        Layer? layer = null;
         if (proto.OpType == "MatMul" && SoleReader(result) is { } add && OnnxImporter.BiasAfter(add, result, constants) is { } bias)
         {
             layer = OnnxLayers.MatMul(node, shape, OnnxTensor.ToTensor(bias, $"{source}: {add.Describe()}"));
             folded.Add(add);
             result = add.Output[0];
         }
-        else if (proto.OpType == "Pad" && SoleReader(result) is { OpType: "Conv" or "AveragePool" } next && next.Input[0] == result)
+        else if (proto.OpType == "Pad" && SoleReader(result) is { OpType: "Conv" or "AveragePool" } next && next.Input[0] == result
+                 && OnnxLayers.ZeroPadding(node, shape) is { } padded)
         {
-            var padded = OnnxLayers.ZeroPadding(node, shape);
+            // The Conv or AveragePool takes over the zeros as its padding when it can; else the
+            // Pad stays a layer of its own.
             var pooled = Node(next);
-            RequireOneComputedInput(pooled, [.. Enumerable.Range(0, next.Input.Count).Where(j => next.Input[j].Length > 0 && !constants.ContainsKey(next.Input[j]))]);
-            layer = next.OpType == "Conv" ? OnnxLayers.Conv(pooled, shape, padded) : OnnxLayers.AveragePool(pooled, shape, padded);
-            folded.Add(next);
-            node = pooled;
-            result = next.Output[0];
+            try
+            {
+                RequireOneComputedInput(pooled, [.. Enumerable.Range(0, next.Input.Count).Where(j => next.Input[j].Length > 0 && !constants.ContainsKey(next.Input[j]))]);
+                layer = next.OpType == "Conv" ? OnnxLayers.Conv(pooled, shape, padded) : OnnxLayers.AveragePool(pooled, shape, padded);
+                folded.Add(next);
+                node = pooled;
+                result = next.Output[0];
+            }
+            catch (OnnxImportException) { layer = OnnxLayers.Pad(node, shape); }
         }
-        else if (proto.OpType == "Add")
-            throw node.Refuse("Add of a constant is imported only as the bias right after a MatMul (together a Dense layer); Convolve has no element-wise Add layer");
+        else if (proto.OpType == "HardSigmoid" && IsHardSwish(proto, result) is { } multiply)
+        {
+            // x * HardSigmoid(x) with alpha 1/6, beta 1/2 is HardSwish (how opset 13 writes it).
+            layer = new HardSwish();
+            folded.Add(multiply);
+            result = multiply.Output[0];
+        }
         else layer = OnnxLayers.Create(node, shape);
 
         if (layer is null) valueOf[result] = from;
         else Add(node, layer, result, [from]);
     }
 
-    private OnnxNode Node(NodeProto proto) => new(proto, source, opset, constants, symbolicBatch: true);
+    // The Mul that makes this HardSigmoid a HardSwish, or null.
+    private NodeProto? IsHardSwish(NodeProto hardSigmoid, string result) =>
+        hardSigmoid.GetFloat("alpha", 0.2f) == 1f / 6 && hardSigmoid.GetFloat("beta", 0.5f) == 0.5f
+        && SoleReader(result) is { OpType: "Mul", Input.Count: 2 } multiply
+        && multiply.Input.Contains(result) && multiply.Input.Contains(hardSigmoid.Input[0]) ? multiply : null;
+
+    // Add or Sum, Sub, Mul, Div and Concat of computed values: a merge layer, or nothing for one input.
+    private void Merge(OnnxNode node)
+    {
+        var proto = node.Proto;
+        int[] values = [.. proto.Input.Select(v => valueOf[v])];
+        if (values.Length == 1 && proto.OpType is "Sum" or "Concat")
+        {
+            valueOf[proto.Output[0]] = values[0];
+            return;
+        }
+        if (proto.OpType is not ("Sum" or "Concat") && values.Length != 2)
+            throw node.Refuse($"{values.Length} inputs, expected 2");
+        if (proto.OpType != "Concat")
+        {
+            var shape = shapes[values[0]];
+            foreach (int v in values.Skip(1))
+                if (!Broadcast.TryGetShape(shape, shapes[v], out shape, out _))
+                    throw node.Refuse($"inputs {string.Join(" and ", values.Select(v => node.Show(shapes[v])))} do not broadcast (numpy's rule: " +
+                        "aligned at the last dimension, each pair of sizes equal or one of them 1)");
+        }
+        Layer layer = proto.OpType switch
+        {
+            "Add" or "Sum" => new Layers.Add(),
+            "Sub" => new Subtract(),
+            "Mul" => new Multiply(),
+            "Div" => new Divide(),
+            _ => Concat(node),
+        };
+        Add(node, layer, proto.Output[0], values);
+    }
+
+    // Concat of computed values along a non-batch axis.
+    private Concat Concat(OnnxNode node)
+    {
+        var proto = node.Proto;
+        if (!proto.Has("axis")) throw new OnnxFormatException($"{node.Where}: the required attribute axis is missing.");
+        long axis = proto.GetInt("axis", 1);
+        var first = shapes[valueOf[proto.Input[0]]];
+        long resolved = axis < 0 ? axis + first.Rank : axis;
+        if (resolved < 0 || resolved >= first.Rank) throw node.Refuse($"axis {axis} is out of range for input {node.Show(first)}");
+        if (resolved == 0) throw node.Refuse("axis 0 joins along the batch; Convolve's Concat joins the axes after it");
+        return new Concat((int)resolved);
+    }
+
+    // Split: one Slice step per output the graph reads.
+    private void Split(OnnxNode node, List<int> computed)
+    {
+        RequireOneComputedInput(node, computed);
+        var proto = node.Proto;
+        int from = valueOf[proto.Input[0]];
+        bool[] read = [.. proto.Output.Select(o => o.Length > 0 && (o == output || readers.ContainsKey(o)))];
+        var slices = OnnxLayers.Split(node, shapes[from], read);
+        for (int i = 0; i < slices.Length; i++)
+            if (slices[i] is { } slice) Add(node, slice, proto.Output[i], [from]);
+    }
+
+    private OnnxNode Node(NodeProto proto) => new(proto, source, opset, constants, symbolicBatch: true) { FixedBatch = fixedBatch };
 
     // A single-input layer computes on one value of the graph; its other inputs are weights.
     private static void RequireOneComputedInput(OnnxNode node, List<int> computed)
@@ -130,20 +202,7 @@ internal sealed class ImportPlan
                 : $"input 0 ('{inputs[0]}') is a constant; Convolve's layers compute on values that depend on the model input");
         foreach (int j in computed.Where(j => j > 0))
             throw node.Refuse($"input {j} ('{inputs[j]}') is computed by the graph, not a constant; Convolve's layer for {node.OpType} " +
-                "takes one computed input and constants (Add and Concat merge several)");
-    }
-
-    // Concat of computed values along axis 1, the channels: Convolve's Concat.
-    private Concat ChannelConcat(OnnxNode node)
-    {
-        var proto = node.Proto;
-        if (!proto.Has("axis")) throw new OnnxFormatException($"{node.Where}: the required attribute axis is missing.");
-        long axis = proto.GetInt("axis", 1);
-        int rank = shapes[valueOf[proto.Input[0]]].Rank;
-        if ((axis < 0 ? axis + rank : axis) != 1)
-            throw node.Refuse($"axis {axis} of inputs {string.Join(" and ", proto.Input.Select(v => node.Show(shapes[valueOf[v]])))}; " +
-                "Convolve's Concat joins channels (axis 1)");
-        return new Concat();
+                "takes one computed input and constants (Add, Sub, Mul, Div, Sum and Concat merge several)");
     }
 
     // Adds a step for layer reading the values inputs, with its output shape checked.

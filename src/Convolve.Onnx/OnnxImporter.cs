@@ -58,7 +58,8 @@ public static class OnnxImporter
             throw new OnnxFormatException($"{source}: the graph output '{output}' is neither the graph input nor any node's output.");
         var nodes = OnnxGraphOrder.Sort([.. graph.Node.Where(n => n.OpType != "Constant")], input.Name, constants, output, source);
 
-        var plan = new ImportPlan(source, opset, constants, input.Name, item.Prepend(1), nodes, output);
+        long? fixedBatch = InputDims(input) is [{ } batch, ..] ? batch : null;
+        var plan = new ImportPlan(source, opset, constants, input.Name, item.Prepend(1), nodes, output, fixedBatch);
         foreach (var node in nodes) plan.Map(node);
         return plan.Finish(item);
     }

@@ -120,7 +120,8 @@ public sealed class OnnxExporterTests(ITestOutputHelper log)
         model.Build(new Shape(1, 2, 2));
         var error = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(model));
         Assert.Equal("OnnxExporter: layer 'unknown_1' (Unknown()) has no ONNX export; exportable layers are Conv2D, MaxPool2D, " +
-            "AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Flatten, Dense, Dropout and BatchNorm2D.", error.Message);
+            "AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Clip, HardSigmoid, HardSwish, Softmax, Flatten, Reshape, " +
+            "Transpose, Slice, Pad, Dense, Dropout, BatchNorm2D and ElementwiseConstant.", error.Message);
     }
 
     [Fact]

@@ -18,23 +18,24 @@ public sealed class OnnxImportErrorTests
         Assert.Throws<OnnxFormatException>(() => OnnxImporter.Import(OnnxModel.Parse(bytes, source))).Message;
 
     [Fact]
-    public void AddOfValuesOfDifferentShapes_IsRefused_ShowingBoth()
+    public void AddOfValuesThatDoNotBroadcast_IsRefused_ShowingBoth()
     {
         var g = new TestGraph(13, 2, 4, 4);
         var y = g.Node("Conv", "conv", ["x", g.Weight("w", [3, 2, 3, 3])], Ints("pads", 1, 1, 1, 1));
         y = g.Node("Add", "add", [y, "x"]);
-        Assert.Equal("residual.onnx: Add node 'add': inputs [N, 3, 4, 4] and [N, 2, 4, 4] differ in shape; Convolve's Add sums values of one shape (no broadcasting).",
+        Assert.Equal("residual.onnx: Add node 'add': inputs [N, 3, 4, 4] and [N, 2, 4, 4] do not broadcast (numpy's rule: aligned at the last dimension, " +
+            "each pair of sizes equal or one of them 1).",
             Refusal("residual.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void ConcatAlongAnotherAxisThanTheChannels_IsRefused()
+    public void ConcatAlongTheBatch_IsRefused()
     {
         var g = new TestGraph(13, 3, 4, 4);
         var a = g.Node("Relu", "a", ["x"]);
         var b = g.Node("Sigmoid", "b", ["x"]);
-        var y = g.Node("Concat", "concat", [a, b], Int("axis", -2));
-        Assert.Equal("branch.onnx: Concat node 'concat': axis -2 of inputs [N, 3, 4, 4] and [N, 3, 4, 4]; Convolve's Concat joins channels (axis 1).",
+        var y = g.Node("Concat", "concat", [a, b], Int("axis", -4));
+        Assert.Equal("branch.onnx: Concat node 'concat': axis 0 joins along the batch; Convolve's Concat joins the axes after it.",
             Refusal("branch.onnx", g.Finish(y)));
     }
 
@@ -53,7 +54,7 @@ public sealed class OnnxImportErrorTests
         var w = g.Node("Relu", "r", ["x"]);
         var y = g.Node("Conv", "conv", ["x", w]);
         Assert.Equal("m.onnx: Conv node 'conv': input 1 ('r') is computed by the graph, not a constant; Convolve's layer for Conv " +
-            "takes one computed input and constants (Add and Concat merge several).", Refusal("m.onnx", g.Finish(y)));
+            "takes one computed input and constants (Add, Sub, Mul, Div, Sum and Concat merge several).", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
@@ -99,29 +100,30 @@ public sealed class OnnxImportErrorTests
     public void UnknownOperator_IsRefused_ListingWhatIsImported()
     {
         var g = new TestGraph(14, 3);
-        var y = g.Node("HardSwish", "hs", ["x"]);
-        Assert.Equal("m.onnx: HardSwish node 'hs': operator HardSwish has no Convolve layer (Convolve imports Conv, BatchNormalization, Relu, " +
-            "LeakyRelu, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Softmax, Identity, Dropout, Add, Sum, Concat of computed values, Constant nodes, and a Pad before a Conv or AveragePool).",
+        var y = g.Node("Selu", "selu", ["x"]);
+        Assert.Equal("m.onnx: Selu node 'selu': operator Selu has no Convolve layer (Convolve imports Conv, BatchNormalization, Relu, " +
+            "LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid, HardSwish, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Transpose, " +
+            "Squeeze, Unsqueeze, Pad, Slice, Gemm, MatMul, Softmax, Identity, Dropout, Add, Sub, Mul, Div, Sum, Concat, Split, Constant).",
             Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void PadBeforeAnActivation_IsRefused()
+    public void PadOfTheBatch_IsRefused()
     {
         var g = new TestGraph(13, 1, 4, 4);
-        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)]);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 1, 0, 1, 1, 0, 0, 1, 1)]);
         y = g.Node("Relu", "relu", [y]);
-        Assert.Equal("m.onnx: Pad node 'pad': a Pad is imported only when a Conv or AveragePool follows it, which takes over its zeros as padding.",
+        Assert.Equal("m.onnx: Pad node 'pad': pads [1, 0, 1, 1, 0, 0, 1, 1] pad the batch axis; Convolve's Pad pads the axes after the batch.",
             Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void ReflectPad_IsRefused()
+    public void WrapPad_IsRefused()
     {
-        var g = new TestGraph(13, 1, 4, 4);
-        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)], String("mode", "reflect"));
+        var g = new TestGraph(19, 1, 4, 4);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)], String("mode", "wrap"));
         y = g.Node("Conv", "conv", [y, g.Weight("w", [1, 1, 3, 3])]);
-        Assert.Equal("m.onnx: Pad node 'pad': mode 'reflect'; Convolve pads with zeros only (mode 'constant').", Refusal("m.onnx", g.Finish(y)));
+        Assert.Equal("m.onnx: Pad node 'pad': mode 'wrap'; Convolve pads in modes constant, reflect and edge.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
@@ -146,17 +148,43 @@ public sealed class OnnxImportErrorTests
     {
         var g = new TestGraph(13, 1, 4, 4);
         var y = g.Node("Reshape", "r", ["x", g.Int64s("shape", 1, -1)]);
-        Assert.Equal("m.onnx: Reshape node 'r': shape [1, -1] on input [N, 1, 4, 4]; Convolve reshapes only to [N, features] " +
-            "(shape [0, -1], [0, 16] or [-1, 16]), keeping the batch dynamic.", Refusal("m.onnx", g.Finish(y)));
+        Assert.Equal("m.onnx: Reshape node 'r': shape [1, -1] on input [N, 1, 4, 4]; Convolve reshapes each batch item, so the shape " +
+            "must start with 0 (copy the batch), the input's fixed batch size, or -1 with every other dimension fixed.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void AddOfAConstantWithoutAMatMul_IsRefused()
+    public void AConstantThatDoesNotBroadcastOverTheBatch_IsRefused()
     {
         var g = new TestGraph(13, 4);
-        var y = g.Node("Add", "bias", ["x", g.Weight("b", [4])]);
-        Assert.Equal("m.onnx: Add node 'bias': Add of a constant is imported only as the bias right after a MatMul (together a Dense layer); " +
-            "Convolve has no element-wise Add layer.", Refusal("m.onnx", g.Finish(y)));
+        var y = g.Node("Add", "bias", ["x", g.Weight("b", [3, 4])]);
+        Assert.Equal("m.onnx: Add node 'bias': the constant [3, 4] has as many dimensions as input [N, 4] without a leading 1; " +
+            "Convolve broadcasts a constant over the batch.", Refusal("m.onnx", g.Finish(y)));
+        g = new TestGraph(13, 4);
+        y = g.Node("Mul", "scale", [g.Weight("s", [3]), "x"]);
+        Assert.Equal("m.onnx: Mul node 'scale': the constant [3] does not broadcast against input [N, 4] (numpy's rule: aligned at the last " +
+            "dimension, each pair of sizes equal or one of them 1).", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void SliceOfSeveralAxesOrWithAStep_IsRefused()
+    {
+        var g = new TestGraph(13, 2, 6);
+        var y = g.Node("Slice", "s", ["x", g.Int64s("starts", 0, 1), g.Int64s("ends", 1, 4), g.Int64s("axes", 1, 2)]);
+        Assert.Equal("m.onnx: Slice node 's': slices 2 axes at once; Convolve's Slice takes a range of one axis.", Refusal("m.onnx", g.Finish(y)));
+        g = new TestGraph(13, 2, 6);
+        y = g.Node("Slice", "s", ["x", g.Int64s("starts", 0), g.Int64s("ends", 6), g.Int64s("axes", 2), g.Int64s("steps", 2)]);
+        Assert.Equal("m.onnx: Slice node 's': step 2; Convolve's Slice takes every element of its range (step 1).", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void TransposeOfTheBatch_AndSqueezeOfALongAxis_AreRefused()
+    {
+        var g = new TestGraph(13, 2, 3);
+        var y = g.Node("Transpose", "t", ["x"]);
+        Assert.Equal("m.onnx: Transpose node 't': perm [2, 1, 0] moves the batch axis; Convolve's Transpose keeps it first.", Refusal("m.onnx", g.Finish(y)));
+        g = new TestGraph(13, 2, 3);
+        y = g.Node("Squeeze", "s", ["x", g.Int64s("axes", -1)]);
+        Assert.Equal("m.onnx: Squeeze node 's': axis 2 of input [N, 2, 3] has size 3, not 1.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]

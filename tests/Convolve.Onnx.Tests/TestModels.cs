@@ -18,6 +18,7 @@ public static class TestModels
         data.Add("every-layer");
         data.Add("every-layer-2");
         data.Add("resnet-graph");
+        data.Add("new-layers");
         return data;
     }
 
@@ -37,6 +38,7 @@ public static class TestModels
                 "every-layer" => ((Model)EveryLayer(), new Shape(3, 13, 11)),
                 "every-layer-2" => (EveryLayer2(), new Shape(2, 9, 10)),
                 "resnet-graph" => ((Model)ResNetGraph(), new Shape(3, 10, 9)),
+                "new-layers" => (NewLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -108,6 +110,43 @@ public static class TestModels
         var averaged = g.Apply(new AvgPool2D(3, stride: 2, padding: 1), x);
         x = g.Apply(new Add(), joined, maxed, averaged);
         g.Apply(new Dense(5), g.Apply(new GlobalAvgPool2D(), x));
+        return g;
+    }
+
+    /// <summary>
+    /// The element-wise and shape layers: Pad in every mode (reflect before a convolution, edge,
+    /// constant with a value), Clip, HardSigmoid, HardSwish, constants on either side of each
+    /// operation, Transpose, Slice, broadcasting Multiply, Divide and Subtract merges, Concat along
+    /// the height, Reshape; then dense logits.
+    /// </summary>
+    private static Graph NewLayers()
+    {
+        var random = new Random(23);
+        Tensor Constant(float low, float high, params int[] dims)
+        {
+            var t = new Tensor(new Shape(dims));
+            foreach (ref float v in t.Span) v = (float)(low + (high - low) * random.NextDouble());
+            return t;
+        }
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3), g.Apply(new Pad([0, 1, 2, 0, 1, 0], PadMode.Reflect), g.Input));
+        var gate = g.Apply(new Multiply(), g.Apply(new Clip(-0.5f, 0.8f), x), g.Apply(new HardSigmoid(0.3f, 0.4f), x));
+        x = g.Apply(new HardSwish(), gate);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Subtract, Constant(-1, 1, 4, 1, 1), constantOnLeft: true), x);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Divide, Constant(1, 2, 5)), x);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Multiply, Constant(-1, 1, 6, 5)), x);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Add, Constant(-1, 1, 1)), x);
+        x = g.Apply(new Transpose(0, 1, 3, 2), x);                                     // [4, 5, 6]
+        var one = g.Apply(new Slice(1, 0, 1), x);                                       // [1, 5, 6]
+        var rest = g.Apply(new Slice(1, 1), x);                                         // [3, 5, 6]
+        var denominator = g.Apply(new ElementwiseConstant(BinaryOperation.Add, Constant(2, 2, 1)), g.Apply(new Sigmoid(), one));
+        var quotient = g.Apply(new Divide(), rest, denominator);
+        var difference = g.Apply(new Subtract(), quotient, g.Apply(new ElementwiseConstant(BinaryOperation.Divide, Constant(1, 2, 1), constantOnLeft: true), denominator));
+        x = g.Apply(new Concat(axis: 2), quotient, difference);                        // [3, 10, 6]
+        x = g.Apply(new Reshape(0, -1), x);                                             // [3, 60]
+        x = g.Apply(new Pad([0, 2, 0, 1], PadMode.Constant, 0.5f), x);                  // [3, 63]
+        x = g.Apply(new Pad([1, 0, 1, 0], PadMode.Edge), x);                            // [5, 63]
+        g.Apply(new Dense(5), g.Apply(new Flatten(), x));
         return g;
     }
 
