@@ -83,6 +83,36 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
 
     private static IEnumerable<string> NewOperatorNames() => OnnxTestData.ImportCases.Keys.Where(n => !Unsupported.ContainsKey(n));
 
+    /// <summary>Every vector of the shape and element-wise operators is tried or listed, and every listed one exists.</summary>
+    [Fact]
+    public void EveryVectorOfTheShapeAndElementwiseOperators_IsTriedOrListedWithAReason()
+    {
+        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        var found = OnnxTestData.ImportCases;
+        var stale = Unsupported.Keys.Where(n => !found.ContainsKey(n)).ToList();
+        Assert.True(stale.Count == 0, $"Listed as unsupported but not found in {OnnxTestData.Directory}: {string.Join(", ", stale)}");
+        Assert.All(OnnxTestData.ImportOperators, op => Assert.Contains(op, found.Values));
+    }
+
+    /// <summary>Each listed vector really cannot be read as Convolve's float input, so the list cannot go stale silently.</summary>
+    [Theory]
+    [MemberData(nameof(UnsupportedCases))]
+    public void ListedVector_CannotBeTried(string name)
+    {
+        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        var error = Assert.Throws<OnnxFormatException>(() => RunThroughImporter(name));
+        log.WriteLine($"{name}: listed because: {Unsupported[name]}");
+        log.WriteLine($"{name}: fails with: {error.Message}");
+    }
+
+    /// <summary>The names of the listed vectors.</summary>
+    public static TheoryData<string> UnsupportedCases()
+    {
+        var data = new TheoryData<string>();
+        foreach (string name in Unsupported.Keys.Order(StringComparer.Ordinal)) data.Add(name);
+        return data;
+    }
+
     [Theory]
     [MemberData(nameof(NewOperatorCases))]
     public void VectorOfAShapeOrElementwiseOperator_ThroughTheImporter_MatchesOrIsRefused(string name)

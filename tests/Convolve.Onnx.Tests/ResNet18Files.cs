@@ -49,6 +49,32 @@ public static class ResNet18Files
     }
 
     /// <summary>
+    /// The preprocessing graph and the network as one model: the network's input is fed by the
+    /// preprocessing's output (both files use operator set 8 and share no value names). Input:
+    /// RGB [1, 3, 224, 224] in 0..255; output: the 512 features [1, 512, 1, 1].
+    /// </summary>
+    public static byte[] PreprocessingAndModel()
+    {
+        var preprocessing = OnnxModel.Load(Preprocessing).Proto;
+        var network = OnnxModel.Load(Model).Proto;
+        var combined = preprocessing.Clone();
+        var graph = combined.Graph;
+        string from = network.Graph.Input.Single().Name, to = preprocessing.Graph.Output.Single().Name;
+        foreach (var node in network.Graph.Node)
+        {
+            var copy = node.Clone();
+            for (int i = 0; i < copy.Input.Count; i++)
+                if (copy.Input[i] == from) copy.Input[i] = to;
+            graph.Node.Add(copy);
+        }
+        graph.Initializer.Add(network.Graph.Initializer);
+        graph.ValueInfo.Add(network.Graph.ValueInfo);
+        graph.Output.Clear();
+        graph.Output.Add(network.Graph.Output);
+        return Google.Protobuf.MessageExtensions.ToByteArray(combined);
+    }
+
+    /// <summary>
     /// The photo at <paramref name="path"/> as the preprocessing graph's input: RGB resized to
     /// 224x224 (bilinear, by Convolve.Imaging and <see cref="ImageResize"/>), values 0..255, [3, 224, 224].
     /// </summary>
