@@ -16,23 +16,21 @@ public static partial class OnnxLayers
     }
 
     /// <summary>
-    /// Reshape keeping the batch: to [N, features] it is a <see cref="Layers.Flatten"/> (shape
-    /// [0, -1], [-1, F] or [0, F] with F the features per item), otherwise a
-    /// <see cref="Layers.Reshape"/> of each item, when the shape's first entry is 0 (copy the
-    /// batch), -1 with every other entry fixed (the batch inferred), or the batch size the graph
-    /// input fixes (<see cref="OnnxNode.FixedBatch"/>: every input the file accepts has that batch,
-    /// so reshaping each item agrees with it there, and generalises it to any batch).
+    /// Reshape keeping the batch, which it does when the shape's first entry is 0 (copy the batch),
+    /// -1 with every other entry fixed (the batch inferred), or the batch size the graph input
+    /// fixes (<see cref="OnnxNode.FixedBatch"/>: every input the file accepts has that batch, so
+    /// reshaping each item agrees with the file there, and generalises it to any batch). To
+    /// [N, features] (second and last entry -1 or the features per item) it is a
+    /// <see cref="Layers.Flatten"/>, otherwise a <see cref="Layers.Reshape"/> of each item.
     /// </summary>
     public static Layer Reshape(OnnxNode node, Shape inputShape)
     {
         var shape = node.Ints(1);
         int features = inputShape.Size / inputShape[0];
         bool allowZero = node.Proto.GetInt("allowzero", 0) != 0;
-        bool flattens = shape.Length == 2 && !allowZero
-            && ((shape[0] == 0 && (shape[1] == -1 || shape[1] == features)) || (shape[0] == -1 && shape[1] == features));
-        if (flattens) return new Flatten(1);
         bool keepsBatch = shape.Length >= 1 && !(allowZero && shape.Contains(0))
             && (shape[0] == 0 || (shape[0] == -1 && !shape[1..].Contains(-1)) || shape[0] == node.FixedBatch);
+        if (keepsBatch && shape.Length == 2 && (shape[1] == -1 || shape[1] == features)) return new Flatten(1);
         if (!keepsBatch || shape.Any(d => d > int.MaxValue))
             throw node.Refuse($"shape [{string.Join(", ", shape)}]{(allowZero ? " with allowzero" : "")} on input {node.Show(inputShape)}; " +
                 "Convolve reshapes each batch item, so the shape must start with 0 (copy the batch), the input's fixed batch size, or -1 with every other dimension fixed");

@@ -5,9 +5,9 @@ namespace Convolve.Onnx;
 
 /// <summary>
 /// Maps single ONNX nodes to Convolve layers holding the node's weights. The importer calls it
-/// for each node that computes on one value (merges it maps itself); the conformance suite's node runner uses the same mappings. A node
-/// whose operator or attribute values Convolve cannot express is refused with an
-/// <see cref="OnnxImportException"/> that names it and says why.
+/// for each node that computes on one value (it maps merges and Split itself); the conformance
+/// suite's node runner uses the same mappings. A node whose operator or attribute values Convolve
+/// cannot express is refused with an <see cref="OnnxImportException"/> that names it and says why.
 /// </summary>
 public static partial class OnnxLayers
 {
@@ -23,14 +23,14 @@ public static partial class OnnxLayers
     ];
 
     /// <summary>
-    /// Operators the importer maps to merge layers when all their inputs are computed values: Add
-    /// and Sum to Add, Sub, Mul and Div to Subtract, Multiply and Divide (all broadcasting),
-    /// Concat to Concat. Split becomes one Slice per output.
+    /// Operators of several values the importer maps itself: merge layers when all inputs are
+    /// computed values (Add and Sum to Add; Sub, Mul and Div to Subtract, Multiply and Divide, all
+    /// broadcasting; Concat to Concat), and Split to one Slice per output.
     /// </summary>
-    public static IReadOnlyList<string> MergeOperators { get; } = ["Add", "Sum", "Sub", "Mul", "Div", "Concat", "Split"];
+    public static IReadOnlyList<string> MultiValueOperators { get; } = ["Add", "Sum", "Sub", "Mul", "Div", "Concat", "Split"];
 
     /// <summary>Every operator the importer reads, for messages.</summary>
-    public static IReadOnlyList<string> AllOperators { get; } = [.. Operators.Concat(MergeOperators).Distinct(), "Constant"];
+    public static IReadOnlyList<string> AllOperators { get; } = [.. Operators.Concat(MultiValueOperators).Distinct(), "Constant"];
 
     /// <summary>
     /// The layer for <paramref name="node"/> applied to inputs of <paramref name="inputShape"/>

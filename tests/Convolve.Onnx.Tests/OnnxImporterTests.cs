@@ -247,6 +247,59 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
         model.Layers.Select(l => l.GetConfig()).Select(c => $"{c.GetType().Name}{System.Text.Json.JsonSerializer.Serialize(c, c.GetType(), ConfigJson)}");
 
     /// <summary>
+    /// A file that fixes the batch at 1 (as many exporters write) and reshapes to [1, -1]: the
+    /// Reshape keeps that batch, so it imports as a Flatten (folded with the pooling before it),
+    /// and the model runs any batch, each item giving ONNX Runtime's batch-1 output.
+    /// </summary>
+    [Fact]
+    public void FixedBatchOfOne_ReshapeToOneRow_ImportsAsAFlatten_AndRunsAnyBatch()
+    {
+        var g = new TestGraph(13, 2, 3, 3);
+        g.Graph.Input[0].Type.TensorType.Shape.Dim[0] = new Protos.TensorShapeProto.Types.Dimension { DimValue = 1 };
+        var y = g.Node("Conv", "conv", ["x", g.Weight("w", [4, 2, 3, 3]), g.Weight("b", [4])], Ints("pads", 1, 1, 1, 1));
+        y = g.Node("GlobalAveragePool", "gap", [y]);
+        y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 1, -1)]);
+        y = g.Node("Gemm", "fc", [y, g.Weight("fc_w", [3, 4]), g.Weight("fc_b", [3])], Int("transB", 1));
+        var bytes = g.Finish(y);
+        var model = OnnxImporter.Import(OnnxModel.Parse(bytes, "fixed-batch"));
+        Assert.Equal("Sequential(Conv2D(2->4, 3x3, padding=1), GlobalAvgPool2D(), Dense(4->3))", model.ToString());
+        using var runtime = new OnnxRuntimeRunner(bytes);
+        var input = TestModels.RandomInput(model, 4, seed: 3);
+        var output = TestModels.Forward(model, input);
+        for (int n = 0; n < 4; n++)
+        {
+            var item = Tensor.FromArray(input.Span.Slice(n * 18, 18), 1, 2, 3, 3);
+            var itemOutput = Tensor.FromArray(output.Span.Slice(n * 3, 3), 1, 3);
+            OnnxExporterTests.AssertClose(runtime.Run(item, "x", "fc"), itemOutput, $"item {n}");
+        }
+    }
+
+    /// <summary>
+    /// The nodes of an exported graph shuffled into random orders import to the same function:
+    /// the importer sorts them, and the outputs are bit for bit the original's.
+    /// </summary>
+    [Theory]
+    [InlineData("resnet-graph")]
+    [InlineData("new-layers")]
+    public void ShuffledNodes_ImportToTheSameOutputs(string name)
+    {
+        var original = TestModels.Create(name);
+        var input = TestModels.RandomInput(original, 3, seed: 4);
+        var expected = TestModels.Forward(original, input).ToArray();
+        var proto = OnnxExporter.Export(original);
+        var random = new Random(9);
+        for (int trial = 0; trial < 5; trial++)
+        {
+            var nodes = proto.Graph.Node.OrderBy(_ => random.Next()).ToList();
+            proto.Graph.Node.Clear();
+            proto.Graph.Node.Add(nodes);
+            var imported = OnnxImporter.Import(OnnxModel.Parse(Google.Protobuf.MessageExtensions.ToByteArray(proto), $"{name} shuffled"));
+            Assert.Equal(original.Layers.Count, imported.Layers.Count);
+            Assert.Equal(expected, TestModels.Forward(imported, input).ToArray());
+        }
+    }
+
+    /// <summary>
     /// An imported graph trains like the original: one SGD step (momentum, on a mean squared
     /// error, batch norm in training mode) from the same weights gives the same parameters, bit
     /// for bit, running statistics included.

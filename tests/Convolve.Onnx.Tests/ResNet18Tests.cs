@@ -53,6 +53,29 @@ public sealed class ResNet18Tests(ITestOutputHelper log)
     }
 
     /// <summary>
+    /// The network file on its own, loaded as the command line would, fed the preprocessing
+    /// written out (<see cref="ResNet18Files.Preprocess"/>), on three of the photos.
+    /// </summary>
+    [ResNet18Fact]
+    public void ResNet18_Loaded_GivesOnnxRuntimesFeatures()
+    {
+        var model = OnnxImporter.Load(ResNet18Files.Model);
+        var photos = ResNet18Files.Photos.Take(3).Select(ResNet18Files.Photo).ToList();
+        var input = ResNet18Files.Preprocess(photos);
+        var features = TestModels.Forward(model, input);
+        using var runtime = new OnnxRuntimeRunner(File.ReadAllBytes(ResNet18Files.Model));
+        var item = new Shape(1, 3, 224, 224);
+        for (int n = 0; n < photos.Count; n++)
+        {
+            var b = runtime.Run(Tensor.FromArray(input.Span.Slice(n * item.Size, item.Size), 1, 3, 224, 224), "Input247", "Pooling395_Output_0").ToArray();
+            var a = features.Span.Slice(n * 512, 512).ToArray();
+            double largest = b.Max(Math.Abs), worst = a.Zip(b).Max(p => Math.Abs(p.First - p.Second));
+            log.WriteLine($"{Path.GetFileName(ResNet18Files.Photos[n])}: max |a - b| / max |b| = {worst / largest:E2}");
+            Assert.True(worst <= Tolerance * largest, $"{ResNet18Files.Photos[n]}: max |a - b| = {worst:E3} is more than {Tolerance:E0} of the largest feature {largest:F4}");
+        }
+    }
+
+    /// <summary>
     /// The imported preprocessing graph (three Slices, a Concat, an ElementwiseConstant) computes
     /// bit for bit what its three nodes say, written out in <see cref="ResNet18Files.Preprocess"/>.
     /// </summary>
