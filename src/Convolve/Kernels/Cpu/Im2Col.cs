@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Convolve.Kernels.Cpu;
 
@@ -31,8 +32,8 @@ internal static unsafe class Im2Col
                     new Span<float>(target, outW).Clear();
                     continue;
                 }
-                new Span<float>(target, owFirst).Clear();
-                new Span<float>(target + owEnd, outW - owEnd).Clear();
+                if (owFirst > 0) new Span<float>(target, owFirst).Clear();
+                if (owEnd < outW) new Span<float>(target + owEnd, outW - owEnd).Clear();
                 float* source = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
                 int count = owEnd - owFirst;
                 if (g.StrideW == 1)
@@ -84,6 +85,13 @@ internal static unsafe class Im2Col
     {
         if (count < 16)
         {
+            if (Avx512F.IsSupported && count > 0)
+            {
+                // One masked load and store (rows of narrow outputs, e.g. 10 wide).
+                var mask = Mask(count);
+                Avx512F.MaskStore(target, mask, Avx512F.MaskLoad(source, mask, Vector512<float>.Zero));
+                return;
+            }
             for (int i = 0; i < count; i++) target[i] = source[i];
             return;
         }
@@ -98,8 +106,20 @@ internal static unsafe class Im2Col
         int i = 0;
         for (; i + 16 <= count; i += 16)
             Vector512.Store(Vector512.Load(target + i) + Vector512.Load(source + i), target + i);
+        if (Avx512F.IsSupported && i < count)
+        {
+            var mask = Mask(count - i);
+            var sum = Avx512F.MaskLoad(target + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(source + i, mask, Vector512<float>.Zero);
+            Avx512F.MaskStore(target + i, mask, sum);
+            return;
+        }
         for (; i < count; i++) target[i] += source[i];
     }
+
+    // The first `count` (1..16) lanes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Mask(int count) =>
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     /// <summary>
     /// For kernel column kw: the output columns [owFirst, owEnd) whose input column
