@@ -6,12 +6,12 @@ using Convolve.Tensors;
 
 namespace Convolve.Cli.Commands;
 
-/// <summary><c>convolve import FILE.onnx --out MODEL</c>: an ONNX chain of layers as a Convolve model file.</summary>
+/// <summary><c>convolve import FILE.onnx --out MODEL</c>: an ONNX model as a Convolve model file (a chain as a Sequential, any other graph as a Graph).</summary>
 internal static class ImportCommand
 {
     public static Command Create(Terminal terminal)
     {
-        var onnxPath = new Argument<string>("onnx") { Description = "An ONNX model whose graph is a chain of layers (Conv, BatchNormalization, pooling, activations, Gemm, ...)." };
+        var onnxPath = new Argument<string>("onnx") { Description = "An ONNX model of Convolve's operators (Conv, BatchNormalization, pooling, activations, Gemm/MatMul, element-wise and shape operators, Add/Concat merges); a chain imports as a Sequential, any other graph as a Graph." };
         var output = new Option<string>("--out") { Description = "The Convolve model file to write.", Required = true };
         var inputShape = new Option<string?>("--input-shape")
         {
