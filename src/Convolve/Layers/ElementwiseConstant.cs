@@ -145,4 +145,9 @@ public sealed class ElementwiseConstant : Layer
 public sealed record ElementwiseConstantConfig(BinaryOperation Operation, int[] ConstantShape, bool ConstantOnLeft = false) : LayerConfig
 {
     public override Layer CreateLayer() => new ElementwiseConstant(this);
+
+    // Records compare arrays by reference; two configs with equal values are equal.
+    public bool Equals(ElementwiseConstantConfig? other) => other is not null && base.Equals(other) && Operation == other.Operation && ConstantShape.AsSpan().SequenceEqual(other.ConstantShape) && ConstantOnLeft == other.ConstantOnLeft;
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Operation, ConstantShape.Length, ConstantOnLeft);
 }

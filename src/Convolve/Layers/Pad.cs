@@ -187,4 +187,9 @@ public sealed record PadConfig(
     [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] float Value = 0) : LayerConfig
 {
     public override Layer CreateLayer() => new Pad(this);
+
+    // Records compare arrays by reference; two configs with equal values are equal.
+    public bool Equals(PadConfig? other) => other is not null && base.Equals(other) && Pads.AsSpan().SequenceEqual(other.Pads) && Mode == other.Mode && Value.Equals(other.Value);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Pads.Length, Mode, Value);
 }

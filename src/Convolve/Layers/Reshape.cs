@@ -88,4 +88,9 @@ public sealed class Reshape : Layer
 public sealed record ReshapeConfig(int[] Shape) : LayerConfig
 {
     public override Layer CreateLayer() => new Reshape(this);
+
+    // Records compare arrays by reference; two configs with equal values are equal.
+    public bool Equals(ReshapeConfig? other) => other is not null && base.Equals(other) && Shape.AsSpan().SequenceEqual(other.Shape);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Shape.Length);
 }

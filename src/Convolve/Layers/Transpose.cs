@@ -160,4 +160,9 @@ public sealed class Transpose : Layer
 public sealed record TransposeConfig(int[] Permutation) : LayerConfig
 {
     public override Layer CreateLayer() => new Transpose(this);
+
+    // Records compare arrays by reference; two configs with equal values are equal.
+    public bool Equals(TransposeConfig? other) => other is not null && base.Equals(other) && Permutation.AsSpan().SequenceEqual(other.Permutation);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Permutation.Length);
 }
