@@ -70,6 +70,8 @@ public class GemmTests
             CheckAgainstReference(gemm, 7, 47, 300, false, false, true, ++seed);     // 32 + 15 masked columns, rows not a multiple of 4
             CheckAgainstReference(gemm, 150, 17, 16, true, false, false, ++seed);    // 16 + 1 column
             CheckAgainstReference(gemm, 5, 3, 200, false, true, true, ++seed);       // dots: one row left, 3 columns, a K tail
+            CheckAgainstReference(gemm, 1, 128, 9216, false, true, false, ++seed);   // one image through mnist-cnn's dense layer: dots split by columns
+            CheckAgainstReference(gemm, 3, 50, 100, false, true, true, ++seed);      // three rows, 50 columns (a partial block of four)
         }
     }
 

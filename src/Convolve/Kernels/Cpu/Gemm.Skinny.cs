@@ -28,7 +28,9 @@ public sealed partial class Gemm
     {
         if (path != GemmPath.Vector512) return SkinnyKind.None;
         if (!transB && (m <= Skinny || k <= Skinny) && n >= 16) return SkinnyKind.RowCombinations;
-        if (!transA && transB && n <= Skinny && k >= 64) return SkinnyKind.Dots;
+        // Dot products also for a few rows of A against any B: a single image through a dense
+        // layer reads each weight once instead of packing them all.
+        if (!transA && transB && (n <= Skinny || m <= 4) && k >= 64) return SkinnyKind.Dots;
         return SkinnyKind.None;
     }
 
@@ -36,20 +38,24 @@ public sealed partial class Gemm
 
     private static unsafe void RunSkinny(SkinnyKind kind, in Problem problem, int threads)
     {
-        // Row combinations split C's columns (in 32s), dot products C's rows (in pairs). Only
-        // AVX-512 machines come here (Avx512F's masked loads and stores, see SkinnyKindOf).
-        int units = kind == SkinnyKind.RowCombinations ? (problem.N + 31) / 32 : (problem.M + 1) / 2;
+        // Row combinations split C's columns (in 32s), dot products C's rows (in pairs), or their
+        // columns (in fours) when there are fewer row pairs than threads. Only AVX-512 machines
+        // come here (Avx512F's masked loads and stores, see SkinnyKindOf).
+        bool dotColumns = kind == SkinnyKind.Dots && (problem.M + 1) / 2 < threads;
+        int units = kind == SkinnyKind.RowCombinations ? (problem.N + 31) / 32
+            : dotColumns ? (problem.N + 3) / 4 : (problem.M + 1) / 2;
         int parts = Math.Max(1, Math.Min(threads, units));
-        ParallelParts.Run(parts, parts, new SkinnyJob(kind, problem, parts, units));
+        ParallelParts.Run(parts, parts, new SkinnyJob(kind, dotColumns, problem, parts, units));
     }
 
-    private readonly unsafe struct SkinnyJob(SkinnyKind kind, Problem problem, int parts, int units) : IParallelPart
+    private readonly unsafe struct SkinnyJob(SkinnyKind kind, bool dotColumns, Problem problem, int parts, int units) : IParallelPart
     {
         public void Run(int part)
         {
             int from = (int)((long)units * part / parts), to = (int)((long)units * (part + 1) / parts);
             if (kind == SkinnyKind.RowCombinations) RowCombinations(problem, from * 32, Math.Min(problem.N, to * 32));
-            else Dots(problem, from * 2, Math.Min(problem.M, to * 2));
+            else if (dotColumns) Dots(problem, 0, problem.M, from * 4, Math.Min(problem.N, to * 4));
+            else Dots(problem, from * 2, Math.Min(problem.M, to * 2), 0, problem.N);
         }
     }
 
@@ -148,9 +154,9 @@ public sealed partial class Gemm
         high.Store(c + 16);
     }
 
-    /// <summary>C[m0..m1, :] = A[m0..m1, :] * B^T (+ C), B [N, K] (transposed), N small.</summary>
+    /// <summary>C[m0..m1, n0..n1] = A[m0..m1, :] * B[n0..n1, :]^T (+ C), B [N, K] (transposed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Dots(in Problem q, int m0, int m1)
+    private static unsafe void Dots(in Problem q, int m0, int m1, int n0, int n1)
     {
         int n = q.N, k = q.K, vectorK = k / 16 * 16;
         Span<float> sums = stackalloc float[8];
@@ -158,10 +164,10 @@ public sealed partial class Gemm
         {
             bool twoRows = i + 1 < m1;
             float* a0 = q.A + (long)i * k, a1 = twoRows ? a0 + k : a0;
-            for (int j = 0; j < n; j += 4)
+            for (int j = n0; j < n1; j += 4)
             {
-                // Columns past n repeat column j and are not stored.
-                int columns = Math.Min(4, n - j);
+                // Columns past n1 repeat column j and are not stored.
+                int columns = Math.Min(4, n1 - j);
                 float* b0 = q.B + (long)j * k, b1 = b0 + (columns > 1 ? k : 0), b2 = b0 + (columns > 2 ? 2 * k : 0), b3 = b0 + (columns > 3 ? 3 * k : 0);
                 Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default,
                     s10 = default, s11 = default, s12 = default, s13 = default;
