@@ -65,6 +65,24 @@ public static class TransferLearning
     }
 
     /// <summary>
+    /// A new head with the layers (made from their configs), names and weights of
+    /// <paramref name="head"/>, built for items of <paramref name="inputShape"/> (which must flatten
+    /// to the same size: e.g. [F] for a head trained on [F, 1, 1]).
+    /// </summary>
+    public static Sequential CopyHead(Sequential head, Shape inputShape)
+    {
+        var copy = new Sequential(head.Layers.Select(l =>
+        {
+            var layer = l.GetConfig().CreateLayer();
+            layer.Name = l.Name;
+            return layer;
+        }));
+        copy.BuildShapes(inputShape);
+        foreach (var (to, from) in copy.Parameters.Zip(head.Parameters)) from.Value.Span.CopyTo(to.Value.Span);
+        return copy;
+    }
+
+    /// <summary>
     /// Trains <paramref name="model"/> (built for the items of <paramref name="train"/>) for
     /// <see cref="TransferOptions.Epochs"/> epochs, then tests it on <paramref name="test"/>.
     /// <paramref name="frozenParameters"/> is reported as such (parameters that feed the model's
@@ -136,22 +154,15 @@ public static class TransferLearning
     public static TransferResult FineTune(FineTuneParts parts, int layers, Sequential trainedHead, ImageDataset train, ImageDataset test,
         TrainingOptions options, long frontParameters, Action<EpochRecord>? onEpoch = null)
     {
-        // A copy through the layers' configs, so that the head-only result stays as it was trained.
-        var head = new Sequential(trainedHead.Layers.Select(l =>
-        {
-            var copy = l.GetConfig().CreateLayer();
-            copy.Name = l.Name;
-            return copy;
-        }));
-        head.BuildShapes(trainedHead.InputShape);
-        foreach (var (to, from) in head.Parameters.Zip(trainedHead.Parameters)) from.Value.Span.CopyTo(to.Value.Span);
+        // A copy, so that the head-only result stays as it was trained.
+        var head = CopyHead(trainedHead, parts.Back.GetOutputShape(parts.Back.InputShape.Prepend(1)).ItemShape);
         var saved = FreezeAllButLast(parts.Back, layers);
         try
         {
             var model = new BodyWithHead(parts.Back, head);
             model.BuildShapes(BackboneInput.AsImageShape(parts.Back.InputShape));
-            string input = parts.Front is null ? "images" : $"backbone layer {parts.FrontLayers} outputs";
-            return TrainAndTest($"fine-tune last {layers} + head", input, model, train, test, options, frontParameters, onEpoch);
+            string input = parts.Front is null ? "images" : $"layer {parts.FrontLayers} outputs";
+            return TrainAndTest($"fine-tuned last {layers} + head", input, model, train, test, options, frontParameters, onEpoch);
         }
         finally
         {
