@@ -219,6 +219,7 @@ public static class Npy
         {
             SkipSpace();
             char quote = Peek();
+            if (quote == '\0') throw Fail("the header ends inside the dict");
             if (quote is not ('\'' or '"')) throw Fail($"expected a quoted string, got '{quote}'");
             int begin = ++at;
             while (at < text.Length && text[at] != quote) at++;

@@ -31,11 +31,11 @@ public static class NpyImages
         string shape = $"({string.Join(", ", s)})";
         if (s.Length is not (3 or 4) || s.Any(d => d == 0))
             throw new InvalidDataException($"{name}: images of shape {shape}; expected (N, H, W) gray images, (N, H, W, C) or (N, C, H, W) with C 1 or 3.");
-        float scale = array.DType == "|u1" ? 1f / 255 : 1f;
+        float divisor = array.DType == "|u1" ? 255f : 1f;
         if (s.Length == 3)
         {
             var gray = new Tensor(new Shape(s[0], 1, s[1], s[2]));
-            for (int i = 0; i < gray.Length; i++) gray[i] = array.Values[i] * scale;
+            for (int i = 0; i < gray.Length; i++) gray[i] = array.Values[i] / divisor;
             return gray;
         }
         if (s[3] is 1 or 3)
@@ -47,13 +47,13 @@ public static class NpyImages
             for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
             for (int k = 0; k < c; k++)
-                images[i, k, y, x] = from[((i * h + y) * w + x) * c + k] * scale;
+                images[i, k, y, x] = from[((i * h + y) * w + x) * c + k] / divisor;
             return images;
         }
         if (s[1] is 1 or 3)
         {
             var images = new Tensor(new Shape(s));
-            for (int i = 0; i < images.Length; i++) images[i] = array.Values[i] * scale;
+            for (int i = 0; i < images.Length; i++) images[i] = array.Values[i] / divisor;
             return images;
         }
         throw new InvalidDataException($"{name}: images of shape {shape}; expected (N, H, W) gray images, (N, H, W, C) or (N, C, H, W) with C 1 or 3.");
