@@ -78,6 +78,10 @@ internal static class TransferCommand
         terminal.Text($"Backbone: {Path.GetFileName(s.Backbone)}{(s.Preprocess is null ? "" : $" after {Path.GetFileName(s.Preprocess)}")}: " +
             $"input {backboneShape}, features {featureShape}, {Terminal.Count(backboneParameters)} parameters (frozen), {network.Layers.Count} layers");
 
+        int withWeights = ModelParts.CountLayersWithParameters(network);
+        if (s.FineTuneLast > withWeights)
+            throw new ArgumentException($"--fine-tune-last {s.FineTuneLast}: the backbone has only {withWeights} layer{(withWeights == 1 ? "" : "s")} holding weights.");
+
         // The images, at their own size for the from-scratch models and at the backbone's size.
         var (raw, backboneImages, source) = LoadImages(s, backboneShape);
         if (raw.ClassCount < 2 || raw.Labels.Distinct().Count() < 2)
@@ -119,9 +123,6 @@ internal static class TransferCommand
         Sequential finalHead = head;
         if (s.FineTuneLast > 0)
         {
-            int withWeights = ModelParts.CountLayersWithParameters(network);
-            if (s.FineTuneLast > withWeights)
-                throw new ArgumentException($"--fine-tune-last {s.FineTuneLast}: the backbone has only {withWeights} layers holding weights.");
             var parts = TransferLearning.Cut(network, s.FineTuneLast);
             ImageDataset backInputs;
             long frontParameters = 0;
