@@ -103,6 +103,21 @@ public sealed class TransferCommandTests : IDisposable
     }
 
     [Fact]
+    public void CutAfter_UsesTheFirstLayersOutputsAsFeatures()
+    {
+        string backbone = OnnxBackbone(), data = HalvesNpy();
+        var r = CliRunner.Run("transfer", "--backbone", backbone, "--cut-after", "2", "--data", data, "--labels", "a:12,b:12", "--epochs", "1",
+            "--out", PathOf("head.cvm"));
+        Assert.Equal((0, ""), (r.ExitCode, r.Error));
+        // Conv and ReLU keep the 8x8 map of 4 channels: 256 features.
+        Assert.Contains("Backbone: backbone.onnx (first 2 layers): input [1, 8, 8], features [4, 8, 8], 40 parameters (frozen), 2 layers", r.Flat);
+        Assert.Contains("| frozen backbone + head | 256 features |", System.Text.RegularExpressions.Regex.Replace(r.Output, " +", " "));
+
+        var all = CliRunner.Run("transfer", "--backbone", backbone, "--cut-after", "3", "--data", data, "--labels", "a:12,b:12");
+        Assert.Equal("convolve: --cut-after 3: the backbone has 3 layers; keep fewer to drop some.", all.Error.Trim());
+    }
+
+    [Fact]
     public void MissingBackbone_SaysSo()
     {
         var r = CliRunner.Run("transfer", "--backbone", PathOf("missing.onnx"), "--data", HalvesNpy(), "--labels", "a:12,b:12");

@@ -30,6 +30,7 @@ internal static class TransferCommand
         {
             Description = $".npy data: a .npy file of class numbers, one per image, or runs of consecutive images NAME:COUNT,... (e.g. face:100,non-face:100). Not needed for scikit-image's {NpyImages.LfwSubsetFileName} (100 faces, then 100 non-faces).",
         };
+        var cutAfter = OptionFactory.OptionalInt("--cut-after", "Use only the backbone's first N layers (to drop a classifier at its end); their output is the features.");
         var inputShape = new Option<string?>("--input-shape") { Description = "The backbone's (or preprocessing's) input item shape C,H,W when its ONNX input does not fix it." };
         var pixelScale = new Option<float>("--pixel-scale") { Description = "Multiply pixel values (0..1) by this for the backbone: 255 for one trained on 0..255.", DefaultValueFactory = _ => 1f };
         var hidden = OptionFactory.Int("--hidden", "Units of a hidden ReLU layer in the head (0: Flatten then Dense to the classes).", 0, min: 0);
@@ -47,10 +48,10 @@ internal static class TransferCommand
         var combined = new Option<string?>("--combined-out") { Description = "Also save preprocessing, backbone and head as one model here (fine-tuned when --fine-tune-last is given)." };
         var command = new Command("transfer", "Transfer learning: a pre-trained network's features with a new head, against models trained from scratch.")
         {
-            backbone, preprocess, data, labels, inputShape, pixelScale, hidden, epochs, batch, optimizer, learningRate, seed, test, scratchSize,
+            backbone, preprocess, cutAfter, data, labels, inputShape, pixelScale, hidden, epochs, batch, optimizer, learningRate, seed, test, scratchSize,
             fineTune, fineTuneLr, threads, output, combined,
         };
-        command.SetAction(result => Run(terminal, new Settings(result.GetValue(backbone)!, result.GetValue(preprocess), result.GetValue(data)!,
+        command.SetAction(result => Run(terminal, new Settings(result.GetValue(backbone)!, result.GetValue(preprocess), result.GetValue(cutAfter), result.GetValue(data)!,
             result.GetValue(labels), result.GetValue(inputShape), result.GetValue(pixelScale), result.GetValue(hidden), result.GetValue(epochs),
             result.GetValue(batch), result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(seed), result.GetValue(test),
             result.GetValue(scratchSize), result.GetValue(fineTune), result.GetValue(fineTuneLr), result.GetValue(threads), result.GetValue(output)!,
@@ -58,7 +59,7 @@ internal static class TransferCommand
         return command;
     }
 
-    internal sealed record Settings(string Backbone, string? Preprocess, string Data, string? Labels, string? InputShape, float PixelScale,
+    internal sealed record Settings(string Backbone, string? Preprocess, int? CutAfter, string Data, string? Labels, string? InputShape, float PixelScale,
         int Hidden, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate, int Seed, double Test, string? ScratchSize,
         int FineTuneLast, float? FineTuneLearningRate, int Threads, string Output, string? CombinedOutput);
 
@@ -75,7 +76,7 @@ internal static class TransferCommand
         var backboneShape = network.InputShape;
         var featureShape = network.GetOutputShape(backboneShape.Prepend(1)).ItemShape;
         long backboneParameters = network.Parameters.Sum(p => (long)p.Value.Length);
-        terminal.Text($"Backbone: {Path.GetFileName(s.Backbone)}{(s.Preprocess is null ? "" : $" after {Path.GetFileName(s.Preprocess)}")}: " +
+        terminal.Text($"Backbone: {Path.GetFileName(s.Backbone)}{(s.CutAfter is { } n ? $" (first {n} layers)" : "")}{(s.Preprocess is null ? "" : $" after {Path.GetFileName(s.Preprocess)}")}: " +
             $"input {backboneShape}, features {featureShape}, {Terminal.Count(backboneParameters)} parameters (frozen), {network.Layers.Count} layers");
 
         int withWeights = ModelParts.CountLayersWithParameters(network);
@@ -137,7 +138,8 @@ internal static class TransferCommand
             terminal.Text($"Fine-tuning: the backbone's last {s.FineTuneLast} layers holding weights (from layer {parts.FrontLayers + 1} of {network.Layers.Count} on, " +
                 $"batch normalisation statistics kept) with a copy of the trained head, learning rate {fineLr.ToString("G3", CultureInfo.InvariantCulture)}");
             var fineTuned = TransferLearning.FineTune(parts, s.FineTuneLast, head, backInputs.Subset(trainIndices), backInputs.Subset(testIndices),
-                options.Training(options.OptimizerOrDefault with { LearningRate = fineLr }), frontParameters);
+                options.Training(options.OptimizerOrDefault with { LearningRate = fineLr }), frontParameters,
+                r => terminal.Text(string.Create(CultureInfo.InvariantCulture, $"  epoch {r.Epoch}/{s.Epochs}: loss {r.TrainLoss:F4}, training accuracy {r.TrainAccuracy * 100:F1}% ({r.Seconds:F1} s)")));
             results.Add(fineTuned);
             finalHead = (Sequential)((BodyWithHead)fineTuned.Model).Head;
         }
@@ -178,6 +180,15 @@ internal static class TransferCommand
             shape = pre.GetOutputShape(pre.InputShape.Prepend(1)).ItemShape;
         }
         var backbone = LoadModel(s.Backbone, "--backbone", shape);
+        if (s.CutAfter is { } keep)
+        {
+            if (keep >= backbone.Layers.Count)
+                throw new ArgumentException($"--cut-after {keep}: the backbone has {backbone.Layers.Count} layers; keep fewer to drop some.");
+            var cuts = ModelParts.CutPoints(backbone);
+            if (!cuts.Contains(keep))
+                throw new ArgumentException($"--cut-after {keep}: the backbone cannot be cut there (inside a block); the last cut points are {string.Join(", ", cuts.TakeLast(8))}.");
+            backbone = ModelParts.Split(backbone, keep).Front;
+        }
         string description = $"backbone {FileHash(s.Backbone)}\npreprocess {(s.Preprocess is null ? "none" : FileHash(s.Preprocess))}";
         if (pre is null) return (backbone, description);
         if (backbone.InputShape != pre.GetOutputShape(pre.InputShape.Prepend(1)).ItemShape)
