@@ -13,8 +13,8 @@ public static class NpyImages
     /// <summary>
     /// The file name of scikit-image's face subset (Debian: python3-skimage,
     /// <c>/usr/lib/python3/dist-packages/skimage/data/lfw_subset.npy</c>): 200 gray 25x25 crops in
-    /// 0..1 (float64), the first 100 faces from Labeled Faces in the Wild, then 100 non-faces
-    /// (skimage.data.lfw_subset's documentation says so).
+    /// 0..1 (float64), the first 100 faces from Labeled Faces in the Wild, then 100 non-faces cut
+    /// from the backgrounds of the same photos (skimage.data.lfw_subset's docstring says so).
     /// </summary>
     public const string LfwSubsetFileName = "lfw_subset.npy";
 
