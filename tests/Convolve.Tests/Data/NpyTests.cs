@@ -54,6 +54,16 @@ public class NpyTests
     }
 
     [Fact]
+    public void Read_Version2_HasAFourByteHeaderLength()
+    {
+        string header = "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }".PadRight(115) + "\n";
+        byte[] bytes = [0x93, .. "NUMPY"u8, 2, 0, (byte)header.Length, 0, 0, 0, .. Encoding.ASCII.GetBytes(header), 9, 8];
+        var array = Npy.Parse(bytes, "v2.npy");
+        Assert.Equal([2], array.Shape);
+        Assert.Equal([9f, 8f], array.Values);
+    }
+
+    [Fact]
     public void WriteFloat32_ThenRead_RoundTrips_WithTheDataAlignedTo64Bytes()
     {
         using var folder = new TempFolder();
