@@ -267,8 +267,20 @@ internal static class TransferCommand
         var clock = Stopwatch.StartNew();
         string key = Features.Key(model, inputs, description);
         string path = Features.CachePath(directory, stem, key);
-        var cached = Features.GetOrCompute(path, model, inputs);
-        if (cached.Note is not null) terminal.Text(cached.Note);
+        CachedFeatures? cached = null;
+        if (terminal.Plain || !terminal.Console.Profile.Capabilities.Interactive || File.Exists(path))
+            cached = Features.GetOrCompute(path, model, inputs);
+        else
+        {
+            terminal.Console.Progress().AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask($"Backbone {what}", maxValue: inputs.Shape[0]);
+                    cached = Features.GetOrCompute(path, model, inputs, progress: (done, _) => task.Value = done);
+                });
+        }
+        if (cached!.Note is not null) terminal.Text(cached.Note);
         terminal.Text(cached.Reused
             ? $"Backbone {what}: reused the cache {path} (same backbone, preprocessing and images)"
             : $"Backbone {what}: computed for {Terminal.Count(inputs.Shape[0])} images in {clock.Elapsed.TotalSeconds:F1} s, cached in {path}");
