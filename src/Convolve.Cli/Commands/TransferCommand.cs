@@ -135,8 +135,10 @@ internal static class TransferCommand
                 frontParameters = parts.Front.Parameters.Sum(p => (long)p.Value.Length);
             }
             float fineLr = s.FineTuneLearningRate ?? lr / 10;
-            terminal.Text($"Fine-tuning: the backbone's last {s.FineTuneLast} layers holding weights (from layer {parts.FrontLayers + 1} of {network.Layers.Count} on, " +
-                $"batch normalisation statistics kept) with a copy of the trained head, learning rate {fineLr.ToString("G3", CultureInfo.InvariantCulture)}");
+            string once = parts.FrontLayers > 0 ? $"layers 1 to {parts.FrontLayers} of {network.Layers.Count} run once" : "the whole backbone runs at every step";
+            string statistics = parts.Back.Layers.Any(l => l is Layers.BatchNorm2D) ? "; batch normalisation keeps its pre-trained statistics" : "";
+            terminal.Text($"Fine-tuning: the backbone's last {s.FineTuneLast} layers holding weights and a copy of the trained head, " +
+                $"learning rate {fineLr.ToString("G3", CultureInfo.InvariantCulture)}; {once}{statistics}");
             var fineTuned = TransferLearning.FineTune(parts, s.FineTuneLast, head, backInputs.Subset(trainIndices), backInputs.Subset(testIndices),
                 options.Training(options.OptimizerOrDefault with { LearningRate = fineLr }), frontParameters,
                 r => terminal.Text(string.Create(CultureInfo.InvariantCulture, $"  epoch {r.Epoch}/{s.Epochs}: loss {r.TrainLoss:F4}, training accuracy {r.TrainAccuracy * 100:F1}% ({r.Seconds:F1} s)")));
