@@ -4,16 +4,22 @@ using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
 
 // Quick throughput figures (not BenchmarkDotNet: a few seconds in all, best-of-N wall time).
+// The BenchmarkDotNet micro-benchmarks are the mode "bdn" (Micro/, bench/Convolve.Benchmarks/README.md).
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- bdn [--long] [BenchmarkDotNet options]
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- bdn-cases   (the parameters the bdn benchmarks run on)
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- gemm [sizes...]
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- conv        (conv-fast: without the ~30 s reference run)
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- pool
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- shape m n k (n|t) (n|t) threads
 string mode = args.Length > 0 ? args[0] : "all";
+if (mode == "bdn") return Convolve.Benchmarks.Micro.MicroConfig.Run(args[1..]);
+if (mode == "bdn-cases") return Convolve.Benchmarks.Micro.MicroConfig.PrintCases();
 if (mode is "gemm" or "all") GemmBench(args.Length > 1 ? [.. args.Skip(1).Select(int.Parse)] : [256, 1024, 2048]);
 if (mode is "conv" or "all") ConvBench(withReference: true);
 if (mode is "conv-fast") ConvBench(withReference: false);
 if (mode is "pool" or "all") PoolBench();
 if (mode is "shape") ShapeBench(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4] == "t", args[5] == "t", int.Parse(args[6]));
+return 0;
 
 // One multiply shape: shape m n k (n|t) (n|t) threads; e.g. the conv passes: shape 64 576 288 n n 1.
 static void ShapeBench(int m, int n, int k, bool transA, bool transB, int threads)

@@ -7,9 +7,8 @@ namespace Convolve.PeerBench;
 /// <summary>
 /// Convolve as a user runs it: a built-in architecture, <see cref="Trainer.TrainStep"/> with SGD
 /// (momentum 0.9) and cross-entropy on logits; inference through <see cref="Model.ForwardLogits"/>.
-/// Convolve has no model-level thread setting yet: its kernels use one thread per core that
-/// <see cref="Environment.ProcessorCount"/> reports, so the harness limits a worker with the
-/// environment variable DOTNET_PROCESSOR_COUNT.
+/// Threads are capped with the library's own setting, <see cref="Model.SetMaxThreads"/>, which
+/// every layer that splits work obeys (convolution, dense, pooling: all of Convolve's threads).
 /// </summary>
 public static class ConvolveWorker
 {
@@ -19,9 +18,10 @@ public static class ConvolveWorker
         var batch = new Tensor(new Shape(Workload.BatchSize, Workload.Channels, Workload.Height, Workload.Width), images);
         long start = Memory.CurrentKiB();
         var model = Architectures.Get(modelName).Build(Workload.Seed);
-        string note = $"Environment.ProcessorCount={Environment.ProcessorCount}";
-        if (Environment.ProcessorCount != threads)
-            note += $" (asked for {threads})";
+        model.SetMaxThreads(threads);
+        string note = $"Model.SetMaxThreads({threads}), Environment.ProcessorCount={Environment.ProcessorCount}";
+        if (Environment.ProcessorCount < threads)
+            note += $" (fewer cores than threads: each layer uses at most {Environment.ProcessorCount})";
 
         if (mode == "train")
         {

@@ -22,7 +22,9 @@ public sealed class Harness(Options options, string scripts)
     /// <summary>Where ONNX Runtime's model files came from, for the table's notes.</summary>
     public string OnnxSource => options.OnnxDirectory is { } d
         ? $"the files in {d}"
-        : "PyTorch models with the same layers, exported by torch.onnx (scripts/pytorch_peer.py export; random weights), since Convolve cannot export ONNX yet";
+        : options.OnnxFrom == "pytorch"
+            ? "PyTorch models with the same layers, exported by torch.onnx (scripts/pytorch_peer.py export; PyTorch's random weights)"
+            : "Convolve's own export of each model (Convolve.Onnx OnnxExporter, opset 13: the model the Convolve rows run, up to the logits)";
 
     public void RunAll()
     {
@@ -33,7 +35,11 @@ public sealed class Harness(Options options, string scripts)
             batchFile = Path.Combine(temporary.FullName, "batch.bin");
             Workload.WriteBatchFile(batchFile);
             if (options.OnnxDirectory is not null) onnxDirectory = Path.GetFullPath(options.OnnxDirectory);
-            else if (engines.Any(e => e.Name == "onnxruntime")) ExportOnnx(temporary.FullName);
+            else if (engines.Any(e => e.Name == "onnxruntime"))
+            {
+                if (options.OnnxFrom == "pytorch") ExportOnnxWithPyTorch(temporary.FullName);
+                else ExportOnnxWithConvolve(temporary.FullName);
+            }
             foreach (var model in options.Models)
                 foreach (int threads in options.Threads)
                     foreach (var mode in new[] { "train", "infer" })
@@ -51,16 +57,56 @@ public sealed class Harness(Options options, string scripts)
     }
 
     /// <summary>
-    /// The ONNX files for ONNX Runtime, made by <c>scripts/pytorch_peer.py export</c> from PyTorch
-    /// models with the same layers (Convolve cannot export ONNX yet).
+    /// The ONNX files for ONNX Runtime, written by Convolve's exporter: each model as
+    /// <see cref="Workload.LogitsModel"/> builds it, into <c>DIR/MODEL.onnx</c>.
     /// </summary>
-    private void ExportOnnx(string directory)
+    private void ExportOnnxWithConvolve(string directory)
+    {
+        Console.WriteLine("Exporting the models to ONNX with Convolve.Onnx ...");
+        try
+        {
+            foreach (var model in options.Models)
+                Convolve.Onnx.OnnxExporter.Save(Workload.LogitsModel(model), Path.Combine(directory, model + ".onnx"));
+            onnxDirectory = directory;
+        }
+        catch (Exception e) when (e is NotSupportedException or IOException or InvalidOperationException)
+        {
+            onnxError = $"ONNX export failed: {e.Message}";
+            Console.WriteLine(onnxError);
+        }
+    }
+
+    /// <summary>
+    /// The ONNX files for ONNX Runtime, made by <c>scripts/pytorch_peer.py export</c> from PyTorch
+    /// models with the same layers (<c>--onnx-from pytorch</c>).
+    /// </summary>
+    private void ExportOnnxWithPyTorch(string directory)
     {
         Console.WriteLine($"Exporting the models to ONNX with {options.Python} (torch.onnx) ...");
         var (exitCode, _, error) = Start(options.Python, [Path.Combine(scripts, "pytorch_peer.py"), "export", directory], new Dictionary<string, string?>());
         if (exitCode == 0) onnxDirectory = directory;
         else onnxError = $"ONNX export failed (exit {exitCode}): {FirstLine(error)}";
         if (onnxError is not null) Console.WriteLine(onnxError);
+    }
+
+    /// <summary>The torch version <paramref name="python"/> imports, or null when it cannot (no such program, no torch).</summary>
+    public static string? PythonTorchVersion(string python)
+    {
+        try
+        {
+            var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("import torch; print(torch.__version__)");
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromSeconds(60))) { process.Kill(entireProcessTree: true); return null; }
+            return process.ExitCode == 0 ? output.Result.Trim() : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     private Run RunWorker(Engine engine, string model, int threads, string mode)
@@ -70,7 +116,9 @@ public sealed class Harness(Options options, string scripts)
         var environment = new Dictionary<string, string?>
         {
             ["GLIBC_TUNABLES"] = engine.MallocTuned ? Engine.GlibcTunables : null,
-            ["DOTNET_PROCESSOR_COUNT"] = engine.Name == "convolve" ? threads.ToString() : null,
+            // Convolve's threads are set by Model.SetMaxThreads in the worker; the variable
+            // (which would also change Environment.ProcessorCount) is kept out of every child.
+            ["DOTNET_PROCESSOR_COUNT"] = null,
         };
         string seconds = options.Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (engine.IsPython)
@@ -85,6 +133,8 @@ public sealed class Harness(Options options, string scripts)
             (file, arguments) = Self();
             arguments.AddRange(["--worker", engine.Name, model, mode, "--threads", threads.ToString(), "--seconds", seconds, "--batch", batchFile!]);
             if (onnxDirectory is not null) arguments.AddRange(["--onnx", onnxDirectory]);
+            if (engine.Name == "onnxruntime" && options.OnnxDirectory is null && options.OnnxFrom == "convolve")
+                arguments.AddRange(["--compare-with-convolve", "yes"]);
         }
 
         var (exitCode, output, error) = Start(file, arguments, environment);

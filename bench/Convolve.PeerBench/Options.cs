@@ -6,6 +6,8 @@ public sealed record Options
     public IReadOnlyList<string> Models { get; init; } = Workload.Models;
     public IReadOnlyList<int> Threads { get; init; } = [1, 2];
     public IReadOnlyList<string> Engines { get; init; } = Engine.Defaults;
+    /// <summary>Whether --engines was given; if not, the PyTorch rows are left out (with a note) when Python cannot import torch.</summary>
+    public bool EnginesGiven { get; init; }
     public double Seconds { get; init; } = 0.5;
     public int Rounds { get; init; } = 1;
     public string Out { get; init; } = "peerbench-results.md";
@@ -13,6 +15,7 @@ public sealed record Options
     public string Python { get; init; } = "/usr/bin/python3";
     public string? Label { get; init; }
     public string? OnnxDirectory { get; init; }
+    public string OnnxFrom { get; init; } = "convolve";
 
     public const string Usage = """
         Convolve peer benchmark: Convolve against TorchSharp-cpu (libtorch), ONNX Runtime and optionally PyTorch.
@@ -21,16 +24,17 @@ public sealed record Options
 
           --models LIST        models to run (default seed,lenet5,mnist-cnn)
           --threads LIST       thread counts (default 1,2)
-          --engines LIST       rows to run (default convolve,torchsharp,torchsharp+malloc,onnxruntime);
-                               also pytorch and pytorch+malloc (Debian's python3-torch)
+          --engines LIST       rows to run (default all: convolve,torchsharp,torchsharp+malloc,onnxruntime,pytorch,
+                               pytorch+malloc; the PyTorch rows are left out, with a note, when --python cannot import torch)
           --seconds N          measured seconds per figure, after a warm-up of max(0.3, N/2) s (default 0.5)
           --rounds N           runs of each engine, alternating the order; the table shows the median (default 1)
           --out FILE           markdown table written here (default peerbench-results.md)
           --benchmarks-md FILE also replace the table between the peerbench markers in FILE (e.g. BENCHMARKS.md)
           --label TEXT         a line printed above the table in the markdown (e.g. "quiet machine")
           --python PATH        Python with torch, for the ONNX files and the PyTorch rows (default /usr/bin/python3)
-          --onnx-dir DIR       time ONNX Runtime on DIR/seed.onnx, DIR/lenet5.onnx, DIR/mnist-cnn.onnx (e.g. exported
-                               by Convolve) instead of exporting the models with PyTorch
+          --onnx-from WHO      who writes the ONNX files ONNX Runtime runs: convolve (default: Convolve.Onnx's exporter,
+                               the same model and weights as the Convolve rows) or pytorch (torch.onnx, needs --python)
+          --onnx-dir DIR       time ONNX Runtime on DIR/seed.onnx, DIR/lenet5.onnx, DIR/mnist-cnn.onnx instead
 
         Each engine, model, thread count and mode (train, infer) runs in its own child process
         (this program with --worker), so each peak memory figure is that process's own.
@@ -47,7 +51,7 @@ public sealed record Options
             {
                 "--models" => options with { Models = List(Value()) },
                 "--threads" => options with { Threads = [.. List(Value()).Select(int.Parse)] },
-                "--engines" => options with { Engines = List(Value()) },
+                "--engines" => options with { Engines = List(Value()), EnginesGiven = true },
                 "--seconds" => options with { Seconds = double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--rounds" => options with { Rounds = int.Parse(Value()) },
                 "--out" => options with { Out = Value() },
@@ -55,6 +59,7 @@ public sealed record Options
                 "--label" => options with { Label = Value() },
                 "--python" => options with { Python = Value() },
                 "--onnx-dir" => options with { OnnxDirectory = Value() },
+                "--onnx-from" => options with { OnnxFrom = Value() },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }
@@ -63,6 +68,7 @@ public sealed record Options
         foreach (var engine in options.Engines)
             if (Engine.Find(engine) is null) throw new ArgumentException($"--engines: unknown engine '{engine}'; known: {string.Join(", ", Engine.All.Select(e => e.Name))}.");
         if (!options.Engines.Contains("convolve")) throw new ArgumentException("--engines must include convolve: every ratio is Convolve/peer.");
+        if (options.OnnxFrom is not ("convolve" or "pytorch")) throw new ArgumentException($"--onnx-from: expected convolve or pytorch, got '{options.OnnxFrom}'.");
         if (options.Threads.Any(t => t < 1)) throw new ArgumentException("--threads: thread counts must be at least 1.");
         if (!(options.Seconds > 0) || options.Rounds < 1) throw new ArgumentException("--seconds must be positive and --rounds at least 1.");
         return options;
@@ -96,7 +102,7 @@ public sealed record Engine(string Name, string Title, bool MallocTuned, bool Tr
         new("pytorch+malloc", "PyTorch, malloc tuned", true, true),
     ];
 
-    public static readonly IReadOnlyList<string> Defaults = ["convolve", "torchsharp", "torchsharp+malloc", "onnxruntime"];
+    public static readonly IReadOnlyList<string> Defaults = ["convolve", "torchsharp", "torchsharp+malloc", "onnxruntime", "pytorch", "pytorch+malloc"];
 
     public static Engine? Find(string name) => All.FirstOrDefault(e => e.Name == name);
 

@@ -23,6 +23,15 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     return 2;
 }
 
+// By default every engine runs; without torch in --python, the PyTorch rows are left out rather than failed.
+string? leftOut = null;
+if (!options.EnginesGiven && options.Engines.Any(e => Engine.Find(e)!.IsPython) && Harness.PythonTorchVersion(options.Python) is null)
+{
+    leftOut = $"PyTorch rows left out: {options.Python} cannot import torch (apt-get install python3-torch, or --python PATH).";
+    Console.WriteLine(leftOut);
+    options = options with { Engines = [.. options.Engines.Where(e => !Engine.Find(e)!.IsPython)] };
+}
+
 string machine = Machine.Describe(), loadBefore = Machine.LoadAverage();
 var started = DateTime.UtcNow;
 Console.WriteLine($"Machine: {machine}");
@@ -49,7 +58,17 @@ markdown.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC with `dotnet run -
     .AppendLine()
     .AppendLine(options.Engines.Contains("onnxruntime") ? $"ONNX Runtime ran on {harness.OnnxSource}." : "")
     .AppendLine()
+    .Append(leftOut is null ? "" : leftOut + "\n\n")
     .Append(table.ToMarkdown());
+// What each worker saw from inside: engine version and thread setting, once per engine and thread count.
+// (per model too where they differ, as ONNX Runtime's comparison with Convolve's logits does).
+var notes = harness.Runs.Where(r => r.Result?.Note is not null)
+    .GroupBy(r => (r.Engine.Title, r.Threads))
+    .SelectMany(g => g.Select(r => r.Result!.Note).Distinct().Count() == 1
+        ? [$"- {g.Key.Title}, {g.Key.Threads} thread(s): {g.First().Result!.Note}"]
+        : g.Select(r => $"- {g.Key.Title}, {r.Model}, {g.Key.Threads} thread(s): {r.Result!.Note}").Distinct())
+    .ToList();
+if (notes.Count > 0) markdown.AppendLine().AppendLine("Workers' notes (version and thread setting, as each worker reported them):").AppendLine().AppendJoin('\n', notes).AppendLine();
 foreach (var error in table.Errors) markdown.AppendLine().AppendLine($"- failed: {error.Replace("|", "\\|")}");
 File.WriteAllText(options.Out, markdown.ToString());
 Console.WriteLine($"Markdown written to {Path.GetFullPath(options.Out)}.");
@@ -75,14 +94,15 @@ static void UpdateBenchmarksMd(string path, string table)
     Console.WriteLine($"Table replaced in {Path.GetFullPath(path)}.");
 }
 
-// --worker ENGINE MODEL MODE --threads N --seconds S --batch FILE [--onnx DIR]: one measurement, one result line.
+// --worker ENGINE MODEL MODE --threads N --seconds S --batch FILE [--onnx DIR] [--compare-with-convolve yes]: one measurement, one result line.
 static int Worker(string[] args)
 {
-    if (args.Length < 4) throw new ArgumentException("--worker ENGINE MODEL MODE [--threads N] [--seconds S] [--batch FILE] [--onnx DIR]");
+    if (args.Length < 4) throw new ArgumentException("--worker ENGINE MODEL MODE [--threads N] [--seconds S] [--batch FILE] [--onnx DIR] [--compare-with-convolve yes]");
     string engine = args[1], model = args[2], mode = args[3];
     int threads = 1;
     double seconds = 1;
     string onnx = ".", batch = "batch.bin";
+    bool compare = false;
     for (int i = 4; i + 1 < args.Length; i += 2)
         switch (args[i])
         {
@@ -90,6 +110,7 @@ static int Worker(string[] args)
             case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
             case "--onnx": onnx = args[i + 1]; break;
             case "--batch": batch = args[i + 1]; break;
+            case "--compare-with-convolve": compare = args[i + 1] == "yes"; break;
             default: throw new ArgumentException($"worker: unknown option '{args[i]}'.");
         }
     if (mode is not ("train" or "infer")) throw new ArgumentException($"worker: mode must be train or infer, got '{mode}'.");
@@ -97,7 +118,7 @@ static int Worker(string[] args)
     {
         "convolve" => ConvolveWorker.Run(model, mode, threads, seconds, batch),
         "torchsharp" or "torchsharp+malloc" => TorchSharpWorker.Run(engine, model, mode, threads, seconds, batch),
-        "onnxruntime" when mode == "infer" => OnnxRuntimeWorker.Run(model, onnx, threads, seconds, batch),
+        "onnxruntime" when mode == "infer" => OnnxRuntimeWorker.Run(model, onnx, threads, seconds, batch, compare),
         _ => throw new ArgumentException($"worker: engine '{engine}' cannot run mode '{mode}'."),
     };
     Console.WriteLine(result.ToLine());

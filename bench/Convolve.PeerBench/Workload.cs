@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Convolve.Data;
+using Convolve.Layers;
+using Convolve.Models;
 
 namespace Convolve.PeerBench;
 
@@ -19,6 +21,20 @@ public static class Workload
 
     /// <summary>The three models of issue 5, by their names in <c>Convolve.Models.Architectures</c>.</summary>
     public static readonly string[] Models = ["seed", "lenet5", "mnist-cnn"];
+
+    /// <summary>
+    /// The model as the Convolve worker builds it (same layers, same seed), without a trailing
+    /// softmax: the network up to the logits, which is what the Convolve worker times with
+    /// <c>ForwardLogits</c> and what the other engines' models compute. This is what ONNX Runtime runs.
+    /// </summary>
+    public static Sequential LogitsModel(string name)
+    {
+        var architecture = Architectures.Get(name);
+        var layers = architecture.Create(architecture.InputShape[0], architecture.DefaultClasses).Layers;
+        var model = new Sequential(layers[^1] is Softmax ? layers.Take(layers.Count - 1) : layers);
+        model.Build(architecture.InputShape, Seed);
+        return model;
+    }
 
     /// <summary>
     /// The one batch every engine uses: the first 64 training images of the digits embedded in

@@ -7,29 +7,37 @@ using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
 namespace Convolve.Onnx;
 
 /// <summary>
-/// Turns an ONNX model whose graph is a chain into a built <see cref="Sequential"/> holding its
-/// weights, ready for inference or fine-tuning. A chain: one graph input, one graph output, and
-/// each node taking the previous node's output plus constants (initializers or Constant nodes).
-/// MatMul followed by Add of a constant becomes one Dense layer; a zero Pad before a Conv or
-/// AveragePool becomes that layer's padding; GlobalAveragePool then Flatten becomes one
-/// GlobalAvgPool2D; Identity becomes nothing.
+/// Turns an ONNX model into a built Convolve model holding its weights, ready for inference or
+/// fine-tuning: a <see cref="Sequential"/> when the graph is a chain, else a <see cref="Graph"/>.
+/// The graph has one input and one output; each node takes one computed value plus constants
+/// (initializers or Constant nodes), except the merges: Add (or Sum) of computed values of one
+/// shape becomes an <see cref="Add"/> layer, Concat of computed values along the channels a
+/// <see cref="Concat"/>. Nodes may be listed in any order that has no cycle; a value may be read
+/// by several nodes; nodes the output does not depend on are dropped.
+/// <para>
+/// Some nodes fold into one layer: MatMul whose only reader is an Add of a constant becomes one
+/// Dense layer; a zero Pad read only by a Conv or AveragePool becomes that layer's padding;
+/// GlobalAveragePool read only by a Flatten becomes one GlobalAvgPool2D; Identity becomes nothing.
+/// </para>
 /// <para>
 /// The whole graph is checked and mapped before anything runs: an operator, attribute value or
 /// graph shape Convolve cannot express throws <see cref="OnnxImportException"/> naming the node
-/// and why; a file that is not a readable model throws <see cref="OnnxFormatException"/>.
+/// and why; a file that is not a readable model (including an input nothing computes, or a
+/// cycle) throws <see cref="OnnxFormatException"/>.
 /// </para>
 /// </summary>
 public static class OnnxImporter
 {
     /// <summary>Reads and imports the model file at <paramref name="path"/>; see <see cref="Import"/>.</summary>
-    public static Sequential Load(string path, Shape? itemShape = null) => Import(OnnxModel.Load(path), itemShape);
+    public static Model Load(string path, Shape? itemShape = null) => Import(OnnxModel.Load(path), itemShape);
 
     /// <summary>
     /// The Convolve model of <paramref name="model"/>, built for input items of
     /// <paramref name="itemShape"/> (e.g. [C, H, W]); when null, the graph input's dimensions after
-    /// the batch, which must then be fixed numbers.
+    /// the batch, which must then be fixed numbers. A chain of layers gives a <see cref="Sequential"/>,
+    /// anything else a <see cref="Graph"/>.
     /// </summary>
-    public static Sequential Import(OnnxModel model, Shape? itemShape = null)
+    public static Model Import(OnnxModel model, Shape? itemShape = null)
     {
         string source = model.Source;
         long opset = model.GetOpsetVersion();
@@ -38,73 +46,22 @@ public static class OnnxImporter
         var item = ResolveItemShape(model, input, itemShape);
         if (graph.Output.Count != 1)
             throw new OnnxImportException($"{source}: the graph has {graph.Output.Count} outputs ({Names(graph.Output)}); Convolve imports models with one output.");
+        string output = graph.Output[0].Name;
 
         // Constants first: a Constant node's value does not depend on the input, wherever it stands.
         var constants = new Dictionary<string, TensorProto>(model.Initializers, StringComparer.Ordinal);
         foreach (var node in graph.Node.Where(n => n.OpType == "Constant"))
             constants[node.Output[0]] = ConstantValue(node, source);
-        var nodes = graph.Node.Where(n => n.OpType != "Constant").ToList();
+        if (constants.ContainsKey(output))
+            throw new OnnxImportException($"{source}: the graph output '{output}' is a constant; a model's output must depend on its input.");
+        if (output != input.Name && !graph.Node.Any(n => n.Output.Contains(output)))
+            throw new OnnxFormatException($"{source}: the graph output '{output}' is neither the graph input nor any node's output.");
+        var nodes = OnnxGraphOrder.Sort([.. graph.Node.Where(n => n.OpType != "Constant")], input.Name, constants, output, source);
 
-        var layers = new List<Layer>();
-        string current = input.Name;
-        var shape = item.Prepend(1);
-        for (int i = 0; i < nodes.Count; i++)
-        {
-            var node = new OnnxNode(nodes[i], source, opset, constants, symbolicBatch: true);
-            RequireChainLink(node, current, constants);
-            Layer? layer;
-            if (node.OpType == "MatMul" && i + 1 < nodes.Count && BiasAfter(nodes[i + 1], node.Proto.Output[0], constants) is { } bias)
-            {
-                layer = OnnxLayers.MatMul(node, shape, OnnxTensor.ToTensor(bias, $"{source}: {nodes[i + 1].Describe()}"));
-                node = new OnnxNode(nodes[++i], source, opset, constants, symbolicBatch: true);
-            }
-            else if (node.OpType == "Pad" && i + 1 < nodes.Count && nodes[i + 1].OpType is "Conv" or "AveragePool")
-            {
-                var padded = OnnxLayers.ZeroPadding(node, shape);
-                var next = new OnnxNode(nodes[++i], source, opset, constants, symbolicBatch: true);
-                RequireChainLink(next, node.Proto.Output[0], constants);
-                layer = next.OpType == "Conv" ? OnnxLayers.Conv(next, shape, padded) : OnnxLayers.AveragePool(next, shape, padded);
-                node = next;
-            }
-            else if (node.OpType == "Add")
-                throw node.Refuse("Add of a constant is imported only as the bias right after a MatMul (together a Dense layer); Convolve has no element-wise Add layer");
-            else layer = OnnxLayers.Create(node, shape);
-
-            if (layer is not null)
-            {
-                try { shape = layer.GetOutputShape(shape); }
-                catch (ShapeException e) { throw node.Refuse(e.Message.TrimEnd('.')); }
-                layers.Add(layer);
-            }
-            if (node.Proto.Output.Count == 0 || node.Proto.Output[0].Length == 0)
-                throw node.Refuse("the node has no output");
-            current = node.Proto.Output[0];
-        }
-
-        if (graph.Output[0].Name != current)
-            throw new OnnxImportException($"{source}: the graph output '{graph.Output[0].Name}' is not the last node's output ('{current}'); Convolve imports chains (Sequential models).");
-        if (layers.Count == 0)
-            throw new OnnxImportException($"{source}: the graph computes nothing (no node maps to a layer); a Sequential model needs at least one layer.");
-        var sequential = new Sequential(MergeGlobalPoolAndFlatten(layers));
-        // BuildShapes keeps the weights the layers hold (Build would draw new ones).
-        sequential.BuildShapes(item);
-        return sequential;
-    }
-
-    // GlobalAveragePool then Flatten (or a Reshape to [N, C]) is Convolve's GlobalAvgPool2D to [N, C].
-    private static List<Layer> MergeGlobalPoolAndFlatten(List<Layer> layers)
-    {
-        var merged = new List<Layer>();
-        for (int i = 0; i < layers.Count; i++)
-        {
-            if (layers[i] is GlobalAvgPool2D { KeepDims: true } && i + 1 < layers.Count && layers[i + 1] is Flatten { Axis: 1 })
-            {
-                merged.Add(new GlobalAvgPool2D(keepDims: false));
-                i++;
-            }
-            else merged.Add(layers[i]);
-        }
-        return merged;
+        long? fixedBatch = InputDims(input) is [{ } batch, ..] ? batch : null;
+        var plan = new ImportPlan(source, opset, constants, input.Name, item.Prepend(1), nodes, output, fixedBatch);
+        foreach (var node in nodes) plan.Map(node);
+        return plan.Finish(item);
     }
 
     /// <summary>
@@ -151,19 +108,8 @@ public static class OnnxImporter
             ?? throw new OnnxImportException($"{source}: input '{input.Name}' has {declared}; the dimensions after the batch must be fixed numbers, or the item shape given (e.g. --input-shape C,H,W).");
     }
 
-    // Each node must take the previous node's output as its first input, and constants otherwise.
-    private static void RequireChainLink(OnnxNode node, string current, Dictionary<string, TensorProto> constants)
-    {
-        var inputs = node.Proto.Input;
-        if (inputs.Count == 0 || inputs[0] != current)
-            throw node.Refuse($"input 0 ('{(inputs.Count > 0 ? inputs[0] : "")}') is not the previous node's output ('{current}'); Convolve imports chains (Sequential models)");
-        for (int j = 1; j < inputs.Count; j++)
-            if (inputs[j].Length > 0 && !constants.ContainsKey(inputs[j]))
-                throw node.Refuse($"input {j} ('{inputs[j]}') is computed by the graph, not a constant; Convolve imports chains (Sequential models) where each node takes the previous node's output and constants");
-    }
-
-    // The constant an Add right after a MatMul adds to the MatMul's output (in either order), or null.
-    private static TensorProto? BiasAfter(NodeProto next, string matMulOutput, Dictionary<string, TensorProto> constants)
+    // The constant an Add adds to a MatMul's output (in either order), or null.
+    internal static TensorProto? BiasAfter(NodeProto next, string matMulOutput, IReadOnlyDictionary<string, TensorProto> constants)
     {
         if (next.OpType != "Add" || next.Input.Count != 2) return null;
         string other = next.Input[0] == matMulOutput ? next.Input[1] : next.Input[1] == matMulOutput ? next.Input[0] : "";
@@ -206,5 +152,5 @@ public static class OnnxImporter
         }
     }
 
-    private static string Names(IEnumerable<ValueInfoProto> values) => string.Join(", ", values.Select(v => $"'{v.Name}'"));
+    internal static string Names(IEnumerable<ValueInfoProto> values) => string.Join(", ", values.Select(v => $"'{v.Name}'"));
 }

@@ -5,21 +5,32 @@ namespace Convolve.Onnx;
 
 /// <summary>
 /// Maps single ONNX nodes to Convolve layers holding the node's weights. The importer calls it
-/// for each node of a chain; the conformance suite's node runner uses the same mappings. A node
+/// for each node that computes on one value (merges it maps itself); the conformance suite's node runner uses the same mappings. A node
 /// whose operator or attribute values Convolve cannot express is refused with an
 /// <see cref="OnnxImportException"/> that names it and says why.
 /// </summary>
-public static class OnnxLayers
+public static partial class OnnxLayers
 {
-    /// <summary>The operators <see cref="Create"/> maps (MatMul with a following Add is one Dense; Constant nodes are read as values).</summary>
+    /// <summary>
+    /// The operators <see cref="Create"/> maps, each computing on one value of the graph (Add, Sub,
+    /// Mul and Div with one constant operand; MatMul with a following Add is one Dense).
+    /// </summary>
     public static IReadOnlyList<string> Operators { get; } =
     [
-        "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "MaxPool", "AveragePool",
-        "GlobalAveragePool", "Flatten", "Reshape", "Gemm", "MatMul", "Softmax", "Identity", "Dropout",
+        "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish",
+        "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Pad",
+        "Slice", "Gemm", "MatMul", "Softmax", "Identity", "Dropout", "Add", "Sub", "Mul", "Div",
     ];
 
-    /// <summary>Operators the importer folds into the node after them (a Pad into a Conv or AveragePool).</summary>
-    public static IReadOnlyList<string> FoldedOperators { get; } = ["Pad"];
+    /// <summary>
+    /// Operators the importer maps to merge layers when all their inputs are computed values: Add
+    /// and Sum to Add, Sub, Mul and Div to Subtract, Multiply and Divide (all broadcasting),
+    /// Concat to Concat. Split becomes one Slice per output.
+    /// </summary>
+    public static IReadOnlyList<string> MergeOperators { get; } = ["Add", "Sum", "Sub", "Mul", "Div", "Concat", "Split"];
+
+    /// <summary>Every operator the importer reads, for messages.</summary>
+    public static IReadOnlyList<string> AllOperators { get; } = [.. Operators.Concat(MergeOperators).Distinct(), "Constant"];
 
     /// <summary>
     /// The layer for <paramref name="node"/> applied to inputs of <paramref name="inputShape"/>
@@ -38,18 +49,25 @@ public static class OnnxLayers
             "LeakyRelu" => new LeakyReLU(node.Proto.GetFloat("alpha", 0.01f)),
             "Sigmoid" => new Sigmoid(),
             "Tanh" => new Tanh(),
+            "Clip" => Clip(node),
+            "HardSigmoid" => new HardSigmoid(node.Proto.GetFloat("alpha", 0.2f), node.Proto.GetFloat("beta", 0.5f)),
+            "HardSwish" => new HardSwish(),
             "MaxPool" => MaxPool(node, inputShape),
             "AveragePool" => AveragePool(node, inputShape),
             "GlobalAveragePool" => GlobalAveragePool(node, inputShape),
             "Flatten" => Flatten(node, inputShape),
             "Reshape" => Reshape(node, inputShape),
+            "Transpose" => Transpose(node, inputShape),
+            "Squeeze" or "Unsqueeze" => SqueezeOrUnsqueeze(node, inputShape),
+            "Pad" => Pad(node, inputShape),
+            "Slice" => Slice(node, inputShape),
             "Gemm" => Gemm(node, inputShape),
             "MatMul" => MatMul(node, inputShape, bias: null),
             "Softmax" => Softmax(node, inputShape),
             "Identity" => null,
             "Dropout" => Dropout(node),
-            "Pad" => throw node.Refuse("a Pad is imported only when a Conv or AveragePool follows it, which takes over its zeros as padding"),
-            _ => throw node.Refuse($"operator {node.OpType} has no Convolve layer (Convolve imports {string.Join(", ", Operators)}, Constant nodes, and a Pad before a Conv or AveragePool)"),
+            "Add" or "Sub" or "Mul" or "Div" => ElementwiseConstant(node, inputShape),
+            _ => throw node.Refuse($"operator {node.OpType} has no Convolve layer (Convolve imports {string.Join(", ", AllOperators)})"),
         };
     }
 
@@ -167,60 +185,12 @@ public static class OnnxLayers
         return Construct(node, () => new AvgPool2D(new AvgPool2DConfig(kh, kw, sh, sw, padding, ceil, countIncludePad)));
     }
 
-    /// <summary>
-    /// The H and W amounts of a Pad node that pads [N, C, H, W] with zeros (constant mode, value
-    /// 0, nothing on N and C): padding that the Conv or AveragePool after it can take over.
-    /// </summary>
-    public static Padding ZeroPadding(OnnxNode node, Shape inputShape)
-    {
-        var n = node.Proto;
-        if (inputShape.Rank != 4) throw node.Refuse($"input {node.Show(inputShape)} is not [N, C, H, W]");
-        string mode = n.GetString("mode", "constant");
-        if (mode != "constant") throw node.Refuse($"mode '{mode}'; Convolve pads with zeros only (mode 'constant')");
-        bool modern = node.Opset >= 11;
-        long[] pads = modern ? node.Ints(1) : n.GetInts(node.Opset >= 2 ? "pads" : "paddings") ?? [];
-        float value = modern ? (node.HasInput(2) ? Scalar(node, 2, "constant_value") : 0) : n.GetFloat("value", 0);
-        if (modern && node.HasInput(3)) throw node.Refuse("the axes input; Convolve reads pads for all four dimensions");
-        if (value != 0) throw node.Refuse($"constant value {value}; Convolve pads with zeros only");
-        if (pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0))
-            throw node.Refuse($"pads [{string.Join(", ", pads)}]; Convolve pads H and W of [N, C, H, W] by non-negative amounts only");
-        return new Padding((int)pads[2], (int)pads[3], (int)pads[6], (int)pads[7]);
-    }
-
     /// <summary>GlobalAveragePool of [N, C, H, W] as <see cref="GlobalAvgPool2D"/> keeping [N, C, 1, 1].</summary>
     public static GlobalAvgPool2D GlobalAveragePool(OnnxNode node, Shape inputShape)
     {
         if (inputShape.Rank != 4)
             throw node.Refuse($"input {node.Show(inputShape)} is not [N, C, H, W]; Convolve's GlobalAvgPool2D is 2-D only");
         return new GlobalAvgPool2D(keepDims: true);
-    }
-
-    // ---- Shapes ---------------------------------------------------------------------------
-
-    /// <summary>Flatten at axis 1 (keeping the batch); other axes would mix batch items.</summary>
-    public static Flatten Flatten(OnnxNode node, Shape inputShape)
-    {
-        long axis = node.Proto.GetInt("axis", 1);
-        if ((axis < 0 ? axis + inputShape.Rank : axis) != 1)
-            throw node.Refuse($"axis {axis} on input {node.Show(inputShape)}; Convolve flattens at axis 1 only, keeping the batch dimension");
-        return new Flatten(1);
-    }
-
-    /// <summary>
-    /// Reshape to [N, features], which is what Flatten does: shape [0, -1], [-1, F] or [0, F]
-    /// with F the number of features per item. Other shapes have no Convolve layer.
-    /// </summary>
-    public static Flatten Reshape(OnnxNode node, Shape inputShape)
-    {
-        var shape = node.Ints(1);
-        int features = inputShape.Size / inputShape[0];
-        bool allowZero = node.Proto.GetInt("allowzero", 0) != 0;
-        bool flattens = shape.Length == 2 && !allowZero
-            && ((shape[0] == 0 && (shape[1] == -1 || shape[1] == features)) || (shape[0] == -1 && shape[1] == features));
-        if (!flattens)
-            throw node.Refuse($"shape [{string.Join(", ", shape)}]{(allowZero ? " with allowzero" : "")} on input {node.Show(inputShape)}; " +
-                $"Convolve reshapes only to [N, features] (shape [0, -1], [0, {features}] or [-1, {features}]), keeping the batch dynamic");
-        return new Flatten(1);
     }
 
     // ---- Matrix products ------------------------------------------------------------------
@@ -356,6 +326,54 @@ public static class OnnxLayers
         if (modern && node.HasInput(2) && OnnxTensor.ToBoolArray(node.Constant(2), node.Where) is [true, ..])
             throw node.Refuse("training_mode is true, so the graph drops values even at inference");
         return Construct(node, () => new Dropout(ratio));
+    }
+
+    // ---- Element-wise ----------------------------------------------------------------------
+
+    /// <summary>
+    /// Clip as a <see cref="Layers.Clip"/>: bounds from the min and max attributes before opset
+    /// 11, from the optional min and max inputs after; an absent bound is unbounded.
+    /// </summary>
+    public static Clip Clip(OnnxNode node)
+    {
+        var n = node.Proto;
+        float min, max;
+        if (node.Opset >= 11)
+        {
+            min = node.HasInput(1) ? Scalar(node, 1, "min") : float.NegativeInfinity;
+            max = node.HasInput(2) ? Scalar(node, 2, "max") : float.PositiveInfinity;
+        }
+        else
+        {
+            min = n.GetFloat("min", float.NegativeInfinity);
+            max = n.GetFloat("max", float.PositiveInfinity);
+        }
+        return Construct(node, () => new Clip(min, max));
+    }
+
+    /// <summary>
+    /// Add, Sub, Mul or Div of the computed value and a constant (on either side) as an
+    /// <see cref="Layers.ElementwiseConstant"/>, the constant broadcasting against the input.
+    /// </summary>
+    public static ElementwiseConstant ElementwiseConstant(OnnxNode node, Shape inputShape)
+    {
+        if (node.Proto.Input.Count != 2) throw node.Refuse($"{node.Proto.Input.Count} inputs, expected 2");
+        var operation = node.OpType switch
+        {
+            "Add" => BinaryOperation.Add,
+            "Sub" => BinaryOperation.Subtract,
+            "Mul" => BinaryOperation.Multiply,
+            _ => BinaryOperation.Divide,
+        };
+        bool constantOnLeft = node.IsConstant(0);
+        var constant = node.Float(constantOnLeft ? 0 : 1);
+        var c = constant.Shape;
+        if (c.Rank > inputShape.Rank || (c.Rank == inputShape.Rank && c.Rank > 0 && c[0] != 1))
+            throw node.Refuse($"the constant {c} has {(c.Rank > inputShape.Rank ? "more dimensions than" : "as many dimensions as")} input {node.Show(inputShape)}" +
+                $"{(c.Rank == inputShape.Rank ? " without a leading 1" : "")}; Convolve broadcasts a constant over the batch");
+        if (!Broadcast.TryGetShape(inputShape, c, out _, out _))
+            throw node.Refuse($"the constant {c} does not broadcast against input {node.Show(inputShape)} (numpy's rule: aligned at the last dimension, each pair of sizes equal or one of them 1)");
+        return new ElementwiseConstant(operation, constant, constantOnLeft);
     }
 
     private static float Scalar(OnnxNode node, int input, string what)

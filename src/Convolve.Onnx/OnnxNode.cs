@@ -13,6 +13,12 @@ public sealed class OnnxNode(NodeProto proto, string source, long opset, IReadOn
     /// <summary>The node's message.</summary>
     public NodeProto Proto => proto;
 
+    /// <summary>
+    /// The batch size the graph input declares when it is a fixed number (ONNX's own test models
+    /// fix it), else null. Values computed from the input then have that batch too.
+    /// </summary>
+    public long? FixedBatch { get; init; }
+
     /// <summary>The operator, e.g. "Conv".</summary>
     public string OpType => proto.OpType;
 

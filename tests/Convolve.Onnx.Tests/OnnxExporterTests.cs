@@ -70,10 +70,12 @@ public sealed class OnnxExporterTests(ITestOutputHelper log)
         return worst;
     }
 
-    [Fact]
-    public void ExportedModel_HasNamedInputAndOutput_WithASymbolicBatch()
+    [Theory]
+    [InlineData("lenet5", new[] { 1, 28, 28 }, 10)]
+    [InlineData("resnet-graph", new[] { 3, 10, 9 }, 5)]
+    public void ExportedModel_HasNamedInputAndOutput_WithASymbolicBatch(string name, int[] itemShape, int classes)
     {
-        var model = TestModels.Create("lenet5");
+        var model = TestModels.Create(name);
         var proto = OnnxExporter.Export(model);
         Assert.Equal(OnnxExporter.IrVersion, proto.IrVersion);
         Assert.Equal(13, Assert.Single(proto.OpsetImport).Version);
@@ -81,13 +83,13 @@ public sealed class OnnxExporterTests(ITestOutputHelper log)
         Assert.Equal("input", input.Name);
         var dims = input.Type.TensorType.Shape.Dim;
         Assert.Equal("N", dims[0].DimParam);
-        Assert.Equal([1L, 28, 28], dims.Skip(1).Select(d => d.DimValue));
+        Assert.Equal(itemShape.Select(d => (long)d), dims.Skip(1).Select(d => d.DimValue));
         Assert.Equal("output", Assert.Single(proto.Graph.Output).Name);
 
         // ONNX Runtime reads the same: -1 for the symbolic batch.
         using var runtime = new OnnxRuntimeRunner(proto.ToByteArray());
-        Assert.Equal([-1, 1, 28, 28], runtime.Inputs["input"]);
-        Assert.Equal([-1, 10], runtime.Outputs["output"]);
+        Assert.Equal([-1, .. itemShape], runtime.Inputs["input"]);
+        Assert.Equal([-1, classes], runtime.Outputs["output"]);
     }
 
     [Fact]
@@ -118,7 +120,8 @@ public sealed class OnnxExporterTests(ITestOutputHelper log)
         model.Build(new Shape(1, 2, 2));
         var error = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(model));
         Assert.Equal("OnnxExporter: layer 'unknown_1' (Unknown()) has no ONNX export; exportable layers are Conv2D, MaxPool2D, " +
-            "AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Flatten, Dense, Dropout and BatchNorm2D.", error.Message);
+            "AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Clip, HardSigmoid, HardSwish, Softmax, Flatten, Reshape, " +
+            "Transpose, Slice, Pad, Dense, Dropout, BatchNorm2D and ElementwiseConstant.", error.Message);
     }
 
     [Fact]

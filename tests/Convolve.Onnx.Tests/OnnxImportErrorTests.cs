@@ -14,55 +14,116 @@ public sealed class OnnxImportErrorTests
     private static string Refusal(string source, byte[] bytes, Shape? itemShape = null) =>
         Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(OnnxModel.Parse(bytes, source), itemShape)).Message;
 
+    private static string FormatError(string source, byte[] bytes) =>
+        Assert.Throws<OnnxFormatException>(() => OnnxImporter.Import(OnnxModel.Parse(bytes, source))).Message;
+
     [Fact]
-    public void ResidualAdd_IsRefused_NamingTheNodeAndTheBranch()
+    public void AddOfValuesThatDoNotBroadcast_IsRefused_ShowingBoth()
     {
         var g = new TestGraph(13, 2, 4, 4);
-        var y = g.Node("Conv", "conv", ["x", g.Weight("w", [2, 2, 3, 3])], Ints("pads", 1, 1, 1, 1));
-        y = g.Node("Relu", "relu", [y]);
+        var y = g.Node("Conv", "conv", ["x", g.Weight("w", [3, 2, 3, 3])], Ints("pads", 1, 1, 1, 1));
         y = g.Node("Add", "add", [y, "x"]);
-        Assert.Equal("residual.onnx: Add node 'add': input 1 ('x') is computed by the graph, not a constant; Convolve imports chains " +
-            "(Sequential models) where each node takes the previous node's output and constants.", Refusal("residual.onnx", g.Finish(y)));
+        Assert.Equal("residual.onnx: Add node 'add': inputs [N, 3, 4, 4] and [N, 2, 4, 4] do not broadcast (numpy's rule: aligned at the last dimension, " +
+            "each pair of sizes equal or one of them 1).",
+            Refusal("residual.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void TwoBranchesFromOneValue_AreRefusedAtTheSecondBranch()
+    public void ConcatAlongTheBatch_IsRefused()
     {
-        var g = new TestGraph(13, 3);
+        var g = new TestGraph(13, 3, 4, 4);
         var a = g.Node("Relu", "a", ["x"]);
         var b = g.Node("Sigmoid", "b", ["x"]);
-        var y = g.Node("Concat", "concat", [a, b], Int("axis", 1));
-        Assert.Equal("branch.onnx: Sigmoid node 'b': input 0 ('x') is not the previous node's output ('a'); Convolve imports chains (Sequential models).",
+        var y = g.Node("Concat", "concat", [a, b], Int("axis", -4));
+        Assert.Equal("branch.onnx: Concat node 'concat': axis 0 joins along the batch; Convolve's Concat joins the axes after it.",
             Refusal("branch.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ConcatWithAConstant_IsRefused()
+    {
+        var g = new TestGraph(13, 3, 4, 4);
+        var y = g.Node("Concat", "concat", ["x", g.Weight("c", [1, 1, 4, 4])], Int("axis", 1));
+        Assert.Equal("m.onnx: Concat node 'concat': input 1 ('c') is a constant; Convolve's Concat joins computed values only.", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AWeightComputedByTheGraph_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 3, 3);
+        var w = g.Node("Relu", "r", ["x"]);
+        var y = g.Node("Conv", "conv", ["x", w]);
+        Assert.Equal("m.onnx: Conv node 'conv': input 1 ('r') is computed by the graph, not a constant; Convolve's layer for Conv " +
+            "takes one computed input and constants (Add, Sub, Mul, Div, Sum and Concat merge several).", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ASecondOutputThatIsRead_IsRefused()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        g.Graph.Node.Add(new NodeProto { OpType = "MaxPool", Name = "pool", Input = { "x" }, Output = { "pooled", "indices" }, Attribute = { Ints("kernel_shape", 2, 2) } });
+        var y = g.Node("Relu", "r", ["indices"]);
+        Assert.Equal("m.onnx: MaxPool node 'pool': output 1 ('indices') is read by Relu node 'r'; Convolve's layer computes the first output only.",
+            Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AnInputNothingComputes_IsAFormatError_NamingTheNode()
+    {
+        var g = new TestGraph(13, 3);
+        var y = g.Node("Relu", "r", ["x"]);
+        y = g.Node("Add", "add", [y, "nowhere"]);
+        Assert.Equal("m.onnx: Add node 'add': input 1 ('nowhere') is neither the graph input, a constant, nor any node's output.", FormatError("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void ACycle_IsAFormatError_NamingItsNodes()
+    {
+        var g = new TestGraph(13, 3);
+        g.Node("Add", "a", ["x", "b"]);
+        g.Node("Relu", "b", ["a"]);
+        var y = g.Node("Sigmoid", "out", ["b"]);
+        Assert.Equal("m.onnx: the graph has a cycle: Add node 'a' reads the output of Relu node 'b', which reads the output of Add node 'a'; an ONNX graph is acyclic.",
+            FormatError("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void AValueComputedTwice_IsAFormatError()
+    {
+        var g = new TestGraph(13, 3);
+        g.Node("Relu", "a", ["x"]);
+        g.Graph.Node.Add(new NodeProto { OpType = "Sigmoid", Name = "s", Input = { "x" }, Output = { "a" } });
+        Assert.Equal("m.onnx: Sigmoid node 's': output 'a' is also the output of Relu node 'a'; a value is defined once.", FormatError("m.onnx", g.Finish("a")));
     }
 
     [Fact]
     public void UnknownOperator_IsRefused_ListingWhatIsImported()
     {
         var g = new TestGraph(14, 3);
-        var y = g.Node("HardSwish", "hs", ["x"]);
-        Assert.Equal("m.onnx: HardSwish node 'hs': operator HardSwish has no Convolve layer (Convolve imports Conv, BatchNormalization, Relu, " +
-            "LeakyRelu, Sigmoid, Tanh, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Softmax, Identity, Dropout, Constant nodes, and a Pad before a Conv or AveragePool).",
+        var y = g.Node("Selu", "selu", ["x"]);
+        Assert.Equal("m.onnx: Selu node 'selu': operator Selu has no Convolve layer (Convolve imports Conv, BatchNormalization, Relu, " +
+            "LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid, HardSwish, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Transpose, " +
+            "Squeeze, Unsqueeze, Pad, Slice, Gemm, MatMul, Softmax, Identity, Dropout, Add, Sub, Mul, Div, Sum, Concat, Split, Constant).",
             Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void PadBeforeAnActivation_IsRefused()
+    public void PadOfTheBatch_IsRefused()
     {
         var g = new TestGraph(13, 1, 4, 4);
-        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)]);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 1, 0, 1, 1, 0, 0, 1, 1)]);
         y = g.Node("Relu", "relu", [y]);
-        Assert.Equal("m.onnx: Pad node 'pad': a Pad is imported only when a Conv or AveragePool follows it, which takes over its zeros as padding.",
+        Assert.Equal("m.onnx: Pad node 'pad': pads [1, 0, 1, 1, 0, 0, 1, 1] pad the batch axis; Convolve's Pad pads the axes after the batch.",
             Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void ReflectPad_IsRefused()
+    public void WrapPad_IsRefused()
     {
-        var g = new TestGraph(13, 1, 4, 4);
-        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)], String("mode", "reflect"));
+        var g = new TestGraph(19, 1, 4, 4);
+        var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1)], String("mode", "wrap"));
         y = g.Node("Conv", "conv", [y, g.Weight("w", [1, 1, 3, 3])]);
-        Assert.Equal("m.onnx: Pad node 'pad': mode 'reflect'; Convolve pads with zeros only (mode 'constant').", Refusal("m.onnx", g.Finish(y)));
+        Assert.Equal("m.onnx: Pad node 'pad': mode 'wrap'; Convolve pads in modes constant, reflect and edge.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
@@ -87,17 +148,43 @@ public sealed class OnnxImportErrorTests
     {
         var g = new TestGraph(13, 1, 4, 4);
         var y = g.Node("Reshape", "r", ["x", g.Int64s("shape", 1, -1)]);
-        Assert.Equal("m.onnx: Reshape node 'r': shape [1, -1] on input [N, 1, 4, 4]; Convolve reshapes only to [N, features] " +
-            "(shape [0, -1], [0, 16] or [-1, 16]), keeping the batch dynamic.", Refusal("m.onnx", g.Finish(y)));
+        Assert.Equal("m.onnx: Reshape node 'r': shape [1, -1] on input [N, 1, 4, 4]; Convolve reshapes each batch item, so the shape " +
+            "must start with 0 (copy the batch), the input's fixed batch size, or -1 with every other dimension fixed.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
-    public void AddOfAConstantWithoutAMatMul_IsRefused()
+    public void AConstantThatDoesNotBroadcastOverTheBatch_IsRefused()
     {
         var g = new TestGraph(13, 4);
-        var y = g.Node("Add", "bias", ["x", g.Weight("b", [4])]);
-        Assert.Equal("m.onnx: Add node 'bias': Add of a constant is imported only as the bias right after a MatMul (together a Dense layer); " +
-            "Convolve has no element-wise Add layer.", Refusal("m.onnx", g.Finish(y)));
+        var y = g.Node("Add", "bias", ["x", g.Weight("b", [3, 4])]);
+        Assert.Equal("m.onnx: Add node 'bias': the constant [3, 4] has as many dimensions as input [N, 4] without a leading 1; " +
+            "Convolve broadcasts a constant over the batch.", Refusal("m.onnx", g.Finish(y)));
+        g = new TestGraph(13, 4);
+        y = g.Node("Mul", "scale", [g.Weight("s", [3]), "x"]);
+        Assert.Equal("m.onnx: Mul node 'scale': the constant [3] does not broadcast against input [N, 4] (numpy's rule: aligned at the last " +
+            "dimension, each pair of sizes equal or one of them 1).", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void SliceOfSeveralAxesOrWithAStep_IsRefused()
+    {
+        var g = new TestGraph(13, 2, 6);
+        var y = g.Node("Slice", "s", ["x", g.Int64s("starts", 0, 1), g.Int64s("ends", 1, 4), g.Int64s("axes", 1, 2)]);
+        Assert.Equal("m.onnx: Slice node 's': slices 2 axes at once; Convolve's Slice takes a range of one axis.", Refusal("m.onnx", g.Finish(y)));
+        g = new TestGraph(13, 2, 6);
+        y = g.Node("Slice", "s", ["x", g.Int64s("starts", 0), g.Int64s("ends", 6), g.Int64s("axes", 2), g.Int64s("steps", 2)]);
+        Assert.Equal("m.onnx: Slice node 's': step 2; Convolve's Slice takes every element of its range (step 1).", Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void TransposeOfTheBatch_AndSqueezeOfALongAxis_AreRefused()
+    {
+        var g = new TestGraph(13, 2, 3);
+        var y = g.Node("Transpose", "t", ["x"]);
+        Assert.Equal("m.onnx: Transpose node 't': perm [2, 1, 0] moves the batch axis; Convolve's Transpose keeps it first.", Refusal("m.onnx", g.Finish(y)));
+        g = new TestGraph(13, 2, 3);
+        y = g.Node("Squeeze", "s", ["x", g.Int64s("axes", -1)]);
+        Assert.Equal("m.onnx: Squeeze node 's': axis 2 of input [N, 2, 3] has size 3, not 1.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
@@ -118,13 +205,21 @@ public sealed class OnnxImportErrorTests
     }
 
     [Fact]
-    public void OutputThatIsNotTheLastValue_IsRefused()
+    public void OutputThatIsNotTheLastValue_Imports_WithoutTheNodesAfterIt()
     {
         var g = new TestGraph(13, 3);
         var a = g.Node("Relu", "a", ["x"]);
-        g.Node("Sigmoid", "b", [a]);
-        Assert.Equal("m.onnx: the graph output 'a' is not the last node's output ('b'); Convolve imports chains (Sequential models).",
-            Refusal("m.onnx", g.Finish(a)));
+        g.Node("Erf", "b", [a]);
+        var model = OnnxImporter.Import(OnnxModel.Parse(g.Finish(a), "m.onnx"));
+        Assert.Equal("Sequential(ReLU())", model.ToString());
+    }
+
+    [Fact]
+    public void AGraphThatOnlyPassesItsInputThrough_IsRefused()
+    {
+        var g = new TestGraph(13, 3);
+        var y = g.Node("Identity", "same", ["x"]);
+        Assert.Equal("m.onnx: the graph computes nothing (no node maps to a layer); a model needs at least one layer.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]

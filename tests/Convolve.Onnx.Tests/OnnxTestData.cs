@@ -18,6 +18,16 @@ public static class OnnxTestData
         "Softmax", "Flatten", "Gemm", "MatMul", "BatchNormalization", "Dropout",
     };
 
+    /// <summary>
+    /// Operators whose vectors run only through the importer, as whole models (see
+    /// <see cref="OnnxConformanceImportTests"/>): the element-wise, merge and shape operators.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ImportOperators = new HashSet<string>
+    {
+        "Clip", "HardSigmoid", "HardSwish", "Add", "Sub", "Mul", "Div", "Sum", "Transpose", "Squeeze", "Unsqueeze",
+        "Concat", "Reshape", "Split", "Pad", "Slice",
+    };
+
     /// <summary>Where the node tests are.</summary>
     public static string Directory =>
         Environment.GetEnvironmentVariable("CONVOLVE_ONNX_TESTDATA") is { Length: > 0 } overridden
@@ -32,14 +42,21 @@ public static class OnnxTestData
     /// <summary>Whether the vectors are installed.</summary>
     public static bool IsInstalled => System.IO.Directory.Exists(Directory);
 
-    private static readonly Lazy<IReadOnlyDictionary<string, string>> cases = new(Discover);
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> singleNodes = new(Discover);
 
     /// <summary>
     /// Test name -> op type, for every test whose model is a single node of one of
     /// <see cref="Operators"/>. Empty when the vectors are not installed.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Cases => cases.Value;
+    public static IReadOnlyDictionary<string, string> Cases => Of(Operators);
 
+    /// <summary>The same for <see cref="ImportOperators"/>.</summary>
+    public static IReadOnlyDictionary<string, string> ImportCases => Of(ImportOperators);
+
+    private static SortedDictionary<string, string> Of(IReadOnlySet<string> operators) =>
+        new(singleNodes.Value.Where(kv => operators.Contains(kv.Value)).ToDictionary(), StringComparer.Ordinal);
+
+    // Every test whose model is a single node, with its operator.
     private static IReadOnlyDictionary<string, string> Discover()
     {
         var found = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -49,7 +66,7 @@ public static class OnnxTestData
             string modelPath = Path.Combine(dir, "model.onnx");
             if (!File.Exists(modelPath)) continue;
             var graph = OnnxModel.Load(modelPath).Graph;
-            if (graph.Node.Count == 1 && Operators.Contains(graph.Node[0].OpType))
+            if (graph.Node.Count == 1 && (Operators.Contains(graph.Node[0].OpType) || ImportOperators.Contains(graph.Node[0].OpType)))
                 found[Path.GetFileName(dir)] = graph.Node[0].OpType;
         }
         return found;

@@ -7,13 +7,18 @@ namespace Convolve.Onnx.Tests;
 /// <summary>Models and inputs for the export and import tests.</summary>
 public static class TestModels
 {
-    /// <summary>The names of the models <see cref="Create"/> makes: every built-in architecture and two that use every exportable layer kind.</summary>
+    /// <summary>
+    /// The names of the models <see cref="Create"/> makes: every built-in architecture, two that
+    /// use every exportable layer kind, and a ResNet-style graph.
+    /// </summary>
     public static TheoryData<string> Names()
     {
         var data = new TheoryData<string>();
         foreach (var a in Architectures.All) data.Add(a.Name);
         data.Add("every-layer");
         data.Add("every-layer-2");
+        data.Add("resnet-graph");
+        data.Add("new-layers");
         return data;
     }
 
@@ -22,16 +27,18 @@ public static class TestModels
     /// batch-norm statistics drawn too (Build leaves biases at zero, which would hide a bias
     /// exported to the wrong place).
     /// </summary>
-    public static Sequential Create(string name)
+    public static Model Create(string name)
     {
-        Sequential model;
+        Model model;
         if (Architectures.Find(name) is { } architecture) model = architecture.Build(seed: 3);
         else
         {
             (model, var itemShape) = name switch
             {
-                "every-layer" => (EveryLayer(), new Shape(3, 13, 11)),
+                "every-layer" => ((Model)EveryLayer(), new Shape(3, 13, 11)),
                 "every-layer-2" => (EveryLayer2(), new Shape(2, 9, 10)),
+                "resnet-graph" => ((Model)ResNetGraph(), new Shape(3, 10, 9)),
+                "new-layers" => (NewLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -81,6 +88,67 @@ public static class TestModels
         new GlobalAvgPool2D(),
         new Dense(3, bias: false),
         new Sigmoid());
+
+    /// <summary>
+    /// A small ResNet-style graph: a stem (conv, batch norm, ReLU); a residual block (two conv +
+    /// batch norm, the identity shortcut added before the ReLU); a downsampling block whose two
+    /// branches (1x1 and 3x3 convolutions, stride 2) are concatenated and summed with two pooled
+    /// shortcuts (a three-input Add); global pooling, dense (logits, so that ONNX Runtime's
+    /// outputs are compared before anything squashes them).
+    /// </summary>
+    private static Graph ResNetGraph()
+    {
+        var g = new Graph();
+        var x = g.Apply(new ReLU(), g.Apply(new BatchNorm2D(8), g.Apply(new Conv2D(3, 8, kernelSize: 3, padding: 1), g.Input)));
+        var y = g.Apply(new ReLU(), g.Apply(new BatchNorm2D(8), g.Apply(new Conv2D(8, 8, kernelSize: 3, padding: 1, bias: false), x)));
+        y = g.Apply(new BatchNorm2D(8), g.Apply(new Conv2D(8, 8, kernelSize: 3, padding: 1, bias: false), y));
+        x = g.Apply(new ReLU(), g.Apply(new Add(), x, y));
+        var narrow = g.Apply(new Conv2D(8, 4, kernelSize: 1, stride: 2), x);
+        var wide = g.Apply(new Conv2D(8, 4, kernelSize: 3, stride: 2, padding: 1), x);
+        var joined = g.Apply(new ReLU(), g.Apply(new Concat(), narrow, wide));
+        var maxed = g.Apply(new MaxPool2D(3, stride: 2, padding: 1), x);
+        var averaged = g.Apply(new AvgPool2D(3, stride: 2, padding: 1), x);
+        x = g.Apply(new Add(), joined, maxed, averaged);
+        g.Apply(new Dense(5), g.Apply(new GlobalAvgPool2D(), x));
+        return g;
+    }
+
+    /// <summary>
+    /// The element-wise and shape layers: Pad in every mode (reflect before a convolution, edge,
+    /// constant with a value), Clip, HardSigmoid, HardSwish, constants on either side of each
+    /// operation, Transpose, Slice, broadcasting Multiply, Divide and Subtract merges, Concat along
+    /// the height, Reshape; then dense logits.
+    /// </summary>
+    private static Graph NewLayers()
+    {
+        var random = new Random(23);
+        Tensor Constant(float low, float high, params int[] dims)
+        {
+            var t = new Tensor(new Shape(dims));
+            foreach (ref float v in t.Span) v = (float)(low + (high - low) * random.NextDouble());
+            return t;
+        }
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3), g.Apply(new Pad([0, 1, 2, 0, 1, 0], PadMode.Reflect), g.Input));
+        var gate = g.Apply(new Multiply(), g.Apply(new Clip(-0.5f, 0.8f), x), g.Apply(new HardSigmoid(0.3f, 0.4f), x));
+        x = g.Apply(new HardSwish(), gate);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Subtract, Constant(-1, 1, 4, 1, 1), constantOnLeft: true), x);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Divide, Constant(1, 2, 5)), x);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Multiply, Constant(-1, 1, 6, 5)), x);
+        x = g.Apply(new ElementwiseConstant(BinaryOperation.Add, Constant(-1, 1, 1)), x);
+        x = g.Apply(new Transpose(0, 1, 3, 2), x);                                     // [4, 5, 6]
+        var one = g.Apply(new Slice(1, 0, 1), x);                                       // [1, 5, 6]
+        var rest = g.Apply(new Slice(1, 1), x);                                         // [3, 5, 6]
+        var denominator = g.Apply(new ElementwiseConstant(BinaryOperation.Add, Constant(2, 2, 1)), g.Apply(new Sigmoid(), one));
+        var quotient = g.Apply(new Divide(), rest, denominator);
+        var difference = g.Apply(new Subtract(), quotient, g.Apply(new ElementwiseConstant(BinaryOperation.Divide, Constant(1, 2, 1), constantOnLeft: true), denominator));
+        x = g.Apply(new Concat(axis: 2), quotient, difference);                        // [3, 10, 6]
+        x = g.Apply(new Reshape(0, -1), x);                                             // [3, 60]
+        x = g.Apply(new Pad([0, 2, 0, 1], PadMode.Constant, 0.5f), x);                  // [3, 63]
+        x = g.Apply(new Pad([1, 0, 1, 0], PadMode.Edge), x);                            // [5, 63]
+        g.Apply(new Dense(5), g.Apply(new Flatten(), x));
+        return g;
+    }
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)

@@ -8,8 +8,8 @@ logits):
   pytorch_peer.py export DIR
       Writes DIR/seed.onnx, DIR/lenet5.onnx, DIR/mnist-cnn.onnx for ONNX Runtime (input "input"
       [N, 1, 28, 28], output "logits" [N, 10], batch dimension dynamic). The weights are PyTorch's
-      random initialisation: they do not change the amount of work, and these files exist only to
-      time ONNX Runtime until Convolve exports ONNX itself.
+      random initialisation: they do not change the amount of work. The harness uses these files
+      only with --onnx-from pytorch; by default ONNX Runtime runs Convolve's own export.
 
   pytorch_peer.py worker MODEL MODE THREADS SECONDS BATCH_FILE
       Times PyTorch like the C# workers do (MODE train or infer) and prints one line

@@ -11,6 +11,19 @@ public interface IConv2DKernel
     void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output);
 
+    /// <summary>
+    /// output = max(0, conv(input, weight) + bias): the convolution with the ReLU after it fused,
+    /// so the output is written once. Kernels override it to rectify while the values are in
+    /// registers or cache; this default rectifies in a second pass.
+    /// </summary>
+    void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        Forward(g, input, weight, bias, output);
+        var values = output[..g.OutputLength];
+        System.Numerics.Tensors.TensorPrimitives.Max(values, 0f, values);
+    }
+
     /// <summary>dInput = transposed convolution of dOutput with weight. Overwrites <paramref name="dInput"/>.</summary>
     void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
         Span<float> dInput);

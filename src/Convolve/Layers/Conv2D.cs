@@ -1,4 +1,5 @@
 using Convolve.Kernels;
+using Convolve.Kernels.Cpu;
 using Convolve.Tensors;
 
 namespace Convolve.Layers;
@@ -17,7 +18,8 @@ public sealed class Conv2D : Layer, IThreadedLayer
     private IConv2DKernel kernel;
     private Conv2DAlgorithm algorithm;
     private int maxThreads;
-    private Tensor? input, output, dInput;
+    private Tensor? input, output, dInput, gatedOutput;
+    private bool rectified;
 
     /// <summary>Creates a convolution with a square kernel, stride and dilation.</summary>
     public Conv2D(int inChannels, int outChannels, int kernelSize, int stride = 1, Padding padding = default,
@@ -102,12 +104,41 @@ public sealed class Conv2D : Layer, IThreadedLayer
         bias?.Value.Clear();
     }
 
-    public override Tensor Forward(Tensor input, bool training = false)
+    public override Tensor Forward(Tensor input, bool training = false) => Run(input, rectify: false);
+
+    /// <summary>
+    /// max(0, <see cref="Forward"/>): this convolution and the <see cref="ReLU"/> after it in one
+    /// pass, the output written once. Models call it when a ReLU is the only reader of this
+    /// layer's output (see <see cref="Activation.ForwardFused"/>); <see cref="Backward"/> then
+    /// applies the ReLU's gradient too.
+    /// </summary>
+    public Tensor ForwardRectified(Tensor input) => Run(input, rectify: true);
+
+    /// <summary>
+    /// For inference through this convolution, a <see cref="ReLU"/> and <paramref name="pool"/>
+    /// (2x2 max pooling): the pooled output (the pool's own buffer), computed without writing
+    /// the convolution's output, or null when the kernel has no such path for this shape (then
+    /// run the layers as usual). Nothing is kept for a backward pass: the pool refuses one.
+    /// </summary>
+    public Tensor? TryForwardRectifiedPooled(Tensor input, MaxPool2D pool)
+    {
+        var g = GetGeometry(input.Shape);
+        if (kernel is not Conv2DDirect direct || !pool.IsTwoByTwo || !Conv2DDirect.SupportsPooled(g)) return null;
+        var result = pool.BeginFusedForward(OutputShapeFor(input.Shape));
+        this.input = null;
+        direct.ForwardRectifiedPooled(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
+        return result;
+    }
+
+    private Tensor Run(Tensor input, bool rectify)
     {
         var g = GetGeometry(input.Shape);
         this.input = input;
+        rectified = rectify;
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
-        kernel.Forward(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
+        var b = bias is null ? default : bias.Value.Span;
+        if (rectify) kernel.ForwardRectified(g, input.Span, weight.Value.Span, b, result.Span);
+        else kernel.Forward(g, input.Span, weight.Value.Span, b, result.Span);
         return result;
     }
 
@@ -115,10 +146,34 @@ public sealed class Conv2D : Layer, IThreadedLayer
     {
         RequireSameShape(dOutput, output);
         var g = GetGeometry(input!.Shape);
-        kernel.BackwardWeight(g, input.Span, dOutput.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
+        var d = rectified ? Gate(dOutput) : dOutput;
+        kernel.BackwardWeight(g, input.Span, d.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
         var result = Tensor.Reuse(ref dInput, input.Shape);
-        kernel.BackwardInput(g, dOutput.Span, weight.Value.Span, result.Span);
+        kernel.BackwardInput(g, d.Span, weight.Value.Span, result.Span);
         return result;
+    }
+
+    public override void BackwardParameters(Tensor dOutput)
+    {
+        RequireSameShape(dOutput, output);
+        var g = GetGeometry(input!.Shape);
+        var dBias = bias is null ? default : bias.Gradient.Span;
+        if (rectified && kernel is Conv2DDirect direct && Conv2DDirect.Supports(g))
+        {
+            // The ReLU's gradient applied inside the weight-gradient loop.
+            direct.BackwardWeightRectified(g, input.Span, dOutput.Span, output!.Span, weight.Gradient.Span, dBias);
+            return;
+        }
+        var d = rectified ? Gate(dOutput) : dOutput;
+        kernel.BackwardWeight(g, input.Span, d.Span, weight.Gradient.Span, dBias);
+    }
+
+    // dOutput where the rectified output is positive, 0 elsewhere: the fused ReLU's backward pass.
+    private Tensor Gate(Tensor dOutput)
+    {
+        var gated = Tensor.Reuse(ref gatedOutput, dOutput.Shape);
+        Elementwise.Apply(new ReLU.Gate(0), output!.Span, dOutput.Span, gated.Span);
+        return gated;
     }
 
     public override LayerConfig GetConfig() => Config;

@@ -103,6 +103,16 @@ public sealed class Dense : Layer, IThreadedLayer
 
     public override Tensor Backward(Tensor dOutput)
     {
+        BackwardParameters(dOutput);
+        int n = dOutput.Shape[0], outF = Config.OutFeatures, inF = Config.InFeatures;
+        // dInput [N, in] = dOutput [N, out] * weight [out, in]
+        var result = Tensor.Reuse(ref dInput, input!.Shape);
+        Gemm.Multiply(false, false, n, inF, outF, dOutput.Span, Weight.Value.Span, result.Span, accumulate: false);
+        return result;
+    }
+
+    public override void BackwardParameters(Tensor dOutput)
+    {
         RequireSameShape(dOutput, output);
         var w = Weight;
         int n = dOutput.Shape[0], outF = Config.OutFeatures, inF = Config.InFeatures;
@@ -114,10 +124,6 @@ public sealed class Dense : Layer, IThreadedLayer
             var dy = dOutput.Span;
             for (int i = 0; i < n; i++) TensorPrimitives.Add(db, dy.Slice(i * outF, outF), db);
         }
-        // dInput [N, in] = dOutput [N, out] * weight [out, in]
-        var result = Tensor.Reuse(ref dInput, input.Shape);
-        Gemm.Multiply(false, false, n, inF, outF, dOutput.Span, w.Value.Span, result.Span, accumulate: false);
-        return result;
     }
 
     public override LayerConfig GetConfig() => Config;

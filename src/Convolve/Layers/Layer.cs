@@ -72,6 +72,13 @@ public abstract class Layer
     /// </summary>
     public abstract Tensor Backward(Tensor dOutput);
 
+    /// <summary>
+    /// Adds to the parameters' gradients as <see cref="Backward"/> does, without computing dInput
+    /// (for a layer whose input gradient nobody reads, such as a model's first layer). Layers
+    /// whose input gradient costs real work override it; the default calls Backward.
+    /// </summary>
+    public virtual void BackwardParameters(Tensor dOutput) => Backward(dOutput);
+
     /// <summary>The options that recreate this layer (without its parameter values).</summary>
     public abstract LayerConfig GetConfig();
 

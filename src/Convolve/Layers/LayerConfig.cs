@@ -15,6 +15,9 @@ namespace Convolve.Layers;
 [JsonDerivedType(typeof(LeakyReLUConfig), "LeakyReLU")]
 [JsonDerivedType(typeof(SigmoidConfig), "Sigmoid")]
 [JsonDerivedType(typeof(TanhConfig), "Tanh")]
+[JsonDerivedType(typeof(ClipConfig), "Clip")]
+[JsonDerivedType(typeof(HardSigmoidConfig), "HardSigmoid")]
+[JsonDerivedType(typeof(HardSwishConfig), "HardSwish")]
 [JsonDerivedType(typeof(SoftmaxConfig), "Softmax")]
 [JsonDerivedType(typeof(FlattenConfig), "Flatten")]
 [JsonDerivedType(typeof(DenseConfig), "Dense")]
@@ -22,6 +25,14 @@ namespace Convolve.Layers;
 [JsonDerivedType(typeof(BatchNorm2DConfig), "BatchNorm2D")]
 [JsonDerivedType(typeof(AddConfig), "Add")]
 [JsonDerivedType(typeof(ConcatConfig), "Concat")]
+[JsonDerivedType(typeof(SubtractConfig), "Subtract")]
+[JsonDerivedType(typeof(MultiplyConfig), "Multiply")]
+[JsonDerivedType(typeof(DivideConfig), "Divide")]
+[JsonDerivedType(typeof(ElementwiseConstantConfig), "ElementwiseConstant")]
+[JsonDerivedType(typeof(ReshapeConfig), "Reshape")]
+[JsonDerivedType(typeof(TransposeConfig), "Transpose")]
+[JsonDerivedType(typeof(SliceConfig), "Slice")]
+[JsonDerivedType(typeof(PadConfig), "Pad")]
 public abstract record LayerConfig
 {
     /// <summary>A new layer with these options and fresh (unbuilt, uninitialised) parameters.</summary>

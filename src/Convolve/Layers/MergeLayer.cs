@@ -25,44 +25,98 @@ public abstract class MergeLayer : Layer
 }
 
 /// <summary>
-/// Element-wise sum of inputs of one shape, as in a residual block's <c>x + f(x)</c>. Every input's
-/// gradient is dOutput itself.
+/// Element-wise sum of two or more inputs, as in a residual block's <c>x + f(x)</c>. Inputs of one
+/// shape are summed directly and each one's gradient is dOutput itself. Inputs of different shapes
+/// broadcast by numpy's rule (see <see cref="Broadcast"/>; the batch axis too, so an input may have
+/// batch 1 against batch N): the output has the broadcast shape, and a repeated input's gradient is
+/// dOutput summed over the axes along which it was repeated.
 /// </summary>
 public sealed class Add : MergeLayer
 {
     private Tensor? output;
     private Tensor[] gradients = [];
+    private Tensor?[] reduced = [];
+    private Shape[] shapes = [];
+    private Broadcast?[] plans = [];     // per input against the output, for its gradient: null where it has the output's shape
+    private Broadcast? pair;             // two inputs: one pass over both
+    private Shape outputShape;
+    private bool broadcasting;
 
     public override Shape GetOutputShape(IReadOnlyList<Shape> inputShapes)
     {
         if (inputShapes.Count < 2) throw new ShapeException($"{this}: needs at least two inputs, got {inputShapes.Count}.");
-        foreach (var shape in inputShapes)
+        var shape = inputShapes[0];
+        for (int i = 1; i < inputShapes.Count; i++)
         {
-            if (shape != inputShapes[0])
-                throw new ShapeException($"{this}: inputs must have one shape, got {string.Join(" and ", inputShapes)}.");
+            if (inputShapes[i] == shape) continue;
+            if (!Broadcast.TryGetShape(shape, inputShapes[i], out shape, out int axis))
+                throw new ShapeException($"{this}: inputs {string.Join(" and ", inputShapes)} do not broadcast: input {i} differs in dimension {axis} (counted in the broadcast result) and neither size is 1.");
         }
-        return inputShapes[0];
+        return shape;
     }
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs, bool training = false)
     {
         if (inputs.Count < 2) throw new ShapeException($"{this}: needs at least two inputs, got {inputs.Count}.");
-        var result = Tensor.Reuse(ref output, inputs[0].Shape);
-        if (inputs[1].Shape != result.Shape) GetOutputShape([.. inputs.Select(t => t.Shape)]);
-        System.Numerics.Tensors.TensorPrimitives.Add(inputs[0].Span, inputs[1].Span, result.Span);
-        for (int i = 2; i < inputs.Count; i++)
-        {
-            if (inputs[i].Shape != result.Shape) GetOutputShape([.. inputs.Select(t => t.Shape)]);
-            System.Numerics.Tensors.TensorPrimitives.Add(result.Span, inputs[i].Span, result.Span);
-        }
         if (gradients.Length != inputs.Count) gradients = new Tensor[inputs.Count];
+        broadcasting = false;
+        for (int i = 1; i < inputs.Count; i++) broadcasting |= inputs[i].Shape != inputs[0].Shape;
+        if (!broadcasting)
+        {
+            var sum = Tensor.Reuse(ref output, inputs[0].Shape);
+            System.Numerics.Tensors.TensorPrimitives.Add(inputs[0].Span, inputs[1].Span, sum.Span);
+            for (int i = 2; i < inputs.Count; i++) System.Numerics.Tensors.TensorPrimitives.Add(sum.Span, inputs[i].Span, sum.Span);
+            return sum;
+        }
+
+        PlanFor(inputs);
+        var result = Tensor.Reuse(ref output, outputShape);
+        if (pair is not null)
+        {
+            pair.Apply(BinaryOperation.Add, inputs[0].Span, inputs[1].Span, result.Span);
+            return result;
+        }
+        result.Clear();
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (plans[i] is { } plan) plan.Apply(BinaryOperation.Add, inputs[i].Span, result.Span, result.Span);
+            else System.Numerics.Tensors.TensorPrimitives.Add(result.Span, inputs[i].Span, result.Span);
+        }
         return result;
+    }
+
+    // The broadcast plans for these input shapes, made again only when the shapes change.
+    private void PlanFor(IReadOnlyList<Tensor> inputs)
+    {
+        bool same = shapes.Length == inputs.Count;
+        for (int i = 0; same && i < inputs.Count; i++) same = inputs[i].Shape == shapes[i];
+        if (!same) Plan([.. inputs.Select(t => t.Shape)]);
+    }
+
+    // Apart from PlanFor, whose steady state then allocates no closure for the lambda below.
+    private void Plan(Shape[] inputShapes)
+    {
+        outputShape = GetOutputShape(inputShapes);
+        var shape = outputShape;
+        shapes = inputShapes;
+        pair = inputShapes.Length == 2 ? new Broadcast(inputShapes[0], inputShapes[1]) : null;
+        plans = [.. inputShapes.Select(input => input == shape ? null : new Broadcast(input, shape))];
+        reduced = new Tensor?[inputShapes.Length];
     }
 
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
-        for (int i = 0; i < gradients.Length; i++) gradients[i] = dOutput;
+        for (int i = 0; i < gradients.Length; i++)
+        {
+            if (broadcasting && plans[i] is { } plan)
+            {
+                var gradient = Tensor.Reuse(ref reduced[i], plan.A);
+                plan.SumToA(dOutput.Span, gradient.Span);
+                gradients[i] = gradient;
+            }
+            else gradients[i] = dOutput;
+        }
         return gradients;
     }
 
@@ -70,30 +124,49 @@ public sealed class Add : MergeLayer
 }
 
 /// <summary>
-/// Joins inputs along the channel axis (axis 1): [N, C1, H, W] and [N, C2, H, W] give
-/// [N, C1 + C2, H, W]. Each input's gradient is its slice of dOutput.
+/// Joins inputs along one non-batch axis, by default the channels (axis 1): [N, C1, H, W] and
+/// [N, C2, H, W] give [N, C1 + C2, H, W]; with axis 3 (or -1), [N, C, H, W1] and [N, C, H, W2] give
+/// [N, C, H, W1 + W2]. The inputs agree in every other dimension. Each input's gradient is its
+/// slice of dOutput.
 /// </summary>
-public sealed class Concat : MergeLayer
+public sealed class Concat(int axis = 1) : MergeLayer
 {
     private Tensor? output;
     private Tensor?[] gradients = [];
     private Shape[] inputShapes = [];
 
+    public Concat(ConcatConfig config) : this(config.Axis) { }
+
+    /// <summary>The axis the inputs are joined along; negative counts from the end. Never the batch axis.</summary>
+    public int Axis { get; } = axis;
+
     public override Shape GetOutputShape(IReadOnlyList<Shape> shapes)
     {
         if (shapes.Count < 2) throw new ShapeException($"{this}: needs at least two inputs, got {shapes.Count}.");
-        int channels = 0;
+        int axis = ResolveAxis(shapes[0]);
+        int joined = 0;
         foreach (var shape in shapes)
         {
-            bool fits = shape.Rank == shapes[0].Rank && shape.Rank >= 2 && shape[0] == shapes[0][0];
-            for (int d = 2; fits && d < shape.Rank; d++) fits = shape[d] == shapes[0][d];
+            bool fits = shape.Rank == shapes[0].Rank;
+            for (int d = 0; fits && d < shape.Rank; d++) fits = d == axis || shape[d] == shapes[0][d];
             if (!fits)
-                throw new ShapeException($"{this}: inputs must agree in every dimension but the channels (axis 1), got {string.Join(" and ", shapes)}.");
-            channels += shape[1];
+            {
+                string which = axis == 1 ? "the channels (axis 1)" : $"axis {axis}";
+                throw new ShapeException($"{this}: inputs must agree in every dimension but {which}, got {string.Join(" and ", shapes)}.");
+            }
+            joined += shape[axis];
         }
         var dims = shapes[0].Dims.ToArray();
-        dims[1] = channels;
+        dims[axis] = joined;
         return new Shape(dims);
+    }
+
+    private int ResolveAxis(Shape shape)
+    {
+        int axis = Axis < 0 ? shape.Rank + Axis : Axis;
+        if (axis < 1 || axis >= shape.Rank)
+            throw new ShapeException($"{this}: axis {Axis} is not a non-batch axis of input {shape} (axes 1 to {shape.Rank - 1}, or -1 to {1 - shape.Rank}).");
+        return axis;
     }
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs, bool training = false)
@@ -105,14 +178,23 @@ public sealed class Concat : MergeLayer
             gradients = new Tensor?[inputs.Count];
         }
         var y = output!.Span;
-        int batch = output.Shape[0], outItem = output.Length / batch, offset = 0;
-        foreach (var input in inputs)
+        int outer = Outer(output.Shape), outBlock = output.Length / outer, offset = 0;
+        for (int i = 0; i < inputs.Count; i++)
         {
-            int item = input.Length / batch;
-            for (int n = 0; n < batch; n++) input.Span.Slice(n * item, item).CopyTo(y.Slice(n * outItem + offset, item));
-            offset += item;
+            var input = inputs[i];
+            int block = input.Length / outer;
+            for (int n = 0; n < outer; n++) input.Span.Slice(n * block, block).CopyTo(y.Slice(n * outBlock + offset, block));
+            offset += block;
         }
         return output;
+    }
+
+    // The number of blocks that are joined: the product of the dimensions before the axis.
+    private int Outer(Shape shape)
+    {
+        int axis = Axis < 0 ? shape.Rank + Axis : Axis, outer = 1;
+        for (int d = 0; d < axis; d++) outer *= shape[d];
+        return outer;
     }
 
     private bool SameShapes(IReadOnlyList<Tensor> inputs)
@@ -126,22 +208,24 @@ public sealed class Concat : MergeLayer
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
-        int batch = dOutput.Shape[0], outItem = dOutput.Length / batch, offset = 0;
+        int outer = Outer(dOutput.Shape), outBlock = dOutput.Length / outer, offset = 0;
         for (int i = 0; i < inputShapes.Length; i++)
         {
             var gradient = Tensor.Reuse(ref gradients[i], inputShapes[i]);
-            int item = gradient.Length / batch;
-            for (int n = 0; n < batch; n++) dOutput.Span.Slice(n * outItem + offset, item).CopyTo(gradient.Span.Slice(n * item, item));
-            offset += item;
+            int block = gradient.Length / outer;
+            for (int n = 0; n < outer; n++) dOutput.Span.Slice(n * outBlock + offset, block).CopyTo(gradient.Span.Slice(n * block, block));
+            offset += block;
         }
         return gradients!;
     }
 
-    public override LayerConfig GetConfig() => new ConcatConfig();
+    public override LayerConfig GetConfig() => new ConcatConfig(Axis);
+
+    protected override string ExtraDescription => Axis == 1 ? "" : $"axis={Axis}";
 }
 
 /// <summary>Options of an <see cref="Add"/> layer (none).</summary>
 public sealed record AddConfig : LayerConfig { public override Layer CreateLayer() => new Add(); }
 
-/// <summary>Options of a <see cref="Concat"/> layer (none: it joins channels).</summary>
-public sealed record ConcatConfig : LayerConfig { public override Layer CreateLayer() => new Concat(); }
+/// <summary>Options of a <see cref="Concat"/> layer: the axis it joins along (1, the channels, when absent, as in files written before the option existed).</summary>
+public sealed record ConcatConfig(int Axis = 1) : LayerConfig { public override Layer CreateLayer() => new Concat(this); }

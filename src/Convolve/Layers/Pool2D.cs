@@ -85,6 +85,7 @@ public sealed class MaxPool2D : Pool2D
     private Tensor? output, dInput;
     private Shape inputShape;
     private int[] argmax = [];
+    private bool fused;
 
     /// <summary>Square window; the stride defaults to the window size.</summary>
     public MaxPool2D(int kernelSize, int? stride = null, Padding padding = default, int dilation = 1, bool ceilMode = false)
@@ -97,14 +98,34 @@ public sealed class MaxPool2D : Pool2D
     {
         var g = GetGeometry(input.Shape);
         inputShape = input.Shape;
+        fused = false;
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
         if (argmax.Length != result.Length) argmax = new int[result.Length];
         Kernels.Cpu.Pool2DCpu.MaxForward(g, input.Span, result.Span, argmax, MaxThreads);
         return result;
     }
 
+    /// <summary>Whether this is a 2x2, stride-2 window without padding or dilation (which a convolution can fuse).</summary>
+    public bool IsTwoByTwo => KernelH == 2 && KernelW == 2 && StrideH == 2 && StrideW == 2
+        && DilationH == 1 && DilationW == 1 && Padding == Padding.Valid;
+
+    /// <summary>
+    /// This layer's output buffer for inputs of <paramref name="inputShape"/>, for a layer before
+    /// it that computes the pooling itself in an inference pass (<see cref="Conv2D.TryForwardRectifiedPooled"/>).
+    /// No winners are remembered, so <see cref="Backward"/> refuses until the next <see cref="Forward"/>.
+    /// </summary>
+    public Tensor BeginFusedForward(Shape inputShape)
+    {
+        GetGeometry(inputShape);
+        this.inputShape = inputShape;
+        fused = true;
+        return Tensor.Reuse(ref output, OutputShapeFor(inputShape));
+    }
+
     public override Tensor Backward(Tensor dOutput)
     {
+        if (fused)
+            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the convolution before it, which keeps nothing for a backward pass; run the model with training: true first.");
         RequireSameShape(dOutput, output);
         var result = Tensor.Reuse(ref dInput, inputShape);
         Kernels.Cpu.Pool2DCpu.MaxBackward(GetGeometry(inputShape), dOutput.Span, argmax, result.Span, MaxThreads);

@@ -54,6 +54,7 @@ public sealed class Graph : Model
     private Tensor?[] gradients = [];
     private Tensor?[] gradientBuffers = [];
     private int[] consumers = [];
+    private bool[] dependsOnTrainable = [];
     private readonly List<Tensor> mergeInputs = [];
     private int lastComputed;
 
@@ -82,7 +83,7 @@ public sealed class Graph : Model
         if (layers.Contains(layer)) throw new ArgumentException($"Graph: {layer} is in the graph already; a layer is applied once (create another for a second use).");
         if (inputs.Length == 0) throw new ArgumentException($"Graph: {layer} needs an input node.");
         if (inputs.Length > 1 && layer is not MergeLayer)
-            throw new ArgumentException($"Graph: {layer} takes one input, got {inputs.Length}; merge branches with Add or Concat.");
+            throw new ArgumentException($"Graph: {layer} takes one input, got {inputs.Length}; merge branches with a merge layer (Add, Subtract, Multiply, Divide, Concat).");
         foreach (var input in inputs)
             if (input.Graph != this) throw new ArgumentException($"Graph: an input of {layer} belongs to another graph.");
         var node = new GraphNode(this, nodes.Count, layer, inputs);
@@ -109,6 +110,7 @@ public sealed class Graph : Model
         values = new Tensor?[nodes.Count];
         gradients = new Tensor?[nodes.Count];
         gradientBuffers = new Tensor?[nodes.Count];
+        dependsOnTrainable = new bool[nodes.Count];
         return shapes[^1];
     }
 
@@ -155,6 +157,14 @@ public sealed class Graph : Model
                 foreach (var from in node.Inputs) mergeInputs.Add(values[from.Index]!);
                 values[i] = merge.Forward(mergeInputs, training);
             }
+            else if (node.Layer is Conv2D conv && i < last && consumers[i] == 1 && i != result
+                && nodes[i + 1].Layer is ReLU relu && nodes[i + 1].Inputs[0] == node)
+            {
+                // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
+                values[i] = conv.ForwardRectified(values[node.Inputs[0].Index]!);
+                values[i + 1] = relu.ForwardFused(values[i]!);
+                i++;
+            }
             else values[i] = node.Layer!.Forward(values[node.Inputs[0].Index]!, training);
         }
         lastComputed = result ?? last;
@@ -179,6 +189,37 @@ public sealed class Graph : Model
             else Accumulate(node.Inputs[0].Index, node.Layer!.Backward(dNode));
         }
         return gradients[0]!;
+    }
+
+    public override void BackwardParameters(Tensor dOutput)
+    {
+        RequireBuilt();
+        // A node's gradient is needed only if its value depends on a trainable parameter.
+        for (int i = 1; i < nodes.Count; i++)
+        {
+            bool depends = HasTrainableParameters(i - 1);
+            foreach (var input in nodes[i].Inputs) depends |= dependsOnTrainable[input.Index];
+            dependsOnTrainable[i] = depends;
+        }
+        Array.Clear(gradients);
+        gradients[lastComputed] = dOutput;
+        for (int i = lastComputed; i > 0; i--)
+        {
+            var node = nodes[i];
+            var dNode = gradients[i];
+            if (dNode is null || !dependsOnTrainable[i]) continue;
+            bool inputsNeedGradient = false;
+            foreach (var input in node.Inputs) inputsNeedGradient |= dependsOnTrainable[input.Index];
+            if (!inputsNeedGradient)
+                node.Layer!.BackwardParameters(dNode);
+            else if (node.Layer is MergeLayer merge)
+            {
+                var dInputs = merge.BackwardAll(dNode);
+                for (int k = 0; k < node.Inputs.Count; k++)
+                    if (dependsOnTrainable[node.Inputs[k].Index]) Accumulate(node.Inputs[k].Index, dInputs[k]);
+            }
+            else Accumulate(node.Inputs[0].Index, node.Layer!.Backward(dNode));
+        }
     }
 
     // Adds one reader's gradient to node j's. A node with one reader takes the layer's tensor as

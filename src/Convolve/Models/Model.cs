@@ -13,6 +13,7 @@ public abstract class Model
 {
     private float[] parameterValues = [];
     private float[] parameterGradients = [];
+    private Parameter[][] layerParameters = [];
 
     /// <summary>The shape of one input item, e.g. [1, 28, 28] (C, H, W); set by <see cref="Build"/>.</summary>
     public Shape InputShape { get; private set; }
@@ -81,6 +82,23 @@ public abstract class Model
     public abstract Tensor Backward(Tensor dOutput);
 
     /// <summary>
+    /// Like <see cref="Backward"/>, but only for the parameters: the gradient with respect to the
+    /// model's input is not computed, nor anything below the first layers with trainable
+    /// parameters (their input gradient would be read by nobody), so the gradients of frozen
+    /// layers below them stay as they were. What a training step needs; for a first convolution
+    /// on images this skips its whole input-gradient pass.
+    /// </summary>
+    public abstract void BackwardParameters(Tensor dOutput);
+
+    /// <summary>Whether the <paramref name="index"/>-th of <see cref="Layers"/> has a parameter optimizers update (no allocation).</summary>
+    protected bool HasTrainableParameters(int index)
+    {
+        foreach (var parameter in layerParameters[index])
+            if (parameter.Trainable) return true;
+        return false;
+    }
+
+    /// <summary>
     /// Caps the threads of every layer that splits work across threads (see
     /// <see cref="IThreadedLayer"/>); 0 means one per core.
     /// </summary>
@@ -145,6 +163,7 @@ public abstract class Model
 
     private void GatherParameters()
     {
+        layerParameters = [.. Layers.Select(layer => layer.Parameters.ToArray())];
         var all = Parameters.ToList();
         int total = all.Sum(p => p.Value.Length);
         if (parameterValues.Length == total && all.All(p => p.Value.Buffer == parameterValues)) return;

@@ -64,11 +64,38 @@ public sealed class Sequential : Model
         return dOutput;
     }
 
+    public override void BackwardParameters(Tensor dOutput)
+    {
+        RequireBuilt();
+        int first = 0;
+        while (first < layers.Count && !HasTrainableParameters(first)) first++;
+        int i = (skippedSoftmax ? layers.Count - 1 : layers.Count) - 1;
+        for (; i > first; i--) dOutput = layers[i].Backward(dOutput);
+        if (i == first) layers[first].BackwardParameters(dOutput);
+    }
+
     private Tensor Run(Tensor input, bool training, int count)
     {
         RequireInput(input);
         skippedSoftmax = count < layers.Count;
-        for (int i = 0; i < count; i++) input = layers[i].Forward(input, training);
+        for (int i = 0; i < count; i++)
+        {
+            if (!training && i + 2 < count && layers[i] is Conv2D c && layers[i + 1] is ReLU && layers[i + 2] is MaxPool2D pool
+                && c.TryForwardRectifiedPooled(input, pool) is { } pooled)
+            {
+                // Inference: convolution, ReLU and 2x2 max pooling in one pass, the convolution's
+                // output never written.
+                input = pooled;
+                i += 2;
+            }
+            else if (i + 1 < count && layers[i] is Conv2D conv && layers[i + 1] is ReLU relu)
+            {
+                // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
+                input = relu.ForwardFused(conv.ForwardRectified(input));
+                i++;
+            }
+            else input = layers[i].Forward(input, training);
+        }
         return input;
     }
 

@@ -55,7 +55,7 @@ public sealed class Trainer
         Model.ZeroGradients();
         var logits = Model.ForwardLogits(images, training: true);
         float value = loss.Forward(logits, labels);
-        Model.Backward(loss.Backward());
+        Model.BackwardParameters(loss.Backward());
         Optimizer.Step();
         return new StepResult(value, CountCorrect(logits, labels), labels.Length);
     }

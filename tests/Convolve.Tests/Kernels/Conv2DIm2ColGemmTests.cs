@@ -117,10 +117,11 @@ public class Conv2DIm2ColGemmTests
     }
 
     [Fact]
-    public void Create_AutoAndIm2ColGemm_GiveNewIm2ColInstances()
+    public void Create_GivesNewInstancesOfEachAlgorithm()
     {
         var auto = Conv2DKernels.Create(Conv2DAlgorithm.Auto);
-        Assert.IsType<Conv2DIm2ColGemm>(auto);
+        Assert.IsType<Conv2DDirect>(auto);
+        Assert.IsType<Conv2DDirect>(Conv2DKernels.Create(Conv2DAlgorithm.Direct));
         Assert.IsType<Conv2DIm2ColGemm>(Conv2DKernels.Create(Conv2DAlgorithm.Im2ColGemm));
         Assert.NotSame(auto, Conv2DKernels.Create(Conv2DAlgorithm.Auto));
     }
@@ -134,7 +135,7 @@ public class Conv2DIm2ColGemmTests
         Assert.Equal("Conv2DIm2ColGemm.Forward: expected input of 150, weight of 108 and output of 72 values; got 150, 108 and 10.", e.Message);
     }
 
-    private static void CheckAllPasses(Conv2DIm2ColGemm fast, Conv2DGeometry g, int seed, bool withBias)
+    internal static void CheckAllPasses(IConv2DKernel fast, Conv2DGeometry g, int seed, bool withBias)
     {
         var reference = Conv2DReference.Instance;
         var random = new Random(seed);
@@ -154,6 +155,12 @@ public class Conv2DIm2ColGemmTests
         fast.Forward(g, input, weight, bias, actual);
         reference.Forward(g, Abs(input), Abs(weight), Abs(bias), magnitude);
         AssertClose(g, "Forward output", expected, actual, magnitude);
+
+        // Forward with the ReLU fused: max(0, the reference's output).
+        var rectified = Enumerable.Repeat(float.NaN, g.OutputLength).ToArray();
+        fast.ForwardRectified(g, input, weight, bias, rectified);
+        AssertClose(g, "ForwardRectified output", [.. expected.Select(v => Math.Max(v, 0f))], rectified, magnitude);
+        var forwardOutput = actual;
 
         // BackwardInput.
         expected = new float[g.InputLength];
@@ -176,6 +183,24 @@ public class Conv2DIm2ColGemmTests
         reference.BackwardWeight(g, Abs(input), Abs(dOutput), weightMagnitude, biasMagnitude);
         AssertClose(g, "BackwardWeight dWeight", expectedWeight, actualWeight, weightMagnitude);
         AssertClose(g, "BackwardWeight dBias", expectedBias, actualBias, biasMagnitude);
+
+        // The direct kernel's weight gradient behind a fused ReLU: the reference on dOutput gated by output > 0.
+        if (fast is Conv2DDirect direct && Conv2DDirect.Supports(g))
+        {
+            var relu = forwardOutput.Select(v => Math.Max(v, 0f)).ToArray();
+            var gated = dOutput.Select((d, i) => relu[i] > 0 ? d : 0f).ToArray();
+            expectedWeight = (float[])dWeight0.Clone();
+            actualWeight = (float[])dWeight0.Clone();
+            weightMagnitude = Abs(dWeight0);
+            expectedBias = (float[])dBias0.Clone();
+            actualBias = (float[])dBias0.Clone();
+            biasMagnitude = Abs(dBias0);
+            reference.BackwardWeight(g, input, gated, expectedWeight, expectedBias);
+            direct.BackwardWeightRectified(g, input, dOutput, relu, actualWeight, actualBias);
+            reference.BackwardWeight(g, Abs(input), Abs(gated), weightMagnitude, biasMagnitude);
+            AssertClose(g, "BackwardWeightRectified dWeight", expectedWeight, actualWeight, weightMagnitude);
+            AssertClose(g, "BackwardWeightRectified dBias", expectedBias, actualBias, biasMagnitude);
+        }
     }
 
     private static void AssertClose(Conv2DGeometry g, string what, float[] expected, float[] actual, float[] magnitude)

@@ -53,13 +53,33 @@ public class GemmTests
         CheckAgainstReference(gemm, 3, 1030, 300, true, true, true, 4);
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    // Shapes the unpacked AVX-512 kernels take (a tiny M, K or N: dense layers with few outputs),
+    // with column counts that leave masked tails, accumulating or not, on one and all threads.
+    public void Multiply_SkinnyShapes_MatchReference(string pathName)
+    {
+        var path = Enum.Parse<GemmPath>(pathName);
+        int seed = 10;
+        foreach (int threads in new[] { 1, 0 })
+        {
+            var gemm = new Gemm(path, threads);
+            CheckAgainstReference(gemm, 64, 10, 5408, false, true, false, ++seed);   // dense forward: dot products
+            CheckAgainstReference(gemm, 10, 5408, 64, true, false, true, ++seed);    // dense weight gradient: row combinations
+            CheckAgainstReference(gemm, 64, 5408, 10, false, false, false, ++seed);  // dense input gradient
+            CheckAgainstReference(gemm, 7, 47, 300, false, false, true, ++seed);     // 32 + 15 masked columns, rows not a multiple of 4
+            CheckAgainstReference(gemm, 150, 17, 16, true, false, false, ++seed);    // 16 + 1 column
+            CheckAgainstReference(gemm, 5, 3, 200, false, true, true, ++seed);       // dots: one row left, 3 columns, a K tail
+        }
+    }
+
     [Fact]
     // Both shapes are above the size where the multiply splits C between threads (one split by
     // columns, one by rows); each value of C must still be the same sequence of operations, so
     // the bits agree.
     public void Multiply_OneThreadAndAllThreads_GiveIdenticalBits()
     {
-        foreach (var (m, n, k) in new[] { (150, 160, 100), (500, 48, 100) })
+        foreach (var (m, n, k) in new[] { (150, 160, 100), (500, 48, 100), (64, 10, 5408) /* unpacked dot products */ })
         {
             Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
             var random = new Random(5);

@@ -87,7 +87,7 @@ public class GraphTests
         var x = graph.Apply(relu, graph.Input);
         Assert.Equal("Graph: ReLU() is in the graph already; a layer is applied once (create another for a second use).",
             Assert.Throws<ArgumentException>(() => graph.Apply(relu, x)).Message);
-        Assert.Equal("Graph: Tanh() takes one input, got 2; merge branches with Add or Concat.",
+        Assert.Equal("Graph: Tanh() takes one input, got 2; merge branches with a merge layer (Add, Subtract, Multiply, Divide, Concat).",
             Assert.Throws<ArgumentException>(() => graph.Apply(new Tanh(), x, graph.Input)).Message);
 
         graph.Apply(new Sigmoid(), graph.Input);                     // a dead end: the output is the Flatten below
@@ -98,7 +98,7 @@ public class GraphTests
         var mismatched = new Graph();
         var a = mismatched.Apply(new Conv2D(1, 2, 3), mismatched.Input);
         mismatched.Apply(new Add(), a, mismatched.Input);
-        Assert.Equal("Add(): inputs must have one shape, got [1, 2, 2, 2] and [1, 1, 4, 4].",
+        Assert.Equal("Add(): inputs [1, 2, 2, 2] and [1, 1, 4, 4] do not broadcast: input 1 differs in dimension 2 (counted in the broadcast result) and neither size is 1.",
             Assert.Throws<ShapeException>(() => mismatched.Build(new Shape(1, 4, 4))).Message);
     }
 }

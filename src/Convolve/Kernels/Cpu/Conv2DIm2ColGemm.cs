@@ -63,6 +63,16 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
             RunParts(new Job(this, Pass.Forward, g, x, w, b, y), g);
     }
 
+    public unsafe void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        Check(g, nameof(ForwardRectified), input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
+        if (!bias.IsEmpty && bias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DIm2ColGemm.ForwardRectified: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        fixed (float* x = input, w = weight, b = bias, y = output)
+            RunParts(new Job(this, Pass.ForwardRectified, g, x, w, b, y), g);
+    }
+
     public unsafe void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
         Span<float> dInput)
     {
@@ -136,7 +146,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
         ParallelParts.Run(parts, parts, job);
     }
 
-    private enum Pass { Forward, BackwardInput, BackwardWeight }
+    private enum Pass { Forward, ForwardRectified, BackwardInput, BackwardWeight }
 
     /// <summary>
     /// One pass over a contiguous range of batch items. <c>x</c> is input (or dInput), <c>w</c>
@@ -185,6 +195,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
             switch (pass)
             {
                 case Pass.Forward:
+                case Pass.ForwardRectified:
                 {
                     if (col is not null) Im2Col.Pack(g, xGroup, col);
                     var weightMatrix = new ReadOnlySpan<float>(w + weightOffset, kPerGroup * ckk);
@@ -192,6 +203,8 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
                         for (int k = 0; k < kPerGroup; k++)
                             yMatrix.Slice(k * planeOut, planeOut).Fill(b[group * kPerGroup + k]);
                     gemm.Multiply(false, false, kPerGroup, planeOut, ckk, weightMatrix, colMatrix, yMatrix, accumulate: b is not null);
+                    // Rectified while this item's outputs are still in cache.
+                    if (pass == Pass.ForwardRectified) TensorPrimitives.Max(yMatrix, 0f, yMatrix);
                     break;
                 }
                 case Pass.BackwardInput:

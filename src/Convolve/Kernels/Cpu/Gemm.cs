@@ -89,6 +89,12 @@ public sealed partial class Gemm : IGemmKernel
         {
             var problem = new Problem(transA, transB, m, n, k, pa, pb, pc, accumulate);
             int threads = (long)m * n * k < ParallelThreshold ? 1 : maxThreads;
+            var skinny = SkinnyKindOf(path, transA, transB, m, n, k);
+            if (skinny != SkinnyKind.None)
+            {
+                RunSkinny(skinny, problem, threads);
+                return;
+            }
             switch (path)
             {
                 case GemmPath.Vector512: Run<Vector512Kernel>(problem, threads); break;

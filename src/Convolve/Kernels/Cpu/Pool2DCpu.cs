@@ -17,7 +17,7 @@ namespace Convolve.Kernels.Cpu;
 public static unsafe class Pool2DCpu
 {
     // Below this many window cells in all, a second thread costs more than it saves.
-    private const long ParallelThreshold = 1 << 15;
+    private const long ParallelThreshold = 1 << 17;
 
     /// <summary>See <see cref="Reference.Pool2DReference.MaxForward"/>.</summary>
     public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int maxThreads = 0)

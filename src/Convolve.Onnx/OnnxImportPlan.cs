@@ -1,0 +1,271 @@
+using Convolve.Layers;
+using Convolve.Models;
+using Convolve.Onnx.Protos;
+using Convolve.Tensors;
+
+namespace Convolve.Onnx;
+
+/// <summary>
+/// The importer's work list: ONNX nodes, taken in a topological order, become steps (a layer and
+/// the values it reads) with every value's shape checked on the way; <see cref="Finish"/> then
+/// turns the steps into a <see cref="Sequential"/> when they form a chain, else a <see cref="Graph"/>.
+/// Value 0 is the model input; step k computes value k + 1.
+/// </summary>
+internal sealed class ImportPlan
+{
+    private sealed class Step(Layer layer, int[] inputs)
+    {
+        public Layer Layer { get; set; } = layer;
+        public int[] Inputs { get; } = inputs;
+    }
+
+    private readonly string source;
+    private readonly long opset;
+    private readonly IReadOnlyDictionary<string, TensorProto> constants;
+    private readonly string output;
+    private readonly long? fixedBatch;
+    private readonly Dictionary<string, int> valueOf = new(StringComparer.Ordinal);
+    private readonly List<Shape> shapes = [];
+    private readonly List<Step> steps = [];
+    // ONNX nodes reading each value name (the graph output counts as a reader too).
+    private readonly Dictionary<string, List<NodeProto>> readers = new(StringComparer.Ordinal);
+    private readonly HashSet<NodeProto> folded = new(ReferenceEqualityComparer.Instance);
+
+    public ImportPlan(string source, long opset, IReadOnlyDictionary<string, TensorProto> constants, string input, Shape inputShape,
+        IReadOnlyList<NodeProto> nodes, string output, long? fixedBatch)
+    {
+        this.fixedBatch = fixedBatch;
+        this.source = source;
+        this.opset = opset;
+        this.constants = constants;
+        this.output = output;
+        valueOf[input] = 0;
+        shapes.Add(inputShape);
+        foreach (var node in nodes)
+            foreach (string value in node.Input)
+                if (value.Length > 0) Readers(value).Add(node);
+    }
+
+    private List<NodeProto> Readers(string value)
+    {
+        if (!readers.TryGetValue(value, out var list)) readers[value] = list = [];
+        return list;
+    }
+
+    // The one node reading value, or null when several nodes (or the graph output) read it.
+    private NodeProto? SoleReader(string value) =>
+        value != output && readers.TryGetValue(value, out var list) && list.Count == 1 ? list[0] : null;
+
+    /// <summary>Maps <paramref name="proto"/> (and any node folded into it) to steps, or to nothing for a pass-through.</summary>
+    public void Map(NodeProto proto)
+    {
+        if (folded.Contains(proto)) return;
+        var node = Node(proto);
+        if (proto.Output.Count == 0 || proto.Output[0].Length == 0) throw node.Refuse("the node has no output");
+        var computed = Enumerable.Range(0, proto.Input.Count).Where(j => proto.Input[j].Length > 0 && !constants.ContainsKey(proto.Input[j])).ToList();
+        if (proto.OpType == "Split")
+        {
+            Split(node, computed);
+            return;
+        }
+        for (int j = 1; j < proto.Output.Count; j++)
+        {
+            string extra = proto.Output[j];
+            if (extra.Length == 0) continue;
+            if (extra == output || readers.ContainsKey(extra))
+                throw node.Refuse($"output {j} ('{extra}') is {(extra == output ? "the graph output" : $"read by {readers[extra][0].Describe()}")}; " +
+                    "Convolve's layer computes the first output only");
+        }
+        if (proto.OpType is "Add" or "Sum" or "Sub" or "Mul" or "Div" or "Concat" && computed.Count == proto.Input.Count)
+        {
+            Merge(node);
+            return;
+        }
+        if (proto.OpType is "Concat" or "Sum")
+        {
+            int j = Enumerable.Range(0, proto.Input.Count).First(j => !computed.Contains(j));
+            throw node.Refuse($"input {j} ('{proto.Input[j]}') is {(proto.Input[j].Length == 0 ? "empty" : "a constant")}; " +
+                $"Convolve's {(proto.OpType == "Concat" ? "Concat joins" : "Add sums")} computed values only");
+        }
+        // Add, Sub, Mul and Div with a constant compute on their other input, whichever side it is.
+        bool binary = proto.OpType is "Add" or "Sub" or "Mul" or "Div" && proto.Input.Count == 2 && computed.Count == 1;
+        if (!binary) RequireOneComputedInput(node, computed);
+        int from = valueOf[proto.Input[binary ? computed[0] : 0]];
+        var shape = shapes[from];
+        string result = proto.Output[0];
+        Layer? layer = null;
+        if (proto.OpType == "MatMul" && SoleReader(result) is { } add && OnnxImporter.BiasAfter(add, result, constants) is { } bias)
+        {
+            layer = OnnxLayers.MatMul(node, shape, OnnxTensor.ToTensor(bias, $"{source}: {add.Describe()}"));
+            folded.Add(add);
+            result = add.Output[0];
+        }
+        else if (proto.OpType == "Pad" && SoleReader(result) is { OpType: "Conv" or "AveragePool" } next && next.Input[0] == result
+                 && OnnxLayers.ZeroPadding(node, shape) is { } padded)
+        {
+            // The Conv or AveragePool takes over the zeros as its padding when it can; else the
+            // Pad stays a layer of its own.
+            var pooled = Node(next);
+            try
+            {
+                RequireOneComputedInput(pooled, [.. Enumerable.Range(0, next.Input.Count).Where(j => next.Input[j].Length > 0 && !constants.ContainsKey(next.Input[j]))]);
+                layer = next.OpType == "Conv" ? OnnxLayers.Conv(pooled, shape, padded) : OnnxLayers.AveragePool(pooled, shape, padded);
+                folded.Add(next);
+                node = pooled;
+                result = next.Output[0];
+            }
+            catch (OnnxImportException) { layer = OnnxLayers.Pad(node, shape); }
+        }
+        else if (proto.OpType == "HardSigmoid" && IsHardSwish(proto, result) is { } multiply)
+        {
+            // x * HardSigmoid(x) with alpha 1/6, beta 1/2 is HardSwish (how opset 13 writes it).
+            layer = new HardSwish();
+            folded.Add(multiply);
+            result = multiply.Output[0];
+        }
+        else layer = OnnxLayers.Create(node, shape);
+
+        if (layer is null) valueOf[result] = from;
+        else Add(node, layer, result, [from]);
+    }
+
+    // The Mul that makes this HardSigmoid a HardSwish, or null.
+    private NodeProto? IsHardSwish(NodeProto hardSigmoid, string result) =>
+        hardSigmoid.GetFloat("alpha", 0.2f) == 1f / 6 && hardSigmoid.GetFloat("beta", 0.5f) == 0.5f
+        && SoleReader(result) is { OpType: "Mul", Input.Count: 2 } multiply
+        && multiply.Input.Contains(result) && multiply.Input.Contains(hardSigmoid.Input[0]) ? multiply : null;
+
+    // Add or Sum, Sub, Mul, Div and Concat of computed values: a merge layer, or nothing for one input.
+    private void Merge(OnnxNode node)
+    {
+        var proto = node.Proto;
+        int[] values = [.. proto.Input.Select(v => valueOf[v])];
+        if (values.Length == 1 && proto.OpType is "Sum" or "Concat")
+        {
+            valueOf[proto.Output[0]] = values[0];
+            return;
+        }
+        if (proto.OpType is not ("Sum" or "Concat") && values.Length != 2)
+            throw node.Refuse($"{values.Length} inputs, expected 2");
+        if (proto.OpType != "Concat")
+        {
+            var shape = shapes[values[0]];
+            foreach (int v in values.Skip(1))
+                if (!Broadcast.TryGetShape(shape, shapes[v], out shape, out _))
+                    throw node.Refuse($"inputs {string.Join(" and ", values.Select(v => node.Show(shapes[v])))} do not broadcast (numpy's rule: " +
+                        "aligned at the last dimension, each pair of sizes equal or one of them 1)");
+        }
+        Layer layer = proto.OpType switch
+        {
+            "Add" or "Sum" => new Layers.Add(),
+            "Sub" => new Subtract(),
+            "Mul" => new Multiply(),
+            "Div" => new Divide(),
+            _ => Concat(node),
+        };
+        Add(node, layer, proto.Output[0], values);
+    }
+
+    // Concat of computed values along a non-batch axis.
+    private Concat Concat(OnnxNode node)
+    {
+        var proto = node.Proto;
+        if (!proto.Has("axis")) throw new OnnxFormatException($"{node.Where}: the required attribute axis is missing.");
+        long axis = proto.GetInt("axis", 1);
+        var first = shapes[valueOf[proto.Input[0]]];
+        long resolved = axis < 0 ? axis + first.Rank : axis;
+        if (resolved < 0 || resolved >= first.Rank) throw node.Refuse($"axis {axis} is out of range for input {node.Show(first)}");
+        if (resolved == 0) throw node.Refuse("axis 0 joins along the batch; Convolve's Concat joins the axes after it");
+        return new Concat((int)resolved);
+    }
+
+    // Split: one Slice step per output the graph reads.
+    private void Split(OnnxNode node, List<int> computed)
+    {
+        RequireOneComputedInput(node, computed);
+        var proto = node.Proto;
+        int from = valueOf[proto.Input[0]];
+        bool[] read = [.. proto.Output.Select(o => o.Length > 0 && (o == output || readers.ContainsKey(o)))];
+        var slices = OnnxLayers.Split(node, shapes[from], read);
+        for (int i = 0; i < slices.Length; i++)
+            if (slices[i] is { } slice) Add(node, slice, proto.Output[i], [from]);
+    }
+
+    private OnnxNode Node(NodeProto proto) => new(proto, source, opset, constants, symbolicBatch: true) { FixedBatch = fixedBatch };
+
+    // A single-input layer computes on one value of the graph; its other inputs are weights.
+    private static void RequireOneComputedInput(OnnxNode node, List<int> computed)
+    {
+        var inputs = node.Proto.Input;
+        if (!computed.Contains(0))
+            throw node.Refuse(inputs.Count == 0 || inputs[0].Length == 0 ? "input 0 is missing"
+                : $"input 0 ('{inputs[0]}') is a constant; Convolve's layers compute on values that depend on the model input");
+        foreach (int j in computed.Where(j => j > 0))
+            throw node.Refuse($"input {j} ('{inputs[j]}') is computed by the graph, not a constant; Convolve's layer for {node.OpType} " +
+                "takes one computed input and constants (Add, Sub, Mul, Div, Sum and Concat merge several)");
+    }
+
+    // Adds a step for layer reading the values inputs, with its output shape checked.
+    private void Add(OnnxNode node, Layer layer, string result, int[] inputs)
+    {
+        Shape shape;
+        try
+        {
+            shape = layer is MergeLayer merge
+                ? merge.GetOutputShape([.. inputs.Select(v => shapes[v])])
+                : layer.GetOutputShape(shapes[inputs[0]]);
+        }
+        catch (ShapeException e) { throw node.Refuse(e.Message.TrimEnd('.')); }
+        steps.Add(new Step(layer, inputs));
+        shapes.Add(shape);
+        valueOf[result] = steps.Count;
+    }
+
+    /// <summary>The built model: a <see cref="Sequential"/> for a chain of steps, else a <see cref="Graph"/>.</summary>
+    public Model Finish(Shape itemShape)
+    {
+        int last = valueOf[output];
+        if (last == 0 || steps.Count == 0)
+            throw new OnnxImportException($"{source}: the graph computes nothing (no node maps to a layer); a model needs at least one layer.");
+
+        // GlobalAveragePool read only by a Flatten at axis 1 is one GlobalAvgPool2D to [N, C]:
+        // the Flatten's step goes, and whoever read it reads the pool.
+        var readCount = new int[shapes.Count];
+        foreach (var step in steps)
+            foreach (int v in step.Inputs) readCount[v]++;
+        readCount[last]++;
+        var redirect = Enumerable.Range(0, shapes.Count).ToArray();
+        var kept = new List<int>();
+        for (int k = 0; k < steps.Count; k++)
+        {
+            int v = steps[k].Inputs[0];
+            if (steps[k].Layer is Flatten { Axis: 1 } && v > 0 && steps[v - 1].Layer is GlobalAvgPool2D { KeepDims: true } && readCount[v] == 1)
+            {
+                steps[v - 1].Layer = new GlobalAvgPool2D(keepDims: false);
+                redirect[k + 1] = v;
+            }
+            else kept.Add(k);
+        }
+
+        bool chain = true;
+        for (int i = 0; i < kept.Count && chain; i++)
+        {
+            var step = steps[kept[i]];
+            chain = step.Layer is not MergeLayer && step.Inputs.Length == 1 && redirect[step.Inputs[0]] == (i == 0 ? 0 : kept[i - 1] + 1);
+        }
+        Model model;
+        if (chain) model = new Sequential(kept.Select(k => steps[k].Layer));
+        else
+        {
+            var graph = new Graph();
+            var nodes = new GraphNode[shapes.Count];
+            nodes[0] = graph.Input;
+            foreach (int k in kept)
+                nodes[k + 1] = graph.Apply(steps[k].Layer, [.. steps[k].Inputs.Select(v => nodes[redirect[v]])]);
+            model = graph;
+        }
+        // BuildShapes keeps the weights the layers hold (Build would draw new ones).
+        model.BuildShapes(itemShape);
+        return model;
+    }
+}

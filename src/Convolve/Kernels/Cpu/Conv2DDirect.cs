@@ -1,0 +1,414 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Convolve.Kernels.Cpu;
+
+/// <summary>
+/// Convolution computed straight from the image, without im2col, for layers with few input
+/// values per output (a first layer on grey or colour images: 1 x 3 x 3 = 9 or 3 x 5 x 5 = 75
+/// taps). There the im2col matrix has only 9-75 rows and the multiply spends more time packing
+/// than multiplying; here 16 neighbouring outputs of a row are one <see cref="Vector512{T}"/>, and
+/// each tap adds <c>weight[k, tap] * (the input row shifted by the tap)</c> to it.
+/// <list type="bullet">
+/// <item>Forward keeps four output rows of one channel in registers, so each broadcast weight
+/// feeds four multiply-adds; the bias is the accumulators' starting value.</item>
+/// <item>BackwardWeight sums <c>dOutput * shifted input</c> over the plane in up to eight
+/// accumulators, one per tap; the bias gradient is the plane's sum.</item>
+/// <item>BackwardInput, and every geometry this path does not take (stride or dilation above 1,
+/// groups, more than <see cref="MaxTaps"/> taps, outputs narrower than a vector or lower than
+/// four rows, no AVX-512), go to <see cref="Conv2DIm2ColGemm"/>.</item>
+/// </list>
+/// Padding is handled by copying each image into a zero-bordered plane first (28 x 28 images: a
+/// few kilobytes, in L1), so the inner loops never test bounds. A row's last vector is placed to
+/// end at the row's end, overlapping the one before when the width is not a multiple of 16: the
+/// forward pass writes those outputs twice with the same value, the weight gradient masks the
+/// repeated lanes out.
+/// <para>
+/// Threads: batch items are split into one range per thread (the weight gradient summed per
+/// range and added in range order, as in <see cref="Conv2DIm2ColGemm"/>); a batch smaller than
+/// the thread count splits the output channels instead.
+/// </para>
+/// </summary>
+public sealed class Conv2DDirect : IConv2DKernel
+{
+    /// <summary>The most input values per output (C x kH x kW) the direct path takes.</summary>
+    public const int MaxTaps = 75;
+
+    // Below this many multiply-adds a second thread costs more to wake than it saves (a single
+    // 28 x 28 image through 32 filters of 3 x 3 is 195k).
+    private const long ParallelThreshold = 1L << 19;
+
+    private const int Width = 16;
+    private const int Rows = 4;
+    private const int TapGroup = 8;
+
+    private readonly Conv2DIm2ColGemm fallback;
+    private readonly int maxThreads;
+    private float[][] padded = [];
+    private float[][] partialWeights = [];
+    private int[] tapOffsets = [];
+
+    /// <summary>A kernel using up to <paramref name="maxThreads"/> threads (0: all cores).</summary>
+    public Conv2DDirect(int maxThreads = 0)
+    {
+        fallback = new Conv2DIm2ColGemm(maxThreads);
+        this.maxThreads = maxThreads > 0 ? maxThreads : Environment.ProcessorCount;
+    }
+
+    /// <summary>Whether the direct path computes <paramref name="g"/> (the others go to im2col + GEMM).</summary>
+    public static bool Supports(in Conv2DGeometry g) =>
+        Vector512.IsHardwareAccelerated
+        && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.InChannels * g.KernelH * g.KernelW <= MaxTaps
+        && g.OutW >= Width && g.OutH >= Rows;
+
+    public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify: false);
+        else fallback.Forward(g, input, weight, bias, output);
+    }
+
+    public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify: true);
+        else fallback.ForwardRectified(g, input, weight, bias, output);
+    }
+
+    /// <summary>
+    /// Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: a geometry of the
+    /// direct path whose output has even height and width.
+    /// </summary>
+    public static bool SupportsPooled(in Conv2DGeometry g) => Supports(g) && g.OutH % 2 == 0 && g.OutW % 2 == 0;
+
+    /// <summary>
+    /// pooled = 2x2 max pooling (stride 2) of max(0, conv(input, weight) + bias), without writing
+    /// the convolution's output: for inference through a convolution, ReLU and max pooling.
+    /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. The maxima are taken with
+    /// <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so unlike the pooling layer it
+    /// does not promise to carry a NaN through. Only for <see cref="SupportsPooled"/> geometries.
+    /// </summary>
+    public unsafe void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> pooled)
+    {
+        if (!SupportsPooled(g)) throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
+        Check(g, nameof(ForwardRectifiedPooled), input.Length, weight.Length, pooled.Length * 4, "pooled output (x 4)");
+        if (!bias.IsEmpty && bias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        int parts = Prepare(g);
+        fixed (float* x = input, w = weight, b = bias, y = pooled)
+            ParallelParts.Run(parts, parts, new Job(this, Mode.ForwardRectifiedPooled, g, parts, x, w, b, y, null));
+    }
+
+    private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    {
+        Check(g, nameof(Forward), input.Length, weight.Length, output.Length, "output");
+        if (!bias.IsEmpty && bias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DDirect.Forward: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        int parts = Prepare(g);
+        fixed (float* x = input, w = weight, b = bias, y = output)
+            ParallelParts.Run(parts, parts, new Job(this, rectify ? Mode.ForwardRectified : Mode.Forward, g, parts, x, w, b, y, null));
+    }
+
+    public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput) =>
+        fallback.BackwardInput(g, dOutput, weight, dInput);
+
+    public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        Span<float> dWeight, Span<float> dBias)
+    {
+        if (Supports(g)) RunBackwardWeight(g, input, dOutput, default, dWeight, dBias);
+        else fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
+    }
+
+    /// <summary>
+    /// <see cref="BackwardWeight"/> for a convolution whose ReLU was fused into its forward pass
+    /// (<see cref="ForwardRectified"/>): dOutput counts only where <paramref name="output"/> (the
+    /// rectified output) is positive, which is the ReLU's own backward pass, done on the way.
+    /// Only for geometries the direct path takes (<see cref="Supports"/>).
+    /// </summary>
+    public void BackwardWeightRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> output, Span<float> dWeight, Span<float> dBias)
+    {
+        if (!Supports(g)) throw new ArgumentException($"Conv2DDirect.BackwardWeightRectified: {g} is not a geometry the direct path takes.");
+        if (output.Length < g.OutputLength)
+            throw new ArgumentException($"Conv2DDirect.BackwardWeightRectified: expected output of {g.OutputLength} values, got {output.Length}.");
+        RunBackwardWeight(g, input, dOutput, output, dWeight, dBias);
+    }
+
+    private unsafe void RunBackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> output, Span<float> dWeight, Span<float> dBias)
+    {
+        Check(g, nameof(BackwardWeight), input.Length, dWeight.Length, dOutput.Length, "dOutput");
+        if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DDirect.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
+        int parts = Prepare(g);
+        int length = g.WeightLength + g.OutChannels;
+        if (partialWeights.Length < parts) Array.Resize(ref partialWeights, parts);
+        for (int part = 0; part < parts; part++)
+        {
+            if (partialWeights[part] is null || partialWeights[part].Length < length)
+                partialWeights[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
+            partialWeights[part].AsSpan(0, length).Clear();
+        }
+        fixed (float* x = input, dy = dOutput, y = output)
+            ParallelParts.Run(parts, parts, new Job(this, output.IsEmpty ? Mode.BackwardWeight : Mode.BackwardWeightRectified, g, parts, x, null, null, dy, y));
+        // Item ranges each summed all channels: add them in range order. Channel ranges wrote
+        // disjoint rows of their buffers, so the same sum gives each channel's own value.
+        for (int part = 0; part < parts; part++)
+        {
+            var partial = partialWeights[part];
+            TensorPrimitives.Add(dWeight[..g.WeightLength], partial.AsSpan(0, g.WeightLength), dWeight[..g.WeightLength]);
+            if (!dBias.IsEmpty)
+                TensorPrimitives.Add(dBias[..g.OutChannels], partial.AsSpan(g.WeightLength, g.OutChannels), dBias[..g.OutChannels]);
+        }
+    }
+
+    private static void Check(in Conv2DGeometry g, string pass, int inputLength, int weightLength, int lastLength, string lastName)
+    {
+        if (inputLength < g.InputLength || weightLength < g.WeightLength || lastLength < g.OutputLength)
+            throw new ArgumentException($"Conv2DDirect.{pass}: expected input of {g.InputLength}, weight of {g.WeightLength} " +
+                $"and {lastName} of {g.OutputLength} values; got {inputLength}, {weightLength} and {lastLength}.");
+    }
+
+    private static bool IsPadded(in Conv2DGeometry g) => g.PadTop + g.PadLeft + g.PadBottom + g.PadRight > 0;
+
+    // Padded plane sizes: the input with its zero border.
+    private static int PaddedH(in Conv2DGeometry g) => g.InH + g.PadTop + g.PadBottom;
+
+    private static int PaddedW(in Conv2DGeometry g) => g.InW + g.PadLeft + g.PadRight;
+
+    // Sizes the per-part scratch and the tap offsets; returns the number of parts.
+    private int Prepare(in Conv2DGeometry g)
+    {
+        long work = (long)g.Batch * g.OutChannels * g.OutH * g.OutW * g.InChannels * g.KernelH * g.KernelW;
+        int parts = work < ParallelThreshold ? 1 : Math.Max(1, Math.Min(maxThreads, Math.Max(g.Batch, g.OutChannels)));
+        if (padded.Length < parts) Array.Resize(ref padded, parts);
+        if (IsPadded(g))
+        {
+            int length = g.InChannels * PaddedH(g) * PaddedW(g);
+            for (int part = 0; part < parts; part++)
+                if (padded[part] is null || padded[part].Length < length)
+                    padded[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        }
+        int taps = g.InChannels * g.KernelH * g.KernelW;
+        // Tap groups are padded to whole groups of eight with copies of tap 0, whose sums are dropped.
+        int slots = (taps + TapGroup - 1) / TapGroup * TapGroup;
+        if (tapOffsets.Length != slots) tapOffsets = new int[slots];
+        int ph = PaddedH(g), pw = PaddedW(g);
+        for (int c = 0, t = 0; c < g.InChannels; c++)
+        for (int kh = 0; kh < g.KernelH; kh++)
+        for (int kw = 0; kw < g.KernelW; kw++, t++)
+            tapOffsets[t] = (c * ph + kh) * pw + kw;
+        for (int t = taps; t < slots; t++) tapOffsets[t] = 0;
+        return parts;
+    }
+
+    /// <summary>
+    /// One part of a pass. Forward: <c>y</c> is the output, rectified when <c>rectify</c>.
+    /// BackwardWeight: <c>y</c> is dOutput and, when <c>rectify</c>, <c>gate</c> the rectified output.
+    /// </summary>
+    private enum Mode { Forward, ForwardRectified, ForwardRectifiedPooled, BackwardWeight, BackwardWeightRectified }
+
+    private readonly unsafe struct Job(Conv2DDirect kernel, Mode mode, Conv2DGeometry g, int parts,
+        float* x, float* w, float* b, float* y, float* gate) : IParallelPart
+    {
+        private bool IsForward => mode <= Mode.ForwardRectifiedPooled;
+
+        public void Run(int part)
+        {
+            // Items split over parts when there are enough of them; otherwise channels.
+            bool byItems = g.Batch >= parts;
+            int firstItem = byItems ? (int)((long)g.Batch * part / parts) : 0;
+            int lastItem = byItems ? (int)((long)g.Batch * (part + 1) / parts) : g.Batch;
+            int firstChannel = byItems ? 0 : (int)((long)g.OutChannels * part / parts);
+            int lastChannel = byItems ? g.OutChannels : (int)((long)g.OutChannels * (part + 1) / parts);
+            int planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
+            fixed (int* offsets = kernel.tapOffsets)
+            fixed (float* scratch = kernel.padded[part])
+            fixed (float* partial = IsForward ? null : kernel.partialWeights[part])
+            {
+                for (int n = firstItem; n < lastItem; n++)
+                {
+                    float* image = x + (long)n * g.InChannels * planeIn;
+                    float* plane = IsPadded(g) ? Pad(image, scratch) : image;
+                    if (mode == Mode.ForwardRectifiedPooled)
+                    {
+                        ForwardPooledItem(plane, y + (long)n * g.OutChannels * (planeOut / 4), offsets, firstChannel, lastChannel);
+                        continue;
+                    }
+                    float* outputs = y + (long)n * g.OutChannels * planeOut;
+                    if (IsForward) ForwardItem(plane, outputs, offsets, firstChannel, lastChannel);
+                    else BackwardWeightItem(plane, outputs, mode == Mode.BackwardWeightRectified ? gate + (long)n * g.OutChannels * planeOut : null,
+                        offsets, partial, firstChannel, lastChannel);
+                }
+            }
+        }
+
+        // Copies one image into the zero-bordered scratch plane.
+        private float* Pad(float* image, float* scratch)
+        {
+            int ph = PaddedH(g), pw = PaddedW(g);
+            new Span<float>(scratch, g.InChannels * ph * pw).Clear();
+            for (int c = 0; c < g.InChannels; c++)
+            for (int h = 0; h < g.InH; h++)
+                new ReadOnlySpan<float>(image + (c * g.InH + h) * g.InW, g.InW)
+                    .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
+            return scratch;
+        }
+
+        private void ForwardItem(float* plane, float* outputs, int* offsets, int firstChannel, int lastChannel)
+        {
+            int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
+            int outH = g.OutH, outW = g.OutW;
+            for (int k = firstChannel; k < lastChannel; k++)
+            {
+                float* weights = w + k * taps;
+                var start = Vector512.Create(b is null ? 0f : b[k]);
+                float* channel = outputs + k * outH * outW;
+                for (int row = 0; row < outH; row += Rows)
+                {
+                    int r = Math.Min(row, outH - Rows); // the last block overlaps the one before
+                    for (int col = 0; col < outW; col += Width)
+                    {
+                        int c = Math.Min(col, outW - Width);
+                        float* origin = plane + r * pw + c;
+                        Vector512<float> a0 = start, a1 = start, a2 = start, a3 = start;
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var weight = Vector512.Create(weights[t]);
+                            float* p = origin + offsets[t];
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + pw), weight, a1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
+                        }
+                        if (mode == Mode.ForwardRectified)
+                        {
+                            a0 = Vector512.Max(a0, Vector512<float>.Zero);
+                            a1 = Vector512.Max(a1, Vector512<float>.Zero);
+                            a2 = Vector512.Max(a2, Vector512<float>.Zero);
+                            a3 = Vector512.Max(a3, Vector512<float>.Zero);
+                        }
+                        float* o = channel + r * outW + c;
+                        a0.Store(o);
+                        a1.Store(o + outW);
+                        a2.Store(o + 2 * outW);
+                        a3.Store(o + 3 * outW);
+                    }
+                }
+            }
+        }
+
+        // Forward, ReLU and 2x2 max pooling: each block of four rows and 16 columns becomes two
+        // rows of eight pooled outputs (rows paired by max, then even and odd lanes).
+        private void ForwardPooledItem(float* plane, float* pooled, int* offsets, int firstChannel, int lastChannel)
+        {
+            int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
+            int outH = g.OutH, outW = g.OutW, pooledW = outW / 2;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+            for (int k = firstChannel; k < lastChannel; k++)
+            {
+                float* weights = w + k * taps;
+                var start = Vector512.Create(b is null ? 0f : b[k]);
+                float* channel = pooled + k * (outH / 2) * pooledW;
+                for (int row = 0; row < outH; row += Rows)
+                {
+                    int r = Math.Min(row, outH - Rows); // even, as outH is: the blocks pair rows alike
+                    for (int col = 0; col < outW; col += Width)
+                    {
+                        int c = Math.Min(col, outW - Width); // even too
+                        float* origin = plane + r * pw + c;
+                        Vector512<float> a0 = start, a1 = start, a2 = start, a3 = start;
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var weight = Vector512.Create(weights[t]);
+                            float* p = origin + offsets[t];
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + pw), weight, a1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
+                        }
+                        var upper = Vector512.Max(a0, a1);
+                        var lower = Vector512.Max(a2, a3);
+                        upper = Vector512.Max(Avx512F.PermuteVar16x32(upper, even), Avx512F.PermuteVar16x32(upper, odd));
+                        lower = Vector512.Max(Avx512F.PermuteVar16x32(lower, even), Avx512F.PermuteVar16x32(lower, odd));
+                        float* o = channel + r / 2 * pooledW + c / 2;
+                        Vector256.Max(upper.GetLower(), Vector256<float>.Zero).Store(o);
+                        Vector256.Max(lower.GetLower(), Vector256<float>.Zero).Store(o + pooledW);
+                    }
+                }
+            }
+        }
+
+        // outputs: the rectified outputs that gate dOutputs, or null for no gate.
+        private void BackwardWeightItem(float* plane, float* dOutputs, float* outputs, int* offsets, float* partial, int firstChannel, int lastChannel)
+        {
+            int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
+            int outH = g.OutH, outW = g.OutW;
+            // The row's last vector starts at outW - 16; its lanes before the end of the previous
+            // full vector were summed already.
+            int lastStart = outW - Width, covered = outW / Width * Width;
+            var lastMask = LaneMask(Math.Max(0, covered - lastStart));
+            float* dBias = partial + g.WeightLength;
+            for (int k = firstChannel; k < lastChannel; k++)
+            {
+                float* dChannel = dOutputs + k * outH * outW;
+                float* dWeights = partial + k * taps;
+                var biasSum = Vector512<float>.Zero;
+                for (int group = 0; group < taps; group += TapGroup)
+                {
+                    int* o = offsets + group;
+                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+                    for (int row = 0; row < outH; row++)
+                    {
+                        float* dRow = dChannel + row * outW;
+                        float* xRow = plane + row * pw;
+                        for (int col = 0; col < outW; col += Width)
+                        {
+                            int c = Math.Min(col, lastStart);
+                            var d = Vector512.Load(dRow + c);
+                            if (c != col) d &= lastMask;
+                            if (outputs is not null)
+                                d &= Vector512.GreaterThan(Vector512.Load(outputs + (dRow - dOutputs) + c), Vector512<float>.Zero);
+                            if (group == 0) biasSum += d;
+                            float* p = xRow + c;
+                            s0 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[0]), s0);
+                            s1 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[1]), s1);
+                            s2 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[2]), s2);
+                            s3 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[3]), s3);
+                            s4 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[4]), s4);
+                            s5 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[5]), s5);
+                            s6 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[6]), s6);
+                            s7 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[7]), s7);
+                        }
+                    }
+                    int count = Math.Min(TapGroup, taps - group);
+                    AddSum(dWeights + group, 0, count, s0);
+                    AddSum(dWeights + group, 1, count, s1);
+                    AddSum(dWeights + group, 2, count, s2);
+                    AddSum(dWeights + group, 3, count, s3);
+                    AddSum(dWeights + group, 4, count, s4);
+                    AddSum(dWeights + group, 5, count, s5);
+                    AddSum(dWeights + group, 6, count, s6);
+                    AddSum(dWeights + group, 7, count, s7);
+                }
+                dBias[k] += Vector512.Sum(biasSum);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddSum(float* target, int index, int count, Vector512<float> sum)
+        {
+            if (index < count) target[index] += Vector512.Sum(sum);
+        }
+
+        // All lanes from `first` on set, the ones before cleared.
+        private static Vector512<float> LaneMask(int first) =>
+            Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(first)).AsSingle();
+    }
+}
