@@ -69,5 +69,12 @@ public sealed class BodyWithHead : Model
         return dInput.Reshape(InputShape.Prepend(dInput.Shape[0]));
     }
 
+    public override void BackwardParameters(Tensor dOutput)
+    {
+        // A frozen body needs no gradient at all: the head's parameters are all there is to train.
+        if (Body.Parameters.Any(p => p.Trainable)) Body.BackwardParameters(Head.Backward(dOutput));
+        else Head.BackwardParameters(dOutput);
+    }
+
     public override string ToString() => $"BodyWithHead({Body}, {Head})";
 }
