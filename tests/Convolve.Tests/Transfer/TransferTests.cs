@@ -165,6 +165,19 @@ public class TransferTests
     }
 
     [Fact]
+    public void BackboneJoinedWithTheHead_ComputesTheHeadOfTheFeatures()
+    {
+        var backbone = Backbone();
+        var images = GradientCheck.RandomTensor(new Shape(3, 1, 8, 8), new Random(9));
+        var features = Features.Extract(backbone, images);
+        // The head is trained on features held as images [4, 1, 1]; the joined model feeds it [4].
+        var head = TransferLearning.CreateHead(new Shape(4, 1, 1), 2, hidden: 3, seed: 4);
+        var expected = head.Forward(features.Reshape(new Shape(3, 4, 1, 1))).ToArray();
+        var joined = ModelParts.Concatenate(backbone, TransferLearning.CopyHead(head, new Shape(4)));
+        Assert.Equal(expected, joined.Forward(images).ToArray());
+    }
+
+    [Fact]
     public void HeadOnSeparableFeatures_LearnsThem()
     {
         // Features that are the class (plus noise): a linear head must get every held-out item.
