@@ -75,6 +75,7 @@ public static class ConvolveApp
         root.Subcommands.Add(ExperimentCommand.Create(terminal));
         root.Subcommands.Add(ExportCommand.Create(terminal));
         root.Subcommands.Add(ImportCommand.Create(terminal));
+        root.Subcommands.Add(TransferCommand.Create(terminal));
         return root;
     }
 }

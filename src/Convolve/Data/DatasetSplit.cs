@@ -12,13 +12,26 @@ public static class DatasetSplit
     public static (ImageDataset Train, ImageDataset Validation) TrainValidation(ImageDataset data,
         double validationFraction, int seed, bool stratified = true)
     {
+        var (train, validation) = TrainValidationIndices(data.Labels, data.ClassCount, validationFraction, seed, stratified);
+        return (data.Subset(train), data.Subset(validation));
+    }
+
+    /// <summary>
+    /// The indices of the split <see cref="TrainValidation"/> makes, for items with
+    /// <paramref name="labels"/> in [0, <paramref name="classCount"/>): so that two data sets
+    /// with the same labels (the same images at two sizes, or their features) can be split alike.
+    /// Both arrays are in increasing order.
+    /// </summary>
+    public static (int[] Train, int[] Validation) TrainValidationIndices(ReadOnlySpan<int> labels, int classCount,
+        double validationFraction, int seed, bool stratified = true)
+    {
         if (!(validationFraction > 0 && validationFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(validationFraction), $"DatasetSplit: the validation fraction is {validationFraction}; it must be between 0 and 1.");
         var random = new Random(Seeds.Derive(seed, 0, Seeds.SplitStream));
-        var inValidation = new bool[data.Count];
+        var inValidation = new bool[labels.Length];
         if (stratified)
         {
-            foreach (var members in IndicesByClass(data))
+            foreach (var members in IndicesByClass(labels, classCount))
             {
                 int take = (int)Math.Round(validationFraction * members.Length, MidpointRounding.AwayFromZero);
                 Seeds.Shuffle(members.AsSpan(), random);
@@ -27,17 +40,17 @@ public static class DatasetSplit
         }
         else
         {
-            var all = Enumerable.Range(0, data.Count).ToArray();
+            var all = Enumerable.Range(0, labels.Length).ToArray();
             Seeds.Shuffle(all.AsSpan(), random);
-            int take = (int)Math.Round(validationFraction * data.Count, MidpointRounding.AwayFromZero);
+            int take = (int)Math.Round(validationFraction * labels.Length, MidpointRounding.AwayFromZero);
             foreach (int i in all.AsSpan(0, take)) inValidation[i] = true;
         }
 
-        var validation = Enumerable.Range(0, data.Count).Where(i => inValidation[i]).ToArray();
-        var train = Enumerable.Range(0, data.Count).Where(i => !inValidation[i]).ToArray();
+        var validation = Enumerable.Range(0, labels.Length).Where(i => inValidation[i]).ToArray();
+        var train = Enumerable.Range(0, labels.Length).Where(i => !inValidation[i]).ToArray();
         if (validation.Length == 0 || train.Length == 0)
-            throw new ArgumentException($"DatasetSplit: a validation fraction of {validationFraction} of {data.Count} items leaves {train.Length} for training and {validation.Length} for validation; both need at least one.");
-        return (data.Subset(train), data.Subset(validation));
+            throw new ArgumentException($"DatasetSplit: a validation fraction of {validationFraction} of {labels.Length} items leaves {train.Length} for training and {validation.Length} for validation; both need at least one.");
+        return (train, validation);
     }
 
     /// <summary>
@@ -50,7 +63,7 @@ public static class DatasetSplit
             throw new ArgumentOutOfRangeException(nameof(perClass), $"DatasetSplit.TakePerClass: {perClass} items per class; it must be 1 or more.");
         var random = new Random(Seeds.Derive(seed, 1, Seeds.SplitStream));
         var chosen = new List<int>();
-        var byClass = IndicesByClass(data);
+        var byClass = IndicesByClass(data.Labels, data.ClassCount);
         for (int c = 0; c < byClass.Length; c++)
         {
             if (byClass[c].Length < perClass)
@@ -62,11 +75,11 @@ public static class DatasetSplit
         return data.Subset(chosen.ToArray());
     }
 
-    private static int[][] IndicesByClass(ImageDataset data)
+    private static int[][] IndicesByClass(ReadOnlySpan<int> labels, int classCount)
     {
-        var lists = new List<int>[data.ClassCount];
+        var lists = new List<int>[classCount];
         for (int c = 0; c < lists.Length; c++) lists[c] = [];
-        for (int i = 0; i < data.Count; i++) lists[data.Labels[i]].Add(i);
+        for (int i = 0; i < labels.Length; i++) lists[labels[i]].Add(i);
         return lists.Select(l => l.ToArray()).ToArray();
     }
 }

@@ -90,4 +90,15 @@ public class DatasetSplitTests
 
         Assert.Equal("DatasetSplit.TakePerClass: class 1 ('1') has 5 items, fewer than the 10 asked for.", e.Message);
     }
+
+    [Fact]
+    public void TrainValidationIndices_AreTheItemsTrainValidationPicks()
+    {
+        // Items carry their index as pixel value (see Classes), so Ids are the indices picked.
+        var data = Classes(13, 7, 9);
+        var (train, validation) = DatasetSplit.TrainValidation(data, 0.3, seed: 5);
+        var (trainIndices, validationIndices) = DatasetSplit.TrainValidationIndices(data.Labels, data.ClassCount, 0.3, seed: 5);
+        Assert.Equal(Ids(train), trainIndices);
+        Assert.Equal(Ids(validation), validationIndices);
+    }
 }
