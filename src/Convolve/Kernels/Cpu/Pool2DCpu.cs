@@ -254,6 +254,25 @@ public static unsafe class Pool2DCpu
                 best.Store(y + ow);
                 bestIndex.Store(argmax + ow);
             }
+            if (ow < outW)
+            {
+                // The last 1..7 outputs: masked loads of their 2 x (outW - ow) inputs per row (the
+                // lanes past them read as 0 and only feed outputs that are not stored), masked stores.
+                int c = 2 * ow, left = outW - ow;
+                var loadMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * left)).AsSingle();
+                var storeMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(left));
+                var t = Avx512F.MaskLoad(top + c, loadMask, Vector512<float>.Zero);
+                var b = Avx512F.MaskLoad(top + inW + c, loadMask, Vector512<float>.Zero);
+                var index = Vector256.Create(rowIndex + c) + step;
+                var best = Avx512F.PermuteVar16x32(t, evenLow).GetLower();
+                var bestIndex = index;
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(t, oddLow).GetLower(), index + Vector256<int>.One);
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, evenLow).GetLower(), index + Vector256.Create(inW));
+                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, oddLow).GetLower(), index + Vector256.Create(inW + 1));
+                Avx.MaskStore(y + ow, storeMask.AsSingle(), best);
+                Avx2.MaskStore(argmax + ow, storeMask, bestIndex);
+                ow = outW;
+            }
             return ow;
         }
 
