@@ -172,7 +172,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
     private Tensor Gate(Tensor dOutput)
     {
         var gated = Tensor.Reuse(ref gatedOutput, dOutput.Shape);
-        Elementwise.Apply(new ReLU.Gate(0), output!.Span, dOutput.Span, gated.Span);
+        Elementwise.ApplyParallel(new ReLU.Gate(0), output!.Span, dOutput.Span, gated.Span, maxThreads);
         return gated;
     }
 

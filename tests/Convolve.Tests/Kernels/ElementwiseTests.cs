@@ -1,3 +1,4 @@
+using Convolve.Kernels.Cpu;
 using Convolve.Layers;
 using Convolve.Tensors;
 using CsCheck;
@@ -38,5 +39,26 @@ public class ElementwiseTests
                     Assert.True(Math.Abs(dy[i] * derivative(x[i], y[i]) - dx[i]) <= 2.5e-7f, $"{layer}: element {i} of {x.Length}");
             }
         }, iter: 200);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(0)]
+    // Large spans split over threads: the same values as the one-thread loop, at lengths around
+    // the threshold and with a tail that is not a whole vector.
+    public void ApplyParallel_GivesTheValuesOfApply(int maxThreads)
+    {
+        foreach (int length in new[] { 1000, (1 << 18) - 1, (1 << 18) + 17, 1_000_003 })
+        {
+            var random = new Random(length);
+            var x = GemmTests.RandomValues(random, length);
+            var dy = GemmTests.RandomValues(random, length);
+            var expected = new float[length];
+            var actual = Enumerable.Repeat(float.NaN, length).ToArray();
+            Elementwise.Apply(new ReLU.Gate(0), x, dy, expected);
+            Elementwise.ApplyParallel(new ReLU.Gate(0), x, dy, actual, maxThreads);
+            Assert.Equal(expected, actual);
+        }
     }
 }

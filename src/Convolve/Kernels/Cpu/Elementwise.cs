@@ -45,4 +45,39 @@ public static class Elementwise
         }
         for (; i < n; i++) Unsafe.Add(ref pr, i) = op.Invoke(Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
     }
+
+    // Below this many elements (1 MiB of floats) a second thread costs more than it saves.
+    private const int ParallelThreshold = 1 << 18;
+
+    /// <summary>
+    /// <see cref="Apply{TOperator}"/> split into one contiguous range per thread, for large
+    /// tensors (up to <paramref name="maxThreads"/> threads, 0 for one per core); the same
+    /// values whatever the split.
+    /// </summary>
+    public static unsafe void ApplyParallel<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result, int maxThreads)
+        where TOperator : struct, IBinaryOperator
+    {
+        int threads = maxThreads > 0 ? Math.Min(maxThreads, Environment.ProcessorCount) : Environment.ProcessorCount;
+        if (threads <= 1 || x.Length < ParallelThreshold)
+        {
+            Apply(op, x, y, result);
+            return;
+        }
+        if (x.Length != y.Length || x.Length != result.Length)
+            throw new ArgumentException($"Elementwise.ApplyParallel: lengths differ ({x.Length}, {y.Length}, {result.Length}).");
+        fixed (float* px = x, py = y, pr = result)
+            ParallelParts.Run(threads, threads, new Job<TOperator>(op, px, py, pr, x.Length, threads));
+    }
+
+    private readonly unsafe struct Job<TOperator>(TOperator op, float* x, float* y, float* result, int length, int parts) : IParallelPart
+        where TOperator : struct, IBinaryOperator
+    {
+        public void Run(int part)
+        {
+            // Ranges of whole 16-float blocks, the last taking the remainder.
+            int blocks = (length + 15) / 16;
+            int from = (int)((long)blocks * part / parts) * 16, to = Math.Min(length, (int)((long)blocks * (part + 1) / parts) * 16);
+            Apply(op, new ReadOnlySpan<float>(x + from, to - from), new ReadOnlySpan<float>(y + from, to - from), new Span<float>(result + from, to - from));
+        }
+    }
 }
