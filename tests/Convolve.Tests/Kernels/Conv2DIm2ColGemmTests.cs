@@ -40,6 +40,7 @@ public class Conv2DIm2ColGemmTests
         new(3, 4, 9, 8, 6, 2, 2, StrideH: 3, StrideW: 4),                              // stride > kernel
         new(2, 6, 7, 7, 4, 3, 3, 2, 1, 0, 2, 1, 0, 2, 3, Groups: 2),                   // everything at once
         new(2, 3, 7, 6, 13, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),   // more than one 12 x 32 tile of the multiply
+        new(1, 16, 24, 24, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), // one image, big enough to pack on several threads
     ];
 
     [Theory]

@@ -197,7 +197,12 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
                 case Pass.Forward:
                 case Pass.ForwardRectified:
                 {
-                    if (col is not null) Im2Col.Pack(g, xGroup, col);
+                    if (col is not null)
+                    {
+                        // A single part (one image): the packing is split over threads too.
+                        if (kernel.Parts(g) == 1) Im2Col.PackParallel(g, xGroup, col, kernel.maxThreads);
+                        else Im2Col.Pack(g, xGroup, col);
+                    }
                     var weightMatrix = new ReadOnlySpan<float>(w + weightOffset, kPerGroup * ckk);
                     if (b is not null)
                         for (int k = 0; k < kPerGroup; k++)

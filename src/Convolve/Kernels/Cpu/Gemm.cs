@@ -39,7 +39,7 @@ public sealed partial class Gemm : IGemmKernel
 {
     // Below this many multiply-adds (about 15 us on one core) one thread finishes before
     // another would wake up and warm its caches.
-    internal const long ParallelThreshold = 1L << 21;
+    internal const long ParallelThreshold = 1L << 19;
 
     private readonly GemmPath path;
     private readonly int maxThreads;

@@ -14,10 +14,37 @@ internal static unsafe class Im2Col
 {
     /// <summary>Fills col [C/groups * kH * kW, H_out * W_out] from x [C/groups, H, W].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Pack(in Conv2DGeometry g, float* x, float* col)
+    public static void Pack(in Conv2DGeometry g, float* x, float* col) => Pack(g, x, col, 0, g.InChannelsPerGroup);
+
+    /// <summary>
+    /// <see cref="Pack(in Conv2DGeometry, float*, float*)"/> on up to <paramref name="threads"/>
+    /// threads, each packing the rows of a range of input channels (for a single image, where the
+    /// batch gives nothing to split).
+    /// </summary>
+    public static void PackParallel(in Conv2DGeometry g, float* x, float* col, int threads)
+    {
+        int channels = g.InChannelsPerGroup;
+        long work = (long)channels * g.KernelH * g.KernelW * g.OutH * g.OutW;
+        int parts = work < 1 << 16 ? 1 : Math.Min(threads, channels);
+        if (parts <= 1) Pack(g, x, col);
+        else ParallelParts.Run(parts, parts, new PackJob(g, x, col, parts));
+    }
+
+    private readonly struct PackJob(Conv2DGeometry g, float* x, float* col, int parts) : IParallelPart
+    {
+        public void Run(int part)
+        {
+            int channels = g.InChannelsPerGroup;
+            Pack(g, x, col, channels * part / parts, channels * (part + 1) / parts);
+        }
+    }
+
+    // The col rows of input channels cFirst .. cLast - 1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pack(in Conv2DGeometry g, float* x, float* col, int cFirst, int cLast)
     {
         int outH = g.OutH, outW = g.OutW;
-        for (int c = 0; c < g.InChannelsPerGroup; c++)
+        for (int c = cFirst; c < cLast; c++)
         for (int kh = 0; kh < g.KernelH; kh++)
         for (int kw = 0; kw < g.KernelW; kw++)
         {
@@ -45,7 +72,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>
-    /// The adjoint of <see cref="Pack"/>: x [C/groups, H, W] = 0, then every col value is added to
+    /// The adjoint of <see cref="Pack(in Conv2DGeometry, float*, float*)"/>: x [C/groups, H, W] = 0, then every col value is added to
     /// the input position it was copied from (padding positions are dropped). Overwrites x.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
