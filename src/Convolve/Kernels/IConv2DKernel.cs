@@ -24,6 +24,18 @@ public interface IConv2DKernel
         System.Numerics.Tensors.TensorPrimitives.Max(values, 0f, values);
     }
 
+    /// <summary>
+    /// <see cref="Forward"/>, or <see cref="ForwardRectified"/> when <paramref name="rectify"/>,
+    /// in a training step: a kernel may keep what it computed from the input for the
+    /// <see cref="BackwardWeight"/> call on the same input that follows. The default keeps nothing.
+    /// </summary>
+    void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    {
+        if (rectify) ForwardRectified(g, input, weight, bias, output);
+        else Forward(g, input, weight, bias, output);
+    }
+
     /// <summary>dInput = transposed convolution of dOutput with weight. Overwrites <paramref name="dInput"/>.</summary>
     void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
         Span<float> dInput);

@@ -104,7 +104,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         bias?.Value.Clear();
     }
 
-    public override Tensor Forward(Tensor input, bool training = false) => Run(input, rectify: false);
+    public override Tensor Forward(Tensor input, bool training = false) => Run(input, rectify: false, training);
 
     /// <summary>
     /// max(0, <see cref="Forward"/>): this convolution and the <see cref="ReLU"/> after it in one
@@ -112,7 +112,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
     /// layer's output (see <see cref="Activation.ForwardFused"/>); <see cref="Backward"/> then
     /// applies the ReLU's gradient too.
     /// </summary>
-    public Tensor ForwardRectified(Tensor input) => Run(input, rectify: true);
+    public Tensor ForwardRectified(Tensor input, bool training = false) => Run(input, rectify: true, training);
 
     /// <summary>
     /// For inference through this convolution, a <see cref="ReLU"/> and <paramref name="pool"/>
@@ -130,14 +130,16 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return result;
     }
 
-    private Tensor Run(Tensor input, bool rectify)
+    // In training the kernel may keep what it derives from the input for the weight gradient.
+    private Tensor Run(Tensor input, bool rectify, bool training)
     {
         var g = GetGeometry(input.Shape);
         this.input = input;
         rectified = rectify;
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
         var b = bias is null ? default : bias.Value.Span;
-        if (rectify) kernel.ForwardRectified(g, input.Span, weight.Value.Span, b, result.Span);
+        if (training) kernel.ForwardTraining(g, input.Span, weight.Value.Span, b, result.Span, rectify);
+        else if (rectify) kernel.ForwardRectified(g, input.Span, weight.Value.Span, b, result.Span);
         else kernel.Forward(g, input.Span, weight.Value.Span, b, result.Span);
         return result;
     }

@@ -161,7 +161,7 @@ public sealed class Graph : Model
                 && nodes[i + 1].Layer is ReLU relu && nodes[i + 1].Inputs[0] == node)
             {
                 // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
-                values[i] = conv.ForwardRectified(values[node.Inputs[0].Index]!);
+                values[i] = conv.ForwardRectified(values[node.Inputs[0].Index]!, training);
                 values[i + 1] = relu.ForwardFused(values[i]!);
                 i++;
             }

@@ -91,7 +91,7 @@ public sealed class Sequential : Model
             else if (i + 1 < count && layers[i] is Conv2D conv && layers[i + 1] is ReLU relu)
             {
                 // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
-                input = relu.ForwardFused(conv.ForwardRectified(input));
+                input = relu.ForwardFused(conv.ForwardRectified(input, training));
                 i++;
             }
             else input = layers[i].Forward(input, training);

@@ -71,6 +71,13 @@ public sealed class Conv2DDirect : IConv2DKernel
         else fallback.Forward(g, input, weight, bias, output);
     }
 
+    public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify);
+        else fallback.ForwardKeepingColumns(g, input, weight, bias, output, rectify);
+    }
+
     public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output)
     {

@@ -36,6 +36,14 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
     private readonly Gemm serialGemm, parallelGemm;
     private readonly int maxThreads;
     private float[][] columns = [];
+
+    // The im2col matrices of the last ForwardKeepingColumns, one per image and group, and what
+    // they were made from; BackwardWeight reuses them for the same geometry and input.
+    private const long KeepBudget = 1L << 22; // floats (16 MiB)
+    private float[] kept = [];
+    private Conv2DGeometry keptGeometry;
+    private nint keptInput;
+    private bool keptValid;
     private float[][] partialWeights = [];
 
     /// <summary>A kernel on the fastest multiply path, using up to <paramref name="maxThreads"/> threads (0: all cores).</summary>
@@ -59,8 +67,42 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
         Check(g, nameof(Forward), input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DIm2ColGemm.Forward: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        keptValid = false; // the next weight gradient may be for this input
         fixed (float* x = input, w = weight, b = bias, y = output)
             RunParts(new Job(this, Pass.Forward, g, x, w, b, y), g);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> (or <see cref="ForwardRectified"/>) for a training step: each image's
+    /// im2col matrix is kept, when all of them fit in 16 MiB, so that the next
+    /// <see cref="BackwardWeight"/> on the same input and geometry skips packing them again.
+    /// </summary>
+    public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify) => ForwardKeepingColumns(g, input, weight, bias, output, rectify);
+
+    /// <inheritdoc cref="ForwardTraining"/>
+    public unsafe void ForwardKeepingColumns(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    {
+        long length = (long)g.Batch * g.Groups * ColumnLength(g);
+        if (IsPointwise(g) || length > KeepBudget)
+        {
+            if (rectify) ForwardRectified(g, input, weight, bias, output);
+            else Forward(g, input, weight, bias, output);
+            return;
+        }
+        Check(g, nameof(ForwardKeepingColumns), input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
+        if (!bias.IsEmpty && bias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DIm2ColGemm.ForwardKeepingColumns: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        if (kept.Length < length) kept = GC.AllocateUninitializedArray<float>((int)length, pinned: true);
+        fixed (float* x = input, w = weight, b = bias, y = output, k = kept)
+        {
+            keptValid = false;
+            RunParts(new Job(this, rectify ? Pass.ForwardRectified : Pass.Forward, g, x, w, b, y, k), g);
+            keptGeometry = g;
+            keptInput = (nint)x;
+            keptValid = true;
+        }
     }
 
     public unsafe void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
@@ -69,6 +111,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
         Check(g, nameof(ForwardRectified), input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DIm2ColGemm.ForwardRectified: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        keptValid = false;
         fixed (float* x = input, w = weight, b = bias, y = output)
             RunParts(new Job(this, Pass.ForwardRectified, g, x, w, b, y), g);
     }
@@ -88,11 +131,12 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DIm2ColGemm.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
         int parts = Parts(g);
-        fixed (float* x = input, dw = dWeight, db = dBias, dy = dOutput)
+        fixed (float* x = input, dw = dWeight, db = dBias, dy = dOutput, k = kept)
         {
+            float* reuse = keptValid && keptGeometry == g && keptInput == (nint)x ? k : null;
             if (parts == 1)
             {
-                RunParts(new Job(this, Pass.BackwardWeight, g, x, dw, db, dy), g);
+                RunParts(new Job(this, Pass.BackwardWeight, g, x, dw, db, dy, reuse), g);
                 return;
             }
             // Each range of items sums into its own zeroed buffer: weights, then biases.
@@ -104,7 +148,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
                     partialWeights[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
                 partialWeights[part].AsSpan(0, length).Clear();
             }
-            RunParts(new Job(this, Pass.BackwardWeight, g, x, null, null, dy), g);
+            RunParts(new Job(this, Pass.BackwardWeight, g, x, null, null, dy, reuse), g);
             for (int part = 0; part < parts; part++)
             {
                 var partial = partialWeights[part];
@@ -154,7 +198,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
     /// <c>y</c> output (or dOutput).
     /// </summary>
     private readonly unsafe struct Job(Conv2DIm2ColGemm kernel, Pass pass, Conv2DGeometry g,
-        float* x, float* w, float* b, float* y) : IParallelPart
+        float* x, float* w, float* b, float* y, float* keptColumns = null) : IParallelPart
     {
         public void Run(int part)
         {
@@ -177,11 +221,15 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
             {
                 for (int n = first; n < last; n++)
                 for (int group = 0; group < g.Groups; group++)
-                    RunGroup(gemm, n, group, pointwise ? null : col, dw, db);
+                {
+                    // Kept matrices: packed by the forward pass, read by the weight gradient.
+                    float* own = keptColumns is null ? col : keptColumns + ((long)n * g.Groups + group) * ColumnLength(g);
+                    RunGroup(gemm, n, group, pointwise ? null : own, dw, db, pack: keptColumns is null || pass != Pass.BackwardWeight);
+                }
             }
         }
 
-        private void RunGroup(Gemm gemm, int n, int group, float* col, float* dw, float* db)
+        private void RunGroup(Gemm gemm, int n, int group, float* col, float* dw, float* db, bool pack)
         {
             int cPerGroup = g.InChannelsPerGroup, kPerGroup = g.OutChannelsPerGroup;
             int planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
@@ -197,7 +245,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
                 case Pass.Forward:
                 case Pass.ForwardRectified:
                 {
-                    if (col is not null)
+                    if (col is not null && pack)
                     {
                         // A single part (one image): the packing is split over threads too.
                         if (kernel.Parts(g) == 1) Im2Col.PackParallel(g, xGroup, col, kernel.maxThreads);
@@ -221,7 +269,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
                 }
                 default:
                 {
-                    if (col is not null) Im2Col.Pack(g, xGroup, col);
+                    if (col is not null && pack) Im2Col.Pack(g, xGroup, col);
                     var dWeightMatrix = new Span<float>(dw + weightOffset, kPerGroup * ckk);
                     gemm.Multiply(false, true, kPerGroup, ckk, planeOut, yMatrix, colMatrix, dWeightMatrix, accumulate: true);
                     if (db is not null)
