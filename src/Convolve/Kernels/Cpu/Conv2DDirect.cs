@@ -153,25 +153,12 @@ public sealed class Conv2DDirect : IConv2DKernel
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DDirect.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
         int parts = Prepare(g);
-        int length = g.WeightLength + g.OutChannels;
-        if (partialWeights.Length < parts) Array.Resize(ref partialWeights, parts);
-        for (int part = 0; part < parts; part++)
-        {
-            if (partialWeights[part] is null || partialWeights[part].Length < length)
-                partialWeights[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
-            partialWeights[part].AsSpan(0, length).Clear();
-        }
+        PartialSums.Prepare(ref partialWeights, parts, g.WeightLength + g.OutChannels);
         fixed (float* x = input, dy = dOutput, y = output)
             ParallelParts.Run(parts, parts, new Job(this, output.IsEmpty ? Mode.BackwardWeight : Mode.BackwardWeightRectified, g, parts, x, null, null, dy, y));
         // Item ranges each summed all channels: add them in range order. Channel ranges wrote
         // disjoint rows of their buffers, so the same sum gives each channel's own value.
-        for (int part = 0; part < parts; part++)
-        {
-            var partial = partialWeights[part];
-            TensorPrimitives.Add(dWeight[..g.WeightLength], partial.AsSpan(0, g.WeightLength), dWeight[..g.WeightLength]);
-            if (!dBias.IsEmpty)
-                TensorPrimitives.Add(dBias[..g.OutChannels], partial.AsSpan(g.WeightLength, g.OutChannels), dBias[..g.OutChannels]);
-        }
+        PartialSums.AddInto(partialWeights, parts, dWeight, g.WeightLength, dBias, g.OutChannels);
     }
 
     private static void Check(in Conv2DGeometry g, string pass, int inputLength, int weightLength, int lastLength, string lastName)
@@ -283,16 +270,7 @@ public sealed class Conv2DDirect : IConv2DKernel
                     {
                         int c = Math.Min(col, outW - Width);
                         float* origin = plane + r * pw + c;
-                        Vector512<float> a0 = start, a1 = start, a2 = start, a3 = start;
-                        for (int t = 0; t < taps; t++)
-                        {
-                            var weight = Vector512.Create(weights[t]);
-                            float* p = origin + offsets[t];
-                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, a0);
-                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + pw), weight, a1);
-                            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
-                            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
-                        }
+                        Block(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3);
                         if (mode == Mode.ForwardRectified)
                         {
                             a0 = Vector512.Max(a0, Vector512<float>.Zero);
@@ -330,16 +308,7 @@ public sealed class Conv2DDirect : IConv2DKernel
                     {
                         int c = Math.Min(col, outW - Width); // even too
                         float* origin = plane + r * pw + c;
-                        Vector512<float> a0 = start, a1 = start, a2 = start, a3 = start;
-                        for (int t = 0; t < taps; t++)
-                        {
-                            var weight = Vector512.Create(weights[t]);
-                            float* p = origin + offsets[t];
-                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, a0);
-                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + pw), weight, a1);
-                            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
-                            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
-                        }
+                        Block(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3);
                         var upper = Vector512.Max(a0, a1);
                         var lower = Vector512.Max(a2, a3);
                         upper = Vector512.Max(Avx512F.PermuteVar16x32(upper, even), Avx512F.PermuteVar16x32(upper, odd));
@@ -349,6 +318,24 @@ public sealed class Conv2DDirect : IConv2DKernel
                         Vector256.Max(lower.GetLower(), Vector256<float>.Zero).Store(o + pooledW);
                     }
                 }
+            }
+        }
+
+        // Four output rows of 16 values from `origin` (the block's first input): start (the bias)
+        // plus, for every tap t, weights[t] times the input rows shifted by offsets[t].
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Block(float* origin, float* weights, int* offsets, int taps, int pw, Vector512<float> start,
+            out Vector512<float> a0, out Vector512<float> a1, out Vector512<float> a2, out Vector512<float> a3)
+        {
+            a0 = a1 = a2 = a3 = start;
+            for (int t = 0; t < taps; t++)
+            {
+                var weight = Vector512.Create(weights[t]);
+                float* p = origin + offsets[t];
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + pw), weight, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
             }
         }
 

@@ -140,22 +140,9 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
                 return;
             }
             // Each range of items sums into its own zeroed buffer: weights, then biases.
-            int length = g.WeightLength + g.OutChannels;
-            if (partialWeights.Length < parts) Array.Resize(ref partialWeights, parts);
-            for (int part = 0; part < parts; part++)
-            {
-                if (partialWeights[part] is null || partialWeights[part].Length < length)
-                    partialWeights[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
-                partialWeights[part].AsSpan(0, length).Clear();
-            }
+            PartialSums.Prepare(ref partialWeights, parts, g.WeightLength + g.OutChannels);
             RunParts(new Job(this, Pass.BackwardWeight, g, x, null, null, dy, reuse), g);
-            for (int part = 0; part < parts; part++)
-            {
-                var partial = partialWeights[part];
-                TensorPrimitives.Add(dWeight[..g.WeightLength], partial.AsSpan(0, g.WeightLength), dWeight[..g.WeightLength]);
-                if (!dBias.IsEmpty)
-                    TensorPrimitives.Add(dBias[..g.OutChannels], partial.AsSpan(g.WeightLength, g.OutChannels), dBias[..g.OutChannels]);
-            }
+            PartialSums.AddInto(partialWeights, parts, dWeight, g.WeightLength, dBias, g.OutChannels);
         }
     }
 

@@ -245,12 +245,7 @@ public static unsafe class Pool2DCpu
                 int c = 2 * ow;
                 var t = Vector512.Load(top + c);
                 var b = Vector512.Load(top + inW + c);
-                var index = Vector256.Create(rowIndex + c) + step;
-                var best = Avx512F.PermuteVar16x32(t, evenLow).GetLower();
-                var bestIndex = index;
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(t, oddLow).GetLower(), index + Vector256<int>.One);
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, evenLow).GetLower(), index + Vector256.Create(inW));
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, oddLow).GetLower(), index + Vector256.Create(inW + 1));
+                var (best, bestIndex) = Max8(t, b, Vector256.Create(rowIndex + c) + step, inW, evenLow, oddLow);
                 best.Store(y + ow);
                 bestIndex.Store(argmax + ow);
             }
@@ -263,17 +258,27 @@ public static unsafe class Pool2DCpu
                 var storeMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(left));
                 var t = Avx512F.MaskLoad(top + c, loadMask, Vector512<float>.Zero);
                 var b = Avx512F.MaskLoad(top + inW + c, loadMask, Vector512<float>.Zero);
-                var index = Vector256.Create(rowIndex + c) + step;
-                var best = Avx512F.PermuteVar16x32(t, evenLow).GetLower();
-                var bestIndex = index;
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(t, oddLow).GetLower(), index + Vector256<int>.One);
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, evenLow).GetLower(), index + Vector256.Create(inW));
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, oddLow).GetLower(), index + Vector256.Create(inW + 1));
+                var (best, bestIndex) = Max8(t, b, Vector256.Create(rowIndex + c) + step, inW, evenLow, oddLow);
                 Avx.MaskStore(y + ow, storeMask.AsSingle(), best);
                 Avx2.MaskStore(argmax + ow, storeMask, bestIndex);
                 ow = outW;
             }
             return ow;
+        }
+
+        // Eight 2x2 maxima from 16 values of the top row (t) and of the bottom row (b): the even and
+        // odd columns permuted into the low halves, then the four-way comparison lane by lane.
+        // index: the input indices of the eight top-left cells.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector256<float> Best, Vector256<int> Index) Max8(Vector512<float> t, Vector512<float> b, Vector256<int> index, int inW,
+            Vector512<int> evenLow, Vector512<int> oddLow)
+        {
+            var best = Avx512F.PermuteVar16x32(t, evenLow).GetLower();
+            var bestIndex = index;
+            Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(t, oddLow).GetLower(), index + Vector256<int>.One);
+            Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, evenLow).GetLower(), index + Vector256.Create(inW));
+            Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, oddLow).GetLower(), index + Vector256.Create(inW + 1));
+            return (best, bestIndex);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
