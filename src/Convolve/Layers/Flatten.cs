@@ -6,9 +6,8 @@ namespace Convolve.Layers;
 /// Views [N, C, H, W] as [N, C*H*W] in C, H, W order (no copy). With <c>axis</c> k, the
 /// dimensions before k become the rows and the rest the columns (ONNX's Flatten).
 /// </summary>
-public sealed class Flatten(int axis = 1) : Layer
+public sealed class Flatten(int axis = 1) : ViewLayer
 {
-    private Tensor? output, dInput;
 
     public Flatten(FlattenConfig config) : this(config.Axis) { }
 
@@ -25,29 +24,6 @@ public sealed class Flatten(int axis = 1) : Layer
         for (int d = axis; d < inputShape.Rank; d++) columns *= inputShape[d];
         return new Shape(rows, columns);
     }
-
-    public override Tensor Forward(Tensor input, bool training = false)
-    {
-        lastInput = input;
-        output = View(output, input, OutputShapeFor(input.Shape));
-        return output;
-    }
-
-    public override Tensor Backward(Tensor dOutput)
-    {
-        RequireSameShape(dOutput, output);
-        dInput = View(dInput, dOutput, lastInput!.Shape);
-        return dInput;
-    }
-
-    private Tensor? lastInput;
-
-    // The view made last time when it still fits (same values, same shape), else a new one:
-    // a steady stream of batches from reused buffers then makes no new tensors.
-    private static Tensor View(Tensor? previous, Tensor source, Shape shape) =>
-        previous is not null && previous.Buffer == source.Buffer && previous.Offset == source.Offset && previous.Shape == shape
-            ? previous
-            : source.Reshape(shape);
 
     public override LayerConfig GetConfig() => new FlattenConfig(Axis);
 

@@ -9,10 +9,9 @@ namespace Convolve.Layers;
 /// resolved against the input's item shape when the layer is built; the batch is kept. Squeeze,
 /// Unsqueeze and Flatten are reshapes too.
 /// </summary>
-public sealed class Reshape : Layer
+public sealed class Reshape : ViewLayer
 {
     private readonly int[] target;
-    private Tensor? output, dInput, lastInput;
 
     /// <summary>A reshape of each item to <paramref name="shape"/> (without the batch; 0 and -1 as described above).</summary>
     public Reshape(params int[] shape)
@@ -58,26 +57,6 @@ public sealed class Reshape : Layer
             throw new ShapeException($"{this}: input items {item} have {item.Size} values, but the target shape holds {known}.");
         return new Shape(dims);
     }
-
-    public override Tensor Forward(Tensor input, bool training = false)
-    {
-        lastInput = input;
-        output = View(output, input, OutputShapeFor(input.Shape));
-        return output;
-    }
-
-    public override Tensor Backward(Tensor dOutput)
-    {
-        RequireSameShape(dOutput, output);
-        dInput = View(dInput, dOutput, lastInput!.Shape);
-        return dInput;
-    }
-
-    // The view made last time when it still fits (same values, same shape), else a new one.
-    private static Tensor View(Tensor? previous, Tensor source, Shape shape) =>
-        previous is not null && previous.Buffer == source.Buffer && previous.Offset == source.Offset && previous.Shape == shape
-            ? previous
-            : source.Reshape(shape);
 
     public override LayerConfig GetConfig() => new ReshapeConfig([.. target]);
 
