@@ -222,7 +222,6 @@ public sealed class HardSigmoid(float alpha = 0.2f, float beta = 0.5f) : Activat
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
         Elementwise.Apply(new Clip.Line(Alpha, Beta, 0, 1), input, input, output);
 
-
     // Where the output is strictly between 0 and 1, the function is the line alpha * x + beta.
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
     {

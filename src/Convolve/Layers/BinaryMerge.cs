@@ -49,17 +49,14 @@ public abstract class BinaryMerge : MergeLayer
         var dy = dOutput.Span;
         switch (Operation)
         {
-            case BinaryOperation.Add:
             case BinaryOperation.Subtract:
+            {
                 gradients[0] = p.AIsFull ? dOutput : SumToA(dy);
-                if (Operation == BinaryOperation.Add && p.BIsFull) gradients[1] = dOutput;
-                else
-                {
-                    var gradient = p.BIsFull ? Copy(dy, ref dB) : SumToB(dy);
-                    if (Operation == BinaryOperation.Subtract) TensorPrimitives.Negate(gradient.Span, gradient.Span);
-                    gradients[1] = gradient;
-                }
+                var gradient = p.BIsFull ? Copy(dy, ref dB) : SumToB(dy);
+                TensorPrimitives.Negate(gradient.Span, gradient.Span);
+                gradients[1] = gradient;
                 break;
+            }
             case BinaryOperation.Multiply:
                 // dA = dOutput * b and dB = dOutput * a, each summed over the axes its operand was repeated along.
                 gradients[0] = Times(dy, OutputWith(ref outputWithB, b!.Shape), b.Span, toA: true);

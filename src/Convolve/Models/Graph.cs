@@ -54,7 +54,7 @@ public sealed class Graph : Model
     private Tensor?[] gradients = [];
     private Tensor?[] gradientBuffers = [];
     private int[] consumers = [];
-    private bool[] dependsOnTrainable = [];
+    private bool[] needsGradient = [];
     private readonly List<Tensor> mergeInputs = [];
     private int lastComputed;
 
@@ -110,7 +110,7 @@ public sealed class Graph : Model
         values = new Tensor?[nodes.Count];
         gradients = new Tensor?[nodes.Count];
         gradientBuffers = new Tensor?[nodes.Count];
-        dependsOnTrainable = new bool[nodes.Count];
+        needsGradient = new bool[nodes.Count];
         return shapes[^1];
     }
 
@@ -174,49 +174,46 @@ public sealed class Graph : Model
     public override Tensor Backward(Tensor dOutput)
     {
         RequireBuilt();
-        Array.Clear(gradients);
-        gradients[lastComputed] = dOutput;
-        for (int i = lastComputed; i > 0; i--)
-        {
-            var node = nodes[i];
-            var dNode = gradients[i];
-            if (dNode is null) continue;
-            if (node.Layer is MergeLayer merge)
-            {
-                var dInputs = merge.BackwardAll(dNode);
-                for (int k = 0; k < node.Inputs.Count; k++) Accumulate(node.Inputs[k].Index, dInputs[k]);
-            }
-            else Accumulate(node.Inputs[0].Index, node.Layer!.Backward(dNode));
-        }
+        // Every node's gradient is wanted, the input's too.
+        Array.Fill(needsGradient, true);
+        Propagate(dOutput);
         return gradients[0]!;
     }
 
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireBuilt();
-        // A node's gradient is needed only if its value depends on a trainable parameter.
+        // A node's gradient is wanted only if its value depends on a trainable parameter.
+        needsGradient[0] = false;
         for (int i = 1; i < nodes.Count; i++)
         {
             bool depends = HasTrainableParameters(i - 1);
-            foreach (var input in nodes[i].Inputs) depends |= dependsOnTrainable[input.Index];
-            dependsOnTrainable[i] = depends;
+            foreach (var input in nodes[i].Inputs) depends |= needsGradient[input.Index];
+            needsGradient[i] = depends;
         }
+        Propagate(dOutput);
+    }
+
+    // Back from the last computed node, into the nodes whose gradient is wanted; a layer none of
+    // whose inputs wants one only adds to its parameters' gradients.
+    private void Propagate(Tensor dOutput)
+    {
         Array.Clear(gradients);
         gradients[lastComputed] = dOutput;
         for (int i = lastComputed; i > 0; i--)
         {
             var node = nodes[i];
             var dNode = gradients[i];
-            if (dNode is null || !dependsOnTrainable[i]) continue;
+            if (dNode is null || !needsGradient[i]) continue;
             bool inputsNeedGradient = false;
-            foreach (var input in node.Inputs) inputsNeedGradient |= dependsOnTrainable[input.Index];
+            foreach (var input in node.Inputs) inputsNeedGradient |= needsGradient[input.Index];
             if (!inputsNeedGradient)
                 node.Layer!.BackwardParameters(dNode);
             else if (node.Layer is MergeLayer merge)
             {
                 var dInputs = merge.BackwardAll(dNode);
                 for (int k = 0; k < node.Inputs.Count; k++)
-                    if (dependsOnTrainable[node.Inputs[k].Index]) Accumulate(node.Inputs[k].Index, dInputs[k]);
+                    if (needsGradient[node.Inputs[k].Index]) Accumulate(node.Inputs[k].Index, dInputs[k]);
             }
             else Accumulate(node.Inputs[0].Index, node.Layer!.Backward(dNode));
         }

@@ -118,9 +118,9 @@ public class Conv2DIm2ColGemmTests
     }
 
     [Fact]
-    // The weight gradient after ForwardKeepingColumns reuses the kept im2col matrices: the same
+    // The weight gradient after ForwardTraining reuses the kept im2col matrices: the same
     // bits as packing them again; a plain forward pass in between (or another input) drops them.
-    public void BackwardWeight_AfterForwardKeepingColumns_GivesTheSameBits_AndAPlainForwardDropsThem()
+    public void BackwardWeight_AfterForwardTraining_GivesTheSameBits_AndAPlainForwardDropsThem()
     {
         var g = new Conv2DGeometry(5, 6, 14, 14, 16, 5, 5);
         var random = new Random(9);
@@ -137,12 +137,12 @@ public class Conv2DIm2ColGemmTests
         var expected = Gradient(new Conv2DIm2ColGemm(), input);
 
         var keeping = new Conv2DIm2ColGemm();
-        keeping.ForwardKeepingColumns(g, input, weight, default, output, rectify: false);
+        keeping.ForwardTraining(g, input, weight, default, output, rectify: false);
         Assert.Equal(expected, Gradient(keeping, input));
 
         // The input changes in place, then a plain forward pass: the kept matrices are stale.
         var changed = GemmTests.RandomValues(new Random(10), g.InputLength);
-        keeping.ForwardKeepingColumns(g, input, weight, default, output, rectify: true);
+        keeping.ForwardTraining(g, input, weight, default, output, rectify: true);
         changed.CopyTo(input, 0);
         keeping.Forward(g, input, weight, default, output);
         Assert.Equal(Gradient(new Conv2DIm2ColGemm(), input), Gradient(keeping, input));

@@ -75,7 +75,7 @@ public sealed class Conv2DDirect : IConv2DKernel
         ReadOnlySpan<float> bias, Span<float> output, bool rectify)
     {
         if (Supports(g)) RunForward(g, input, weight, bias, output, rectify);
-        else fallback.ForwardKeepingColumns(g, input, weight, bias, output, rectify);
+        else fallback.ForwardTraining(g, input, weight, bias, output, rectify);
     }
 
     public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,

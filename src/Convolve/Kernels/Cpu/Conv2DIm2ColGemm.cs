@@ -37,7 +37,7 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
     private readonly int maxThreads;
     private float[][] columns = [];
 
-    // The im2col matrices of the last ForwardKeepingColumns, one per image and group, and what
+    // The im2col matrices of the last ForwardTraining, one per image and group, and what
     // they were made from; BackwardWeight reuses them for the same geometry and input.
     private const long KeepBudget = 1L << 22; // floats (16 MiB)
     private float[] kept = [];
@@ -61,16 +61,11 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
         g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1
         && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
 
-    public unsafe void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        Check(g, nameof(Forward), input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
-        if (!bias.IsEmpty && bias.Length < g.OutChannels)
-            throw new ArgumentException($"Conv2DIm2ColGemm.Forward: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
-        keptValid = false; // the next weight gradient may be for this input
-        fixed (float* x = input, w = weight, b = bias, y = output)
-            RunParts(new Job(this, Pass.Forward, g, x, w, b, y), g);
-    }
+    public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, rectify: false, keep: false);
+
+    public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, rectify: true, keep: false);
 
     /// <summary>
     /// <see cref="Forward"/> (or <see cref="ForwardRectified"/>) for a training step: each image's
@@ -78,42 +73,27 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
     /// <see cref="BackwardWeight"/> on the same input and geometry skips packing them again.
     /// </summary>
     public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool rectify) => ForwardKeepingColumns(g, input, weight, bias, output, rectify);
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify) =>
+        RunForward(g, input, weight, bias, output, rectify, keep: !IsPointwise(g) && (long)g.Batch * g.Groups * ColumnLength(g) <= KeepBudget);
 
-    /// <inheritdoc cref="ForwardTraining"/>
-    public unsafe void ForwardKeepingColumns(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify, bool keep)
     {
-        long length = (long)g.Batch * g.Groups * ColumnLength(g);
-        if (IsPointwise(g) || length > KeepBudget)
-        {
-            if (rectify) ForwardRectified(g, input, weight, bias, output);
-            else Forward(g, input, weight, bias, output);
-            return;
-        }
-        Check(g, nameof(ForwardKeepingColumns), input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
+        string pass = rectify ? nameof(ForwardRectified) : nameof(Forward);
+        Check(g, pass, input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
-            throw new ArgumentException($"Conv2DIm2ColGemm.ForwardKeepingColumns: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
-        if (kept.Length < length) kept = GC.AllocateUninitializedArray<float>((int)length, pinned: true);
+            throw new ArgumentException($"Conv2DIm2ColGemm.{pass}: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        keptValid = false; // a plain forward pass: the next weight gradient may be for this input
+        int length = keep ? g.Batch * g.Groups * ColumnLength(g) : 0;
+        if (kept.Length < length) kept = GC.AllocateUninitializedArray<float>(length, pinned: true);
         fixed (float* x = input, w = weight, b = bias, y = output, k = kept)
         {
-            keptValid = false;
-            RunParts(new Job(this, rectify ? Pass.ForwardRectified : Pass.Forward, g, x, w, b, y, k), g);
+            RunParts(new Job(this, rectify ? Pass.ForwardRectified : Pass.Forward, g, x, w, b, y, keep ? k : null), g);
+            if (!keep) return;
             keptGeometry = g;
             keptInput = (nint)x;
             keptValid = true;
         }
-    }
-
-    public unsafe void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        Check(g, nameof(ForwardRectified), input.Length, "input", g.InputLength, weight.Length, output.Length, "output", g.OutputLength);
-        if (!bias.IsEmpty && bias.Length < g.OutChannels)
-            throw new ArgumentException($"Conv2DIm2ColGemm.ForwardRectified: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
-        keptValid = false;
-        fixed (float* x = input, w = weight, b = bias, y = output)
-            RunParts(new Job(this, Pass.ForwardRectified, g, x, w, b, y), g);
     }
 
     public unsafe void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
