@@ -7,8 +7,8 @@ namespace Convolve.Kernels;
 public enum Conv2DAlgorithm
 {
     /// <summary>
-    /// The fastest kernel available for each shape: currently <see cref="Direct"/>, which itself
-    /// hands the shapes it does not take to <see cref="Im2ColGemm"/> (see <see cref="Conv2DKernels.Create"/>).
+    /// The fastest kernel available for each shape (see <see cref="Conv2DKernels.Create"/>):
+    /// <see cref="Direct"/> where it applies, else <see cref="Winograd"/>, else <see cref="Im2ColGemm"/>.
     /// </summary>
     Auto,
 
@@ -30,6 +30,28 @@ public enum Conv2DAlgorithm
     /// (first layers on images); every other shape, and the input gradient, via <see cref="Im2ColGemm"/>.
     /// </summary>
     Direct,
+
+    /// <summary>
+    /// Winograd F(2x2, 3x3) (<see cref="Conv2DWinograd"/>) for 3x3 stride-1 convolutions with
+    /// at least <see cref="Conv2DWinograd.MinChannels"/> channels on both sides: 2.25x fewer
+    /// multiplies in the forward pass and the input gradient; the weight gradient, and every
+    /// other shape, via <see cref="Im2ColGemm"/>.
+    /// </summary>
+    Winograd,
+}
+
+/// <summary>
+/// A kernel that can compute a convolution, a ReLU and a 2x2 max pooling in one pass for some
+/// geometries, without writing the convolution's output (inference).
+/// </summary>
+public interface IConv2DPooledKernel
+{
+    /// <summary>Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>.</summary>
+    bool CanForwardRectifiedPooled(in Conv2DGeometry g);
+
+    /// <summary>pooled [N, K, H_out / 2, W_out / 2] = maxpool2x2(max(0, conv(input, weight) + bias)).</summary>
+    void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> pooled);
 }
 
 /// <summary>Creates convolution kernels.</summary>
@@ -38,16 +60,19 @@ public static class Conv2DKernels
     /// <summary>
     /// A kernel for <paramref name="algorithm"/>. A kernel may keep scratch buffers, so each
     /// layer owns its own instance: stateful kernels are new on every call.
-    /// <see cref="Conv2DAlgorithm.Auto"/> picks <see cref="Conv2DAlgorithm.Direct"/>: on the
-    /// shapes it takes it is several times faster than im2col (bench/Convolve.Benchmarks, conv
-    /// mode), and it passes every other shape to im2col + GEMM.
+    /// <see cref="Conv2DAlgorithm.Auto"/> chains the kernels: <see cref="Conv2DAlgorithm.Direct"/>
+    /// on the shapes it takes (several times faster than im2col there), then
+    /// <see cref="Conv2DAlgorithm.Winograd"/> (3x3 stride 1 with many channels), then im2col +
+    /// GEMM (bench/Convolve.Benchmarks, conv mode, has the figures).
     /// </summary>
     /// <param name="maxThreads">The most threads the kernel uses; 0 for all cores.</param>
     public static IConv2DKernel Create(Conv2DAlgorithm algorithm, int maxThreads = 0) => algorithm switch
     {
         Conv2DAlgorithm.Reference => Conv2DReference.Instance,
         Conv2DAlgorithm.Im2ColGemm => new Conv2DIm2ColGemm(maxThreads),
-        Conv2DAlgorithm.Auto or Conv2DAlgorithm.Direct => new Conv2DDirect(maxThreads),
+        Conv2DAlgorithm.Direct => new Conv2DDirect(maxThreads),
+        Conv2DAlgorithm.Winograd => new Conv2DWinograd(maxThreads),
+        Conv2DAlgorithm.Auto => new Conv2DDirect(maxThreads, new Conv2DWinograd(maxThreads)),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown convolution algorithm."),
     };
 }

@@ -123,10 +123,10 @@ public sealed class Conv2D : Layer, IThreadedLayer
     public Tensor? TryForwardRectifiedPooled(Tensor input, MaxPool2D pool)
     {
         var g = GetGeometry(input.Shape);
-        if (kernel is not Conv2DDirect direct || !pool.IsTwoByTwo || !Conv2DDirect.SupportsPooled(g)) return null;
+        if (kernel is not IConv2DPooledKernel fused || !pool.IsTwoByTwo || !fused.CanForwardRectifiedPooled(g)) return null;
         var result = pool.BeginFusedForward(OutputShapeFor(input.Shape));
         this.input = null;
-        direct.ForwardRectifiedPooled(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
+        fused.ForwardRectifiedPooled(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
         return result;
     }
 

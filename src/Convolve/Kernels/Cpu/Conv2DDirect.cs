@@ -31,7 +31,7 @@ namespace Convolve.Kernels.Cpu;
 /// the thread count splits the output channels instead.
 /// </para>
 /// </summary>
-public sealed class Conv2DDirect : IConv2DKernel
+public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel
 {
     /// <summary>The most input values per output (C x kH x kW) the direct path takes.</summary>
     public const int MaxTaps = 75;
@@ -44,16 +44,19 @@ public sealed class Conv2DDirect : IConv2DKernel
     private const int Rows = 4;
     private const int TapGroup = 8;
 
-    private readonly Conv2DIm2ColGemm fallback;
+    private readonly IConv2DKernel fallback;
     private readonly int maxThreads;
     private float[][] padded = [];
     private float[][] partialWeights = [];
     private int[] tapOffsets = [];
 
-    /// <summary>A kernel using up to <paramref name="maxThreads"/> threads (0: all cores).</summary>
-    public Conv2DDirect(int maxThreads = 0)
+    /// <summary>
+    /// A kernel using up to <paramref name="maxThreads"/> threads (0: all cores), handing the
+    /// geometries and passes it does not take to <paramref name="fallback"/> (im2col + GEMM when null).
+    /// </summary>
+    public Conv2DDirect(int maxThreads = 0, IConv2DKernel? fallback = null)
     {
-        fallback = new Conv2DIm2ColGemm(maxThreads);
+        this.fallback = fallback ?? new Conv2DIm2ColGemm(maxThreads);
         this.maxThreads = maxThreads > 0 ? maxThreads : Environment.ProcessorCount;
     }
 
@@ -96,12 +99,19 @@ public sealed class Conv2DDirect : IConv2DKernel
     /// the convolution's output: for inference through a convolution, ReLU and max pooling.
     /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. The maxima are taken with
     /// <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so unlike the pooling layer it
-    /// does not promise to carry a NaN through. Only for <see cref="SupportsPooled"/> geometries.
+    /// does not promise to carry a NaN through. For <see cref="SupportsPooled"/> geometries, and
+    /// those the fallback kernel computes this way (<see cref="IConv2DPooledKernel"/>).
     /// </summary>
     public unsafe void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> pooled)
     {
-        if (!SupportsPooled(g)) throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
+        if (!SupportsPooled(g))
+        {
+            if (fallback is not IConv2DPooledKernel other || !other.CanForwardRectifiedPooled(g))
+                throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
+            other.ForwardRectifiedPooled(g, input, weight, bias, pooled);
+            return;
+        }
         Check(g, nameof(ForwardRectifiedPooled), input.Length, weight.Length, pooled.Length * 4, "pooled output (x 4)");
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
@@ -109,6 +119,9 @@ public sealed class Conv2DDirect : IConv2DKernel
         fixed (float* x = input, w = weight, b = bias, y = pooled)
             ParallelParts.Run(parts, parts, new Job(this, Mode.ForwardRectifiedPooled, g, parts, x, w, b, y, null));
     }
+
+    bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) =>
+        SupportsPooled(g) || fallback is IConv2DPooledKernel other && other.CanForwardRectifiedPooled(g);
 
     private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, bool rectify)

@@ -117,6 +117,24 @@ public sealed partial class Gemm : IGemmKernel
         ParallelParts.Run(parts, threads, new Job<TKernel>(problem, parts, splitColumns));
     }
 
+    // Copies count floats: 16 at a time under a mask on AVX-512 (an edge tile's row is at most
+    // 32), else through Span.CopyTo.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyRow(float* source, float* target, int count)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported || count > 32)
+        {
+            new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(target, count));
+            return;
+        }
+        for (int j = 0; j < count; j += 16)
+        {
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+            System.Runtime.Intrinsics.X86.Avx512F.MaskStore(target + j, mask,
+                System.Runtime.Intrinsics.X86.Avx512F.MaskLoad(source + j, mask, Vector512<float>.Zero));
+        }
+    }
+
     /// <summary>The operands of one call.</summary>
     private readonly unsafe struct Problem(bool transA, bool transB, int m, int n, int k,
         float* a, float* b, float* c, bool accumulate)
@@ -159,6 +177,7 @@ public sealed partial class Gemm : IGemmKernel
         float* aPack = (float*)(((nint)aRaw + 63) & ~(nint)63);
         float* tileRaw = stackalloc float[mr * nr + 16];
         float* tile = (float*)(((nint)tileRaw + 63) & ~(nint)63);
+        new Span<float>(tile, mr * nr).Clear(); // finite values where an edge tile leaves scratch unwritten
         int n = problem.N;
         // Equal slices no deeper than KC (288 = 144 + 144, not 256 + 32): a shallow last slice
         // would pay the tile's load and store of C for few multiply-adds.
@@ -187,14 +206,14 @@ public sealed partial class Gemm : IGemmKernel
                             TKernel.Run(depth, aPack, bPanel, cTile, n, accumulate);
                             continue;
                         }
-                        // Edge of C: compute a full tile in scratch, copy back the part inside C.
+                        // Edge of C: compute a full tile in scratch, copy back the part inside C
+                        // (row by row; the scratch values outside it are never read back).
+                        if (accumulate)
+                            for (int i = 0; i < rows; i++)
+                                CopyRow(cTile + (long)i * n, tile + i * nr, cols);
+                        TKernel.Run(depth, aPack, bPanel, tile, nr, accumulate);
                         for (int i = 0; i < rows; i++)
-                        for (int j = 0; j < cols; j++)
-                            tile[i * nr + j] = accumulate ? cTile[(long)i * n + j] : 0;
-                        TKernel.Run(depth, aPack, bPanel, tile, nr, accumulate: true);
-                        for (int i = 0; i < rows; i++)
-                        for (int j = 0; j < cols; j++)
-                            cTile[(long)i * n + j] = tile[i * nr + j];
+                            CopyRow(tile + i * nr, cTile + (long)i * n, cols);
                     }
                 }
             }

@@ -1,0 +1,497 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Convolve.Kernels.Cpu;
+
+/// <summary>
+/// 3x3 convolutions with stride 1 by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray,
+/// "Fast Algorithms for Convolutional Neural Networks", 2015): each 2x2 block of outputs of one
+/// channel pair is <c>Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A</c>, where <c>g</c> is the 3x3 filter and
+/// <c>d</c> the 4x4 input patch under the block. That is 16 multiplications where the direct sum
+/// takes 36, so the multiply work drops by 2.25x; summed over input channels, it becomes 16
+/// independent matrix multiplies, one per position <c>ξ</c> of the 4x4 transformed tile:
+/// <c>M[ξ][k, t] = Σ_c U[ξ][k, c] · V[ξ][c, t]</c> with <c>U = G g Gᵀ</c> (weights) and
+/// <c>V = Bᵀ d B</c> (one column per tile <c>t</c>).
+/// <code>
+///      Bᵀ = | 1  0 -1  0 |     G = | 1    0    0  |     Aᵀ = | 1  1  1  0 |
+///           | 0  1  1  0 |         | 1/2  1/2  1/2|          | 0  1 -1 -1 |
+///           | 0 -1  1  0 |         | 1/2 -1/2  1/2|
+///           | 0  1  0 -1 |         | 0    0    1  |
+/// </code>
+/// <list type="bullet">
+/// <item>Forward: input tiles transformed 16 at a time along a row of tiles (even and odd
+/// columns split with <see cref="Avx512F.PermuteVar16x32x2(Vector512{float}, Vector512{int}, Vector512{float})"/>),
+/// the 16 multiplies on the blocked <see cref="Gemm"/>, then the output transform adds the bias,
+/// and optionally rectifies, or rectifies and takes the 2x2 maximum (a tile is exactly one
+/// pooling window), while the values are still in registers.</item>
+/// <item>BackwardInput is the forward pass of dOutput through the flipped, transposed filters
+/// with the complementary padding <c>2 - pad</c> (a "full" convolution), so it runs the same way.</item>
+/// <item>BackwardWeight, and every geometry this path does not take, go to <see cref="Conv2DIm2ColGemm"/>.</item>
+/// </list>
+/// The transforms of <c>Bᵀ</c> and <c>Aᵀ</c> are additions and subtractions only, and <c>G</c>
+/// halves, which is exact in binary; so the results differ from the direct sum only by rounding
+/// in another order (a few units in the last place of the larger terms, see the tests).
+/// <para>
+/// Work is cut into units of whole tile rows of one image, sized so that the transformed
+/// inputs and products stay in the L2 cache; each thread takes a contiguous range of units
+/// and writes only its own outputs, and every output is computed by the same operations
+/// whatever the split, so results do not depend on the thread count.
+/// </para>
+/// </summary>
+public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
+{
+    /// <summary>Fewer channels than this on either side leave the multiplies too small to pay for the transforms.</summary>
+    public const int MinChannels = 8;
+
+    private const int Lanes = 16;
+    private const int Positions = 16; // 4 x 4 transformed values per tile
+    // Transformed inputs and products of one unit: about this many floats (1 MiB).
+    private const int UnitBudget = 1 << 18;
+    // Below this many multiply-adds (of the direct sum) one thread does the whole pass.
+    private const long ParallelThreshold = 1L << 20;
+
+    private readonly Conv2DIm2ColGemm fallback;
+    private readonly Gemm gemm = new(maxThreads: 1);
+    private readonly int maxThreads;
+    private float[] forwardWeights = [], backwardWeights = [];
+    private float[][] scratch = [];
+
+    /// <summary>A kernel using up to <paramref name="maxThreads"/> threads (0: all cores).</summary>
+    public Conv2DWinograd(int maxThreads = 0)
+    {
+        fallback = new Conv2DIm2ColGemm(maxThreads);
+        this.maxThreads = maxThreads > 0 ? Math.Min(maxThreads, Environment.ProcessorCount) : Environment.ProcessorCount;
+    }
+
+    /// <summary>
+    /// Whether the Winograd path computes <paramref name="g"/>: a 3x3 kernel, stride and dilation
+    /// 1, one group, padding at most 2 on each side, at least <see cref="MinChannels"/> input and
+    /// output channels, on AVX-512 hardware. Others go to im2col + GEMM.
+    /// </summary>
+    public static bool Supports(in Conv2DGeometry g) =>
+        Avx512F.IsSupported
+        && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1
+        && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1
+        && g.PadTop is >= 0 and <= 2 && g.PadLeft is >= 0 and <= 2 && g.PadBottom is >= 0 and <= 2 && g.PadRight is >= 0 and <= 2
+        && g.InChannels >= MinChannels && g.OutChannels >= MinChannels
+        && g.OutH > 0 && g.OutW > 0;
+
+    /// <summary>Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: <see cref="Supports"/> and an even output size.</summary>
+    public static bool SupportsPooled(in Conv2DGeometry g) => Supports(g) && g.OutH % 2 == 0 && g.OutW % 2 == 0;
+
+    public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, Output.Plain);
+        else fallback.Forward(g, input, weight, bias, output);
+    }
+
+    public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, Output.Rectified);
+        else fallback.ForwardRectified(g, input, weight, bias, output);
+    }
+
+    public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify ? Output.Rectified : Output.Plain);
+        else fallback.ForwardTraining(g, input, weight, bias, output, rectify);
+    }
+
+    /// <summary>
+    /// pooled = 2x2 max pooling (stride 2) of max(0, conv(input, weight) + bias), without writing
+    /// the convolution's output (inference through a convolution, ReLU and max pooling).
+    /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. The maxima are taken with
+    /// <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so unlike the pooling layer it
+    /// does not promise to carry a NaN through. Only for <see cref="SupportsPooled"/> geometries.
+    /// </summary>
+    public void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> pooled)
+    {
+        if (!SupportsPooled(g)) throw new ArgumentException($"Conv2DWinograd.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
+        if (pooled.Length * 4L < g.OutputLength)
+            throw new ArgumentException($"Conv2DWinograd.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
+        RunForward(g, input, weight, bias, pooled, Output.RectifiedPooled);
+    }
+
+    bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) => SupportsPooled(g);
+
+    public unsafe void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
+        Span<float> dInput)
+    {
+        if (!Supports(g))
+        {
+            fallback.BackwardInput(g, dOutput, weight, dInput);
+            return;
+        }
+        Check(g, nameof(BackwardInput), dOutput.Length, "dOutput", g.OutputLength, weight.Length, dInput.Length, "dInput", g.InputLength);
+        // dInput = dOutput correlated with the filters turned by 180 degrees, input and output
+        // channels swapped, padded by 2 - pad: each input position sums every output it fed.
+        var full = new Conv2DGeometry(g.Batch, g.OutChannels, g.OutH, g.OutW, g.InChannels, 3, 3,
+            PadTop: 2 - g.PadTop, PadLeft: 2 - g.PadLeft, PadBottom: 2 - g.PadBottom, PadRight: 2 - g.PadRight);
+        TransformWeights(ref backwardWeights, weight, g.OutChannels, g.InChannels, flip: true);
+        fixed (float* dy = dOutput, u = backwardWeights, dx = dInput)
+            Run(full, dy, u, null, dx, Output.Plain);
+    }
+
+    public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        Span<float> dWeight, Span<float> dBias) => fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
+
+    private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, Output mode)
+    {
+        int expected = mode == Output.RectifiedPooled ? g.OutputLength / 4 : g.OutputLength;
+        string pass = mode switch
+        {
+            Output.Plain => nameof(Forward),
+            Output.Rectified => nameof(ForwardRectified),
+            _ => nameof(ForwardRectifiedPooled),
+        };
+        Check(g, pass, input.Length, "input", g.InputLength, weight.Length, output.Length, "output", expected);
+        if (!bias.IsEmpty && bias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DWinograd.{pass}: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        TransformWeights(ref forwardWeights, weight, g.OutChannels, g.InChannels, flip: false);
+        fixed (float* x = input, u = forwardWeights, b = bias, y = output)
+            Run(g, x, u, bias.IsEmpty ? null : b, y, mode);
+    }
+
+    private static void Check(in Conv2DGeometry g, string pass, int firstLength, string firstName, int firstExpected,
+        int weightLength, int lastLength, string lastName, int lastExpected)
+    {
+        if (firstLength < firstExpected || weightLength < g.WeightLength || lastLength < lastExpected)
+            throw new ArgumentException($"Conv2DWinograd.{pass}: expected {firstName} of {firstExpected}, weight of {g.WeightLength} " +
+                $"and {lastName} of {lastExpected} values; got {firstLength}, {weightLength} and {lastLength}.");
+    }
+
+    /// <summary>
+    /// U[ξ][o, i] = (G g Gᵀ)[ξ] for the filter g from output channel o to input channel i of
+    /// the pass: weight[o, i] itself, or for the input gradient (<paramref name="flip"/>)
+    /// weight[i, o] turned by 180 degrees. <paramref name="k"/> and <paramref name="c"/> are the
+    /// weight tensor's output and input channel counts. Computed in double, rounded once, and
+    /// stored as the multiply's packed A panels: for each ξ and each 12 output channels,
+    /// <c>[i][o % 12]</c>, zero past the last channel.
+    /// </summary>
+    private static void TransformWeights(ref float[] transformed, ReadOnlySpan<float> weight, int k, int c, bool flip)
+    {
+        int rows = flip ? c : k, columns = flip ? k : c; // the pass's output and input channels
+        int panels = (rows + Gemm.TileRows - 1) / Gemm.TileRows;
+        int panel = Gemm.TileRows * columns, position = panels * panel;
+        int length = Positions * position;
+        if (transformed.Length < length) transformed = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        transformed.AsSpan(0, length).Clear();
+        Span<double> gg = stackalloc double[12];
+        for (int o = 0; o < rows; o++)
+        for (int i = 0; i < columns; i++)
+        {
+            var filter = flip ? weight.Slice((i * c + o) * 9, 9) : weight.Slice((o * c + i) * 9, 9);
+            // G g: 4 x 3.
+            for (int col = 0; col < 3; col++)
+            {
+                double f0 = Tap(filter, 0, col, flip), f1 = Tap(filter, 1, col, flip), f2 = Tap(filter, 2, col, flip);
+                gg[col] = f0;
+                gg[3 + col] = 0.5 * (f0 + f1 + f2);
+                gg[6 + col] = 0.5 * (f0 - f1 + f2);
+                gg[9 + col] = f2;
+            }
+            // (G g) Gᵀ: 4 x 4.
+            int at = o / Gemm.TileRows * panel + i * Gemm.TileRows + o % Gemm.TileRows;
+            for (int row = 0; row < 4; row++)
+            {
+                double h0 = gg[row * 3], h1 = gg[row * 3 + 1], h2 = gg[row * 3 + 2];
+                int first = at + row * 4 * position;
+                transformed[first] = (float)h0;
+                transformed[first + position] = (float)(0.5 * (h0 + h1 + h2));
+                transformed[first + 2 * position] = (float)(0.5 * (h0 - h1 + h2));
+                transformed[first + 3 * position] = (float)h2;
+            }
+        }
+    }
+
+    private static double Tap(ReadOnlySpan<float> filter, int row, int column, bool flip) =>
+        flip ? filter[(2 - row) * 3 + 2 - column] : filter[row * 3 + column];
+
+    private enum Output { Plain, Rectified, RectifiedPooled }
+
+    /// <summary>
+    /// The cut of one pass into units (whole tile rows of one image) and the layout of a unit's
+    /// scratch: the zero-bordered input rows, the transformed tiles as the multiply's packed B
+    /// panels (<c>[ξ][tiles / 32][c][tile % 32]</c>), and the products <c>[ξ][k][tile]</c>,
+    /// with channels padded to whole 12-row tiles and tiles to whole 32-column panels.
+    /// </summary>
+    private readonly struct Plan
+    {
+        public readonly int TilesH, TilesW, RowsPerUnit, UnitsPerImage, Units, PaddedWidth, PaddedRows;
+        public readonly int RowPanels, TilePanels;
+
+        public Plan(in Conv2DGeometry g, int threads)
+        {
+            TilesH = (g.OutH + 1) / 2;
+            TilesW = (g.OutW + 1) / 2;
+            int perTile = Positions * (g.InChannels + g.OutChannels);
+            RowsPerUnit = Math.Clamp(UnitBudget / (perTile * TilesW), 1, TilesH);
+            // A batch smaller than the thread count: cut the images so every thread has work.
+            if (g.Batch < threads) RowsPerUnit = Math.Min(RowsPerUnit, (TilesH + threads - 1) / threads);
+            UnitsPerImage = (TilesH + RowsPerUnit - 1) / RowsPerUnit;
+            Units = g.Batch * UnitsPerImage;
+            // A vector of 16 tiles reads 2 * 16 + 2 columns from its first tile's.
+            PaddedWidth = 2 * Math.Max(TilesW, Lanes) + 2;
+            PaddedRows = 2 * RowsPerUnit + 2;
+            RowPanels = (g.OutChannels + Gemm.TileRows - 1) / Gemm.TileRows;
+            TilePanels = (RowsPerUnit * TilesW + Gemm.TileColumns - 1) / Gemm.TileColumns;
+        }
+
+        public int PaddedLength(in Conv2DGeometry g) => g.InChannels * PaddedRows * PaddedWidth;
+
+        public int TransformedLength(in Conv2DGeometry g) => Positions * TilePanels * g.InChannels * Gemm.TileColumns;
+
+        // Products; plus a vector's slack: the output transform reads 16 tiles from the last row's first.
+        public int ProductLength => Positions * RowPanels * Gemm.TileRows * TilePanels * Gemm.TileColumns + Lanes;
+    }
+
+    private unsafe void Run(in Conv2DGeometry g, float* x, float* u, float* bias, float* y, Output mode)
+    {
+        long work = (long)g.Batch * g.OutChannels * g.InChannels * 9 * g.OutH * g.OutW;
+        int threads = work < ParallelThreshold ? 1 : maxThreads;
+        var plan = new Plan(g, threads);
+        int parts = Math.Min(threads, plan.Units);
+        if (scratch.Length < parts) Array.Resize(ref scratch, parts);
+        int length = plan.PaddedLength(g) + plan.TransformedLength(g) + plan.ProductLength;
+        for (int part = 0; part < parts; part++)
+            if (scratch[part] is null || scratch[part].Length < length)
+                scratch[part] = GC.AllocateArray<float>(length, pinned: true); // zeros: padding tiles stay finite
+        ParallelParts.Run(parts, parts, new Job(this, g, plan, parts, x, u, bias, y, mode));
+    }
+
+    private readonly unsafe struct Job(Conv2DWinograd kernel, Conv2DGeometry g, Plan plan, int parts,
+        float* x, float* u, float* bias, float* y, Output mode) : IParallelPart
+    {
+        public void Run(int part)
+        {
+            int first = (int)((long)plan.Units * part / parts), last = (int)((long)plan.Units * (part + 1) / parts);
+            // Pinned (see Conv2DWinograd.Run): the address stays valid after the fixed block.
+            float* own;
+            fixed (float* s = kernel.scratch[part]) own = s;
+            int c = g.InChannels;
+            float* padded = own;
+            float* v = padded + plan.PaddedLength(g);
+            float* m = v + plan.TransformedLength(g);
+            for (int unit = first; unit < last; unit++)
+            {
+                int n = unit / plan.UnitsPerImage;
+                int row0 = unit % plan.UnitsPerImage * plan.RowsPerUnit;
+                int row1 = Math.Min(plan.TilesH, row0 + plan.RowsPerUnit);
+                int panels = ((row1 - row0) * plan.TilesW + Gemm.TileColumns - 1) / Gemm.TileColumns;
+                int stride = panels * Gemm.TileColumns; // products per channel row
+                Pad(x + (long)n * c * g.InH * g.InW, padded, row0, row1);
+                TransformInput(padded, v, row0, row1, panels);
+                // The 16 multiplies, tile by tile on packed operands.
+                for (int position = 0; position < Positions; position++)
+                {
+                    float* a = u + (long)position * plan.RowPanels * Gemm.TileRows * c;
+                    float* b = v + (long)position * panels * c * Gemm.TileColumns;
+                    float* product = m + (long)position * plan.RowPanels * Gemm.TileRows * stride;
+                    for (int rowPanel = 0; rowPanel < plan.RowPanels; rowPanel++)
+                    for (int panel = 0; panel < panels; panel++)
+                        Gemm.MultiplyTile(c, a + (long)rowPanel * Gemm.TileRows * c, b + (long)panel * c * Gemm.TileColumns,
+                            product + (long)rowPanel * Gemm.TileRows * stride + panel * Gemm.TileColumns, stride, accumulate: false);
+                }
+                TransformOutput(m, n, row0, row1, stride);
+            }
+        }
+
+        /// <summary>
+        /// Copies the input rows under tile rows [row0, row1) of one image into a zero-bordered
+        /// buffer: padded[ch, r, col] = input[ch, 2 * row0 - padTop + r, col - padLeft], 0 outside.
+        /// </summary>
+        private void Pad(float* image, float* padded, int row0, int row1)
+        {
+            int width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2;
+            int right = width - g.PadLeft - g.InW;
+            for (int ch = 0; ch < g.InChannels; ch++)
+            for (int r = 0; r < rows; r++)
+            {
+                float* target = padded + ((long)ch * plan.PaddedRows + r) * width;
+                int source = 2 * row0 - g.PadTop + r;
+                if (source < 0 || source >= g.InH)
+                {
+                    new Span<float>(target, width).Clear();
+                    continue;
+                }
+                new Span<float>(target, g.PadLeft).Clear();
+                new ReadOnlySpan<float>(image + ((long)ch * g.InH + source) * g.InW, g.InW).CopyTo(new Span<float>(target + g.PadLeft, g.InW));
+                new Span<float>(target + g.PadLeft + g.InW, right).Clear();
+            }
+        }
+
+        /// <summary>
+        /// v = (Bᵀ d B)[ξ] for each tile t of the unit (numbered row-major over its tile rows),
+        /// stored at <c>[ξ][t / 32][ch][t % 32]</c>, 16 tiles of a row at a time: a row narrower
+        /// than 16 tiles is stored under a mask, a wider one ends with a vector placed to end at
+        /// the row's end (overlapping the one before, which writes the same values twice), and
+        /// a vector crossing into the next panel is stored in two masked parts.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void TransformInput(float* padded, float* v, int row0, int row1, int panels)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = even + Vector512<int>.One;
+            int tilesW = plan.TilesW, width = plan.PaddedWidth, count = Math.Min(tilesW, Lanes);
+            long panel = (long)g.InChannels * Gemm.TileColumns, plane = panels * panel; // floats per panel, per position
+            var indices = Vector512<int>.Indices;
+            for (int row = row0; row < row1; row++)
+            for (int tile = 0; tile < tilesW; tile += Lanes)
+            {
+                int at = tilesW >= Lanes ? Math.Min(tile, tilesW - Lanes) : 0;
+                int t = (row - row0) * tilesW + at, offset = t % Gemm.TileColumns;
+                // Lanes [0, split) go to panel t / 32 from offset, lanes [split, count) to the next from 0.
+                int split = Math.Min(count, Gemm.TileColumns - offset);
+                var firstMask = Vector512.LessThan(indices, Vector512.Create(split)).AsSingle();
+                var secondMask = Vector512.LessThan(indices, Vector512.Create(count)).AsSingle() & ~firstMask;
+                bool whole = split == Lanes;
+                for (int ch = 0; ch < g.InChannels; ch++)
+                {
+                    float* p = padded + ((long)ch * plan.PaddedRows + 2 * (row - row0)) * width + 2 * at;
+                    // d[i, j] for 16 tiles: row i of each patch, column j.
+                    Row(p, even, odd, out var d00, out var d01, out var d02, out var d03);
+                    Row(p + width, even, odd, out var d10, out var d11, out var d12, out var d13);
+                    Row(p + 2 * width, even, odd, out var d20, out var d21, out var d22, out var d23);
+                    Row(p + 3 * width, even, odd, out var d30, out var d31, out var d32, out var d33);
+                    // Bᵀ d: rows combined.
+                    var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
+                    var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
+                    var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
+                    var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
+                    // (Bᵀ d) B: columns combined, stored by position.
+                    float* s = v + t / Gemm.TileColumns * panel + ch * Gemm.TileColumns + offset;
+                    float* next = s + panel - Gemm.TileColumns; // lane l of the second part lands at l - 32 + offset in the next panel
+                    var tiles = new Tiles(s, next, plane, firstMask, secondMask, whole);
+                    tiles.Store(0, t00 - t02); tiles.Store(1, t01 + t02); tiles.Store(2, t02 - t01); tiles.Store(3, t01 - t03);
+                    tiles.Store(4, t10 - t12); tiles.Store(5, t11 + t12); tiles.Store(6, t12 - t11); tiles.Store(7, t11 - t13);
+                    tiles.Store(8, t20 - t22); tiles.Store(9, t21 + t22); tiles.Store(10, t22 - t21); tiles.Store(11, t21 - t23);
+                    tiles.Store(12, t30 - t32); tiles.Store(13, t31 + t32); tiles.Store(14, t32 - t31); tiles.Store(15, t31 - t33);
+                }
+            }
+        }
+
+        /// <summary>Where one vector of 16 transformed tiles goes, for each position ξ.</summary>
+        private readonly ref struct Tiles(float* first, float* second, long plane,
+            Vector512<float> firstMask, Vector512<float> secondMask, bool whole)
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Store(int position, Vector512<float> value)
+            {
+                if (whole)
+                {
+                    value.Store(first + position * plane);
+                    return;
+                }
+                Avx512F.MaskStore(first + position * plane, firstMask, value);
+                Avx512F.MaskStore(second + position * plane, secondMask, value);
+            }
+        }
+
+        // Columns 2t, 2t + 1, 2t + 2, 2t + 3 of one padded row for the 16 tiles t from p.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Row(float* p, Vector512<int> even, Vector512<int> odd,
+            out Vector512<float> d0, out Vector512<float> d1, out Vector512<float> d2, out Vector512<float> d3)
+        {
+            var lo = Vector512.Load(p);
+            var hi = Vector512.Load(p + Lanes);
+            d0 = Avx512F.PermuteVar16x32x2(lo, even, hi);
+            d1 = Avx512F.PermuteVar16x32x2(lo, odd, hi);
+            var lo2 = Vector512.Load(p + 2);
+            var hi2 = Vector512.Load(p + 2 + Lanes);
+            d2 = Avx512F.PermuteVar16x32x2(lo2, even, hi2);
+            d3 = Avx512F.PermuteVar16x32x2(lo2, odd, hi2);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* target, Vector512<float> value, Vector512<float> mask, int tilesW)
+        {
+            if (tilesW >= Lanes) value.Store(target);
+            else Avx512F.MaskStore(target, mask, value);
+        }
+
+        /// <summary>
+        /// Y = Aᵀ m A for each tile and output channel, plus the bias; then written as it is,
+        /// rectified, or rectified and pooled to one value per tile. The 2 x 2 outputs of 16
+        /// tiles are interleaved back into two rows of 32 columns, stored under a mask at the
+        /// right edge and skipped below the bottom edge.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void TransformOutput(float* m, int n, int row0, int row1, int stride)
+        {
+            var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            var high = low + Vector512.Create(8);
+            int tilesW = plan.TilesW, outH = g.OutH, outW = g.OutW;
+            long plane = (long)plan.RowPanels * Gemm.TileRows * stride; // floats per position
+            bool pooled = mode == Output.RectifiedPooled, rectify = mode != Output.Plain;
+            var tileMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tilesW)).AsSingle();
+            for (int ch = 0; ch < g.OutChannels; ch++)
+            {
+                var b = Vector512.Create(bias is null ? 0f : bias[ch]);
+                float* plain = y + ((long)n * g.OutChannels + ch) * outH * outW;
+                float* pool = y + ((long)n * g.OutChannels + ch) * plan.TilesH * tilesW;
+                for (int row = row0; row < row1; row++)
+                for (int tile = 0; tile < tilesW; tile += Lanes)
+                {
+                    int at = tilesW >= Lanes ? Math.Min(tile, tilesW - Lanes) : 0;
+                    float* s = m + (long)ch * stride + (row - row0) * tilesW + at;
+                    // Aᵀ m: the four rows of m combined into two.
+                    var m00 = Vector512.Load(s); var m01 = Vector512.Load(s + plane);
+                    var m02 = Vector512.Load(s + 2 * plane); var m03 = Vector512.Load(s + 3 * plane);
+                    s += 4 * plane;
+                    var m10 = Vector512.Load(s); var m11 = Vector512.Load(s + plane);
+                    var m12 = Vector512.Load(s + 2 * plane); var m13 = Vector512.Load(s + 3 * plane);
+                    s += 4 * plane;
+                    var m20 = Vector512.Load(s); var m21 = Vector512.Load(s + plane);
+                    var m22 = Vector512.Load(s + 2 * plane); var m23 = Vector512.Load(s + 3 * plane);
+                    s += 4 * plane;
+                    var m30 = Vector512.Load(s); var m31 = Vector512.Load(s + plane);
+                    var m32 = Vector512.Load(s + 2 * plane); var m33 = Vector512.Load(s + 3 * plane);
+                    var s0 = m00 + m10 + m20; var s1 = m01 + m11 + m21; var s2 = m02 + m12 + m22; var s3 = m03 + m13 + m23;
+                    var r0 = m10 - m20 - m30; var r1 = m11 - m21 - m31; var r2 = m12 - m22 - m32; var r3 = m13 - m23 - m33;
+                    // (Aᵀ m) A: the four columns combined into two.
+                    var y00 = s0 + s1 + s2 + b; var y01 = s1 - s2 - s3 + b;
+                    var y10 = r0 + r1 + r2 + b; var y11 = r1 - r2 - r3 + b;
+                    if (rectify)
+                    {
+                        y00 = Vector512.Max(y00, Vector512<float>.Zero); y01 = Vector512.Max(y01, Vector512<float>.Zero);
+                        y10 = Vector512.Max(y10, Vector512<float>.Zero); y11 = Vector512.Max(y11, Vector512<float>.Zero);
+                    }
+                    if (pooled)
+                    {
+                        var best = Vector512.Max(Vector512.Max(y00, y01), Vector512.Max(y10, y11));
+                        Store(pool + (long)row * tilesW + at, best, tileMask, tilesW);
+                        continue;
+                    }
+                    int columns = Math.Min(2 * Lanes, outW - 2 * at); // outputs of this vector inside the row
+                    float* top = plain + (long)2 * row * outW + 2 * at;
+                    StoreRow(top, y00, y01, low, high, columns);
+                    if (2 * row + 1 < outH) StoreRow(top + outW, y10, y11, low, high, columns);
+                }
+            }
+        }
+
+        // Interleaves left and right outputs of 16 tiles into 32 columns; stores the first `columns`.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRow(float* target, Vector512<float> left, Vector512<float> right,
+            Vector512<int> low, Vector512<int> high, int columns)
+        {
+            var first = Avx512F.PermuteVar16x32x2(left, low, right);
+            var second = Avx512F.PermuteVar16x32x2(left, high, right);
+            if (columns >= 2 * Lanes)
+            {
+                first.Store(target);
+                second.Store(target + Lanes);
+                return;
+            }
+            var indices = Vector512<int>.Indices;
+            Avx512F.MaskStore(target, Vector512.LessThan(indices, Vector512.Create(columns)).AsSingle(), first);
+            Avx512F.MaskStore(target + Lanes, Vector512.LessThan(indices, Vector512.Create(columns - Lanes)).AsSingle(), second);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Runtime.Intrinsics.X86;
+using CsCheck;
+using Convolve.Kernels;
+using Convolve.Kernels.Cpu;
+using Convolve.Kernels.Reference;
+
+namespace Convolve.Tests.Kernels;
+
+/// <summary>
+/// <see cref="Conv2DWinograd"/> against the reference kernel (same check and tolerance as
+/// <see cref="Conv2DIm2ColGemmTests"/>) on 3x3 stride-1 geometries: every padding from 0 to 2
+/// on each side, odd and even output sizes (tiles cut by the edges), rows of tiles narrower and
+/// wider than a vector, images cut into several units, batches smaller and larger than the
+/// thread count.
+/// </summary>
+public class Conv2DWinogradTests
+{
+    // Without AVX-512 every shape goes to im2col; the checks against the reference still hold.
+    private static readonly bool Winograd = Avx512F.IsSupported;
+
+    private static readonly Gen<Conv2DGeometry> WinogradGeometry =
+        Gen.Select(
+            Gen.Select(Gen.Int[1, 4], Gen.Int[8, 20], Gen.Int[8, 20]),                       // batch, C, K
+            Gen.Select(Gen.Int[1, 30], Gen.Int[1, 45]),                                       // out H, out W
+            Gen.Select(Gen.Int[0, 2], Gen.Int[0, 2], Gen.Int[0, 2], Gen.Int[0, 2]))           // pads t, l, b, r
+        .Select((s, o, p) => new Conv2DGeometry(
+            s.Item1, s.Item2, o.Item1 + 2 - p.Item1 - p.Item3, o.Item2 + 2 - p.Item2 - p.Item4, s.Item3, 3, 3,
+            PadTop: p.Item1, PadLeft: p.Item2, PadBottom: p.Item3, PadRight: p.Item4))
+        .Where(g => g.InH > 0 && g.InW > 0);
+
+    [Fact]
+    public void AllPasses_WinogradGeometries_MatchReference()
+    {
+        WinogradGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
+        {
+            var (g, seed, withBias, threads) = t;
+            Assert.True(Conv2DWinograd.Supports(g) == Winograd, $"{g} should take the Winograd path on AVX-512 machines only");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(threads), g, seed, withBias);
+        }, iter: 60);
+    }
+
+    [Fact]
+    // mnist-cnn's second convolution (32 -> 64 on 26 x 26) and a padded 3x3 on a larger image,
+    // whose 56 x 56 output makes a tile row wider than a vector and the image several units.
+    public void ModelLayers_MatchReference()
+    {
+        Conv2DGeometry[] layers =
+        [
+            new(3, 32, 26, 26, 64, 3, 3),
+            new(1, 32, 26, 26, 64, 3, 3),
+            new(2, 16, 56, 56, 24, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        ];
+        int seed = 200;
+        foreach (var g in layers)
+        {
+            Assert.Equal(Winograd, Conv2DWinograd.Supports(g));
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(maxThreads: 1), g, ++seed, withBias: false);
+        }
+    }
+
+    [Fact]
+    public void AllPasses_OtherGeometries_GoToIm2ColAndMatchReference()
+    {
+        // Stride 2, dilation 2, groups, a 5x5 kernel, padding 3, too few channels: all handed on.
+        Conv2DGeometry[] others =
+        [
+            new(2, 8, 15, 15, 8, 3, 3, StrideH: 2, StrideW: 2),
+            new(2, 8, 15, 15, 8, 3, 3, DilationH: 2, DilationW: 2),
+            new(2, 16, 12, 12, 16, 3, 3, Groups: 2),
+            new(2, 8, 12, 12, 8, 5, 5),
+            new(2, 8, 6, 6, 8, 3, 3, PadTop: 3, PadLeft: 3, PadBottom: 3, PadRight: 3),
+            new(2, 4, 12, 12, 8, 3, 3),
+        ];
+        int seed = 0;
+        foreach (var g in others)
+        {
+            Assert.False(Conv2DWinograd.Supports(g), $"{g} should not take the Winograd path");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(), g, ++seed, withBias: true);
+        }
+    }
+
+    [Fact]
+    // The automatic kernel is direct, then Winograd, then im2col: the chain still matches the reference.
+    public void AutoKernel_ChainsDirectWinogradAndIm2Col_MatchingReference()
+    {
+        Conv2DGeometry[] layers =
+        [
+            new(2, 1, 28, 28, 32, 3, 3),          // direct
+            new(2, 32, 26, 26, 64, 3, 3),         // Winograd
+            new(2, 6, 14, 14, 16, 5, 5),          // im2col
+        ];
+        int seed = 300;
+        foreach (var g in layers)
+            Conv2DIm2ColGemmTests.CheckAllPasses(Conv2DKernels.Create(Conv2DAlgorithm.Auto), g, ++seed, withBias: true);
+    }
+
+    [Fact]
+    // Each output is computed by the same operations whatever the split into units and threads,
+    // and a reused instance (scratch grown and shrunk) gives the same bits as a fresh one.
+    public void AllPasses_AnyThreadCountAndReusedInstance_GiveIdenticalBits()
+    {
+        var big = new Conv2DGeometry(3, 12, 21, 19, 10, 3, 3, PadTop: 1, PadLeft: 0, PadBottom: 2, PadRight: 1);
+        var small = new Conv2DGeometry(1, 8, 5, 5, 8, 3, 3);
+        var random = new Random(9);
+        var input = GemmTests.RandomValues(random, big.InputLength);
+        var weight = GemmTests.RandomValues(random, big.WeightLength);
+        var bias = GemmTests.RandomValues(random, big.OutChannels);
+        var dOutput = GemmTests.RandomValues(random, big.OutputLength);
+        (float[] Output, float[] DInput) Run(Conv2DWinograd kernel)
+        {
+            var output = new float[big.OutputLength];
+            var dInput = new float[big.InputLength];
+            kernel.Forward(big, input, weight, bias, output);
+            kernel.BackwardInput(big, dOutput, weight, dInput);
+            return (output, dInput);
+        }
+        var reused = new Conv2DWinograd(maxThreads: 2);
+        var first = Run(reused);
+        reused.Forward(small, input.AsSpan(0, small.InputLength), weight.AsSpan(0, small.WeightLength), bias, new float[small.OutputLength]);
+        var again = Run(reused);
+        var serial = Run(new Conv2DWinograd(maxThreads: 1));
+        Assert.Equal(first.Output, again.Output);
+        Assert.Equal(first.DInput, again.DInput);
+        Assert.Equal(first.Output, serial.Output);
+        Assert.Equal(first.DInput, serial.DInput);
+    }
+
+    [Fact]
+    // Convolution, ReLU and 2x2 max pooling in one pass against the reference convolution,
+    // rectified and pooled here with plain loops.
+    public void ForwardRectifiedPooled_RandomEvenGeometries_MatchReferenceThenPooling()
+    {
+        if (!Winograd) return; // the pooled path exists on AVX-512 machines only (Conv2D falls back to the layers)
+        WinogradGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
+        {
+            var (g, seed, threads) = t;
+            Assert.True(Conv2DWinograd.SupportsPooled(g));
+            var random = new Random(seed);
+            var input = GemmTests.RandomValues(random, g.InputLength);
+            var weight = GemmTests.RandomValues(random, g.WeightLength);
+            var bias = GemmTests.RandomValues(random, g.OutChannels);
+            var full = new float[g.OutputLength];
+            var magnitude = new float[g.OutputLength];
+            Conv2DReference.Instance.Forward(g, input, weight, bias, full);
+            Conv2DReference.Instance.Forward(g, [.. input.Select(Math.Abs)], [.. weight.Select(Math.Abs)], [.. bias.Select(Math.Abs)], magnitude);
+            int ph = g.OutH / 2, pw = g.OutW / 2;
+            var pooled = new float[g.Batch * g.OutChannels * ph * pw];
+            new Conv2DWinograd(threads).ForwardRectifiedPooled(g, input, weight, bias, pooled);
+            for (int plane = 0; plane < g.Batch * g.OutChannels; plane++)
+            for (int y = 0; y < ph; y++)
+            for (int x = 0; x < pw; x++)
+            {
+                int at = plane * g.OutH * g.OutW + 2 * y * g.OutW + 2 * x;
+                int[] window = [at, at + 1, at + g.OutW, at + g.OutW + 1];
+                float expected = Math.Max(0, window.Max(i => full[i]));
+                double allowed = 1e-5 * (1 + window.Max(i => magnitude[i]));
+                float actual = pooled[(plane * ph + y) * pw + x];
+                Assert.True(Math.Abs(actual - expected) <= allowed, $"pooled[{plane}, {y}, {x}] = {actual}, reference {expected}, for {g}");
+            }
+        }, iter: 40);
+    }
+
+    [Fact]
+    // The kernel keeps its scratch buffers and transformed weights: once warm, it allocates nothing.
+    public void AllPasses_Warm_AllocateNothing()
+    {
+        var g = new Conv2DGeometry(3, 8, 14, 14, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
+        var random = new Random(8);
+        var input = GemmTests.RandomValues(random, g.InputLength);
+        var weight = GemmTests.RandomValues(random, g.WeightLength);
+        var bias = GemmTests.RandomValues(random, g.OutChannels);
+        var output = new float[g.OutputLength];
+        var dInput = new float[g.InputLength];
+        var dWeight = new float[g.WeightLength];
+        var dBias = new float[g.OutChannels];
+        var kernel = new Conv2DWinograd(maxThreads: 1);
+        void AllPasses()
+        {
+            kernel.Forward(g, input, weight, bias, output);
+            kernel.BackwardInput(g, output, weight, dInput);
+            kernel.BackwardWeight(g, input, output, dWeight, dBias);
+        }
+        AllPasses();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        AllPasses();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
