@@ -13,12 +13,20 @@ namespace Convolve.Tests.Kernels;
 /// </summary>
 public class GemmTests
 {
-    /// <summary>Paths the hardware runs natively (forcing a wider one would only emulate it), plus scalar.</summary>
+    /// <summary>
+    /// Paths the hardware runs natively (forcing a wider one would only emulate it), plus scalar;
+    /// on AVX-512 also each of its two micro-kernels forced on every shape.
+    /// </summary>
     public static TheoryData<string> Paths()
     {
         var paths = new TheoryData<string> { nameof(GemmPath.Scalar) };
         if (Vector256.IsHardwareAccelerated) paths.Add(nameof(GemmPath.Vector256));
-        if (Vector512.IsHardwareAccelerated) paths.Add(nameof(GemmPath.Vector512));
+        if (Vector512.IsHardwareAccelerated)
+        {
+            paths.Add(nameof(GemmPath.Vector512));
+            paths.Add(nameof(GemmPath.Vector512Tile12x32));
+            paths.Add(nameof(GemmPath.Vector512Tile8x48));
+        }
         return paths;
     }
 
@@ -76,12 +84,56 @@ public class GemmTests
     }
 
     [Fact]
+    // The two AVX-512 micro-kernels slice the sum the same way and run each value's
+    // multiply-adds in the same order, so they must agree to the bit: edges of both tile sizes,
+    // all four transposes, accumulating or not, and depths past one 256-deep slice.
+    public void Multiply_Vector512Kernels_GiveIdenticalBits()
+    {
+        if (!Vector512.IsHardwareAccelerated) return;
+        var tall = new Gemm(GemmPath.Vector512Tile12x32, 1);
+        var wide = new Gemm(GemmPath.Vector512Tile8x48, 1);
+        Gen.Select(Size, Size, Gen.Int[1, 600], Gen.Bool, Gen.Bool, Gen.Bool, Gen.Int).Sample(t =>
+        {
+            var (m, n, k, transA, transB, accumulate, seed) = t;
+            var random = new Random(seed);
+            var a = RandomValues(random, m * k);
+            var b = RandomValues(random, k * n);
+            var c0 = RandomValues(random, m * n);
+            var byTall = (float[])c0.Clone();
+            var byWide = (float[])c0.Clone();
+            tall.Multiply(transA, transB, m, n, k, a, b, byTall, accumulate);
+            wide.Multiply(transA, transB, m, n, k, a, b, byWide, accumulate);
+            Assert.Equal(byTall, byWide);
+        }, iter: 40);
+    }
+
+    [Theory]
+    // Padded values computed by hand, ceil(m / 12) * 12 * ceil(n / 32) * 32 against
+    // ceil(m / 8) * 8 * ceil(n / 48) * 48:
+    [InlineData(64, 576, nameof(GemmPath.Vector512Tile8x48))]    // 72 * 576 = 41472 > 64 * 576 = 36864 (conv forward)
+    [InlineData(64, 288, nameof(GemmPath.Vector512Tile8x48))]    // 72 * 288 > 64 * 288 (conv weight gradient)
+    [InlineData(128, 9216, nameof(GemmPath.Vector512Tile8x48))]  // 132 * 9216 > 128 * 9216 (dense weight gradient)
+    [InlineData(288, 576, nameof(GemmPath.Vector512Tile12x32))]  // 288 * 576 on both: a tie keeps 12 x 32
+    [InlineData(64, 128, nameof(GemmPath.Vector512Tile12x32))]   // 72 * 128 = 9216 = 64 * 144: a tie
+    [InlineData(256, 256, nameof(GemmPath.Vector512Tile12x32))]  // 264 * 256 = 67584 < 256 * 288 = 73728
+    [InlineData(2048, 2048, nameof(GemmPath.Vector512Tile12x32))] // 2052 * 2048 < 2048 * 2064
+    public void Vector512KernelFor_PicksTheLessPaddedTile(int m, int n, string expected)
+    {
+        Assert.Equal(Enum.Parse<GemmPath>(expected), Gemm.Vector512KernelFor(m, n));
+    }
+
+    [Fact]
     // Both shapes are above the size where the multiply splits C between threads (one split by
     // columns, one by rows); each value of C must still be the same sequence of operations, so
     // the bits agree.
     public void Multiply_OneThreadAndAllThreads_GiveIdenticalBits()
     {
-        foreach (var (m, n, k) in new[] { (150, 160, 100), (500, 48, 100), (64, 10, 5408) /* unpacked dot products */ })
+        foreach (var (m, n, k) in new[]
+        {
+            (150, 160, 100), (500, 48, 100),
+            (64, 576, 288), (200, 40, 300), // 8 x 48 on AVX-512, split by columns and by rows
+            (64, 10, 5408), // unpacked dot products
+        })
         {
             Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
             var random = new Random(5);

@@ -23,7 +23,8 @@ namespace Convolve.Kernels.Cpu;
 /// </para>
 /// <para>
 /// Micro-kernels, picked from the hardware unless a path is forced (tests do):
-/// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers; KC 256, NC 1024),
+/// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers; KC 256, NC 1024) or 8 x 48
+/// (24 accumulators; NC 1008), whichever pads C less (<see cref="Vector512KernelFor"/>),
 /// <see cref="Vector256"/> 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a
 /// scalar 4 x 4 fallback. On AVX-512 hardware the transposing packs use 16 x 16 register
 /// transposes (<c>Gemm.Avx512.cs</c>).
@@ -95,13 +96,30 @@ public sealed partial class Gemm : IGemmKernel
                 RunSkinny(skinny, problem, threads);
                 return;
             }
-            switch (path)
+            switch (path == GemmPath.Vector512 ? Vector512KernelFor(m, n) : path)
             {
-                case GemmPath.Vector512: Run<Vector512Kernel>(problem, threads); break;
+                case GemmPath.Vector512Tile12x32: Run<Vector512Kernel>(problem, threads); break;
+                case GemmPath.Vector512Tile8x48: Run<Vector512WideKernel>(problem, threads); break;
                 case GemmPath.Vector256: Run<Vector256Kernel>(problem, threads); break;
                 default: Run<ScalarKernel>(problem, threads); break;
             }
         }
+    }
+
+    /// <summary>
+    /// The AVX-512 micro-kernel for an M x N product: the one that computes fewer padded values,
+    /// <c>ceil(M / MR) * MR * ceil(N / NR) * NR</c>, 12 x 32 on a tie. From the shape only, never
+    /// the thread count, so the result of a call depends on its shape alone (both kernels give
+    /// the same bits anyway; see <see cref="Vector512WideKernel"/>). M = 64 (64 output channels,
+    /// a batch of 64) takes 8 x 48, which wastes nothing where 12 x 32 computes 72 rows; 12 x 32
+    /// keeps square sizes such as 256, 1024, 2048 and M = 288 (both fit exactly).
+    /// </summary>
+    internal static GemmPath Vector512KernelFor(int m, int n)
+    {
+        static long Padded(int size, int tile) => (size + tile - 1L) / tile * tile;
+        long tall = Padded(m, Vector512Kernel.Rows) * Padded(n, Vector512Kernel.Columns);
+        long wide = Padded(m, Vector512WideKernel.Rows) * Padded(n, Vector512WideKernel.Columns);
+        return wide < tall ? GemmPath.Vector512Tile8x48 : GemmPath.Vector512Tile12x32;
     }
 
     /// <summary>
@@ -402,5 +420,13 @@ internal enum GemmPath
 {
     Scalar,
     Vector256,
+
+    /// <summary>AVX-512: 12 x 32 or 8 x 48 chosen per shape, and the unpacked kernels for skinny shapes.</summary>
     Vector512,
+
+    /// <summary>AVX-512, always the 12 x 32 micro-kernel (no skinny kernels).</summary>
+    Vector512Tile12x32,
+
+    /// <summary>AVX-512, always the 8 x 48 micro-kernel (no skinny kernels).</summary>
+    Vector512Tile8x48,
 }
