@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -45,6 +46,9 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
     public const int MinChannels = 8;
 
     private const int Lanes = 16;
+    // One cache line between the 16 planes of transformed tiles (and of products): planes
+    // a multiple of 4 KiB apart would put the 16 values of a tile in one L1 set, more than its ways.
+    private const int Skew = 16;
     private const int Positions = 16; // 4 x 4 transformed values per tile
     // Transformed inputs and products of one unit: about this many floats (1 MiB).
     private const int UnitBudget = 1 << 18;
@@ -54,8 +58,8 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
     private readonly Conv2DIm2ColGemm fallback;
     private readonly Gemm gemm = new(maxThreads: 1);
     private readonly int maxThreads;
-    private float[] forwardWeights = [], backwardWeights = [];
-    private float[][] scratch = [];
+    private readonly TransformedWeights forwardWeights = new(flip: false), backwardWeights = new(flip: true);
+    private float[][] scratch = [], partialSums = [];
 
     /// <summary>A kernel using up to <paramref name="maxThreads"/> threads (0: all cores).</summary>
     public Conv2DWinograd(int maxThreads = 0)
@@ -132,13 +136,66 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         // channels swapped, padded by 2 - pad: each input position sums every output it fed.
         var full = new Conv2DGeometry(g.Batch, g.OutChannels, g.OutH, g.OutW, g.InChannels, 3, 3,
             PadTop: 2 - g.PadTop, PadLeft: 2 - g.PadLeft, PadBottom: 2 - g.PadBottom, PadRight: 2 - g.PadRight);
-        TransformWeights(ref backwardWeights, weight, g.OutChannels, g.InChannels, flip: true);
-        fixed (float* dy = dOutput, u = backwardWeights, dx = dInput)
-            Run(full, dy, u, null, dx, Output.Plain);
+        var plan = PlanFor(full);
+        var transformed = backwardWeights.Get(weight, g.OutChannels, g.InChannels, plan.TileRows);
+        fixed (float* dy = dOutput, u = transformed, dx = dInput)
+            Run(full, plan, dy, u, null, dx, Output.Plain);
     }
 
-    public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
-        Span<float> dWeight, Span<float> dBias) => fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
+    /// <summary>
+    /// dWeight += the weight gradient, by the same transforms turned around:
+    /// <c>dW[k, c] = Gᵀ (Σ_t (A dY_t Aᵀ) ⊙ (Bᵀ d_t B)) G</c> over every tile t (dY_t the 2x2 block
+    /// of dOutput, d_t the 4x4 input patch under it): 16 multiplies summing over tiles, then one
+    /// 4x4-to-3x3 transform per filter. Thread ranges of units sum into their own buffers, added
+    /// in range order.
+    /// </summary>
+    public unsafe void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        Span<float> dWeight, Span<float> dBias)
+    {
+        if (!Supports(g))
+        {
+            fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
+            return;
+        }
+        Check(g, nameof(BackwardWeight), input.Length, "input", g.InputLength, dWeight.Length, dOutput.Length, "dOutput", g.OutputLength);
+        if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DWinograd.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
+        var plan = PlanFor(g);
+        int parts = Math.Min(plan.Threads, plan.Units);
+        int sums = Positions * g.OutChannels * g.InChannels;
+        PartialSums.Prepare(ref partialSums, parts, sums + g.OutChannels);
+        fixed (float* x = input, dy = dOutput)
+            Run(g, plan, x, null, null, dy, Output.WeightGradient);
+        // Ranges in order, then each filter's 4x4 sums back to 3x3 (in double, rounded once).
+        var total = partialSums[0].AsSpan(0, sums + g.OutChannels);
+        for (int part = 1; part < parts; part++)
+            System.Numerics.Tensors.TensorPrimitives.Add(total, partialSums[part].AsSpan(0, total.Length), total);
+        int plane = g.OutChannels * g.InChannels;
+        Span<double> half = stackalloc double[12];
+        for (int filter = 0; filter < plane; filter++)
+        {
+            // Gᵀ P: 3 x 4.
+            for (int col = 0; col < 4; col++)
+            {
+                double p0 = total[col * plane + filter], p1 = total[(4 + col) * plane + filter];
+                double p2 = total[(8 + col) * plane + filter], p3 = total[(12 + col) * plane + filter];
+                half[col] = p0 + 0.5 * (p1 + p2);
+                half[4 + col] = 0.5 * (p1 - p2);
+                half[8 + col] = 0.5 * (p1 + p2) + p3;
+            }
+            // (Gᵀ P) G: 3 x 3.
+            var target = dWeight.Slice(filter * 9, 9);
+            for (int row = 0; row < 3; row++)
+            {
+                double h0 = half[row * 4], h1 = half[row * 4 + 1], h2 = half[row * 4 + 2], h3 = half[row * 4 + 3];
+                target[row * 3] += (float)(h0 + 0.5 * (h1 + h2));
+                target[row * 3 + 1] += (float)(0.5 * (h1 - h2));
+                target[row * 3 + 2] += (float)(0.5 * (h1 + h2) + h3);
+            }
+        }
+        if (!dBias.IsEmpty)
+            System.Numerics.Tensors.TensorPrimitives.Add(dBias[..g.OutChannels], total.Slice(sums, g.OutChannels), dBias[..g.OutChannels]);
+    }
 
     private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, Output mode)
@@ -153,9 +210,10 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         Check(g, pass, input.Length, "input", g.InputLength, weight.Length, output.Length, "output", expected);
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DWinograd.{pass}: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
-        TransformWeights(ref forwardWeights, weight, g.OutChannels, g.InChannels, flip: false);
-        fixed (float* x = input, u = forwardWeights, b = bias, y = output)
-            Run(g, x, u, bias.IsEmpty ? null : b, y, mode);
+        var plan = PlanFor(g);
+        var transformed = forwardWeights.Get(weight, g.OutChannels, g.InChannels, plan.TileRows);
+        fixed (float* x = input, u = transformed, b = bias, y = output)
+            Run(g, plan, x, u, bias.IsEmpty ? null : b, y, mode);
     }
 
     private static void Check(in Conv2DGeometry g, string pass, int firstLength, string firstName, int firstExpected,
@@ -168,66 +226,87 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
 
     /// <summary>
     /// U[ξ][o, i] = (G g Gᵀ)[ξ] for the filter g from output channel o to input channel i of
-    /// the pass: weight[o, i] itself, or for the input gradient (<paramref name="flip"/>)
-    /// weight[i, o] turned by 180 degrees. <paramref name="k"/> and <paramref name="c"/> are the
-    /// weight tensor's output and input channel counts. Computed in double, rounded once, and
-    /// stored as the multiply's packed A panels: for each ξ and each 12 output channels,
-    /// <c>[i][o % 12]</c>, zero past the last channel.
+    /// a pass: weight[o, i] itself, or for the input gradient (flipped) weight[i, o] turned by
+    /// 180 degrees. Computed in double, rounded once, and stored as the multiply's packed A
+    /// panels: for each ξ and each tileRows output channels, <c>[i][o % tileRows]</c>, zero past
+    /// the last channel. The weights it was made from are kept, and an unchanged weight tensor
+    /// (inference, or the input gradient after the forward pass) is not transformed again.
     /// </summary>
-    private static void TransformWeights(ref float[] transformed, ReadOnlySpan<float> weight, int k, int c, bool flip)
+    private sealed class TransformedWeights(bool flip)
     {
-        int rows = flip ? c : k, columns = flip ? k : c; // the pass's output and input channels
-        int panels = (rows + Gemm.TileRows - 1) / Gemm.TileRows;
-        int panel = Gemm.TileRows * columns, position = panels * panel;
-        int length = Positions * position;
-        if (transformed.Length < length) transformed = GC.AllocateUninitializedArray<float>(length, pinned: true);
-        transformed.AsSpan(0, length).Clear();
-        Span<double> gg = stackalloc double[12];
-        for (int o = 0; o < rows; o++)
-        for (int i = 0; i < columns; i++)
+        private float[] values = [], source = [];
+        private int k = -1, c = -1, tileRows = -1;
+
+        public float[] Get(ReadOnlySpan<float> weight, int k, int c, int tileRows)
         {
-            var filter = flip ? weight.Slice((i * c + o) * 9, 9) : weight.Slice((o * c + i) * 9, 9);
-            // G g: 4 x 3.
-            for (int col = 0; col < 3; col++)
+            int length = k * c * 9;
+            weight = weight[..length];
+            if (k == this.k && c == this.c && tileRows == this.tileRows
+                && MemoryMarshal.AsBytes(weight).SequenceEqual(MemoryMarshal.AsBytes(source.AsSpan(0, length))))
+                return values;
+            if (source.Length < length) source = new float[length];
+            weight.CopyTo(source);
+            (this.k, this.c, this.tileRows) = (k, c, tileRows);
+            Transform(weight, k, c, tileRows);
+            return values;
+        }
+
+        private void Transform(ReadOnlySpan<float> weight, int k, int c, int tileRows)
+        {
+            int rows = flip ? c : k, columns = flip ? k : c; // the pass's output and input channels
+            int panels = (rows + tileRows - 1) / tileRows;
+            int panel = tileRows * columns, position = panels * panel;
+            int length = Positions * position;
+            if (values.Length < length) values = GC.AllocateUninitializedArray<float>(length, pinned: true);
+            var u = values.AsSpan(0, length);
+            u.Clear();
+            for (int o = 0; o < rows; o++)
+            for (int i = 0; i < columns; i++)
             {
-                double f0 = Tap(filter, 0, col, flip), f1 = Tap(filter, 1, col, flip), f2 = Tap(filter, 2, col, flip);
-                gg[col] = f0;
-                gg[3 + col] = 0.5 * (f0 + f1 + f2);
-                gg[6 + col] = 0.5 * (f0 - f1 + f2);
-                gg[9 + col] = f2;
+                var f = weight.Slice((flip ? i * c + o : o * c + i) * 9, 9);
+                // The filter's taps by row and column (turned by 180 degrees for the input gradient).
+                double g00 = f[flip ? 8 : 0], g01 = f[flip ? 7 : 1], g02 = f[flip ? 6 : 2];
+                double g10 = f[flip ? 5 : 3], g11 = f[4], g12 = f[flip ? 3 : 5];
+                double g20 = f[flip ? 2 : 6], g21 = f[flip ? 1 : 7], g22 = f[flip ? 0 : 8];
+                // G g: 4 x 3, by columns.
+                double a0 = g00, b0 = 0.5 * (g00 + g10 + g20), c0 = 0.5 * (g00 - g10 + g20), d0 = g20;
+                double a1 = g01, b1 = 0.5 * (g01 + g11 + g21), c1 = 0.5 * (g01 - g11 + g21), d1 = g21;
+                double a2 = g02, b2 = 0.5 * (g02 + g12 + g22), c2 = 0.5 * (g02 - g12 + g22), d2 = g22;
+                // (G g) Gᵀ: 4 x 4, row by row.
+                int at = o / tileRows * panel + i * tileRows + o % tileRows;
+                Row(u, at, position, a0, a1, a2);
+                Row(u, at + 4 * position, position, b0, b1, b2);
+                Row(u, at + 8 * position, position, c0, c1, c2);
+                Row(u, at + 12 * position, position, d0, d1, d2);
             }
-            // (G g) Gᵀ: 4 x 4.
-            int at = o / Gemm.TileRows * panel + i * Gemm.TileRows + o % Gemm.TileRows;
-            for (int row = 0; row < 4; row++)
-            {
-                double h0 = gg[row * 3], h1 = gg[row * 3 + 1], h2 = gg[row * 3 + 2];
-                int first = at + row * 4 * position;
-                transformed[first] = (float)h0;
-                transformed[first + position] = (float)(0.5 * (h0 + h1 + h2));
-                transformed[first + 2 * position] = (float)(0.5 * (h0 - h1 + h2));
-                transformed[first + 3 * position] = (float)h2;
-            }
+        }
+
+        private static void Row(Span<float> u, int at, int position, double h0, double h1, double h2)
+        {
+            u[at] = (float)h0;
+            u[at + position] = (float)(0.5 * (h0 + h1 + h2));
+            u[at + 2 * position] = (float)(0.5 * (h0 - h1 + h2));
+            u[at + 3 * position] = (float)h2;
         }
     }
 
-    private static double Tap(ReadOnlySpan<float> filter, int row, int column, bool flip) =>
-        flip ? filter[(2 - row) * 3 + 2 - column] : filter[row * 3 + column];
-
-    private enum Output { Plain, Rectified, RectifiedPooled }
+    private enum Output { Plain, Rectified, RectifiedPooled, WeightGradient }
 
     /// <summary>
     /// The cut of one pass into units (whole tile rows of one image) and the layout of a unit's
     /// scratch: the zero-bordered input rows, the transformed tiles as the multiply's packed B
     /// panels (<c>[ξ][tiles / 32][c][tile % 32]</c>), and the products <c>[ξ][k][tile]</c>,
-    /// with channels padded to whole 12-row tiles and tiles to whole 32-column panels.
+    /// with channels padded to whole tile rows and tiles to whole panels of the multiply's tile
+    /// (12 x 32 or 8 x 48, whichever pads a unit's multiplies less).
     /// </summary>
     private readonly struct Plan
     {
         public readonly int TilesH, TilesW, RowsPerUnit, UnitsPerImage, Units, PaddedWidth, PaddedRows;
-        public readonly int RowPanels, TilePanels;
+        public readonly int TileRows, TileColumns, RowPanels, TilePanels, Threads;
 
         public Plan(in Conv2DGeometry g, int threads)
         {
+            Threads = threads;
             TilesH = (g.OutH + 1) / 2;
             TilesW = (g.OutW + 1) / 2;
             int perTile = Positions * (g.InChannels + g.OutChannels);
@@ -239,24 +318,28 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
             // A vector of 16 tiles reads 2 * 16 + 2 columns from its first tile's.
             PaddedWidth = 2 * Math.Max(TilesW, Lanes) + 2;
             PaddedRows = 2 * RowsPerUnit + 2;
-            RowPanels = (g.OutChannels + Gemm.TileRows - 1) / Gemm.TileRows;
-            TilePanels = (RowsPerUnit * TilesW + Gemm.TileColumns - 1) / Gemm.TileColumns;
+            (TileRows, TileColumns) = Gemm.TileFor(g.OutChannels, RowsPerUnit * TilesW);
+            RowPanels = (g.OutChannels + TileRows - 1) / TileRows;
+            TilePanels = (RowsPerUnit * TilesW + TileColumns - 1) / TileColumns;
         }
 
         public int PaddedLength(in Conv2DGeometry g) => g.InChannels * PaddedRows * PaddedWidth;
 
-        public int TransformedLength(in Conv2DGeometry g) => Positions * TilePanels * g.InChannels * Gemm.TileColumns;
+        public int TransformedLength(in Conv2DGeometry g) => Positions * (TilePanels * g.InChannels * TileColumns + Skew);
 
         // Products; plus a vector's slack: the output transform reads 16 tiles from the last row's first.
-        public int ProductLength => Positions * RowPanels * Gemm.TileRows * TilePanels * Gemm.TileColumns + Lanes;
+        public int ProductLength => Positions * (RowPanels * TileRows * TilePanels * TileColumns + Skew) + Lanes;
     }
 
-    private unsafe void Run(in Conv2DGeometry g, float* x, float* u, float* bias, float* y, Output mode)
+    private Plan PlanFor(in Conv2DGeometry g)
     {
         long work = (long)g.Batch * g.OutChannels * g.InChannels * 9 * g.OutH * g.OutW;
-        int threads = work < ParallelThreshold ? 1 : maxThreads;
-        var plan = new Plan(g, threads);
-        int parts = Math.Min(threads, plan.Units);
+        return new Plan(g, work < ParallelThreshold ? 1 : maxThreads);
+    }
+
+    private unsafe void Run(in Conv2DGeometry g, in Plan plan, float* x, float* u, float* bias, float* y, Output mode)
+    {
+        int parts = Math.Min(plan.Threads, plan.Units);
         if (scratch.Length < parts) Array.Resize(ref scratch, parts);
         int length = plan.PaddedLength(g) + plan.TransformedLength(g) + plan.ProductLength;
         for (int part = 0; part < parts; part++)
@@ -271,10 +354,11 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         public void Run(int part)
         {
             int first = (int)((long)plan.Units * part / parts), last = (int)((long)plan.Units * (part + 1) / parts);
-            // Pinned (see Conv2DWinograd.Run): the address stays valid after the fixed block.
-            float* own;
+            // Pinned (see Conv2DWinograd.Run): the addresses stay valid after the fixed blocks.
+            float* own, sums = null;
             fixed (float* s = kernel.scratch[part]) own = s;
-            int c = g.InChannels;
+            if (mode == Output.WeightGradient)
+                fixed (float* s = kernel.partialSums[part]) sums = s;
             float* padded = own;
             float* v = padded + plan.PaddedLength(g);
             float* m = v + plan.TransformedLength(g);
@@ -283,33 +367,128 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
                 int n = unit / plan.UnitsPerImage;
                 int row0 = unit % plan.UnitsPerImage * plan.RowsPerUnit;
                 int row1 = Math.Min(plan.TilesH, row0 + plan.RowsPerUnit);
-                int panels = ((row1 - row0) * plan.TilesW + Gemm.TileColumns - 1) / Gemm.TileColumns;
-                int stride = panels * Gemm.TileColumns; // products per channel row
-                Pad(x + (long)n * c * g.InH * g.InW, padded, row0, row1);
-                TransformInput(padded, v, row0, row1, panels);
-                // The 16 multiplies, tile by tile on packed operands.
-                for (int position = 0; position < Positions; position++)
-                {
-                    float* a = u + (long)position * plan.RowPanels * Gemm.TileRows * c;
-                    float* b = v + (long)position * panels * c * Gemm.TileColumns;
-                    float* product = m + (long)position * plan.RowPanels * Gemm.TileRows * stride;
-                    for (int rowPanel = 0; rowPanel < plan.RowPanels; rowPanel++)
-                    for (int panel = 0; panel < panels; panel++)
-                        Gemm.MultiplyTile(c, a + (long)rowPanel * Gemm.TileRows * c, b + (long)panel * c * Gemm.TileColumns,
-                            product + (long)rowPanel * Gemm.TileRows * stride + panel * Gemm.TileColumns, stride, accumulate: false);
-                }
-                TransformOutput(m, n, row0, row1, stride);
+                Pad(x + (long)n * g.InChannels * g.InH * g.InW, padded, row0, row1);
+                if (mode == Output.WeightGradient) WeightGradientUnit(padded, v, m, sums, n, row0, row1);
+                else ForwardUnit(padded, v, m, n, row0, row1);
             }
+        }
+
+        private void ForwardUnit(float* padded, float* v, float* m, int n, int row0, int row1)
+        {
+            int c = g.InChannels, mr = plan.TileRows, nr = plan.TileColumns;
+            int panels = ((row1 - row0) * plan.TilesW + nr - 1) / nr;
+            int stride = panels * nr; // products per channel row
+            long vPlane = (long)panels * c * nr + Skew, mPlane = (long)plan.RowPanels * mr * stride + Skew; // floats per position
+            TransformInput(padded, v, row0, row1, nr, vPlane);
+            // The 16 multiplies, tile by tile on packed operands.
+            for (int position = 0; position < Positions; position++)
+            {
+                float* a = u + (long)position * plan.RowPanels * mr * c;
+                float* b = v + position * vPlane;
+                float* product = m + position * mPlane;
+                for (int rowPanel = 0; rowPanel < plan.RowPanels; rowPanel++)
+                for (int panel = 0; panel < panels; panel++)
+                    Gemm.MultiplyTile(mr, c, a + (long)rowPanel * mr * c, b + (long)panel * c * nr,
+                        product + (long)rowPanel * mr * stride + panel * nr, stride, accumulate: false);
+            }
+            TransformOutput(m, n, row0, row1, stride, mPlane);
+        }
+
+        /// <summary>
+        /// One unit's share of the weight gradient: <c>sums[ξ][k, c] += Σ_t W[ξ][k, t] · V[ξ][c, t]</c>
+        /// with <c>V = Bᵀ d B</c> of the input tiles and <c>W = A dY Aᵀ</c> of the matching 2x2
+        /// blocks of dOutput, and the bias gradient's share after them.
+        /// </summary>
+        private void WeightGradientUnit(float* padded, float* v, float* w, float* sums, int n, int row0, int row1)
+        {
+            int c = g.InChannels, k = g.OutChannels, tiles = (row1 - row0) * plan.TilesW;
+            long vPlane = (long)c * tiles + Skew, wPlane = (long)k * tiles + Skew;
+            TransformInput(padded, v, row0, row1, tiles, vPlane);
+            TransformGradient(w, n, row0, row1, tiles, wPlane);
+            for (int position = 0; position < Positions; position++)
+                kernel.gemm.Multiply(false, true, k, c, tiles,
+                    new ReadOnlySpan<float>(w + position * wPlane, k * tiles),
+                    new ReadOnlySpan<float>(v + position * vPlane, c * tiles),
+                    new Span<float>(sums + (long)position * k * c, k * c), accumulate: true);
+            float* biasSums = sums + (long)Positions * k * c;
+            int rows = Math.Min(g.OutH, 2 * row1) - 2 * row0;
+            for (int ch = 0; ch < k; ch++)
+                biasSums[ch] += System.Numerics.Tensors.TensorPrimitives.Sum<float>(
+                    new ReadOnlySpan<float>(y + (((long)n * k + ch) * g.OutH + 2 * row0) * g.OutW, rows * g.OutW));
+        }
+
+        /// <summary>
+        /// w[ξ][ch, t] = (A y Aᵀ)[ξ] for the 2x2 block y of dOutput under each tile t of the unit
+        /// (0 past the bottom and right edges), 16 tiles of a row at a time, as in
+        /// <see cref="TransformInput"/>: <c>A y Aᵀ</c> spreads the block over the 4x4 points the
+        /// input transform uses.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void TransformGradient(float* w, int n, int row0, int row1, int tiles, long plane)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = even + Vector512<int>.One;
+            var indices = Vector512<int>.Indices;
+            int tilesW = plan.TilesW, outH = g.OutH, outW = g.OutW, count = Math.Min(tilesW, Lanes);
+            var mask = Vector512.LessThan(indices, Vector512.Create(count)).AsSingle();
+            for (int ch = 0; ch < g.OutChannels; ch++)
+            {
+                float* plane0 = y + ((long)n * g.OutChannels + ch) * outH * outW;
+                for (int row = row0; row < row1; row++)
+                for (int tile = 0; tile < tilesW; tile += Lanes)
+                {
+                    int at = tilesW >= Lanes ? Math.Min(tile, tilesW - Lanes) : 0;
+                    // The 32 columns from 2 * at of the block's two rows; past the edges, zeros.
+                    int columns = outW - 2 * at;
+                    var low = Vector512.LessThan(indices, Vector512.Create(columns)).AsSingle();
+                    var high = Vector512.LessThan(indices, Vector512.Create(columns - Lanes)).AsSingle();
+                    float* top = plane0 + (long)2 * row * outW + 2 * at;
+                    var a0 = Avx512F.MaskLoad(top, low, Vector512<float>.Zero);
+                    var a1 = Avx512F.MaskLoad(top + Lanes, high, Vector512<float>.Zero);
+                    Vector512<float> b0 = default, b1 = default;
+                    if (2 * row + 1 < outH)
+                    {
+                        b0 = Avx512F.MaskLoad(top + outW, low, Vector512<float>.Zero);
+                        b1 = Avx512F.MaskLoad(top + outW + Lanes, high, Vector512<float>.Zero);
+                    }
+                    var y00 = Avx512F.PermuteVar16x32x2(a0, even, a1); var y01 = Avx512F.PermuteVar16x32x2(a0, odd, a1);
+                    var y10 = Avx512F.PermuteVar16x32x2(b0, even, b1); var y11 = Avx512F.PermuteVar16x32x2(b0, odd, b1);
+                    // y Aᵀ: each row's two values spread over four.
+                    var u00 = y00; var u01 = y00 + y01; var u02 = y00 - y01; var u03 = -y01;
+                    var u10 = y10; var u11 = y10 + y11; var u12 = y10 - y11; var u13 = -y11;
+                    // A (y Aᵀ): the two rows spread over four, stored by position.
+                    float* s = w + (long)ch * tiles + (row - row0) * tilesW + at;
+                    StoreTiles(s, u00, mask, count); StoreTiles(s + plane, u01, mask, count);
+                    StoreTiles(s + 2 * plane, u02, mask, count); StoreTiles(s + 3 * plane, u03, mask, count);
+                    s += 4 * plane;
+                    StoreTiles(s, u00 + u10, mask, count); StoreTiles(s + plane, u01 + u11, mask, count);
+                    StoreTiles(s + 2 * plane, u02 + u12, mask, count); StoreTiles(s + 3 * plane, u03 + u13, mask, count);
+                    s += 4 * plane;
+                    StoreTiles(s, u00 - u10, mask, count); StoreTiles(s + plane, u01 - u11, mask, count);
+                    StoreTiles(s + 2 * plane, u02 - u12, mask, count); StoreTiles(s + 3 * plane, u03 - u13, mask, count);
+                    s += 4 * plane;
+                    StoreTiles(s, -u10, mask, count); StoreTiles(s + plane, -u11, mask, count);
+                    StoreTiles(s + 2 * plane, -u12, mask, count); StoreTiles(s + 3 * plane, -u13, mask, count);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreTiles(float* target, Vector512<float> value, Vector512<float> mask, int count)
+        {
+            if (count == Lanes) value.Store(target);
+            else Avx512F.MaskStore(target, mask, value);
         }
 
         /// <summary>
         /// Copies the input rows under tile rows [row0, row1) of one image into a zero-bordered
         /// buffer: padded[ch, r, col] = input[ch, 2 * row0 - padTop + r, col - padLeft], 0 outside.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Pad(float* image, float* padded, int row0, int row1)
         {
-            int width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2;
-            int right = width - g.PadLeft - g.InW;
+            int width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2, left = g.PadLeft, inW = g.InW;
+            var indices = Vector512<int>.Indices;
             for (int ch = 0; ch < g.InChannels; ch++)
             for (int r = 0; r < rows; r++)
             {
@@ -320,59 +499,66 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
                     new Span<float>(target, width).Clear();
                     continue;
                 }
-                new Span<float>(target, g.PadLeft).Clear();
-                new ReadOnlySpan<float>(image + ((long)ch * g.InH + source) * g.InW, g.InW).CopyTo(new Span<float>(target + g.PadLeft, g.InW));
-                new Span<float>(target + g.PadLeft + g.InW, right).Clear();
+                // 16 columns at a time: the input where it lies under the row, zeros around it.
+                float* from = image + ((long)ch * g.InH + source) * inW - left;
+                for (int j = 0; j < width; j += Lanes)
+                {
+                    var column = indices + Vector512.Create(j);
+                    var inside = Vector512.GreaterThanOrEqual(column, Vector512.Create(left)) & Vector512.LessThan(column, Vector512.Create(left + inW));
+                    var values = Avx512F.MaskLoad(from + j, inside.AsSingle(), Vector512<float>.Zero);
+                    if (j + Lanes <= width) values.Store(target + j);
+                    else Avx512F.MaskStore(target + j, Vector512.LessThan(column, Vector512.Create(width)).AsSingle(), values);
+                }
             }
         }
 
         /// <summary>
         /// v = (Bᵀ d B)[ξ] for each tile t of the unit (numbered row-major over its tile rows),
-        /// stored at <c>[ξ][t / 32][ch][t % 32]</c>, 16 tiles of a row at a time: a row narrower
+        /// stored at <c>[ξ][t / nr][ch][t % nr]</c> (panels of <paramref name="nr"/> tiles; with
+        /// nr the unit's tile count, plainly <c>[ξ][ch][t]</c>), 16 tiles of a row at a time: a row narrower
         /// than 16 tiles is stored under a mask, a wider one ends with a vector placed to end at
         /// the row's end (overlapping the one before, which writes the same values twice), and
         /// a vector crossing into the next panel is stored in two masked parts.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void TransformInput(float* padded, float* v, int row0, int row1, int panels)
+        private void TransformInput(float* padded, float* v, int row0, int row1, int nr, long plane)
         {
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odd = even + Vector512<int>.One;
             int tilesW = plan.TilesW, width = plan.PaddedWidth, count = Math.Min(tilesW, Lanes);
-            long panel = (long)g.InChannels * Gemm.TileColumns, plane = panels * panel; // floats per panel, per position
+            long panel = (long)g.InChannels * nr; // floats per panel
             var indices = Vector512<int>.Indices;
+            // Channel by channel: consecutive tile rows reuse two of their four input rows, and
+            // store into the same panel lines.
+            for (int ch = 0; ch < g.InChannels; ch++)
             for (int row = row0; row < row1; row++)
             for (int tile = 0; tile < tilesW; tile += Lanes)
             {
                 int at = tilesW >= Lanes ? Math.Min(tile, tilesW - Lanes) : 0;
-                int t = (row - row0) * tilesW + at, offset = t % Gemm.TileColumns;
-                // Lanes [0, split) go to panel t / 32 from offset, lanes [split, count) to the next from 0.
-                int split = Math.Min(count, Gemm.TileColumns - offset);
+                int t = (row - row0) * tilesW + at, offset = t % nr;
+                // Lanes [0, split) go to panel t / nr from offset, lanes [split, count) to the next from 0.
+                int split = Math.Min(count, nr - offset);
                 var firstMask = Vector512.LessThan(indices, Vector512.Create(split)).AsSingle();
                 var secondMask = Vector512.LessThan(indices, Vector512.Create(count)).AsSingle() & ~firstMask;
-                bool whole = split == Lanes;
-                for (int ch = 0; ch < g.InChannels; ch++)
-                {
-                    float* p = padded + ((long)ch * plan.PaddedRows + 2 * (row - row0)) * width + 2 * at;
-                    // d[i, j] for 16 tiles: row i of each patch, column j.
-                    Row(p, even, odd, out var d00, out var d01, out var d02, out var d03);
-                    Row(p + width, even, odd, out var d10, out var d11, out var d12, out var d13);
-                    Row(p + 2 * width, even, odd, out var d20, out var d21, out var d22, out var d23);
-                    Row(p + 3 * width, even, odd, out var d30, out var d31, out var d32, out var d33);
-                    // Bᵀ d: rows combined.
-                    var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
-                    var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
-                    var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
-                    var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
-                    // (Bᵀ d) B: columns combined, stored by position.
-                    float* s = v + t / Gemm.TileColumns * panel + ch * Gemm.TileColumns + offset;
-                    float* next = s + panel - Gemm.TileColumns; // lane l of the second part lands at l - 32 + offset in the next panel
-                    var tiles = new Tiles(s, next, plane, firstMask, secondMask, whole);
-                    tiles.Store(0, t00 - t02); tiles.Store(1, t01 + t02); tiles.Store(2, t02 - t01); tiles.Store(3, t01 - t03);
-                    tiles.Store(4, t10 - t12); tiles.Store(5, t11 + t12); tiles.Store(6, t12 - t11); tiles.Store(7, t11 - t13);
-                    tiles.Store(8, t20 - t22); tiles.Store(9, t21 + t22); tiles.Store(10, t22 - t21); tiles.Store(11, t21 - t23);
-                    tiles.Store(12, t30 - t32); tiles.Store(13, t31 + t32); tiles.Store(14, t32 - t31); tiles.Store(15, t31 - t33);
-                }
+                float* p = padded + ((long)ch * plan.PaddedRows + 2 * (row - row0)) * width + 2 * at;
+                // d[i, j] for 16 tiles: row i of each patch, column j.
+                Row(p, even, odd, out var d00, out var d01, out var d02, out var d03);
+                Row(p + width, even, odd, out var d10, out var d11, out var d12, out var d13);
+                Row(p + 2 * width, even, odd, out var d20, out var d21, out var d22, out var d23);
+                Row(p + 3 * width, even, odd, out var d30, out var d31, out var d32, out var d33);
+                // Bᵀ d: rows combined.
+                var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
+                var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
+                var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
+                var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
+                // (Bᵀ d) B: columns combined, stored by position.
+                float* s = v + t / nr * panel + ch * nr + offset;
+                float* next = s + panel - nr; // lane l of the second part lands at l - nr + offset in the next panel
+                var tiles = new Tiles(s, next, plane, firstMask, secondMask, split == Lanes);
+                tiles.Store(0, t00 - t02); tiles.Store(1, t01 + t02); tiles.Store(2, t02 - t01); tiles.Store(3, t01 - t03);
+                tiles.Store(4, t10 - t12); tiles.Store(5, t11 + t12); tiles.Store(6, t12 - t11); tiles.Store(7, t11 - t13);
+                tiles.Store(8, t20 - t22); tiles.Store(9, t21 + t22); tiles.Store(10, t22 - t21); tiles.Store(11, t21 - t23);
+                tiles.Store(12, t30 - t32); tiles.Store(13, t31 + t32); tiles.Store(14, t32 - t31); tiles.Store(15, t31 - t33);
             }
         }
 
@@ -422,12 +608,11 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         /// right edge and skipped below the bottom edge.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void TransformOutput(float* m, int n, int row0, int row1, int stride)
+        private void TransformOutput(float* m, int n, int row0, int row1, int stride, long plane)
         {
             var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
             var high = low + Vector512.Create(8);
             int tilesW = plan.TilesW, outH = g.OutH, outW = g.OutW;
-            long plane = (long)plan.RowPanels * Gemm.TileRows * stride; // floats per position
             bool pooled = mode == Output.RectifiedPooled, rectify = mode != Output.Plain;
             var tileMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tilesW)).AsSingle();
             for (int ch = 0; ch < g.OutChannels; ch++)
