@@ -98,6 +98,9 @@ public abstract class Model
         return false;
     }
 
+    /// <summary>The thread cap last given to <see cref="SetMaxThreads"/>; 0 (the default) means one per core.</summary>
+    public int MaxThreads { get; private set; }
+
     /// <summary>
     /// Caps the threads of every layer that splits work across threads (see
     /// <see cref="IThreadedLayer"/>); 0 means one per core.
@@ -105,6 +108,7 @@ public abstract class Model
     public void SetMaxThreads(int maxThreads)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxThreads);
+        MaxThreads = maxThreads;
         foreach (var layer in Layers.OfType<IThreadedLayer>()) layer.MaxThreads = maxThreads;
     }
 

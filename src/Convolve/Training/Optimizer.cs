@@ -27,6 +27,22 @@ public abstract class Optimizer
     public long Steps { get; protected set; }
 
     /// <summary>Applies one update to every trainable parameter from its current gradient.</summary>
+    /// <summary>
+    /// The most threads an update uses; 0 (the default) means one per core. <see cref="Trainer"/>
+    /// sets it to the model's cap (<see cref="Models.Model.SetMaxThreads"/>) before each step.
+    /// </summary>
+    public int MaxThreads
+    {
+        get => maxThreads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            maxThreads = value;
+        }
+    }
+
+    private int maxThreads;
+
     public void Step()
     {
         Steps++;

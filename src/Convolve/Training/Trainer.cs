@@ -56,6 +56,7 @@ public sealed class Trainer
         var logits = Model.ForwardLogits(images, training: true);
         float value = loss.Forward(logits, labels);
         Model.BackwardParameters(loss.Backward());
+        Optimizer.MaxThreads = Model.MaxThreads;
         Optimizer.Step();
         return new StepResult(value, CountCorrect(logits, labels), labels.Length);
     }
