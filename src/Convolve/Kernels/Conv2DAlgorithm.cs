@@ -41,6 +41,25 @@ public enum Conv2DAlgorithm
 }
 
 /// <summary>
+/// A kernel that can compute both gradients of a convolution in one pass over the batch (each
+/// image's dOutput read once while it is in cache), with the backward pass of a ReLU fused
+/// into the forward pass applied on the way.
+/// </summary>
+public interface IConv2DFusedBackwardKernel
+{
+    /// <summary>Whether <see cref="Backward"/> takes <paramref name="g"/>.</summary>
+    bool CanBackward(in Conv2DGeometry g);
+
+    /// <summary>
+    /// dInput = the input gradient; dWeight and dBias (unless empty) += the parameter gradients.
+    /// With <paramref name="rectifiedOutput"/> not empty (the forward pass's max(0, conv)),
+    /// dOutput counts only where it is positive: the ReLU's own backward pass.
+    /// </summary>
+    void Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> rectifiedOutput,
+        ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias);
+}
+
+/// <summary>
 /// A kernel that can compute a convolution, a ReLU and a 2x2 max pooling in one pass for some
 /// geometries, without writing the convolution's output (inference).
 /// </summary>

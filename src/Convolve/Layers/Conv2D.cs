@@ -148,9 +148,16 @@ public sealed class Conv2D : Layer, IThreadedLayer
     {
         RequireSameShape(dOutput, output);
         var g = GetGeometry(input!.Shape);
+        var result = Tensor.Reuse(ref dInput, input.Shape);
+        if (kernel is IConv2DFusedBackwardKernel fused && fused.CanBackward(g))
+        {
+            // Both gradients, and the fused ReLU's, in one pass over the batch.
+            fused.Backward(g, input.Span, dOutput.Span, rectified ? output!.Span : default, weight.Value.Span,
+                result.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
+            return result;
+        }
         var d = rectified ? Gate(dOutput) : dOutput;
         kernel.BackwardWeight(g, input.Span, d.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
-        var result = Tensor.Reuse(ref dInput, input.Shape);
         kernel.BackwardInput(g, d.Span, weight.Value.Span, result.Span);
         return result;
     }

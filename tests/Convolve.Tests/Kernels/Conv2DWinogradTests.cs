@@ -162,6 +162,55 @@ public class Conv2DWinogradTests
     }
 
     [Fact]
+    // Both gradients in one pass, behind a fused ReLU or not, against the reference kernel on
+    // dOutput gated by the rectified output here.
+    public void Backward_FusedWithAndWithoutGate_MatchesReference()
+    {
+        if (!Winograd) return; // the fused pass exists on AVX-512 machines only (Conv2D calls the two passes)
+        WinogradGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
+        {
+            var (g, seed, rectified, threads) = t;
+            var random = new Random(seed);
+            var input = GemmTests.RandomValues(random, g.InputLength);
+            var weight = GemmTests.RandomValues(random, g.WeightLength);
+            var dOutput = GemmTests.RandomValues(random, g.OutputLength);
+            var dWeight0 = GemmTests.RandomValues(random, g.WeightLength);
+            var dBias0 = GemmTests.RandomValues(random, g.OutChannels);
+            var output = GemmTests.RandomValues(random, g.OutputLength).Select(v => Math.Max(v, 0f)).ToArray(); // a rectified output
+            var gated = rectified ? dOutput.Select((d, i) => output[i] > 0 ? d : 0f).ToArray() : dOutput;
+            float[] Abs(float[] values) => [.. values.Select(Math.Abs)];
+
+            var dInput = Enumerable.Repeat(float.NaN, g.InputLength).ToArray();
+            var dWeight = (float[])dWeight0.Clone();
+            var dBias = (float[])dBias0.Clone();
+            new Conv2DWinograd(threads).Backward(g, input, dOutput, rectified ? output : [], weight, dInput, dWeight, dBias);
+
+            var expectedInput = new float[g.InputLength];
+            var inputMagnitude = new float[g.InputLength];
+            Conv2DReference.Instance.BackwardInput(g, gated, weight, expectedInput);
+            Conv2DReference.Instance.BackwardInput(g, Abs(gated), Abs(weight), inputMagnitude);
+            var expectedWeight = (float[])dWeight0.Clone();
+            var expectedBias = (float[])dBias0.Clone();
+            var weightMagnitude = Abs(dWeight0);
+            var biasMagnitude = Abs(dBias0);
+            Conv2DReference.Instance.BackwardWeight(g, input, gated, expectedWeight, expectedBias);
+            Conv2DReference.Instance.BackwardWeight(g, Abs(input), Abs(gated), weightMagnitude, biasMagnitude);
+            AssertClose(g, "dInput", expectedInput, dInput, inputMagnitude);
+            AssertClose(g, "dWeight", expectedWeight, dWeight, weightMagnitude);
+            AssertClose(g, "dBias", expectedBias, dBias, biasMagnitude);
+        }, iter: 40);
+    }
+
+    private static void AssertClose(Conv2DGeometry g, string what, float[] expected, float[] actual, float[] magnitude)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double allowed = 1e-5 * (1 + magnitude[i]);
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= allowed, $"{what}[{i}] = {actual[i]}, reference {expected[i]}, allowed {allowed}, for {g}");
+        }
+    }
+
+    [Fact]
     // The transformed weights are reused only while the weights are bit for bit the same: an
     // optimizer changes them in place, in the same array, between steps.
     public void Forward_WeightsChangedInPlace_UsesTheNewWeights()

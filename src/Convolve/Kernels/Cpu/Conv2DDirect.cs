@@ -18,7 +18,8 @@ namespace Convolve.Kernels.Cpu;
 /// accumulators, one per tap; the bias gradient is the plane's sum.</item>
 /// <item>BackwardInput, and every geometry this path does not take (stride or dilation above 1,
 /// groups, more than <see cref="MaxTaps"/> taps, outputs narrower than a vector or lower than
-/// four rows, no AVX-512), go to <see cref="Conv2DIm2ColGemm"/>.</item>
+/// four rows, no AVX-512), go to the fallback kernel: <see cref="Conv2DIm2ColGemm"/> unless
+/// another is given (<see cref="Conv2DKernels.Create"/> gives <see cref="Conv2DWinograd"/>).</item>
 /// </list>
 /// Padding is handled by copying each image into a zero-bordered plane first (28 x 28 images: a
 /// few kilobytes, in L1), so the inner loops never test bounds. A row's last vector is placed to
@@ -31,7 +32,7 @@ namespace Convolve.Kernels.Cpu;
 /// the thread count splits the output channels instead.
 /// </para>
 /// </summary>
-public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel
+public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel, IConv2DFusedBackwardKernel
 {
     /// <summary>The most input values per output (C x kH x kW) the direct path takes.</summary>
     public const int MaxTaps = 75;
@@ -118,6 +119,18 @@ public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel
         int parts = Prepare(g);
         fixed (float* x = input, w = weight, b = bias, y = pooled)
             ParallelParts.Run(parts, parts, new Job(this, Mode.ForwardRectifiedPooled, g, parts, x, w, b, y, null));
+    }
+
+    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) =>
+        !Supports(g) && fallback is IConv2DFusedBackwardKernel other && other.CanBackward(g);
+
+    /// <summary>Both gradients in one pass, for geometries the fallback kernel takes that way (see <see cref="IConv2DFusedBackwardKernel"/>).</summary>
+    void IConv2DFusedBackwardKernel.Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> rectifiedOutput, ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias)
+    {
+        if (Supports(g) || fallback is not IConv2DFusedBackwardKernel other || !other.CanBackward(g))
+            throw new ArgumentException($"Conv2DDirect.Backward: {g} is not a geometry the fused backward pass takes.");
+        other.Backward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias);
     }
 
     bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) =>

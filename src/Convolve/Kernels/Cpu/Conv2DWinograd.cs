@@ -23,24 +23,33 @@ namespace Convolve.Kernels.Cpu;
 /// <list type="bullet">
 /// <item>Forward: input tiles transformed 16 at a time along a row of tiles (even and odd
 /// columns split with <see cref="Avx512F.PermuteVar16x32x2(Vector512{float}, Vector512{int}, Vector512{float})"/>),
-/// the 16 multiplies on the blocked <see cref="Gemm"/>, then the output transform adds the bias,
+/// written straight into the packed panels of <see cref="Gemm"/>'s micro-kernel (no packing
+/// copies, no edge tiles), the 16 multiplies, then the output transform adds the bias,
 /// and optionally rectifies, or rectifies and takes the 2x2 maximum (a tile is exactly one
 /// pooling window), while the values are still in registers.</item>
-/// <item>BackwardInput is the forward pass of dOutput through the flipped, transposed filters
-/// with the complementary padding <c>2 - pad</c> (a "full" convolution), so it runs the same way.</item>
-/// <item>BackwardWeight, and every geometry this path does not take, go to <see cref="Conv2DIm2ColGemm"/>.</item>
+/// <item>The gradients run the same algorithm transposed, per tile: dOutput's 2x2 block is
+/// spread by <c>A dY Aᵀ</c> (once, for both gradients). The input gradient multiplies it by the
+/// transformed filters summed over output channels and turns the result back into a 4x4
+/// patch with <c>B (·) Bᵀ</c>, added where the forward pass read it (patches overlap by two
+/// rows and columns). The weight gradient sums <c>(A dY Aᵀ) ⊙ (Bᵀ d B)</c> over every tile
+/// (16 multiplies whose depth is the tiles) and turns each 4x4 sum back into a 3x3 filter with
+/// <c>Gᵀ (·) G</c>. <see cref="Backward"/> does both in one pass over the batch, behind a fused
+/// ReLU if there is one.</item>
+/// <item>Every geometry this path does not take goes to <see cref="Conv2DIm2ColGemm"/>.</item>
 /// </list>
 /// The transforms of <c>Bᵀ</c> and <c>Aᵀ</c> are additions and subtractions only, and <c>G</c>
 /// halves, which is exact in binary; so the results differ from the direct sum only by rounding
 /// in another order (a few units in the last place of the larger terms, see the tests).
 /// <para>
 /// Work is cut into units of whole tile rows of one image, sized so that the transformed
-/// inputs and products stay in the L2 cache; each thread takes a contiguous range of units
-/// and writes only its own outputs, and every output is computed by the same operations
-/// whatever the split, so results do not depend on the thread count.
+/// inputs and products stay in the L2 cache. Forward, each thread takes a contiguous range of
+/// units and writes only its own outputs, and every output is computed by the same operations
+/// whatever the split, so results do not depend on the thread count. Backward, each thread
+/// takes whole images (their patches overlap in dInput) and sums its weight gradient in its own
+/// buffer, added in thread order: results depend on the thread count, never on scheduling.
 /// </para>
 /// </summary>
-public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
+public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2DFusedBackwardKernel
 {
     /// <summary>Fewer channels than this on either side leave the multiplies too small to pay for the transforms.</summary>
     public const int MinChannels = 8;
@@ -50,15 +59,16 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
     // a multiple of 4 KiB apart would put the 16 values of a tile in one L1 set, more than its ways.
     private const int Skew = 16;
     private const int Positions = 16; // 4 x 4 transformed values per tile
-    // Transformed inputs and products of one unit: about this many floats (1 MiB).
-    private const int UnitBudget = 1 << 18;
+    // Transformed inputs and products of one unit: about this many floats (2 MiB, the L2
+    // cache here; a 28 x 28 image with 32 and 64 channels is one unit).
+    private const int UnitBudget = 1 << 19;
     // Below this many multiply-adds (of the direct sum) one thread does the whole pass.
     private const long ParallelThreshold = 1L << 20;
 
     private readonly Conv2DIm2ColGemm fallback;
     private readonly Gemm gemm = new(maxThreads: 1);
     private readonly int maxThreads;
-    private readonly TransformedWeights forwardWeights = new(flip: false), backwardWeights = new(flip: true);
+    private readonly TransformedWeights forwardWeights = new(transposed: false), transposedWeights = new(transposed: true);
     private float[][] scratch = [], partialSums = [];
 
     /// <summary>A kernel using up to <paramref name="maxThreads"/> threads (0: all cores).</summary>
@@ -123,7 +133,13 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
 
     bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) => SupportsPooled(g);
 
-    public unsafe void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
+    /// <summary>
+    /// dInput = the input gradient, by the forward pass's transforms transposed: for each tile,
+    /// <c>A dY Aᵀ</c> of its 2x2 block of dOutput, multiplied by the transformed filters summed
+    /// over output channels, turned back by <c>B (·) Bᵀ</c> into a 4x4 patch and added where
+    /// the forward pass read it (neighbouring patches overlap by two rows and columns).
+    /// </summary>
+    public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
         Span<float> dInput)
     {
         if (!Supports(g))
@@ -132,24 +148,17 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
             return;
         }
         Check(g, nameof(BackwardInput), dOutput.Length, "dOutput", g.OutputLength, weight.Length, dInput.Length, "dInput", g.InputLength);
-        // dInput = dOutput correlated with the filters turned by 180 degrees, input and output
-        // channels swapped, padded by 2 - pad: each input position sums every output it fed.
-        var full = new Conv2DGeometry(g.Batch, g.OutChannels, g.OutH, g.OutW, g.InChannels, 3, 3,
-            PadTop: 2 - g.PadTop, PadLeft: 2 - g.PadLeft, PadBottom: 2 - g.PadBottom, PadRight: 2 - g.PadRight);
-        var plan = PlanFor(full);
-        var transformed = backwardWeights.Get(weight, g.OutChannels, g.InChannels, plan.TileRows);
-        fixed (float* dy = dOutput, u = transformed, dx = dInput)
-            Run(full, plan, dy, u, null, dx, Output.Plain);
+        RunBackward(g, default, dOutput, default, weight, dInput, default, default, weights: false, inputs: true);
     }
 
     /// <summary>
     /// dWeight += the weight gradient, by the same transforms turned around:
     /// <c>dW[k, c] = Gᵀ (Σ_t (A dY_t Aᵀ) ⊙ (Bᵀ d_t B)) G</c> over every tile t (dY_t the 2x2 block
     /// of dOutput, d_t the 4x4 input patch under it): 16 multiplies summing over tiles, then one
-    /// 4x4-to-3x3 transform per filter. Thread ranges of units sum into their own buffers, added
-    /// in range order.
+    /// 4x4-to-3x3 transform per filter. Thread ranges of images sum into their own buffers,
+    /// added in range order.
     /// </summary>
-    public unsafe void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+    public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         Span<float> dWeight, Span<float> dBias)
     {
         if (!Supports(g))
@@ -160,13 +169,140 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         Check(g, nameof(BackwardWeight), input.Length, "input", g.InputLength, dWeight.Length, dOutput.Length, "dOutput", g.OutputLength);
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DWinograd.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
-        var plan = PlanFor(g);
-        int parts = Math.Min(plan.Threads, plan.Units);
+        RunBackward(g, input, dOutput, default, default, default, dWeight, dBias, weights: true, inputs: false);
+    }
+
+    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) => Supports(g);
+
+    /// <summary>
+    /// <see cref="BackwardWeight"/> and <see cref="BackwardInput"/> in one pass: each thread
+    /// takes a range of images and, image by image, gates dOutput by the rectified output (when
+    /// given) into its own buffer, transforms its blocks once for both gradients, and runs
+    /// both while they are in cache. The same results as the two calls.
+    /// </summary>
+    public void Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> rectifiedOutput,
+        ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias)
+    {
+        if (!Supports(g)) throw new ArgumentException($"Conv2DWinograd.Backward: {g} is not a geometry the Winograd path takes.");
+        Check(g, nameof(Backward), input.Length, "input", g.InputLength, weight.Length, dOutput.Length, "dOutput", g.OutputLength);
+        Check(g, nameof(Backward), dInput.Length, "dInput", g.InputLength, dWeight.Length, rectifiedOutput.IsEmpty ? g.OutputLength : rectifiedOutput.Length,
+            "rectified output", g.OutputLength);
+        if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DWinograd.Backward: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
+        RunBackward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias, weights: true, inputs: true);
+    }
+
+    private unsafe void RunBackward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> rectifiedOutput,
+        ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias, bool weights, bool inputs)
+    {
+        var plan = PlanFor(g, backward: true);
+        // Whole images per thread: the input gradient adds overlapping patches into dInput.
+        int parts = Math.Min(plan.Threads, g.Batch);
+        int length = plan.BackwardLength(g);
+        Reserve(parts, length + (rectifiedOutput.IsEmpty ? 0 : g.OutChannels * g.OutH * g.OutW));
+        if (weights) PartialSums.Prepare(ref partialSums, parts, Positions * g.OutChannels * g.InChannels + g.OutChannels);
+        var transposed = inputs ? transposedWeights.Get(weight, g.OutChannels, g.InChannels, plan.TileRows) : [];
+        fixed (float* x = input, dy = dOutput, gate = rectifiedOutput, u = transposed, dx = dInput)
+            ParallelParts.Run(parts, parts, new BackwardJob(this, g, plan, parts, weights ? x : null, dy,
+                rectifiedOutput.IsEmpty ? null : gate, inputs ? u : null, inputs ? dx : null, length));
+        if (weights) AddWeightGradient(g, parts, dWeight, dBias);
+    }
+
+    /// <summary>
+    /// The gradients for a contiguous range of images: the weight gradient when <c>x</c> (the
+    /// input) is given, the input gradient when <c>dx</c> is.
+    /// </summary>
+    private readonly unsafe struct BackwardJob(Conv2DWinograd kernel, Conv2DGeometry g, Plan plan, int parts,
+        float* x, float* dy, float* gate, float* u, float* dx, int gatedOffset) : IParallelPart
+    {
+        public void Run(int part)
+        {
+            int first = (int)((long)g.Batch * part / parts), last = (int)((long)g.Batch * (part + 1) / parts);
+            float* own = kernel.Scratch(part, withSums: x is not null, out float* sums);
+            float* gated = own + gatedOffset;
+            int c = g.InChannels, k = g.OutChannels, nr = plan.TileColumns, mr = plan.TileRows;
+            long inputImage = (long)c * g.InH * g.InW, outputImage = (long)k * g.OutH * g.OutW;
+            float* padded = own;
+            float* v = padded + plan.PaddedLength(g);
+            float* w = v + plan.TransformedLength(g);
+            float* products = w + plan.GradientLength(g);
+            float* flat = products + plan.ProductLength;
+            var job = new Job(kernel, g, plan, parts, x, u, null, dy, Output.Plain);
+            for (int n = first; n < last; n++)
+            {
+                float* d = dy + n * outputImage;
+                if (gate is not null)
+                {
+                    Gate(d, gate + n * outputImage, gated, outputImage);
+                    d = gated;
+                }
+                if (dx is not null) new Span<float>(dx + n * inputImage, (int)inputImage).Clear(); // patches are added in
+                for (int row0 = 0; row0 < plan.TilesH; row0 += plan.RowsPerUnit)
+                {
+                    int row1 = Math.Min(plan.TilesH, row0 + plan.RowsPerUnit);
+                    int tiles = (row1 - row0) * plan.TilesW, panels = (tiles + nr - 1) / nr;
+                    long wPlane = (long)panels * k * nr + Skew; // floats per position
+                    long flatPlane = (long)k * tiles + Skew;
+                    job.TransformGradient(dx is null ? null : w, d, row0, row1, nr, wPlane, x is null ? null : flat, flatPlane);
+                    if (x is not null)
+                    {
+                        // The weight gradient on plain operands: V[ξ][c, t] and W[ξ][k, t], summed over the unit's tiles.
+                        long vPlane = (long)c * tiles + Skew;
+                        job.Pad(x + n * inputImage, padded, row0, row1);
+                        job.TransformInput(padded, v, row0, row1, tiles, vPlane);
+                        for (int position = 0; position < Positions; position++)
+                            kernel.gemm.Multiply(false, true, k, c, tiles,
+                                new ReadOnlySpan<float>(flat + position * flatPlane, k * tiles),
+                                new ReadOnlySpan<float>(v + position * vPlane, c * tiles),
+                                new Span<float>(sums + (long)position * k * c, k * c), accumulate: true);
+                        float* biasSums = sums + (long)Positions * k * c;
+                        int rows = Math.Min(g.OutH, 2 * row1) - 2 * row0;
+                        for (int ch = 0; ch < k; ch++)
+                            biasSums[ch] += System.Numerics.Tensors.TensorPrimitives.Sum<float>(
+                                new ReadOnlySpan<float>(d + ((long)ch * g.OutH + 2 * row0) * g.OutW, rows * g.OutW));
+                    }
+                    if (dx is not null)
+                    {
+                        // dV[ξ][c, t] = Σ_k U[ξ][k, c] · W[ξ][k, t], tile by tile on packed operands.
+                        int stride = panels * nr;
+                        long pPlane = (long)plan.RowPanels * mr * stride + Skew;
+                        for (int position = 0; position < Positions; position++)
+                        {
+                            float* a = u + (long)position * plan.RowPanels * mr * k;
+                            float* b = w + position * wPlane;
+                            float* product = products + position * pPlane;
+                            for (int rowPanel = 0; rowPanel < plan.RowPanels; rowPanel++)
+                            for (int panel = 0; panel < panels; panel++)
+                                Gemm.MultiplyTile(mr, k, a + (long)rowPanel * mr * k, b + (long)panel * k * nr,
+                                    product + (long)rowPanel * mr * stride + panel * nr, stride, accumulate: false);
+                        }
+                        job.AddPatches(products, dx + n * inputImage, row0, row1, stride, pPlane);
+                    }
+                }
+            }
+        }
+
+        // The ReLU's backward pass: dOutput where the rectified output is positive (times 0 elsewhere, as ReLU.Gate).
+        private static void Gate(float* d, float* output, float* gated, long length)
+        {
+            var zero = Vector512<float>.Zero;
+            long i = 0;
+            for (; i + Lanes <= length; i += Lanes)
+            {
+                var values = Vector512.Load(d + i);
+                Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(output + i), zero), values, values * 0f).Store(gated + i);
+            }
+            for (; i < length; i++) gated[i] = output[i] > 0 ? d[i] : d[i] * 0f;
+        }
+    }
+
+    /// <summary>
+    /// The parts' sums added in part order, then each filter's 4x4 sums turned back to 3x3
+    /// (in double, rounded once) and added to dWeight; the bias sums to dBias.
+    /// </summary>
+    private void AddWeightGradient(in Conv2DGeometry g, int parts, Span<float> dWeight, Span<float> dBias)
+    {
         int sums = Positions * g.OutChannels * g.InChannels;
-        PartialSums.Prepare(ref partialSums, parts, sums + g.OutChannels);
-        fixed (float* x = input, dy = dOutput)
-            Run(g, plan, x, null, null, dy, Output.WeightGradient);
-        // Ranges in order, then each filter's 4x4 sums back to 3x3 (in double, rounded once).
         var total = partialSums[0].AsSpan(0, sums + g.OutChannels);
         for (int part = 1; part < parts; part++)
             System.Numerics.Tensors.TensorPrimitives.Add(total, partialSums[part].AsSpan(0, total.Length), total);
@@ -225,14 +361,13 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
     }
 
     /// <summary>
-    /// U[ξ][o, i] = (G g Gᵀ)[ξ] for the filter g from output channel o to input channel i of
-    /// a pass: weight[o, i] itself, or for the input gradient (flipped) weight[i, o] turned by
-    /// 180 degrees. Computed in double, rounded once, and stored as the multiply's packed A
-    /// panels: for each ξ and each tileRows output channels, <c>[i][o % tileRows]</c>, zero past
-    /// the last channel. The weights it was made from are kept, and an unchanged weight tensor
+    /// U[ξ][o, i] = (G g Gᵀ)[ξ] for the filter g = weight[o, i] (o an output channel, i an input
+    /// channel), or for the input gradient (transposed) U[ξ][i, o]. Computed in double, rounded
+    /// once, and stored as the multiply's packed A panels: for each ξ and each tileRows rows,
+    /// <c>[column][row % tileRows]</c>, zero past the last row. The weights it was made from are kept, and an unchanged weight tensor
     /// (inference, or the input gradient after the forward pass) is not transformed again.
     /// </summary>
-    private sealed class TransformedWeights(bool flip)
+    private sealed class TransformedWeights(bool transposed)
     {
         private float[] values = [], source = [];
         private int k = -1, c = -1, tileRows = -1;
@@ -253,7 +388,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
 
         private void Transform(ReadOnlySpan<float> weight, int k, int c, int tileRows)
         {
-            int rows = flip ? c : k, columns = flip ? k : c; // the pass's output and input channels
+            int rows = transposed ? c : k, columns = transposed ? k : c;
             int panels = (rows + tileRows - 1) / tileRows;
             int panel = tileRows * columns, position = panels * panel;
             int length = Positions * position;
@@ -263,11 +398,8 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
             for (int o = 0; o < rows; o++)
             for (int i = 0; i < columns; i++)
             {
-                var f = weight.Slice((flip ? i * c + o : o * c + i) * 9, 9);
-                // The filter's taps by row and column (turned by 180 degrees for the input gradient).
-                double g00 = f[flip ? 8 : 0], g01 = f[flip ? 7 : 1], g02 = f[flip ? 6 : 2];
-                double g10 = f[flip ? 5 : 3], g11 = f[4], g12 = f[flip ? 3 : 5];
-                double g20 = f[flip ? 2 : 6], g21 = f[flip ? 1 : 7], g22 = f[flip ? 0 : 8];
+                var f = weight.Slice((transposed ? i * c + o : o * c + i) * 9, 9);
+                double g00 = f[0], g01 = f[1], g02 = f[2], g10 = f[3], g11 = f[4], g12 = f[5], g20 = f[6], g21 = f[7], g22 = f[8];
                 // G g: 4 x 3, by columns.
                 double a0 = g00, b0 = 0.5 * (g00 + g10 + g20), c0 = 0.5 * (g00 - g10 + g20), d0 = g20;
                 double a1 = g01, b1 = 0.5 * (g01 + g11 + g21), c1 = 0.5 * (g01 - g11 + g21), d1 = g21;
@@ -290,26 +422,28 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         }
     }
 
-    private enum Output { Plain, Rectified, RectifiedPooled, WeightGradient }
+    private enum Output { Plain, Rectified, RectifiedPooled }
 
     /// <summary>
     /// The cut of one pass into units (whole tile rows of one image) and the layout of a unit's
     /// scratch: the zero-bordered input rows, the transformed tiles as the multiply's packed B
     /// panels (<c>[ξ][tiles / 32][c][tile % 32]</c>), and the products <c>[ξ][k][tile]</c>,
     /// with channels padded to whole tile rows and tiles to whole panels of the multiply's tile
-    /// (12 x 32 or 8 x 48, whichever pads a unit's multiplies less).
+    /// (12 x 32 or 8 x 48, whichever pads a unit's multiplies less). For the backward passes
+    /// (<c>backward</c>) the multiply producing values per tile is the input gradient's, whose
+    /// rows are input channels; the transformed dOutput blocks take the same panels.
     /// </summary>
     private readonly struct Plan
     {
         public readonly int TilesH, TilesW, RowsPerUnit, UnitsPerImage, Units, PaddedWidth, PaddedRows;
         public readonly int TileRows, TileColumns, RowPanels, TilePanels, Threads;
 
-        public Plan(in Conv2DGeometry g, int threads)
+        public Plan(in Conv2DGeometry g, int threads, bool backward)
         {
             Threads = threads;
             TilesH = (g.OutH + 1) / 2;
             TilesW = (g.OutW + 1) / 2;
-            int perTile = Positions * (g.InChannels + g.OutChannels);
+            int perTile = Positions * (g.InChannels + g.OutChannels + (backward ? g.InChannels : 0));
             RowsPerUnit = Math.Clamp(UnitBudget / (perTile * TilesW), 1, TilesH);
             // A batch smaller than the thread count: cut the images so every thread has work.
             if (g.Batch < threads) RowsPerUnit = Math.Min(RowsPerUnit, (TilesH + threads - 1) / threads);
@@ -318,8 +452,9 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
             // A vector of 16 tiles reads 2 * 16 + 2 columns from its first tile's.
             PaddedWidth = 2 * Math.Max(TilesW, Lanes) + 2;
             PaddedRows = 2 * RowsPerUnit + 2;
-            (TileRows, TileColumns) = Gemm.TileFor(g.OutChannels, RowsPerUnit * TilesW);
-            RowPanels = (g.OutChannels + TileRows - 1) / TileRows;
+            int rows = backward ? g.InChannels : g.OutChannels;
+            (TileRows, TileColumns) = Gemm.TileFor(rows, RowsPerUnit * TilesW);
+            RowPanels = (rows + TileRows - 1) / TileRows;
             TilePanels = (RowsPerUnit * TilesW + TileColumns - 1) / TileColumns;
         }
 
@@ -329,23 +464,47 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
 
         // Products; plus a vector's slack: the output transform reads 16 tiles from the last row's first.
         public int ProductLength => Positions * (RowPanels * TileRows * TilePanels * TileColumns + Skew) + Lanes;
+
+        // Transformed dOutput blocks (backward).
+        public int GradientLength(in Conv2DGeometry g) => Positions * (TilePanels * g.OutChannels * TileColumns + Skew);
+
+        public int ForwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + ProductLength;
+
+        public int BackwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + 2 * GradientLength(g) + ProductLength;
     }
 
-    private Plan PlanFor(in Conv2DGeometry g)
+    // Scratch of at least `length` floats for each part, allocated zeroed (padding tiles stay finite).
+    private void Reserve(int parts, int length)
+    {
+        if (scratch.Length < parts) Array.Resize(ref scratch, parts);
+        for (int part = 0; part < parts; part++)
+            if (scratch[part] is null || scratch[part].Length < length)
+                scratch[part] = GC.AllocateArray<float>(length, pinned: true);
+    }
+
+    private Plan PlanFor(in Conv2DGeometry g, bool backward = false)
     {
         long work = (long)g.Batch * g.OutChannels * g.InChannels * 9 * g.OutH * g.OutW;
-        return new Plan(g, work < ParallelThreshold ? 1 : maxThreads);
+        return new Plan(g, work < ParallelThreshold ? 1 : maxThreads, backward);
     }
 
     private unsafe void Run(in Conv2DGeometry g, in Plan plan, float* x, float* u, float* bias, float* y, Output mode)
     {
         int parts = Math.Min(plan.Threads, plan.Units);
-        if (scratch.Length < parts) Array.Resize(ref scratch, parts);
-        int length = plan.PaddedLength(g) + plan.TransformedLength(g) + plan.ProductLength;
-        for (int part = 0; part < parts; part++)
-            if (scratch[part] is null || scratch[part].Length < length)
-                scratch[part] = GC.AllocateArray<float>(length, pinned: true); // zeros: padding tiles stay finite
+        Reserve(parts, plan.ForwardLength(g));
         ParallelParts.Run(parts, parts, new Job(this, g, plan, parts, x, u, bias, y, mode));
+    }
+
+    // A part's scratch and, for the weight gradient, its partial sums (pinned: the addresses
+    // stay valid after the fixed blocks).
+    private unsafe float* Scratch(int part, bool withSums, out float* sums)
+    {
+        float* own;
+        sums = null;
+        fixed (float* s = scratch[part]) own = s;
+        if (withSums)
+            fixed (float* s = partialSums[part]) sums = s;
+        return own;
     }
 
     private readonly unsafe struct Job(Conv2DWinograd kernel, Conv2DGeometry g, Plan plan, int parts,
@@ -354,26 +513,29 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         public void Run(int part)
         {
             int first = (int)((long)plan.Units * part / parts), last = (int)((long)plan.Units * (part + 1) / parts);
-            // Pinned (see Conv2DWinograd.Run): the addresses stay valid after the fixed blocks.
-            float* own, sums = null;
-            fixed (float* s = kernel.scratch[part]) own = s;
-            if (mode == Output.WeightGradient)
-                fixed (float* s = kernel.partialSums[part]) sums = s;
-            float* padded = own;
-            float* v = padded + plan.PaddedLength(g);
-            float* m = v + plan.TransformedLength(g);
+            float* own = kernel.Scratch(part, withSums: false, out _);
+            long inputImage = (long)g.InChannels * g.InH * g.InW;
+            long outputImage = (long)g.OutChannels * (mode == Output.RectifiedPooled ? plan.TilesH * plan.TilesW : g.OutH * g.OutW);
             for (int unit = first; unit < last; unit++)
             {
                 int n = unit / plan.UnitsPerImage;
                 int row0 = unit % plan.UnitsPerImage * plan.RowsPerUnit;
-                int row1 = Math.Min(plan.TilesH, row0 + plan.RowsPerUnit);
-                Pad(x + (long)n * g.InChannels * g.InH * g.InW, padded, row0, row1);
-                if (mode == Output.WeightGradient) WeightGradientUnit(padded, v, m, sums, n, row0, row1);
-                else ForwardUnit(padded, v, m, n, row0, row1);
+                Unit(own, x + n * inputImage, y + n * outputImage, row0);
             }
         }
 
-        private void ForwardUnit(float* padded, float* v, float* m, int n, int row0, int row1)
+        /// <summary>The unit of tile rows from <paramref name="row0"/> of one image, from its input to its output.</summary>
+        private void Unit(float* own, float* input, float* output, int row0)
+        {
+            int row1 = Math.Min(plan.TilesH, row0 + plan.RowsPerUnit);
+            float* padded = own;
+            float* v = padded + plan.PaddedLength(g);
+            float* m = v + plan.TransformedLength(g);
+            Pad(input, padded, row0, row1);
+            ForwardUnit(padded, v, m, output, row0, row1);
+        }
+
+        private void ForwardUnit(float* padded, float* v, float* m, float* output, int row0, int row1)
         {
             int c = g.InChannels, mr = plan.TileRows, nr = plan.TileColumns;
             int panels = ((row1 - row0) * plan.TilesW + nr - 1) / nr;
@@ -391,49 +553,29 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
                     Gemm.MultiplyTile(mr, c, a + (long)rowPanel * mr * c, b + (long)panel * c * nr,
                         product + (long)rowPanel * mr * stride + panel * nr, stride, accumulate: false);
             }
-            TransformOutput(m, n, row0, row1, stride, mPlane);
+            TransformOutput(m, output, row0, row1, stride, mPlane);
         }
 
         /// <summary>
-        /// One unit's share of the weight gradient: <c>sums[ξ][k, c] += Σ_t W[ξ][k, t] · V[ξ][c, t]</c>
-        /// with <c>V = Bᵀ d B</c> of the input tiles and <c>W = A dY Aᵀ</c> of the matching 2x2
-        /// blocks of dOutput, and the bias gradient's share after them.
-        /// </summary>
-        private void WeightGradientUnit(float* padded, float* v, float* w, float* sums, int n, int row0, int row1)
-        {
-            int c = g.InChannels, k = g.OutChannels, tiles = (row1 - row0) * plan.TilesW;
-            long vPlane = (long)c * tiles + Skew, wPlane = (long)k * tiles + Skew;
-            TransformInput(padded, v, row0, row1, tiles, vPlane);
-            TransformGradient(w, n, row0, row1, tiles, wPlane);
-            for (int position = 0; position < Positions; position++)
-                kernel.gemm.Multiply(false, true, k, c, tiles,
-                    new ReadOnlySpan<float>(w + position * wPlane, k * tiles),
-                    new ReadOnlySpan<float>(v + position * vPlane, c * tiles),
-                    new Span<float>(sums + (long)position * k * c, k * c), accumulate: true);
-            float* biasSums = sums + (long)Positions * k * c;
-            int rows = Math.Min(g.OutH, 2 * row1) - 2 * row0;
-            for (int ch = 0; ch < k; ch++)
-                biasSums[ch] += System.Numerics.Tensors.TensorPrimitives.Sum<float>(
-                    new ReadOnlySpan<float>(y + (((long)n * k + ch) * g.OutH + 2 * row0) * g.OutW, rows * g.OutW));
-        }
-
-        /// <summary>
-        /// w[ξ][ch, t] = (A y Aᵀ)[ξ] for the 2x2 block y of dOutput under each tile t of the unit
-        /// (0 past the bottom and right edges), 16 tiles of a row at a time, as in
-        /// <see cref="TransformInput"/>: <c>A y Aᵀ</c> spreads the block over the 4x4 points the
-        /// input transform uses.
+        /// w = (A y Aᵀ)[ξ] for the 2x2 block y of dOutput under each tile t of the unit (0 past
+        /// the bottom and right edges; <c>A y Aᵀ</c> spreads the block over the 4x4 points of the
+        /// input transform), in the panels of <see cref="TransformInput"/>:
+        /// <c>[ξ][t / nr][k][t % nr]</c>, 16 tiles of a row at a time. The last panel's columns
+        /// past the unit's tiles are set to 0. With <paramref name="plain"/> given, the same values
+        /// are also (or, with <paramref name="w"/> null, only) stored there as <c>[ξ][k][t]</c>
+        /// (the weight gradient's operand).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void TransformGradient(float* w, int n, int row0, int row1, int tiles, long plane)
+        public void TransformGradient(float* w, float* dOutput, int row0, int row1, int nr, long plane, float* plain, long plainPlane)
         {
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odd = even + Vector512<int>.One;
             var indices = Vector512<int>.Indices;
-            int tilesW = plan.TilesW, outH = g.OutH, outW = g.OutW, count = Math.Min(tilesW, Lanes);
-            var mask = Vector512.LessThan(indices, Vector512.Create(count)).AsSingle();
-            for (int ch = 0; ch < g.OutChannels; ch++)
+            int tilesW = plan.TilesW, outH = g.OutH, outW = g.OutW, count = Math.Min(tilesW, Lanes), k = g.OutChannels;
+            long panel = (long)k * nr; // floats per panel
+            for (int ch = 0; ch < k; ch++)
             {
-                float* plane0 = y + ((long)n * g.OutChannels + ch) * outH * outW;
+                float* plane0 = dOutput + (long)ch * outH * outW;
                 for (int row = row0; row < row1; row++)
                 for (int tile = 0; tile < tilesW; tile += Lanes)
                 {
@@ -457,27 +599,123 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
                     var u00 = y00; var u01 = y00 + y01; var u02 = y00 - y01; var u03 = -y01;
                     var u10 = y10; var u11 = y10 + y11; var u12 = y10 - y11; var u13 = -y11;
                     // A (y Aᵀ): the two rows spread over four, stored by position.
-                    float* s = w + (long)ch * tiles + (row - row0) * tilesW + at;
-                    StoreTiles(s, u00, mask, count); StoreTiles(s + plane, u01, mask, count);
-                    StoreTiles(s + 2 * plane, u02, mask, count); StoreTiles(s + 3 * plane, u03, mask, count);
+                    int t = (row - row0) * tilesW + at, offset = t % nr, split = Math.Min(count, nr - offset);
+                    var firstMask = Vector512.LessThan(indices, Vector512.Create(split)).AsSingle();
+                    var secondMask = Vector512.LessThan(indices, Vector512.Create(count)).AsSingle() & ~firstMask;
+                    float* s = w + t / nr * panel + ch * nr + offset;
+                    if (w is not null)
+                    {
+                        var tiles = new Tiles(s, s + panel - nr, plane, firstMask, secondMask, split == Lanes);
+                        tiles.Store(0, u00); tiles.Store(1, u01); tiles.Store(2, u02); tiles.Store(3, u03);
+                        tiles.Store(4, u00 + u10); tiles.Store(5, u01 + u11); tiles.Store(6, u02 + u12); tiles.Store(7, u03 + u13);
+                        tiles.Store(8, u00 - u10); tiles.Store(9, u01 - u11); tiles.Store(10, u02 - u12); tiles.Store(11, u03 - u13);
+                        tiles.Store(12, -u10); tiles.Store(13, -u11); tiles.Store(14, -u12); tiles.Store(15, -u13);
+                    }
+                    if (plain is null) continue;
+                    var rowMask = Vector512.LessThan(indices, Vector512.Create(count)).AsSingle();
+                    var flat = new Tiles(plain + (long)ch * (row1 - row0) * tilesW + t, null, plainPlane, rowMask, default, count == Lanes);
+                    flat.Store(0, u00); flat.Store(1, u01); flat.Store(2, u02); flat.Store(3, u03);
+                    flat.Store(4, u00 + u10); flat.Store(5, u01 + u11); flat.Store(6, u02 + u12); flat.Store(7, u03 + u13);
+                    flat.Store(8, u00 - u10); flat.Store(9, u01 - u11); flat.Store(10, u02 - u12); flat.Store(11, u03 - u13);
+                    flat.Store(12, -u10); flat.Store(13, -u11); flat.Store(14, -u12); flat.Store(15, -u13);
+                }
+            }
+            if (w is not null) ClearTail(w, plane, k, (row1 - row0) * tilesW, nr);
+        }
+
+        // Zeros the columns past `tiles` in the last panel of each position's `rows` rows.
+        public static void ClearTail(float* buffer, long plane, int rows, int tiles, int nr)
+        {
+            int used = tiles % nr;
+            if (used == 0) return;
+            float* last = buffer + (long)(tiles / nr) * rows * nr + used;
+            for (int position = 0; position < Positions; position++)
+            for (int row = 0; row < rows; row++)
+                new Span<float>(last + position * plane + (long)row * nr, nr - used).Clear();
+        }
+
+        /// <summary>
+        /// The input gradient's output transform: for each tile and input channel, the 4x4 patch
+        /// <c>B dV Bᵀ</c> of the products, added to dInput where the forward pass read the patch
+        /// (rows 2 * row - padTop + r, columns 2 * tile - padLeft + j; outside the image, dropped).
+        /// Patches of neighbouring tiles overlap by two columns (summed in registers, the two
+        /// columns past a full vector added separately) and by two rows (added in memory, tile
+        /// rows in order), so every sum is in a fixed order.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void AddPatches(float* products, float* dInput, int row0, int row1, int stride, long plane)
+        {
+            var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            var high = low + Vector512.Create(8);
+            var up = Vector512.Create(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14); // lane l - 1 into lane l, 0 into lane 0
+            var indices = Vector512<int>.Indices;
+            int tilesW = plan.TilesW, inH = g.InH, inW = g.InW;
+            var zero = Vector512<float>.Zero;
+            for (int ch = 0; ch < g.InChannels; ch++)
+            {
+                float* image = dInput + (long)ch * inH * inW;
+                for (int row = row0; row < row1; row++)
+                for (int tile = 0; tile < tilesW; tile += Lanes)
+                {
+                    int count = Math.Min(Lanes, tilesW - tile);
+                    var lanes = Vector512.LessThan(indices, Vector512.Create(count)).AsSingle();
+                    float* s = products + (long)ch * stride + (row - row0) * tilesW + tile;
+                    var m00 = Load(s, lanes); var m01 = Load(s + plane, lanes); var m02 = Load(s + 2 * plane, lanes); var m03 = Load(s + 3 * plane, lanes);
                     s += 4 * plane;
-                    StoreTiles(s, u00 + u10, mask, count); StoreTiles(s + plane, u01 + u11, mask, count);
-                    StoreTiles(s + 2 * plane, u02 + u12, mask, count); StoreTiles(s + 3 * plane, u03 + u13, mask, count);
+                    var m10 = Load(s, lanes); var m11 = Load(s + plane, lanes); var m12 = Load(s + 2 * plane, lanes); var m13 = Load(s + 3 * plane, lanes);
                     s += 4 * plane;
-                    StoreTiles(s, u00 - u10, mask, count); StoreTiles(s + plane, u01 - u11, mask, count);
-                    StoreTiles(s + 2 * plane, u02 - u12, mask, count); StoreTiles(s + 3 * plane, u03 - u13, mask, count);
+                    var m20 = Load(s, lanes); var m21 = Load(s + plane, lanes); var m22 = Load(s + 2 * plane, lanes); var m23 = Load(s + 3 * plane, lanes);
                     s += 4 * plane;
-                    StoreTiles(s, -u10, mask, count); StoreTiles(s + plane, -u11, mask, count);
-                    StoreTiles(s + 2 * plane, -u12, mask, count); StoreTiles(s + 3 * plane, -u13, mask, count);
+                    var m30 = Load(s, lanes); var m31 = Load(s + plane, lanes); var m32 = Load(s + 2 * plane, lanes); var m33 = Load(s + 3 * plane, lanes);
+                    // B m: rows combined.
+                    var x00 = m00; var x01 = m01; var x02 = m02; var x03 = m03;
+                    var x10 = m10 - m20 + m30; var x11 = m11 - m21 + m31; var x12 = m12 - m22 + m32; var x13 = m13 - m23 + m33;
+                    var x20 = m10 + m20 - m00; var x21 = m11 + m21 - m01; var x22 = m12 + m22 - m02; var x23 = m13 + m23 - m03;
+                    var x30 = -m30; var x31 = -m31; var x32 = -m32; var x33 = -m33;
+                    int column = 2 * tile - g.PadLeft, top = 2 * row - g.PadTop;
+                    AddRow(image, top, column, x00, x01, x02, x03, low, high, up, count);
+                    AddRow(image, top + 1, column, x10, x11, x12, x13, low, high, up, count);
+                    AddRow(image, top + 2, column, x20, x21, x22, x23, low, high, up, count);
+                    AddRow(image, top + 3, column, x30, x31, x32, x33, low, high, up, count);
                 }
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreTiles(float* target, Vector512<float> value, Vector512<float> mask, int count)
+        private static Vector512<float> Load(float* source, Vector512<float> lanes) => Avx512F.MaskLoad(source, lanes, Vector512<float>.Zero);
+
+        // One patch row of 16 tiles, (x B)ᵀ-combined: columns z0..z3 of each tile, the tiles 2 apart.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void AddRow(float* image, int row, int column, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3,
+            Vector512<int> low, Vector512<int> high, Vector512<int> up, int count)
         {
-            if (count == Lanes) value.Store(target);
-            else Avx512F.MaskStore(target, mask, value);
+            if (row < 0 || row >= g.InH) return;
+            // (x) Bᵀ: columns combined.
+            var z0 = x0; var z1 = x1 - x2 + x3; var z2 = x1 + x2 - x0; var z3 = -x3;
+            // Column 2l takes z0 of tile l and z2 of tile l - 1; column 2l + 1, z1 and z3.
+            var zero = Vector512<float>.Zero;
+            var even = z0 + Avx512F.PermuteVar16x32x2(z2, up, zero);
+            var odd = z1 + Avx512F.PermuteVar16x32x2(z3, up, zero);
+            float* target = image + (long)row * g.InW;
+            AddColumns(target, column, Avx512F.PermuteVar16x32x2(even, low, odd), g.InW);
+            AddColumns(target, column + Lanes, Avx512F.PermuteVar16x32x2(even, high, odd), g.InW);
+            if (count == Lanes)
+            {
+                // The last tile's two right columns, past the 32.
+                int last = column + 2 * Lanes;
+                if (last >= 0 && last < g.InW) target[last] += z2.GetElement(Lanes - 1);
+                if (last + 1 >= 0 && last + 1 < g.InW) target[last + 1] += z3.GetElement(Lanes - 1);
+            }
+        }
+
+        // target[column + i] += values[i] for the columns inside [0, width).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddColumns(float* target, int column, Vector512<float> values, int width)
+        {
+            var at = Vector512<int>.Indices + Vector512.Create(column);
+            var inside = (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(width))).AsSingle();
+            float* p = target + column;
+            Avx512F.MaskStore(p, inside, Avx512F.MaskLoad(p, inside, Vector512<float>.Zero) + values);
         }
 
         /// <summary>
@@ -485,7 +723,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         /// buffer: padded[ch, r, col] = input[ch, 2 * row0 - padTop + r, col - padLeft], 0 outside.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Pad(float* image, float* padded, int row0, int row1)
+        public void Pad(float* image, float* padded, int row0, int row1)
         {
             int width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2, left = g.PadLeft, inW = g.InW;
             var indices = Vector512<int>.Indices;
@@ -521,7 +759,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         /// a vector crossing into the next panel is stored in two masked parts.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void TransformInput(float* padded, float* v, int row0, int row1, int nr, long plane)
+        public void TransformInput(float* padded, float* v, int row0, int row1, int nr, long plane)
         {
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odd = even + Vector512<int>.One;
@@ -575,7 +813,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
                     return;
                 }
                 Avx512F.MaskStore(first + position * plane, firstMask, value);
-                Avx512F.MaskStore(second + position * plane, secondMask, value);
+                if (second is not null) Avx512F.MaskStore(second + position * plane, secondMask, value);
             }
         }
 
@@ -608,7 +846,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
         /// right edge and skipped below the bottom edge.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void TransformOutput(float* m, int n, int row0, int row1, int stride, long plane)
+        private void TransformOutput(float* m, float* output, int row0, int row1, int stride, long plane)
         {
             var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
             var high = low + Vector512.Create(8);
@@ -618,8 +856,8 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel
             for (int ch = 0; ch < g.OutChannels; ch++)
             {
                 var b = Vector512.Create(bias is null ? 0f : bias[ch]);
-                float* plain = y + ((long)n * g.OutChannels + ch) * outH * outW;
-                float* pool = y + ((long)n * g.OutChannels + ch) * plan.TilesH * tilesW;
+                float* plain = output + (long)ch * outH * outW;
+                float* pool = output + (long)ch * plan.TilesH * tilesW;
                 for (int row = row0; row < row1; row++)
                 for (int tile = 0; tile < tilesW; tile += Lanes)
                 {
