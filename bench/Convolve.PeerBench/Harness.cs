@@ -170,8 +170,8 @@ public sealed class Harness(Options options, string scripts)
 
     private (int ExitCode, string Output, string Error) Start(string file, IEnumerable<string> arguments, IDictionary<string, string?> environment)
     {
-        // A worker times three figures of about 1.5 x --seconds each, plus start-up; a stuck one is killed.
-        var timeout = TimeSpan.FromSeconds(120 + 10 * options.Seconds);
+        // A worker times up to three figures of a warm-up (at least 3 s) and --seconds each, plus start-up; a stuck one is killed.
+        var timeout = TimeSpan.FromSeconds(120 + 3 * Stopwatches.WarmupSeconds + 10 * options.Seconds);
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (name, value) in environment)

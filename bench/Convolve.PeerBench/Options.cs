@@ -26,7 +26,7 @@ public sealed record Options
           --threads LIST       thread counts (default 1,2)
           --engines LIST       rows to run (default all: convolve,torchsharp,torchsharp+malloc,onnxruntime,pytorch,
                                pytorch+malloc; the PyTorch rows are left out, with a note, when --python cannot import torch)
-          --seconds N          measured seconds per figure, after a warm-up of max(0.3, N/2) s (default 0.5)
+          --seconds N          measured seconds per figure, after a warm-up of max(3, N/2) s (default 0.5)
           --rounds N           runs of each engine, alternating the order; the table shows the median (default 1)
           --out FILE           markdown table written here (default peerbench-results.md)
           --benchmarks-md FILE also replace the table between the peerbench markers in FILE (e.g. BENCHMARKS.md)

@@ -73,8 +73,9 @@ public static class Workload
 }
 
 /// <summary>
-/// Times a step: warm-up first (at least 3 steps and <c>max(0.3 s, seconds / 2)</c>, so the JIT's
-/// tier-1 code and every engine's caches are in place), then <see cref="Windows"/> windows of
+/// Times a step: warm-up first (at least 3 steps and <c>max(<see cref="WarmupSeconds"/>, seconds / 2)</c>,
+/// so that .NET's tiered JIT has replaced its first, unoptimised code with the tier-1 code, which
+/// takes 2-3 s of steady calls here, and every engine's caches are in place), then <see cref="Windows"/> windows of
 /// <c>seconds / Windows</c> each; the figure is the median window's rate, which a short burst of
 /// load from another process moves less than a mean would.
 /// </summary>
@@ -82,10 +83,13 @@ public static class Stopwatches
 {
     public const int Windows = 5;
 
+    /// <summary>The shortest warm-up (seconds); the same for every engine, the Python worker included.</summary>
+    public const double WarmupSeconds = 3;
+
     public static double ImagesPerSecond(Action step, int imagesPerStep, double seconds)
     {
         var clock = Stopwatch.StartNew();
-        for (int steps = 0; steps < 3 || clock.Elapsed.TotalSeconds < Math.Max(0.3, seconds / 2); steps++) step();
+        for (int steps = 0; steps < 3 || clock.Elapsed.TotalSeconds < Math.Max(WarmupSeconds, seconds / 2); steps++) step();
         var rates = new double[Windows];
         for (int w = 0; w < Windows; w++)
         {

@@ -51,10 +51,13 @@ def export(directory):
                           dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}}, opset_version=13)
 
 
+WARMUP_SECONDS = 3.0  # Stopwatches.WarmupSeconds
+
+
 def images_per_second(step, images, seconds):
     """Same rule as Stopwatches.ImagesPerSecond in the C# harness: warm-up, then the median of 5 windows."""
     start, steps = time.perf_counter(), 0
-    while steps < 3 or time.perf_counter() - start < max(0.3, seconds / 2):
+    while steps < 3 or time.perf_counter() - start < max(WARMUP_SECONDS, seconds / 2):
         step()
         steps += 1
     rates = []
