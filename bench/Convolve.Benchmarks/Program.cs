@@ -8,7 +8,7 @@ using Convolve.Kernels.Reference;
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- bdn [--long] [BenchmarkDotNet options]
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- bdn-cases   (the parameters the bdn benchmarks run on)
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- gemm [sizes...]
-//   dotnet run -c Release --project bench/Convolve.Benchmarks -- conv        (conv-fast: without the ~30 s reference run)
+//   dotnet run -c Release --project bench/Convolve.Benchmarks -- conv        (im2col + GEMM and Winograd; conv-fast: without the ~30 s reference run)
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- pool
 //   dotnet run -c Release --project bench/Convolve.Benchmarks -- shape m n k (n|t) (n|t) threads
 string mode = args.Length > 0 ? args[0] : "all";
@@ -77,8 +77,10 @@ static void ConvBench(bool withReference)
     var dBias = new float[g.OutChannels];
     // Multiply-adds of one pass, times 2 flops; each of the three passes costs the same.
     double flops = 2.0 * g.Batch * g.OutChannels * g.OutH * g.OutW * g.InChannelsPerGroup * g.KernelH * g.KernelW;
-    Console.WriteLine($"Conv2D 32->64 3x3 on [64, 32, 26, 26]: {flops / 1e9:F2} GFLOP per pass");
-    foreach (var algorithm in withReference ? new[] { Conv2DAlgorithm.Auto, Conv2DAlgorithm.Reference } : [Conv2DAlgorithm.Auto])
+    Console.WriteLine($"Conv2D 32->64 3x3 on [64, 32, 26, 26]: {flops / 1e9:F2} GFLOP per pass" +
+        " (GFLOP/s below count these flops of the direct sum, also for Winograd, which does 2.25x fewer multiplies)");
+    Conv2DAlgorithm[] algorithms = [Conv2DAlgorithm.Im2ColGemm, Conv2DAlgorithm.Winograd];
+    foreach (var algorithm in withReference ? [.. algorithms, Conv2DAlgorithm.Reference] : algorithms)
     {
         var kernel = Conv2DKernels.Create(algorithm);
         int repeats = algorithm == Conv2DAlgorithm.Reference ? 1 : 10;
@@ -91,6 +93,12 @@ static void ConvBench(bool withReference)
         Console.WriteLine($"  {algorithm,-10} forward {forward * 1e3,9:F2} ms ({flops / forward / 1e9,6:F1} GFLOP/s)" +
             $"  backward {backward * 1e3,9:F2} ms ({2 * flops / backward / 1e9,6:F1} GFLOP/s)" +
             $"  total {(forward + backward) * 1e3,9:F2} ms; CPU time forward {forwardCpu * 1e3:F2} ms, backward {backwardCpu * 1e3:F2} ms");
+        if (kernel is Conv2DWinograd winograd)
+        {
+            // Both gradients in one pass (what Conv2D runs on this path).
+            var (fused, fusedCpu) = Best(() => winograd.Backward(g, input, dOutput, default, weight, dInput, dWeight, dBias), 2 * flops, repeats);
+            Console.WriteLine($"  {"",-10} backward in one pass {fused * 1e3,9:F2} ms ({2 * flops / fused / 1e9,6:F1} GFLOP/s); CPU time {fusedCpu * 1e3:F2} ms");
+        }
     }
 }
 
