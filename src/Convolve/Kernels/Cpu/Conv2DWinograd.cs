@@ -161,7 +161,8 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         Span<float> dWeight, Span<float> dBias)
     {
-        if (!Supports(g))
+        // Fewer images than threads: the gradient here splits by images, im2col + GEMM splits the multiply.
+        if (!Supports(g) || g.Batch < maxThreads)
         {
             fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
             return;
@@ -172,7 +173,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
         RunBackward(g, input, dOutput, default, default, default, dWeight, dBias, weights: true, inputs: false);
     }
 
-    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) => Supports(g);
+    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) => Supports(g) && g.Batch >= maxThreads;
 
     /// <summary>
     /// <see cref="BackwardWeight"/> and <see cref="BackwardInput"/> in one pass: each thread
