@@ -50,6 +50,9 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
     /// <summary>The largest output plane (H_out * W_out) this path takes; its tile of 16 channels stays in L1/L2.</summary>
     public const int MaxPlane = 1024;
 
+    /// <summary>The widest kernel this path takes (BackwardInput keeps a lane mask per kernel column on the stack).</summary>
+    public const int MaxKernelW = 32;
+
     private const int Lanes = 16;
     private const int MaxColumns = 12; // 2 x 12 accumulators, the weights and a spare of 32 registers
 
@@ -76,13 +79,14 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
 
     /// <summary>
     /// Whether this path computes <paramref name="g"/>: AVX-512, stride and dilation 1, one group,
-    /// a multiple of 16 output channels up to <see cref="MaxOutChannels"/>, at least two output
+    /// a multiple of 16 output channels up to <see cref="MaxOutChannels"/>, kernels at most
+    /// <see cref="MaxKernelW"/> wide, at least two output
     /// rows and at most <see cref="MaxPlane"/> output positions. Any padding.
     /// </summary>
     public static bool Supports(in Conv2DGeometry g) =>
         Avx512F.IsSupported
         && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.OutChannels % Lanes == 0 && g.OutChannels <= MaxOutChannels
+        && g.OutChannels % Lanes == 0 && g.OutChannels <= MaxOutChannels && g.KernelW <= MaxKernelW
         && g.OutH >= 2 && g.OutW >= 1 && g.OutH * g.OutW <= MaxPlane;
 
     /// <summary>Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: <see cref="Supports"/> and an even output size.</summary>
@@ -227,8 +231,12 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
 
     private static int TileLength(in Conv2DGeometry g) => RoundUp(g.OutH * g.OutW) * Lanes;
 
-    // BackwardInput's dCol [taps, H_out * W_out rounded up to 16].
-    private static int ColumnsLength(in Conv2DGeometry g) => Taps(g) * RoundUp(g.OutH * g.OutW);
+    // BackwardInput's dCol rows of one input channel [kH * kW, H_out * W_out rounded up to 16],
+    // with a guard before and after for col2im's shifted loads, which reach up to a kernel width
+    // plus a vector past a row.
+    private static int ColumnsLength(in Conv2DGeometry g) => g.KernelH * g.KernelW * RoundUp(g.OutH * g.OutW) + 2 * ColumnsGuard;
+
+    private const int ColumnsGuard = MaxKernelW + Lanes;
 
     // weight [K, taps] -> packed [K / 16, taps, 16].
     private void Pack(in Conv2DGeometry g, ReadOnlySpan<float> weight)
@@ -348,33 +356,79 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
             int first = (int)((long)g.Batch * part / parts), last = (int)((long)g.Batch * (part + 1) / parts);
             int taps = Taps(g), planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW, columnStride = RoundUp(planeOut);
             int ph = IsPadded(g) ? PaddedH(g) : g.InH, pw = IsPadded(g) ? PaddedW(g) : g.InW;
-            int outH = g.OutH, outW = g.OutW;
-            fixed (int* offsets = kernel.tapOffsets)
             fixed (float* scratch = kernel.scratch[part])
             {
-                float* columns = scratch + PaddedLength(g);
+                float* columns = scratch + PaddedLength(g) + ColumnsGuard;
                 for (int n = first; n < last; n++)
                 {
-                    // dCol = Σ over channel groups of packed weights x dOutput rows.
-                    for (int group = 0; group < g.OutChannels / Lanes; group++)
-                    {
-                        float* dy = y + ((long)n * g.OutChannels + group * Lanes) * planeOut;
-                        for (int p = 0; p < planeOut; p += Lanes)
-                            InputColumns(dy + p, planeOut, Math.Min(Lanes, planeOut - p), w + group * taps * Lanes, taps,
-                                columns + p, columnStride, accumulate: group > 0);
-                    }
-                    // col2im into the image's dInput (or the padded plane, whose inside is copied out).
                     float* image = x + (long)n * g.InChannels * planeIn;
                     float* target = IsPadded(g) ? scratch : image;
-                    new Span<float>(target, g.InChannels * ph * pw).Clear();
-                    for (int t = 0; t < taps; t++)
-                    for (int oh = 0; oh < outH; oh++)
-                        AddRow(columns + t * columnStride + oh * outW, target + offsets[t] + oh * pw, outW);
+                    // One input channel at a time, so that its dCol rows stay in L1 for col2im.
+                    int channelTaps = g.KernelH * g.KernelW;
+                    for (int c = 0; c < g.InChannels; c++)
+                    {
+                        // dCol = Σ over channel groups of packed weights x dOutput rows.
+                        for (int group = 0; group < g.OutChannels / Lanes; group++)
+                        {
+                            float* dy = y + ((long)n * g.OutChannels + group * Lanes) * planeOut;
+                            float* weights = w + (group * taps + c * channelTaps) * Lanes;
+                            for (int p = 0; p < planeOut; p += Lanes)
+                                InputColumns(dy + p, planeOut, Math.Min(Lanes, planeOut - p), weights, channelTaps,
+                                    columns + p, columnStride, accumulate: group > 0);
+                        }
+                        // col2im into the image's dInput (or the padded plane, whose inside is copied out).
+                        Col2Im(columns, columnStride, target + c * ph * pw, ph, pw);
+                    }
                     if (!IsPadded(g)) continue;
                     for (int c = 0; c < g.InChannels; c++)
                     for (int h = 0; h < g.InH; h++)
                         new ReadOnlySpan<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW)
                             .CopyTo(new Span<float>(image + (c * g.InH + h) * g.InW, g.InW));
+                }
+            }
+        }
+
+        /// <summary>
+        /// For one input channel: target[ih, iw] = Σ_(kh, kw) dCol[(kh, kw), (ih - kh) * W_out + iw - kw] over the
+        /// taps whose output position exists: each target row summed in registers, 16 columns at a
+        /// time, from dCol rows loaded shifted by kw with the lanes outside the output row cleared
+        /// by a bitwise and (the loads reach up to a vector past a row's ends: into the guard
+        /// around dCol), and written once (adding into memory instead stalls every load on the
+        /// masked store before it).
+        /// </summary>
+        private void Col2Im(float* columns, int columnStride, float* target, int ph, int pw)
+        {
+            int outH = g.OutH, outW = g.OutW, kH = g.KernelH, kW = g.KernelW;
+            Vector512<float>* masks = stackalloc Vector512<float>[kW];
+            for (int j = 0; j < pw; j += Lanes)
+            {
+                // Lane l holds column j + l, which tap column kw reads from output column j + l - kw.
+                for (int kw = 0; kw < kW; kw++)
+                {
+                    var column = Vector512<int>.Indices + Vector512.Create(j - kw);
+                    masks[kw] = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(outW))).AsSingle();
+                }
+                var storeMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(pw - j)).AsSingle();
+                for (int ih = 0; ih < ph; ih++)
+                {
+                    // Four partial sums (the adds' latency, not the loads, would bound one).
+                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    for (int kh = Math.Max(0, ih - outH + 1); kh <= Math.Min(kH - 1, ih); kh++)
+                    {
+                        float* from = columns + kh * kW * columnStride + (ih - kh) * outW + j;
+                        int kw = 0;
+                        for (; kw + 1 < kW; kw += 2)
+                        {
+                            s0 += Vector512.Load(from + kw * (columnStride - 1)) & masks[kw];
+                            s1 += Vector512.Load(from + (kw + 1) * (columnStride - 1)) & masks[kw + 1];
+                        }
+                        if (kw < kW) s2 += Vector512.Load(from + kw * (columnStride - 1)) & masks[kw];
+                        (s0, s1, s2, s3) = (s3, s2, s0, s1);
+                    }
+                    var sum = (s0 + s1) + (s2 + s3);
+                    float* row = target + ih * pw + j;
+                    if (j + Lanes <= pw) sum.Store(row);
+                    else Avx512F.MaskStore(row, storeMask, sum);
                 }
             }
         }
@@ -427,17 +481,6 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
                 }
             }
         }
-    }
-
-    // to[0 .. count) += from[0 .. count), by vectors, the last one masked.
-    private static unsafe void AddRow(float* from, float* to, int count)
-    {
-        int i = 0;
-        for (; i + Lanes <= count; i += Lanes) (Vector512.Load(to + i) + Vector512.Load(from + i)).Store(to + i);
-        if (i == count) return;
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - i)).AsSingle();
-        var sum = Avx512F.MaskLoad(to + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(from + i, mask, Vector512<float>.Zero);
-        Avx512F.MaskStore(to + i, mask, sum);
     }
 
     /// <summary>
