@@ -493,6 +493,7 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
     {
         var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
         bool full = count == Lanes;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         Vector512<float> Row(int k) => full ? Vector512.Load(dy + k * stride) : Avx512F.MaskLoad(dy + k * stride, mask, Vector512<float>.Zero);
         var d0 = Row(0); var d1 = Row(1); var d2 = Row(2); var d3 = Row(3);
         var d4 = Row(4); var d5 = Row(5); var d6 = Row(6); var d7 = Row(7);
@@ -548,6 +549,7 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
     {
         var loadMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(loadCount)).AsSingle();
         bool partialLoad = loadCount < Lanes;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         Vector512<float> Row(int i) => partialLoad
             ? Avx512F.MaskLoad(from + i * fromStride, loadMask, Vector512<float>.Zero)
             : Vector512.Load(from + i * fromStride);
@@ -576,6 +578,7 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
         Columns(u3, u7, u11, u15, 3);
 
         // Columns e, 4 + e, 8 + e and 12 + e from the four row groups' vectors of column e.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         void Columns(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, int e)
         {
             var even = Avx512F.Shuffle4x128(a, b, 0x88); // lanes 0 and 2 of a, then of b
@@ -588,6 +591,7 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
             Put(12 + e, Avx512F.Shuffle4x128(odd, oddLow, 0xDD));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         void Put(int j, Vector512<float> column)
         {
             if (rectify) column = Vector512.Max(column, Vector512<float>.Zero);
