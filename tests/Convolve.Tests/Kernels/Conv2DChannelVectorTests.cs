@@ -203,6 +203,18 @@ public class Conv2DChannelVectorTests
     }
 
     [Fact]
+    // Short buffers are refused with the pass, the buffer's name and both lengths (2 x 6 x 14 x 14
+    // inputs, 16 x 6 x 5 x 5 weights, 2 x 16 x 10 x 10 outputs).
+    public void BackwardInput_ShortDInput_NamesItInTheMessage()
+    {
+        var g = new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5);
+        if (!Conv2DChannelVector.Supports(g)) return; // the fallback has its own messages
+        var error = Assert.Throws<ArgumentException>(() => new Conv2DChannelVector(1).BackwardInput(
+            g, new float[g.OutputLength], new float[g.WeightLength], new float[g.InputLength - 1]));
+        Assert.Equal($"Conv2DChannelVector.BackwardInput: expected dInput of 2352, weight of 2400 and dOutput of 3200 values; got 2351, 2400 and 3200.", error.Message);
+    }
+
+    [Fact]
     // The kernel keeps its scratch buffers and packed weights: once warm, it allocates nothing.
     public void AllPasses_Warm_AllocateNothing()
     {

@@ -210,8 +210,10 @@ public sealed class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
 
     private static void Check(in Conv2DGeometry g, string pass, int inputLength, int weightLength, int lastLength, string lastName, int lastExpected)
     {
+        string inputName = pass == nameof(BackwardInput) ? "dInput" : "input";
+        string weightName = pass == nameof(BackwardWeight) ? "dWeight" : "weight";
         if (inputLength < g.InputLength || weightLength < g.WeightLength || lastLength < lastExpected)
-            throw new ArgumentException($"Conv2DChannelVector.{pass}: expected input of {g.InputLength}, weight of {g.WeightLength} " +
+            throw new ArgumentException($"Conv2DChannelVector.{pass}: expected {inputName} of {g.InputLength}, {weightName} of {g.WeightLength} " +
                 $"and {lastName} of {lastExpected} values; got {inputLength}, {weightLength} and {lastLength}.");
     }
 
