@@ -45,7 +45,9 @@ public enum Conv2DAlgorithm
     /// stride-1 layers with 16 or 32 output channels on planes of at most
     /// <see cref="Conv2DChannelVector.MaxPlane"/> outputs (LeNet-5's second layer), where the
     /// multiply's tiles are mostly padding: all three passes, several times faster than im2col
-    /// there (and than Winograd on such 3x3 layers). Every other shape via <see cref="Im2ColGemm"/>.
+    /// there; on such 3x3 layers the forward pass and weight gradient beat Winograd too (the
+    /// automatic chain leaves their input gradient to Winograd). Every other shape via
+    /// <see cref="Im2ColGemm"/>.
     /// </summary>
     ChannelVector,
 }

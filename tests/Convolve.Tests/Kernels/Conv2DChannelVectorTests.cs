@@ -90,6 +90,7 @@ public class Conv2DChannelVectorTests
         [
             new(2, 1, 28, 28, 6, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), // direct (LeNet-5's first layer)
             new(2, 6, 14, 14, 16, 5, 5),                                                 // channel vector
+            new(3, 16, 12, 12, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), // channel vector, input gradient by Winograd
             new(2, 32, 26, 26, 64, 3, 3),                                                // Winograd
             new(2, 6, 14, 14, 48, 5, 5),                                                 // im2col
         ];
