@@ -41,7 +41,7 @@ public class Conv2DChannelVectorTests
 
     [Fact]
     // LeNet-5's second convolution at a training batch (several items per thread) and at batch 1,
-    // and the same padded by 2 (the padded-plane copies).
+    // the same padded by 2 (the padded-plane copies), and a single larger image.
     public void ModelLayers_MatchReference()
     {
         Conv2DGeometry[] layers =
@@ -49,6 +49,7 @@ public class Conv2DChannelVectorTests
             new(9, 6, 14, 14, 16, 5, 5),
             new(1, 6, 14, 14, 16, 5, 5),
             new(3, 6, 14, 14, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2),
+            new(1, 32, 16, 16, 32, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), // one large image: input gradient by the fallback
         ];
         int seed = 400;
         foreach (var g in layers)
