@@ -8,7 +8,8 @@ public enum Conv2DAlgorithm
 {
     /// <summary>
     /// The fastest kernel available for each shape (see <see cref="Conv2DKernels.Create"/>):
-    /// <see cref="Direct"/> where it applies, else <see cref="Winograd"/>, else <see cref="Im2ColGemm"/>.
+    /// <see cref="Direct"/> where it applies, else <see cref="ChannelVector"/>, else
+    /// <see cref="Winograd"/>, else <see cref="Im2ColGemm"/>.
     /// </summary>
     Auto,
 
@@ -38,6 +39,17 @@ public enum Conv2DAlgorithm
     /// other shape, via <see cref="Im2ColGemm"/>.
     /// </summary>
     Winograd,
+
+    /// <summary>
+    /// Direct convolution vectorised over output channels (<see cref="Conv2DChannelVector"/>) for
+    /// stride-1 layers with 16 or 32 output channels on planes of at most
+    /// <see cref="Conv2DChannelVector.MaxPlane"/> outputs (LeNet-5's second layer), where the
+    /// multiply's tiles are mostly padding: all three passes, several times faster than im2col
+    /// there; on such 3x3 layers the forward pass and weight gradient beat Winograd too (the
+    /// automatic chain leaves their input gradient to Winograd). Every other shape via
+    /// <see cref="Im2ColGemm"/>.
+    /// </summary>
+    ChannelVector,
 }
 
 /// <summary>
@@ -81,6 +93,7 @@ public static class Conv2DKernels
     /// layer owns its own instance: stateful kernels are new on every call.
     /// <see cref="Conv2DAlgorithm.Auto"/> chains the kernels: <see cref="Conv2DAlgorithm.Direct"/>
     /// on the shapes it takes (several times faster than im2col there), then
+    /// <see cref="Conv2DAlgorithm.ChannelVector"/> (16 or 32 output channels on small planes), then
     /// <see cref="Conv2DAlgorithm.Winograd"/> (3x3 stride 1 with many channels), then im2col +
     /// GEMM (bench/Convolve.Benchmarks, conv mode, has the figures).
     /// </summary>
@@ -91,7 +104,8 @@ public static class Conv2DKernels
         Conv2DAlgorithm.Im2ColGemm => new Conv2DIm2ColGemm(maxThreads),
         Conv2DAlgorithm.Direct => new Conv2DDirect(maxThreads),
         Conv2DAlgorithm.Winograd => new Conv2DWinograd(maxThreads),
-        Conv2DAlgorithm.Auto => new Conv2DDirect(maxThreads, new Conv2DWinograd(maxThreads)),
+        Conv2DAlgorithm.ChannelVector => new Conv2DChannelVector(maxThreads),
+        Conv2DAlgorithm.Auto => new Conv2DDirect(maxThreads, new Conv2DChannelVector(maxThreads, new Conv2DWinograd(maxThreads))),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown convolution algorithm."),
     };
 }

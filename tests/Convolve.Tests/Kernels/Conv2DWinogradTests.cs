@@ -81,14 +81,14 @@ public class Conv2DWinogradTests
     }
 
     [Fact]
-    // The automatic kernel is direct, then Winograd, then im2col: the chain still matches the reference.
+    // The automatic kernel is direct, then channel vector, then Winograd, then im2col: the chain still matches the reference.
     public void AutoKernel_ChainsDirectWinogradAndIm2Col_MatchingReference()
     {
         Conv2DGeometry[] layers =
         [
             new(2, 1, 28, 28, 32, 3, 3),          // direct
             new(2, 32, 26, 26, 64, 3, 3),         // Winograd
-            new(2, 6, 14, 14, 16, 5, 5),          // im2col
+            new(2, 6, 14, 14, 16, 5, 5),          // channel vector (im2col before it)
         ];
         int seed = 300;
         foreach (var g in layers)

@@ -1,0 +1,504 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Convolve.Kernels.Cpu;
+
+/// <summary>
+/// Direct convolution vectorised over output channels, for layers with few output channels on
+/// small planes (LeNet-5's second convolution: 6 -> 16 channels, 5x5, 10 x 10 outputs), where
+/// im2col + GEMM pads its 16-row weight matrix to the multiply's tiles and the direct kernel's
+/// row vectors (<see cref="Conv2DDirect"/>) are mostly masked lanes. In scalar terms it is the
+/// definition, <c>output[k, oh, ow] = bias[k] + Σ_(c, kh, kw) weight[k, c, kh, kw] *
+/// input[c, oh + kh, ow + kw]</c>, with the sum ordered by tap (c, kh, kw):
+/// <list type="bullet">
+/// <item>one <see cref="Vector512{T}"/> holds 16 output channels of one output position; a block
+/// of two output rows by up to 12 columns is 24 accumulators. For each tap the 16 weights are
+/// loaded once (packed tap-major: <c>[K / 16, taps, 16]</c>) and multiplied with each position's
+/// input value, broadcast;</item>
+/// <item>a block's accumulators go to a tile <c>[H_out * W_out, 16]</c> of the image, turned into
+/// NCHW rows by 16 x 16 in-register transposes (rectified on the way, or 2x2-max-pooled first for
+/// <see cref="ForwardRectifiedPooled"/>);</item>
+/// <item>BackwardWeight turns dOutput into the same tile layout, holds a block's dOutput
+/// vectors in registers, and for each tap adds <c>Σ_positions dOutput * input</c> (16 channels
+/// at once) to the tap's packed gradient; the bias gradient is the tile's sum;</item>
+/// <item>BackwardInput computes im2col's <c>dCol = weightᵀ dOutput</c> over vectors of 16 output
+/// positions with the 16 dOutput rows of a channel group in registers, then adds it back to the
+/// input positions (col2im);</item>
+/// <item>every geometry <see cref="Supports"/> refuses goes to the fallback kernel (im2col + GEMM
+/// by default), and so does the input gradient of the 3x3 layers a <see cref="Conv2DWinograd"/>
+/// fallback takes (it is faster there) and of large layers with fewer items than threads.</item>
+/// </list>
+/// Padding is copied into a zero-bordered plane first, as in <see cref="Conv2DDirect"/>. An odd
+/// output height repeats the last row pair's first row (the forward pass writes it twice with the
+/// same values; the weight gradient zeroes its dOutput there).
+/// <para>
+/// Threads: (item, 16-channel group) units (items for BackwardInput) are split into one range per
+/// thread. Each output is computed by the same operations whatever the split, so the forward
+/// passes and the input gradient give the same bits for any thread count; the weight gradient
+/// is summed per range and the ranges added in order (as in <see cref="Conv2DIm2ColGemm"/>), so
+/// its bits depend on the number of ranges.
+/// </para>
+/// <para>
+/// Measured on LeNet-5's second convolution, batch 64, 2 threads (2-core AVX-512 machine, best
+/// of 7): forward 104 us (im2col + GEMM 416), weight gradient 140 us (524), input gradient
+/// 181 us (569); one thread 200 / 216 / 343 us (798 / 1023 / 1125). The micro-kernels and
+/// transposes are in Conv2DChannelVector.Avx512.cs.
+/// </para>
+/// </summary>
+public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
+{
+    /// <summary>
+    /// The most output channels this path takes: with more, im2col + GEMM fills its tiles and
+    /// runs near the machine's peak.
+    /// </summary>
+    public const int MaxOutChannels = 32;
+
+    /// <summary>The largest output plane (H_out * W_out) this path takes; its tile of 16 channels stays in L1/L2.</summary>
+    public const int MaxPlane = 1024;
+
+    /// <summary>The widest kernel this path takes (BackwardInput keeps a lane mask per kernel column on the stack).</summary>
+    public const int MaxKernelW = 32;
+
+    private const int Lanes = 16;
+    private const int MaxColumns = 12; // 2 x 12 accumulators, the weights and a spare of 32 registers
+
+    // Below this many multiply-adds a second thread costs more to wake than it saves.
+    private const long ParallelThreshold = 1L << 19;
+
+    private readonly IConv2DKernel fallback;
+    private readonly int maxThreads;
+    private float[] packed = [];
+    private float[][] scratch = [];
+    private float[][] partialWeights = [];
+    private int[] tapOffsets = [];
+    private int[] columnStarts = [];
+
+    /// <summary>
+    /// A kernel using up to <paramref name="maxThreads"/> threads (0: all cores), handing the
+    /// geometries and passes it does not take to <paramref name="fallback"/> (im2col + GEMM when null).
+    /// </summary>
+    public Conv2DChannelVector(int maxThreads = 0, IConv2DKernel? fallback = null)
+    {
+        this.fallback = fallback ?? new Conv2DIm2ColGemm(maxThreads);
+        this.maxThreads = maxThreads > 0 ? maxThreads : Environment.ProcessorCount;
+    }
+
+    /// <summary>
+    /// Whether this path computes <paramref name="g"/>: AVX-512, stride and dilation 1, one group,
+    /// a multiple of 16 output channels up to <see cref="MaxOutChannels"/>, kernels at most
+    /// <see cref="MaxKernelW"/> wide, at least two output
+    /// rows and at most <see cref="MaxPlane"/> output positions. Any padding.
+    /// </summary>
+    public static bool Supports(in Conv2DGeometry g) =>
+        Avx512F.IsSupported
+        && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.OutChannels % Lanes == 0 && g.OutChannels <= MaxOutChannels && g.KernelW <= MaxKernelW
+        && g.OutH >= 2 && g.OutW >= 1 && g.OutH * g.OutW <= MaxPlane;
+
+    /// <summary>Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: <see cref="Supports"/> and an even output size.</summary>
+    public static bool SupportsPooled(in Conv2DGeometry g) => Supports(g) && g.OutH % 2 == 0 && g.OutW % 2 == 0;
+
+    public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, Mode.Forward);
+        else fallback.Forward(g, input, weight, bias, output);
+    }
+
+    public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, Mode.ForwardRectified);
+        else fallback.ForwardRectified(g, input, weight, bias, output);
+    }
+
+    public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
+    {
+        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify ? Mode.ForwardRectified : Mode.Forward);
+        else fallback.ForwardTraining(g, input, weight, bias, output, rectify);
+    }
+
+    /// <summary>
+    /// pooled = 2x2 max pooling (stride 2) of max(0, conv(input, weight) + bias), without writing
+    /// the convolution's output (inference). <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2].
+    /// The maxima are taken with <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so
+    /// unlike the pooling layer it does not promise to carry a NaN through. For
+    /// <see cref="SupportsPooled"/> geometries, and those the fallback computes this way.
+    /// </summary>
+    public void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> pooled)
+    {
+        if (!SupportsPooled(g))
+        {
+            if (fallback is not IConv2DPooledKernel other || !other.CanForwardRectifiedPooled(g))
+                throw new ArgumentException($"Conv2DChannelVector.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
+            other.ForwardRectifiedPooled(g, input, weight, bias, pooled);
+            return;
+        }
+        if (pooled.Length * 4L < g.OutputLength)
+            throw new ArgumentException($"Conv2DChannelVector.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
+        RunForward(g, input, weight, bias, pooled, Mode.ForwardRectifiedPooled);
+    }
+
+    bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) =>
+        SupportsPooled(g) || fallback is IConv2DPooledKernel other && other.CanForwardRectifiedPooled(g);
+
+    /// <summary>
+    /// dInput = the transposed convolution, as im2col's two steps without the multiply's tiles:
+    /// <c>dCol[t, p] = Σ_k weight[k, t] * dOutput[k, p]</c> over vectors of 16 output positions
+    /// (the 16 dOutput rows of a channel group held in registers, the weights broadcast), then each
+    /// <c>dCol[t]</c> added back to the input positions tap t read (col2im), per image.
+    /// </summary>
+    public unsafe void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput)
+    {
+        // Winograd's input gradient (2.25x fewer multiplies) measured 1.05-1.5x faster on the
+        // 3x3 layers both take (16 -> 16 and 32 channels on 12 x 12 to 32 x 32): the chain's next
+        // kernel computes it there.
+        // It splits items over threads only: fewer items than threads on a layer worth
+        // splitting go to the fallback too, which splits each image (measured 1.35x faster on a
+        // single 16 x 16 image through 32 -> 32 channels, 5x5).
+        if (!Supports(g) || fallback is Conv2DWinograd && Conv2DWinograd.Supports(g)
+            || g.Batch < maxThreads && Work(g) >= ParallelThreshold)
+        {
+            fallback.BackwardInput(g, dOutput, weight, dInput);
+            return;
+        }
+        Check(g, nameof(BackwardInput), dInput.Length, weight.Length, dOutput.Length, "dOutput", g.OutputLength);
+        int parts = Prepare(g, g.Batch);
+        Pack(g, weight);
+        fixed (float* dx = dInput, w = packed, dy = dOutput)
+            ParallelParts.Run(parts, parts, new Job(this, Mode.BackwardInput, g, parts, dx, w, null, dy));
+    }
+
+    public unsafe void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        Span<float> dWeight, Span<float> dBias)
+    {
+        if (!Supports(g))
+        {
+            fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
+            return;
+        }
+        Check(g, nameof(BackwardWeight), input.Length, dWeight.Length, dOutput.Length, "dOutput", g.OutputLength);
+        if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DChannelVector.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
+        int parts = Prepare(g, g.Batch * (g.OutChannels / Lanes));
+        int taps = Taps(g), packedLength = g.WeightLength;
+        PartialSums.Prepare(ref partialWeights, parts, packedLength + g.OutChannels);
+        fixed (float* x = input, dy = dOutput)
+            ParallelParts.Run(parts, parts, new Job(this, Mode.BackwardWeight, g, parts, x, null, null, dy));
+        // Ranges in order, then from the packed [K / 16, taps, 16] layout to [K, taps].
+        var total = partialWeights[0].AsSpan(0, packedLength + g.OutChannels);
+        for (int part = 1; part < parts; part++)
+            TensorPrimitives.Add(total, partialWeights[part].AsSpan(0, total.Length), total);
+        for (int k = 0; k < g.OutChannels; k++)
+        {
+            var row = dWeight.Slice(k * taps, taps);
+            int from = k / Lanes * taps * Lanes + k % Lanes;
+            for (int t = 0; t < taps; t++) row[t] += total[from + t * Lanes];
+        }
+        if (!dBias.IsEmpty)
+            TensorPrimitives.Add(dBias[..g.OutChannels], total.Slice(packedLength, g.OutChannels), dBias[..g.OutChannels]);
+    }
+
+    private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, Mode mode)
+    {
+        bool pooledOutput = mode == Mode.ForwardRectifiedPooled;
+        string pass = mode switch
+        {
+            Mode.Forward => nameof(Forward),
+            Mode.ForwardRectified => nameof(ForwardRectified),
+            _ => nameof(ForwardRectifiedPooled),
+        };
+        Check(g, pass, input.Length, weight.Length, pooledOutput ? output.Length * 4 : output.Length,
+            pooledOutput ? "pooled output (x 4)" : "output", g.OutputLength);
+        if (!bias.IsEmpty && bias.Length < g.OutChannels)
+            throw new ArgumentException($"Conv2DChannelVector.{pass}: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
+        int parts = Prepare(g, g.Batch * (g.OutChannels / Lanes));
+        Pack(g, weight);
+        fixed (float* x = input, w = packed, b = bias, y = output)
+            ParallelParts.Run(parts, parts, new Job(this, mode, g, parts, x, w, b, y));
+    }
+
+    private static void Check(in Conv2DGeometry g, string pass, int inputLength, int weightLength, int lastLength, string lastName, int lastExpected)
+    {
+        string inputName = pass == nameof(BackwardInput) ? "dInput" : "input";
+        string weightName = pass == nameof(BackwardWeight) ? "dWeight" : "weight";
+        if (inputLength < g.InputLength || weightLength < g.WeightLength || lastLength < lastExpected)
+            throw new ArgumentException($"Conv2DChannelVector.{pass}: expected {inputName} of {g.InputLength}, {weightName} of {g.WeightLength} " +
+                $"and {lastName} of {lastExpected} values; got {inputLength}, {weightLength} and {lastLength}.");
+    }
+
+    private static int Taps(in Conv2DGeometry g) => g.InChannels * g.KernelH * g.KernelW;
+
+    // Multiply-adds of one pass.
+    private static long Work(in Conv2DGeometry g) => (long)g.Batch * g.OutChannels * g.OutH * g.OutW * Taps(g);
+
+    private static bool IsPadded(in Conv2DGeometry g) => g.PadTop + g.PadLeft + g.PadBottom + g.PadRight > 0;
+
+    private static int PaddedH(in Conv2DGeometry g) => g.InH + g.PadTop + g.PadBottom;
+
+    private static int PaddedW(in Conv2DGeometry g) => g.InW + g.PadLeft + g.PadRight;
+
+    private static int RoundUp(int n) => (n + Lanes - 1) / Lanes * Lanes;
+
+    // Scratch of one part: the padded image (when padded), the tile [H_out * W_out, 16] and the
+    // pooled tile, each rounded up to whole 16 x 16 transposes.
+    private static int PaddedLength(in Conv2DGeometry g) => IsPadded(g) ? RoundUp(g.InChannels * PaddedH(g) * PaddedW(g)) : 0;
+
+    private static int TileLength(in Conv2DGeometry g) => RoundUp(g.OutH * g.OutW) * Lanes;
+
+    // BackwardInput's dCol rows of one input channel [kH * kW, H_out * W_out rounded up to 16],
+    // with a guard before and after for col2im's shifted loads, which reach up to a kernel width
+    // plus a vector past a row.
+    private static int ColumnsLength(in Conv2DGeometry g) => g.KernelH * g.KernelW * RoundUp(g.OutH * g.OutW) + 2 * ColumnsGuard;
+
+    private const int ColumnsGuard = MaxKernelW + Lanes;
+
+    // weight [K, taps] -> packed [K / 16, taps, 16].
+    private void Pack(in Conv2DGeometry g, ReadOnlySpan<float> weight)
+    {
+        int taps = Taps(g);
+        if (packed.Length < g.WeightLength) packed = GC.AllocateUninitializedArray<float>(g.WeightLength, pinned: true);
+        for (int k = 0; k < g.OutChannels; k++)
+        {
+            var row = weight.Slice(k * taps, taps);
+            int to = k / Lanes * taps * Lanes + k % Lanes;
+            for (int t = 0; t < taps; t++) packed[to + t * Lanes] = row[t];
+        }
+    }
+
+    // Sizes the scratch, the tap offsets and the column blocks; returns the number of parts.
+    private int Prepare(in Conv2DGeometry g, int units)
+    {
+        int taps = Taps(g);
+        int parts = Work(g) < ParallelThreshold ? 1 : Math.Max(1, Math.Min(maxThreads, units));
+        if (scratch.Length < parts) Array.Resize(ref scratch, parts);
+        int length = PaddedLength(g) + Math.Max(2 * TileLength(g), ColumnsLength(g));
+        for (int part = 0; part < parts; part++)
+            if (scratch[part] is null || scratch[part].Length < length)
+                scratch[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        if (tapOffsets.Length != taps) tapOffsets = new int[taps];
+        int ph = IsPadded(g) ? PaddedH(g) : g.InH, pw = IsPadded(g) ? PaddedW(g) : g.InW;
+        for (int c = 0, t = 0; c < g.InChannels; c++)
+        for (int kh = 0; kh < g.KernelH; kh++)
+        for (int kw = 0; kw < g.KernelW; kw++, t++)
+            tapOffsets[t] = (c * ph + kh) * pw + kw;
+        // Column blocks of at most MaxColumns, starting at even columns (pooling pairs columns).
+        int outW = g.OutW, pairs = outW / 2;
+        for (int blocks = (outW + MaxColumns - 1) / MaxColumns; ; blocks++)
+        {
+            if (columnStarts.Length != blocks + 1) columnStarts = new int[blocks + 1];
+            bool fits = true;
+            for (int i = 0; i <= blocks; i++)
+            {
+                columnStarts[i] = i == blocks ? outW : 2 * (pairs * i / blocks);
+                if (i > 0 && (columnStarts[i] - columnStarts[i - 1] > MaxColumns || columnStarts[i] <= columnStarts[i - 1])) fits = false;
+            }
+            if (fits) break;
+        }
+        return parts;
+    }
+
+    private enum Mode { Forward, ForwardRectified, ForwardRectifiedPooled, BackwardWeight, BackwardInput }
+
+    /// <summary>
+    /// One part of a pass over (item, 16-channel group) units. Forward: <c>w</c> the packed
+    /// weights, <c>y</c> the output (or pooled output). BackwardWeight: <c>y</c> is dOutput, the
+    /// part's gradient goes to its partial buffer. BackwardInput: units are items, <c>x</c> is
+    /// dInput, <c>w</c> the packed weights, <c>y</c> dOutput.
+    /// </summary>
+    private readonly unsafe struct Job(Conv2DChannelVector kernel, Mode mode, Conv2DGeometry g, int parts,
+        float* x, float* w, float* b, float* y) : IParallelPart
+    {
+        public void Run(int part)
+        {
+            if (mode == Mode.BackwardInput)
+            {
+                RunBackwardInput(part);
+                return;
+            }
+            int groups = g.OutChannels / Lanes, units = g.Batch * groups;
+            int first = (int)((long)units * part / parts), last = (int)((long)units * (part + 1) / parts);
+            int taps = Taps(g), planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
+            int pw = IsPadded(g) ? PaddedW(g) : g.InW;
+            fixed (int* offsets = kernel.tapOffsets, starts = kernel.columnStarts)
+            fixed (float* scratch = kernel.scratch[part])
+            fixed (float* partial = mode == Mode.BackwardWeight ? kernel.partialWeights[part] : null)
+            {
+                float* tile = scratch + PaddedLength(g), second = tile + TileLength(g);
+                int paddedItem = -1;
+                for (int unit = first; unit < last; unit++)
+                {
+                    int n = unit / groups, group = unit % groups;
+                    float* image = x + (long)n * g.InChannels * planeIn;
+                    float* plane = image;
+                    if (IsPadded(g))
+                    {
+                        if (paddedItem != n) Pad(image, scratch);
+                        paddedItem = n;
+                        plane = scratch;
+                    }
+                    long channels = (long)n * g.OutChannels + group * Lanes; // the unit's first output channel
+                    if (mode == Mode.BackwardWeight)
+                    {
+                        float* dWeights = partial + group * taps * Lanes;
+                        float* dBias = partial + g.WeightLength + group * Lanes;
+                        WeightGradient(plane, y + channels * planeOut, tile, offsets, starts, taps, pw, dWeights, dBias);
+                        continue;
+                    }
+                    var start = b is null ? Vector512<float>.Zero : Vector512.Load(b + group * Lanes);
+                    ForwardTile(plane, w + group * taps * Lanes, start, tile, offsets, starts, taps, pw);
+                    if (mode == Mode.ForwardRectifiedPooled)
+                    {
+                        int pooledW = g.OutW / 2, pooledPlane = planeOut / 4;
+                        for (int i = 0; i < g.OutH / 2; i++)
+                        for (int j = 0; j < pooledW; j++)
+                        {
+                            float* top = tile + (2 * i * g.OutW + 2 * j) * Lanes, bottom = top + g.OutW * Lanes;
+                            var max = Vector512.Max(Vector512.Max(Vector512.Load(top), Vector512.Load(top + Lanes)),
+                                Vector512.Max(Vector512.Load(bottom), Vector512.Load(bottom + Lanes)));
+                            Vector512.Max(max, Vector512<float>.Zero).Store(second + (i * pooledW + j) * Lanes);
+                        }
+                        TileToPlanes(second, y + channels * pooledPlane, pooledPlane, rectify: false);
+                    }
+                    else TileToPlanes(tile, y + channels * planeOut, planeOut, rectify: mode == Mode.ForwardRectified);
+                }
+            }
+        }
+
+        private void RunBackwardInput(int part)
+        {
+            int first = (int)((long)g.Batch * part / parts), last = (int)((long)g.Batch * (part + 1) / parts);
+            int taps = Taps(g), planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW, columnStride = RoundUp(planeOut);
+            int ph = IsPadded(g) ? PaddedH(g) : g.InH, pw = IsPadded(g) ? PaddedW(g) : g.InW;
+            fixed (float* scratch = kernel.scratch[part])
+            {
+                float* columns = scratch + PaddedLength(g) + ColumnsGuard;
+                for (int n = first; n < last; n++)
+                {
+                    float* image = x + (long)n * g.InChannels * planeIn;
+                    float* target = IsPadded(g) ? scratch : image;
+                    // One input channel at a time, so that its dCol rows stay in L1 for col2im.
+                    int channelTaps = g.KernelH * g.KernelW;
+                    for (int c = 0; c < g.InChannels; c++)
+                    {
+                        // dCol = Σ over channel groups of packed weights x dOutput rows.
+                        for (int group = 0; group < g.OutChannels / Lanes; group++)
+                        {
+                            float* dy = y + ((long)n * g.OutChannels + group * Lanes) * planeOut;
+                            float* weights = w + (group * taps + c * channelTaps) * Lanes;
+                            for (int p = 0; p < planeOut; p += Lanes)
+                                InputColumns(dy + p, planeOut, Math.Min(Lanes, planeOut - p), weights, channelTaps,
+                                    columns + p, columnStride, accumulate: group > 0);
+                        }
+                        // col2im into the image's dInput (or the padded plane, whose inside is copied out).
+                        Col2Im(columns, columnStride, target + c * ph * pw, ph, pw);
+                    }
+                    if (!IsPadded(g)) continue;
+                    for (int c = 0; c < g.InChannels; c++)
+                    for (int h = 0; h < g.InH; h++)
+                        new ReadOnlySpan<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW)
+                            .CopyTo(new Span<float>(image + (c * g.InH + h) * g.InW, g.InW));
+                }
+            }
+        }
+
+        /// <summary>
+        /// For one input channel: target[ih, iw] = Σ_(kh, kw) dCol[(kh, kw), (ih - kh) * W_out + iw - kw] over the
+        /// taps whose output position exists: each target row summed in registers, 16 columns at a
+        /// time, from dCol rows loaded shifted by kw with the lanes outside the output row cleared
+        /// by a bitwise and (the loads reach up to a vector past a row's ends: into the guard
+        /// around dCol), and written once (adding into memory instead stalls every load on the
+        /// masked store before it).
+        /// </summary>
+        private void Col2Im(float* columns, int columnStride, float* target, int ph, int pw)
+        {
+            int outH = g.OutH, outW = g.OutW, kH = g.KernelH, kW = g.KernelW;
+            Vector512<float>* masks = stackalloc Vector512<float>[kW];
+            for (int j = 0; j < pw; j += Lanes)
+            {
+                // Lane l holds column j + l, which tap column kw reads from output column j + l - kw.
+                for (int kw = 0; kw < kW; kw++)
+                {
+                    var column = Vector512<int>.Indices + Vector512.Create(j - kw);
+                    masks[kw] = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(outW))).AsSingle();
+                }
+                var storeMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(pw - j)).AsSingle();
+                for (int ih = 0; ih < ph; ih++)
+                {
+                    // Four partial sums (the adds' latency, not the loads, would bound one).
+                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    for (int kh = Math.Max(0, ih - outH + 1); kh <= Math.Min(kH - 1, ih); kh++)
+                    {
+                        float* from = columns + kh * kW * columnStride + (ih - kh) * outW + j;
+                        int kw = 0;
+                        for (; kw + 1 < kW; kw += 2)
+                        {
+                            s0 += Vector512.Load(from + kw * (columnStride - 1)) & masks[kw];
+                            s1 += Vector512.Load(from + (kw + 1) * (columnStride - 1)) & masks[kw + 1];
+                        }
+                        if (kw < kW) s2 += Vector512.Load(from + kw * (columnStride - 1)) & masks[kw];
+                        (s0, s1, s2, s3) = (s3, s2, s0, s1);
+                    }
+                    var sum = (s0 + s1) + (s2 + s3);
+                    float* row = target + ih * pw + j;
+                    if (j + Lanes <= pw) sum.Store(row);
+                    else Avx512F.MaskStore(row, storeMask, sum);
+                }
+            }
+        }
+
+        // Copies one image into the zero-bordered scratch plane.
+        private void Pad(float* image, float* scratch)
+        {
+            int ph = PaddedH(g), pw = PaddedW(g);
+            new Span<float>(scratch, g.InChannels * ph * pw).Clear();
+            for (int c = 0; c < g.InChannels; c++)
+            for (int h = 0; h < g.InH; h++)
+                new ReadOnlySpan<float>(image + (c * g.InH + h) * g.InW, g.InW)
+                    .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
+        }
+
+        // tile[p, k] = start[k] + Σ_t weights[t, k] * plane[p's input + offsets[t]], by blocks of
+        // two rows (the last pair overlapping the one before for an odd height) by one column block.
+        private void ForwardTile(float* plane, float* weights, Vector512<float> start, float* tile, int* offsets, int* starts, int taps, int pw)
+        {
+            int outH = g.OutH, outW = g.OutW, blocks = kernel.columnStarts.Length - 1;
+            for (int r = 0; r < outH; r += 2)
+            {
+                int row = Math.Min(r, outH - 2);
+                for (int i = 0; i < blocks; i++)
+                {
+                    int col = starts[i];
+                    ForwardBlock(starts[i + 1] - col, plane + row * pw + col, weights, offsets, taps, pw, start,
+                        tile + (row * outW + col) * Lanes, outW * Lanes);
+                }
+            }
+        }
+
+        // dWeights[t, k] += Σ_p dOutput[k, p] * plane[p's input + offsets[t]]; dBias[k] += Σ_p dOutput[k, p].
+        private void WeightGradient(float* plane, float* dOutputs, float* tile, int* offsets, int* starts, int taps, int pw,
+            float* dWeights, float* dBias)
+        {
+            int outH = g.OutH, outW = g.OutW, planeOut = outH * outW, blocks = kernel.columnStarts.Length - 1;
+            PlanesToTile(dOutputs, planeOut, tile);
+            var biasSum = Vector512<float>.Zero;
+            for (int p = 0; p < planeOut; p++) biasSum += Vector512.Load(tile + p * Lanes);
+            (Vector512.Load(dBias) + biasSum).Store(dBias);
+            for (int r = 0; r < outH; r += 2)
+            {
+                int row = Math.Min(r, outH - 2);
+                for (int i = 0; i < blocks; i++)
+                {
+                    int col = starts[i];
+                    WeightBlock(starts[i + 1] - col, plane + row * pw + col, tile + (row * outW + col) * Lanes, outW * Lanes,
+                        skipFirstRow: row != r, offsets, taps, pw, dWeights);
+                }
+            }
+        }
+    }
+}
