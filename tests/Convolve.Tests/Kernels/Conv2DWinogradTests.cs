@@ -93,6 +93,10 @@ public class Conv2DWinogradTests
         int seed = 300;
         foreach (var g in layers)
             Conv2DIm2ColGemmTests.CheckAllPasses(Conv2DKernels.Create(Conv2DAlgorithm.Auto), g, ++seed, withBias: true);
+        // The one-pass backward reaches Winograd through the kernels before it in the chain.
+        var auto = (IConv2DFusedBackwardKernel)Conv2DKernels.Create(Conv2DAlgorithm.Auto, maxThreads: 2);
+        Assert.Equal(Winograd, auto.CanBackward(layers[1]));
+        Assert.False(auto.CanBackward(layers[0]));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ namespace Convolve.Kernels.Cpu;
 /// transposes are in Conv2DChannelVector.Avx512.cs.
 /// </para>
 /// </summary>
-public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel
+public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel, IConv2DFusedBackwardKernel
 {
     /// <summary>
     /// The most output channels this path takes: with more, im2col + GEMM fills its tiles and
@@ -145,6 +145,18 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKe
 
     bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) =>
         SupportsPooled(g) || fallback is IConv2DPooledKernel other && other.CanForwardRectifiedPooled(g);
+
+    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) =>
+        !Supports(g) && fallback is IConv2DFusedBackwardKernel other && other.CanBackward(g);
+
+    /// <summary>Both gradients in one pass, for geometries the fallback kernel takes that way (see <see cref="IConv2DFusedBackwardKernel"/>).</summary>
+    void IConv2DFusedBackwardKernel.Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> rectifiedOutput, ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias)
+    {
+        if (Supports(g) || fallback is not IConv2DFusedBackwardKernel other || !other.CanBackward(g))
+            throw new ArgumentException($"Conv2DChannelVector.Backward: {g} is not a geometry the fused backward pass takes.");
+        other.Backward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias);
+    }
 
     /// <summary>
     /// dInput = the transposed convolution, as im2col's two steps without the multiply's tiles:
