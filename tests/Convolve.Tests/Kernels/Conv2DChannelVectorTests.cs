@@ -178,31 +178,8 @@ public class Conv2DChannelVectorTests
     [Fact]
     // The weights are packed on every call: changed in place between calls (as an optimizer
     // does), the next pass uses the new ones.
-    public void Forward_WeightsChangedInPlace_UsesTheNewWeights()
-    {
-        var g = new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5);
-        var random = new Random(11);
-        var input = GemmTests.RandomValues(random, g.InputLength);
-        var weight = GemmTests.RandomValues(random, g.WeightLength);
-        var dOutput = GemmTests.RandomValues(random, g.OutputLength);
-        var kernel = new Conv2DChannelVector(maxThreads: 1);
-        var output = new float[g.OutputLength];
-        var dInput = new float[g.InputLength];
-        kernel.Forward(g, input, weight, [], output);
-        kernel.BackwardInput(g, dOutput, weight, dInput);
-        weight[5] += 1f;
-        weight[g.WeightLength - 1] = -weight[g.WeightLength - 1];
-        kernel.Forward(g, input, weight, [], output);
-        kernel.BackwardInput(g, dOutput, weight, dInput);
-        var expected = new float[g.OutputLength];
-        var expectedInput = new float[g.InputLength];
-        Conv2DReference.Instance.Forward(g, input, weight, [], expected);
-        Conv2DReference.Instance.BackwardInput(g, dOutput, weight, expectedInput);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - output[i]) <= 1e-4f, $"output[{i}] = {output[i]}, reference {expected[i]}");
-        for (int i = 0; i < expectedInput.Length; i++)
-            Assert.True(Math.Abs(expectedInput[i] - dInput[i]) <= 1e-4f, $"dInput[{i}] = {dInput[i]}, reference {expectedInput[i]}");
-    }
+    public void Forward_WeightsChangedInPlace_UsesTheNewWeights() =>
+        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DChannelVector(maxThreads: 1), new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5));
 
     [Fact]
     // Short buffers are refused with the pass, the buffer's name and both lengths (2 x 6 x 14 x 14
@@ -218,31 +195,7 @@ public class Conv2DChannelVectorTests
 
     [Fact]
     // The kernel keeps its scratch buffers and packed weights: once warm, it allocates nothing.
-    public void AllPasses_Warm_AllocateNothing()
-    {
-        var g = new Conv2DGeometry(3, 6, 14, 14, 16, 5, 5, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
-        var random = new Random(8);
-        var input = GemmTests.RandomValues(random, g.InputLength);
-        var weight = GemmTests.RandomValues(random, g.WeightLength);
-        var bias = GemmTests.RandomValues(random, g.OutChannels);
-        var output = new float[g.OutputLength];
-        var pooled = new float[g.OutputLength / 4];
-        var dInput = new float[g.InputLength];
-        var dWeight = new float[g.WeightLength];
-        var dBias = new float[g.OutChannels];
-        var kernel = new Conv2DChannelVector(maxThreads: 1);
-        void AllPasses()
-        {
-            kernel.Forward(g, input, weight, bias, output);
-            kernel.ForwardRectified(g, input, weight, bias, output);
-            kernel.ForwardRectifiedPooled(g, input, weight, bias, pooled);
-            kernel.BackwardInput(g, output, weight, dInput);
-            kernel.BackwardWeight(g, input, output, dWeight, dBias);
-        }
-        if (!Conv2DChannelVector.SupportsPooled(g)) return; // without AVX-512 the fallback has no pooled path
-        AllPasses();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        AllPasses();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-    }
+    public void AllPasses_Warm_AllocateNothing() =>
+        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DChannelVector(maxThreads: 1),
+            new Conv2DGeometry(3, 6, 14, 14, 16, 5, 5, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 }

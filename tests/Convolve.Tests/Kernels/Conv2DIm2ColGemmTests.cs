@@ -92,30 +92,9 @@ public class Conv2DIm2ColGemmTests
 
     [Fact]
     // The kernel keeps its scratch buffers: once warm, the three passes allocate nothing.
-    public void AllPasses_Warm_AllocateNothing()
-    {
-        var g = new Conv2DGeometry(3, 4, 9, 9, 6, 3, 3, StrideH: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
-        var random = new Random(8);
-        var input = GemmTests.RandomValues(random, g.InputLength);
-        var weight = GemmTests.RandomValues(random, g.WeightLength);
-        var bias = GemmTests.RandomValues(random, g.OutChannels);
-        var output = new float[g.OutputLength];
-        var dInput = new float[g.InputLength];
-        var dWeight = new float[g.WeightLength];
-        var dBias = new float[g.OutChannels];
-        var kernel = new Conv2DIm2ColGemm(maxThreads: 1);
-        void AllPasses()
-        {
-            kernel.Forward(g, input, weight, bias, output);
-            kernel.BackwardInput(g, output, weight, dInput);
-            kernel.BackwardWeight(g, input, output, dWeight, dBias);
-        }
-        AllPasses();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        AllPasses();
-        AllPasses();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-    }
+    public void AllPasses_Warm_AllocateNothing() =>
+        CheckWarmPassesAllocateNothing(new Conv2DIm2ColGemm(maxThreads: 1),
+            new Conv2DGeometry(3, 4, 9, 9, 6, 3, 3, StrideH: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
     [Fact]
     // The weight gradient after ForwardTraining reuses the kept im2col matrices: the same
@@ -165,6 +144,69 @@ public class Conv2DIm2ColGemmTests
         var e = Assert.Throws<ArgumentException>(() =>
             new Conv2DIm2ColGemm().Forward(g, new float[g.InputLength], new float[g.WeightLength], default, new float[10]));
         Assert.Equal("Conv2DIm2ColGemm.Forward: expected input of 150, weight of 108 and output of 72 values; got 150, 108 and 10.", e.Message);
+    }
+
+    /// <summary>
+    /// Every pass <paramref name="kernel"/> has for <paramref name="g"/> (the pooled forward and
+    /// the one-pass backward too, where it takes them), run once to warm up, then twice more:
+    /// those two allocate nothing.
+    /// </summary>
+    internal static void CheckWarmPassesAllocateNothing(IConv2DKernel kernel, Conv2DGeometry g)
+    {
+        var random = new Random(8);
+        var input = GemmTests.RandomValues(random, g.InputLength);
+        var weight = GemmTests.RandomValues(random, g.WeightLength);
+        var bias = GemmTests.RandomValues(random, g.OutChannels);
+        var output = new float[g.OutputLength];
+        var pooled = new float[g.OutputLength / 4];
+        var dInput = new float[g.InputLength];
+        var dWeight = new float[g.WeightLength];
+        var dBias = new float[g.OutChannels];
+        void AllPasses()
+        {
+            kernel.Forward(g, input, weight, bias, output);
+            kernel.ForwardRectified(g, input, weight, bias, output);
+            if (kernel is IConv2DPooledKernel fused && fused.CanForwardRectifiedPooled(g))
+                fused.ForwardRectifiedPooled(g, input, weight, bias, pooled);
+            kernel.BackwardInput(g, output, weight, dInput);
+            kernel.BackwardWeight(g, input, output, dWeight, dBias);
+            if (kernel is IConv2DFusedBackwardKernel both && both.CanBackward(g))
+                both.Backward(g, input, output, output, weight, dInput, dWeight, dBias);
+        }
+        AllPasses();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        AllPasses();
+        AllPasses();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>
+    /// Weights changed in place between calls, in the same array, as an optimizer changes them:
+    /// the next forward pass and input gradient use the new weights (a kernel that keeps what it
+    /// derived from the weights must notice).
+    /// </summary>
+    internal static void CheckWeightsChangedInPlace(IConv2DKernel kernel, Conv2DGeometry g)
+    {
+        var random = new Random(11);
+        var input = GemmTests.RandomValues(random, g.InputLength);
+        var weight = GemmTests.RandomValues(random, g.WeightLength);
+        var dOutput = GemmTests.RandomValues(random, g.OutputLength);
+        var output = new float[g.OutputLength];
+        var dInput = new float[g.InputLength];
+        kernel.Forward(g, input, weight, [], output);
+        kernel.BackwardInput(g, dOutput, weight, dInput);
+        weight[5] += 1f;
+        weight[g.WeightLength - 1] = -weight[g.WeightLength - 1];
+        kernel.Forward(g, input, weight, [], output);
+        kernel.BackwardInput(g, dOutput, weight, dInput);
+        var expected = new float[g.OutputLength];
+        var expectedInput = new float[g.InputLength];
+        Conv2DReference.Instance.Forward(g, input, weight, [], expected);
+        Conv2DReference.Instance.BackwardInput(g, dOutput, weight, expectedInput);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - output[i]) <= 1e-4f, $"output[{i}] = {output[i]}, reference {expected[i]}");
+        for (int i = 0; i < expectedInput.Length; i++)
+            Assert.True(Math.Abs(expectedInput[i] - dInput[i]) <= 1e-4f, $"dInput[{i}] = {dInput[i]}, reference {expectedInput[i]}");
     }
 
     internal static void CheckAllPasses(IConv2DKernel fast, Conv2DGeometry g, int seed, bool withBias)

@@ -217,55 +217,13 @@ public class Conv2DWinogradTests
     [Fact]
     // The transformed weights are reused only while the weights are bit for bit the same: an
     // optimizer changes them in place, in the same array, between steps.
-    public void Forward_WeightsChangedInPlace_UsesTheNewWeights()
-    {
-        var g = new Conv2DGeometry(2, 8, 10, 10, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
-        var random = new Random(11);
-        var input = GemmTests.RandomValues(random, g.InputLength);
-        var weight = GemmTests.RandomValues(random, g.WeightLength);
-        var dOutput = GemmTests.RandomValues(random, g.OutputLength);
-        var kernel = new Conv2DWinograd(maxThreads: 1);
-        var output = new float[g.OutputLength];
-        var dInput = new float[g.InputLength];
-        kernel.Forward(g, input, weight, [], output);
-        kernel.BackwardInput(g, dOutput, weight, dInput);
-        weight[5] += 1f;
-        weight[g.WeightLength - 1] = -weight[g.WeightLength - 1];
-        kernel.Forward(g, input, weight, [], output);
-        kernel.BackwardInput(g, dOutput, weight, dInput);
-        var expected = new float[g.OutputLength];
-        var expectedInput = new float[g.InputLength];
-        Conv2DReference.Instance.Forward(g, input, weight, [], expected);
-        Conv2DReference.Instance.BackwardInput(g, dOutput, weight, expectedInput);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - output[i]) <= 1e-4f, $"output[{i}] = {output[i]}, reference {expected[i]}");
-        for (int i = 0; i < expectedInput.Length; i++)
-            Assert.True(Math.Abs(expectedInput[i] - dInput[i]) <= 1e-4f, $"dInput[{i}] = {dInput[i]}, reference {expectedInput[i]}");
-    }
+    public void Forward_WeightsChangedInPlace_UsesTheNewWeights() =>
+        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DWinograd(maxThreads: 1),
+            new Conv2DGeometry(2, 8, 10, 10, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
     [Fact]
     // The kernel keeps its scratch buffers and transformed weights: once warm, it allocates nothing.
-    public void AllPasses_Warm_AllocateNothing()
-    {
-        var g = new Conv2DGeometry(3, 8, 14, 14, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
-        var random = new Random(8);
-        var input = GemmTests.RandomValues(random, g.InputLength);
-        var weight = GemmTests.RandomValues(random, g.WeightLength);
-        var bias = GemmTests.RandomValues(random, g.OutChannels);
-        var output = new float[g.OutputLength];
-        var dInput = new float[g.InputLength];
-        var dWeight = new float[g.WeightLength];
-        var dBias = new float[g.OutChannels];
-        var kernel = new Conv2DWinograd(maxThreads: 1);
-        void AllPasses()
-        {
-            kernel.Forward(g, input, weight, bias, output);
-            kernel.BackwardInput(g, output, weight, dInput);
-            kernel.BackwardWeight(g, input, output, dWeight, dBias);
-        }
-        AllPasses();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        AllPasses();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-    }
+    public void AllPasses_Warm_AllocateNothing() =>
+        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DWinograd(maxThreads: 1),
+            new Conv2DGeometry(3, 8, 14, 14, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 }

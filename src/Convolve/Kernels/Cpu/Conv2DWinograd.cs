@@ -264,19 +264,10 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
                     }
                     if (dx is not null)
                     {
-                        // dV[ξ][c, t] = Σ_k U[ξ][k, c] · W[ξ][k, t], tile by tile on packed operands.
+                        // dV[ξ][c, t] = Σ_k U[ξ][k, c] · W[ξ][k, t].
                         int stride = panels * nr;
                         long pPlane = (long)plan.RowPanels * mr * stride + Skew;
-                        for (int position = 0; position < Positions; position++)
-                        {
-                            float* a = u + (long)position * plan.RowPanels * mr * k;
-                            float* b = w + position * wPlane;
-                            float* product = products + position * pPlane;
-                            for (int rowPanel = 0; rowPanel < plan.RowPanels; rowPanel++)
-                            for (int panel = 0; panel < panels; panel++)
-                                Gemm.MultiplyTile(mr, k, a + (long)rowPanel * mr * k, b + (long)panel * k * nr,
-                                    product + (long)rowPanel * mr * stride + panel * nr, stride, accumulate: false);
-                        }
+                        job.MultiplyPositions(u, k, w, wPlane, panels, products, pPlane);
                         job.AddPatches(products, dx + n * inputImage, row0, row1, stride, pPlane);
                     }
                 }
@@ -543,18 +534,29 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
             int stride = panels * nr; // products per channel row
             long vPlane = (long)panels * c * nr + Skew, mPlane = (long)plan.RowPanels * mr * stride + Skew; // floats per position
             TransformInput(padded, v, row0, row1, nr, vPlane);
-            // The 16 multiplies, tile by tile on packed operands.
+            MultiplyPositions(u, c, v, vPlane, panels, m, mPlane);
+            TransformOutput(m, output, row0, row1, stride, mPlane);
+        }
+
+        /// <summary>
+        /// The 16 multiplies of a unit, tile by tile on packed operands: for each position ξ,
+        /// products[ξ][row, t] = Σ_p a[ξ][row, p] · b[ξ][p, t] over <paramref name="depth"/> values
+        /// of p, with a the transformed weights (<see cref="TransformedWeights"/> panels) and b
+        /// in panels of the plan's tile columns.
+        /// </summary>
+        public void MultiplyPositions(float* a, int depth, float* b, long bPlane, int panels, float* products, long productPlane)
+        {
+            int mr = plan.TileRows, nr = plan.TileColumns, stride = panels * nr;
             for (int position = 0; position < Positions; position++)
             {
-                float* a = u + (long)position * plan.RowPanels * mr * c;
-                float* b = v + position * vPlane;
-                float* product = m + position * mPlane;
+                float* weights = a + (long)position * plan.RowPanels * mr * depth;
+                float* tiles = b + position * bPlane;
+                float* product = products + position * productPlane;
                 for (int rowPanel = 0; rowPanel < plan.RowPanels; rowPanel++)
                 for (int panel = 0; panel < panels; panel++)
-                    Gemm.MultiplyTile(mr, c, a + (long)rowPanel * mr * c, b + (long)panel * c * nr,
+                    Gemm.MultiplyTile(mr, depth, weights + (long)rowPanel * mr * depth, tiles + (long)panel * depth * nr,
                         product + (long)rowPanel * mr * stride + panel * nr, stride, accumulate: false);
             }
-            TransformOutput(m, output, row0, row1, stride, mPlane);
         }
 
         /// <summary>
