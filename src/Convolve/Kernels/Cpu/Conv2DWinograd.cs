@@ -356,8 +356,9 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     /// U[ξ][o, i] = (G g Gᵀ)[ξ] for the filter g = weight[o, i] (o an output channel, i an input
     /// channel), or for the input gradient (transposed) U[ξ][i, o]. Computed in double, rounded
     /// once, and stored as the multiply's packed A panels: for each ξ and each tileRows rows,
-    /// <c>[column][row % tileRows]</c>, zero past the last row. The weights it was made from are kept, and an unchanged weight tensor
-    /// (inference, or the input gradient after the forward pass) is not transformed again.
+    /// <c>[column][row % tileRows]</c>, zero past the last row. The weights it was made from are
+    /// kept, and an unchanged weight tensor (inference, or every pass after the first of a training
+    /// step) is not transformed again.
     /// </summary>
     private sealed class TransformedWeights(bool transposed)
     {
@@ -419,7 +420,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     /// <summary>
     /// The cut of one pass into units (whole tile rows of one image) and the layout of a unit's
     /// scratch: the zero-bordered input rows, the transformed tiles as the multiply's packed B
-    /// panels (<c>[ξ][tiles / 32][c][tile % 32]</c>), and the products <c>[ξ][k][tile]</c>,
+    /// panels (<c>[ξ][tile / nr][c][tile % nr]</c>, nr the tile's columns), and the products <c>[ξ][k][tile]</c>,
     /// with channels padded to whole tile rows and tiles to whole panels of the multiply's tile
     /// (12 x 32 or 8 x 48, whichever pads a unit's multiplies less). For the backward passes
     /// (<c>backward</c>) the multiply producing values per tile is the input gradient's, whose
