@@ -150,28 +150,7 @@ public class Conv2DChannelVectorTests
         {
             var (g, seed, threads) = t;
             Assert.True(Conv2DChannelVector.SupportsPooled(g));
-            var random = new Random(seed);
-            var input = GemmTests.RandomValues(random, g.InputLength);
-            var weight = GemmTests.RandomValues(random, g.WeightLength);
-            var bias = GemmTests.RandomValues(random, g.OutChannels);
-            var full = new float[g.OutputLength];
-            var magnitude = new float[g.OutputLength];
-            Conv2DReference.Instance.Forward(g, input, weight, bias, full);
-            Conv2DReference.Instance.Forward(g, [.. input.Select(Math.Abs)], [.. weight.Select(Math.Abs)], [.. bias.Select(Math.Abs)], magnitude);
-            int ph = g.OutH / 2, pw = g.OutW / 2;
-            var pooled = Enumerable.Repeat(float.NaN, g.Batch * g.OutChannels * ph * pw).ToArray(); // must be overwritten
-            new Conv2DChannelVector(threads).ForwardRectifiedPooled(g, input, weight, bias, pooled);
-            for (int plane = 0; plane < g.Batch * g.OutChannels; plane++)
-            for (int y = 0; y < ph; y++)
-            for (int x = 0; x < pw; x++)
-            {
-                int at = plane * g.OutH * g.OutW + 2 * y * g.OutW + 2 * x;
-                int[] window = [at, at + 1, at + g.OutW, at + g.OutW + 1];
-                float expected = Math.Max(0, window.Max(i => full[i]));
-                double allowed = 1e-5 * (1 + window.Max(i => magnitude[i]));
-                float actual = pooled[(plane * ph + y) * pw + x];
-                Assert.True(Math.Abs(actual - expected) <= allowed, $"pooled[{plane}, {y}, {x}] = {actual}, reference {expected}, for {g}");
-            }
+            Conv2DIm2ColGemmTests.CheckPooled(new Conv2DChannelVector(threads), g, seed);
         }, iter: 40);
     }
 
