@@ -82,7 +82,7 @@ static void ConvBench(bool withReference)
     Conv2DAlgorithm[] algorithms = [Conv2DAlgorithm.Im2ColGemm, Conv2DAlgorithm.Winograd];
     foreach (var algorithm in withReference ? [.. algorithms, Conv2DAlgorithm.Reference] : algorithms)
     {
-        var kernel = Conv2DKernels.Create(algorithm);
+        var kernel = new Conv2DDispatcher(algorithm);
         int repeats = algorithm == Conv2DAlgorithm.Reference ? 1 : 10;
         var (forward, forwardCpu) = Best(() => kernel.Forward(g, input, weight, bias, output), flops, repeats);
         var (backward, backwardCpu) = Best(() =>
@@ -93,10 +93,10 @@ static void ConvBench(bool withReference)
         Console.WriteLine($"  {algorithm,-10} forward {forward * 1e3,9:F2} ms ({flops / forward / 1e9,6:F1} GFLOP/s)" +
             $"  backward {backward * 1e3,9:F2} ms ({2 * flops / backward / 1e9,6:F1} GFLOP/s)" +
             $"  total {(forward + backward) * 1e3,9:F2} ms; CPU time forward {forwardCpu * 1e3:F2} ms, backward {backwardCpu * 1e3:F2} ms");
-        if (kernel is Conv2DWinograd winograd)
+        if (kernel.CanBackward(g))
         {
             // Both gradients in one pass (what Conv2D runs on this path).
-            var (fused, fusedCpu) = Best(() => winograd.Backward(g, input, dOutput, default, weight, dInput, dWeight, dBias), 2 * flops, repeats);
+            var (fused, fusedCpu) = Best(() => kernel.Backward(g, input, dOutput, default, weight, dInput, dWeight, dBias), 2 * flops, repeats);
             Console.WriteLine($"  {"",-10} backward in one pass {fused * 1e3,9:F2} ms ({2 * flops / fused / 1e9,6:F1} GFLOP/s); CPU time {fusedCpu * 1e3:F2} ms");
         }
     }

@@ -15,7 +15,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
-    private IConv2DKernel kernel;
+    private Conv2DDispatcher kernel;
     private Conv2DAlgorithm algorithm;
     private int maxThreads;
     private Tensor? input, output, dInput, gatedOutput;
@@ -40,7 +40,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
             throw new ArgumentException($"Conv2D: groups ({config.Groups}) must divide both input channels ({config.InChannels}) and output channels ({config.OutChannels}).");
         weight = new Parameter("weight", new Shape(config.OutChannels, config.InChannels / config.Groups, config.KernelH, config.KernelW));
         this.bias = config.Bias ? new Parameter("bias", new Shape(config.OutChannels)) : null;
-        kernel = Conv2DKernels.Create(Conv2DAlgorithm.Auto);
+        kernel = new Conv2DDispatcher();
     }
 
     /// <summary>The options of this layer.</summary>
@@ -52,11 +52,14 @@ public sealed class Conv2D : Layer, IThreadedLayer
     /// <summary>Per-filter bias, [K], or null when the layer has none.</summary>
     public Parameter? Bias => bias;
 
-    /// <summary>The kernel implementation; <see cref="Conv2DAlgorithm.Auto"/> by default.</summary>
+    /// <summary>
+    /// The kernel implementation; <see cref="Conv2DAlgorithm.Auto"/> by default, which lets
+    /// <see cref="Conv2DDispatch"/> choose per pass (see <see cref="KernelChoices"/>).
+    /// </summary>
     public Conv2DAlgorithm Algorithm
     {
         get => algorithm;
-        set { algorithm = value; kernel = Conv2DKernels.Create(value, maxThreads); }
+        set { algorithm = value; kernel = new Conv2DDispatcher(value, maxThreads); }
     }
 
     /// <inheritdoc />
@@ -67,7 +70,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
             maxThreads = value;
-            kernel = Conv2DKernels.Create(algorithm, value);
+            kernel = new Conv2DDispatcher(algorithm, value);
         }
     }
 
@@ -123,10 +126,10 @@ public sealed class Conv2D : Layer, IThreadedLayer
     public Tensor? TryForwardRectifiedPooled(Tensor input, MaxPool2D pool)
     {
         var g = GetGeometry(input.Shape);
-        if (kernel is not IConv2DPooledKernel fused || !pool.IsTwoByTwo || !fused.CanForwardRectifiedPooled(g)) return null;
+        if (!pool.IsTwoByTwo || !kernel.CanForwardRectifiedPooled(g)) return null;
         var result = pool.BeginFusedForward(OutputShapeFor(input.Shape));
         this.input = null;
-        fused.ForwardRectifiedPooled(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
+        kernel.ForwardRectifiedPooled(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
         return result;
     }
 
@@ -149,10 +152,10 @@ public sealed class Conv2D : Layer, IThreadedLayer
         RequireSameShape(dOutput, output);
         var g = GetGeometry(input!.Shape);
         var result = Tensor.Reuse(ref dInput, input.Shape);
-        if (kernel is IConv2DFusedBackwardKernel fused && fused.CanBackward(g))
+        if (kernel.CanBackward(g))
         {
             // Both gradients, and the fused ReLU's, in one pass over the batch.
-            fused.Backward(g, input.Span, dOutput.Span, rectified ? output!.Span : default, weight.Value.Span,
+            kernel.Backward(g, input.Span, dOutput.Span, rectified ? output!.Span : default, weight.Value.Span,
                 result.Span, weight.Gradient.Span, bias is null ? default : bias.Gradient.Span);
             return result;
         }
@@ -167,12 +170,9 @@ public sealed class Conv2D : Layer, IThreadedLayer
         RequireSameShape(dOutput, output);
         var g = GetGeometry(input!.Shape);
         var dBias = bias is null ? default : bias.Gradient.Span;
-        if (rectified && kernel is Conv2DDirect direct && Conv2DDirect.Supports(g))
-        {
-            // The ReLU's gradient applied inside the weight-gradient loop.
-            direct.BackwardWeightRectified(g, input.Span, dOutput.Span, output!.Span, weight.Gradient.Span, dBias);
+        // The ReLU's gradient applied inside the weight-gradient loop, where the kernel can.
+        if (rectified && kernel.TryBackwardWeightRectified(g, input.Span, dOutput.Span, output!.Span, weight.Gradient.Span, dBias))
             return;
-        }
         var d = rectified ? Gate(dOutput) : dOutput;
         kernel.BackwardWeight(g, input.Span, d.Span, weight.Gradient.Span, dBias);
     }
@@ -183,6 +183,17 @@ public sealed class Conv2D : Layer, IThreadedLayer
         var gated = Tensor.Reuse(ref gatedOutput, dOutput.Shape);
         Elementwise.ApplyParallel(new ReLU.Gate(0), output!.Span, dOutput.Span, gated.Span, maxThreads);
         return gated;
+    }
+
+    /// <summary>
+    /// The kernel each pass uses for <paramref name="inputShape"/> on this CPU and thread count,
+    /// and the rule that chose it: forward, forward with ReLU and 2x2 pooling fused (inference),
+    /// input gradient, weight gradient, and both gradients in one pass.
+    /// </summary>
+    public IReadOnlyList<(Conv2DPass Pass, Conv2DChoice Choice)> KernelChoices(Shape inputShape)
+    {
+        var g = GetGeometry(inputShape);
+        return [.. Enum.GetValues<Conv2DPass>().Select(pass => (pass, kernel.Choose(pass, g)))];
     }
 
     public override LayerConfig GetConfig() => Config;

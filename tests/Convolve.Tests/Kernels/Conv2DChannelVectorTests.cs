@@ -34,8 +34,8 @@ public class Conv2DChannelVectorTests
         ChannelGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, withBias, threads) = t;
-            Assert.True(Conv2DChannelVector.Supports(g) == Vectorised, $"{g} should take the channel-vector path on AVX-512 machines only");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(threads), g, seed, withBias);
+            Assert.True(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best) == Vectorised, $"{g} should take the channel-vector path on AVX-512 machines only");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, threads), g, seed, withBias);
         }, iter: 60);
     }
 
@@ -54,9 +54,9 @@ public class Conv2DChannelVectorTests
         int seed = 400;
         foreach (var g in layers)
         {
-            Assert.Equal(Vectorised, Conv2DChannelVector.Supports(g));
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(maxThreads: 1), g, ++seed, withBias: false);
+            Assert.Equal(Vectorised, Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best));
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1), g, ++seed, withBias: false);
         }
     }
 
@@ -78,8 +78,8 @@ public class Conv2DChannelVectorTests
         int seed = 0;
         foreach (var g in others)
         {
-            Assert.False(Conv2DChannelVector.Supports(g), $"{g} should not take the channel-vector path");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(), g, ++seed, withBias: true);
+            Assert.False(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best), $"{g} should not take the channel-vector path");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector), g, ++seed, withBias: true);
         }
     }
 
@@ -97,8 +97,8 @@ public class Conv2DChannelVectorTests
         ];
         int seed = 500;
         foreach (var g in layers)
-            Conv2DIm2ColGemmTests.CheckAllPasses(Conv2DKernels.Create(Conv2DAlgorithm.Auto), g, ++seed, withBias: true);
-        Conv2DIm2ColGemmTests.CheckAllPasses(Conv2DKernels.Create(Conv2DAlgorithm.ChannelVector), layers[1], ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Auto), g, ++seed, withBias: true);
+        Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector), layers[1], ++seed, withBias: true);
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public class Conv2DChannelVectorTests
             kernel.BackwardInput(big, dOutput, weight, dInput);
             return (output, pooled, dInput);
         }
-        if (!Conv2DChannelVector.SupportsPooled(big)) return; // no pooled path without AVX-512
+        if (!Conv2DChannelVector.Supports(Conv2DPass.ForwardPooled, big, Simd.Best)) return; // no pooled path without AVX-512
         var reused = new Conv2DChannelVector(maxThreads: 2);
         var first = Run(reused);
         reused.Forward(small, input.AsSpan(0, small.InputLength), weight.AsSpan(0, small.WeightLength), bias, new float[small.OutputLength]);
@@ -149,7 +149,7 @@ public class Conv2DChannelVectorTests
         ChannelGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, threads) = t;
-            Assert.True(Conv2DChannelVector.SupportsPooled(g));
+            Assert.True(Conv2DChannelVector.Supports(Conv2DPass.ForwardPooled, g, Simd.Best));
             Conv2DIm2ColGemmTests.CheckPooled(new Conv2DChannelVector(threads), g, seed);
         }, iter: 40);
     }
@@ -158,7 +158,7 @@ public class Conv2DChannelVectorTests
     // The weights are packed on every call: changed in place between calls (as an optimizer
     // does), the next pass uses the new ones.
     public void Forward_WeightsChangedInPlace_UsesTheNewWeights() =>
-        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DChannelVector(maxThreads: 1), new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5));
+        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1), new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5));
 
     [Fact]
     // Short buffers are refused with the pass, the buffer's name and both lengths (2 x 6 x 14 x 14
@@ -166,7 +166,7 @@ public class Conv2DChannelVectorTests
     public void BackwardInput_ShortDInput_NamesItInTheMessage()
     {
         var g = new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5);
-        if (!Conv2DChannelVector.Supports(g)) return; // the fallback has its own messages
+        if (!Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best)) return; // the fallback has its own messages
         var error = Assert.Throws<ArgumentException>(() => new Conv2DChannelVector(1).BackwardInput(
             g, new float[g.OutputLength], new float[g.WeightLength], new float[g.InputLength - 1]));
         Assert.Equal($"Conv2DChannelVector.BackwardInput: expected dInput of 2352, weight of 2400 and dOutput of 3200 values; got 2351, 2400 and 3200.", error.Message);
@@ -175,6 +175,6 @@ public class Conv2DChannelVectorTests
     [Fact]
     // The kernel keeps its scratch buffers and packed weights: once warm, it allocates nothing.
     public void AllPasses_Warm_AllocateNothing() =>
-        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DChannelVector(maxThreads: 1),
+        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1),
             new Conv2DGeometry(3, 6, 14, 14, 16, 5, 5, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 }

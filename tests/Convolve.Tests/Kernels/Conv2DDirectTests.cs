@@ -32,8 +32,8 @@ public class Conv2DDirectTests
         DirectGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, withBias, threads) = t;
-            Assert.True(Conv2DDirect.Supports(g) == Direct, $"{g} should take the direct path on AVX-512 machines only");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDirect(threads), g, seed, withBias);
+            Assert.True(Conv2DDirect.Supports(Conv2DPass.Forward, g, Simd.Best) == Direct, $"{g} should take the direct path on AVX-512 machines only");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, threads), g, seed, withBias);
         }, iter: 80);
     }
 
@@ -52,8 +52,8 @@ public class Conv2DDirectTests
         int seed = 0;
         foreach (var g in others)
         {
-            Assert.False(Conv2DDirect.Supports(g), $"{g} should not take the direct path");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDirect(), g, ++seed, withBias: true);
+            Assert.False(Conv2DDirect.Supports(Conv2DPass.Forward, g, Simd.Best), $"{g} should not take the direct path");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct), g, ++seed, withBias: true);
         }
     }
 
@@ -70,9 +70,9 @@ public class Conv2DDirectTests
         int seed = 100;
         foreach (var g in layers)
         {
-            Assert.Equal(Direct, Conv2DDirect.Supports(g));
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDirect(), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDirect(maxThreads: 1), g, ++seed, withBias: false);
+            Assert.Equal(Direct, Conv2DDirect.Supports(Conv2DPass.Forward, g, Simd.Best));
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, maxThreads: 1), g, ++seed, withBias: false);
         }
     }
 
@@ -85,7 +85,7 @@ public class Conv2DDirectTests
         DirectGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, threads) = t;
-            Assert.True(Conv2DDirect.SupportsPooled(g));
+            Assert.True(Conv2DDirect.Supports(Conv2DPass.ForwardPooled, g, Simd.Best));
             var random = new Random(seed);
             var input = GemmTests.RandomValues(random, g.InputLength);
             var weight = GemmTests.RandomValues(random, g.WeightLength);

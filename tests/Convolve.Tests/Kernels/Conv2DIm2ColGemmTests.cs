@@ -128,16 +128,6 @@ public class Conv2DIm2ColGemmTests
     }
 
     [Fact]
-    public void Create_GivesNewInstancesOfEachAlgorithm()
-    {
-        var auto = Conv2DKernels.Create(Conv2DAlgorithm.Auto);
-        Assert.IsType<Conv2DDirect>(auto);
-        Assert.IsType<Conv2DDirect>(Conv2DKernels.Create(Conv2DAlgorithm.Direct));
-        Assert.IsType<Conv2DIm2ColGemm>(Conv2DKernels.Create(Conv2DAlgorithm.Im2ColGemm));
-        Assert.NotSame(auto, Conv2DKernels.Create(Conv2DAlgorithm.Auto));
-    }
-
-    [Fact]
     public void Forward_OutputTooShort_SaysWhichBuffer()
     {
         var g = new Conv2DGeometry(2, 3, 5, 5, 4, 3, 3);
@@ -166,11 +156,11 @@ public class Conv2DIm2ColGemmTests
         {
             kernel.Forward(g, input, weight, bias, output);
             kernel.ForwardRectified(g, input, weight, bias, output);
-            if (kernel is IConv2DPooledKernel fused && fused.CanForwardRectifiedPooled(g))
+            if (kernel is Conv2DDispatcher fused && fused.CanForwardRectifiedPooled(g))
                 fused.ForwardRectifiedPooled(g, input, weight, bias, pooled);
             kernel.BackwardInput(g, output, weight, dInput);
             kernel.BackwardWeight(g, input, output, dWeight, dBias);
-            if (kernel is IConv2DFusedBackwardKernel both && both.CanBackward(g))
+            if (kernel is Conv2DDispatcher both && both.CanBackward(g))
                 both.Backward(g, input, output, output, weight, dInput, dWeight, dBias);
         }
         AllPasses();
@@ -214,7 +204,7 @@ public class Conv2DIm2ColGemmTests
     /// reference convolution, rectified and pooled here with plain loops; each pooled value
     /// within 1e-5 of (1 + the largest |value| of its window computed on absolute inputs).
     /// </summary>
-    internal static void CheckPooled(IConv2DPooledKernel kernel, Conv2DGeometry g, int seed)
+    internal static void CheckPooled(IConv2DPooledForward kernel, Conv2DGeometry g, int seed)
     {
         var random = new Random(seed);
         var input = GemmTests.RandomValues(random, g.InputLength);
@@ -290,7 +280,7 @@ public class Conv2DIm2ColGemmTests
         AssertClose(g, "BackwardWeight dBias", expectedBias, actualBias, biasMagnitude);
 
         // The direct kernel's weight gradient behind a fused ReLU: the reference on dOutput gated by output > 0.
-        if (fast is Conv2DDirect direct && Conv2DDirect.Supports(g))
+        if (fast is Conv2DDispatcher dispatcher && dispatcher.Choose(Conv2DPass.BackwardWeight, g).Kernel == Conv2DAlgorithm.Direct)
         {
             var relu = forwardOutput.Select(v => Math.Max(v, 0f)).ToArray();
             var gated = dOutput.Select((d, i) => relu[i] > 0 ? d : 0f).ToArray();
@@ -301,7 +291,7 @@ public class Conv2DIm2ColGemmTests
             actualBias = (float[])dBias0.Clone();
             biasMagnitude = Abs(dBias0);
             reference.BackwardWeight(g, input, gated, expectedWeight, expectedBias);
-            direct.BackwardWeightRectified(g, input, dOutput, relu, actualWeight, actualBias);
+            Assert.True(dispatcher.TryBackwardWeightRectified(g, input, dOutput, relu, actualWeight, actualBias));
             reference.BackwardWeight(g, Abs(input), Abs(gated), weightMagnitude, biasMagnitude);
             AssertClose(g, "BackwardWeightRectified dWeight", expectedWeight, actualWeight, weightMagnitude);
             AssertClose(g, "BackwardWeightRectified dBias", expectedBias, actualBias, biasMagnitude);

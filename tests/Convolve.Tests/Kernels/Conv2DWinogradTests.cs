@@ -34,8 +34,8 @@ public class Conv2DWinogradTests
         WinogradGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, withBias, threads) = t;
-            Assert.True(Conv2DWinograd.Supports(g) == Winograd, $"{g} should take the Winograd path on AVX-512 machines only");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(threads), g, seed, withBias);
+            Assert.True(Conv2DWinograd.Supports(Conv2DPass.Forward, g, Simd.Best) == Winograd, $"{g} should take the Winograd path on AVX-512 machines only");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, threads), g, seed, withBias);
         }, iter: 60);
     }
 
@@ -53,9 +53,9 @@ public class Conv2DWinogradTests
         int seed = 200;
         foreach (var g in layers)
         {
-            Assert.Equal(Winograd, Conv2DWinograd.Supports(g));
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(maxThreads: 1), g, ++seed, withBias: false);
+            Assert.Equal(Winograd, Conv2DWinograd.Supports(Conv2DPass.Forward, g, Simd.Best));
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1), g, ++seed, withBias: false);
         }
     }
 
@@ -75,8 +75,8 @@ public class Conv2DWinogradTests
         int seed = 0;
         foreach (var g in others)
         {
-            Assert.False(Conv2DWinograd.Supports(g), $"{g} should not take the Winograd path");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DWinograd(), g, ++seed, withBias: true);
+            Assert.False(Conv2DWinograd.Supports(Conv2DPass.Forward, g, Simd.Best), $"{g} should not take the Winograd path");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd), g, ++seed, withBias: true);
         }
     }
 
@@ -92,9 +92,9 @@ public class Conv2DWinogradTests
         ];
         int seed = 300;
         foreach (var g in layers)
-            Conv2DIm2ColGemmTests.CheckAllPasses(Conv2DKernels.Create(Conv2DAlgorithm.Auto), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Auto), g, ++seed, withBias: true);
         // The one-pass backward reaches Winograd through the kernels before it in the chain.
-        var auto = (IConv2DFusedBackwardKernel)Conv2DKernels.Create(Conv2DAlgorithm.Auto, maxThreads: 2);
+        var auto = new Conv2DDispatcher(Conv2DAlgorithm.Auto, 2);
         Assert.Equal(Winograd, auto.CanBackward(layers[1]));
         Assert.False(auto.CanBackward(layers[0]));
     }
@@ -139,7 +139,7 @@ public class Conv2DWinogradTests
         WinogradGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, threads) = t;
-            Assert.True(Conv2DWinograd.SupportsPooled(g));
+            Assert.True(Conv2DWinograd.Supports(Conv2DPass.ForwardPooled, g, Simd.Best));
             Conv2DIm2ColGemmTests.CheckPooled(new Conv2DWinograd(threads), g, seed);
         }, iter: 40);
     }
@@ -197,12 +197,12 @@ public class Conv2DWinogradTests
     // The transformed weights are reused only while the weights are bit for bit the same: an
     // optimizer changes them in place, in the same array, between steps.
     public void Forward_WeightsChangedInPlace_UsesTheNewWeights() =>
-        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DWinograd(maxThreads: 1),
+        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1),
             new Conv2DGeometry(2, 8, 10, 10, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 
     [Fact]
     // The kernel keeps its scratch buffers and transformed weights: once warm, it allocates nothing.
     public void AllPasses_Warm_AllocateNothing() =>
-        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DWinograd(maxThreads: 1),
+        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1),
             new Conv2DGeometry(3, 8, 14, 14, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
 }

@@ -26,9 +26,9 @@ namespace Convolve.Kernels.Cpu;
 /// <item>BackwardInput computes im2col's <c>dCol = weightᵀ dOutput</c> over vectors of 16 output
 /// positions with the 16 dOutput rows of a channel group in registers, then adds it back to the
 /// input positions (col2im);</item>
-/// <item>every geometry <see cref="Supports"/> refuses goes to the fallback kernel (im2col + GEMM
-/// by default), and so does the input gradient of the 3x3 layers a <see cref="Conv2DWinograd"/>
-/// fallback takes (it is faster there) and of large layers with fewer items than threads.</item>
+/// <item>every geometry <see cref="Supports"/> refuses goes to another kernel
+/// (<see cref="Conv2DDispatch"/>), and so does the input gradient of the 3x3 layers Winograd
+/// takes (it is faster there) and of large layers with fewer items than threads.</item>
 /// </list>
 /// Padding is copied into a zero-bordered plane first, as in <see cref="Conv2DDirect"/>. An odd
 /// output height repeats the last row pair's first row (the forward pass writes it twice with the
@@ -47,7 +47,7 @@ namespace Convolve.Kernels.Cpu;
 /// transposes are in Conv2DChannelVector.Avx512.cs.
 /// </para>
 /// </summary>
-public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKernel, IConv2DFusedBackwardKernel
+public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledForward
 {
     /// <summary>
     /// The most output channels this path takes: with more, im2col + GEMM fills its tiles and
@@ -61,14 +61,14 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKe
     /// <summary>The widest kernel this path takes (BackwardInput keeps a lane mask per kernel column on the stack).</summary>
     public const int MaxKernelW = 32;
 
+    /// <summary>Below this many multiply-adds in a pass, one thread does it all (a second costs more to wake than it saves).</summary>
+    public const long ParallelThreshold = 1L << 19;
+
     private const int Lanes = 16;
     private const int MaxColumns = 12; // 2 x 12 accumulators, the weights and a spare of 32 registers
 
-    // Below this many multiply-adds a second thread costs more to wake than it saves.
-    private const long ParallelThreshold = 1L << 19;
-
-    private readonly IConv2DKernel fallback;
     private readonly int maxThreads;
+    private readonly SimdWidth width;
     private float[] packed = [];
     private float[][] scratch = [];
     private float[][] partialWeights = [];
@@ -76,86 +76,65 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKe
     private int[] columnStarts = [];
 
     /// <summary>
-    /// A kernel using up to <paramref name="maxThreads"/> threads (0: all cores), handing the
-    /// geometries and passes it does not take to <paramref name="fallback"/> (im2col + GEMM when null).
+    /// A kernel using up to <paramref name="maxThreads"/> threads (0: all cores) and vectors of
+    /// <paramref name="width"/> (the CPU's widest unless given).
     /// </summary>
-    public Conv2DChannelVector(int maxThreads = 0, IConv2DKernel? fallback = null)
+    public Conv2DChannelVector(int maxThreads = 0, SimdWidth? width = null)
     {
-        this.fallback = fallback ?? new Conv2DIm2ColGemm(maxThreads);
-        this.maxThreads = maxThreads > 0 ? maxThreads : Environment.ProcessorCount;
+        this.maxThreads = ThreadCount.Resolve(maxThreads);
+        this.width = width ?? Simd.Best;
     }
 
     /// <summary>
-    /// Whether this path computes <paramref name="g"/>: AVX-512, stride and dilation 1, one group,
-    /// a multiple of 16 output channels up to <see cref="MaxOutChannels"/>, kernels at most
-    /// <see cref="MaxKernelW"/> wide, at least two output
-    /// rows and at most <see cref="MaxPlane"/> output positions. Any padding.
+    /// Whether this kernel computes <paramref name="pass"/> of <paramref name="g"/> at
+    /// <paramref name="width"/>: stride and dilation 1, one group, a multiple of 16 output
+    /// channels up to <see cref="MaxOutChannels"/>, kernels at most <see cref="MaxKernelW"/>
+    /// wide, at least two output rows and at most <see cref="MaxPlane"/> output positions, any
+    /// padding; the forward pass (also pooled, for an even output size) and both gradients
+    /// separately.
     /// </summary>
-    public static bool Supports(in Conv2DGeometry g) =>
-        Avx512F.IsSupported
-        && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.OutChannels % Lanes == 0 && g.OutChannels <= MaxOutChannels && g.KernelW <= MaxKernelW
-        && g.OutH >= 2 && g.OutW >= 1 && g.OutH * g.OutW <= MaxPlane;
+    public static bool Supports(Conv2DPass pass, in Conv2DGeometry g, SimdWidth width)
+    {
+        bool geometry = width == SimdWidth.Vector512
+            && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+            && g.OutChannels % Lanes == 0 && g.OutChannels <= MaxOutChannels && g.KernelW <= MaxKernelW
+            && g.OutH >= 2 && g.OutW >= 1 && g.OutH * g.OutW <= MaxPlane;
+        return pass switch
+        {
+            Conv2DPass.Forward or Conv2DPass.BackwardInput or Conv2DPass.BackwardWeight => geometry,
+            Conv2DPass.ForwardPooled => geometry && g.OutH % 2 == 0 && g.OutW % 2 == 0,
+            _ => false,
+        };
+    }
 
-    /// <summary>Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: <see cref="Supports"/> and an even output size.</summary>
-    public static bool SupportsPooled(in Conv2DGeometry g) => Supports(g) && g.OutH % 2 == 0 && g.OutW % 2 == 0;
+    private void Require(Conv2DPass pass, in Conv2DGeometry g)
+    {
+        if (!Supports(pass, g, width))
+            throw new ArgumentException($"Conv2DChannelVector: the {pass} pass of {g} is not one this kernel computes at {width}.");
+    }
 
     public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, Mode.Forward);
-        else fallback.Forward(g, input, weight, bias, output);
-    }
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, Mode.Forward);
 
     public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, Mode.ForwardRectified);
-        else fallback.ForwardRectified(g, input, weight, bias, output);
-    }
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, Mode.ForwardRectified);
 
     public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify ? Mode.ForwardRectified : Mode.Forward);
-        else fallback.ForwardTraining(g, input, weight, bias, output, rectify);
-    }
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify) =>
+        RunForward(g, input, weight, bias, output, rectify ? Mode.ForwardRectified : Mode.Forward);
 
     /// <summary>
     /// pooled = 2x2 max pooling (stride 2) of max(0, conv(input, weight) + bias), without writing
     /// the convolution's output (inference). <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2].
-    /// The maxima are taken with <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so
-    /// unlike the pooling layer it does not promise to carry a NaN through. For
-    /// <see cref="SupportsPooled"/> geometries, and those the fallback computes this way.
+    /// Unlike the pooling layer it does not promise to carry a NaN through.
     /// </summary>
     public void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> pooled)
     {
-        if (!SupportsPooled(g))
-        {
-            if (fallback is not IConv2DPooledKernel other || !other.CanForwardRectifiedPooled(g))
-                throw new ArgumentException($"Conv2DChannelVector.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
-            other.ForwardRectifiedPooled(g, input, weight, bias, pooled);
-            return;
-        }
+        Require(Conv2DPass.ForwardPooled, g);
         if (pooled.Length * 4L < g.OutputLength)
             throw new ArgumentException($"Conv2DChannelVector.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
         RunForward(g, input, weight, bias, pooled, Mode.ForwardRectifiedPooled);
-    }
-
-    bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) =>
-        SupportsPooled(g) || fallback is IConv2DPooledKernel other && other.CanForwardRectifiedPooled(g);
-
-    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) =>
-        !Supports(g) && fallback is IConv2DFusedBackwardKernel other && other.CanBackward(g);
-
-    /// <summary>Both gradients in one pass, for geometries the fallback kernel takes that way (see <see cref="IConv2DFusedBackwardKernel"/>).</summary>
-    void IConv2DFusedBackwardKernel.Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
-        ReadOnlySpan<float> rectifiedOutput, ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias)
-    {
-        if (Supports(g) || fallback is not IConv2DFusedBackwardKernel other || !other.CanBackward(g))
-            throw new ArgumentException($"Conv2DChannelVector.Backward: {g} is not a geometry the fused backward pass takes.");
-        other.Backward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias);
     }
 
     /// <summary>
@@ -166,18 +145,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKe
     /// </summary>
     public unsafe void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput)
     {
-        // Winograd's input gradient (2.25x fewer multiplies) measured 1.05-1.5x faster on the
-        // 3x3 layers both take (16 -> 16 and 32 channels on 12 x 12 to 32 x 32): the chain's next
-        // kernel computes it there.
-        // It splits items over threads only: fewer items than threads on a layer worth
-        // splitting go to the fallback too, which splits each image (measured 1.35x faster on a
-        // single 16 x 16 image through 32 -> 32 channels, 5x5).
-        if (!Supports(g) || fallback is Conv2DWinograd && Conv2DWinograd.Supports(g)
-            || g.Batch < maxThreads && Work(g) >= ParallelThreshold)
-        {
-            fallback.BackwardInput(g, dOutput, weight, dInput);
-            return;
-        }
+        Require(Conv2DPass.BackwardInput, g);
         Check(g, nameof(BackwardInput), dInput.Length, weight.Length, dOutput.Length, "dOutput", g.OutputLength);
         int parts = Prepare(g, g.Batch);
         Pack(g, weight);
@@ -188,11 +156,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKe
     public unsafe void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         Span<float> dWeight, Span<float> dBias)
     {
-        if (!Supports(g))
-        {
-            fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
-            return;
-        }
+        Require(Conv2DPass.BackwardWeight, g);
         Check(g, nameof(BackwardWeight), input.Length, dWeight.Length, dOutput.Length, "dOutput", g.OutputLength);
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DChannelVector.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
@@ -219,6 +183,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledKe
         ReadOnlySpan<float> bias, Span<float> output, Mode mode)
     {
         bool pooledOutput = mode == Mode.ForwardRectifiedPooled;
+        Require(pooledOutput ? Conv2DPass.ForwardPooled : Conv2DPass.Forward, g);
         string pass = mode switch
         {
             Mode.Forward => nameof(Forward),

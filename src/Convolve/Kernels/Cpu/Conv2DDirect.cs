@@ -16,10 +16,8 @@ namespace Convolve.Kernels.Cpu;
 /// feeds four multiply-adds; the bias is the accumulators' starting value.</item>
 /// <item>BackwardWeight sums <c>dOutput * shifted input</c> over the plane in up to eight
 /// accumulators, one per tap; the bias gradient is the plane's sum.</item>
-/// <item>BackwardInput, and every geometry this path does not take (stride or dilation above 1,
-/// groups, more than <see cref="MaxTaps"/> taps, outputs narrower than a vector or lower than
-/// four rows, no AVX-512), go to the fallback kernel: <see cref="Conv2DIm2ColGemm"/> unless
-/// another is given (<see cref="Conv2DKernels.Create"/> gives <see cref="Conv2DWinograd"/>).</item>
+/// <item>There is no input gradient: a first layer needs none, and <see cref="Conv2DDispatch"/>
+/// sends it, and every geometry <see cref="Supports"/> refuses, to other kernels.</item>
 /// </list>
 /// Padding is handled by copying each image into a zero-bordered plane first (28 x 28 images: a
 /// few kilobytes, in L1), so the inner loops never test bounds. A row's last vector is placed to
@@ -32,7 +30,7 @@ namespace Convolve.Kernels.Cpu;
 /// the thread count splits the output channels instead.
 /// </para>
 /// </summary>
-public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel, IConv2DFusedBackwardKernel
+public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2DPooledForward
 {
     /// <summary>The most input values per output (C x kH x kW) the direct path takes.</summary>
     public const int MaxTaps = 75;
@@ -45,74 +43,67 @@ public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel, IConv2DFu
     private const int Rows = 4;
     private const int TapGroup = 8;
 
-    private readonly IConv2DKernel fallback;
     private readonly int maxThreads;
+    private readonly SimdWidth width;
     private float[][] padded = [];
     private float[][] partialWeights = [];
     private int[] tapOffsets = [];
 
     /// <summary>
-    /// A kernel using up to <paramref name="maxThreads"/> threads (0: all cores), handing the
-    /// geometries and passes it does not take to <paramref name="fallback"/> (im2col + GEMM when null).
+    /// A kernel using up to <paramref name="maxThreads"/> threads (0: all cores) and vectors of
+    /// <paramref name="width"/> (the CPU's widest unless given).
     /// </summary>
-    public Conv2DDirect(int maxThreads = 0, IConv2DKernel? fallback = null)
+    public Conv2DDirect(int maxThreads = 0, SimdWidth? width = null)
     {
-        this.fallback = fallback ?? new Conv2DIm2ColGemm(maxThreads);
-        this.maxThreads = maxThreads > 0 ? maxThreads : Environment.ProcessorCount;
-    }
-
-    /// <summary>Whether the direct path computes <paramref name="g"/> (the others go to im2col + GEMM).</summary>
-    public static bool Supports(in Conv2DGeometry g) =>
-        Vector512.IsHardwareAccelerated
-        && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.InChannels * g.KernelH * g.KernelW <= MaxTaps
-        && g.OutW >= Width && g.OutH >= Rows;
-
-    public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify: false);
-        else fallback.Forward(g, input, weight, bias, output);
-    }
-
-    public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify);
-        else fallback.ForwardTraining(g, input, weight, bias, output, rectify);
-    }
-
-    public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify: true);
-        else fallback.ForwardRectified(g, input, weight, bias, output);
+        this.maxThreads = ThreadCount.Resolve(maxThreads);
+        this.width = width ?? Simd.Best;
     }
 
     /// <summary>
-    /// Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: a geometry of the
-    /// direct path whose output has even height and width.
+    /// Whether this kernel computes <paramref name="pass"/> of <paramref name="g"/> at
+    /// <paramref name="width"/>: the forward pass (also pooled, for an even output size) and the
+    /// weight gradient of stride-1 layers without dilation or groups, with at most
+    /// <see cref="MaxTaps"/> taps, at least four output rows and a row at least a vector wide.
     /// </summary>
-    public static bool SupportsPooled(in Conv2DGeometry g) => Supports(g) && g.OutH % 2 == 0 && g.OutW % 2 == 0;
+    public static bool Supports(Conv2DPass pass, in Conv2DGeometry g, SimdWidth width)
+    {
+        bool geometry = width == SimdWidth.Vector512
+            && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+            && g.InChannels * g.KernelH * g.KernelW <= MaxTaps
+            && g.OutW >= Width && g.OutH >= Rows;
+        return pass switch
+        {
+            Conv2DPass.Forward or Conv2DPass.BackwardWeight => geometry,
+            Conv2DPass.ForwardPooled => geometry && g.OutH % 2 == 0 && g.OutW % 2 == 0,
+            _ => false,
+        };
+    }
+
+    private void Require(Conv2DPass pass, in Conv2DGeometry g)
+    {
+        if (!Supports(pass, g, width))
+            throw new ArgumentException($"Conv2DDirect: the {pass} pass of {g} is not one this kernel computes at {width}.");
+    }
+
+    public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, rectify: false);
+
+    public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify) => RunForward(g, input, weight, bias, output, rectify);
+
+    public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, rectify: true);
 
     /// <summary>
     /// pooled = 2x2 max pooling (stride 2) of max(0, conv(input, weight) + bias), without writing
     /// the convolution's output: for inference through a convolution, ReLU and max pooling.
-    /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. The maxima are taken with
-    /// <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so unlike the pooling layer it
-    /// does not promise to carry a NaN through. For <see cref="SupportsPooled"/> geometries, and
-    /// those the fallback kernel computes this way (<see cref="IConv2DPooledKernel"/>).
+    /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. Unlike the pooling layer it
+    /// does not promise to carry a NaN through.
     /// </summary>
     public unsafe void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> pooled)
     {
-        if (!SupportsPooled(g))
-        {
-            if (fallback is not IConv2DPooledKernel other || !other.CanForwardRectifiedPooled(g))
-                throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
-            other.ForwardRectifiedPooled(g, input, weight, bias, pooled);
-            return;
-        }
+        Require(Conv2DPass.ForwardPooled, g);
         Check(g, nameof(ForwardRectifiedPooled), input.Length, weight.Length, pooled.Length * 4, "pooled output (x 4)");
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
@@ -121,24 +112,10 @@ public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel, IConv2DFu
             ParallelParts.Run(parts, parts, new Job(this, Mode.ForwardRectifiedPooled, g, parts, x, w, b, y, null));
     }
 
-    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) =>
-        !Supports(g) && fallback is IConv2DFusedBackwardKernel other && other.CanBackward(g);
-
-    /// <summary>Both gradients in one pass, for geometries the fallback kernel takes that way (see <see cref="IConv2DFusedBackwardKernel"/>).</summary>
-    void IConv2DFusedBackwardKernel.Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
-        ReadOnlySpan<float> rectifiedOutput, ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias)
-    {
-        if (Supports(g) || fallback is not IConv2DFusedBackwardKernel other || !other.CanBackward(g))
-            throw new ArgumentException($"Conv2DDirect.Backward: {g} is not a geometry the fused backward pass takes.");
-        other.Backward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias);
-    }
-
-    bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) =>
-        SupportsPooled(g) || fallback is IConv2DPooledKernel other && other.CanForwardRectifiedPooled(g);
-
     private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, bool rectify)
     {
+        Require(Conv2DPass.Forward, g);
         Check(g, nameof(Forward), input.Length, weight.Length, output.Length, "output");
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DDirect.Forward: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
@@ -147,26 +124,17 @@ public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel, IConv2DFu
             ParallelParts.Run(parts, parts, new Job(this, rectify ? Mode.ForwardRectified : Mode.Forward, g, parts, x, w, b, y, null));
     }
 
-    public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput) =>
-        fallback.BackwardInput(g, dOutput, weight, dInput);
-
     public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
-        Span<float> dWeight, Span<float> dBias)
-    {
-        if (Supports(g)) RunBackwardWeight(g, input, dOutput, default, dWeight, dBias);
-        else fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
-    }
+        Span<float> dWeight, Span<float> dBias) => RunBackwardWeight(g, input, dOutput, default, dWeight, dBias);
 
     /// <summary>
     /// <see cref="BackwardWeight"/> for a convolution whose ReLU was fused into its forward pass
     /// (<see cref="ForwardRectified"/>): dOutput counts only where <paramref name="output"/> (the
     /// rectified output) is positive, which is the ReLU's own backward pass, done on the way.
-    /// Only for geometries the direct path takes (<see cref="Supports"/>).
     /// </summary>
     public void BackwardWeightRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         ReadOnlySpan<float> output, Span<float> dWeight, Span<float> dBias)
     {
-        if (!Supports(g)) throw new ArgumentException($"Conv2DDirect.BackwardWeightRectified: {g} is not a geometry the direct path takes.");
         if (output.Length < g.OutputLength)
             throw new ArgumentException($"Conv2DDirect.BackwardWeightRectified: expected output of {g.OutputLength} values, got {output.Length}.");
         RunBackwardWeight(g, input, dOutput, output, dWeight, dBias);
@@ -175,6 +143,7 @@ public sealed class Conv2DDirect : IConv2DKernel, IConv2DPooledKernel, IConv2DFu
     private unsafe void RunBackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         ReadOnlySpan<float> output, Span<float> dWeight, Span<float> dBias)
     {
+        Require(Conv2DPass.BackwardWeight, g);
         Check(g, nameof(BackwardWeight), input.Length, dWeight.Length, dOutput.Length, "dOutput");
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DDirect.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");

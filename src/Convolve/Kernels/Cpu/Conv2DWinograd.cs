@@ -35,7 +35,7 @@ namespace Convolve.Kernels.Cpu;
 /// (16 multiplies whose depth is the tiles) and turns each 4x4 sum back into a 3x3 filter with
 /// <c>Gᵀ (·) G</c>. <see cref="Backward"/> does both in one pass over the batch, behind a fused
 /// ReLU if there is one.</item>
-/// <item>Every geometry this path does not take goes to <see cref="Conv2DIm2ColGemm"/>.</item>
+/// <item>Every geometry this path does not take goes to another kernel (<see cref="Conv2DDispatch"/>).</item>
 /// </list>
 /// The transforms of <c>Bᵀ</c> and <c>Aᵀ</c> are additions and subtractions only, and <c>G</c>
 /// halves, which is exact in binary; so the results differ from the direct sum only by rounding
@@ -49,7 +49,7 @@ namespace Convolve.Kernels.Cpu;
 /// buffer, added in thread order: results depend on the thread count, never on scheduling.
 /// </para>
 /// </summary>
-public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2DFusedBackwardKernel
+public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward, IConv2DFusedBackward
 {
     /// <summary>Fewer channels than this on either side leave the multiplies too small to pay for the transforms.</summary>
     public const int MinChannels = 8;
@@ -65,73 +65,68 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     // Below this many multiply-adds (of the direct sum) one thread does the whole pass.
     private const long ParallelThreshold = 1L << 20;
 
-    private readonly Conv2DIm2ColGemm fallback;
     private readonly Gemm gemm = new(maxThreads: 1);
     private readonly int maxThreads;
+    private readonly SimdWidth width;
     private readonly TransformedWeights forwardWeights = new(transposed: false), transposedWeights = new(transposed: true);
     private float[][] scratch = [], partialSums = [];
 
-    /// <summary>A kernel using up to <paramref name="maxThreads"/> threads (0: all cores).</summary>
-    public Conv2DWinograd(int maxThreads = 0)
+    /// <summary>
+    /// A kernel using up to <paramref name="maxThreads"/> threads (0: all cores) and vectors of
+    /// <paramref name="width"/> (the CPU's widest unless given).
+    /// </summary>
+    public Conv2DWinograd(int maxThreads = 0, SimdWidth? width = null)
     {
-        fallback = new Conv2DIm2ColGemm(maxThreads);
-        this.maxThreads = maxThreads > 0 ? Math.Min(maxThreads, Environment.ProcessorCount) : Environment.ProcessorCount;
+        this.maxThreads = ThreadCount.Resolve(maxThreads);
+        this.width = width ?? Simd.Best;
     }
 
     /// <summary>
-    /// Whether the Winograd path computes <paramref name="g"/>: a 3x3 kernel, stride and dilation
-    /// 1, one group, padding at most 2 on each side, at least <see cref="MinChannels"/> input and
-    /// output channels, on AVX-512 hardware. Others go to im2col + GEMM.
+    /// Whether this kernel computes <paramref name="pass"/> of <paramref name="g"/> at
+    /// <paramref name="width"/>: a 3x3 kernel, stride and dilation 1, one group, padding at most
+    /// 2 on each side, at least <see cref="MinChannels"/> input and output channels; every pass,
+    /// the pooled one for an even output size.
     /// </summary>
-    public static bool Supports(in Conv2DGeometry g) =>
-        Avx512F.IsSupported
-        && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1
-        && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1
-        && g.PadTop is >= 0 and <= 2 && g.PadLeft is >= 0 and <= 2 && g.PadBottom is >= 0 and <= 2 && g.PadRight is >= 0 and <= 2
-        && g.InChannels >= MinChannels && g.OutChannels >= MinChannels
-        && g.OutH > 0 && g.OutW > 0;
+    public static bool Supports(Conv2DPass pass, in Conv2DGeometry g, SimdWidth width)
+    {
+        bool geometry = width == SimdWidth.Vector512
+            && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1
+            && g.DilationH == 1 && g.DilationW == 1 && g.Groups == 1
+            && g.PadTop is >= 0 and <= 2 && g.PadLeft is >= 0 and <= 2 && g.PadBottom is >= 0 and <= 2 && g.PadRight is >= 0 and <= 2
+            && g.InChannels >= MinChannels && g.OutChannels >= MinChannels
+            && g.OutH > 0 && g.OutW > 0;
+        return pass == Conv2DPass.ForwardPooled ? geometry && g.OutH % 2 == 0 && g.OutW % 2 == 0 : geometry;
+    }
 
-    /// <summary>Whether <see cref="ForwardRectifiedPooled"/> takes <paramref name="g"/>: <see cref="Supports"/> and an even output size.</summary>
-    public static bool SupportsPooled(in Conv2DGeometry g) => Supports(g) && g.OutH % 2 == 0 && g.OutW % 2 == 0;
+    private void Require(Conv2DPass pass, in Conv2DGeometry g)
+    {
+        if (!Supports(pass, g, width))
+            throw new ArgumentException($"Conv2DWinograd: the {pass} pass of {g} is not one this kernel computes at {width}.");
+    }
 
     public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, Output.Plain);
-        else fallback.Forward(g, input, weight, bias, output);
-    }
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, Output.Plain);
 
     public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, Output.Rectified);
-        else fallback.ForwardRectified(g, input, weight, bias, output);
-    }
+        ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, Output.Rectified);
 
     public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool rectify)
-    {
-        if (Supports(g)) RunForward(g, input, weight, bias, output, rectify ? Output.Rectified : Output.Plain);
-        else fallback.ForwardTraining(g, input, weight, bias, output, rectify);
-    }
+        ReadOnlySpan<float> bias, Span<float> output, bool rectify) =>
+        RunForward(g, input, weight, bias, output, rectify ? Output.Rectified : Output.Plain);
 
     /// <summary>
     /// pooled = 2x2 max pooling (stride 2) of max(0, conv(input, weight) + bias), without writing
     /// the convolution's output (inference through a convolution, ReLU and max pooling).
-    /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. The maxima are taken with
-    /// <see cref="Vector512.Max{T}(Vector512{T}, Vector512{T})"/>, so unlike the pooling layer it
-    /// does not promise to carry a NaN through. Only for <see cref="SupportsPooled"/> geometries.
+    /// <paramref name="pooled"/> is [N, K, H_out / 2, W_out / 2]. Unlike the pooling layer it
+    /// does not promise to carry a NaN through.
     /// </summary>
     public void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> pooled)
     {
-        if (!SupportsPooled(g)) throw new ArgumentException($"Conv2DWinograd.ForwardRectifiedPooled: {g} is not a geometry the pooled path takes.");
         if (pooled.Length * 4L < g.OutputLength)
             throw new ArgumentException($"Conv2DWinograd.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
         RunForward(g, input, weight, bias, pooled, Output.RectifiedPooled);
     }
-
-    bool IConv2DPooledKernel.CanForwardRectifiedPooled(in Conv2DGeometry g) => SupportsPooled(g);
 
     /// <summary>
     /// dInput = the input gradient, by the forward pass's transforms transposed: for each tile,
@@ -142,11 +137,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
         Span<float> dInput)
     {
-        if (!Supports(g))
-        {
-            fallback.BackwardInput(g, dOutput, weight, dInput);
-            return;
-        }
+        Require(Conv2DPass.BackwardInput, g);
         Check(g, nameof(BackwardInput), dOutput.Length, "dOutput", g.OutputLength, weight.Length, dInput.Length, "dInput", g.InputLength);
         RunBackward(g, default, dOutput, default, weight, dInput, default, default, weights: false, inputs: true);
     }
@@ -161,19 +152,12 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         Span<float> dWeight, Span<float> dBias)
     {
-        // Fewer images than threads: the gradient here splits by images, im2col + GEMM splits the multiply.
-        if (!Supports(g) || g.Batch < maxThreads)
-        {
-            fallback.BackwardWeight(g, input, dOutput, dWeight, dBias);
-            return;
-        }
+        Require(Conv2DPass.BackwardWeight, g);
         Check(g, nameof(BackwardWeight), input.Length, "input", g.InputLength, dWeight.Length, dOutput.Length, "dOutput", g.OutputLength);
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DWinograd.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
         RunBackward(g, input, dOutput, default, default, default, dWeight, dBias, weights: true, inputs: false);
     }
-
-    bool IConv2DFusedBackwardKernel.CanBackward(in Conv2DGeometry g) => Supports(g) && g.Batch >= maxThreads;
 
     /// <summary>
     /// <see cref="BackwardWeight"/> and <see cref="BackwardInput"/> in one pass: each thread
@@ -184,7 +168,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     public void Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> rectifiedOutput,
         ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias)
     {
-        if (!Supports(g)) throw new ArgumentException($"Conv2DWinograd.Backward: {g} is not a geometry the Winograd path takes.");
+        Require(Conv2DPass.Backward, g);
         Check(g, nameof(Backward), input.Length, "input", g.InputLength, weight.Length, dOutput.Length, "dOutput", g.OutputLength);
         Check(g, nameof(Backward), dInput.Length, "dInput", g.InputLength, dWeight.Length, rectifiedOutput.IsEmpty ? g.OutputLength : rectifiedOutput.Length,
             "rectified output", g.OutputLength);
@@ -328,6 +312,7 @@ public sealed class Conv2DWinograd : IConv2DKernel, IConv2DPooledKernel, IConv2D
     private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, Output mode)
     {
+        Require(mode == Output.RectifiedPooled ? Conv2DPass.ForwardPooled : Conv2DPass.Forward, g);
         int expected = mode == Output.RectifiedPooled ? g.OutputLength / 4 : g.OutputLength;
         string pass = mode switch
         {
