@@ -15,12 +15,29 @@ internal static class SummaryCommand
             Description = $"A built-in architecture ({string.Join(", ", Architectures.All.Select(a => a.Name))}) or a saved model file. Without it, lists the built-ins.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("summary", "Layers, output shapes and parameter counts of a built-in architecture or a model file.") { model };
+        var kernels = new Option<bool>("--kernels")
+        {
+            Description = "Also print which kernel computes each pass of each layer on this CPU, and why.",
+        };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "The batch size the kernel choices are for (with --kernels).",
+            DefaultValueFactory = _ => 64,
+        };
+        var command = new Command("summary", "Layers, output shapes and parameter counts of a built-in architecture or a model file.") { model, kernels, batch };
         command.SetAction(result =>
         {
             string? name = result.GetValue(model);
-            if (name is null) ListArchitectures(terminal);
-            else Print(terminal, Load(name));
+            int batchSize = result.GetValue(batch);
+            if (batchSize <= 0) throw new ArgumentException($"--batch must be a positive number of images, got {batchSize}.");
+            if (name is null)
+            {
+                ListArchitectures(terminal);
+                return ConvolveApp.Success;
+            }
+            var loaded = Load(name);
+            Print(terminal, loaded);
+            if (result.GetValue(kernels)) PrintKernels(terminal, loaded.Model, batchSize);
             return ConvolveApp.Success;
         });
         return command;
@@ -35,6 +52,16 @@ internal static class SummaryCommand
             return ($"{Path.GetFileName(name)}: model file", ModelFile.Load(name));
         string known = string.Join(", ", Architectures.All.Select(a => a.Name));
         throw new ArgumentException($"'{name}' is not a built-in architecture (known: {known}) nor an existing file.");
+    }
+
+    /// <summary>The kernel of each pass of each layer with a choice of kernels, for batches of <paramref name="batch"/>.</summary>
+    public static void PrintKernels(Terminal terminal, Model model, int batch)
+    {
+        terminal.Text($"Kernels at batch {batch} on this machine: {KernelReport.Machine}.");
+        var table = terminal.Table("Layer", "Input", "Pass", "Kernel", "Why");
+        foreach (var use in KernelReport.Of(model, batch))
+            table.AddRow(use.Layer, Spectre.Console.Markup.Escape(use.InputShape.ToString()), use.Pass, use.Kernel, Spectre.Console.Markup.Escape(use.Reason));
+        terminal.Write(table);
     }
 
     public static void ListArchitectures(Terminal terminal)

@@ -122,6 +122,14 @@ public sealed class Graph : Model
         return [.. NodeShapes(InputShape.Prepend(1), build: false).Skip(1).Select(s => s.ItemShape)];
     }
 
+    public override IReadOnlyList<Shape> LayerInputShapes(int batch)
+    {
+        RequireBuilt();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        var shapes = NodeShapes(InputShape.Prepend(batch), build: false);
+        return [.. nodes.Skip(1).Select(node => shapes[node.Inputs[0].Index])];
+    }
+
     // Every node's output shape for a batch of inputShape; with build, each layer is built on the way.
     private Shape[] NodeShapes(Shape inputShape, bool build)
     {

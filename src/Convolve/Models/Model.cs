@@ -131,6 +131,12 @@ public abstract class Model
     /// <summary>Output shape of each layer for one input item, in layer order.</summary>
     public abstract IReadOnlyList<Shape> LayerOutputShapes();
 
+    /// <summary>
+    /// The (first) input shape of each layer for a batch of <paramref name="batch"/> items, in
+    /// layer order: what each layer's kernels see.
+    /// </summary>
+    public abstract IReadOnlyList<Shape> LayerInputShapes(int batch);
+
     /// <summary>Throws unless the model has been built.</summary>
     protected void RequireBuilt()
     {

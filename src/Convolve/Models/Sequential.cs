@@ -51,6 +51,20 @@ public sealed class Sequential : Model
         return shapes;
     }
 
+    public override IReadOnlyList<Shape> LayerInputShapes(int batch)
+    {
+        RequireBuilt();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        var shapes = new List<Shape>();
+        var shape = InputShape.Prepend(batch);
+        foreach (var layer in layers)
+        {
+            shapes.Add(shape);
+            shape = layer.GetOutputShape(shape);
+        }
+        return shapes;
+    }
+
     public override Tensor Forward(Tensor input, bool training = false) => Run(input, training, layers.Count);
 
     public override Tensor ForwardLogits(Tensor input, bool training = false) =>

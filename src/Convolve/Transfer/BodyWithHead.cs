@@ -52,6 +52,8 @@ public sealed class BodyWithHead : Model
 
     public override IReadOnlyList<Shape> LayerOutputShapes() => [.. Body.LayerOutputShapes(), .. Head.LayerOutputShapes()];
 
+    public override IReadOnlyList<Shape> LayerInputShapes(int batch) => [.. Body.LayerInputShapes(batch), .. Head.LayerInputShapes(batch)];
+
     public override Tensor Forward(Tensor input, bool training = false) => Head.Forward(RunBody(input), training);
 
     public override Tensor ForwardLogits(Tensor input, bool training = false) => Head.ForwardLogits(RunBody(input), training);
