@@ -16,8 +16,27 @@ public static class Machine
             ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME="))?.Split('=', 2)[1].Trim('"') ?? "?"
             : RuntimeInformation.OSDescription;
         return $"{cpu}, {Environment.ProcessorCount} logical cores, AVX-512 {(avx512 ? "yes" : "no")}, AVX2 {(flags.Contains("avx2") ? "yes" : "no")}, " +
-               $"{memory} memory; {os}; .NET {Environment.Version}";
+               $"{memory} memory; {os}; .NET {Environment.Version}; {VectorPath}";
     }
+
+    /// <summary>
+    /// The instruction set Convolve's kernels use in this run, and the switches that narrowed
+    /// it (the peers' native libraries ignore those switches and use what the CPU has).
+    /// </summary>
+    public static string VectorPath
+    {
+        get
+        {
+            string[] switches = ["DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableAVX", "DOTNET_EnableHWIntrinsic", "DOTNET_PreferredVectorBitWidth"];
+            var set = switches.Where(name => Environment.GetEnvironmentVariable(name) is { Length: > 0 })
+                .Select(name => $"{name}={Environment.GetEnvironmentVariable(name)}").ToList();
+            string path = $"Convolve's vector path: {Convolve.Kernels.Cpu.Simd.InstructionSet} ({Convolve.Kernels.Cpu.Simd.Best})";
+            return set.Count == 0 ? path : $"{path}, narrowed by {string.Join(", ", set)} (the peers' native code still uses what the CPU has)";
+        }
+    }
+
+    /// <summary>The key of this run's table in BENCHMARKS.md: one table per instruction set Convolve ran on.</summary>
+    public static string TableKey => Convolve.Kernels.Cpu.Simd.InstructionSet.ToLowerInvariant();
 
     /// <summary>The 1, 5 and 15 minute load averages, as /proc/loadavg gives them.</summary>
     public static string LoadAverage() =>

@@ -72,26 +72,36 @@ if (notes.Count > 0) markdown.AppendLine().AppendLine("Workers' notes (version a
 foreach (var error in table.Errors) markdown.AppendLine().AppendLine($"- failed: {error.Replace("|", "\\|")}");
 File.WriteAllText(options.Out, markdown.ToString());
 Console.WriteLine($"Markdown written to {Path.GetFullPath(options.Out)}.");
-if (options.BenchmarksMd is not null) UpdateBenchmarksMd(options.BenchmarksMd, markdown.ToString());
+if (options.BenchmarksMd is not null) UpdateBenchmarksMd(options.BenchmarksMd, markdown.ToString(), Machine.TableKey);
 return table.Errors.Count == 0 ? 0 : 1;
 
 // The arguments as typed, except the label's text, which is printed above the table anyway.
 static string CommandLine(string[] args) => string.Concat(args.Select((a, i) =>
     " " + (i > 0 && args[i - 1] == "--label" ? "\"...\"" : a.Contains(' ') ? $"\"{a}\"" : a)));
 
-// Replaces the text between the two markers, so BENCHMARKS.md keeps its prose and history.
-static void UpdateBenchmarksMd(string path, string table)
+// Replaces the text between this instruction set's two markers, so BENCHMARKS.md keeps its
+// prose, its history and the tables of the other kinds of CPU; a new kind gets its own section
+// at the end of "Latest tables".
+static void UpdateBenchmarksMd(string path, string table, string key)
 {
-    const string begin = "<!-- peerbench:begin -->", end = "<!-- peerbench:end -->";
+    string begin = $"<!-- peerbench:begin {key} -->", end = $"<!-- peerbench:end {key} -->";
+    const string history = "\n## History";
     string text = File.ReadAllText(path);
     int from = text.IndexOf(begin, StringComparison.Ordinal), to = text.IndexOf(end, StringComparison.Ordinal);
     if (from < 0 || to < from)
     {
-        Console.Error.WriteLine($"{path}: no '{begin}' ... '{end}' markers; not updated.");
-        return;
+        int at = text.IndexOf(history, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            Console.Error.WriteLine($"{path}: no '{begin}' ... '{end}' markers and no '## History' section to put them before; not updated.");
+            return;
+        }
+        text = text[..at] + $"\n### {key}\n\n{begin}\n{end}\n" + text[at..];
+        from = text.IndexOf(begin, StringComparison.Ordinal);
+        to = text.IndexOf(end, StringComparison.Ordinal);
     }
     File.WriteAllText(path, text[..(from + begin.Length)] + "\n" + table + text[to..]);
-    Console.WriteLine($"Table replaced in {Path.GetFullPath(path)}.");
+    Console.WriteLine($"Table for {key} replaced in {Path.GetFullPath(path)}.");
 }
 
 // --worker ENGINE MODEL MODE --threads N --seconds S --batch FILE [--onnx DIR] [--compare-with-convolve yes]: one measurement, one result line.

@@ -52,7 +52,8 @@ public static class Simd
 
     /// <summary>One line for reports: CPU, cores and the vector path in use.</summary>
     public static string Describe() =>
-        $"{CpuName}, {Environment.ProcessorCount} cores, {InstructionSet} ({Best}, {(int)Best} floats per vector)";
+        $"{CpuName}, {Environment.ProcessorCount} cores, " +
+        (Best == SimdWidth.Scalar ? "no hardware vectors (plain loops)" : $"{InstructionSet} ({Best}, {(int)Best} floats per vector)");
 
     private static string ReadCpuName()
     {
