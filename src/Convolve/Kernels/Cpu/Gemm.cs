@@ -65,6 +65,7 @@ public sealed partial class Gemm : IGemmKernel
     internal static GemmPath BestPath =>
         Vector512.IsHardwareAccelerated ? GemmPath.Vector512
         : Vector256.IsHardwareAccelerated ? GemmPath.Vector256
+        : Vector128.IsHardwareAccelerated ? GemmPath.Vector128
         : GemmPath.Scalar;
 
     /// <summary>The micro-kernel this instance uses.</summary>
@@ -93,7 +94,7 @@ public sealed partial class Gemm : IGemmKernel
             var skinny = SkinnyKindOf(path, transA, transB, m, n, k);
             if (skinny != SkinnyKind.None)
             {
-                RunSkinny(skinny, problem, threads);
+                RunSkinny(skinny, path, problem, threads);
                 return;
             }
             switch (path == GemmPath.Vector512 ? Vector512KernelFor(m, n) : path)
@@ -419,6 +420,8 @@ public sealed partial class Gemm : IGemmKernel
 internal enum GemmPath
 {
     Scalar,
+
+    /// <summary>AVX2: the 6 x 16 micro-kernel, and the unpacked kernels for skinny shapes at 8 lanes.</summary>
     Vector256,
 
     /// <summary>AVX-512: 12 x 32 or 8 x 48 chosen per shape, and the unpacked kernels for skinny shapes.</summary>
@@ -429,4 +432,10 @@ internal enum GemmPath
 
     /// <summary>AVX-512, always the 8 x 48 micro-kernel (no skinny kernels).</summary>
     Vector512Tile8x48,
+
+    /// <summary>
+    /// 128-bit vectors only (SSE, ARM64 AdvSimd): the unpacked kernels for skinny shapes at 4
+    /// lanes, the scalar micro-kernel for the rest.
+    /// </summary>
+    Vector128,
 }
