@@ -97,7 +97,7 @@ public sealed partial class Gemm : IGemmKernel
                 RunSkinny(skinny, path, problem, threads);
                 return;
             }
-            switch (path == GemmPath.Vector512 ? Vector512KernelFor(m, n) : path)
+            switch (PackedKernelOf(path, m, n))
             {
                 case GemmPath.Vector512Tile12x32: Run<Vector512Kernel>(problem, threads); break;
                 case GemmPath.Vector512Tile8x48: Run<Vector512WideKernel>(problem, threads); break;
@@ -106,6 +106,19 @@ public sealed partial class Gemm : IGemmKernel
             }
         }
     }
+
+    /// <summary>
+    /// The micro-kernel of the packed path on <paramref name="path"/> for an M x N product:
+    /// on <see cref="GemmPath.Vector512"/> the tile <see cref="Vector512KernelFor"/> picks, else
+    /// the path's own (<see cref="GemmPath.Vector128"/> and <see cref="GemmPath.Scalar"/>: the
+    /// scalar tile).
+    /// </summary>
+    private static GemmPath PackedKernelOf(GemmPath path, int m, int n) => path switch
+    {
+        GemmPath.Vector512 => Vector512KernelFor(m, n),
+        GemmPath.Vector128 => GemmPath.Scalar,
+        _ => path,
+    };
 
     /// <summary>
     /// The AVX-512 micro-kernel for an M x N product: the one that computes fewer padded values,
