@@ -148,8 +148,9 @@ public class GemmTests
         foreach (var path in SkinnyPaths())
         {
             var gemm = new Gemm(path, 1);
-            void Run(int i) => gemm.Multiply(false, i % 2 == 0, 3, 37, 300, a, b, c, i % 3 == 0); // dots, row combinations
-            Run(0); Run(1);
+            // Dots, row combinations (in strips of columns, and for one row B streamed through scratch).
+            void Run(int i) => gemm.Multiply(false, i % 2 == 0, i % 4 < 2 ? 3 : 1, 37, 300, a, b, c, i % 3 == 0);
+            Run(0); Run(1); Run(2); Run(3);
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 6; i++) Run(i);
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

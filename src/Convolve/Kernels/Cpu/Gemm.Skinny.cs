@@ -120,10 +120,60 @@ public sealed partial class Gemm
             for (int i = 0; i < m; i += 4) RowCombinationRows<V, TVec>(q, i, n0, n1);
             return;
         }
-        // Many rows of B, few of A: stream B once, a strip of columns at a time.
+        // One row of A (a single image's input gradient): read B in its own order; with more
+        // rows the strips below keep the sums in registers and win.
+        if (m == 1)
+        {
+            RowCombinationsStreaming<V, TVec>(q, n0, n1);
+            return;
+        }
+        // Many rows of B, few of A: read B once, a strip of columns at a time.
         for (int j = n0; j < n1; j += block)
             for (int i = 0; i < m; i += 4)
                 RowCombinationRows<V, TVec>(q, i, j, Math.Min(n1, j + block));
+    }
+
+    /// <summary>
+    /// All rows (at most four; <see cref="RowCombinations{V, TVec}"/> sends one) of C[:, n0..n1],
+    /// B read in its own order, row p after row p - 1: the sums run in a per-thread scratch row
+    /// (from zero, in order over p, as in registers, so the bits are those of the strips),
+    /// added to C at the end. A strip of columns read in place takes each of its k values from a
+    /// different line, pages apart, where the prefetchers do not follow; this order streams B
+    /// at the cost of a load and a store of the scratch row per multiply-add.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowCombinationsStreaming<V, TVec>(in Problem q, int n0, int n1)
+        where V : struct, IVector<TVec> where TVec : struct
+    {
+        int m = q.M, n = q.N, k = q.K, lanes = V.Count;
+        int width = n1 - n0, full = width / lanes * lanes, stride = (width + lanes - 1) / lanes * lanes;
+        long pStep = q.TransA ? m : 1, iStep = q.TransA ? 1 : k;
+        float* sums = PackBuffer.Get(m * stride);
+        new Span<float>(sums, m * stride).Clear();
+        float* a0 = AAt(q, 0, 0), a1 = a0 + (m > 1 ? iStep : 0), a2 = a0 + (m > 2 ? 2 * iStep : 0), a3 = a0 + (m > 3 ? 3 * iStep : 0);
+        float* s0 = sums, s1 = sums + (m > 1 ? stride : 0), s2 = sums + (m > 2 ? 2 * stride : 0), s3 = sums + (m > 3 ? 3 * stride : 0);
+        float* b = q.B + n0;
+        for (long o = 0, end = k * pStep; o < end; o += pStep, b += n)
+        {
+            TVec x0 = V.Create(a0[o]), x1 = V.Create(a1[o]), x2 = V.Create(a2[o]), x3 = V.Create(a3[o]);
+            for (int j = 0; j < stride; j += lanes)
+            {
+                var y = j < full ? V.Load(b + j) : LoadFirst<V, TVec>(b + j, width - j);
+                V.Store(V.MultiplyAdd(x0, y, V.Load(s0 + j)), s0 + j);
+                if (m == 1) continue;
+                V.Store(V.MultiplyAdd(x1, y, V.Load(s1 + j)), s1 + j);
+                if (m == 2) continue;
+                V.Store(V.MultiplyAdd(x2, y, V.Load(s2 + j)), s2 + j);
+                if (m == 3) continue;
+                V.Store(V.MultiplyAdd(x3, y, V.Load(s3 + j)), s3 + j);
+            }
+        }
+        for (int i = 0; i < m; i++)
+        {
+            float* c = q.C + (long)i * n + n0, row = sums + i * stride;
+            for (int j = 0; j < width; j += lanes)
+                StoreFirst<V, TVec>(c + j, V.Load(row + j), Math.Min(lanes, width - j), q.Accumulate);
+        }
     }
 
     /// <summary>
