@@ -20,6 +20,7 @@ public class GemmTests
     public static TheoryData<string> Paths()
     {
         var paths = new TheoryData<string> { nameof(GemmPath.Scalar) };
+        if (Vector128.IsHardwareAccelerated) paths.Add(nameof(GemmPath.Vector128));
         if (Vector256.IsHardwareAccelerated) paths.Add(nameof(GemmPath.Vector256));
         if (Vector512.IsHardwareAccelerated)
         {
@@ -61,26 +62,118 @@ public class GemmTests
         CheckAgainstReference(gemm, 3, 1030, 300, true, true, true, 4);
     }
 
-    [Theory]
-    [MemberData(nameof(Paths))]
-    // Shapes the unpacked AVX-512 kernels take (a tiny M, K or N: dense layers with few outputs),
-    // with column counts that leave masked tails, accumulating or not, on one and all threads.
-    public void Multiply_SkinnyShapes_MatchReference(string pathName)
+    /// <summary>The paths with the unpacked kernels this machine runs: one per accelerated vector width.</summary>
+    private static GemmPath[] SkinnyPaths() =>
+    [
+        .. new (SimdWidth Width, GemmPath Path)[]
+        {
+            (SimdWidth.Vector128, GemmPath.Vector128), (SimdWidth.Vector256, GemmPath.Vector256), (SimdWidth.Vector512, GemmPath.Vector512),
+        }.Where(w => Simd.IsAccelerated(w.Width)).Select(w => w.Path),
+    ];
+
+    // Shapes the unpacked kernels take (a tiny M, K or N: dense layers with few outputs or a
+    // small batch), with column counts that leave a single vector and a partial one at 4, 8 and
+    // 16 lanes, rows not a multiple of 4, K tails for the dot products. Kind: 'r' row
+    // combinations, 'd' dot products.
+    private static readonly (int M, int N, int K, bool TransA, bool TransB, bool Accumulate, char Kind)[] SkinnyShapes =
+    [
+        (64, 10, 5408, false, true, false, 'd'),   // dense forward, 10 outputs
+        (10, 5408, 64, true, false, true, 'r'),    // dense weight gradient, 10 outputs
+        (64, 5408, 10, false, false, false, 'r'),  // dense input gradient, 10 outputs (C walked row-wise)
+        (7, 47, 300, false, false, true, 'r'),     // 47 = 32 + 15 = 2 * 16 + 8 + 7 = 5 * 8 + 4 + 3; 7 rows
+        (150, 17, 16, true, false, false, 'r'),    // 16 + 1 column
+        (5, 3, 200, false, true, true, 'd'),       // one row left, 3 columns, a K tail
+        (1, 128, 9216, false, true, false, 'd'),   // one image through mnist-cnn's dense layer
+        (1, 9216, 128, false, false, false, 'r'),  // its input gradient
+        (128, 9216, 1, true, false, true, 'r'),    // its weight gradient
+        (3, 50, 100, false, true, true, 'd'),      // three rows, 50 columns (a partial block of four)
+        (1, 120, 400, false, true, true, 'd'),     // lenet5's first dense layer, one image
+        (2, 37, 70, true, false, false, 'r'),      // A transposed, 32 + 5 = 2 * 16 + 5 = 4 * 8 + 4 + 1 columns
+        (33, 1024, 6, false, false, true, 'r'),    // a shallow B whose rows are 4 KB apart
+    ];
+
+    [Fact]
+    // On every accelerated width, on one and all threads; the shapes must really take the
+    // unpacked kernel they are written for.
+    public void Multiply_SkinnyShapes_MatchReference()
     {
-        var path = Enum.Parse<GemmPath>(pathName);
         int seed = 10;
+        foreach (var path in SkinnyPaths())
         foreach (int threads in new[] { 1, 0 })
         {
             var gemm = new Gemm(path, threads);
-            CheckAgainstReference(gemm, 64, 10, 5408, false, true, false, ++seed);   // dense forward: dot products
-            CheckAgainstReference(gemm, 10, 5408, 64, true, false, true, ++seed);    // dense weight gradient: row combinations
-            CheckAgainstReference(gemm, 64, 5408, 10, false, false, false, ++seed);  // dense input gradient
-            CheckAgainstReference(gemm, 7, 47, 300, false, false, true, ++seed);     // 32 + 15 masked columns, rows not a multiple of 4
-            CheckAgainstReference(gemm, 150, 17, 16, true, false, false, ++seed);    // 16 + 1 column
-            CheckAgainstReference(gemm, 5, 3, 200, false, true, true, ++seed);       // dots: one row left, 3 columns, a K tail
-            CheckAgainstReference(gemm, 1, 128, 9216, false, true, false, ++seed);   // one image through mnist-cnn's dense layer: dots split by columns
-            CheckAgainstReference(gemm, 3, 50, 100, false, true, true, ++seed);      // three rows, 50 columns (a partial block of four)
+            foreach (var (m, n, k, transA, transB, accumulate, kind) in SkinnyShapes)
+            {
+                string chosen = Gemm.Describe(path, transA, transB, m, n, k);
+                Assert.StartsWith(kind == 'd' ? "dot products" : "row combinations", chosen);
+                Assert.Contains($"({path})", chosen);
+                CheckAgainstReference(gemm, m, n, k, transA, transB, accumulate, ++seed);
+            }
         }
+    }
+
+    [Fact]
+    // Each part of the split starts on a whole block, so every value of C is the same sequence
+    // of operations on any number of threads (shapes above the parallel threshold, split by
+    // C's columns for row combinations, by rows or by columns for dot products).
+    public void Multiply_SkinnyShapes_OneThreadAndAllThreads_GiveIdenticalBits()
+    {
+        foreach (var path in SkinnyPaths())
+        foreach (var (m, n, k, transA, transB) in new[]
+        {
+            (64, 10, 5408, false, true), (1, 128, 9216, false, true), (10, 5409, 64, true, false),
+            (128, 4101, 1, true, false), (1, 9219, 128, false, false),
+        })
+        {
+            Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
+            var random = new Random(7);
+            var a = RandomValues(random, m * k);
+            var b = RandomValues(random, k * n);
+            var c0 = RandomValues(random, m * n);
+            var serial = (float[])c0.Clone();
+            var parallel = (float[])c0.Clone();
+            new Gemm(path, 1).Multiply(transA, transB, m, n, k, a, b, serial, true);
+            new Gemm(path, 0).Multiply(transA, transB, m, n, k, a, b, parallel, true);
+            Assert.Equal(serial, parallel);
+        }
+    }
+
+    [Fact]
+    public void Multiply_SkinnyShapes_Warm_AllocateNothing()
+    {
+        var random = new Random(8);
+        var a = RandomValues(random, 3 * 300);
+        var b = RandomValues(random, 300 * 37);
+        var c = new float[3 * 37];
+        foreach (var path in SkinnyPaths())
+        {
+            var gemm = new Gemm(path, 1);
+            // Dots, row combinations (in strips of columns, and for one row B streamed through scratch).
+            void Run(int i) => gemm.Multiply(false, i % 2 == 0, i % 4 < 2 ? 3 : 1, 37, 300, a, b, c, i % 3 == 0);
+            Run(0); Run(1); Run(2); Run(3);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 6; i++) Run(i);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Theory]
+    // A dense layer's three products (forward [N, in] x [out, in]^T, input gradient
+    // [N, out] x [out, in], weight gradient [N, out]^T x [N, in]) as the lead prints them.
+    [InlineData(nameof(GemmPath.Vector256), false, true, 1, 128, 9216, "dot products (Vector256): few rows of A against B transposed")]
+    [InlineData(nameof(GemmPath.Vector256), false, true, 64, 10, 5408, "dot products (Vector256): rows of A against few rows of B (B transposed)")]
+    [InlineData(nameof(GemmPath.Vector256), false, false, 1, 9216, 128, "row combinations (Vector256): each row of C a combination of rows of B, read in place")]
+    [InlineData(nameof(GemmPath.Vector128), true, false, 128, 9216, 1, "row combinations (Vector128): each row of C a combination of rows of B, read in place")]
+    [InlineData(nameof(GemmPath.Vector256), false, true, 64, 128, 9216, "packed 6 x 16 micro-kernel (Vector256)")]
+    [InlineData(nameof(GemmPath.Vector256), true, false, 128, 9216, 64, "packed 6 x 16 micro-kernel (Vector256)")]
+    [InlineData(nameof(GemmPath.Vector512), true, false, 128, 9216, 64, "packed 8 x 48 micro-kernel (Vector512)")]
+    [InlineData(nameof(GemmPath.Vector512), false, false, 256, 256, 256, "packed 12 x 32 micro-kernel (Vector512)")]
+    [InlineData(nameof(GemmPath.Vector128), false, false, 64, 64, 64, "packed 4 x 4 scalar micro-kernel")]
+    [InlineData(nameof(GemmPath.Scalar), false, true, 1, 128, 9216, "packed 4 x 4 scalar micro-kernel")]
+    [InlineData(nameof(GemmPath.Vector256), false, false, 16, 1024, 1024, "packed 6 x 16 micro-kernel (Vector256)")] // B rows 4 KB apart
+    public void Describe_NamesTheKernelMultiplyRuns(string pathName, bool transA, bool transB, int m, int n, int k, string expected)
+    {
+        Assert.Equal(expected, Gemm.Describe(Enum.Parse<GemmPath>(pathName), transA, transB, m, n, k));
     }
 
     [Fact]

@@ -26,8 +26,8 @@ namespace Convolve.Kernels.Cpu;
 /// <see cref="Vector512"/> 12 x 32 (24 accumulators in zmm registers; KC 256, NC 1024) or 8 x 48
 /// (24 accumulators; NC 1008), whichever pads C less (<see cref="Vector512KernelFor"/>),
 /// <see cref="Vector256"/> 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a
-/// scalar 4 x 4 fallback. On AVX-512 hardware the transposing packs use 16 x 16 register
-/// transposes (<c>Gemm.Avx512.cs</c>).
+/// scalar 4 x 4 fallback. The transposing packs use 16 x 16 register transposes for the AVX-512
+/// kernels (<c>Gemm.Avx512.cs</c>) and 8 x 8 ones for the AVX2 kernel (<c>Gemm.Avx.cs</c>).
 /// </para>
 /// <para>
 /// Threads split C into disjoint column (or row) ranges; each value of C is computed by one
@@ -65,6 +65,7 @@ public sealed partial class Gemm : IGemmKernel
     internal static GemmPath BestPath =>
         Vector512.IsHardwareAccelerated ? GemmPath.Vector512
         : Vector256.IsHardwareAccelerated ? GemmPath.Vector256
+        : Vector128.IsHardwareAccelerated ? GemmPath.Vector128
         : GemmPath.Scalar;
 
     /// <summary>The micro-kernel this instance uses.</summary>
@@ -93,10 +94,10 @@ public sealed partial class Gemm : IGemmKernel
             var skinny = SkinnyKindOf(path, transA, transB, m, n, k);
             if (skinny != SkinnyKind.None)
             {
-                RunSkinny(skinny, problem, threads);
+                RunSkinny(skinny, path, problem, threads);
                 return;
             }
-            switch (path == GemmPath.Vector512 ? Vector512KernelFor(m, n) : path)
+            switch (PackedKernelOf(path, m, n))
             {
                 case GemmPath.Vector512Tile12x32: Run<Vector512Kernel>(problem, threads); break;
                 case GemmPath.Vector512Tile8x48: Run<Vector512WideKernel>(problem, threads); break;
@@ -105,6 +106,19 @@ public sealed partial class Gemm : IGemmKernel
             }
         }
     }
+
+    /// <summary>
+    /// The micro-kernel of the packed path on <paramref name="path"/> for an M x N product:
+    /// on <see cref="GemmPath.Vector512"/> the tile <see cref="Vector512KernelFor"/> picks, else
+    /// the path's own (<see cref="GemmPath.Vector128"/> and <see cref="GemmPath.Scalar"/>: the
+    /// scalar tile).
+    /// </summary>
+    private static GemmPath PackedKernelOf(GemmPath path, int m, int n) => path switch
+    {
+        GemmPath.Vector512 => Vector512KernelFor(m, n),
+        GemmPath.Vector128 => GemmPath.Scalar,
+        _ => path,
+    };
 
     /// <summary>
     /// The AVX-512 micro-kernel for an M x N product: the one that computes fewer padded values,
@@ -135,22 +149,33 @@ public sealed partial class Gemm : IGemmKernel
         ParallelParts.Run(parts, threads, new Job<TKernel>(problem, parts, splitColumns));
     }
 
-    // Copies count floats: 16 at a time under a mask on AVX-512 (an edge tile's row is at most
-    // 32), else through Span.CopyTo.
+    // Copies count floats of an edge tile's row (count < NR, at most 48): 16 at a time under a
+    // mask on AVX-512, 8 at a time under a mask on AVX, else through Span.CopyTo. A memmove call
+    // per row costs as much as the copy on a tile that is all edge (N below NR).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void CopyRow(float* source, float* target, int count)
     {
-        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported || count > 32)
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && count <= 48)
         {
-            new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(target, count));
+            for (int j = 0; j < count; j += 16)
+            {
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+                System.Runtime.Intrinsics.X86.Avx512F.MaskStore(target + j, mask,
+                    System.Runtime.Intrinsics.X86.Avx512F.MaskLoad(source + j, mask, Vector512<float>.Zero));
+            }
             return;
         }
-        for (int j = 0; j < count; j += 16)
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported && count <= 16)
         {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
-            System.Runtime.Intrinsics.X86.Avx512F.MaskStore(target + j, mask,
-                System.Runtime.Intrinsics.X86.Avx512F.MaskLoad(source + j, mask, Vector512<float>.Zero));
+            for (int j = 0; j < count; j += 8)
+            {
+                var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count - j)).AsSingle();
+                System.Runtime.Intrinsics.X86.Avx.MaskStore(target + j, mask,
+                    System.Runtime.Intrinsics.X86.Avx.MaskLoad(source + j, mask));
+            }
+            return;
         }
+        new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(target, count));
     }
 
     /// <summary>The operands of one call.</summary>
@@ -261,21 +286,38 @@ public sealed partial class Gemm : IGemmKernel
             }
             return;
         }
-        // A stored [m, k]: a transpose. 16 steps at a time with vector shuffles (rows past
-        // `rows` come out zero; each step's 16-float store spills 16 - mr floats into the next
+        // A stored [m, k]: a transpose. A block of steps at a time with vector shuffles (rows
+        // past `rows` come out zero; each step's store of a block's width spills into the next
         // step, which the panel's slack absorbs), the rest one value at a time.
         float* a = problem.A + (long)i0 * problem.K + p0;
-        int p0Tail = 0;
-        if (TKernel.PackWithAvx512 && mr <= 16)
+        int p0Tail = 0, square = TransposeBlockOf<TKernel>();
+        if (square != 0 && mr <= square)
         {
-            for (; p0Tail + 16 <= depth; p0Tail += 16)
-                Transpose16x16(a + p0Tail, problem.K, rows, panel + p0Tail * mr, mr);
+            for (; p0Tail + square <= depth; p0Tail += square)
+                TransposeBlock(square, a + p0Tail, problem.K, rows, panel + p0Tail * mr, mr);
         }
         for (int p = p0Tail; p < depth; p++)
         {
             for (int i = 0; i < rows; i++) panel[p * mr + i] = a[(long)i * problem.K + p];
             for (int i = rows; i < mr; i++) panel[p * mr + i] = 0;
         }
+    }
+
+    /// <summary>
+    /// The side of the square blocks the transposing packs shuffle in registers for a
+    /// micro-kernel: 16 (<see cref="Transpose16x16"/>) for the AVX-512 kernels, 8
+    /// (<see cref="Transpose8x8"/>) for the AVX2 kernel, 0 (one value at a time) for the scalar one.
+    /// </summary>
+    private static int TransposeBlockOf<TKernel>() where TKernel : struct, IMicroKernel =>
+        TKernel.PackWithAvx512 ? 16
+        : typeof(TKernel) == typeof(Vector256Kernel) && System.Runtime.Intrinsics.X86.Avx.IsSupported ? 8
+        : 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void TransposeBlock(int square, float* source, nint sourceStride, int rows, float* target, nint targetStride)
+    {
+        if (square == 16) Transpose16x16(source, sourceStride, rows, target, targetStride);
+        else Transpose8x8(source, sourceStride, rows, target, targetStride);
     }
 
     /// <summary>
@@ -294,20 +336,20 @@ public sealed partial class Gemm : IGemmKernel
             float* panel = block + (long)jr * depth;
             if (problem.TransB)
             {
-                // B stored [n, k]: a transpose. Blocks of 16 columns x 16 steps with vector
+                // B stored [n, k]: a transpose. Square blocks of columns x steps with vector
                 // shuffles, the rest one value at a time: walk each row of the stored matrix
                 // along p, writing with stride nr.
-                int j0Tail = 0;
-                if (TKernel.PackWithAvx512 && depth >= 16)
+                int j0Tail = 0, square = TransposeBlockOf<TKernel>();
+                if (square != 0 && depth >= square)
                 {
-                    for (; j0Tail + 16 <= width; j0Tail += 16)
+                    for (; j0Tail + square <= width; j0Tail += square)
                     {
                         float* source = problem.B + (long)(j0 + jr + j0Tail) * problem.K + p0;
                         int p = 0;
-                        for (; p + 16 <= depth; p += 16)
-                            Transpose16x16(source + p, problem.K, 16, panel + p * nr + j0Tail, nr);
+                        for (; p + square <= depth; p += square)
+                            TransposeBlock(square, source + p, problem.K, square, panel + p * nr + j0Tail, nr);
                         for (; p < depth; p++)
-                            for (int j = 0; j < 16; j++) panel[p * nr + j0Tail + j] = source[(long)j * problem.K + p];
+                            for (int j = 0; j < square; j++) panel[p * nr + j0Tail + j] = source[(long)j * problem.K + p];
                     }
                 }
                 for (int j = j0Tail; j < width; j++)
@@ -419,6 +461,8 @@ public sealed partial class Gemm : IGemmKernel
 internal enum GemmPath
 {
     Scalar,
+
+    /// <summary>AVX2: the 6 x 16 micro-kernel, and the unpacked kernels for skinny shapes at 8 lanes.</summary>
     Vector256,
 
     /// <summary>AVX-512: 12 x 32 or 8 x 48 chosen per shape, and the unpacked kernels for skinny shapes.</summary>
@@ -429,4 +473,10 @@ internal enum GemmPath
 
     /// <summary>AVX-512, always the 8 x 48 micro-kernel (no skinny kernels).</summary>
     Vector512Tile8x48,
+
+    /// <summary>
+    /// 128-bit vectors only (SSE, ARM64 AdvSimd): the unpacked kernels for skinny shapes at 4
+    /// lanes, the scalar micro-kernel for the rest.
+    /// </summary>
+    Vector128,
 }
