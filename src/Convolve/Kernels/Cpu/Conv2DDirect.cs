@@ -11,10 +11,10 @@ namespace Convolve.Kernels.Cpu;
 /// with AVX2, 4 with SSE or AdvSimd), and each tap adds
 /// <c>weight[k, tap] * (the input row shifted by the tap)</c> to it.
 /// <list type="bullet">
-/// <item>Forward keeps four output rows of one channel in registers, so each broadcast weight
-/// feeds four multiply-adds (eight with two vectors per row, at the narrower widths where a row
-/// holds two); the bias is the accumulators' starting value.</item>
-/// <item>BackwardWeight sums <c>dOutput * shifted input</c> over the plane in up to eight
+/// <item>Forward keeps four output rows of two channels in registers (eight accumulators, which
+/// fit AVX2's 16 registers), so each input vector loaded feeds two multiply-adds and each
+/// broadcast weight four; the bias is the accumulators' starting value.</item>
+/// <item>BackwardWeight sums <c>dOutput * shifted input</c> over the plane in up to nine
 /// accumulators, one per tap; the bias gradient is the plane's sum.</item>
 /// <item>There is no input gradient: a first layer needs none, and <see cref="Conv2DDispatch"/>
 /// sends it, and every geometry <see cref="Supports"/> refuses, to other kernels.</item>
@@ -40,7 +40,9 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
     private const long ParallelThreshold = 1L << 19;
 
     private const int Rows = 4;
-    private const int TapGroup = 8;
+    // Taps summed per pass over dOutput: nine, a 3 x 3 kernel's (nine accumulators fit AVX2's 16
+    // registers beside dOutput, the mask and the bias sum).
+    private const int TapGroup = 9;
 
     private readonly int maxThreads;
     private readonly SimdWidth width;
@@ -184,7 +186,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
                     padded[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
         }
         int taps = g.InChannels * g.KernelH * g.KernelW;
-        // Tap groups are padded to whole groups of eight with copies of tap 0, whose sums are dropped.
+        // Tap groups are padded to whole groups of nine with copies of tap 0, whose sums are dropped.
         int slots = (taps + TapGroup - 1) / TapGroup * TapGroup;
         if (tapOffsets.Length != slots) tapOffsets = new int[slots];
         int ph = PaddedH(g), pw = PaddedW(g);
@@ -268,42 +270,37 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
             return scratch;
         }
 
-        // Columns per block: two vectors side by side where the row holds them and the registers
-        // allow eight accumulators beside the broadcast weight (16 registers on AVX2 and SSE);
-        // AVX-512 keeps one, its rows being as wide as MNIST's.
-        private int BlockWidth => BlockVectors(g.OutW) * V.Count;
-
-        private static int BlockVectors(int outW) => V.Count < 16 && outW >= 2 * V.Count ? 2 : 1;
-
         private void ForwardItem(float* plane, float* outputs, int* offsets, int firstChannel, int lastChannel)
         {
             int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
-            int outH = g.OutH, outW = g.OutW, blockWidth = BlockWidth;
+            int outH = g.OutH, outW = g.OutW, planeOut = outH * outW, n = V.Count;
             bool rectify = mode == Mode.ForwardRectified;
-            for (int k = firstChannel; k < lastChannel; k++)
+            for (int k = firstChannel; k < lastChannel; k += 2)
             {
+                bool pair = k + 1 < lastChannel;
                 float* weights = w + k * taps;
-                var start = V.Create(b is null ? 0f : b[k]);
-                float* channel = outputs + k * outH * outW;
+                var start0 = V.Create(b is null ? 0f : b[k]);
+                var start1 = V.Create(b is null || !pair ? 0f : b[k + 1]);
+                float* channel = outputs + k * planeOut;
                 for (int row = 0; row < outH; row += Rows)
                 {
                     int r = Math.Min(row, outH - Rows); // the last block overlaps the one before
-                    for (int col = 0; col < outW; col += blockWidth)
+                    for (int col = 0; col < outW; col += n)
                     {
-                        int c = Math.Min(col, outW - blockWidth);
+                        int c = Math.Min(col, outW - n);
                         float* origin = plane + r * pw + c;
                         float* o = channel + r * outW + c;
-                        if (blockWidth == V.Count)
+                        if (pair)
                         {
-                            Block(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3);
+                            Block2(origin, weights, taps, offsets, pw, start0, start1, out var a0, out var a1, out var a2, out var a3,
+                                out var b0, out var b1, out var b2, out var b3);
                             StoreRows(o, outW, rectify, a0, a1, a2, a3);
+                            StoreRows(o + planeOut, outW, rectify, b0, b1, b2, b3);
                         }
                         else
                         {
-                            Block2(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3,
-                                out var b0, out var b1, out var b2, out var b3);
+                            Block(origin, weights, offsets, taps, pw, start0, out var a0, out var a1, out var a2, out var a3);
                             StoreRows(o, outW, rectify, a0, a1, a2, a3);
-                            StoreRows(o + V.Count, outW, rectify, b0, b1, b2, b3);
                         }
                     }
                 }
@@ -331,31 +328,33 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
         private void ForwardPooledItem(float* plane, float* pooled, int* offsets, int firstChannel, int lastChannel)
         {
             int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
-            int outH = g.OutH, outW = g.OutW, pooledW = outW / 2, blockWidth = BlockWidth;
-            for (int k = firstChannel; k < lastChannel; k++)
+            int outH = g.OutH, outW = g.OutW, pooledW = outW / 2, pooledPlane = outH / 2 * pooledW, n = V.Count;
+            for (int k = firstChannel; k < lastChannel; k += 2)
             {
+                bool pair = k + 1 < lastChannel;
                 float* weights = w + k * taps;
-                var start = V.Create(b is null ? 0f : b[k]);
-                float* channel = pooled + k * (outH / 2) * pooledW;
+                var start0 = V.Create(b is null ? 0f : b[k]);
+                var start1 = V.Create(b is null || !pair ? 0f : b[k + 1]);
+                float* channel = pooled + k * pooledPlane;
                 for (int row = 0; row < outH; row += Rows)
                 {
                     int r = Math.Min(row, outH - Rows); // even, as outH is: the blocks pair rows alike
-                    for (int col = 0; col < outW; col += blockWidth)
+                    for (int col = 0; col < outW; col += n)
                     {
-                        int c = Math.Min(col, outW - blockWidth); // even too
+                        int c = Math.Min(col, outW - n); // even too
                         float* origin = plane + r * pw + c;
                         float* o = channel + r / 2 * pooledW + c / 2;
-                        if (blockWidth == V.Count)
+                        if (pair)
                         {
-                            Block(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3);
+                            Block2(origin, weights, taps, offsets, pw, start0, start1, out var a0, out var a1, out var a2, out var a3,
+                                out var b0, out var b1, out var b2, out var b3);
                             StorePooled(o, pooledW, a0, a1, a2, a3);
+                            StorePooled(o + pooledPlane, pooledW, b0, b1, b2, b3);
                         }
                         else
                         {
-                            Block2(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3,
-                                out var b0, out var b1, out var b2, out var b3);
+                            Block(origin, weights, offsets, taps, pw, start0, out var a0, out var a1, out var a2, out var a3);
                             StorePooled(o, pooledW, a0, a1, a2, a3);
-                            StorePooled(o + V.Count / 2, pooledW, b0, b1, b2, b3);
                         }
                     }
                 }
@@ -391,25 +390,31 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
             }
         }
 
-        // Block for two vectors side by side: a0..a3 at `origin`, b0..b3 Count columns on.
+        // Block for two output channels at once, each input vector loaded once for both: a0..a3
+        // with the weights at `weights` (from start0), b0..b3 with the next channel's (from start1).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Block2(float* origin, float* weights, int* offsets, int taps, int pw, TVec start,
+        private static void Block2(float* origin, float* weights, int taps, int* offsets, int pw, TVec start0, TVec start1,
             out TVec a0, out TVec a1, out TVec a2, out TVec a3, out TVec b0, out TVec b1, out TVec b2, out TVec b3)
         {
-            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = start;
-            int n = V.Count;
+            a0 = a1 = a2 = a3 = start0;
+            b0 = b1 = b2 = b3 = start1;
             for (int t = 0; t < taps; t++)
             {
-                var weight = V.Create(weights[t]);
+                var wa = V.Create(weights[t]);
+                var wb = V.Create(weights[taps + t]);
                 float* p = origin + offsets[t];
-                a0 = V.MultiplyAdd(V.Load(p), weight, a0);
-                b0 = V.MultiplyAdd(V.Load(p + n), weight, b0);
-                a1 = V.MultiplyAdd(V.Load(p + pw), weight, a1);
-                b1 = V.MultiplyAdd(V.Load(p + pw + n), weight, b1);
-                a2 = V.MultiplyAdd(V.Load(p + 2 * pw), weight, a2);
-                b2 = V.MultiplyAdd(V.Load(p + 2 * pw + n), weight, b2);
-                a3 = V.MultiplyAdd(V.Load(p + 3 * pw), weight, a3);
-                b3 = V.MultiplyAdd(V.Load(p + 3 * pw + n), weight, b3);
+                var x = V.Load(p);
+                a0 = V.MultiplyAdd(x, wa, a0);
+                b0 = V.MultiplyAdd(x, wb, b0);
+                x = V.Load(p + pw);
+                a1 = V.MultiplyAdd(x, wa, a1);
+                b1 = V.MultiplyAdd(x, wb, b1);
+                x = V.Load(p + 2 * pw);
+                a2 = V.MultiplyAdd(x, wa, a2);
+                b2 = V.MultiplyAdd(x, wb, b2);
+                x = V.Load(p + 3 * pw);
+                a3 = V.MultiplyAdd(x, wa, a3);
+                b3 = V.MultiplyAdd(x, wb, b3);
             }
         }
 
@@ -431,7 +436,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
                 for (int group = 0; group < taps; group += TapGroup)
                 {
                     int* o = offsets + group;
-                    TVec s0 = V.Zero, s1 = V.Zero, s2 = V.Zero, s3 = V.Zero, s4 = V.Zero, s5 = V.Zero, s6 = V.Zero, s7 = V.Zero;
+                    TVec s0 = V.Zero, s1 = V.Zero, s2 = V.Zero, s3 = V.Zero, s4 = V.Zero, s5 = V.Zero, s6 = V.Zero, s7 = V.Zero, s8 = V.Zero;
                     for (int row = 0; row < outH; row++)
                     {
                         float* dRow = dChannel + row * outW;
@@ -453,6 +458,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
                             s5 = V.MultiplyAdd(d, V.Load(p + o[5]), s5);
                             s6 = V.MultiplyAdd(d, V.Load(p + o[6]), s6);
                             s7 = V.MultiplyAdd(d, V.Load(p + o[7]), s7);
+                            s8 = V.MultiplyAdd(d, V.Load(p + o[8]), s8);
                         }
                     }
                     int count = Math.Min(TapGroup, taps - group);
@@ -464,6 +470,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
                     AddSum(dWeights + group, 5, count, s5);
                     AddSum(dWeights + group, 6, count, s6);
                     AddSum(dWeights + group, 7, count, s7);
+                    AddSum(dWeights + group, 8, count, s8);
                 }
                 dBias[k] += V.Sum(biasSum);
             }
