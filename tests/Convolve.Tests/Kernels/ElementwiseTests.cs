@@ -41,6 +41,45 @@ public class ElementwiseTests
         }, iter: 200);
     }
 
+    /// <summary>
+    /// The loop driver at every vector width this CPU accelerates (and in plain loops): each
+    /// element the operator's scalar form gives, bit for bit, at every length up to 70 (so every
+    /// split between the vector bodies and the scalar tail is hit), NaN included.
+    /// </summary>
+    [Fact]
+    public void Apply_AtEveryWidth_GivesTheScalarFormBitForBit()
+    {
+        SimdWidth[] widths = [.. new[] { SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128, SimdWidth.Scalar }.Where(Simd.IsAccelerated)];
+        for (int length = 0; length <= 70; length++)
+        {
+            var random = new Random(length);
+            var x = new float[length];
+            var y = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = random.Next(20) == 0 ? float.NaN : random.Next(4) == 0 ? 0 : (float)(random.NextDouble() * 8 - 4);
+                y[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+            foreach (var width in widths)
+            {
+                Check(new ReLU.Gate(0.2f), x, y, width);
+                Check(new ReLU.Gate(0), x, y, width);
+                Check(new Clip.Line(0.5f, 1, -1, 2), x, y, width);
+                Check(new Clip.Line(1f / 6, 0.5f, 0, 1).Times, x, y, width);
+                Check(new Clip.Inside(-1, 1), x, y, width);
+            }
+        }
+    }
+
+    private static void Check<TOperator>(TOperator op, float[] x, float[] y, SimdWidth width) where TOperator : struct, IBinaryOperator
+    {
+        var actual = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        Elementwise.Apply(op, x, y, actual, width);
+        for (int i = 0; i < x.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(op.Invoke(x[i], y[i])) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{op} at {width}: element {i} of {x.Length}: {actual[i]:R}, scalar form {op.Invoke(x[i], y[i]):R}");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -8,10 +8,14 @@ namespace Convolve.Tests.Kernels;
 /// <summary>
 /// <see cref="Pool2DCpu"/> against <see cref="Pool2DReference"/>. The fast kernels do the same
 /// comparisons and the same sums in the same order, so the results must be equal bit for bit
-/// (NaN equal to NaN). Inputs are small integers, so windows often tie, with an occasional NaN.
+/// (NaN equal to NaN), at every vector width this CPU accelerates. Inputs are small integers, so
+/// windows often tie, with an occasional NaN.
 /// </summary>
 public class Pool2DCpuTests
 {
+    private static readonly SimdWidth[] Widths =
+        [.. new[] { SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128, SimdWidth.Scalar }.Where(Simd.IsAccelerated)];
+
     private static readonly Gen<Pool2DGeometry> Geometry =
         Gen.Select(
             Gen.Select(Gen.Int[1, 3], Gen.Int[1, 4], Gen.Int[1, 10], Gen.Int[1, 10]),   // batch, channels, H, W
@@ -41,8 +45,9 @@ public class Pool2DCpuTests
     }
 
     /// <summary>
-    /// The 2x2 stride-2 path, at every width up to 70, so that its 16- and 8-wide vector blocks and
-    /// the scalar tail are all hit (inputs with ties and NaNs, as in every case here).
+    /// The 2x2 stride-2 path, at every width up to 70, so that its vector blocks of each width, the
+    /// last block overlapping the one before, the narrower vectors of short rows and the scalar
+    /// loop are all hit (inputs with ties and NaNs, as in every case here).
     /// </summary>
     [Fact]
     public void TwoByTwoStrideTwo_EveryWidth_MatchesReferenceExactly()
@@ -70,6 +75,14 @@ public class Pool2DCpuTests
         var actual = new float[g.OutputLength];
         var actualArgmax = new int[g.OutputLength];
         Pool2DReference.MaxForward(g, input, expected, expectedArgmax);
+        foreach (var width in Widths)
+        {
+            actual.AsSpan().Fill(-1);
+            actualArgmax.AsSpan().Fill(-2);
+            Pool2DCpu.MaxForward(g, input, actual, actualArgmax, maxThreads: 0, width);
+            Assert.Equal(expected, actual);
+            Assert.Equal(expectedArgmax, actualArgmax);
+        }
         Pool2DCpu.MaxForward(g, input, actual, actualArgmax);
         Assert.Equal(expected, actual);
         Assert.Equal(expectedArgmax, actualArgmax);

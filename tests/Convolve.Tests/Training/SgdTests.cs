@@ -1,3 +1,6 @@
+using Convolve.Kernels.Cpu;
+using Convolve.Kernels.Reference;
+using Convolve.Tests.Kernels;
 using Convolve.Layers;
 using Convolve.Tensors;
 using Convolve.Training;
@@ -7,7 +10,8 @@ namespace Convolve.Tests.Training;
 /// <summary>
 /// The vectorised, threaded SGD update against the rule written out as a plain loop here
 /// (the class summary's formulas), on a tensor long enough to be split over threads and with
-/// a tail past the last 16 values: the same bits, whatever the thread cap.
+/// a tail past the last 16 values: the same bits, whatever the thread cap; and its kernel,
+/// <see cref="SgdUpdate"/>, against <see cref="SgdReference"/> at every vector width.
 /// </summary>
 public class SgdTests
 {
@@ -54,6 +58,43 @@ public class SgdTests
             for (int i = 0; i < length; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(p.Value[i]),
                     $"threads {threads}, value {i}: {p.Value[i]:R}, plain loop {expected[i]:R}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0f, false, 0f)]
+    [InlineData(0.9f, false, 0.01f)]
+    [InlineData(0.8f, true, 0.001f)]
+    // Every accelerated width and the plain loop, lengths from 0 to past the thread split, with
+    // tails of every size: the reference's bits, value and velocity.
+    public void SgdUpdate_AtEveryWidth_MatchesReferenceBitForBit(float momentum, bool nesterov, float decay)
+    {
+        SimdWidth[] widths = [.. new[] { SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128, SimdWidth.Scalar }.Where(Simd.IsAccelerated)];
+        int[] lengths = [.. Enumerable.Range(0, 40), 1000, (1 << 17) + 13, 300_007];
+        foreach (int length in lengths)
+        {
+            var random = new Random(length);
+            var start = GemmTests.RandomValues(random, length);
+            var gradient = GemmTests.RandomValues(random, length);
+            var startVelocity = momentum > 0 ? GemmTests.RandomValues(random, length) : [];
+            var expected = (float[])start.Clone();
+            var expectedVelocity = (float[])startVelocity.Clone();
+            SgdReference.Update(expected, gradient, expectedVelocity, 0.05f, momentum, nesterov, decay);
+            foreach (var width in widths)
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var actual = (float[])start.Clone();
+                var actualVelocity = (float[])startVelocity.Clone();
+                SgdUpdate.Update(actual, gradient, actualVelocity, 0.05f, momentum, nesterov, decay, threads, width);
+                for (int i = 0; i < length; i++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                        $"{width}, threads {threads}, length {length}, value {i}: {actual[i]:R}, reference {expected[i]:R}");
+                    if (momentum > 0)
+                        Assert.True(BitConverter.SingleToInt32Bits(expectedVelocity[i]) == BitConverter.SingleToInt32Bits(actualVelocity[i]),
+                            $"{width}, threads {threads}, length {length}, velocity {i}");
+                }
+            }
         }
     }
 }

@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Kernels.Cpu;
 
@@ -9,19 +7,21 @@ namespace Convolve.Kernels.Cpu;
 /// Convolution computed straight from the image, without im2col, for layers with few input
 /// values per output (a first layer on grey or colour images: 1 x 3 x 3 = 9 or 3 x 5 x 5 = 75
 /// taps). There the im2col matrix has only 9-75 rows and the multiply spends more time packing
-/// than multiplying; here 16 neighbouring outputs of a row are one <see cref="Vector512{T}"/>, and
-/// each tap adds <c>weight[k, tap] * (the input row shifted by the tap)</c> to it.
+/// than multiplying; here Count neighbouring outputs of a row are one vector (16 with AVX-512, 8
+/// with AVX2, 4 with SSE or AdvSimd), and each tap adds
+/// <c>weight[k, tap] * (the input row shifted by the tap)</c> to it.
 /// <list type="bullet">
-/// <item>Forward keeps four output rows of one channel in registers, so each broadcast weight
-/// feeds four multiply-adds; the bias is the accumulators' starting value.</item>
-/// <item>BackwardWeight sums <c>dOutput * shifted input</c> over the plane in up to eight
+/// <item>Forward keeps four output rows of two channels in registers (eight accumulators, which
+/// fit AVX2's 16 registers), so each input vector loaded feeds two multiply-adds and each
+/// broadcast weight four; the bias is the accumulators' starting value.</item>
+/// <item>BackwardWeight sums <c>dOutput * shifted input</c> over the plane in up to nine
 /// accumulators, one per tap; the bias gradient is the plane's sum.</item>
 /// <item>There is no input gradient: a first layer needs none, and <see cref="Conv2DDispatch"/>
 /// sends it, and every geometry <see cref="Supports"/> refuses, to other kernels.</item>
 /// </list>
 /// Padding is handled by copying each image into a zero-bordered plane first (28 x 28 images: a
 /// few kilobytes, in L1), so the inner loops never test bounds. A row's last vector is placed to
-/// end at the row's end, overlapping the one before when the width is not a multiple of 16: the
+/// end at the row's end, overlapping the one before when the width is not a multiple of Count: the
 /// forward pass writes those outputs twice with the same value, the weight gradient masks the
 /// repeated lanes out.
 /// <para>
@@ -39,9 +39,10 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
     // 28 x 28 image through 32 filters of 3 x 3 is 195k).
     private const long ParallelThreshold = 1L << 19;
 
-    private const int Width = 16;
     private const int Rows = 4;
-    private const int TapGroup = 8;
+    // Taps summed per pass over dOutput: nine, a 3 x 3 kernel's (nine accumulators fit AVX2's 16
+    // registers beside dOutput, the mask and the bias sum).
+    private const int TapGroup = 9;
 
     private readonly int maxThreads;
     private readonly SimdWidth width;
@@ -63,14 +64,15 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
     /// Whether this kernel computes <paramref name="pass"/> of <paramref name="g"/> at
     /// <paramref name="width"/>: the forward pass (also pooled, for an even output size) and the
     /// weight gradient of stride-1 layers without dilation or groups, with at most
-    /// <see cref="MaxTaps"/> taps, at least four output rows and a row at least a vector wide.
+    /// <see cref="MaxTaps"/> taps, at least four output rows and a row at least one vector of
+    /// <paramref name="width"/> wide, at any vector width (not in plain loops).
     /// </summary>
     public static bool Supports(Conv2DPass pass, in Conv2DGeometry g, SimdWidth width)
     {
-        bool geometry = width == SimdWidth.Vector512
+        bool geometry = width is SimdWidth.Vector512 or SimdWidth.Vector256 or SimdWidth.Vector128
             && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
             && g.InChannels * g.KernelH * g.KernelW <= MaxTaps
-            && g.OutW >= Width && g.OutH >= Rows;
+            && g.OutW >= (int)width && g.OutH >= Rows;
         return pass switch
         {
             Conv2DPass.Forward or Conv2DPass.BackwardWeight => geometry,
@@ -109,7 +111,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
             throw new ArgumentException($"Conv2DDirect.ForwardRectifiedPooled: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
         int parts = Prepare(g);
         fixed (float* x = input, w = weight, b = bias, y = pooled)
-            ParallelParts.Run(parts, parts, new Job(this, Mode.ForwardRectifiedPooled, g, parts, x, w, b, y, null));
+            Start(Mode.ForwardRectifiedPooled, g, parts, x, w, b, y, null);
     }
 
     private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
@@ -121,7 +123,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
             throw new ArgumentException($"Conv2DDirect.Forward: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
         int parts = Prepare(g);
         fixed (float* x = input, w = weight, b = bias, y = output)
-            ParallelParts.Run(parts, parts, new Job(this, rectify ? Mode.ForwardRectified : Mode.Forward, g, parts, x, w, b, y, null));
+            Start(rectify ? Mode.ForwardRectified : Mode.Forward, g, parts, x, w, b, y, null);
     }
 
     public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
@@ -150,7 +152,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
         int parts = Prepare(g);
         PartialSums.Prepare(ref partialWeights, parts, g.WeightLength + g.OutChannels);
         fixed (float* x = input, dy = dOutput, y = output)
-            ParallelParts.Run(parts, parts, new Job(this, output.IsEmpty ? Mode.BackwardWeight : Mode.BackwardWeightRectified, g, parts, x, null, null, dy, y));
+            Start(output.IsEmpty ? Mode.BackwardWeight : Mode.BackwardWeightRectified, g, parts, x, null, null, dy, y);
         // Item ranges each summed all channels: add them in range order. Channel ranges wrote
         // disjoint rows of their buffers, so the same sum gives each channel's own value.
         PartialSums.AddInto(partialWeights, parts, dWeight, g.WeightLength, dBias, g.OutChannels);
@@ -184,7 +186,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
                     padded[part] = GC.AllocateUninitializedArray<float>(length, pinned: true);
         }
         int taps = g.InChannels * g.KernelH * g.KernelW;
-        // Tap groups are padded to whole groups of eight with copies of tap 0, whose sums are dropped.
+        // Tap groups are padded to whole groups of nine with copies of tap 0, whose sums are dropped.
         int slots = (taps + TapGroup - 1) / TapGroup * TapGroup;
         if (tapOffsets.Length != slots) tapOffsets = new int[slots];
         int ph = PaddedH(g), pw = PaddedW(g);
@@ -196,14 +198,33 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
         return parts;
     }
 
+
     /// <summary>
     /// One part of a pass. Forward: <c>y</c> is the output, rectified when <c>rectify</c>.
     /// BackwardWeight: <c>y</c> is dOutput and, when <c>rectify</c>, <c>gate</c> the rectified output.
     /// </summary>
     private enum Mode { Forward, ForwardRectified, ForwardRectifiedPooled, BackwardWeight, BackwardWeightRectified }
 
-    private readonly unsafe struct Job(Conv2DDirect kernel, Mode mode, Conv2DGeometry g, int parts,
+    // Runs a pass's parts at this instance's width.
+    private unsafe void Start(Mode mode, in Conv2DGeometry g, int parts, float* x, float* w, float* b, float* y, float* gate)
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512:
+                ParallelParts.Run(parts, parts, new Job<V512, Vector512<float>>(this, mode, g, parts, x, w, b, y, gate));
+                break;
+            case SimdWidth.Vector256:
+                ParallelParts.Run(parts, parts, new Job<V256, Vector256<float>>(this, mode, g, parts, x, w, b, y, gate));
+                break;
+            default:
+                ParallelParts.Run(parts, parts, new Job<V128, Vector128<float>>(this, mode, g, parts, x, w, b, y, gate));
+                break;
+        }
+    }
+
+    private readonly unsafe struct Job<V, TVec>(Conv2DDirect kernel, Mode mode, Conv2DGeometry g, int parts,
         float* x, float* w, float* b, float* y, float* gate) : IParallelPart
+        where V : struct, IVector<TVec> where TVec : struct
     {
         private bool IsForward => mode <= Mode.ForwardRectifiedPooled;
 
@@ -252,85 +273,148 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
         private void ForwardItem(float* plane, float* outputs, int* offsets, int firstChannel, int lastChannel)
         {
             int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
-            int outH = g.OutH, outW = g.OutW;
-            for (int k = firstChannel; k < lastChannel; k++)
+            int outH = g.OutH, outW = g.OutW, planeOut = outH * outW, n = V.Count;
+            bool rectify = mode == Mode.ForwardRectified;
+            for (int k = firstChannel; k < lastChannel; k += 2)
             {
+                bool pair = k + 1 < lastChannel;
                 float* weights = w + k * taps;
-                var start = Vector512.Create(b is null ? 0f : b[k]);
-                float* channel = outputs + k * outH * outW;
+                var start0 = V.Create(b is null ? 0f : b[k]);
+                var start1 = V.Create(b is null || !pair ? 0f : b[k + 1]);
+                float* channel = outputs + k * planeOut;
                 for (int row = 0; row < outH; row += Rows)
                 {
                     int r = Math.Min(row, outH - Rows); // the last block overlaps the one before
-                    for (int col = 0; col < outW; col += Width)
+                    for (int col = 0; col < outW; col += n)
                     {
-                        int c = Math.Min(col, outW - Width);
+                        int c = Math.Min(col, outW - n);
                         float* origin = plane + r * pw + c;
-                        Block(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3);
-                        if (mode == Mode.ForwardRectified)
-                        {
-                            a0 = Vector512.Max(a0, Vector512<float>.Zero);
-                            a1 = Vector512.Max(a1, Vector512<float>.Zero);
-                            a2 = Vector512.Max(a2, Vector512<float>.Zero);
-                            a3 = Vector512.Max(a3, Vector512<float>.Zero);
-                        }
                         float* o = channel + r * outW + c;
-                        a0.Store(o);
-                        a1.Store(o + outW);
-                        a2.Store(o + 2 * outW);
-                        a3.Store(o + 3 * outW);
+                        if (pair)
+                        {
+                            Block2(origin, weights, taps, offsets, pw, start0, start1, out var a0, out var a1, out var a2, out var a3,
+                                out var b0, out var b1, out var b2, out var b3);
+                            StoreRows(o, outW, rectify, a0, a1, a2, a3);
+                            StoreRows(o + planeOut, outW, rectify, b0, b1, b2, b3);
+                        }
+                        else
+                        {
+                            Block(origin, weights, offsets, taps, pw, start0, out var a0, out var a1, out var a2, out var a3);
+                            StoreRows(o, outW, rectify, a0, a1, a2, a3);
+                        }
                     }
                 }
             }
         }
 
-        // Forward, ReLU and 2x2 max pooling: each block of four rows and 16 columns becomes two
-        // rows of eight pooled outputs (rows paired by max, then even and odd lanes).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreRows(float* o, int outW, bool rectify, TVec a0, TVec a1, TVec a2, TVec a3)
+        {
+            if (rectify)
+            {
+                a0 = V.Max(a0, V.Zero);
+                a1 = V.Max(a1, V.Zero);
+                a2 = V.Max(a2, V.Zero);
+                a3 = V.Max(a3, V.Zero);
+            }
+            V.Store(a0, o);
+            V.Store(a1, o + outW);
+            V.Store(a2, o + 2 * outW);
+            V.Store(a3, o + 3 * outW);
+        }
+
+        // Forward, ReLU and 2x2 max pooling: each block of four rows and Count columns becomes two
+        // rows of Count / 2 pooled outputs (rows paired by max, then even and odd lanes).
         private void ForwardPooledItem(float* plane, float* pooled, int* offsets, int firstChannel, int lastChannel)
         {
             int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
-            int outH = g.OutH, outW = g.OutW, pooledW = outW / 2;
-            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
-            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
-            for (int k = firstChannel; k < lastChannel; k++)
+            int outH = g.OutH, outW = g.OutW, pooledW = outW / 2, pooledPlane = outH / 2 * pooledW, n = V.Count;
+            for (int k = firstChannel; k < lastChannel; k += 2)
             {
+                bool pair = k + 1 < lastChannel;
                 float* weights = w + k * taps;
-                var start = Vector512.Create(b is null ? 0f : b[k]);
-                float* channel = pooled + k * (outH / 2) * pooledW;
+                var start0 = V.Create(b is null ? 0f : b[k]);
+                var start1 = V.Create(b is null || !pair ? 0f : b[k + 1]);
+                float* channel = pooled + k * pooledPlane;
                 for (int row = 0; row < outH; row += Rows)
                 {
                     int r = Math.Min(row, outH - Rows); // even, as outH is: the blocks pair rows alike
-                    for (int col = 0; col < outW; col += Width)
+                    for (int col = 0; col < outW; col += n)
                     {
-                        int c = Math.Min(col, outW - Width); // even too
+                        int c = Math.Min(col, outW - n); // even too
                         float* origin = plane + r * pw + c;
-                        Block(origin, weights, offsets, taps, pw, start, out var a0, out var a1, out var a2, out var a3);
-                        var upper = Vector512.Max(a0, a1);
-                        var lower = Vector512.Max(a2, a3);
-                        upper = Vector512.Max(Avx512F.PermuteVar16x32(upper, even), Avx512F.PermuteVar16x32(upper, odd));
-                        lower = Vector512.Max(Avx512F.PermuteVar16x32(lower, even), Avx512F.PermuteVar16x32(lower, odd));
                         float* o = channel + r / 2 * pooledW + c / 2;
-                        Vector256.Max(upper.GetLower(), Vector256<float>.Zero).Store(o);
-                        Vector256.Max(lower.GetLower(), Vector256<float>.Zero).Store(o + pooledW);
+                        if (pair)
+                        {
+                            Block2(origin, weights, taps, offsets, pw, start0, start1, out var a0, out var a1, out var a2, out var a3,
+                                out var b0, out var b1, out var b2, out var b3);
+                            StorePooled(o, pooledW, a0, a1, a2, a3);
+                            StorePooled(o + pooledPlane, pooledW, b0, b1, b2, b3);
+                        }
+                        else
+                        {
+                            Block(origin, weights, offsets, taps, pw, start0, out var a0, out var a1, out var a2, out var a3);
+                            StorePooled(o, pooledW, a0, a1, a2, a3);
+                        }
                     }
                 }
             }
         }
 
-        // Four output rows of 16 values from `origin` (the block's first input): start (the bias)
+        // Four rows of Count outputs -> two rows of Count / 2 pooled, rectified outputs at o and o + pooledW.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StorePooled(float* o, int pooledW, TVec a0, TVec a1, TVec a2, TVec a3)
+        {
+            var upper = V.Max(V.Max(a0, a1), V.Zero);
+            var lower = V.Max(V.Max(a2, a3), V.Zero);
+            // even/odd: the upper row's even/odd lanes in the low half, the lower row's in the high half.
+            SimdLanes.Deinterleave(upper, lower, out var even, out var odd);
+            SimdLanes.StoreHalves(V.Max(even, odd), o, o + pooledW);
+        }
+
+        // Four output rows of Count values from `origin` (the block's first input): start (the bias)
         // plus, for every tap t, weights[t] times the input rows shifted by offsets[t].
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Block(float* origin, float* weights, int* offsets, int taps, int pw, Vector512<float> start,
-            out Vector512<float> a0, out Vector512<float> a1, out Vector512<float> a2, out Vector512<float> a3)
+        private static void Block(float* origin, float* weights, int* offsets, int taps, int pw, TVec start,
+            out TVec a0, out TVec a1, out TVec a2, out TVec a3)
         {
             a0 = a1 = a2 = a3 = start;
             for (int t = 0; t < taps; t++)
             {
-                var weight = Vector512.Create(weights[t]);
+                var weight = V.Create(weights[t]);
                 float* p = origin + offsets[t];
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), weight, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + pw), weight, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * pw), weight, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * pw), weight, a3);
+                a0 = V.MultiplyAdd(V.Load(p), weight, a0);
+                a1 = V.MultiplyAdd(V.Load(p + pw), weight, a1);
+                a2 = V.MultiplyAdd(V.Load(p + 2 * pw), weight, a2);
+                a3 = V.MultiplyAdd(V.Load(p + 3 * pw), weight, a3);
+            }
+        }
+
+        // Block for two output channels at once, each input vector loaded once for both: a0..a3
+        // with the weights at `weights` (from start0), b0..b3 with the next channel's (from start1).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Block2(float* origin, float* weights, int taps, int* offsets, int pw, TVec start0, TVec start1,
+            out TVec a0, out TVec a1, out TVec a2, out TVec a3, out TVec b0, out TVec b1, out TVec b2, out TVec b3)
+        {
+            a0 = a1 = a2 = a3 = start0;
+            b0 = b1 = b2 = b3 = start1;
+            for (int t = 0; t < taps; t++)
+            {
+                var wa = V.Create(weights[t]);
+                var wb = V.Create(weights[taps + t]);
+                float* p = origin + offsets[t];
+                var x = V.Load(p);
+                a0 = V.MultiplyAdd(x, wa, a0);
+                b0 = V.MultiplyAdd(x, wb, b0);
+                x = V.Load(p + pw);
+                a1 = V.MultiplyAdd(x, wa, a1);
+                b1 = V.MultiplyAdd(x, wb, b1);
+                x = V.Load(p + 2 * pw);
+                a2 = V.MultiplyAdd(x, wa, a2);
+                b2 = V.MultiplyAdd(x, wb, b2);
+                x = V.Load(p + 3 * pw);
+                a3 = V.MultiplyAdd(x, wa, a3);
+                b3 = V.MultiplyAdd(x, wb, b3);
             }
         }
 
@@ -338,42 +422,43 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
         private void BackwardWeightItem(float* plane, float* dOutputs, float* outputs, int* offsets, float* partial, int firstChannel, int lastChannel)
         {
             int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
-            int outH = g.OutH, outW = g.OutW;
-            // The row's last vector starts at outW - 16; its lanes before the end of the previous
-            // full vector were summed already.
-            int lastStart = outW - Width, covered = outW / Width * Width;
-            var lastMask = LaneMask(Math.Max(0, covered - lastStart));
+            int outH = g.OutH, outW = g.OutW, n = V.Count;
+            // The row's last vector starts at outW - Count; its lanes before the end of the
+            // previous full vector were summed already.
+            int lastStart = outW - n, covered = outW / n * n;
+            var lastMask = V.LanesFrom(Math.Max(0, covered - lastStart));
             float* dBias = partial + g.WeightLength;
             for (int k = firstChannel; k < lastChannel; k++)
             {
                 float* dChannel = dOutputs + k * outH * outW;
                 float* dWeights = partial + k * taps;
-                var biasSum = Vector512<float>.Zero;
+                var biasSum = V.Zero;
                 for (int group = 0; group < taps; group += TapGroup)
                 {
                     int* o = offsets + group;
-                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+                    TVec s0 = V.Zero, s1 = V.Zero, s2 = V.Zero, s3 = V.Zero, s4 = V.Zero, s5 = V.Zero, s6 = V.Zero, s7 = V.Zero, s8 = V.Zero;
                     for (int row = 0; row < outH; row++)
                     {
                         float* dRow = dChannel + row * outW;
                         float* xRow = plane + row * pw;
-                        for (int col = 0; col < outW; col += Width)
+                        for (int col = 0; col < outW; col += n)
                         {
                             int c = Math.Min(col, lastStart);
-                            var d = Vector512.Load(dRow + c);
-                            if (c != col) d &= lastMask;
+                            var d = V.Load(dRow + c);
+                            if (c != col) d = V.BitwiseAnd(d, lastMask);
                             if (outputs is not null)
-                                d &= Vector512.GreaterThan(Vector512.Load(outputs + (dRow - dOutputs) + c), Vector512<float>.Zero);
-                            if (group == 0) biasSum += d;
+                                d = V.BitwiseAnd(d, V.GreaterThan(V.Load(outputs + (dRow - dOutputs) + c), V.Zero));
+                            if (group == 0) biasSum = V.Add(biasSum, d);
                             float* p = xRow + c;
-                            s0 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[0]), s0);
-                            s1 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[1]), s1);
-                            s2 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[2]), s2);
-                            s3 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[3]), s3);
-                            s4 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[4]), s4);
-                            s5 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[5]), s5);
-                            s6 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[6]), s6);
-                            s7 = Vector512.FusedMultiplyAdd(d, Vector512.Load(p + o[7]), s7);
+                            s0 = V.MultiplyAdd(d, V.Load(p + o[0]), s0);
+                            s1 = V.MultiplyAdd(d, V.Load(p + o[1]), s1);
+                            s2 = V.MultiplyAdd(d, V.Load(p + o[2]), s2);
+                            s3 = V.MultiplyAdd(d, V.Load(p + o[3]), s3);
+                            s4 = V.MultiplyAdd(d, V.Load(p + o[4]), s4);
+                            s5 = V.MultiplyAdd(d, V.Load(p + o[5]), s5);
+                            s6 = V.MultiplyAdd(d, V.Load(p + o[6]), s6);
+                            s7 = V.MultiplyAdd(d, V.Load(p + o[7]), s7);
+                            s8 = V.MultiplyAdd(d, V.Load(p + o[8]), s8);
                         }
                     }
                     int count = Math.Min(TapGroup, taps - group);
@@ -385,19 +470,16 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
                     AddSum(dWeights + group, 5, count, s5);
                     AddSum(dWeights + group, 6, count, s6);
                     AddSum(dWeights + group, 7, count, s7);
+                    AddSum(dWeights + group, 8, count, s8);
                 }
-                dBias[k] += Vector512.Sum(biasSum);
+                dBias[k] += V.Sum(biasSum);
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddSum(float* target, int index, int count, Vector512<float> sum)
+        private static void AddSum(float* target, int index, int count, TVec sum)
         {
-            if (index < count) target[index] += Vector512.Sum(sum);
+            if (index < count) target[index] += V.Sum(sum);
         }
-
-        // All lanes from `first` on set, the ones before cleared.
-        private static Vector512<float> LaneMask(int first) =>
-            Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(first)).AsSingle();
     }
 }

@@ -6,7 +6,7 @@ namespace Convolve.Kernels.Cpu;
 
 /// <summary>
 /// An element-wise function of two inputs, <c>result[i] = f(x[i], y[i])</c>, in scalar and vector
-/// forms that must agree lane by lane. <see cref="Elementwise.Apply"/> runs it over spans.
+/// forms that must agree lane by lane. <see cref="Elementwise.Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> runs it over spans.
 /// </summary>
 public interface IBinaryOperator
 {
@@ -25,6 +25,13 @@ public static class Elementwise
 {
     /// <summary>result[i] = op(x[i], y[i]) for every i; the three spans have one length.</summary>
     public static void Apply<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result)
+        where TOperator : struct, IBinaryOperator => Apply(op, x, y, result, Simd.Best);
+
+    /// <summary>
+    /// <see cref="Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+    /// with vectors of at most <paramref name="width"/>, for the tests of each width.
+    /// </summary>
+    internal static void Apply<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result, SimdWidth width)
         where TOperator : struct, IBinaryOperator
     {
         if (x.Length != y.Length || x.Length != result.Length)
@@ -33,12 +40,12 @@ public static class Elementwise
         ref float py = ref MemoryMarshal.GetReference(y);
         ref float pr = ref MemoryMarshal.GetReference(result);
         int i = 0, n = x.Length;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && width >= SimdWidth.Vector512)
         {
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
                 op.Invoke(Vector512.LoadUnsafe(ref px, (nuint)i), Vector512.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
         }
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && width >= SimdWidth.Vector256)
         {
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
                 op.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
@@ -50,7 +57,7 @@ public static class Elementwise
     private const int ParallelThreshold = 1 << 18;
 
     /// <summary>
-    /// <see cref="Apply{TOperator}"/> split into one contiguous range per thread, for large
+    /// <see cref="Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> split into one contiguous range per thread, for large
     /// tensors (up to <paramref name="maxThreads"/> threads, 0 for one per core); the same
     /// values whatever the split.
     /// </summary>

@@ -103,44 +103,69 @@ internal static unsafe class Im2Col
 
     /// <summary>
     /// Copies <paramref name="count"/> floats. Image rows are short (tens of floats), where a call
-    /// to memmove costs more than the copy: 16-lane vectors, the last one ending exactly at
-    /// <paramref name="count"/> (overlapping the one before; the ranges do not overlap each
-    /// other), and single values below 16.
+    /// to memmove costs more than the copy: the widest vectors the row holds, the last one ending
+    /// exactly at <paramref name="count"/> (overlapping the one before; the ranges do not overlap
+    /// each other); with AVX-512 a masked load and store below 16 floats; single values where the
+    /// row is narrower than every vector.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyShort(float* source, float* target, int count)
     {
-        if (count < 16)
+        if (Vector512.IsHardwareAccelerated && count >= 16) CopyOverlapped<V512, Vector512<float>>(source, target, count);
+        else if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
-            if (Avx512F.IsSupported && count > 0)
-            {
-                // One masked load and store (rows of narrow outputs, e.g. 10 wide).
-                var mask = Mask(count);
-                Avx512F.MaskStore(target, mask, Avx512F.MaskLoad(source, mask, Vector512<float>.Zero));
-                return;
-            }
-            for (int i = 0; i < count; i++) target[i] = source[i];
-            return;
+            // One masked load and store (rows of narrow outputs, e.g. 10 wide).
+            if (count == 0) return;
+            var mask = Mask(count);
+            Avx512F.MaskStore(target, mask, Avx512F.MaskLoad(source, mask, Vector512<float>.Zero));
         }
-        for (int i = 0; i < count - 16; i += 16) Vector512.Store(Vector512.Load(source + i), target + i);
-        Vector512.Store(Vector512.Load(source + count - 16), target + count - 16);
+        else if (Vector256.IsHardwareAccelerated && count >= 8) CopyOverlapped<V256, Vector256<float>>(source, target, count);
+        else if (Vector128.IsHardwareAccelerated && count >= 4) CopyOverlapped<V128, Vector128<float>>(source, target, count);
+        else for (int i = 0; i < count; i++) target[i] = source[i];
     }
 
-    /// <summary><c>target[i] += source[i]</c> for i &lt; count: 16-lane vectors, then single values.</summary>
+    // count >= Count: whole vectors, the last one ending at count.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyOverlapped<V, TVec>(float* source, float* target, int count)
+        where V : struct, IVector<TVec> where TVec : struct
+    {
+        int n = V.Count;
+        for (int i = 0; i < count - n; i += n) V.Store(V.Load(source + i), target + i);
+        V.Store(V.Load(source + count - n), target + count - n);
+    }
+
+    /// <summary>
+    /// <c>target[i] += source[i]</c> for i &lt; count: the widest vectors, then narrower ones
+    /// (with AVX-512 one masked add), then single values.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddShort(float* source, float* target, int count)
     {
         int i = 0;
-        for (; i + 16 <= count; i += 16)
-            Vector512.Store(Vector512.Load(target + i) + Vector512.Load(source + i), target + i);
-        if (Avx512F.IsSupported && i < count)
+        if (Vector512.IsHardwareAccelerated)
         {
-            var mask = Mask(count - i);
-            var sum = Avx512F.MaskLoad(target + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(source + i, mask, Vector512<float>.Zero);
-            Avx512F.MaskStore(target + i, mask, sum);
-            return;
+            i = AddVectors<V512, Vector512<float>>(source, target, count, i);
+            if (Avx512F.IsSupported && i < count)
+            {
+                var mask = Mask(count - i);
+                var sum = Avx512F.MaskLoad(target + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(source + i, mask, Vector512<float>.Zero);
+                Avx512F.MaskStore(target + i, mask, sum);
+                return;
+            }
         }
+        if (Vector256.IsHardwareAccelerated) i = AddVectors<V256, Vector256<float>>(source, target, count, i);
+        if (Vector128.IsHardwareAccelerated) i = AddVectors<V128, Vector128<float>>(source, target, count, i);
         for (; i < count; i++) target[i] += source[i];
+    }
+
+    // Whole vectors from i on; returns the first index left.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int AddVectors<V, TVec>(float* source, float* target, int count, int i)
+        where V : struct, IVector<TVec> where TVec : struct
+    {
+        int n = V.Count;
+        for (; i + n <= count; i += n) V.Store(V.Add(V.Load(target + i), V.Load(source + i)), target + i);
+        return i;
     }
 
     // The first `count` (1..16) lanes.

@@ -1,7 +1,6 @@
 using Convolve.Kernels.Reference;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Convolve.Kernels.Cpu;
 
@@ -20,12 +19,19 @@ public static unsafe class Pool2DCpu
     private const long ParallelThreshold = 1 << 17;
 
     /// <summary>See <see cref="Reference.Pool2DReference.MaxForward"/>.</summary>
-    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int maxThreads = 0)
+    public static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int maxThreads = 0) =>
+        MaxForward(g, input, output, argmax, maxThreads, Simd.Best);
+
+    /// <summary>
+    /// <see cref="MaxForward(in Pool2DGeometry, ReadOnlySpan{float}, Span{float}, Span{int}, int)"/>
+    /// with vectors of at most <paramref name="width"/> (an accelerated one), for the tests of each width.
+    /// </summary>
+    internal static void MaxForward(in Pool2DGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int maxThreads, SimdWidth width)
     {
         Check(g, nameof(MaxForward), input.Length, output.Length, argmax.Length);
         fixed (float* x = input, y = output)
         fixed (int* index = argmax)
-            Run(new Job(Operation.MaxForward, g, x, y, index, null, null, Parts(g, maxThreads)));
+            Run(new Job(Operation.MaxForward, g, x, y, index, null, null, Parts(g, maxThreads), width));
     }
 
     /// <summary>See <see cref="Reference.Pool2DReference.MaxBackward"/>: the gradient goes to each output's argmax.</summary>
@@ -109,7 +115,7 @@ public static unsafe class Pool2DCpu
     /// output (or dOutput); <c>countH</c>, <c>countW</c> the average's divisor factors.
     /// </summary>
     private readonly struct Job(Operation operation, Pool2DGeometry g, float* x, float* y, int* argmax,
-        int* countH, int* countW, int parts) : IParallelPart
+        int* countH, int* countW, int parts, SimdWidth width = SimdWidth.Scalar) : IParallelPart
     {
         public int Parts => parts;
 
@@ -192,8 +198,8 @@ public static unsafe class Pool2DCpu
             {
                 float* top = x + 2 * oh * inW;
                 int rowIndex = plane * planeIn + 2 * oh * inW;
-                int ow = Avx512F.IsSupported ? MaxForward2x2Row16(top, inW, outW, rowIndex, y + oh * outW, argmax + oh * outW) : 0;
-                for (; ow < outW; ow++)
+                if (MaxForward2x2Row(width, top, inW, outW, rowIndex, y + oh * outW, argmax + oh * outW)) continue;
+                for (int ow = 0; ow < outW; ow++)
                 {
                     // Branch-free (random data would mispredict half the comparisons): each
                     // candidate wins if larger or NaN, as in the reference, picked by bit masks.
@@ -209,92 +215,54 @@ public static unsafe class Pool2DCpu
             }
         }
 
-        // 16 (then 8) outputs at a time with AVX-512: the even and odd columns of 32 input values are
-        // gathered by a two-source permute, then the same four-way comparison as the scalar
-        // loop runs lane by lane (a later cell wins if larger or NaN). Returns the first output
-        // column left for the scalar loop.
+        // The widest vectors of at most `width` that a row of outW outputs holds: Count outputs at
+        // a time, the even and odd columns of 2 x Count input values gathered by a deinterleave,
+        // then the same four-way comparison as the scalar loop, lane by lane (a later cell wins if
+        // larger or NaN). The row's last vector is placed to end at the row's end, overlapping the
+        // one before: those outputs are computed twice, alike. Returns false, having written
+        // nothing, for a row narrower than the narrowest vector (left to the scalar loop).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool MaxForward2x2Row(SimdWidth width, float* top, int inW, int outW, int rowIndex, float* y, int* argmax) =>
+            width >= SimdWidth.Vector512 && MaxForward2x2Row<V512, Vector512<float>>(top, inW, outW, rowIndex, y, argmax)
+            || width >= SimdWidth.Vector256 && MaxForward2x2Row<V256, Vector256<float>>(top, inW, outW, rowIndex, y, argmax)
+            || width >= SimdWidth.Vector128 && MaxForward2x2Row<V128, Vector128<float>>(top, inW, outW, rowIndex, y, argmax);
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static int MaxForward2x2Row16(float* top, int inW, int outW, int rowIndex, float* y, int* argmax)
+        private static bool MaxForward2x2Row<V, TVec>(float* top, int inW, int outW, int rowIndex, float* y, int* argmax)
+            where V : struct, IVector<TVec> where TVec : struct
         {
-            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            var odd = even + Vector512<int>.One;
-            int ow = 0;
-            for (; ow + 16 <= outW; ow += 16)
+            int n = V.Count;
+            if (outW < n) return false;
+            // Indices are 32-bit integers carried in float lanes: offsets of the four cells from
+            // the top-left one, and the top-left cells' column step.
+            var step = SimdLanes.IntSeries<TVec>(0, 2);
+            var right = SimdLanes.CreateInt<TVec>(1);
+            var below = SimdLanes.CreateInt<TVec>(inW);
+            var belowRight = SimdLanes.CreateInt<TVec>(inW + 1);
+            for (int ow = 0; ; ow += n)
             {
+                ow = Math.Min(ow, outW - n);
                 int c = 2 * ow;
-                var t0 = Vector512.Load(top + c);
-                var t1 = Vector512.Load(top + c + 16);
-                var b0 = Vector512.Load(top + inW + c);
-                var b1 = Vector512.Load(top + inW + c + 16);
-                var index = Vector512.Create(rowIndex + c) + even;
-                var best = Avx512F.PermuteVar16x32x2(t0, even, t1);
+                SimdLanes.Deinterleave(V.Load(top + c), V.Load(top + c + n), out var topEven, out var topOdd);
+                SimdLanes.Deinterleave(V.Load(top + inW + c), V.Load(top + inW + c + n), out var bottomEven, out var bottomOdd);
+                var index = SimdLanes.AddInt(SimdLanes.CreateInt<TVec>(rowIndex + c), step);
+                var best = topEven;
                 var bestIndex = index;
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32x2(t0, odd, t1), index + Vector512<int>.One);
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32x2(b0, even, b1), index + Vector512.Create(inW));
-                Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32x2(b0, odd, b1), index + Vector512.Create(inW + 1));
-                best.Store(y + ow);
-                bestIndex.Store(argmax + ow);
+                Take(ref best, ref bestIndex, topOdd, SimdLanes.AddInt(index, right));
+                Take(ref best, ref bestIndex, bottomEven, SimdLanes.AddInt(index, below));
+                Take(ref best, ref bestIndex, bottomOdd, SimdLanes.AddInt(index, belowRight));
+                V.Store(best, y + ow);
+                V.Store(bestIndex, (float*)(argmax + ow));
+                if (ow + n >= outW) return true;
             }
-            // 8 outputs from 16 inputs per row: one load, the even columns permuted into the low
-            // half and the odd ones into another low half.
-            var evenLow = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
-            var oddLow = evenLow + Vector512<int>.One;
-            var step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-            for (; ow + 8 <= outW; ow += 8)
-            {
-                int c = 2 * ow;
-                var t = Vector512.Load(top + c);
-                var b = Vector512.Load(top + inW + c);
-                var (best, bestIndex) = Max8(t, b, Vector256.Create(rowIndex + c) + step, inW, evenLow, oddLow);
-                best.Store(y + ow);
-                bestIndex.Store(argmax + ow);
-            }
-            if (ow < outW)
-            {
-                // The last 1..7 outputs: masked loads of their 2 x (outW - ow) inputs per row (the
-                // lanes past them read as 0 and only feed outputs that are not stored), masked stores.
-                int c = 2 * ow, left = outW - ow;
-                var loadMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * left)).AsSingle();
-                var storeMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(left));
-                var t = Avx512F.MaskLoad(top + c, loadMask, Vector512<float>.Zero);
-                var b = Avx512F.MaskLoad(top + inW + c, loadMask, Vector512<float>.Zero);
-                var (best, bestIndex) = Max8(t, b, Vector256.Create(rowIndex + c) + step, inW, evenLow, oddLow);
-                Avx.MaskStore(y + ow, storeMask.AsSingle(), best);
-                Avx2.MaskStore(argmax + ow, storeMask, bestIndex);
-                ow = outW;
-            }
-            return ow;
-        }
-
-        // Eight 2x2 maxima from 16 values of the top row (t) and of the bottom row (b): the even and
-        // odd columns permuted into the low halves, then the four-way comparison lane by lane.
-        // index: the input indices of the eight top-left cells.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static (Vector256<float> Best, Vector256<int> Index) Max8(Vector512<float> t, Vector512<float> b, Vector256<int> index, int inW,
-            Vector512<int> evenLow, Vector512<int> oddLow)
-        {
-            var best = Avx512F.PermuteVar16x32(t, evenLow).GetLower();
-            var bestIndex = index;
-            Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(t, oddLow).GetLower(), index + Vector256<int>.One);
-            Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, evenLow).GetLower(), index + Vector256.Create(inW));
-            Take(ref best, ref bestIndex, Avx512F.PermuteVar16x32(b, oddLow).GetLower(), index + Vector256.Create(inW + 1));
-            return (best, bestIndex);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Take(ref Vector256<float> best, ref Vector256<int> bestIndex, Vector256<float> value, Vector256<int> index)
+        private static void Take<TVec>(ref TVec best, ref TVec bestIndex, TVec value, TVec index) where TVec : struct
         {
-            var wins = Vector256.GreaterThan(value, best) | ~Vector256.Equals(value, value);
-            best = Vector256.ConditionalSelect(wins, value, best);
-            bestIndex = Vector256.ConditionalSelect(wins.AsInt32(), index, bestIndex);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Take(ref Vector512<float> best, ref Vector512<int> bestIndex, Vector512<float> value, Vector512<int> index)
-        {
-            var wins = Vector512.GreaterThan(value, best) | ~Vector512.Equals(value, value);
-            best = Vector512.ConditionalSelect(wins, value, best);
-            bestIndex = Vector512.ConditionalSelect(wins.AsInt32(), index, bestIndex);
+            var wins = SimdLanes.Wins(value, best);
+            best = SimdLanes.Select(wins, value, best);
+            bestIndex = SimdLanes.Select(wins, index, bestIndex);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
