@@ -304,19 +304,11 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         for (int kh = 0; kh < g.KernelH; kh++)
         for (int kw = 0; kw < g.KernelW; kw++, t++)
             tapOffsets[t] = (c * ph + kh) * pw + kw;
-        // Column blocks of at most MaxBlockColumns, starting at even columns (pooling pairs columns).
-        int outW = g.OutW, pairs = outW / 2, maxColumns = MaxBlockColumns(width);
-        for (int blocks = (outW + maxColumns - 1) / maxColumns; ; blocks++)
-        {
-            if (columnStarts.Length != blocks + 1) columnStarts = new int[blocks + 1];
-            bool fits = true;
-            for (int i = 0; i <= blocks; i++)
-            {
-                columnStarts[i] = i == blocks ? outW : 2 * (pairs * i / blocks);
-                if (i > 0 && (columnStarts[i] - columnStarts[i - 1] > maxColumns || columnStarts[i] <= columnStarts[i - 1])) fits = false;
-            }
-            if (fits) break;
-        }
+        // Column blocks of at most MaxBlockColumns, as even as possible (a narrow last block
+        // would leave too few accumulators to hide the multiply-adds' latency).
+        int outW = g.OutW, blocks = (outW + MaxBlockColumns(width) - 1) / MaxBlockColumns(width);
+        if (columnStarts.Length != blocks + 1) columnStarts = new int[blocks + 1];
+        for (int i = 0; i <= blocks; i++) columnStarts[i] = outW * i / blocks;
         return parts;
     }
 
