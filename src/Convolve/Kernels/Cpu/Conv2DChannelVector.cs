@@ -11,22 +11,23 @@ namespace Convolve.Kernels.Cpu;
 /// vectors (<see cref="Conv2DDirect"/>) are mostly masked lanes. In scalar terms it is the
 /// definition, <c>output[k, oh, ow] = bias[k] + Σ_(c, kh, kw) weight[k, c, kh, kw] *
 /// input[c, oh + kh, ow + kw]</c>, with the sum ordered by tap (c, kh, kw). With W the floats
-/// of one vector (16 on AVX-512, 8 on AVX2, 4 on SSE and AdvSimd), a channel group is W
-/// output channels:
+/// of one vector (16 on AVX-512, 8 on AVX2, 4 on SSE and AdvSimd):
 /// <list type="bullet">
-/// <item>one vector holds the W channels of a group at one output position; a block of two
-/// output rows by up to <see cref="MaxBlockColumns"/> columns is that many accumulators (2 x 12
-/// of AVX-512's 32 registers, 2 x 6 of the 16 of AVX2 and SSE). For each tap the W weights are
-/// loaded once (packed tap-major: <c>[K / W, taps, W]</c>) and multiplied with each position's
-/// input value, broadcast;</item>
-/// <item>a block's accumulators go to a tile <c>[H_out * W_out, W]</c> of the image, turned into
-/// NCHW rows by W x W in-register transposes (rectified on the way, or 2x2-max-pooled first for
-/// <see cref="ForwardRectifiedPooled"/>);</item>
-/// <item>BackwardWeight turns dOutput into the same tile layout, holds a block's dOutput
-/// vectors in registers, and for each tap adds <c>Σ_positions dOutput * input</c> (W channels
-/// at once) to the tap's packed gradient; the bias gradient is the tile's sum;</item>
+/// <item>one vector holds W output channels at one output position. A register block is two
+/// output rows by up to <see cref="MaxBlockColumns"/> columns: at 16 lanes one vector of
+/// channels per position (2 x 12 accumulators of AVX-512's 32 registers); at 8 or 4 lanes two
+/// vectors (2W channels) per position by up to 3 columns (2 x 3 x 2 of 16 registers), so each
+/// broadcast input feeds two multiply-adds. For each tap the W weights of a vector are loaded
+/// once (packed tap-major: <c>[K / W, taps, W]</c>) and multiplied with each position's input
+/// value, broadcast;</item>
+/// <item>a block's accumulators go to a tile <c>[H_out * W_out, W]</c> per vector of channels,
+/// turned into NCHW rows by W x W in-register transposes (rectified on the way, or
+/// 2x2-max-pooled first for <see cref="ForwardRectifiedPooled"/>);</item>
+/// <item>BackwardWeight turns dOutput into the same tiles, holds a block's dOutput vectors in
+/// registers, and for each tap adds <c>Σ_positions dOutput * input</c> (a vector of channels at
+/// once) to the tap's packed gradient; the bias gradient is the tile's sum;</item>
 /// <item>BackwardInput computes im2col's <c>dCol = weightᵀ dOutput</c> over vectors of W output
-/// positions with the W dOutput rows of a channel group in registers, then adds it back to the
+/// positions with the W dOutput rows of W channels in registers, then adds it back to the
 /// input positions (col2im);</item>
 /// <item>every geometry <see cref="Supports"/> refuses goes to another kernel
 /// (<see cref="Conv2DDispatch"/>), and so does the input gradient of the 3x3 layers Winograd
@@ -41,8 +42,8 @@ namespace Convolve.Kernels.Cpu;
 /// (Conv2DChannelVector.Transpose.cs), each with a plain fallback.
 /// </para>
 /// <para>
-/// Threads: (item, channel group) units (items for BackwardInput) are split into one range per
-/// thread. Each output is computed by the same operations whatever the split, so the forward
+/// Threads: (item, channel group) units, a group being the channels of a block's vectors
+/// (items for BackwardInput), are split into one range per thread. Each output is computed by the same operations whatever the split, so the forward
 /// passes and the input gradient give the same bits for any thread count at a given width; the
 /// weight gradient is summed per range and the ranges added in order (as in
 /// <see cref="Conv2DIm2ColGemm"/>), so its bits depend on the number of ranges.
@@ -99,10 +100,19 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
 
     /// <summary>
     /// The most columns of a register block at <paramref name="width"/>: two rows of that many
-    /// accumulators, plus the weights and a broadcast value, fit the register file (12 of
-    /// AVX-512's 32 registers per row, 6 of the 16 of AVX2 and SSE).
+    /// positions, times the vectors of channels a block holds, are the accumulators, which with
+    /// the weights and a broadcast value fit the register file (2 x 12 x 1 of AVX-512's 32
+    /// registers; 2 x 3 x 2 of the 16 of AVX2 and SSE).
     /// </summary>
-    public static int MaxBlockColumns(SimdWidth width) => width == SimdWidth.Vector512 ? 12 : 6;
+    public static int MaxBlockColumns(SimdWidth width) => width == SimdWidth.Vector512 ? 12 : 3;
+
+    // Vectors of channels per unit and register block: one at 16 lanes, two at narrower widths
+    // (a broadcast input then feeds two multiply-adds: fewer loads per multiply-add where the
+    // register file is too small for long rows).
+    private static int VectorsPerGroup(int lanes) => lanes == 16 ? 1 : 2;
+
+    // Output channels per unit: the vectors of a block times their lanes (16, 16 or 8).
+    private int GroupChannels => VectorsPerGroup(Lanes) * Lanes;
 
     /// <summary>
     /// Whether this kernel computes <paramref name="pass"/> of <paramref name="g"/> at
@@ -183,7 +193,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DChannelVector.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
         int lanes = Lanes;
-        int parts = Prepare(g, g.Batch * (g.OutChannels / lanes));
+        int parts = Prepare(g, g.Batch * (g.OutChannels / GroupChannels));
         int taps = Taps(g), packedLength = g.WeightLength;
         PartialSums.Prepare(ref partialWeights, parts, packedLength + g.OutChannels);
         fixed (float* x = input, dy = dOutput)
@@ -217,7 +227,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
             pooledOutput ? "pooled output (x 4)" : "output", g.OutputLength);
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DChannelVector.{pass}: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
-        int parts = Prepare(g, g.Batch * (g.OutChannels / Lanes));
+        int parts = Prepare(g, g.Batch * (g.OutChannels / GroupChannels));
         Pack(g, weight);
         fixed (float* x = input, w = packed, b = bias, y = output)
             Run(mode, g, parts, x, w, b, y);
@@ -326,6 +336,11 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
     {
         private static int Lanes => V.Count;
 
+        // Vectors of channels per unit and block: one at 16 lanes (32 registers hold 2 x 12
+        // accumulators), two below (16 registers: 2 x 3 positions x 2 vectors), so that each
+        // broadcast input feeds two multiply-adds.
+        private static int Vectors => VectorsPerGroup(V.Count);
+
         public void Run(int part)
         {
             if (mode == Mode.BackwardInput)
@@ -333,15 +348,18 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                 RunBackwardInput(part);
                 return;
             }
-            int groups = g.OutChannels / Lanes, units = g.Batch * groups;
+            int groups = g.OutChannels / (Vectors * Lanes), units = g.Batch * groups;
             int first = (int)((long)units * part / parts), last = (int)((long)units * (part + 1) / parts);
             int taps = Taps(g), planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
             int pw = IsPadded(g) ? PaddedW(g) : g.InW;
+            // A unit's tile is one sub-tile [H_out * W_out, W] per vector of channels (the second
+            // after the first); the pooled sub-tiles likewise.
+            int subTile = RoundUp(planeOut) * Lanes, pooledPlane = planeOut / 4, pooledSubTile = RoundUp(pooledPlane) * Lanes;
             fixed (int* offsets = kernel.tapOffsets, starts = kernel.columnStarts)
             fixed (float* scratch = kernel.scratch[part])
             fixed (float* partial = mode == Mode.BackwardWeight ? kernel.partialWeights[part] : null)
             {
-                float* tile = scratch + PaddedLength(g), second = tile + TileLength(g);
+                float* tile = scratch + PaddedLength(g), pooledTile = tile + TileLength(g);
                 int paddedItem = -1;
                 for (int unit = first; unit < last; unit++)
                 {
@@ -354,29 +372,35 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                         paddedItem = n;
                         plane = scratch;
                     }
-                    long channels = (long)n * g.OutChannels + group * Lanes; // the unit's first output channel
+                    int channel = group * Vectors * Lanes;             // the unit's first output channel
+                    long channels = (long)n * g.OutChannels + channel;
                     if (mode == Mode.BackwardWeight)
                     {
-                        float* dWeights = partial + group * taps * Lanes;
-                        float* dBias = partial + g.WeightLength + group * Lanes;
-                        WeightGradient(plane, y + channels * planeOut, tile, offsets, starts, taps, pw, dWeights, dBias);
+                        float* dWeights = partial + channel * taps;
+                        float* dBias = partial + g.WeightLength + channel;
+                        WeightGradient(plane, y + channels * planeOut, tile, subTile, offsets, starts, taps, pw, dWeights, dBias);
                         continue;
                     }
-                    var start = b is null ? V.Zero : V.Load(b + group * Lanes);
-                    ForwardTile(plane, w + group * taps * Lanes, start, tile, offsets, starts, taps, pw);
-                    if (mode == Mode.ForwardRectifiedPooled)
+                    ForwardTile(plane, w + channel * taps, b is null ? null : b + channel, tile, subTile, offsets, starts, taps, pw);
+                    for (int v = 0; v < Vectors; v++)
                     {
-                        int pooledW = g.OutW / 2, pooledPlane = planeOut / 4;
+                        float* sub = tile + v * subTile, planes = y + (channels + v * Lanes) * (mode == Mode.ForwardRectifiedPooled ? pooledPlane : planeOut);
+                        if (mode != Mode.ForwardRectifiedPooled)
+                        {
+                            TileToPlanes<V, TVec>(sub, planes, planeOut, rectify: mode == Mode.ForwardRectified);
+                            continue;
+                        }
+                        float* pooled = pooledTile + v * pooledSubTile;
+                        int pooledW = g.OutW / 2;
                         for (int i = 0; i < g.OutH / 2; i++)
                         for (int j = 0; j < pooledW; j++)
                         {
-                            float* top = tile + (2 * i * g.OutW + 2 * j) * Lanes, bottom = top + g.OutW * Lanes;
+                            float* top = sub + (2 * i * g.OutW + 2 * j) * Lanes, bottom = top + g.OutW * Lanes;
                             var max = V.Max(V.Max(V.Load(top), V.Load(top + Lanes)), V.Max(V.Load(bottom), V.Load(bottom + Lanes)));
-                            V.Store(V.Max(max, V.Zero), second + (i * pooledW + j) * Lanes);
+                            V.Store(V.Max(max, V.Zero), pooled + (i * pooledW + j) * Lanes);
                         }
-                        TileToPlanes<V, TVec>(second, y + channels * pooledPlane, pooledPlane, rectify: false);
+                        TileToPlanes<V, TVec>(pooled, planes, pooledPlane, rectify: false);
                     }
-                    else TileToPlanes<V, TVec>(tile, y + channels * planeOut, planeOut, rectify: mode == Mode.ForwardRectified);
                 }
             }
         }
@@ -469,40 +493,55 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                     .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
         }
 
-        // tile[p, k] = start[k] + Σ_t weights[t, k] * plane[p's input + offsets[t]], by blocks of
-        // two rows (the last pair overlapping the one before for an odd height) by one column block.
-        private void ForwardTile(float* plane, float* weights, TVec start, float* tile, int* offsets, int* starts, int taps, int pw)
+        // tile[p, k] = bias[k] + Σ_t weights[t, k] * plane[p's input + offsets[t]], by blocks of
+        // two rows (the last pair overlapping the one before for an odd height) by one column
+        // block, for the unit's Vectors sub-tiles at once.
+        private void ForwardTile(float* plane, float* weights, float* bias, float* tile, int subTile, int* offsets, int* starts, int taps, int pw)
         {
             int outH = g.OutH, outW = g.OutW, blocks = kernel.columnStarts.Length - 1;
+            var start = bias is null ? V.Zero : V.Load(bias);
+            var start1 = bias is null || Vectors == 1 ? V.Zero : V.Load(bias + Lanes);
             for (int r = 0; r < outH; r += 2)
             {
                 int row = Math.Min(r, outH - 2);
                 for (int i = 0; i < blocks; i++)
                 {
-                    int col = starts[i];
-                    ForwardBlock<V, TVec>(starts[i + 1] - col, plane + row * pw + col, weights, offsets, taps, pw, start,
-                        tile + (row * outW + col) * Lanes, outW * Lanes);
+                    int col = starts[i], at = (row * outW + col) * Lanes;
+                    if (Vectors == 1)
+                        ForwardBlock<V, TVec>(starts[i + 1] - col, plane + row * pw + col, weights, offsets, taps, pw, start, tile + at, outW * Lanes);
+                    else
+                        ForwardPair<V, TVec>(starts[i + 1] - col, plane + row * pw + col, weights, offsets, taps, pw, start, start1,
+                            tile + at, tile + subTile + at, outW * Lanes);
                 }
             }
         }
 
-        // dWeights[t, k] += Σ_p dOutput[k, p] * plane[p's input + offsets[t]]; dBias[k] += Σ_p dOutput[k, p].
-        private void WeightGradient(float* plane, float* dOutputs, float* tile, int* offsets, int* starts, int taps, int pw,
+        // dWeights[t, k] += Σ_p dOutput[k, p] * plane[p's input + offsets[t]]; dBias[k] += Σ_p dOutput[k, p],
+        // for the unit's Vectors x W channels.
+        private void WeightGradient(float* plane, float* dOutputs, float* tile, int subTile, int* offsets, int* starts, int taps, int pw,
             float* dWeights, float* dBias)
         {
             int outH = g.OutH, outW = g.OutW, planeOut = outH * outW, blocks = kernel.columnStarts.Length - 1;
-            PlanesToTile<V, TVec>(dOutputs, planeOut, tile);
-            var biasSum = V.Zero;
-            for (int p = 0; p < planeOut; p++) biasSum = V.Add(biasSum, V.Load(tile + p * Lanes));
-            V.Store(V.Add(V.Load(dBias), biasSum), dBias);
+            for (int v = 0; v < Vectors; v++)
+            {
+                float* sub = tile + v * subTile;
+                PlanesToTile<V, TVec>(dOutputs + v * Lanes * planeOut, planeOut, sub);
+                var biasSum = V.Zero;
+                for (int p = 0; p < planeOut; p++) biasSum = V.Add(biasSum, V.Load(sub + p * Lanes));
+                V.Store(V.Add(V.Load(dBias + v * Lanes), biasSum), dBias + v * Lanes);
+            }
             for (int r = 0; r < outH; r += 2)
             {
                 int row = Math.Min(r, outH - 2);
                 for (int i = 0; i < blocks; i++)
                 {
-                    int col = starts[i];
-                    WeightBlock<V, TVec>(starts[i + 1] - col, plane + row * pw + col, tile + (row * outW + col) * Lanes, outW * Lanes,
-                        skipFirstRow: row != r, offsets, taps, pw, dWeights);
+                    int col = starts[i], at = (row * outW + col) * Lanes;
+                    if (Vectors == 1)
+                        WeightBlock<V, TVec>(starts[i + 1] - col, plane + row * pw + col, tile + at, outW * Lanes,
+                            skipFirstRow: row != r, offsets, taps, pw, dWeights);
+                    else
+                        WeightPair<V, TVec>(starts[i + 1] - col, plane + row * pw + col, tile + at, tile + subTile + at, outW * Lanes,
+                            skipFirstRow: row != r, offsets, taps, pw, dWeights);
                 }
             }
         }
