@@ -79,10 +79,12 @@ public class Conv2DChannelVectorTests
     public void AllPasses_EveryWidthEvenWithoutHardware_MatchReference()
     {
         var g = new Conv2DGeometry(2, 3, 9, 11, 16, 3, 3, PadTop: 1, PadLeft: 0, PadBottom: 0, PadRight: 1);
+        var odd = new Conv2DGeometry(1, 2, 7, 9, 32, 3, 3); // 5 x 7 outputs: a partial vector at every width
         int seed = 600;
         foreach (var width in new[] { SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128 })
         {
             Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(maxThreads: 1, width), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(maxThreads: 1, width), odd, ++seed, withBias: false);
             Conv2DIm2ColGemmTests.CheckPooled(new Conv2DChannelVector(maxThreads: 1, width), g, ++seed); // 8 x 10 outputs
         }
     }

@@ -191,8 +191,8 @@ public sealed partial class Conv2DChannelVector
     // The transpose with plain loops, for a width whose instructions this CPU lacks.
     private static unsafe void TransposePlain(int lanes, float* from, int fromStride, float* to, int toStride, int loadCount, int storeCount, bool rectify)
     {
-        for (int j = 0; j < storeCount; j++)
-        for (int i = 0; i < lanes; i++)
+        for (int j = 0; j < lanes; j++)
+        for (int i = 0; i < storeCount; i++)
         {
             float value = j < loadCount ? from[i * fromStride + j] : 0f;
             to[j * toStride + i] = rectify ? (value > 0f || float.IsNaN(value) ? value : 0f) : value;
