@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
@@ -12,11 +11,13 @@ namespace Convolve.Tests.Kernels;
 /// every kernel size up to 5 x 5 (rectangular too), every padding from 0 to 2 on each side, odd
 /// and even output heights (the last row pair overlapping), output rows narrower than a block
 /// and wide enough for several column blocks, batches smaller and larger than the thread count.
+/// Each check runs at every vector width this CPU accelerates (Vector512, Vector256, Vector128):
+/// the kernel has a channel group of one vector and a register block per width.
 /// </summary>
 public class Conv2DChannelVectorTests
 {
-    // Without AVX-512 every shape goes to the fallback; the checks against the reference still hold.
-    private static readonly bool Vectorised = Avx512F.IsSupported;
+    private static readonly SimdWidth[] Widths =
+        [.. new[] { SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128 }.Where(Simd.IsAccelerated)];
 
     private static readonly Gen<Conv2DGeometry> ChannelGeometry =
         Gen.Select(
@@ -31,12 +32,13 @@ public class Conv2DChannelVectorTests
     [Fact]
     public void AllPasses_ChannelGeometries_MatchReference()
     {
-        ChannelGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
-        {
-            var (g, seed, withBias, threads) = t;
-            Assert.True(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best) == Vectorised, $"{g} should take the channel-vector path on AVX-512 machines only");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, threads), g, seed, withBias);
-        }, iter: 60);
+        foreach (var width in Widths)
+            ChannelGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
+            {
+                var (g, seed, withBias, threads) = t;
+                Assert.True(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width), $"{g} should take the channel-vector path at {width}");
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, threads, width), g, seed, withBias);
+            }, iter: 60);
     }
 
     [Fact]
@@ -49,14 +51,41 @@ public class Conv2DChannelVectorTests
             new(9, 6, 14, 14, 16, 5, 5),
             new(1, 6, 14, 14, 16, 5, 5),
             new(3, 6, 14, 14, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2),
-            new(1, 32, 16, 16, 32, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), // one large image: input gradient by the fallback
+            new(1, 32, 16, 16, 32, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2), // one large image: input gradient by im2col + GEMM
         ];
         int seed = 400;
+        foreach (var width in Widths)
         foreach (var g in layers)
         {
-            Assert.Equal(Vectorised, Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best));
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1), g, ++seed, withBias: false);
+            Assert.True(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width), $"{g} at {width}");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, width: width), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1, width), g, ++seed, withBias: false);
+        }
+    }
+
+    [Fact]
+    // LeNet-5's second layer at a training batch is this kernel's at the AVX2 width too, every pass.
+    public void LeNet5SecondLayer_Vector256_IsSupportedForEveryPass()
+    {
+        var g = new Conv2DGeometry(64, 6, 14, 14, 16, 5, 5);
+        foreach (var pass in new[] { Conv2DPass.Forward, Conv2DPass.ForwardPooled, Conv2DPass.BackwardInput, Conv2DPass.BackwardWeight })
+            Assert.True(Conv2DChannelVector.Supports(pass, g, SimdWidth.Vector256), $"{pass} of {g} at Vector256");
+        Assert.False(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, SimdWidth.Scalar));
+    }
+
+    [Fact]
+    // The kernel computes every width on any CPU (a width the CPU lacks runs its plain fallbacks),
+    // which is how a run with DOTNET_EnableHWIntrinsic=0 checks those fallbacks too.
+    public void AllPasses_EveryWidthEvenWithoutHardware_MatchReference()
+    {
+        var g = new Conv2DGeometry(2, 3, 9, 11, 16, 3, 3, PadTop: 1, PadLeft: 0, PadBottom: 0, PadRight: 1);
+        var odd = new Conv2DGeometry(1, 2, 7, 9, 32, 3, 3); // 5 x 7 outputs: a partial vector at every width
+        int seed = 600;
+        foreach (var width in new[] { SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128 })
+        {
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(maxThreads: 1, width), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DChannelVector(maxThreads: 1, width), odd, ++seed, withBias: false);
+            Conv2DIm2ColGemmTests.CheckPooled(new Conv2DChannelVector(maxThreads: 1, width), g, ++seed); // 8 x 10 outputs
         }
     }
 
@@ -76,15 +105,16 @@ public class Conv2DChannelVectorTests
             new(1, 2, 35, 35, 16, 3, 3),
         ];
         int seed = 0;
+        foreach (var width in Widths)
         foreach (var g in others)
         {
-            Assert.False(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best), $"{g} should not take the channel-vector path");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector), g, ++seed, withBias: true);
+            Assert.False(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width), $"{g} should not take the channel-vector path at {width}");
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, width: width), g, ++seed, withBias: true);
         }
     }
 
     [Fact]
-    // The automatic kernel now chains direct, channel vector, Winograd, im2col: still the reference's numbers.
+    // The automatic kernel chains direct, channel vector, Winograd, im2col: still the reference's numbers.
     public void AutoKernel_ChainsTheChannelVectorPath_MatchingReference()
     {
         Conv2DGeometry[] layers =
@@ -96,9 +126,12 @@ public class Conv2DChannelVectorTests
             new(2, 6, 14, 14, 48, 5, 5),                                                 // im2col
         ];
         int seed = 500;
-        foreach (var g in layers)
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Auto), g, ++seed, withBias: true);
-        Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector), layers[1], ++seed, withBias: true);
+        foreach (var width in Widths)
+        {
+            foreach (var g in layers)
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Auto, width: width), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, width: width), layers[1], ++seed, withBias: true);
+        }
     }
 
     [Fact]
@@ -107,7 +140,7 @@ public class Conv2DChannelVectorTests
     // as a fresh one. (The weight gradient is summed per thread range, so it is not compared.)
     public void ForwardPassesAndInputGradient_AnyThreadCountAndReusedInstance_GiveIdenticalBits()
     {
-        var big = new Conv2DGeometry(5, 6, 15, 16, 32, 5, 5, PadTop: 1, PadLeft: 2, PadBottom: 2, PadRight: 1);
+        var big = new Conv2DGeometry(5, 6, 15, 17, 32, 5, 5, PadTop: 1, PadLeft: 2, PadBottom: 2, PadRight: 1); // 14 x 16 outputs
         var small = new Conv2DGeometry(1, 2, 5, 5, 16, 3, 3);
         var random = new Random(9);
         var input = GemmTests.RandomValues(random, big.InputLength);
@@ -124,19 +157,22 @@ public class Conv2DChannelVectorTests
             kernel.BackwardInput(big, dOutput, weight, dInput);
             return (output, pooled, dInput);
         }
-        if (!Conv2DChannelVector.Supports(Conv2DPass.ForwardPooled, big, Simd.Best)) return; // no pooled path without AVX-512
-        var reused = new Conv2DChannelVector(maxThreads: 2);
-        var first = Run(reused);
-        reused.Forward(small, input.AsSpan(0, small.InputLength), weight.AsSpan(0, small.WeightLength), bias, new float[small.OutputLength]);
-        reused.BackwardInput(small, dOutput.AsSpan(0, small.OutputLength), weight.AsSpan(0, small.WeightLength), new float[small.InputLength]);
-        var again = Run(reused);
-        var serial = Run(new Conv2DChannelVector(maxThreads: 1));
-        var three = Run(new Conv2DChannelVector(maxThreads: 3));
-        foreach (var other in new[] { again, serial, three })
+        foreach (var width in Widths)
         {
-            Assert.Equal(first.Output, other.Output);
-            Assert.Equal(first.Pooled, other.Pooled);
-            Assert.Equal(first.DInput, other.DInput);
+            Assert.True(Conv2DChannelVector.Supports(Conv2DPass.ForwardPooled, big, width));
+            var reused = new Conv2DChannelVector(maxThreads: 2, width);
+            var first = Run(reused);
+            reused.Forward(small, input.AsSpan(0, small.InputLength), weight.AsSpan(0, small.WeightLength), bias, new float[small.OutputLength]);
+            reused.BackwardInput(small, dOutput.AsSpan(0, small.OutputLength), weight.AsSpan(0, small.WeightLength), new float[small.InputLength]);
+            var again = Run(reused);
+            var serial = Run(new Conv2DChannelVector(maxThreads: 1, width));
+            var three = Run(new Conv2DChannelVector(maxThreads: 3, width));
+            foreach (var other in new[] { again, serial, three })
+            {
+                Assert.Equal(first.Output, other.Output);
+                Assert.Equal(first.Pooled, other.Pooled);
+                Assert.Equal(first.DInput, other.DInput);
+            }
         }
     }
 
@@ -145,36 +181,42 @@ public class Conv2DChannelVectorTests
     // rectified and pooled here with plain loops.
     public void ForwardRectifiedPooled_RandomEvenGeometries_MatchReferenceThenPooling()
     {
-        if (!Vectorised) return; // the pooled path exists on AVX-512 machines only (Conv2D falls back to the layers)
-        ChannelGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
-        {
-            var (g, seed, threads) = t;
-            Assert.True(Conv2DChannelVector.Supports(Conv2DPass.ForwardPooled, g, Simd.Best));
-            Conv2DIm2ColGemmTests.CheckPooled(new Conv2DChannelVector(threads), g, seed);
-        }, iter: 40);
+        foreach (var width in Widths)
+            ChannelGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
+            {
+                var (g, seed, threads) = t;
+                Assert.True(Conv2DChannelVector.Supports(Conv2DPass.ForwardPooled, g, width));
+                Conv2DIm2ColGemmTests.CheckPooled(new Conv2DChannelVector(threads, width), g, seed);
+            }, iter: 40);
     }
 
     [Fact]
     // The weights are packed on every call: changed in place between calls (as an optimizer
     // does), the next pass uses the new ones.
-    public void Forward_WeightsChangedInPlace_UsesTheNewWeights() =>
-        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1), new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5));
+    public void Forward_WeightsChangedInPlace_UsesTheNewWeights()
+    {
+        foreach (var width in Widths)
+            Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1, width),
+                new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5));
+    }
 
     [Fact]
     // Short buffers are refused with the pass, the buffer's name and both lengths (2 x 6 x 14 x 14
-    // inputs, 16 x 6 x 5 x 5 weights, 2 x 16 x 10 x 10 outputs).
+    // inputs, 16 x 6 x 5 x 5 weights, 2 x 16 x 10 x 10 outputs), before any vector code runs.
     public void BackwardInput_ShortDInput_NamesItInTheMessage()
     {
         var g = new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5);
-        if (!Conv2DChannelVector.Supports(Conv2DPass.Forward, g, Simd.Best)) return; // the fallback has its own messages
-        var error = Assert.Throws<ArgumentException>(() => new Conv2DChannelVector(1).BackwardInput(
+        var error = Assert.Throws<ArgumentException>(() => new Conv2DChannelVector(1, SimdWidth.Vector128).BackwardInput(
             g, new float[g.OutputLength], new float[g.WeightLength], new float[g.InputLength - 1]));
         Assert.Equal($"Conv2DChannelVector.BackwardInput: expected dInput of 2352, weight of 2400 and dOutput of 3200 values; got 2351, 2400 and 3200.", error.Message);
     }
 
     [Fact]
     // The kernel keeps its scratch buffers and packed weights: once warm, it allocates nothing.
-    public void AllPasses_Warm_AllocateNothing() =>
-        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1),
-            new Conv2DGeometry(3, 6, 14, 14, 16, 5, 5, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+    public void AllPasses_Warm_AllocateNothing()
+    {
+        foreach (var width in Widths)
+            Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1, width),
+                new Conv2DGeometry(3, 6, 14, 14, 16, 5, 5, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+    }
 }

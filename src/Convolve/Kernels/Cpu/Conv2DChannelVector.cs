@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Kernels.Cpu;
@@ -8,23 +7,27 @@ namespace Convolve.Kernels.Cpu;
 /// <summary>
 /// Direct convolution vectorised over output channels, for layers with few output channels on
 /// small planes (LeNet-5's second convolution: 6 -> 16 channels, 5x5, 10 x 10 outputs), where
-/// im2col + GEMM pads its 16-row weight matrix to the multiply's tiles and the direct kernel's
-/// row vectors (<see cref="Conv2DDirect"/>) are mostly masked lanes. In scalar terms it is the
+/// im2col + GEMM pads its weight matrix to the multiply's tiles and the direct kernel's row
+/// vectors (<see cref="Conv2DDirect"/>) are mostly masked lanes. In scalar terms it is the
 /// definition, <c>output[k, oh, ow] = bias[k] + Σ_(c, kh, kw) weight[k, c, kh, kw] *
-/// input[c, oh + kh, ow + kw]</c>, with the sum ordered by tap (c, kh, kw):
+/// input[c, oh + kh, ow + kw]</c>, with the sum ordered by tap (c, kh, kw). With W the floats
+/// of one vector (16 on AVX-512, 8 on AVX2, 4 on SSE and AdvSimd):
 /// <list type="bullet">
-/// <item>one <see cref="Vector512{T}"/> holds 16 output channels of one output position; a block
-/// of two output rows by up to 12 columns is 24 accumulators. For each tap the 16 weights are
-/// loaded once (packed tap-major: <c>[K / 16, taps, 16]</c>) and multiplied with each position's
-/// input value, broadcast;</item>
-/// <item>a block's accumulators go to a tile <c>[H_out * W_out, 16]</c> of the image, turned into
-/// NCHW rows by 16 x 16 in-register transposes (rectified on the way, or 2x2-max-pooled first for
-/// <see cref="ForwardRectifiedPooled"/>);</item>
-/// <item>BackwardWeight turns dOutput into the same tile layout, holds a block's dOutput
-/// vectors in registers, and for each tap adds <c>Σ_positions dOutput * input</c> (16 channels
-/// at once) to the tap's packed gradient; the bias gradient is the tile's sum;</item>
-/// <item>BackwardInput computes im2col's <c>dCol = weightᵀ dOutput</c> over vectors of 16 output
-/// positions with the 16 dOutput rows of a channel group in registers, then adds it back to the
+/// <item>one vector holds W output channels at one output position. A register block is two
+/// output rows by up to <see cref="MaxBlockColumns"/> columns: at 16 lanes one vector of
+/// channels per position (2 x 12 accumulators of AVX-512's 32 registers); at 8 or 4 lanes two
+/// vectors (2W channels) per position by up to 3 columns (2 x 3 x 2 of 16 registers), so each
+/// broadcast input feeds two multiply-adds. For each tap the W weights of a vector are loaded
+/// once (packed tap-major: <c>[K / W, taps, W]</c>) and multiplied with each position's input
+/// value, broadcast;</item>
+/// <item>a block's accumulators go to a tile <c>[H_out * W_out, W]</c> per vector of channels,
+/// turned into NCHW rows by W x W in-register transposes (rectified on the way, or
+/// 2x2-max-pooled first for <see cref="ForwardRectifiedPooled"/>);</item>
+/// <item>BackwardWeight turns dOutput into the same tiles, holds a block's dOutput vectors in
+/// registers, and for each tap adds <c>Σ_positions dOutput * input</c> (a vector of channels at
+/// once) to the tap's packed gradient; the bias gradient is the tile's sum;</item>
+/// <item>BackwardInput computes im2col's <c>dCol = weightᵀ dOutput</c> over vectors of W output
+/// positions with the W dOutput rows of W channels in registers, then adds it back to the
 /// input positions (col2im);</item>
 /// <item>every geometry <see cref="Supports"/> refuses goes to another kernel
 /// (<see cref="Conv2DDispatch"/>), and so does the input gradient of the 3x3 layers Winograd
@@ -34,17 +37,20 @@ namespace Convolve.Kernels.Cpu;
 /// output height repeats the last row pair's first row (the forward pass writes it twice with the
 /// same values; the weight gradient zeroes its dOutput there).
 /// <para>
-/// Threads: (item, 16-channel group) units (items for BackwardInput) are split into one range per
-/// thread. Each output is computed by the same operations whatever the split, so the forward
-/// passes and the input gradient give the same bits for any thread count; the weight gradient
-/// is summed per range and the ranges added in order (as in <see cref="Conv2DIm2ColGemm"/>), so
-/// its bits depend on the number of ranges.
+/// The code is written once over the vector type (<see cref="IVector{TVec}"/>); only the
+/// transposes and the loads and stores of a row's last lanes are per instruction set
+/// (Conv2DChannelVector.Transpose.cs), each with a plain fallback.
 /// </para>
 /// <para>
-/// Measured on LeNet-5's second convolution, batch 64, 2 threads (2-core AVX-512 machine, best
-/// of 7): forward 104 us (im2col + GEMM 416), weight gradient 140 us (524), input gradient
-/// 181 us (569); one thread 200 / 216 / 343 us (798 / 1023 / 1125). The micro-kernels and
-/// transposes are in Conv2DChannelVector.Avx512.cs.
+/// Threads: (item, channel group) units, a group being the channels of a block's vectors
+/// (items for BackwardInput), are split into one range per thread. Each output is computed by the same operations whatever the split, so the forward
+/// passes and the input gradient give the same bits for any thread count at a given width; the
+/// weight gradient is summed per range and the ranges added in order (as in
+/// <see cref="Conv2DIm2ColGemm"/>), so its bits depend on the number of ranges.
+/// </para>
+/// <para>
+/// Measured figures (LeNet-5's second convolution against im2col + GEMM, per width): the
+/// <c>Conv2DDispatch</c> rules and BENCHMARKS.md.
 /// </para>
 /// </summary>
 public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledForward
@@ -55,7 +61,13 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
     /// </summary>
     public const int MaxOutChannels = 32;
 
-    /// <summary>The largest output plane (H_out * W_out) this path takes; its tile of 16 channels stays in L1/L2.</summary>
+    /// <summary>
+    /// Output channels come in multiples of this (at every width: a whole number of channel
+    /// groups of 16, 8 or 4).
+    /// </summary>
+    public const int OutChannelMultiple = 16;
+
+    /// <summary>The largest output plane (H_out * W_out) this path takes; its tile of one channel group stays in L1/L2.</summary>
     public const int MaxPlane = 1024;
 
     /// <summary>The widest kernel this path takes (BackwardInput keeps a lane mask per kernel column on the stack).</summary>
@@ -64,8 +76,9 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
     /// <summary>Below this many multiply-adds in a pass, one thread does it all (a second costs more to wake than it saves).</summary>
     public const long ParallelThreshold = 1L << 19;
 
-    private const int Lanes = 16;
-    private const int MaxColumns = 12; // 2 x 12 accumulators, the weights and a spare of 32 registers
+    // The widest vector (floats): scratch lengths are rounded up to whole vectors of it, which
+    // covers every width.
+    private const int MaxLanes = 16;
 
     private readonly int maxThreads;
     private readonly SimdWidth width;
@@ -86,18 +99,34 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
     }
 
     /// <summary>
+    /// The most columns of a register block at <paramref name="width"/>: two rows of that many
+    /// positions, times the vectors of channels a block holds, are the accumulators, which with
+    /// the weights and a broadcast value fit the register file (2 x 12 x 1 of AVX-512's 32
+    /// registers; 2 x 3 x 2 of the 16 of AVX2 and SSE).
+    /// </summary>
+    public static int MaxBlockColumns(SimdWidth width) => width == SimdWidth.Vector512 ? 12 : 3;
+
+    // Vectors of channels per unit and register block: one at 16 lanes, two at narrower widths
+    // (a broadcast input then feeds two multiply-adds: fewer loads per multiply-add where the
+    // register file is too small for long rows).
+    private static int VectorsPerGroup(int lanes) => lanes == 16 ? 1 : 2;
+
+    // Output channels per unit: the vectors of a block times their lanes (16, 16 or 8).
+    private int GroupChannels => VectorsPerGroup(Lanes) * Lanes;
+
+    /// <summary>
     /// Whether this kernel computes <paramref name="pass"/> of <paramref name="g"/> at
-    /// <paramref name="width"/>: stride and dilation 1, one group, a multiple of 16 output
-    /// channels up to <see cref="MaxOutChannels"/>, kernels at most <see cref="MaxKernelW"/>
-    /// wide, at least two output rows and at most <see cref="MaxPlane"/> output positions, any
-    /// padding; the forward pass (also pooled, for an even output size) and both gradients
-    /// separately.
+    /// <paramref name="width"/> (Vector512, Vector256 or Vector128): stride and dilation 1, one
+    /// group, a multiple of <see cref="OutChannelMultiple"/> output channels up to
+    /// <see cref="MaxOutChannels"/>, kernels at most <see cref="MaxKernelW"/> wide, at least two
+    /// output rows and at most <see cref="MaxPlane"/> output positions, any padding; the forward
+    /// pass (also pooled, for an even output size) and both gradients separately.
     /// </summary>
     public static bool Supports(Conv2DPass pass, in Conv2DGeometry g, SimdWidth width)
     {
-        bool geometry = width == SimdWidth.Vector512
+        bool geometry = width is SimdWidth.Vector512 or SimdWidth.Vector256 or SimdWidth.Vector128
             && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-            && g.OutChannels % Lanes == 0 && g.OutChannels <= MaxOutChannels && g.KernelW <= MaxKernelW
+            && g.OutChannels % OutChannelMultiple == 0 && g.OutChannels <= MaxOutChannels && g.KernelW <= MaxKernelW
             && g.OutH >= 2 && g.OutW >= 1 && g.OutH * g.OutW <= MaxPlane;
         return pass switch
         {
@@ -112,6 +141,9 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         if (!Supports(pass, g, width))
             throw new ArgumentException($"Conv2DChannelVector: the {pass} pass of {g} is not one this kernel computes at {width}.");
     }
+
+    // Floats per vector: the channels of a group.
+    private int Lanes => (int)width;
 
     public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output) => RunForward(g, input, weight, bias, output, Mode.Forward);
@@ -139,8 +171,8 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
 
     /// <summary>
     /// dInput = the transposed convolution, as im2col's two steps without the multiply's tiles:
-    /// <c>dCol[t, p] = Σ_k weight[k, t] * dOutput[k, p]</c> over vectors of 16 output positions
-    /// (the 16 dOutput rows of a channel group held in registers, the weights broadcast), then each
+    /// <c>dCol[t, p] = Σ_k weight[k, t] * dOutput[k, p]</c> over vectors of W output positions
+    /// (the W dOutput rows of a channel group held in registers, the weights broadcast), then each
     /// <c>dCol[t]</c> added back to the input positions tap t read (col2im), per image.
     /// </summary>
     public unsafe void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput)
@@ -150,7 +182,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         int parts = Prepare(g, g.Batch);
         Pack(g, weight);
         fixed (float* dx = dInput, w = packed, dy = dOutput)
-            ParallelParts.Run(parts, parts, new Job(this, Mode.BackwardInput, g, parts, dx, w, null, dy));
+            Run(Mode.BackwardInput, g, parts, dx, w, null, dy);
     }
 
     public unsafe void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
@@ -160,20 +192,21 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         Check(g, nameof(BackwardWeight), input.Length, dWeight.Length, dOutput.Length, "dOutput", g.OutputLength);
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DChannelVector.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
-        int parts = Prepare(g, g.Batch * (g.OutChannels / Lanes));
+        int lanes = Lanes;
+        int parts = Prepare(g, g.Batch * (g.OutChannels / GroupChannels));
         int taps = Taps(g), packedLength = g.WeightLength;
         PartialSums.Prepare(ref partialWeights, parts, packedLength + g.OutChannels);
         fixed (float* x = input, dy = dOutput)
-            ParallelParts.Run(parts, parts, new Job(this, Mode.BackwardWeight, g, parts, x, null, null, dy));
-        // Ranges in order, then from the packed [K / 16, taps, 16] layout to [K, taps].
+            Run(Mode.BackwardWeight, g, parts, x, null, null, dy);
+        // Ranges in order, then from the packed [K / W, taps, W] layout to [K, taps].
         var total = partialWeights[0].AsSpan(0, packedLength + g.OutChannels);
         for (int part = 1; part < parts; part++)
             TensorPrimitives.Add(total, partialWeights[part].AsSpan(0, total.Length), total);
         for (int k = 0; k < g.OutChannels; k++)
         {
             var row = dWeight.Slice(k * taps, taps);
-            int from = k / Lanes * taps * Lanes + k % Lanes;
-            for (int t = 0; t < taps; t++) row[t] += total[from + t * Lanes];
+            int from = k / lanes * taps * lanes + k % lanes;
+            for (int t = 0; t < taps; t++) row[t] += total[from + t * lanes];
         }
         if (!dBias.IsEmpty)
             TensorPrimitives.Add(dBias[..g.OutChannels], total.Slice(packedLength, g.OutChannels), dBias[..g.OutChannels]);
@@ -194,10 +227,27 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
             pooledOutput ? "pooled output (x 4)" : "output", g.OutputLength);
         if (!bias.IsEmpty && bias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DChannelVector.{pass}: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
-        int parts = Prepare(g, g.Batch * (g.OutChannels / Lanes));
+        int parts = Prepare(g, g.Batch * (g.OutChannels / GroupChannels));
         Pack(g, weight);
         fixed (float* x = input, w = packed, b = bias, y = output)
-            ParallelParts.Run(parts, parts, new Job(this, mode, g, parts, x, w, b, y));
+            Run(mode, g, parts, x, w, b, y);
+    }
+
+    // The pass's parts at this instance's width.
+    private unsafe void Run(Mode mode, in Conv2DGeometry g, int parts, float* x, float* w, float* b, float* y)
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512:
+                ParallelParts.Run(parts, parts, new Job<V512, Vector512<float>>(this, mode, g, parts, x, w, b, y));
+                break;
+            case SimdWidth.Vector256:
+                ParallelParts.Run(parts, parts, new Job<V256, Vector256<float>>(this, mode, g, parts, x, w, b, y));
+                break;
+            default:
+                ParallelParts.Run(parts, parts, new Job<V128, Vector128<float>>(this, mode, g, parts, x, w, b, y));
+                break;
+        }
     }
 
     private static void Check(in Conv2DGeometry g, string pass, int inputLength, int weightLength, int lastLength, string lastName, int lastExpected)
@@ -220,31 +270,31 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
 
     private static int PaddedW(in Conv2DGeometry g) => g.InW + g.PadLeft + g.PadRight;
 
-    private static int RoundUp(int n) => (n + Lanes - 1) / Lanes * Lanes;
+    private static int RoundUp(int n) => (n + MaxLanes - 1) / MaxLanes * MaxLanes;
 
-    // Scratch of one part: the padded image (when padded), the tile [H_out * W_out, 16] and the
-    // pooled tile, each rounded up to whole 16 x 16 transposes.
+    // Scratch of one part: the padded image (when padded), the tile [H_out * W_out, W] and the
+    // pooled tile, each rounded up to whole transposes (of the widest vector, so any width fits).
     private static int PaddedLength(in Conv2DGeometry g) => IsPadded(g) ? RoundUp(g.InChannels * PaddedH(g) * PaddedW(g)) : 0;
 
-    private static int TileLength(in Conv2DGeometry g) => RoundUp(g.OutH * g.OutW) * Lanes;
+    private static int TileLength(in Conv2DGeometry g) => RoundUp(g.OutH * g.OutW) * MaxLanes;
 
-    // BackwardInput's dCol rows of one input channel [kH * kW, H_out * W_out rounded up to 16],
-    // with a guard before and after for col2im's shifted loads, which reach up to a kernel width
-    // plus a vector past a row.
+    // BackwardInput's dCol rows of one input channel [kH * kW, H_out * W_out rounded up to the
+    // widest vector], with a guard before and after for col2im's shifted loads, which reach up
+    // to a kernel width plus a vector past a row.
     private static int ColumnsLength(in Conv2DGeometry g) => g.KernelH * g.KernelW * RoundUp(g.OutH * g.OutW) + 2 * ColumnsGuard;
 
-    private const int ColumnsGuard = MaxKernelW + Lanes;
+    private const int ColumnsGuard = MaxKernelW + MaxLanes;
 
-    // weight [K, taps] -> packed [K / 16, taps, 16].
+    // weight [K, taps] -> packed [K / W, taps, W].
     private void Pack(in Conv2DGeometry g, ReadOnlySpan<float> weight)
     {
-        int taps = Taps(g);
+        int taps = Taps(g), lanes = Lanes;
         if (packed.Length < g.WeightLength) packed = GC.AllocateUninitializedArray<float>(g.WeightLength, pinned: true);
         for (int k = 0; k < g.OutChannels; k++)
         {
             var row = weight.Slice(k * taps, taps);
-            int to = k / Lanes * taps * Lanes + k % Lanes;
-            for (int t = 0; t < taps; t++) packed[to + t * Lanes] = row[t];
+            int to = k / lanes * taps * lanes + k % lanes;
+            for (int t = 0; t < taps; t++) packed[to + t * lanes] = row[t];
         }
     }
 
@@ -264,33 +314,33 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         for (int kh = 0; kh < g.KernelH; kh++)
         for (int kw = 0; kw < g.KernelW; kw++, t++)
             tapOffsets[t] = (c * ph + kh) * pw + kw;
-        // Column blocks of at most MaxColumns, starting at even columns (pooling pairs columns).
-        int outW = g.OutW, pairs = outW / 2;
-        for (int blocks = (outW + MaxColumns - 1) / MaxColumns; ; blocks++)
-        {
-            if (columnStarts.Length != blocks + 1) columnStarts = new int[blocks + 1];
-            bool fits = true;
-            for (int i = 0; i <= blocks; i++)
-            {
-                columnStarts[i] = i == blocks ? outW : 2 * (pairs * i / blocks);
-                if (i > 0 && (columnStarts[i] - columnStarts[i - 1] > MaxColumns || columnStarts[i] <= columnStarts[i - 1])) fits = false;
-            }
-            if (fits) break;
-        }
+        // Column blocks of at most MaxBlockColumns, as even as possible (a narrow last block
+        // would leave too few accumulators to hide the multiply-adds' latency).
+        int outW = g.OutW, blocks = (outW + MaxBlockColumns(width) - 1) / MaxBlockColumns(width);
+        if (columnStarts.Length != blocks + 1) columnStarts = new int[blocks + 1];
+        for (int i = 0; i <= blocks; i++) columnStarts[i] = outW * i / blocks;
         return parts;
     }
 
     private enum Mode { Forward, ForwardRectified, ForwardRectifiedPooled, BackwardWeight, BackwardInput }
 
     /// <summary>
-    /// One part of a pass over (item, 16-channel group) units. Forward: <c>w</c> the packed
-    /// weights, <c>y</c> the output (or pooled output). BackwardWeight: <c>y</c> is dOutput, the
-    /// part's gradient goes to its partial buffer. BackwardInput: units are items, <c>x</c> is
-    /// dInput, <c>w</c> the packed weights, <c>y</c> dOutput.
+    /// One part of a pass over (item, channel group) units, at the width of <typeparamref name="V"/>.
+    /// Forward: <c>w</c> the packed weights, <c>y</c> the output (or pooled output).
+    /// BackwardWeight: <c>y</c> is dOutput, the part's gradient goes to its partial buffer.
+    /// BackwardInput: units are items, <c>x</c> is dInput, <c>w</c> the packed weights, <c>y</c> dOutput.
     /// </summary>
-    private readonly unsafe struct Job(Conv2DChannelVector kernel, Mode mode, Conv2DGeometry g, int parts,
+    private readonly unsafe struct Job<V, TVec>(Conv2DChannelVector kernel, Mode mode, Conv2DGeometry g, int parts,
         float* x, float* w, float* b, float* y) : IParallelPart
+        where V : struct, IVector<TVec> where TVec : unmanaged
     {
+        private static int Lanes => V.Count;
+
+        // Vectors of channels per unit and block: one at 16 lanes (32 registers hold 2 x 12
+        // accumulators), two below (16 registers: 2 x 3 positions x 2 vectors), so that each
+        // broadcast input feeds two multiply-adds.
+        private static int Vectors => VectorsPerGroup(V.Count);
+
         public void Run(int part)
         {
             if (mode == Mode.BackwardInput)
@@ -298,15 +348,18 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                 RunBackwardInput(part);
                 return;
             }
-            int groups = g.OutChannels / Lanes, units = g.Batch * groups;
+            int groups = g.OutChannels / (Vectors * Lanes), units = g.Batch * groups;
             int first = (int)((long)units * part / parts), last = (int)((long)units * (part + 1) / parts);
             int taps = Taps(g), planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
             int pw = IsPadded(g) ? PaddedW(g) : g.InW;
+            // A unit's tile is one sub-tile [H_out * W_out, W] per vector of channels (the second
+            // after the first); the pooled sub-tiles likewise.
+            int subTile = RoundUp(planeOut) * Lanes, pooledPlane = planeOut / 4, pooledSubTile = RoundUp(pooledPlane) * Lanes;
             fixed (int* offsets = kernel.tapOffsets, starts = kernel.columnStarts)
             fixed (float* scratch = kernel.scratch[part])
             fixed (float* partial = mode == Mode.BackwardWeight ? kernel.partialWeights[part] : null)
             {
-                float* tile = scratch + PaddedLength(g), second = tile + TileLength(g);
+                float* tile = scratch + PaddedLength(g), pooledTile = tile + TileLength(g);
                 int paddedItem = -1;
                 for (int unit = first; unit < last; unit++)
                 {
@@ -319,30 +372,35 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                         paddedItem = n;
                         plane = scratch;
                     }
-                    long channels = (long)n * g.OutChannels + group * Lanes; // the unit's first output channel
+                    int channel = group * Vectors * Lanes;             // the unit's first output channel
+                    long channels = (long)n * g.OutChannels + channel;
                     if (mode == Mode.BackwardWeight)
                     {
-                        float* dWeights = partial + group * taps * Lanes;
-                        float* dBias = partial + g.WeightLength + group * Lanes;
-                        WeightGradient(plane, y + channels * planeOut, tile, offsets, starts, taps, pw, dWeights, dBias);
+                        float* dWeights = partial + channel * taps;
+                        float* dBias = partial + g.WeightLength + channel;
+                        WeightGradient(plane, y + channels * planeOut, tile, subTile, offsets, starts, taps, pw, dWeights, dBias);
                         continue;
                     }
-                    var start = b is null ? Vector512<float>.Zero : Vector512.Load(b + group * Lanes);
-                    ForwardTile(plane, w + group * taps * Lanes, start, tile, offsets, starts, taps, pw);
-                    if (mode == Mode.ForwardRectifiedPooled)
+                    ForwardTile(plane, w + channel * taps, b is null ? null : b + channel, tile, subTile, offsets, starts, taps, pw);
+                    for (int v = 0; v < Vectors; v++)
                     {
-                        int pooledW = g.OutW / 2, pooledPlane = planeOut / 4;
+                        float* sub = tile + v * subTile, planes = y + (channels + v * Lanes) * (mode == Mode.ForwardRectifiedPooled ? pooledPlane : planeOut);
+                        if (mode != Mode.ForwardRectifiedPooled)
+                        {
+                            TileToPlanes<V, TVec>(sub, planes, planeOut, rectify: mode == Mode.ForwardRectified);
+                            continue;
+                        }
+                        float* pooled = pooledTile + v * pooledSubTile;
+                        int pooledW = g.OutW / 2;
                         for (int i = 0; i < g.OutH / 2; i++)
                         for (int j = 0; j < pooledW; j++)
                         {
-                            float* top = tile + (2 * i * g.OutW + 2 * j) * Lanes, bottom = top + g.OutW * Lanes;
-                            var max = Vector512.Max(Vector512.Max(Vector512.Load(top), Vector512.Load(top + Lanes)),
-                                Vector512.Max(Vector512.Load(bottom), Vector512.Load(bottom + Lanes)));
-                            Vector512.Max(max, Vector512<float>.Zero).Store(second + (i * pooledW + j) * Lanes);
+                            float* top = sub + (2 * i * g.OutW + 2 * j) * Lanes, bottom = top + g.OutW * Lanes;
+                            var max = V.Max(V.Max(V.Load(top), V.Load(top + Lanes)), V.Max(V.Load(bottom), V.Load(bottom + Lanes)));
+                            V.Store(V.Max(max, V.Zero), pooled + (i * pooledW + j) * Lanes);
                         }
-                        TileToPlanes(second, y + channels * pooledPlane, pooledPlane, rectify: false);
+                        TileToPlanes<V, TVec>(pooled, planes, pooledPlane, rectify: false);
                     }
-                    else TileToPlanes(tile, y + channels * planeOut, planeOut, rectify: mode == Mode.ForwardRectified);
                 }
             }
         }
@@ -369,7 +427,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                             float* dy = y + ((long)n * g.OutChannels + group * Lanes) * planeOut;
                             float* weights = w + (group * taps + c * channelTaps) * Lanes;
                             for (int p = 0; p < planeOut; p += Lanes)
-                                InputColumns(dy + p, planeOut, Math.Min(Lanes, planeOut - p), weights, channelTaps,
+                                InputColumns<V, TVec>(dy + p, planeOut, Math.Min(Lanes, planeOut - p), weights, channelTaps,
                                     columns + p, columnStride, accumulate: group > 0);
                         }
                         // col2im into the image's dInput (or the padded plane, whose inside is copied out).
@@ -386,45 +444,40 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
 
         /// <summary>
         /// For one input channel: target[ih, iw] = Σ_(kh, kw) dCol[(kh, kw), (ih - kh) * W_out + iw - kw] over the
-        /// taps whose output position exists: each target row summed in registers, 16 columns at a
+        /// taps whose output position exists: each target row summed in registers, W columns at a
         /// time, from dCol rows loaded shifted by kw with the lanes outside the output row cleared
         /// by a bitwise and (the loads reach up to a vector past a row's ends: into the guard
         /// around dCol), and written once (adding into memory instead stalls every load on the
         /// masked store before it).
         /// </summary>
+        [SkipLocalsInit]
         private void Col2Im(float* columns, int columnStride, float* target, int ph, int pw)
         {
             int outH = g.OutH, outW = g.OutW, kH = g.KernelH, kW = g.KernelW;
-            Vector512<float>* masks = stackalloc Vector512<float>[kW];
+            TVec* masks = stackalloc TVec[kW];
             for (int j = 0; j < pw; j += Lanes)
             {
                 // Lane l holds column j + l, which tap column kw reads from output column j + l - kw.
                 for (int kw = 0; kw < kW; kw++)
-                {
-                    var column = Vector512<int>.Indices + Vector512.Create(j - kw);
-                    masks[kw] = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(outW))).AsSingle();
-                }
-                var storeMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(pw - j)).AsSingle();
+                    masks[kw] = LanesBetween<V, TVec>(kw - j, outW + kw - j);
                 for (int ih = 0; ih < ph; ih++)
                 {
                     // Four partial sums (the adds' latency, not the loads, would bound one).
-                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    TVec s0 = V.Zero, s1 = V.Zero, s2 = V.Zero, s3 = V.Zero;
                     for (int kh = Math.Max(0, ih - outH + 1); kh <= Math.Min(kH - 1, ih); kh++)
                     {
                         float* from = columns + kh * kW * columnStride + (ih - kh) * outW + j;
                         int kw = 0;
                         for (; kw + 1 < kW; kw += 2)
                         {
-                            s0 += Vector512.Load(from + kw * (columnStride - 1)) & masks[kw];
-                            s1 += Vector512.Load(from + (kw + 1) * (columnStride - 1)) & masks[kw + 1];
+                            s0 = V.Add(s0, V.BitwiseAnd(V.Load(from + kw * (columnStride - 1)), masks[kw]));
+                            s1 = V.Add(s1, V.BitwiseAnd(V.Load(from + (kw + 1) * (columnStride - 1)), masks[kw + 1]));
                         }
-                        if (kw < kW) s2 += Vector512.Load(from + kw * (columnStride - 1)) & masks[kw];
+                        if (kw < kW) s2 = V.Add(s2, V.BitwiseAnd(V.Load(from + kw * (columnStride - 1)), masks[kw]));
                         (s0, s1, s2, s3) = (s3, s2, s0, s1);
                     }
-                    var sum = (s0 + s1) + (s2 + s3);
-                    float* row = target + ih * pw + j;
-                    if (j + Lanes <= pw) sum.Store(row);
-                    else Avx512F.MaskStore(row, storeMask, sum);
+                    var sum = V.Add(V.Add(s0, s1), V.Add(s2, s3));
+                    StoreFirst<V, TVec>(target + ih * pw + j, sum, pw - j);
                 }
             }
         }
@@ -440,40 +493,55 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                     .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
         }
 
-        // tile[p, k] = start[k] + Σ_t weights[t, k] * plane[p's input + offsets[t]], by blocks of
-        // two rows (the last pair overlapping the one before for an odd height) by one column block.
-        private void ForwardTile(float* plane, float* weights, Vector512<float> start, float* tile, int* offsets, int* starts, int taps, int pw)
+        // tile[p, k] = bias[k] + Σ_t weights[t, k] * plane[p's input + offsets[t]], by blocks of
+        // two rows (the last pair overlapping the one before for an odd height) by one column
+        // block, for the unit's Vectors sub-tiles at once.
+        private void ForwardTile(float* plane, float* weights, float* bias, float* tile, int subTile, int* offsets, int* starts, int taps, int pw)
         {
             int outH = g.OutH, outW = g.OutW, blocks = kernel.columnStarts.Length - 1;
+            var start = bias is null ? V.Zero : V.Load(bias);
+            var start1 = bias is null || Vectors == 1 ? V.Zero : V.Load(bias + Lanes);
             for (int r = 0; r < outH; r += 2)
             {
                 int row = Math.Min(r, outH - 2);
                 for (int i = 0; i < blocks; i++)
                 {
-                    int col = starts[i];
-                    ForwardBlock(starts[i + 1] - col, plane + row * pw + col, weights, offsets, taps, pw, start,
-                        tile + (row * outW + col) * Lanes, outW * Lanes);
+                    int col = starts[i], at = (row * outW + col) * Lanes;
+                    if (Vectors == 1)
+                        ForwardBlock<V, TVec>(starts[i + 1] - col, plane + row * pw + col, weights, offsets, taps, pw, start, tile + at, outW * Lanes);
+                    else
+                        ForwardPair<V, TVec>(starts[i + 1] - col, plane + row * pw + col, weights, offsets, taps, pw, start, start1,
+                            tile + at, tile + subTile + at, outW * Lanes);
                 }
             }
         }
 
-        // dWeights[t, k] += Σ_p dOutput[k, p] * plane[p's input + offsets[t]]; dBias[k] += Σ_p dOutput[k, p].
-        private void WeightGradient(float* plane, float* dOutputs, float* tile, int* offsets, int* starts, int taps, int pw,
+        // dWeights[t, k] += Σ_p dOutput[k, p] * plane[p's input + offsets[t]]; dBias[k] += Σ_p dOutput[k, p],
+        // for the unit's Vectors x W channels.
+        private void WeightGradient(float* plane, float* dOutputs, float* tile, int subTile, int* offsets, int* starts, int taps, int pw,
             float* dWeights, float* dBias)
         {
             int outH = g.OutH, outW = g.OutW, planeOut = outH * outW, blocks = kernel.columnStarts.Length - 1;
-            PlanesToTile(dOutputs, planeOut, tile);
-            var biasSum = Vector512<float>.Zero;
-            for (int p = 0; p < planeOut; p++) biasSum += Vector512.Load(tile + p * Lanes);
-            (Vector512.Load(dBias) + biasSum).Store(dBias);
+            for (int v = 0; v < Vectors; v++)
+            {
+                float* sub = tile + v * subTile;
+                PlanesToTile<V, TVec>(dOutputs + v * Lanes * planeOut, planeOut, sub);
+                var biasSum = V.Zero;
+                for (int p = 0; p < planeOut; p++) biasSum = V.Add(biasSum, V.Load(sub + p * Lanes));
+                V.Store(V.Add(V.Load(dBias + v * Lanes), biasSum), dBias + v * Lanes);
+            }
             for (int r = 0; r < outH; r += 2)
             {
                 int row = Math.Min(r, outH - 2);
                 for (int i = 0; i < blocks; i++)
                 {
-                    int col = starts[i];
-                    WeightBlock(starts[i + 1] - col, plane + row * pw + col, tile + (row * outW + col) * Lanes, outW * Lanes,
-                        skipFirstRow: row != r, offsets, taps, pw, dWeights);
+                    int col = starts[i], at = (row * outW + col) * Lanes;
+                    if (Vectors == 1)
+                        WeightBlock<V, TVec>(starts[i + 1] - col, plane + row * pw + col, tile + at, outW * Lanes,
+                            skipFirstRow: row != r, offsets, taps, pw, dWeights);
+                    else
+                        WeightPair<V, TVec>(starts[i + 1] - col, plane + row * pw + col, tile + at, tile + subTile + at, outW * Lanes,
+                            skipFirstRow: row != r, offsets, taps, pw, dWeights);
                 }
             }
         }
