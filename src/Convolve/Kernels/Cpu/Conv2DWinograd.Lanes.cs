@@ -154,6 +154,30 @@ public sealed partial class Conv2DWinograd
             return ShiftUpLoop(value);
         }
 
+        /// <summary>[Σ a, Σ b, Σ c, Σ d], each the sum of its lanes (by pairwise additions).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Sum4(TVec a, TVec b, TVec c, TVec d)
+        {
+            if (typeof(TVec) == typeof(Vector512<float>) && Avx.IsSupported)
+                return Sum4Of256(To512(a).GetLower() + To512(a).GetUpper(), To512(b).GetLower() + To512(b).GetUpper(),
+                    To512(c).GetLower() + To512(c).GetUpper(), To512(d).GetLower() + To512(d).GetUpper());
+            if (typeof(TVec) == typeof(Vector256<float>) && Avx.IsSupported)
+                return Sum4Of256(To256(a), To256(b), To256(c), To256(d));
+            if (typeof(TVec) == typeof(Vector128<float>) && Sse3.IsSupported)
+                return Sse3.HorizontalAdd(Sse3.HorizontalAdd(To128(a), To128(b)), Sse3.HorizontalAdd(To128(c), To128(d)));
+            if (typeof(TVec) == typeof(Vector128<float>) && AdvSimd.Arm64.IsSupported)
+                return AdvSimd.Arm64.AddPairwise(AdvSimd.Arm64.AddPairwise(To128(a), To128(b)), AdvSimd.Arm64.AddPairwise(To128(c), To128(d)));
+            return Vector128.Create(V.Sum(a), V.Sum(b), V.Sum(c), V.Sum(d));
+        }
+
+        // Pairs added within 128-bit halves, twice, then the halves added.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> Sum4Of256(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+        {
+            var sums = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d));
+            return sums.GetLower() + sums.GetUpper();
+        }
+
         /// <summary>
         /// Lanes of <paramref name="mask"/> (all ones or zero) read from <paramref name="source"/>,
         /// the others 0; memory under the other lanes is not touched.

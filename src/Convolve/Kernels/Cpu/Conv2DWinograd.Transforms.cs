@@ -466,10 +466,7 @@ public sealed partial class Conv2DWinograd
                         job.Pad(x + n * inputImage, padded, row0, row1);
                         job.TransformInput(padded, v, row0, row1, tiles, vPlane);
                         for (int position = 0; position < Positions; position++)
-                            kernel.gemm.Multiply(false, true, k, c, tiles,
-                                new ReadOnlySpan<float>(flat + position * flatPlane, k * tiles),
-                                new ReadOnlySpan<float>(v + position * vPlane, c * tiles),
-                                new Span<float>(sums + (long)position * k * c, k * c), accumulate: true);
+                            Sums<V, TVec>.Add(flat + position * flatPlane, v + position * vPlane, k, c, tiles, sums + (long)position * k * c);
                         float* biasSums = sums + (long)Positions * k * c;
                         int rows = Math.Min(g.OutH, 2 * row1) - 2 * row0;
                         for (int ch = 0; ch < k; ch++)

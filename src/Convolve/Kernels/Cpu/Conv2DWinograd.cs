@@ -66,7 +66,6 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
     // Below this many multiply-adds (of the direct sum) one thread does the whole pass.
     private const long ParallelThreshold = 1L << 20;
 
-    private readonly Gemm gemm; // the weight gradient's multiplies, on the thread of their part
     private readonly int maxThreads;
     private readonly SimdWidth width;
     private readonly TransformedWeights forwardWeights = new(transposed: false), transposedWeights = new(transposed: true);
@@ -80,12 +79,6 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
     {
         this.maxThreads = ThreadCount.Resolve(maxThreads);
         this.width = width ?? Simd.Best;
-        gemm = new Gemm(this.width switch
-        {
-            SimdWidth.Vector512 => GemmPath.Vector512,
-            SimdWidth.Vector256 => GemmPath.Vector256,
-            _ => GemmPath.Scalar,
-        }, maxThreads: 1);
     }
 
     /// <summary>
