@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
@@ -11,12 +10,20 @@ namespace Convolve.Tests.Kernels;
 /// <see cref="Conv2DIm2ColGemmTests"/>) on 3x3 stride-1 geometries: every padding from 0 to 2
 /// on each side, odd and even output sizes (tiles cut by the edges), rows of tiles narrower and
 /// wider than a vector, images cut into several units, batches smaller and larger than the
-/// thread count.
+/// thread count. Each check runs at every vector width this CPU accelerates (the kernel is one
+/// generic body instantiated per width; the GEMM tile it packs for differs too).
 /// </summary>
 public class Conv2DWinogradTests
 {
-    // Without AVX-512 every shape goes to im2col; the checks against the reference still hold.
-    private static readonly bool Winograd = Avx512F.IsSupported;
+    // Without vectors every shape goes to im2col; the checks against the reference still hold.
+    private static readonly bool Winograd = Simd.Best != SimdWidth.Scalar;
+
+    // The widths the kernel runs at here; without vectors, none.
+    private static readonly SimdWidth[] Widths =
+        [.. new[] { SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128 }.Where(Simd.IsAccelerated)];
+
+    // The widths to check a dispatcher at: every accelerated one, or plain loops where there is none.
+    private static readonly SimdWidth[] DispatchWidths = Widths.Length > 0 ? Widths : [SimdWidth.Scalar];
 
     private static readonly Gen<Conv2DGeometry> WinogradGeometry =
         Gen.Select(
@@ -34,8 +41,11 @@ public class Conv2DWinogradTests
         WinogradGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, withBias, threads) = t;
-            Assert.True(Conv2DWinograd.Supports(Conv2DPass.Forward, g, Simd.Best) == Winograd, $"{g} should take the Winograd path on AVX-512 machines only");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, threads), g, seed, withBias);
+            foreach (var width in DispatchWidths)
+            {
+                Assert.True(Conv2DWinograd.Supports(Conv2DPass.Forward, g, width) == (width != SimdWidth.Scalar), $"{g} should take the Winograd path at {width} exactly where there are vectors");
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, threads, width), g, seed, withBias);
+            }
         }, iter: 60);
     }
 
@@ -51,11 +61,27 @@ public class Conv2DWinogradTests
             new(2, 16, 56, 56, 24, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
         ];
         int seed = 200;
+        foreach (var width in DispatchWidths)
         foreach (var g in layers)
         {
-            Assert.Equal(Winograd, Conv2DWinograd.Supports(Conv2DPass.Forward, g, Simd.Best));
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1), g, ++seed, withBias: false);
+            Assert.Equal(width != SimdWidth.Scalar, Conv2DWinograd.Supports(Conv2DPass.Forward, g, width));
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, width: width), g, ++seed, withBias: true);
+            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1, width), g, ++seed, withBias: false);
+        }
+    }
+
+    [Fact]
+    // mnist-cnn's 32 -> 64 layer on 26 x 26 at a training batch: every pass at AVX2's width
+    // (and the others), whatever this CPU has; only the plain-loop width is not one.
+    public void MnistLayer_EveryPass_SupportedAtEveryVectorWidth()
+    {
+        var g = new Conv2DGeometry(64, 32, 26, 26, 64, 3, 3);
+        foreach (var pass in Enum.GetValues<Conv2DPass>())
+        {
+            Assert.True(Conv2DWinograd.Supports(pass, g, SimdWidth.Vector256), $"{pass} at Vector256");
+            Assert.True(Conv2DWinograd.Supports(pass, g, SimdWidth.Vector512), $"{pass} at Vector512");
+            Assert.True(Conv2DWinograd.Supports(pass, g, SimdWidth.Vector128), $"{pass} at Vector128");
+            Assert.False(Conv2DWinograd.Supports(pass, g, SimdWidth.Scalar), $"{pass} without vectors");
         }
     }
 
@@ -75,7 +101,8 @@ public class Conv2DWinogradTests
         int seed = 0;
         foreach (var g in others)
         {
-            Assert.False(Conv2DWinograd.Supports(Conv2DPass.Forward, g, Simd.Best), $"{g} should not take the Winograd path");
+            foreach (var width in (SimdWidth[])[SimdWidth.Vector512, SimdWidth.Vector256, SimdWidth.Vector128])
+                Assert.False(Conv2DWinograd.Supports(Conv2DPass.Forward, g, width), $"{g} should not take the Winograd path at {width}");
             Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd), g, ++seed, withBias: true);
         }
     }
@@ -119,15 +146,18 @@ public class Conv2DWinogradTests
             kernel.BackwardInput(big, dOutput, weight, dInput);
             return (output, dInput);
         }
-        var reused = new Conv2DWinograd(maxThreads: 2);
-        var first = Run(reused);
-        reused.Forward(small, input.AsSpan(0, small.InputLength), weight.AsSpan(0, small.WeightLength), bias, new float[small.OutputLength]);
-        var again = Run(reused);
-        var serial = Run(new Conv2DWinograd(maxThreads: 1));
-        Assert.Equal(first.Output, again.Output);
-        Assert.Equal(first.DInput, again.DInput);
-        Assert.Equal(first.Output, serial.Output);
-        Assert.Equal(first.DInput, serial.DInput);
+        foreach (var width in Widths)
+        {
+            var reused = new Conv2DWinograd(maxThreads: 2, width);
+            var first = Run(reused);
+            reused.Forward(small, input.AsSpan(0, small.InputLength), weight.AsSpan(0, small.WeightLength), bias, new float[small.OutputLength]);
+            var again = Run(reused);
+            var serial = Run(new Conv2DWinograd(maxThreads: 1, width));
+            Assert.Equal(first.Output, again.Output);
+            Assert.Equal(first.DInput, again.DInput);
+            Assert.Equal(first.Output, serial.Output);
+            Assert.Equal(first.DInput, serial.DInput);
+        }
     }
 
     [Fact]
@@ -135,12 +165,15 @@ public class Conv2DWinogradTests
     // rectified and pooled here with plain loops.
     public void ForwardRectifiedPooled_RandomEvenGeometries_MatchReferenceThenPooling()
     {
-        if (!Winograd) return; // the pooled path exists on AVX-512 machines only (Conv2D falls back to the layers)
+        // Without vectors there is no pooled path (Conv2D falls back to the layers): Widths is empty.
         WinogradGeometry.Where(g => g.OutH % 2 == 0 && g.OutW % 2 == 0).Select(Gen.Int, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, threads) = t;
-            Assert.True(Conv2DWinograd.Supports(Conv2DPass.ForwardPooled, g, Simd.Best));
-            Conv2DIm2ColGemmTests.CheckPooled(new Conv2DWinograd(threads), g, seed);
+            foreach (var width in Widths)
+            {
+                Assert.True(Conv2DWinograd.Supports(Conv2DPass.ForwardPooled, g, width));
+                Conv2DIm2ColGemmTests.CheckPooled(new Conv2DWinograd(threads, width), g, seed);
+            }
         }, iter: 40);
     }
 
@@ -149,39 +182,45 @@ public class Conv2DWinogradTests
     // dOutput gated by the rectified output here.
     public void Backward_FusedWithAndWithoutGate_MatchesReference()
     {
-        if (!Winograd) return; // the fused pass exists on AVX-512 machines only (Conv2D calls the two passes)
+        // Without vectors there is no fused pass (Conv2D calls the two passes): Widths is empty.
         WinogradGeometry.Select(Gen.Int, Gen.Bool, Gen.Int[1, 3]).Sample(t =>
         {
             var (g, seed, rectified, threads) = t;
-            var random = new Random(seed);
-            var input = GemmTests.RandomValues(random, g.InputLength);
-            var weight = GemmTests.RandomValues(random, g.WeightLength);
-            var dOutput = GemmTests.RandomValues(random, g.OutputLength);
-            var dWeight0 = GemmTests.RandomValues(random, g.WeightLength);
-            var dBias0 = GemmTests.RandomValues(random, g.OutChannels);
-            var output = GemmTests.RandomValues(random, g.OutputLength).Select(v => Math.Max(v, 0f)).ToArray(); // a rectified output
-            var gated = rectified ? dOutput.Select((d, i) => output[i] > 0 ? d : 0f).ToArray() : dOutput;
-            float[] Abs(float[] values) => [.. values.Select(Math.Abs)];
-
-            var dInput = Enumerable.Repeat(float.NaN, g.InputLength).ToArray();
-            var dWeight = (float[])dWeight0.Clone();
-            var dBias = (float[])dBias0.Clone();
-            new Conv2DWinograd(threads).Backward(g, input, dOutput, rectified ? output : [], weight, dInput, dWeight, dBias);
-
-            var expectedInput = new float[g.InputLength];
-            var inputMagnitude = new float[g.InputLength];
-            Conv2DReference.Instance.BackwardInput(g, gated, weight, expectedInput);
-            Conv2DReference.Instance.BackwardInput(g, Abs(gated), Abs(weight), inputMagnitude);
-            var expectedWeight = (float[])dWeight0.Clone();
-            var expectedBias = (float[])dBias0.Clone();
-            var weightMagnitude = Abs(dWeight0);
-            var biasMagnitude = Abs(dBias0);
-            Conv2DReference.Instance.BackwardWeight(g, input, gated, expectedWeight, expectedBias);
-            Conv2DReference.Instance.BackwardWeight(g, Abs(input), Abs(gated), weightMagnitude, biasMagnitude);
-            AssertClose(g, "dInput", expectedInput, dInput, inputMagnitude);
-            AssertClose(g, "dWeight", expectedWeight, dWeight, weightMagnitude);
-            AssertClose(g, "dBias", expectedBias, dBias, biasMagnitude);
+            foreach (var width in Widths)
+                CheckFusedBackward(g, seed, rectified, threads, width);
         }, iter: 40);
+    }
+
+    private static void CheckFusedBackward(Conv2DGeometry g, int seed, bool rectified, int threads, SimdWidth width)
+    {
+        var random = new Random(seed);
+        var input = GemmTests.RandomValues(random, g.InputLength);
+        var weight = GemmTests.RandomValues(random, g.WeightLength);
+        var dOutput = GemmTests.RandomValues(random, g.OutputLength);
+        var dWeight0 = GemmTests.RandomValues(random, g.WeightLength);
+        var dBias0 = GemmTests.RandomValues(random, g.OutChannels);
+        var output = GemmTests.RandomValues(random, g.OutputLength).Select(v => Math.Max(v, 0f)).ToArray(); // a rectified output
+        var gated = rectified ? dOutput.Select((d, i) => output[i] > 0 ? d : 0f).ToArray() : dOutput;
+        float[] Abs(float[] values) => [.. values.Select(Math.Abs)];
+
+        var dInput = Enumerable.Repeat(float.NaN, g.InputLength).ToArray();
+        var dWeight = (float[])dWeight0.Clone();
+        var dBias = (float[])dBias0.Clone();
+        new Conv2DWinograd(threads, width).Backward(g, input, dOutput, rectified ? output : [], weight, dInput, dWeight, dBias);
+
+        var expectedInput = new float[g.InputLength];
+        var inputMagnitude = new float[g.InputLength];
+        Conv2DReference.Instance.BackwardInput(g, gated, weight, expectedInput);
+        Conv2DReference.Instance.BackwardInput(g, Abs(gated), Abs(weight), inputMagnitude);
+        var expectedWeight = (float[])dWeight0.Clone();
+        var expectedBias = (float[])dBias0.Clone();
+        var weightMagnitude = Abs(dWeight0);
+        var biasMagnitude = Abs(dBias0);
+        Conv2DReference.Instance.BackwardWeight(g, input, gated, expectedWeight, expectedBias);
+        Conv2DReference.Instance.BackwardWeight(g, Abs(input), Abs(gated), weightMagnitude, biasMagnitude);
+        AssertClose(g, "dInput", expectedInput, dInput, inputMagnitude);
+        AssertClose(g, "dWeight", expectedWeight, dWeight, weightMagnitude);
+        AssertClose(g, "dBias", expectedBias, dBias, biasMagnitude);
     }
 
     private static void AssertClose(Conv2DGeometry g, string what, float[] expected, float[] actual, float[] magnitude)
@@ -196,13 +235,19 @@ public class Conv2DWinogradTests
     [Fact]
     // The transformed weights are reused only while the weights are bit for bit the same: an
     // optimizer changes them in place, in the same array, between steps.
-    public void Forward_WeightsChangedInPlace_UsesTheNewWeights() =>
-        Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1),
-            new Conv2DGeometry(2, 8, 10, 10, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+    public void Forward_WeightsChangedInPlace_UsesTheNewWeights()
+    {
+        foreach (var width in DispatchWidths)
+            Conv2DIm2ColGemmTests.CheckWeightsChangedInPlace(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1, width),
+                new Conv2DGeometry(2, 8, 10, 10, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+    }
 
     [Fact]
     // The kernel keeps its scratch buffers and transformed weights: once warm, it allocates nothing.
-    public void AllPasses_Warm_AllocateNothing() =>
-        Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1),
-            new Conv2DGeometry(3, 8, 14, 14, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+    public void AllPasses_Warm_AllocateNothing()
+    {
+        foreach (var width in DispatchWidths)
+            Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1, width),
+                new Conv2DGeometry(3, 8, 14, 14, 16, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1));
+    }
 }
