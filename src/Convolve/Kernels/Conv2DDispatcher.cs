@@ -137,6 +137,7 @@ public sealed class Conv2DDispatcher : IConv2DKernel
     {
         SimdWidth.Vector512 => Gemm.BestPath,
         SimdWidth.Vector256 => GemmPath.Vector256,
+        SimdWidth.Vector128 => GemmPath.Vector128,
         _ => GemmPath.Scalar,
     }, maxThreads);
     private Conv2DDirect Direct => direct ??= new Conv2DDirect(maxThreads, Width);

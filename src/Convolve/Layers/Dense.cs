@@ -101,6 +101,23 @@ public sealed class Dense : Layer, IThreadedLayer
         return result;
     }
 
+    /// <summary>
+    /// The matrix-multiply kernel each pass uses for <paramref name="inputShape"/> on this CPU:
+    /// forward <c>x Wᵀ</c>, input gradient <c>dY W</c>, weight gradient <c>dYᵀ x</c>.
+    /// </summary>
+    public IReadOnlyList<(string Pass, string Kernel)> KernelChoices(Shape inputShape)
+    {
+        int n = OutputShapeFor(inputShape)[0], outF = Config.OutFeatures, inF = Config.InFeatures;
+        string Describe(bool transA, bool transB, int m, int columns, int k) =>
+            Gemm is Kernels.Cpu.Gemm gemm ? gemm.Describe(transA, transB, m, columns, k) : Gemm.GetType().Name;
+        return
+        [
+            ("forward", Describe(false, true, n, outF, inF)),
+            ("input gradient", Describe(false, false, n, inF, outF)),
+            ("weight gradient", Describe(true, false, outF, inF, n)),
+        ];
+    }
+
     public override Tensor Backward(Tensor dOutput)
     {
         BackwardParameters(dOutput);
