@@ -17,6 +17,10 @@ public sealed class Sequential : Model
     private readonly List<Layer> layers;
     private bool skippedSoftmax;
 
+    // The convolution + ReLU + max pooling blocks the last inference pass computed in one pass
+    // (the convolution's index and input): such a pass keeps nothing for a backward pass.
+    private readonly List<(int Index, Tensor Input)> fusedBlocks = [];
+
     public Sequential(params IEnumerable<Layer> layers)
     {
         this.layers = [.. layers];
@@ -73,6 +77,7 @@ public sealed class Sequential : Model
     public override Tensor Backward(Tensor dOutput)
     {
         RequireBuilt();
+        RecomputeFusedBlocks();
         for (int i = (skippedSoftmax ? layers.Count - 1 : layers.Count) - 1; i >= 0; i--)
             dOutput = layers[i].Backward(dOutput);
         return dOutput;
@@ -81,6 +86,7 @@ public sealed class Sequential : Model
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireBuilt();
+        RecomputeFusedBlocks();
         int first = 0;
         while (first < layers.Count && !HasTrainableParameters(first)) first++;
         int i = (skippedSoftmax ? layers.Count - 1 : layers.Count) - 1;
@@ -88,10 +94,25 @@ public sealed class Sequential : Model
         if (i == first) layers[first].BackwardParameters(dOutput);
     }
 
+    // A backward pass after an inference pass works whichever kernels that pass ran: blocks the
+    // inference pass fused (where this CPU has a kernel for it) run again layer by layer, as
+    // they would have without the fused kernel, before going back through them. The values are
+    // the same; only a backward pass after inference pays for it.
+    private void RecomputeFusedBlocks()
+    {
+        foreach (var (i, input) in fusedBlocks)
+        {
+            var rectified = ((ReLU)layers[i + 1]).ForwardFused(((Conv2D)layers[i]).ForwardRectified(input));
+            layers[i + 2].Forward(rectified);
+        }
+        fusedBlocks.Clear();
+    }
+
     private Tensor Run(Tensor input, bool training, int count)
     {
         RequireInput(input);
         skippedSoftmax = count < layers.Count;
+        fusedBlocks.Clear();
         for (int i = 0; i < count; i++)
         {
             if (!training && i + 2 < count && layers[i] is Conv2D c && layers[i + 1] is ReLU && layers[i + 2] is MaxPool2D pool
@@ -99,6 +120,7 @@ public sealed class Sequential : Model
             {
                 // Inference: convolution, ReLU and 2x2 max pooling in one pass, the convolution's
                 // output never written.
+                fusedBlocks.Add((i, input));
                 input = pooled;
                 i += 2;
             }
