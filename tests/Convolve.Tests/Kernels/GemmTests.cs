@@ -84,7 +84,8 @@ public class GemmTests
         (150, 17, 16, true, false, false, 'r'),    // 16 + 1 column
         (5, 3, 200, false, true, true, 'd'),       // one row left, 3 columns, a K tail
         (1, 128, 9216, false, true, false, 'd'),   // one image through mnist-cnn's dense layer
-        (1, 9216, 128, false, false, false, 'r'),  // its input gradient
+        (1, 9216, 128, false, false, false, 'r'),  // its input gradient (one row: B streamed)
+        (1, 45, 39, true, false, true, 'r'),       // one row, A transposed, k not a multiple of 4, a partial vector
         (128, 9216, 1, true, false, true, 'r'),    // its weight gradient
         (3, 50, 100, false, true, true, 'd'),      // three rows, 50 columns (a partial block of four)
         (1, 120, 400, false, true, true, 'd'),     // lenet5's first dense layer, one image
