@@ -10,10 +10,12 @@ namespace Convolve.Kernels.Cpu;
 /// weight gradient; a single image through a dense layer is [1, 9216] by [128, 9216]^T. Two
 /// unpacked kernels, written once for any vector width (<see cref="IVector{TVec}"/>), take these:
 /// <list type="bullet">
-/// <item>Row combinations (B not transposed, M or K at most <see cref="Skinny"/>): each row of C is a
-/// combination of B's rows, <c>C[i, :] += sum over p of A(i, p) * B[p, :]</c>; four rows of C and
-/// two vectors of columns are in registers while p runs, each B load feeding four multiply-adds.
-/// Columns past the last full vector: one vector with only the first lanes loaded and stored.</item>
+/// <item>Row combinations (B not transposed, M or K at most <see cref="Skinny"/>; see
+/// <see cref="SkinnyKindOf"/>): each row of C is a combination of B's rows,
+/// <c>C[i, :] += sum over p of A(i, p) * B[p, :]</c>; four rows of C and two vectors of columns
+/// are in registers while p runs, each B load feeding four multiply-adds. Columns past the last
+/// full vector: one vector with only the first lanes loaded and stored. A single row of A
+/// streams B instead (<see cref="RowCombinationsStreaming{V, TVec}"/>).</item>
 /// <item>Dot products (A plain, B transposed, N at most <see cref="Skinny"/> or M at most 4):
 /// <c>C[i, j] = A[i, :] . B[j, :]</c>, both rows contiguous; two rows of A against four of B,
 /// eight vector sums in registers (11 registers with the loads: fits AVX2's 16).</item>
