@@ -172,6 +172,7 @@ public class GemmTests
     [InlineData(nameof(GemmPath.Vector128), false, false, 64, 64, 64, "packed 4 x 4 scalar micro-kernel")]
     [InlineData(nameof(GemmPath.Scalar), false, true, 1, 128, 9216, "packed 4 x 4 scalar micro-kernel")]
     [InlineData(nameof(GemmPath.Vector256), false, false, 16, 1024, 1024, "packed 6 x 16 micro-kernel (Vector256)")] // B rows 4 KB apart
+    [InlineData(nameof(GemmPath.Vector128), false, false, 16, 1024, 1024, "row combinations (Vector128): each row of C a combination of rows of B, read in place")] // the packed path there is scalar
     public void Describe_NamesTheKernelMultiplyRuns(string pathName, bool transA, bool transB, int m, int n, int k, string expected)
     {
         Assert.Equal(expected, Gemm.Describe(Enum.Parse<GemmPath>(pathName), transA, transB, m, n, k));

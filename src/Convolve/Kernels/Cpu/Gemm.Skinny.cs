@@ -42,10 +42,12 @@ public sealed partial class Gemm
         int lanes = (int)width;
         // Row combinations read B's rows in place, n floats apart. Rows a multiple of 4 KB apart
         // (n a multiple of 1024) fall in the same L1 cache sets and pages, so re-reading a strip
-        // of B for each block of four rows of A misses; the packed path wins there unless one
-        // block of rows (m <= 4) or a very shallow B (k <= 8) leaves little to re-read.
+        // of B for each block of four rows of A misses; a vector packed path wins there unless
+        // one block of rows (m <= 4) or a very shallow B (k <= 8) leaves little to re-read. The
+        // scalar packed path (all the 128-bit path has) never does.
+        bool aliased = n % 1024 == 0 && PackedKernelOf(path, m, n) != GemmPath.Scalar;
         if (!transB && n >= lanes
-            && (m <= DotRows || k <= 8 || (n % 1024 != 0 && (m <= Skinny || k <= Skinny))))
+            && (m <= DotRows || k <= 8 || (!aliased && (m <= Skinny || k <= Skinny))))
             return SkinnyKind.RowCombinations;
         // Dot products also for a few rows of A against any B: a single image through a dense
         // layer reads each weight once instead of packing them all.
