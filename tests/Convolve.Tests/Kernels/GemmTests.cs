@@ -84,7 +84,8 @@ public class GemmTests
         (150, 17, 16, true, false, false, 'r'),    // 16 + 1 column
         (5, 3, 200, false, true, true, 'd'),       // one row left, 3 columns, a K tail
         (1, 128, 9216, false, true, false, 'd'),   // one image through mnist-cnn's dense layer
-        (1, 9216, 128, false, false, false, 'r'),  // its input gradient
+        (1, 9216, 128, false, false, false, 'r'),  // its input gradient (one row: B streamed)
+        (1, 45, 39, true, false, true, 'r'),       // one row, A transposed, k not a multiple of 4, a partial vector
         (128, 9216, 1, true, false, true, 'r'),    // its weight gradient
         (3, 50, 100, false, true, true, 'd'),      // three rows, 50 columns (a partial block of four)
         (1, 120, 400, false, true, true, 'd'),     // lenet5's first dense layer, one image
@@ -171,6 +172,7 @@ public class GemmTests
     [InlineData(nameof(GemmPath.Vector128), false, false, 64, 64, 64, "packed 4 x 4 scalar micro-kernel")]
     [InlineData(nameof(GemmPath.Scalar), false, true, 1, 128, 9216, "packed 4 x 4 scalar micro-kernel")]
     [InlineData(nameof(GemmPath.Vector256), false, false, 16, 1024, 1024, "packed 6 x 16 micro-kernel (Vector256)")] // B rows 4 KB apart
+    [InlineData(nameof(GemmPath.Vector128), false, false, 16, 1024, 1024, "row combinations (Vector128): each row of C a combination of rows of B, read in place")] // the packed path there is scalar
     public void Describe_NamesTheKernelMultiplyRuns(string pathName, bool transA, bool transB, int m, int n, int k, string expected)
     {
         Assert.Equal(expected, Gemm.Describe(Enum.Parse<GemmPath>(pathName), transA, transB, m, n, k));

@@ -10,10 +10,12 @@ namespace Convolve.Kernels.Cpu;
 /// weight gradient; a single image through a dense layer is [1, 9216] by [128, 9216]^T. Two
 /// unpacked kernels, written once for any vector width (<see cref="IVector{TVec}"/>), take these:
 /// <list type="bullet">
-/// <item>Row combinations (B not transposed, M or K at most <see cref="Skinny"/>): each row of C is a
-/// combination of B's rows, <c>C[i, :] += sum over p of A(i, p) * B[p, :]</c>; four rows of C and
-/// two vectors of columns are in registers while p runs, each B load feeding four multiply-adds.
-/// Columns past the last full vector: one vector with only the first lanes loaded and stored.</item>
+/// <item>Row combinations (B not transposed, M or K at most <see cref="Skinny"/>; see
+/// <see cref="SkinnyKindOf"/>): each row of C is a combination of B's rows,
+/// <c>C[i, :] += sum over p of A(i, p) * B[p, :]</c>; four rows of C and two vectors of columns
+/// are in registers while p runs, each B load feeding four multiply-adds. Columns past the last
+/// full vector: one vector with only the first lanes loaded and stored. A single row of A
+/// streams B instead (<see cref="RowCombinationsStreaming{V, TVec}"/>).</item>
 /// <item>Dot products (A plain, B transposed, N at most <see cref="Skinny"/> or M at most 4):
 /// <c>C[i, j] = A[i, :] . B[j, :]</c>, both rows contiguous; two rows of A against four of B,
 /// eight vector sums in registers (11 registers with the loads: fits AVX2's 16).</item>
@@ -40,10 +42,12 @@ public sealed partial class Gemm
         int lanes = (int)width;
         // Row combinations read B's rows in place, n floats apart. Rows a multiple of 4 KB apart
         // (n a multiple of 1024) fall in the same L1 cache sets and pages, so re-reading a strip
-        // of B for each block of four rows of A misses; the packed path wins there unless one
-        // block of rows (m <= 4) or a very shallow B (k <= 8) leaves little to re-read.
+        // of B for each block of four rows of A misses; a vector packed path wins there unless
+        // one block of rows (m <= 4) or a very shallow B (k <= 8) leaves little to re-read. The
+        // scalar packed path (all the 128-bit path has) never does.
+        bool aliased = n % 1024 == 0 && PackedKernelOf(path, m, n) != GemmPath.Scalar;
         if (!transB && n >= lanes
-            && (m <= DotRows || k <= 8 || (n % 1024 != 0 && (m <= Skinny || k <= Skinny))))
+            && (m <= DotRows || k <= 8 || (!aliased && (m <= Skinny || k <= Skinny))))
             return SkinnyKind.RowCombinations;
         // Dot products also for a few rows of A against any B: a single image through a dense
         // layer reads each weight once instead of packing them all.
@@ -134,46 +138,57 @@ public sealed partial class Gemm
     }
 
     /// <summary>
-    /// All rows (at most four; <see cref="RowCombinations{V, TVec}"/> sends one) of C[:, n0..n1],
-    /// B read in its own order, row p after row p - 1: the sums run in a per-thread scratch row
-    /// (from zero, in order over p, as in registers, so the bits are those of the strips),
-    /// added to C at the end. A strip of columns read in place takes each of its k values from a
-    /// different line, pages apart, where the prefetchers do not follow; this order streams B
-    /// at the cost of a load and a store of the scratch row per multiply-add.
+    /// C[0, n0..n1] for a one-row A, B read in its own order, four rows of B at a time: the sums
+    /// run in a per-thread scratch row (from zero, in order over p, as in registers, so the bits
+    /// are those of the strips), added to C at the end. A strip of columns read in place takes
+    /// each of its k values from a different line, pages apart, where the prefetchers do not
+    /// follow; this order streams B, for a load and a store of the scratch per four multiply-adds.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RowCombinationsStreaming<V, TVec>(in Problem q, int n0, int n1)
         where V : struct, IVector<TVec> where TVec : struct
     {
-        int m = q.M, n = q.N, k = q.K, lanes = V.Count;
+        int n = q.N, k = q.K, lanes = V.Count;
         int width = n1 - n0, full = width / lanes * lanes, stride = (width + lanes - 1) / lanes * lanes;
-        long pStep = q.TransA ? m : 1, iStep = q.TransA ? 1 : k;
-        float* sums = PackBuffer.Get(m * stride);
-        new Span<float>(sums, m * stride).Clear();
-        float* a0 = AAt(q, 0, 0), a1 = a0 + (m > 1 ? iStep : 0), a2 = a0 + (m > 2 ? 2 * iStep : 0), a3 = a0 + (m > 3 ? 3 * iStep : 0);
-        float* s0 = sums, s1 = sums + (m > 1 ? stride : 0), s2 = sums + (m > 2 ? 2 * stride : 0), s3 = sums + (m > 3 ? 3 * stride : 0);
+        long pStep = q.TransA ? q.M : 1;
+        float* sums = PackBuffer.Get(stride);
+        new Span<float>(sums, stride).Clear();
+        float* a = AAt(q, 0, 0);
         float* b = q.B + n0;
-        for (long o = 0, end = k * pStep; o < end; o += pStep, b += n)
+        int p = 0;
+        for (; p + 4 <= k; p += 4, b += 4 * n)
         {
-            TVec x0 = V.Create(a0[o]), x1 = V.Create(a1[o]), x2 = V.Create(a2[o]), x3 = V.Create(a3[o]);
+            TVec x0 = V.Create(a[p * pStep]), x1 = V.Create(a[(p + 1) * pStep]),
+                x2 = V.Create(a[(p + 2) * pStep]), x3 = V.Create(a[(p + 3) * pStep]);
+            float* b1 = b + n, b2 = b + 2 * n, b3 = b + 3 * n;
+            int j = 0;
+            for (; j < full; j += lanes)
+            {
+                var sum = V.MultiplyAdd(x0, V.Load(b + j), V.Load(sums + j));
+                sum = V.MultiplyAdd(x1, V.Load(b1 + j), sum);
+                sum = V.MultiplyAdd(x2, V.Load(b2 + j), sum);
+                V.Store(V.MultiplyAdd(x3, V.Load(b3 + j), sum), sums + j);
+            }
+            if (j < width)
+            {
+                var sum = V.MultiplyAdd(x0, LoadFirst<V, TVec>(b + j, width - j), V.Load(sums + j));
+                sum = V.MultiplyAdd(x1, LoadFirst<V, TVec>(b1 + j, width - j), sum);
+                sum = V.MultiplyAdd(x2, LoadFirst<V, TVec>(b2 + j, width - j), sum);
+                V.Store(V.MultiplyAdd(x3, LoadFirst<V, TVec>(b3 + j, width - j), sum), sums + j);
+            }
+        }
+        for (; p < k; p++, b += n)
+        {
+            TVec x = V.Create(a[p * pStep]);
             for (int j = 0; j < stride; j += lanes)
             {
                 var y = j < full ? V.Load(b + j) : LoadFirst<V, TVec>(b + j, width - j);
-                V.Store(V.MultiplyAdd(x0, y, V.Load(s0 + j)), s0 + j);
-                if (m == 1) continue;
-                V.Store(V.MultiplyAdd(x1, y, V.Load(s1 + j)), s1 + j);
-                if (m == 2) continue;
-                V.Store(V.MultiplyAdd(x2, y, V.Load(s2 + j)), s2 + j);
-                if (m == 3) continue;
-                V.Store(V.MultiplyAdd(x3, y, V.Load(s3 + j)), s3 + j);
+                V.Store(V.MultiplyAdd(x, y, V.Load(sums + j)), sums + j);
             }
         }
-        for (int i = 0; i < m; i++)
-        {
-            float* c = q.C + (long)i * n + n0, row = sums + i * stride;
-            for (int j = 0; j < width; j += lanes)
-                StoreFirst<V, TVec>(c + j, V.Load(row + j), Math.Min(lanes, width - j), q.Accumulate);
-        }
+        float* c = q.C + n0;
+        for (int j = 0; j < width; j += lanes)
+            StoreFirst<V, TVec>(c + j, V.Load(sums + j), Math.Min(lanes, width - j), q.Accumulate);
     }
 
     /// <summary>
