@@ -62,8 +62,9 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
     public const int MaxOutChannels = 32;
 
     /// <summary>
-    /// Output channels come in multiples of this (at every width: a whole number of channel
-    /// groups of 16, 8 or 4).
+    /// Output channels come in multiples of this at every width: a whole number of the channel
+    /// groups a register block holds (one vector of 16 on AVX-512, two of 8 on AVX2, two of 4 on
+    /// SSE and AdvSimd).
     /// </summary>
     public const int OutChannelMultiple = 16;
 
@@ -104,7 +105,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
     /// the weights and a broadcast value fit the register file (2 x 12 x 1 of AVX-512's 32
     /// registers; 2 x 3 x 2 of the 16 of AVX2 and SSE).
     /// </summary>
-    public static int MaxBlockColumns(SimdWidth width) => width == SimdWidth.Vector512 ? 12 : 3;
+    internal static int MaxBlockColumns(SimdWidth width) => width == SimdWidth.Vector512 ? 12 : 3;
 
     // Vectors of channels per unit and register block: one at 16 lanes, two at narrower widths
     // (a broadcast input then feeds two multiply-adds: fewer loads per multiply-add where the
