@@ -242,19 +242,19 @@ public sealed partial class Conv2DChannelVector
         int L = V.Count;
         TVec d4 = default, d5 = default, d6 = default, d7 = default, d8 = default, d9 = default, d10 = default, d11 = default;
         TVec d12 = default, d13 = default, d14 = default, d15 = default;
-        var d0 = LoadFirst<V, TVec>(dy, count); var d1 = LoadFirst<V, TVec>(dy + stride, count);
-        var d2 = LoadFirst<V, TVec>(dy + 2 * stride, count); var d3 = LoadFirst<V, TVec>(dy + 3 * stride, count);
+        var d0 = V.LoadFirst(dy, count); var d1 = V.LoadFirst(dy + stride, count);
+        var d2 = V.LoadFirst(dy + 2 * stride, count); var d3 = V.LoadFirst(dy + 3 * stride, count);
         if (L > 4)
         {
-            d4 = LoadFirst<V, TVec>(dy + 4 * stride, count); d5 = LoadFirst<V, TVec>(dy + 5 * stride, count);
-            d6 = LoadFirst<V, TVec>(dy + 6 * stride, count); d7 = LoadFirst<V, TVec>(dy + 7 * stride, count);
+            d4 = V.LoadFirst(dy + 4 * stride, count); d5 = V.LoadFirst(dy + 5 * stride, count);
+            d6 = V.LoadFirst(dy + 6 * stride, count); d7 = V.LoadFirst(dy + 7 * stride, count);
         }
         if (L > 8)
         {
-            d8 = LoadFirst<V, TVec>(dy + 8 * stride, count); d9 = LoadFirst<V, TVec>(dy + 9 * stride, count);
-            d10 = LoadFirst<V, TVec>(dy + 10 * stride, count); d11 = LoadFirst<V, TVec>(dy + 11 * stride, count);
-            d12 = LoadFirst<V, TVec>(dy + 12 * stride, count); d13 = LoadFirst<V, TVec>(dy + 13 * stride, count);
-            d14 = LoadFirst<V, TVec>(dy + 14 * stride, count); d15 = LoadFirst<V, TVec>(dy + 15 * stride, count);
+            d8 = V.LoadFirst(dy + 8 * stride, count); d9 = V.LoadFirst(dy + 9 * stride, count);
+            d10 = V.LoadFirst(dy + 10 * stride, count); d11 = V.LoadFirst(dy + 11 * stride, count);
+            d12 = V.LoadFirst(dy + 12 * stride, count); d13 = V.LoadFirst(dy + 13 * stride, count);
+            d14 = V.LoadFirst(dy + 14 * stride, count); d15 = V.LoadFirst(dy + 15 * stride, count);
         }
         for (int t = 0; t < taps; t++)
         {

@@ -157,10 +157,10 @@ public sealed partial class Conv2DChannelVector
     /// <summary>4 x 4 (SSE or AdvSimd): interleaves 32-bit pairs, then 64-bit pairs.</summary>
     private static unsafe void Transpose4(float* from, int fromStride, float* to, int toStride, int loadCount, int storeCount, bool rectify)
     {
-        var r0 = LoadFirst<V128, Vector128<float>>(from, loadCount);
-        var r1 = LoadFirst<V128, Vector128<float>>(from + fromStride, loadCount);
-        var r2 = LoadFirst<V128, Vector128<float>>(from + 2 * fromStride, loadCount);
-        var r3 = LoadFirst<V128, Vector128<float>>(from + 3 * fromStride, loadCount);
+        var r0 = V128.LoadFirst(from, loadCount);
+        var r1 = V128.LoadFirst(from + fromStride, loadCount);
+        var r2 = V128.LoadFirst(from + 2 * fromStride, loadCount);
+        var r3 = V128.LoadFirst(from + 3 * fromStride, loadCount);
         var t0 = ZipLow32(r0, r1); var t1 = ZipHigh32(r0, r1);
         var t2 = ZipLow32(r2, r3); var t3 = ZipHigh32(r2, r3);
         Put(0, ZipLow64(t0, t2)); Put(1, ZipHigh64(t0, t2));
@@ -170,7 +170,7 @@ public sealed partial class Conv2DChannelVector
         void Put(int j, Vector128<float> column)
         {
             if (rectify) column = Vector128.Max(column, Vector128<float>.Zero);
-            StoreFirst<V128, Vector128<float>>(to + j * toStride, column, storeCount);
+            V128.StoreFirst(column, to + j * toStride, storeCount);
         }
     }
 
@@ -197,57 +197,6 @@ public sealed partial class Conv2DChannelVector
             float value = j < loadCount ? from[i * fromStride + j] : 0f;
             to[j * toStride + i] = rectify ? (value > 0f || float.IsNaN(value) ? value : 0f) : value;
         }
-    }
-
-    /// <summary>The first <paramref name="count"/> (0 to W) floats at <paramref name="source"/>, zeros in the lanes after; reads nothing past them.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe TVec LoadFirst<V, TVec>(float* source, int count)
-        where V : struct, IVector<TVec> where TVec : unmanaged
-    {
-        if (count >= V.Count) return V.Load(source);
-        if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
-            return Unsafe.BitCast<Vector512<float>, TVec>(Avx512F.MaskLoad(source, FirstLanes512(count), Vector512<float>.Zero));
-        if (typeof(TVec) == typeof(Vector256<float>) && Avx.IsSupported)
-            return Unsafe.BitCast<Vector256<float>, TVec>(Avx.MaskLoad(source, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle()));
-        if (typeof(TVec) == typeof(Vector128<float>) && Avx.IsSupported)
-            return Unsafe.BitCast<Vector128<float>, TVec>(Avx.MaskLoad(source, Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle()));
-        return LoadFirstPlain<V, TVec>(source, count);
-    }
-
-    /// <summary>Stores the first <paramref name="count"/> (0 to W) lanes of <paramref name="value"/>; writes nothing past them.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreFirst<V, TVec>(float* destination, TVec value, int count)
-        where V : struct, IVector<TVec> where TVec : unmanaged
-    {
-        if (count >= V.Count) V.Store(value, destination);
-        else if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
-            Avx512F.MaskStore(destination, FirstLanes512(count), Unsafe.BitCast<TVec, Vector512<float>>(value));
-        else if (typeof(TVec) == typeof(Vector256<float>) && Avx.IsSupported)
-            Avx.MaskStore(destination, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), Unsafe.BitCast<TVec, Vector256<float>>(value));
-        else if (typeof(TVec) == typeof(Vector128<float>) && Avx.IsSupported)
-            Avx.MaskStore(destination, Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle(), Unsafe.BitCast<TVec, Vector128<float>>(value));
-        else StoreFirstPlain<V, TVec>(destination, value, count);
-    }
-
-    private static Vector512<float> FirstLanes512(int count) =>
-        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe TVec LoadFirstPlain<V, TVec>(float* source, int count)
-        where V : struct, IVector<TVec> where TVec : unmanaged
-    {
-        float* buffer = stackalloc float[16];
-        for (int i = 0; i < V.Count; i++) buffer[i] = i < count ? source[i] : 0f;
-        return V.Load(buffer);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe void StoreFirstPlain<V, TVec>(float* destination, TVec value, int count)
-        where V : struct, IVector<TVec> where TVec : unmanaged
-    {
-        float* buffer = stackalloc float[16];
-        V.Store(value, buffer);
-        for (int i = 0; i < count; i++) destination[i] = buffer[i];
     }
 
     /// <summary>Lanes l with <paramref name="low"/> &lt;= l &lt; <paramref name="high"/> all ones, the others zero.</summary>

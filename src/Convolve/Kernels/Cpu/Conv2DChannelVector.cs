@@ -478,7 +478,7 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                         (s0, s1, s2, s3) = (s3, s2, s0, s1);
                     }
                     var sum = V.Add(V.Add(s0, s1), V.Add(s2, s3));
-                    StoreFirst<V, TVec>(target + ih * pw + j, sum, pw - j);
+                    V.StoreFirst(sum, target + ih * pw + j, pw - j);
                 }
             }
         }

@@ -171,10 +171,10 @@ public sealed partial class Gemm
             }
             if (j < width)
             {
-                var sum = V.MultiplyAdd(x0, LoadFirst<V, TVec>(b + j, width - j), V.Load(sums + j));
-                sum = V.MultiplyAdd(x1, LoadFirst<V, TVec>(b1 + j, width - j), sum);
-                sum = V.MultiplyAdd(x2, LoadFirst<V, TVec>(b2 + j, width - j), sum);
-                V.Store(V.MultiplyAdd(x3, LoadFirst<V, TVec>(b3 + j, width - j), sum), sums + j);
+                var sum = V.MultiplyAdd(x0, V.LoadFirst(b + j, width - j), V.Load(sums + j));
+                sum = V.MultiplyAdd(x1, V.LoadFirst(b1 + j, width - j), sum);
+                sum = V.MultiplyAdd(x2, V.LoadFirst(b2 + j, width - j), sum);
+                V.Store(V.MultiplyAdd(x3, V.LoadFirst(b3 + j, width - j), sum), sums + j);
             }
         }
         for (; p < k; p++, b += n)
@@ -182,7 +182,7 @@ public sealed partial class Gemm
             TVec x = V.Create(a[p * pStep]);
             for (int j = 0; j < stride; j += lanes)
             {
-                var y = j < full ? V.Load(b + j) : LoadFirst<V, TVec>(b + j, width - j);
+                var y = j < full ? V.Load(b + j) : V.LoadFirst(b + j, width - j);
                 V.Store(V.MultiplyAdd(x, y, V.Load(sums + j)), sums + j);
             }
         }
@@ -253,7 +253,7 @@ public sealed partial class Gemm
             float* b = q.B + j;
             for (long o = 0, end = k * pStep; o < end; o += pStep, b += n)
             {
-                var b0 = count == lanes ? V.Load(b) : LoadFirst<V, TVec>(b, count);
+                var b0 = count == lanes ? V.Load(b) : V.LoadFirst(b, count);
                 c0 = V.MultiplyAdd(V.Create(a0[o]), b0, c0);
                 c1 = V.MultiplyAdd(V.Create(a1[o]), b0, c1);
                 c2 = V.MultiplyAdd(V.Create(a2[o]), b0, c2);
@@ -278,71 +278,8 @@ public sealed partial class Gemm
             V.Store(value, c);
             return;
         }
-        if (accumulate) value = V.Add(value, LoadFirst<V, TVec>(c, count));
-        StoreFirst<V, TVec>(value, c, count);
-    }
-
-    /// <summary>
-    /// The first <paramref name="count"/> (&lt; lanes) floats at <paramref name="source"/> in the
-    /// first lanes, zero in the others; nothing past them is read. A masked load where the CPU has
-    /// one (AVX-512, AVX), else one float at a time.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe TVec LoadFirst<V, TVec>(float* source, int count)
-        where V : struct, IVector<TVec> where TVec : struct
-    {
-        if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
-        {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-            var value = Avx512F.MaskLoad(source, mask, Vector512<float>.Zero);
-            return Unsafe.As<Vector512<float>, TVec>(ref value);
-        }
-        if (typeof(TVec) == typeof(Vector256<float>) && Avx.IsSupported)
-        {
-            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
-            var value = Avx.MaskLoad(source, mask);
-            return Unsafe.As<Vector256<float>, TVec>(ref value);
-        }
-        if (typeof(TVec) == typeof(Vector128<float>) && Avx.IsSupported)
-        {
-            var mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
-            var value = Avx.MaskLoad(source, mask);
-            return Unsafe.As<Vector128<float>, TVec>(ref value);
-        }
-        TVec result = V.Zero;
-        float* lanes = (float*)Unsafe.AsPointer(ref result);
-        for (int i = 0; i < count; i++) lanes[i] = source[i];
-        return result;
-    }
-
-    /// <summary>
-    /// The first <paramref name="count"/> (&lt; lanes) lanes of <paramref name="value"/> to
-    /// <paramref name="target"/>; nothing past them is written (another thread may own it).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreFirst<V, TVec>(TVec value, float* target, int count)
-        where V : struct, IVector<TVec> where TVec : struct
-    {
-        if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
-        {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-            Avx512F.MaskStore(target, mask, Unsafe.As<TVec, Vector512<float>>(ref value));
-            return;
-        }
-        if (typeof(TVec) == typeof(Vector256<float>) && Avx.IsSupported)
-        {
-            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
-            Avx.MaskStore(target, mask, Unsafe.As<TVec, Vector256<float>>(ref value));
-            return;
-        }
-        if (typeof(TVec) == typeof(Vector128<float>) && Avx.IsSupported)
-        {
-            var mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
-            Avx.MaskStore(target, mask, Unsafe.As<TVec, Vector128<float>>(ref value));
-            return;
-        }
-        float* lanes = (float*)Unsafe.AsPointer(ref value);
-        for (int i = 0; i < count; i++) target[i] = lanes[i];
+        if (accumulate) value = V.Add(value, V.LoadFirst(c, count));
+        V.StoreFirst(value, c, count);
     }
 
     /// <summary>C[m0..m1, n0..n1] = A[m0..m1, :] * B[n0..n1, :]^T (+ C), B [N, K] (transposed).</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Convolve.Kernels.Cpu;
 
@@ -128,6 +129,40 @@ internal interface IVector<TVec> where TVec : struct
 
     /// <summary>Lanes from <paramref name="first"/> on all ones, the ones before zero.</summary>
     static abstract TVec LanesFrom(int first);
+
+    /// <summary>
+    /// The first <paramref name="count"/> floats at <paramref name="source"/> in the first lanes,
+    /// zero in the others (all Count when count is Count or more); nothing past them is read. A
+    /// masked load where the CPU has one (AVX-512, AVX), else one float at a time.
+    /// </summary>
+    static abstract unsafe TVec LoadFirst(float* source, int count);
+
+    /// <summary>
+    /// The first <paramref name="count"/> lanes of <paramref name="value"/> to
+    /// <paramref name="destination"/> (all of them when count is Count or more); nothing past
+    /// them is written, so another thread may own what follows. Masked where the CPU can.
+    /// </summary>
+    static abstract unsafe void StoreFirst(TVec value, float* destination, int count);
+}
+
+/// <summary>Tails one float at a time, for CPUs without masked loads and stores (SSE-only x86, ARM64).</summary>
+internal static class PlainTails
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static unsafe TVec LoadFirst<V, TVec>(float* source, int count) where V : struct, IVector<TVec> where TVec : struct
+    {
+        float* lanes = stackalloc float[16];
+        for (int i = 0; i < V.Count; i++) lanes[i] = i < count ? source[i] : 0f;
+        return V.Load(lanes);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static unsafe void StoreFirst<V, TVec>(TVec value, float* destination, int count) where V : struct, IVector<TVec> where TVec : struct
+    {
+        float* lanes = stackalloc float[16];
+        V.Store(value, lanes);
+        for (int i = 0; i < count; i++) destination[i] = lanes[i];
+    }
 }
 
 /// <summary>AVX-512: 16 floats.</summary>
@@ -152,6 +187,22 @@ internal readonly struct V512 : IVector<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LanesFrom(int first) =>
         Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(first)).AsSingle();
+
+    public static unsafe Vector512<float> LoadFirst(float* source, int count)
+    {
+        if (count >= Vector512<float>.Count) return Vector512.Load(source);
+        if (Avx512F.IsSupported) return Avx512F.MaskLoad(source, FirstLanes(count), Vector512<float>.Zero);
+        return PlainTails.LoadFirst<V512, Vector512<float>>(source, count);
+    }
+
+    public static unsafe void StoreFirst(Vector512<float> value, float* destination, int count)
+    {
+        if (count >= Vector512<float>.Count) value.Store(destination);
+        else if (Avx512F.IsSupported) Avx512F.MaskStore(destination, FirstLanes(count), value);
+        else PlainTails.StoreFirst<V512, Vector512<float>>(value, destination, count);
+    }
+
+    private static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 }
 
 /// <summary>AVX2 (or AVX): 8 floats.</summary>
@@ -176,6 +227,22 @@ internal readonly struct V256 : IVector<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LanesFrom(int first) =>
         Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(first)).AsSingle();
+
+    public static unsafe Vector256<float> LoadFirst(float* source, int count)
+    {
+        if (count >= Vector256<float>.Count) return Vector256.Load(source);
+        if (Avx.IsSupported) return Avx.MaskLoad(source, FirstLanes(count));
+        return PlainTails.LoadFirst<V256, Vector256<float>>(source, count);
+    }
+
+    public static unsafe void StoreFirst(Vector256<float> value, float* destination, int count)
+    {
+        if (count >= Vector256<float>.Count) value.Store(destination);
+        else if (Avx.IsSupported) Avx.MaskStore(destination, FirstLanes(count), value);
+        else PlainTails.StoreFirst<V256, Vector256<float>>(value, destination, count);
+    }
+
+    private static Vector256<float> FirstLanes(int count) => Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 }
 
 /// <summary>SSE on x86, AdvSimd on ARM64: 4 floats.</summary>
@@ -200,4 +267,20 @@ internal readonly struct V128 : IVector<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> LanesFrom(int first) =>
         Vector128.GreaterThanOrEqual(Vector128<int>.Indices, Vector128.Create(first)).AsSingle();
+
+    public static unsafe Vector128<float> LoadFirst(float* source, int count)
+    {
+        if (count >= Vector128<float>.Count) return Vector128.Load(source);
+        if (Avx.IsSupported) return Avx.MaskLoad(source, FirstLanes(count));
+        return PlainTails.LoadFirst<V128, Vector128<float>>(source, count);
+    }
+
+    public static unsafe void StoreFirst(Vector128<float> value, float* destination, int count)
+    {
+        if (count >= Vector128<float>.Count) value.Store(destination);
+        else if (Avx.IsSupported) Avx.MaskStore(destination, FirstLanes(count), value);
+        else PlainTails.StoreFirst<V128, Vector128<float>>(value, destination, count);
+    }
+
+    private static Vector128<float> FirstLanes(int count) => Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
 }
