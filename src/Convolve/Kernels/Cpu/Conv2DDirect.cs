@@ -40,6 +40,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
     private const long ParallelThreshold = 1L << 19;
 
     private const int Rows = 4;
+
     // Taps summed per pass over dOutput: nine, a 3 x 3 kernel's (nine accumulators fit AVX2's 16
     // registers beside dOutput, the mask and the bias sum).
     private const int TapGroup = 9;
