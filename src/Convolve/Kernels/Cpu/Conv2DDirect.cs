@@ -15,7 +15,8 @@ namespace Convolve.Kernels.Cpu;
 /// fit AVX2's 16 registers), so each input vector loaded feeds two multiply-adds and each
 /// broadcast weight four; the bias is the accumulators' starting value.</item>
 /// <item>BackwardWeight sums <c>dOutput * shifted input</c> over the plane in up to nine
-/// accumulators, one per tap; the bias gradient is the plane's sum.</item>
+/// accumulators, one per tap (for two channels at once with AVX-512's 32 registers, so that each
+/// input vector loaded feeds both); the bias gradient is the plane's sum.</item>
 /// <item>There is no input gradient: a first layer needs none, and <see cref="Conv2DDispatch"/>
 /// sends it, and every geometry <see cref="Supports"/> refuses, to other kernels.</item>
 /// </list>
@@ -40,6 +41,7 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
     private const long ParallelThreshold = 1L << 19;
 
     private const int Rows = 4;
+
     // Taps summed per pass over dOutput: nine, a 3 x 3 kernel's (nine accumulators fit AVX2's 16
     // registers beside dOutput, the mask and the bias sum).
     private const int TapGroup = 9;
@@ -428,7 +430,12 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
             int lastStart = outW - n, covered = outW / n * n;
             var lastMask = V.LanesFrom(Math.Max(0, covered - lastStart));
             float* dBias = partial + g.WeightLength;
-            for (int k = firstChannel; k < lastChannel; k++)
+            int k = firstChannel;
+            // AVX-512's 32 registers hold two channels' nine sums: each input vector loaded feeds both.
+            if (V.Count >= 16)
+                for (; k + 1 < lastChannel; k += 2)
+                    BackwardWeightPair(plane, dOutputs, outputs, offsets, partial, k, lastMask);
+            for (; k < lastChannel; k++)
             {
                 float* dChannel = dOutputs + k * outH * outW;
                 float* dWeights = partial + k * taps;
@@ -474,6 +481,92 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
                 }
                 dBias[k] += V.Sum(biasSum);
             }
+        }
+
+        // BackwardWeightItem for channels k and k + 1 together (s: channel k's sums, t: k + 1's).
+        private void BackwardWeightPair(float* plane, float* dOutputs, float* outputs, int* offsets, float* partial, int k, TVec lastMask)
+        {
+            int pw = PaddedW(g), taps = g.InChannels * g.KernelH * g.KernelW;
+            int outH = g.OutH, outW = g.OutW, n = V.Count, planeOut = outH * outW, lastStart = outW - n;
+            float* dChannel = dOutputs + k * planeOut;
+            float* dWeights = partial + k * taps;
+            var biasSum0 = V.Zero;
+            var biasSum1 = V.Zero;
+            for (int group = 0; group < taps; group += TapGroup)
+            {
+                int* o = offsets + group;
+                TVec s0 = V.Zero, s1 = V.Zero, s2 = V.Zero, s3 = V.Zero, s4 = V.Zero, s5 = V.Zero, s6 = V.Zero, s7 = V.Zero, s8 = V.Zero;
+                TVec t0 = V.Zero, t1 = V.Zero, t2 = V.Zero, t3 = V.Zero, t4 = V.Zero, t5 = V.Zero, t6 = V.Zero, t7 = V.Zero, t8 = V.Zero;
+                for (int row = 0; row < outH; row++)
+                {
+                    float* dRow = dChannel + row * outW;
+                    float* xRow = plane + row * pw;
+                    for (int col = 0; col < outW; col += n)
+                    {
+                        int c = Math.Min(col, lastStart);
+                        var d = V.Load(dRow + c);
+                        var e = V.Load(dRow + planeOut + c);
+                        if (c != col)
+                        {
+                            d = V.BitwiseAnd(d, lastMask);
+                            e = V.BitwiseAnd(e, lastMask);
+                        }
+                        if (outputs is not null)
+                        {
+                            float* gate = outputs + (dRow - dOutputs) + c;
+                            d = V.BitwiseAnd(d, V.GreaterThan(V.Load(gate), V.Zero));
+                            e = V.BitwiseAnd(e, V.GreaterThan(V.Load(gate + planeOut), V.Zero));
+                        }
+                        if (group == 0)
+                        {
+                            biasSum0 = V.Add(biasSum0, d);
+                            biasSum1 = V.Add(biasSum1, e);
+                        }
+                        float* p = xRow + c;
+                        var x = V.Load(p + o[0]);
+                        s0 = V.MultiplyAdd(d, x, s0);
+                        t0 = V.MultiplyAdd(e, x, t0);
+                        x = V.Load(p + o[1]);
+                        s1 = V.MultiplyAdd(d, x, s1);
+                        t1 = V.MultiplyAdd(e, x, t1);
+                        x = V.Load(p + o[2]);
+                        s2 = V.MultiplyAdd(d, x, s2);
+                        t2 = V.MultiplyAdd(e, x, t2);
+                        x = V.Load(p + o[3]);
+                        s3 = V.MultiplyAdd(d, x, s3);
+                        t3 = V.MultiplyAdd(e, x, t3);
+                        x = V.Load(p + o[4]);
+                        s4 = V.MultiplyAdd(d, x, s4);
+                        t4 = V.MultiplyAdd(e, x, t4);
+                        x = V.Load(p + o[5]);
+                        s5 = V.MultiplyAdd(d, x, s5);
+                        t5 = V.MultiplyAdd(e, x, t5);
+                        x = V.Load(p + o[6]);
+                        s6 = V.MultiplyAdd(d, x, s6);
+                        t6 = V.MultiplyAdd(e, x, t6);
+                        x = V.Load(p + o[7]);
+                        s7 = V.MultiplyAdd(d, x, s7);
+                        t7 = V.MultiplyAdd(e, x, t7);
+                        x = V.Load(p + o[8]);
+                        s8 = V.MultiplyAdd(d, x, s8);
+                        t8 = V.MultiplyAdd(e, x, t8);
+                    }
+                }
+                int count = Math.Min(TapGroup, taps - group);
+                float* first = dWeights + group, second = dWeights + taps + group;
+                AddSum(first, 0, count, s0); AddSum(second, 0, count, t0);
+                AddSum(first, 1, count, s1); AddSum(second, 1, count, t1);
+                AddSum(first, 2, count, s2); AddSum(second, 2, count, t2);
+                AddSum(first, 3, count, s3); AddSum(second, 3, count, t3);
+                AddSum(first, 4, count, s4); AddSum(second, 4, count, t4);
+                AddSum(first, 5, count, s5); AddSum(second, 5, count, t5);
+                AddSum(first, 6, count, s6); AddSum(second, 6, count, t6);
+                AddSum(first, 7, count, s7); AddSum(second, 7, count, t7);
+                AddSum(first, 8, count, s8); AddSum(second, 8, count, t8);
+            }
+            float* dBias = partial + g.WeightLength;
+            dBias[k] += V.Sum(biasSum0);
+            dBias[k + 1] += V.Sum(biasSum1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -6,7 +6,9 @@ namespace Convolve.Kernels.Cpu;
 
 /// <summary>
 /// An element-wise function of two inputs, <c>result[i] = f(x[i], y[i])</c>, in scalar and vector
-/// forms that must agree lane by lane. <see cref="Elementwise.Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> runs it over spans.
+/// forms that must agree lane by lane.
+/// <see cref="Elementwise.Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+/// runs it over spans.
 /// </summary>
 public interface IBinaryOperator
 {
@@ -57,9 +59,9 @@ public static class Elementwise
     private const int ParallelThreshold = 1 << 18;
 
     /// <summary>
-    /// <see cref="Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> split into one contiguous range per thread, for large
-    /// tensors (up to <paramref name="maxThreads"/> threads, 0 for one per core); the same
-    /// values whatever the split.
+    /// <see cref="Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+    /// split into one contiguous range per thread, for large tensors (up to
+    /// <paramref name="maxThreads"/> threads, 0 for one per core); the same values whatever the split.
     /// </summary>
     public static unsafe void ApplyParallel<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result, int maxThreads)
         where TOperator : struct, IBinaryOperator

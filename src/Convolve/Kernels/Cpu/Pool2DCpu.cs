@@ -189,16 +189,26 @@ public static unsafe class Pool2DCpu
             }
         }
 
-        // The same comparisons on the four cells (2oh, 2ow), (2oh, 2ow+1), (2oh+1, 2ow), (2oh+1, 2ow+1).
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        // The same comparisons on the four cells (2oh, 2ow), (2oh, 2ow+1), (2oh+1, 2ow), (2oh+1, 2ow+1):
+        // with the widest vectors of at most `width` that a row holds, or one by one in rows
+        // narrower than every vector.
         private void MaxForward2x2(int plane, float* x, float* y, int* argmax)
+        {
+            int outW = g.OutW;
+            if (width >= SimdWidth.Vector512 && outW >= 16) MaxForward2x2<V512, Vector512<float>>(plane, x, y, argmax);
+            else if (width >= SimdWidth.Vector256 && outW >= 8) MaxForward2x2<V256, Vector256<float>>(plane, x, y, argmax);
+            else if (width >= SimdWidth.Vector128 && outW >= 4) MaxForward2x2<V128, Vector128<float>>(plane, x, y, argmax);
+            else MaxForward2x2Scalar(plane, x, y, argmax);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void MaxForward2x2Scalar(int plane, float* x, float* y, int* argmax)
         {
             int outW = g.OutW, inW = g.InW, planeIn = g.InH * inW;
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 float* top = x + 2 * oh * inW;
                 int rowIndex = plane * planeIn + 2 * oh * inW;
-                if (MaxForward2x2Row(width, top, inW, outW, rowIndex, y + oh * outW, argmax + oh * outW)) continue;
                 for (int ow = 0; ow < outW; ow++)
                 {
                     // Branch-free (random data would mispredict half the comparisons): each
@@ -215,45 +225,42 @@ public static unsafe class Pool2DCpu
             }
         }
 
-        // The widest vectors of at most `width` that a row of outW outputs holds: Count outputs at
-        // a time, the even and odd columns of 2 x Count input values gathered by a deinterleave,
-        // then the same four-way comparison as the scalar loop, lane by lane (a later cell wins if
-        // larger or NaN). The row's last vector is placed to end at the row's end, overlapping the
-        // one before: those outputs are computed twice, alike. Returns false, having written
-        // nothing, for a row narrower than the narrowest vector (left to the scalar loop).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static bool MaxForward2x2Row(SimdWidth width, float* top, int inW, int outW, int rowIndex, float* y, int* argmax) =>
-            width >= SimdWidth.Vector512 && MaxForward2x2Row<V512, Vector512<float>>(top, inW, outW, rowIndex, y, argmax)
-            || width >= SimdWidth.Vector256 && MaxForward2x2Row<V256, Vector256<float>>(top, inW, outW, rowIndex, y, argmax)
-            || width >= SimdWidth.Vector128 && MaxForward2x2Row<V128, Vector128<float>>(top, inW, outW, rowIndex, y, argmax);
-
+        // Rows at least one vector wide: Count outputs at a time, the even and odd columns of
+        // 2 x Count input values gathered by a deinterleave, then the same four-way comparison as
+        // the scalar loop, lane by lane (a later cell wins if larger or NaN). A row's last vector
+        // is placed to end at the row's end, overlapping the one before: those outputs are
+        // computed twice, alike.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static bool MaxForward2x2Row<V, TVec>(float* top, int inW, int outW, int rowIndex, float* y, int* argmax)
+        private void MaxForward2x2<V, TVec>(int plane, float* x, float* y, int* argmax)
             where V : struct, IVector<TVec> where TVec : struct
         {
-            int n = V.Count;
-            if (outW < n) return false;
-            // Indices are 32-bit integers carried in float lanes: offsets of the four cells from
-            // the top-left one, and the top-left cells' column step.
+            int outW = g.OutW, inW = g.InW, planeIn = g.InH * inW, n = V.Count;
+            // Indices are 32-bit integers carried in float lanes: the top-left cells' column step,
+            // and the other three cells' offsets from them.
             var step = SimdLanes.IntSeries<TVec>(0, 2);
             var right = SimdLanes.CreateInt<TVec>(1);
             var below = SimdLanes.CreateInt<TVec>(inW);
             var belowRight = SimdLanes.CreateInt<TVec>(inW + 1);
-            for (int ow = 0; ; ow += n)
+            for (int oh = 0; oh < g.OutH; oh++)
             {
-                ow = Math.Min(ow, outW - n);
-                int c = 2 * ow;
-                SimdLanes.Deinterleave(V.Load(top + c), V.Load(top + c + n), out var topEven, out var topOdd);
-                SimdLanes.Deinterleave(V.Load(top + inW + c), V.Load(top + inW + c + n), out var bottomEven, out var bottomOdd);
-                var index = SimdLanes.AddInt(SimdLanes.CreateInt<TVec>(rowIndex + c), step);
-                var best = topEven;
-                var bestIndex = index;
-                Take(ref best, ref bestIndex, topOdd, SimdLanes.AddInt(index, right));
-                Take(ref best, ref bestIndex, bottomEven, SimdLanes.AddInt(index, below));
-                Take(ref best, ref bestIndex, bottomOdd, SimdLanes.AddInt(index, belowRight));
-                V.Store(best, y + ow);
-                V.Store(bestIndex, (float*)(argmax + ow));
-                if (ow + n >= outW) return true;
+                float* top = x + 2 * oh * inW;
+                int rowIndex = plane * planeIn + 2 * oh * inW;
+                float* yRow = y + oh * outW;
+                int* argmaxRow = argmax + oh * outW;
+                for (int col = 0; col < outW; col += n)
+                {
+                    int ow = Math.Min(col, outW - n), c = 2 * ow;
+                    SimdLanes.Deinterleave(V.Load(top + c), V.Load(top + c + n), out var topEven, out var topOdd);
+                    SimdLanes.Deinterleave(V.Load(top + inW + c), V.Load(top + inW + c + n), out var bottomEven, out var bottomOdd);
+                    var index = SimdLanes.AddInt(SimdLanes.CreateInt<TVec>(rowIndex + c), step);
+                    var best = topEven;
+                    var bestIndex = index;
+                    Take(ref best, ref bestIndex, topOdd, SimdLanes.AddInt(index, right));
+                    Take(ref best, ref bestIndex, bottomEven, SimdLanes.AddInt(index, below));
+                    Take(ref best, ref bestIndex, bottomOdd, SimdLanes.AddInt(index, belowRight));
+                    V.Store(best, yRow + ow);
+                    V.Store(bestIndex, (float*)(argmaxRow + ow));
+                }
             }
         }
 

@@ -35,6 +35,16 @@ internal static unsafe class SimdLanes
         }
         else if (typeof(TVec) == typeof(Vector256<float>))
         {
+            if (Avx512F.VL.IsSupported)
+            {
+                // AVX-512's two-source permute on 256-bit registers: one instruction each.
+                var evenIndex = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                var l = As<TVec, Vector256<float>>(low);
+                var h = As<TVec, Vector256<float>>(high);
+                even = As<Vector256<float>, TVec>(Avx512F.VL.PermuteVar8x32x2(l, evenIndex, h));
+                odd = As<Vector256<float>, TVec>(Avx512F.VL.PermuteVar8x32x2(l, evenIndex + Vector256<int>.One, h));
+                return;
+            }
             if (Avx2.IsSupported)
             {
                 // In-lane shuffles give [l0 l2 h0 h2 | l4 l6 h4 h6]; a 64-bit permute orders them.
