@@ -144,6 +144,7 @@ public sealed partial class Conv2DWinograd
             private readonly TVec firstMask, secondMask;
             private readonly bool whole, twoParts;
 
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public Tiles(float* first, float* second, long plane, int split, int count)
             {
                 this.first = first;

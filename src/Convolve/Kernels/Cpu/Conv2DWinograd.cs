@@ -31,13 +31,15 @@ namespace Convolve.Kernels.Cpu;
 /// transformed filters summed over output channels and turns the result back into a 4x4
 /// patch with <c>B (·) Bᵀ</c>, added where the forward pass read it (patches overlap by two
 /// rows and columns). The weight gradient sums <c>(A dY Aᵀ) ⊙ (Bᵀ d B)</c> over every tile
-/// (16 multiplies whose depth is the tiles) and turns each 4x4 sum back into a 3x3 filter with
+/// (16 multiplies whose depth is the tiles, as dot products along the tiles on the operands as
+/// transformed, <c>Conv2DWinograd.Sums.cs</c>) and turns each 4x4 sum back into a 3x3 filter with
 /// <c>Gᵀ (·) G</c>. <see cref="Backward"/> does both in one pass over the batch, behind a fused
 /// ReLU if there is one.</item>
 /// <item>Every geometry this path does not take goes to another kernel (<see cref="Conv2DDispatch"/>).</item>
-/// <item>The transforms are written once over the vector type (<see cref="Job{V, TVec}"/>,
-/// <see cref="BackwardJob{V, TVec}"/> in <c>Conv2DWinograd.Transforms.cs</c>, the lane shuffles in
-/// <c>Conv2DWinograd.Lanes.cs</c>) and run at the kernel's width.</item>
+/// <item>Every transform is written once over the vector type (<see cref="Job{V, TVec}"/> and
+/// <see cref="BackwardJob{V, TVec}"/> in <c>Conv2DWinograd.Transforms.cs</c>, the lane shuffles
+/// and masked accesses in <c>Conv2DWinograd.Lanes.cs</c>) and instantiated for the kernel's
+/// width: 512, 256 or 128 bits.</item>
 /// </list>
 /// The transforms of <c>Bᵀ</c> and <c>Aᵀ</c> are additions and subtractions only, and <c>G</c>
 /// halves, which is exact in binary; so the results differ from the direct sum only by rounding
