@@ -389,7 +389,7 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
 
         public int ForwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + ProductLength;
 
-        public int BackwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + 2 * GradientLength(g) + ProductLength;
+        public int BackwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + GradientLength(g) + ProductLength;
     }
 
     // Scratch of at least `length` floats for each part, allocated zeroed (padding tiles stay finite).
