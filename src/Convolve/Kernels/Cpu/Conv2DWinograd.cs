@@ -364,8 +364,9 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
             TilesW = (g.OutW + 1) / 2;
             int perTile = Positions * (g.InChannels + g.OutChannels + (backward ? g.InChannels : 0));
             RowsPerUnit = Math.Clamp(UnitBudget / (perTile * TilesW), 1, TilesH);
-            // A batch smaller than the thread count: cut the images so every thread has work.
-            if (g.Batch < threads) RowsPerUnit = Math.Min(RowsPerUnit, (TilesH + threads - 1) / threads);
+            // A batch smaller than the thread count: cut the images so every thread has work
+            // (forward; backward, threads take whole images, and longer units make deeper sums).
+            if (!backward && g.Batch < threads) RowsPerUnit = Math.Min(RowsPerUnit, (TilesH + threads - 1) / threads);
             UnitsPerImage = (TilesH + RowsPerUnit - 1) / RowsPerUnit;
             Units = g.Batch * UnitsPerImage;
             // A vector of V tiles reads 2V + 2 columns from its first tile's.
