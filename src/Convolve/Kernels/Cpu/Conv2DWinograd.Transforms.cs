@@ -69,22 +69,30 @@ public sealed partial class Conv2DWinograd
         /// Copies the input rows under tile rows [row0, row1) of one image into a zero-bordered
         /// buffer: padded[ch, r, col] = input[ch, 2 * row0 - padTop + r, col - padLeft], 0 outside.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pad(float* image, float* padded, int row0, int row1)
         {
-            int width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2, left = g.PadLeft, inW = g.InW;
+            int lanes = V.Count, width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2, left = g.PadLeft, inW = g.InW;
             for (int ch = 0; ch < g.InChannels; ch++)
             for (int r = 0; r < rows; r++)
             {
-                var target = new Span<float>(padded + ((long)ch * plan.PaddedRows + r) * width, width);
+                float* target = padded + ((long)ch * plan.PaddedRows + r) * width;
                 int source = 2 * row0 - g.PadTop + r;
                 if (source < 0 || source >= g.InH)
                 {
-                    target.Clear();
+                    for (int j = 0; j < width; j += lanes) V.Store(V.Zero, target + j);
                     continue;
                 }
-                target[..left].Clear();
-                new ReadOnlySpan<float>(image + ((long)ch * g.InH + source) * inW, inW).CopyTo(target[left..]);
-                target[(left + inW)..].Clear();
+                // A vector at a time (the width is whole vectors): the input where it lies under
+                // the row, read under a mask at its ends, zeros around it.
+                float* from = image + ((long)ch * g.InH + source) * inW - left;
+                for (int j = 0; j < width; j += lanes)
+                {
+                    if (j >= left && j + lanes <= left + inW)
+                        V.Store(V.Load(from + j), target + j);
+                    else
+                        V.Store(Lanes<V, TVec>.MaskLoad(from + j, V.BitwiseAnd(V.LanesFrom(left - j), Lanes<V, TVec>.Below(left + inW - j))), target + j);
+                }
             }
         }
 

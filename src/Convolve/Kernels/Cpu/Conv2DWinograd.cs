@@ -370,7 +370,8 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
             UnitsPerImage = (TilesH + RowsPerUnit - 1) / RowsPerUnit;
             Units = g.Batch * UnitsPerImage;
             // A vector of V tiles reads 2V + 2 columns from its first tile's.
-            PaddedWidth = 2 * Math.Max(TilesW, VectorWidth) + 2;
+            // Rounded up to whole vectors, which the padding copies (the columns past are never read).
+            PaddedWidth = (2 * Math.Max(TilesW, VectorWidth) + 2 + VectorWidth - 1) / VectorWidth * VectorWidth;
             PaddedRows = 2 * RowsPerUnit + 2;
             int rows = backward ? g.InChannels : g.OutChannels;
             (TileRows, TileColumns) = Gemm.TileFor(width, rows, RowsPerUnit * TilesW);
