@@ -69,29 +69,37 @@ public sealed partial class Conv2DWinograd
         /// Copies the input rows under tile rows [row0, row1) of one image into a zero-bordered
         /// buffer: padded[ch, r, col] = input[ch, 2 * row0 - padTop + r, col - padLeft], 0 outside.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pad(float* image, float* padded, int row0, int row1)
         {
-            int width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2, left = g.PadLeft, inW = g.InW;
+            int lanes = V.Count, width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2, left = g.PadLeft, inW = g.InW;
             for (int ch = 0; ch < g.InChannels; ch++)
             for (int r = 0; r < rows; r++)
             {
-                var target = new Span<float>(padded + ((long)ch * plan.PaddedRows + r) * width, width);
+                float* target = padded + ((long)ch * plan.PaddedRows + r) * width;
                 int source = 2 * row0 - g.PadTop + r;
                 if (source < 0 || source >= g.InH)
                 {
-                    target.Clear();
+                    for (int j = 0; j < width; j += lanes) V.Store(V.Zero, target + j);
                     continue;
                 }
-                target[..left].Clear();
-                new ReadOnlySpan<float>(image + ((long)ch * g.InH + source) * inW, inW).CopyTo(target[left..]);
-                target[(left + inW)..].Clear();
+                // A vector at a time (the width is whole vectors): the input where it lies under
+                // the row, read under a mask at its ends, zeros around it.
+                float* from = image + ((long)ch * g.InH + source) * inW - left;
+                for (int j = 0; j < width; j += lanes)
+                {
+                    if (j >= left && j + lanes <= left + inW)
+                        V.Store(V.Load(from + j), target + j);
+                    else
+                        V.Store(Lanes<V, TVec>.MaskLoad(from + j, V.BitwiseAnd(V.LanesFrom(left - j), Lanes<V, TVec>.Below(left + inW - j))), target + j);
+                }
             }
         }
 
         /// <summary>
         /// v = (Bᵀ d B)[ξ] for each tile t of the unit (numbered row-major over its tile rows),
-        /// stored at <c>[ξ][t / nr][ch][t % nr]</c> (panels of <paramref name="nr"/> tiles; with
-        /// nr the unit's tile count, plainly <c>[ξ][ch][t]</c>), V tiles of a row at a time: a row narrower
+        /// stored at <c>[ξ][t / nr][ch][t % nr]</c> (panels of <paramref name="nr"/> tiles), V
+        /// tiles of a row at a time: a row narrower
         /// than V tiles is stored under a mask, a wider one ends with a vector placed to end at
         /// the row's end (overlapping the one before, which writes the same values twice), and
         /// a vector crossing into the next panel is stored in two masked parts.
@@ -144,6 +152,7 @@ public sealed partial class Conv2DWinograd
             private readonly TVec firstMask, secondMask;
             private readonly bool whole, twoParts;
 
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public Tiles(float* first, float* second, long plane, int split, int count)
             {
                 this.first = first;
@@ -258,12 +267,10 @@ public sealed partial class Conv2DWinograd
         /// the bottom and right edges; <c>A y Aᵀ</c> spreads the block over the 4x4 points of the
         /// input transform), in the panels of <see cref="TransformInput"/>:
         /// <c>[ξ][t / nr][k][t % nr]</c>, V tiles of a row at a time. The last panel's columns
-        /// past the unit's tiles are set to 0. With <paramref name="plain"/> given, the same values
-        /// are also (or, with <paramref name="w"/> null, only) stored there as <c>[ξ][k][t]</c>
-        /// (the weight gradient's operand).
+        /// past the unit's tiles are set to 0. Both gradients read them from there.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void TransformGradient(float* w, float* dOutput, int row0, int row1, int nr, long plane, float* plain, long plainPlane)
+        public void TransformGradient(float* w, float* dOutput, int row0, int row1, int nr, long plane)
         {
             int lanes = V.Count, tilesW = plan.TilesW, outH = g.OutH, outW = g.OutW, count = Math.Min(tilesW, lanes), k = g.OutChannels;
             long panel = (long)k * nr; // floats per panel
@@ -301,30 +308,20 @@ public sealed partial class Conv2DWinograd
                     var w8 = V.Subtract(u00, u10); var w9 = V.Subtract(u01, u11); var w10 = V.Subtract(u02, u12); var w11 = V.Subtract(u03, u13);
                     var w12 = Lanes<V, TVec>.Negate(u10); var w13 = Lanes<V, TVec>.Negate(u11);
                     var w14 = Lanes<V, TVec>.Negate(u12); var w15 = Lanes<V, TVec>.Negate(u13);
-                    int t = (row - row0) * tilesW + at;
-                    if (w is not null)
-                    {
-                        int offset = t % nr, split = Math.Min(count, nr - offset);
-                        float* s = w + t / nr * panel + ch * nr + offset;
-                        var tiles = new Tiles(s, s + panel - nr, plane, split, count);
-                        tiles.Store(0, u00); tiles.Store(1, u01); tiles.Store(2, u02); tiles.Store(3, u03);
-                        tiles.Store(4, w4); tiles.Store(5, w5); tiles.Store(6, w6); tiles.Store(7, w7);
-                        tiles.Store(8, w8); tiles.Store(9, w9); tiles.Store(10, w10); tiles.Store(11, w11);
-                        tiles.Store(12, w12); tiles.Store(13, w13); tiles.Store(14, w14); tiles.Store(15, w15);
-                    }
-                    if (plain is null) continue;
-                    var flat = new Tiles(plain + (long)ch * (row1 - row0) * tilesW + t, null, plainPlane, count, count);
-                    flat.Store(0, u00); flat.Store(1, u01); flat.Store(2, u02); flat.Store(3, u03);
-                    flat.Store(4, w4); flat.Store(5, w5); flat.Store(6, w6); flat.Store(7, w7);
-                    flat.Store(8, w8); flat.Store(9, w9); flat.Store(10, w10); flat.Store(11, w11);
-                    flat.Store(12, w12); flat.Store(13, w13); flat.Store(14, w14); flat.Store(15, w15);
+                    int t = (row - row0) * tilesW + at, offset = t % nr, split = Math.Min(count, nr - offset);
+                    float* s = w + t / nr * panel + ch * nr + offset;
+                    var tiles = new Tiles(s, s + panel - nr, plane, split, count);
+                    tiles.Store(0, u00); tiles.Store(1, u01); tiles.Store(2, u02); tiles.Store(3, u03);
+                    tiles.Store(4, w4); tiles.Store(5, w5); tiles.Store(6, w6); tiles.Store(7, w7);
+                    tiles.Store(8, w8); tiles.Store(9, w9); tiles.Store(10, w10); tiles.Store(11, w11);
+                    tiles.Store(12, w12); tiles.Store(13, w13); tiles.Store(14, w14); tiles.Store(15, w15);
                 }
             }
-            if (w is not null) ClearTail(w, plane, k, (row1 - row0) * tilesW, nr);
+            ClearTail(w, plane, k, (row1 - row0) * tilesW, nr);
         }
 
         // Zeros the columns past `tiles` in the last panel of each position's `rows` rows.
-        private static void ClearTail(float* buffer, long plane, int rows, int tiles, int nr)
+        public static void ClearTail(float* buffer, long plane, int rows, int tiles, int nr)
         {
             int used = tiles % nr;
             if (used == 0) return;
@@ -441,7 +438,6 @@ public sealed partial class Conv2DWinograd
             float* v = padded + plan.PaddedLength(g);
             float* w = v + plan.TransformedLength(g);
             float* products = w + plan.GradientLength(g);
-            float* flat = products + plan.ProductLength;
             var job = new Job<V, TVec>(kernel, g, plan, parts, x, u, null, dy, Output.Plain);
             for (int n = first; n < last; n++)
             {
@@ -457,16 +453,17 @@ public sealed partial class Conv2DWinograd
                     int row1 = Math.Min(plan.TilesH, row0 + plan.RowsPerUnit);
                     int tiles = (row1 - row0) * plan.TilesW, panels = (tiles + nr - 1) / nr;
                     long wPlane = (long)panels * k * nr + Skew; // floats per position
-                    long flatPlane = (long)k * tiles + Skew;
-                    job.TransformGradient(dx is null ? null : w, d, row0, row1, nr, wPlane, x is null ? null : flat, flatPlane);
+                    job.TransformGradient(w, d, row0, row1, nr, wPlane);
                     if (x is not null)
                     {
-                        // The weight gradient on plain operands: V[ξ][c, t] and W[ξ][k, t], summed over the unit's tiles.
-                        long vPlane = (long)c * tiles + Skew;
+                        // The weight gradient, V[ξ][c, t] and W[ξ][k, t] summed over the unit's tiles,
+                        // on the panels (zero past the last tile) that the input gradient multiplies too.
+                        long vPlane = (long)panels * c * nr + Skew;
                         job.Pad(x + n * inputImage, padded, row0, row1);
-                        job.TransformInput(padded, v, row0, row1, tiles, vPlane);
+                        job.TransformInput(padded, v, row0, row1, nr, vPlane);
+                        Job<V, TVec>.ClearTail(v, vPlane, c, tiles, nr);
                         for (int position = 0; position < Positions; position++)
-                            Sums<V, TVec>.Add(flat + position * flatPlane, v + position * vPlane, k, c, tiles, sums + (long)position * k * c);
+                            Sums<V, TVec>.Add(w + position * wPlane, v + position * vPlane, k, c, panels, nr, sums + (long)position * k * c);
                         float* biasSums = sums + (long)Positions * k * c;
                         int rows = Math.Min(g.OutH, 2 * row1) - 2 * row0;
                         for (int ch = 0; ch < k; ch++)

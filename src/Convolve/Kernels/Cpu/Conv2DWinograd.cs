@@ -31,13 +31,15 @@ namespace Convolve.Kernels.Cpu;
 /// transformed filters summed over output channels and turns the result back into a 4x4
 /// patch with <c>B (·) Bᵀ</c>, added where the forward pass read it (patches overlap by two
 /// rows and columns). The weight gradient sums <c>(A dY Aᵀ) ⊙ (Bᵀ d B)</c> over every tile
-/// (16 multiplies whose depth is the tiles) and turns each 4x4 sum back into a 3x3 filter with
+/// (16 multiplies whose depth is the tiles, as dot products along the tiles on the operands as
+/// transformed, <c>Conv2DWinograd.Sums.cs</c>) and turns each 4x4 sum back into a 3x3 filter with
 /// <c>Gᵀ (·) G</c>. <see cref="Backward"/> does both in one pass over the batch, behind a fused
 /// ReLU if there is one.</item>
 /// <item>Every geometry this path does not take goes to another kernel (<see cref="Conv2DDispatch"/>).</item>
-/// <item>The transforms are written once over the vector type (<see cref="Job{V, TVec}"/>,
-/// <see cref="BackwardJob{V, TVec}"/> in <c>Conv2DWinograd.Transforms.cs</c>, the lane shuffles in
-/// <c>Conv2DWinograd.Lanes.cs</c>) and run at the kernel's width.</item>
+/// <item>Every transform is written once over the vector type (<see cref="Job{V, TVec}"/> and
+/// <see cref="BackwardJob{V, TVec}"/> in <c>Conv2DWinograd.Transforms.cs</c>, the lane shuffles
+/// and masked accesses in <c>Conv2DWinograd.Lanes.cs</c>) and instantiated for the kernel's
+/// width: 512, 256 or 128 bits.</item>
 /// </list>
 /// The transforms of <c>Bᵀ</c> and <c>Aᵀ</c> are additions and subtractions only, and <c>G</c>
 /// halves, which is exact in binary; so the results differ from the direct sum only by rounding
@@ -362,12 +364,14 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
             TilesW = (g.OutW + 1) / 2;
             int perTile = Positions * (g.InChannels + g.OutChannels + (backward ? g.InChannels : 0));
             RowsPerUnit = Math.Clamp(UnitBudget / (perTile * TilesW), 1, TilesH);
-            // A batch smaller than the thread count: cut the images so every thread has work.
-            if (g.Batch < threads) RowsPerUnit = Math.Min(RowsPerUnit, (TilesH + threads - 1) / threads);
+            // A batch smaller than the thread count: cut the images so every thread has work
+            // (forward; backward, threads take whole images, and longer units make deeper sums).
+            if (!backward && g.Batch < threads) RowsPerUnit = Math.Min(RowsPerUnit, (TilesH + threads - 1) / threads);
             UnitsPerImage = (TilesH + RowsPerUnit - 1) / RowsPerUnit;
             Units = g.Batch * UnitsPerImage;
             // A vector of V tiles reads 2V + 2 columns from its first tile's.
-            PaddedWidth = 2 * Math.Max(TilesW, VectorWidth) + 2;
+            // Rounded up to whole vectors, which the padding copies (the columns past are never read).
+            PaddedWidth = (2 * Math.Max(TilesW, VectorWidth) + 2 + VectorWidth - 1) / VectorWidth * VectorWidth;
             PaddedRows = 2 * RowsPerUnit + 2;
             int rows = backward ? g.InChannels : g.OutChannels;
             (TileRows, TileColumns) = Gemm.TileFor(width, rows, RowsPerUnit * TilesW);
@@ -387,7 +391,7 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
 
         public int ForwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + ProductLength;
 
-        public int BackwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + 2 * GradientLength(g) + ProductLength;
+        public int BackwardLength(in Conv2DGeometry g) => PaddedLength(g) + TransformedLength(g) + GradientLength(g) + ProductLength;
     }
 
     // Scratch of at least `length` floats for each part, allocated zeroed (padding tiles stay finite).
