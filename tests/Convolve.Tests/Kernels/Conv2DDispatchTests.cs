@@ -71,15 +71,15 @@ public class Conv2DDispatchTests
     }
 
     [Fact]
-    // Rules that depend on the thread count: Winograd's weight gradient splits by images, so a
-    // batch smaller than the thread count goes to im2col + GEMM, and the one-pass backward with it.
-    public void SmallBatches_LeaveTheWeightGradientToIm2Col()
+    // A single image still goes to Winograd for both gradients, at one thread or two.
+    public void SingleImages_KeepWinograd()
     {
         var g = new Conv2DGeometry(1, 32, 26, 26, 64, 3, 3);
-        var width = SimdWidth.Vector512;
-        Assert.Equal(Conv2DAlgorithm.Winograd, Conv2DDispatch.Choose(Conv2DPass.BackwardWeight, g, Conv2DAlgorithm.Auto, threads: 1, width).Kernel);
-        Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2DDispatch.Choose(Conv2DPass.BackwardWeight, g, Conv2DAlgorithm.Auto, threads: 2, width).Kernel);
-        Assert.Null(Conv2DDispatch.Choose(Conv2DPass.Backward, g, Conv2DAlgorithm.Auto, threads: 2, width).Kernel);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            Assert.Equal(Conv2DAlgorithm.Winograd, Conv2DDispatch.Choose(Conv2DPass.BackwardWeight, g, Conv2DAlgorithm.Auto, threads, SimdWidth.Vector256).Kernel);
+            Assert.Equal(Conv2DAlgorithm.Winograd, Conv2DDispatch.Choose(Conv2DPass.Backward, g, Conv2DAlgorithm.Auto, threads, SimdWidth.Vector256).Kernel);
+        }
     }
 
     [Fact]
