@@ -28,6 +28,9 @@ public static class KernelReport
             if (layer is Conv2D conv)
                 foreach (var (pass, choice) in conv.KernelChoices(inputs[i]))
                     uses.Add(new(layer.Name, inputs[i], PassName(pass), choice.Kernel?.ToString() ?? "not fused", choice.Reason));
+            else if (layer is Pool2D pool)
+                uses.Add(new(layer.Name, inputs[i], "forward", "Pool2DCpu",
+                    Kernels.Cpu.Pool2DCpu.Describe(pool.GetGeometry(inputs[i]), max: pool is MaxPool2D)));
             else if (layer is Dense dense)
                 foreach (var (pass, kernel) in dense.KernelChoices(inputs[i]))
                     uses.Add(new(layer.Name, inputs[i], pass, "Gemm", kernel));

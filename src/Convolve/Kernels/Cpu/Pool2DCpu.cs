@@ -108,6 +108,34 @@ public static unsafe class Pool2DCpu
             counts[outH + ow] = Pool2DReference.CountAlong(ow, g.StrideW, g.PadLeft, g.PadRight, g.KernelW, g.DilationW, g.InW, countIncludePad);
     }
 
+    // 2x2 windows with stride 2, unpadded and inside the input: the special-cased pooling.
+    private static bool IsTwoByTwo(in Pool2DGeometry g) =>
+        g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2
+        && g.DilationH == 1 && g.DilationW == 1 && g.PadTop == 0 && g.PadLeft == 0
+        && 2 * g.OutH <= g.InH && 2 * g.OutW <= g.InW;
+
+    // The vectors a 2x2 max-pooling row runs on: the widest of at most `width` that the row's
+    // outputs fill, or none (Scalar) for rows narrower than every vector.
+    private static SimdWidth RowWidth(SimdWidth width, int outW) =>
+        width >= SimdWidth.Vector512 && outW >= 16 ? SimdWidth.Vector512
+        : width >= SimdWidth.Vector256 && outW >= 8 ? SimdWidth.Vector256
+        : width >= SimdWidth.Vector128 && outW >= 4 ? SimdWidth.Vector128
+        : SimdWidth.Scalar;
+
+    /// <summary>
+    /// Which loop computes the forward pass of <paramref name="g"/> (max or average pooling) on
+    /// this CPU, in one line, from the same rules the passes follow.
+    /// </summary>
+    public static string Describe(in Pool2DGeometry g, bool max)
+    {
+        if (!IsTwoByTwo(g)) return "general windows, one output at a time";
+        if (!max) return "2x2 windows, stride 2: a row of windows at a time";
+        var rows = RowWidth(Simd.Best, g.OutW);
+        return rows == SimdWidth.Scalar
+            ? "2x2 windows, stride 2: rows narrower than a vector, one output at a time"
+            : $"2x2 windows, stride 2: {(int)rows} outputs per {rows} (even and odd columns split in registers)";
+    }
+
     private enum Operation { MaxForward, MaxBackward, AvgForward, AvgBackward }
 
     /// <summary>
@@ -125,9 +153,7 @@ public static unsafe class Pool2DCpu
             int planes = g.Batch * g.Channels;
             int first = (int)((long)planes * part / parts), last = (int)((long)planes * (part + 1) / parts);
             int planeIn = g.InH * g.InW, planeOut = g.OutH * g.OutW;
-            bool twoByTwo = g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2
-                && g.DilationH == 1 && g.DilationW == 1 && g.PadTop == 0 && g.PadLeft == 0
-                && 2 * g.OutH <= g.InH && 2 * g.OutW <= g.InW;
+            bool twoByTwo = IsTwoByTwo(g);
             for (int plane = first; plane < last; plane++)
             {
                 long inBase = (long)plane * planeIn, outBase = (long)plane * planeOut;
@@ -194,11 +220,13 @@ public static unsafe class Pool2DCpu
         // narrower than every vector.
         private void MaxForward2x2(int plane, float* x, float* y, int* argmax)
         {
-            int outW = g.OutW;
-            if (width >= SimdWidth.Vector512 && outW >= 16) MaxForward2x2<V512, Vector512<float>>(plane, x, y, argmax);
-            else if (width >= SimdWidth.Vector256 && outW >= 8) MaxForward2x2<V256, Vector256<float>>(plane, x, y, argmax);
-            else if (width >= SimdWidth.Vector128 && outW >= 4) MaxForward2x2<V128, Vector128<float>>(plane, x, y, argmax);
-            else MaxForward2x2Scalar(plane, x, y, argmax);
+            switch (RowWidth(width, g.OutW))
+            {
+                case SimdWidth.Vector512: MaxForward2x2<V512, Vector512<float>>(plane, x, y, argmax); break;
+                case SimdWidth.Vector256: MaxForward2x2<V256, Vector256<float>>(plane, x, y, argmax); break;
+                case SimdWidth.Vector128: MaxForward2x2<V128, Vector128<float>>(plane, x, y, argmax); break;
+                default: MaxForward2x2Scalar(plane, x, y, argmax); break;
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
