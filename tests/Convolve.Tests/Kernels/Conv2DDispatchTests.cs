@@ -131,5 +131,9 @@ public class Conv2DDispatchTests
         var conv = (Conv2D)model.Layers.Single(l => l.Name == "conv2d_2");
         Assert.Equal(conv.KernelChoices(forward.InputShape).First(c => c.Pass == Conv2DPass.Forward).Choice.Kernel.ToString(), forward.Kernel);
         Assert.Contains(Simd.Best == SimdWidth.Scalar ? "no hardware vectors" : Simd.InstructionSet, KernelReport.Machine);
+        // Dense layers name their multiply for each pass, pooling layers their loop.
+        Assert.Equal(["forward", "input gradient", "weight gradient"], uses.Where(u => u.Layer == "dense_1").Select(u => u.Pass));
+        Assert.All(uses.Where(u => u.Layer.StartsWith("dense", StringComparison.Ordinal)), u => Assert.Equal("Gemm", u.Kernel));
+        Assert.StartsWith("2x2 windows, stride 2", uses.Single(u => u.Layer == "maxpool2d_1").Reason);
     }
 }
