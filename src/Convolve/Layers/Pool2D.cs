@@ -125,7 +125,7 @@ public sealed class MaxPool2D : Pool2D
     public override Tensor Backward(Tensor dOutput)
     {
         if (fused)
-            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the convolution before it, which keeps nothing for a backward pass; run the model with training: true first.");
+            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the convolution before it, which keeps nothing for a backward pass; run this layer's Forward first (Sequential does so itself).");
         RequireSameShape(dOutput, output);
         var result = Tensor.Reuse(ref dInput, inputShape);
         Kernels.Cpu.Pool2DCpu.MaxBackward(GetGeometry(inputShape), dOutput.Span, argmax, result.Span, MaxThreads);
