@@ -47,31 +47,22 @@ public sealed class Conv2DDispatcher : IConv2DKernel
 
     public void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output) =>
-        ForwardKernel(g).Forward(g, input, weight, bias, output);
+        Kernel<IConv2DForward>(Conv2DPass.Forward, g).Forward(g, input, weight, bias, output);
 
     public void ForwardRectified(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output) =>
-        ForwardKernel(g).ForwardRectified(g, input, weight, bias, output);
+        Kernel<IConv2DForward>(Conv2DPass.Forward, g).ForwardRectified(g, input, weight, bias, output);
 
     public void ForwardTraining(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, bool rectify) =>
-        ForwardKernel(g).ForwardTraining(g, input, weight, bias, output, rectify);
+        Kernel<IConv2DForward>(Conv2DPass.Forward, g).ForwardTraining(g, input, weight, bias, output, rectify);
 
-    public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput)
-    {
-        IConv2DBackwardInput kernel = Choose(Conv2DPass.BackwardInput, g).Kernel switch
-        {
-            Conv2DAlgorithm.Reference => Conv2DReference.Instance,
-            Conv2DAlgorithm.ChannelVector => ChannelVector,
-            Conv2DAlgorithm.Winograd => Winograd,
-            _ => Im2Col,
-        };
-        kernel.BackwardInput(g, dOutput, weight, dInput);
-    }
+    public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight, Span<float> dInput) =>
+        Kernel<IConv2DBackwardInput>(Conv2DPass.BackwardInput, g).BackwardInput(g, dOutput, weight, dInput);
 
     public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
         Span<float> dWeight, Span<float> dBias) =>
-        BackwardWeightKernel(g).BackwardWeight(g, input, dOutput, dWeight, dBias);
+        Kernel<IConv2DBackwardWeight>(Conv2DPass.BackwardWeight, g).BackwardWeight(g, input, dOutput, dWeight, dBias);
 
     /// <summary>
     /// <see cref="BackwardWeight"/> behind a ReLU fused into the forward pass, gated inside the
@@ -91,55 +82,34 @@ public sealed class Conv2DDispatcher : IConv2DKernel
 
     /// <summary>pooled [N, K, H_out / 2, W_out / 2] = maxpool2x2(max(0, conv + bias)), for geometries <see cref="CanForwardRectifiedPooled"/> takes.</summary>
     public void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> pooled)
-    {
-        IConv2DPooledForward kernel = Choose(Conv2DPass.ForwardPooled, g).Kernel switch
-        {
-            Conv2DAlgorithm.Direct => Direct,
-            Conv2DAlgorithm.ChannelVector => ChannelVector,
-            Conv2DAlgorithm.Winograd => Winograd,
-            _ => throw new ArgumentException($"Conv2DDispatcher.ForwardRectifiedPooled: no kernel pools {g} on the way ({Choose(Conv2DPass.ForwardPooled, g).Reason})."),
-        };
-        kernel.ForwardRectifiedPooled(g, input, weight, bias, pooled);
-    }
+        ReadOnlySpan<float> bias, Span<float> pooled) =>
+        Kernel<IConv2DPooledForward>(Conv2DPass.ForwardPooled, g).ForwardRectifiedPooled(g, input, weight, bias, pooled);
 
     /// <summary>Whether <see cref="Backward"/> takes <paramref name="g"/>.</summary>
     public bool CanBackward(in Conv2DGeometry g) => Choose(Conv2DPass.Backward, g).Kernel is not null;
 
     /// <summary>Both gradients in one pass (see <see cref="IConv2DFusedBackward"/>), for geometries <see cref="CanBackward"/> takes.</summary>
     public void Backward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> rectifiedOutput,
-        ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias)
+        ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias) =>
+        Kernel<IConv2DFusedBackward>(Conv2DPass.Backward, g).Backward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias);
+
+    // The instance of the kernel the table chooses for the pass; a fused pass no kernel takes is refused.
+    private TPass Kernel<TPass>(Conv2DPass pass, in Conv2DGeometry g) where TPass : class
     {
-        if (Choose(Conv2DPass.Backward, g).Kernel != Conv2DAlgorithm.Winograd)
-            throw new ArgumentException($"Conv2DDispatcher.Backward: no kernel computes both gradients of {g} in one pass ({Choose(Conv2DPass.Backward, g).Reason}).");
-        Winograd.Backward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias);
+        var choice = Choose(pass, g);
+        object kernel = choice.Kernel switch
+        {
+            Conv2DAlgorithm.Reference => Conv2DReference.Instance,
+            Conv2DAlgorithm.Im2ColGemm => Im2Col,
+            Conv2DAlgorithm.Direct => Direct,
+            Conv2DAlgorithm.ChannelVector => ChannelVector,
+            Conv2DAlgorithm.Winograd => Winograd,
+            _ => throw new ArgumentException($"Conv2DDispatcher: no kernel computes the {pass} pass of {g} ({choice.Reason})."),
+        };
+        return (TPass)kernel;
     }
 
-    private IConv2DForward ForwardKernel(in Conv2DGeometry g) => Choose(Conv2DPass.Forward, g).Kernel switch
-    {
-        Conv2DAlgorithm.Reference => Conv2DReference.Instance,
-        Conv2DAlgorithm.Direct => Direct,
-        Conv2DAlgorithm.ChannelVector => ChannelVector,
-        Conv2DAlgorithm.Winograd => Winograd,
-        _ => Im2Col,
-    };
-
-    private IConv2DBackwardWeight BackwardWeightKernel(in Conv2DGeometry g) => Choose(Conv2DPass.BackwardWeight, g).Kernel switch
-    {
-        Conv2DAlgorithm.Reference => Conv2DReference.Instance,
-        Conv2DAlgorithm.Direct => Direct,
-        Conv2DAlgorithm.ChannelVector => ChannelVector,
-        Conv2DAlgorithm.Winograd => Winograd,
-        _ => Im2Col,
-    };
-
-    private Conv2DIm2ColGemm Im2Col => im2col ??= new Conv2DIm2ColGemm(Width switch
-    {
-        SimdWidth.Vector512 => Gemm.BestPath,
-        SimdWidth.Vector256 => GemmPath.Vector256,
-        SimdWidth.Vector128 => GemmPath.Vector128,
-        _ => GemmPath.Scalar,
-    }, maxThreads);
+    private Conv2DIm2ColGemm Im2Col => im2col ??= new Conv2DIm2ColGemm(Gemm.PathFor(Width), maxThreads);
     private Conv2DDirect Direct => direct ??= new Conv2DDirect(maxThreads, Width);
     private Conv2DChannelVector ChannelVector => channelVector ??= new Conv2DChannelVector(maxThreads, Width);
     private Conv2DWinograd Winograd => winograd ??= new Conv2DWinograd(maxThreads, Width);

@@ -66,7 +66,7 @@ public static class Elementwise
     public static unsafe void ApplyParallel<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result, int maxThreads)
         where TOperator : struct, IBinaryOperator
     {
-        int threads = maxThreads > 0 ? Math.Min(maxThreads, Environment.ProcessorCount) : Environment.ProcessorCount;
+        int threads = ThreadCount.Resolve(maxThreads);
         if (threads <= 1 || x.Length < ParallelThreshold)
         {
             Apply(op, x, y, result);

@@ -58,15 +58,20 @@ public sealed partial class Gemm : IGemmKernel
     {
         if (maxThreads < 0) throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "Gemm: maxThreads must be 0 (all cores) or positive.");
         this.path = path;
-        this.maxThreads = maxThreads == 0 ? Environment.ProcessorCount : Math.Min(maxThreads, Environment.ProcessorCount);
+        this.maxThreads = ThreadCount.Resolve(maxThreads);
     }
 
     /// <summary>The widest vector path the hardware accelerates.</summary>
-    internal static GemmPath BestPath =>
-        Vector512.IsHardwareAccelerated ? GemmPath.Vector512
-        : Vector256.IsHardwareAccelerated ? GemmPath.Vector256
-        : Vector128.IsHardwareAccelerated ? GemmPath.Vector128
-        : GemmPath.Scalar;
+    internal static GemmPath BestPath => PathFor(Simd.Best);
+
+    /// <summary>The path whose kernels run at <paramref name="width"/> (on AVX-512, both tiles chosen per shape).</summary>
+    internal static GemmPath PathFor(SimdWidth width) => width switch
+    {
+        SimdWidth.Vector512 => GemmPath.Vector512,
+        SimdWidth.Vector256 => GemmPath.Vector256,
+        SimdWidth.Vector128 => GemmPath.Vector128,
+        _ => GemmPath.Scalar,
+    };
 
     /// <summary>The micro-kernel this instance uses.</summary>
     internal GemmPath Path => path;

@@ -88,7 +88,7 @@ public static unsafe class Pool2DCpu
     private static int Parts(in Pool2DGeometry g, int maxThreads)
     {
         bool big = (long)g.OutputLength * g.KernelH * g.KernelW >= ParallelThreshold;
-        int threads = maxThreads > 0 ? Math.Min(maxThreads, Environment.ProcessorCount) : Environment.ProcessorCount;
+        int threads = ThreadCount.Resolve(maxThreads);
         return big ? Math.Min(g.Batch * g.Channels, threads) : 1;
     }
 
