@@ -152,6 +152,10 @@ public static class ModelFile
         if (header.Layers is null || header.Tensors is null || header.InputShape is null)
             throw new ModelFormatException($"{name}: the header lacks its layers, tensors or input shape.");
 
+        long dataStart = PreambleLength + headerLength;
+        CheckTensorEntries(header.Tensors, dataStart, body.Length, name);
+        CheckInputShape(header.InputShape, name);
+
         Model model;
         try
         {
@@ -168,18 +172,20 @@ public static class ModelFile
         {
             throw new ModelFormatException($"{name}: the architecture in the header does not build: {e.Message}");
         }
+        catch (Exception e) when (e is OverflowException or OutOfMemoryException)
+        {
+            // A layer whose options ask for more weights than memory holds (the stored tensors,
+            // checked above, fit the file; these are the architecture's own sizes).
+            throw new ModelFormatException($"{name}: the architecture in the header asks for tensors too large to hold in memory; the header is corrupt.");
+        }
 
         var parameters = model.NamedParameters.ToDictionary(p => p.Key, p => p.Parameter);
         var extras = new Dictionary<string, Tensor>();
-        long offset = PreambleLength + headerLength;
+        long offset = dataStart;
         foreach (var entry in header.Tensors)
         {
-            Shape shape;
-            try { shape = new Shape(entry.Shape); }
-            catch (ArgumentException e) { throw new ModelFormatException($"{name}: tensor '{entry.Name}': {e.Message}"); }
+            var shape = new Shape(entry.Shape);
             long length = (long)shape.Size * sizeof(float);
-            if (offset + length > body.Length)
-                throw new ModelFormatException($"{name}: truncated: tensor '{entry.Name}' {shape} needs {length} bytes at byte {offset}, but the data ends at byte {body.Length}.");
             Tensor target;
             if (parameters.Remove(entry.Name, out var parameter))
             {
@@ -189,6 +195,12 @@ public static class ModelFile
             }
             else extras[entry.Name] = target = new Tensor(shape);
             MemoryMarshal.Cast<byte, float>(body.Slice((int)offset, (int)length)).CopyTo(target.Span);
+            // A model that holds NaN or infinity predicts NaN for every input: refuse it here,
+            // naming the tensor, rather than let it print "NaN%" later.
+            int nonFinite = CountNonFinite(target.Span);
+            if (nonFinite > 0)
+                throw new ModelFormatException($"{name}: tensor '{entry.Name}' at byte {offset} holds {Plural(nonFinite, "non-finite value")} " +
+                    $"(NaN or infinity) of {shape.Size}; the model was saved from a training run that diverged and cannot be used.");
             offset += length;
         }
         if (parameters.Count > 0)
@@ -197,4 +209,56 @@ public static class ModelFile
             throw new ModelFormatException($"{name}: {body.Length - offset} unexplained bytes after the tensor data at byte {offset}.");
         return (model, new ModelFileExtras(header.Metadata ?? [], extras));
     }
+
+    /// <summary>
+    /// Checks every tensor entry before anything is allocated: a name, dimensions that are all
+    /// positive, and values that lie inside the file. A corrupt header can claim a dimension of
+    /// 2e9; the sizes are computed in checked 64-bit arithmetic and compared with the bytes present.
+    /// </summary>
+    private static void CheckTensorEntries(TensorEntry[] entries, long dataStart, int dataEnd, string name)
+    {
+        long offset = dataStart;
+        foreach (var entry in entries)
+        {
+            if (entry?.Name is null || entry.Shape is null)
+                throw new ModelFormatException($"{name}: a tensor in the header lacks its name or shape.");
+            string dims = $"[{string.Join(", ", entry.Shape)}]";
+            long count = 1;
+            for (int i = 0; i < entry.Shape.Length; i++)
+            {
+                if (entry.Shape[i] <= 0)
+                    throw new ModelFormatException($"{name}: tensor '{entry.Name}' at byte {offset}: dimension {i} of {dims} is {entry.Shape[i]}; every dimension must be positive.");
+                count *= entry.Shape[i];
+                if (count > int.MaxValue)
+                    throw new ModelFormatException($"{name}: tensor '{entry.Name}' at byte {offset}: shape {dims} holds more than {int.MaxValue:N0} values, " +
+                        $"more than a tensor can; only {dataEnd - offset:N0} bytes of tensor data remain in the file.");
+            }
+            long length = count * sizeof(float);
+            if (offset + length > dataEnd)
+                throw new ModelFormatException($"{name}: truncated: tensor '{entry.Name}' {dims} needs {length:N0} bytes at byte {offset}, but the data ends at byte {dataEnd}.");
+            offset += length;
+        }
+    }
+
+    private static void CheckInputShape(int[] dims, string name)
+    {
+        long count = 1;
+        foreach (int d in dims)
+        {
+            if (d <= 0)
+                throw new ModelFormatException($"{name}: the input shape [{string.Join(", ", dims)}] in the header has a dimension of {d}; every dimension must be positive.");
+            count *= d;
+            if (count > int.MaxValue)
+                throw new ModelFormatException($"{name}: the input shape [{string.Join(", ", dims)}] in the header holds more than {int.MaxValue:N0} values per item; the header is corrupt.");
+        }
+    }
+
+    private static int CountNonFinite(ReadOnlySpan<float> values)
+    {
+        int count = 0;
+        foreach (float v in values) if (!float.IsFinite(v)) count++;
+        return count;
+    }
+
+    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count:N0} {noun}s";
 }
