@@ -61,24 +61,32 @@ public static class OnnxTensor
         var dims = GetDimensions(tensor, source);
         if (dims.Contains(0))
             throw new OnnxFormatException($"{Describe(tensor, source)}: dimensions [{string.Join(", ", dims)}] include 0; Convolve tensors cannot be empty.");
+        // The element count is checked against the values present before anything is allocated:
+        // a corrupt file can claim a dimension of 2e9 with a few bytes of data.
+        int count = ElementCount(tensor, source);
+        var type = GetDataType(tensor);
+        bool useRaw = type switch
+        {
+            DataType.Float => UseRaw(tensor, count, sizeof(float), tensor.FloatData.Count, source, out _),
+            DataType.Double => UseRaw(tensor, count, sizeof(double), tensor.DoubleData.Count, source, out _),
+            _ => throw Unsupported(tensor, source, "FLOAT and DOUBLE (as float32)"),
+        };
         var result = new Tensor(new Shape(dims));
         var values = result.Span;
-        switch (GetDataType(tensor))
+        var raw = tensor.RawData.Span;
+        if (type == DataType.Float)
         {
-            case DataType.Float:
-                if (UseRaw(tensor, values.Length, sizeof(float), tensor.FloatData.Count, source, out var raw))
-                    for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
-                else
-                    for (int i = 0; i < values.Length; i++) values[i] = tensor.FloatData[i];
-                break;
-            case DataType.Double:
-                if (UseRaw(tensor, values.Length, sizeof(double), tensor.DoubleData.Count, source, out var rawDoubles))
-                    for (int i = 0; i < values.Length; i++) values[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(rawDoubles[(i * 8)..]);
-                else
-                    for (int i = 0; i < values.Length; i++) values[i] = (float)tensor.DoubleData[i];
-                break;
-            default:
-                throw Unsupported(tensor, source, "FLOAT and DOUBLE (as float32)");
+            if (useRaw)
+                for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+            else
+                for (int i = 0; i < values.Length; i++) values[i] = tensor.FloatData[i];
+        }
+        else
+        {
+            if (useRaw)
+                for (int i = 0; i < values.Length; i++) values[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * 8)..]);
+            else
+                for (int i = 0; i < values.Length; i++) values[i] = (float)tensor.DoubleData[i];
         }
         return result;
     }
@@ -144,7 +152,7 @@ public static class OnnxTensor
         {
             count *= d;
             if (count > Array.MaxLength)
-                throw new OnnxFormatException($"{Describe(tensor, source)}: dimensions [{string.Join(", ", tensor.Dims)}] hold more elements than an array can.");
+                throw new OnnxFormatException($"{Describe(tensor, source)}: dimensions [{string.Join(", ", tensor.Dims)}] hold more than {Array.MaxLength:N0} elements, more than an array can.");
         }
         return (int)count;
     }
