@@ -28,8 +28,29 @@ namespace Convolve.Onnx;
 /// </summary>
 public static class OnnxImporter
 {
+    /// <summary>
+    /// The newest version of the standard operator set whose definitions of the operators mapped
+    /// here were checked (Split's num_outputs and Pad's axes input are opset 18). A newer model
+    /// imports, with a warning, since an operator may have changed meaning since.
+    /// </summary>
+    public const long NewestCheckedOpset = 18;
+
     /// <summary>Reads and imports the model file at <paramref name="path"/>; see <see cref="Import"/>.</summary>
-    public static Model Load(string path, Shape? itemShape = null) => Import(OnnxModel.Load(path), itemShape);
+    public static Model Load(string path, Shape? itemShape = null, Action<string>? onWarning = null) =>
+        Import(OnnxModel.Load(path), itemShape, onWarning);
+
+    /// <summary>
+    /// What about <paramref name="model"/> may make the import differ from what its author meant
+    /// without stopping it, one sentence each: an operator set newer than <see cref="NewestCheckedOpset"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Warnings(OnnxModel model)
+    {
+        var warnings = new List<string>();
+        long opset = model.GetOpsetVersion();
+        if (opset > NewestCheckedOpset)
+            warnings.Add($"{model.Source}: opset {opset} is newer than the newest checked, {NewestCheckedOpset}; operators may have changed meaning, so compare the imported model's outputs with the original's.");
+        return warnings;
+    }
 
     /// <summary>
     /// The Convolve model of <paramref name="model"/>, built for input items of
@@ -37,10 +58,13 @@ public static class OnnxImporter
     /// the batch, which must then be fixed numbers. A chain of layers gives a <see cref="Sequential"/>,
     /// anything else a <see cref="Graph"/>.
     /// </summary>
-    public static Model Import(OnnxModel model, Shape? itemShape = null)
+    /// <param name="onWarning">Receives each of <see cref="Warnings"/> before the import starts.</param>
+    public static Model Import(OnnxModel model, Shape? itemShape = null, Action<string>? onWarning = null)
     {
         string source = model.Source;
         long opset = model.GetOpsetVersion();
+        if (onWarning is not null)
+            foreach (var warning in Warnings(model)) onWarning(warning);
         var graph = model.Graph;
         var input = SingleInput(model);
         var item = ResolveItemShape(model, input, itemShape);

@@ -26,7 +26,7 @@ internal static class ImportCommand
     {
         if (!File.Exists(onnxPath)) throw new ArgumentException($"{onnxPath}: no such ONNX file.");
         var shape = inputShape is null ? (Shape?)null : ParseShape(inputShape);
-        var model = OnnxImporter.Load(onnxPath, shape);
+        var model = OnnxImporter.Load(onnxPath, shape, warning => terminal.Text($"Warning: {warning}"));
         var metadata = new Dictionary<string, string> { ["imported-from"] = Path.GetFileName(onnxPath) };
         ModelFile.Save(model, outputPath, new ModelFileExtras(metadata, new Dictionary<string, Tensor>()));
         SummaryCommand.Print(terminal, ($"{Path.GetFileName(onnxPath)}: imported from ONNX", model));
