@@ -12,6 +12,13 @@ public sealed class SkiaImageDecoder : IImageDecoder
 {
     private static readonly string[] Supported = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
+    /// <summary>
+    /// The most pixels (width x height) an image may have: 100 megapixels, 400 MB decoded as RGBA.
+    /// A header is read before any pixel memory is taken, so a file that claims 60000x60000 in a
+    /// few bytes is refused by its size instead of failing to allocate 14 GB.
+    /// </summary>
+    public const long MaxPixels = 100_000_000;
+
     /// <inheritdoc />
     public IReadOnlyCollection<string> Extensions => Supported;
 
@@ -39,6 +46,10 @@ public sealed class SkiaImageDecoder : IImageDecoder
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
             throw new ImageDecodeException($"{name}: the image has size {info.Width}x{info.Height}.");
+        long pixelCount = (long)info.Width * info.Height;
+        if (pixelCount > MaxPixels)
+            throw new ImageDecodeException($"{name}: the header says the image is {info.Width}x{info.Height} ({pixelCount / 1e6:0.#} megapixels); " +
+                $"Convolve decodes images of at most {MaxPixels / 1_000_000} megapixels.");
 
         bool gray = info.ColorType == SKColorType.Gray8;
         bool opaque = info.AlphaType == SKAlphaType.Opaque;
