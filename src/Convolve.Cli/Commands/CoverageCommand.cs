@@ -11,6 +11,9 @@ internal static class CoverageCommand
     /// <summary>Grids wider than this are summarised instead of printed.</summary>
     public const int MaxPrintedWidth = 32;
 
+    /// <summary>The largest side drawn by --image: the heat map holds one float per pixel and draws each as a cell.</summary>
+    public const int MaxDrawnSide = 2048;
+
     public static Command Create(Terminal terminal)
     {
         var size = OptionFactory.Int("--size", "Image height and width in pixels.", 6);
@@ -26,8 +29,10 @@ internal static class CoverageCommand
         };
         command.SetAction(result =>
         {
-            int h = result.GetValue(size), k = result.GetValue(kernel);
-            var grid = CoverageGrid.Compute(h, result.GetValue(width) ?? h, k, k,
+            int h = result.GetValue(size), k = result.GetValue(kernel), w = result.GetValue(width) ?? h;
+            if (result.GetValue(image) is not null && (h > MaxDrawnSide || w > MaxDrawnSide))
+                throw new ArgumentException($"--image: a {h}x{w} grid is too large to draw; the heat map draws grids of at most {MaxDrawnSide}x{MaxDrawnSide} (leave out --image for the counts).");
+            var grid = CoverageGrid.Compute(h, w, k, k,
                 result.GetValue(stride), result.GetValue(padding), result.GetValue(dilation));
             Print(terminal, grid);
             if (result.GetValue(image) is { } file)
@@ -53,11 +58,14 @@ internal static class CoverageCommand
         }
         else terminal.Text($"(The grid is {g.Width} columns wide; it is summarised, not printed. Use --image to draw it.)");
 
-        terminal.Text($"Corner pixel (0, 0): used {g[0, 0]} time(s). Fewest uses: {g.Min}; most: {g.Max} (the filter has {g.KernelH * g.KernelW} taps).");
+        terminal.Text($"Corner pixel (0, 0): used {Times(g[0, 0])}. Fewest uses: {g.Min}; most: {g.Max} (the filter has {g.KernelH * g.KernelW} taps).");
         if (g.Width >= 3)
             terminal.Text($"Top edge, left to right: {string.Join(", ", Enumerable.Range(0, Math.Min(g.Width, 12)).Select(c => g[0, c]))}{(g.Width > 12 ? ", ..." : ".")}");
         terminal.Text($"All uses add up to {Terminal.Count(g.Sum)} (window positions x taps that fall on the image rather than on padding).");
         if (g.Unused > 0)
-            terminal.Text($"{g.Unused} pixel(s) are never used: the stride skips past them.");
+            terminal.Text(g.Unused == 1 ? "1 pixel is never used: the stride skips past it."
+                : $"{Terminal.Count(g.Unused)} pixels are never used: the stride skips past them.");
     }
+
+    private static string Times(int count) => count == 1 ? "once" : $"{count} times";
 }

@@ -62,8 +62,10 @@ public static class OutputSize
             Require(padding <= kernel / 2,
                 $"padding {padding} is more than half the pooling kernel {kernel}: a window could lie wholly in the padding (at most {kernel / 2}).");
 
-        int span = dilation * (kernel - 1) + 1;
-        int padded = size + 2 * padding;
+        // In 64 bits: a size, kernel or padding near int.MaxValue must give a clear answer, not wrap.
+        long span = (long)dilation * (kernel - 1) + 1;
+        long padded = size + 2L * padding;
+        Require(padded <= int.MaxValue, $"the padded input {size} + 2*{padding} = {padded} is more than {int.MaxValue} pixels.");
         Require(span <= padded, span == kernel
             ? $"kernel {kernel} is larger than the padded input {size} + 2*{padding} = {padded}: no window fits."
             : $"kernel {kernel} with dilation {dilation} spans {dilation}*({kernel}-1)+1 = {span} pixels, more than the padded input {size} + 2*{padding} = {padded}: no window fits.");
