@@ -170,9 +170,19 @@ public static class Idx
                     $"{name}: byte offset {4 + 4 * i}{where}: dimensions {FormatDimensions(dimensions.AsSpan(0, i + 1))} need more than {Array.MaxLength.ToString("N0", Invariant)} bytes, more than Convolve can hold in memory.");
         }
 
-        var data = new byte[size];
-        got = ReadFull(stream, data);
-        if (got < data.Length)
+        // Memory follows the bytes actually present, not the header's claim: a 16-byte file can
+        // declare 2 GB. A file's length is known up front; gzipped data is read in growing chunks.
+        byte[] data;
+        if (stream.CanSeek)
+        {
+            data = new byte[Math.Min(size, Math.Max(0, stream.Length - stream.Position))];
+            got = ReadFull(stream, data);
+        }
+        else
+        {
+            data = ReadUpTo(stream, size, out got);
+        }
+        if (got < size)
             throw new IdxFormatException(name, headerSize + got,
                 $"{name}: truncated at byte offset {N(headerSize + got)}{where}: expected {N(size)} bytes of data ({FormatDimensions(dimensions)}) after the {headerSize}-byte header, found {N(got)}.");
         long extra = CountRemaining(stream);
@@ -243,6 +253,19 @@ public static class Idx
         IdxElementType.Float64 => "64-bit float",
         _ => "unknown",
     };
+
+    /// <summary>Reads up to <paramref name="limit"/> bytes, growing the buffer as data arrives.</summary>
+    private static byte[] ReadUpTo(Stream stream, long limit, out int got)
+    {
+        var buffer = new byte[Math.Min(limit, 1 << 20)];
+        got = 0;
+        while (true)
+        {
+            got += ReadFull(stream, buffer.AsSpan(got));
+            if (got < buffer.Length || got == limit) return buffer;
+            Array.Resize(ref buffer, (int)Math.Min(limit, 2L * buffer.Length));
+        }
+    }
 
     /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the count read.</summary>
     private static int ReadFull(Stream stream, Span<byte> buffer)
