@@ -44,8 +44,12 @@ public sealed class OnnxHardeningTests
         weight.Dims.Add([500_000_000, 1, 2, 2]);
         var model = OnnxModel.Parse(proto.ToByteArray(), "claims.onnx");
 
+        long before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<OnnxFormatException>(() => OnnxImporter.Import(model));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
+        // The claim is 8 GB of float32; the refusal costs a few kilobytes.
+        Assert.True(allocated < 16 << 20, $"allocated {allocated:N0} bytes");
         Assert.EndsWith($"tensor '{weight.Name}': raw_data has 72 bytes; dimensions [500000000, 1, 2, 2] of FLOAT (1) need 8000000000.", e.Message);
     }
 
