@@ -132,11 +132,12 @@ public static class FuzzTargets
 
     private static void Cli(byte[] input)
     {
-        // The first byte picks the command; the rest is the arguments, one a line.
+        // The first byte picks the command; the rest is the arguments, one a line. An argument
+        // cannot hold a NUL (a process's arguments are C strings), so NUL separates them too.
         if (input.Length == 0) return;
         string command = Commands[input[0] % Commands.Length];
         var args = Encoding.UTF8.GetString(input, 1, input.Length - 1)
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            .Split(['\n', '\0'], StringSplitOptions.RemoveEmptyEntries);
         string[] line = command.Length == 0 ? args : [command, .. args];
         bool run = RunCommands.Contains(command) && !args.Any(a => a.StartsWith("--image", StringComparison.Ordinal));
         if (run)
