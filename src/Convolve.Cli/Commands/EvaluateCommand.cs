@@ -20,6 +20,7 @@ internal static class EvaluateCommand
 
     internal static int Run(Terminal terminal, string path, string? dataName, string? imagesFolder)
     {
+        if (imagesFolder is not null) OutputPaths.CheckFolder("--images", imagesFolder);
         var saved = SavedModel.Load(path);
         string name = dataName ?? saved.Data ?? Data.Datasets.Digits;
         var test = DataOption.Load(name, terminal, channels: saved.Model.InputShape[0], height: saved.Model.InputShape[1], width: saved.Model.InputShape[2]).Test;

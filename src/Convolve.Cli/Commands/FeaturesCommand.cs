@@ -36,6 +36,8 @@ internal static class FeaturesCommand
 
     internal static int Run(Terminal terminal, string modelPath, string? imagePath, int index, string data, string? output, int maxMaps)
     {
+        string path = output ?? Path.GetFileNameWithoutExtension(modelPath) + "-features.png";
+        OutputPaths.CheckFile("--out", path, example: "features.png");
         var net = ModelInput.LoadModel(modelPath);
         var (input, label, source) = imagePath is not null
             ? (ModelInput.FromFile(imagePath, net.InputShape), (string?)null, imagePath)
@@ -70,7 +72,6 @@ internal static class FeaturesCommand
             terminal.Text($"Output of the last layer ({outputs[^1].Description}), largest first: " +
                 string.Join(", ", order.Select(i => $"{i}: {Terminal.Number(Math.Round(scores[i], 3))}")) + (label is null ? "" : $"; the true class is {label}."));
         }
-        string path = output ?? Path.GetFileNameWithoutExtension(modelPath) + "-features.png";
         MapGrid.Write(path, sections);
         terminal.Text("Each layer has one colour scale: red positive, blue negative, white zero.");
         terminal.Text($"Picture written: {path}");

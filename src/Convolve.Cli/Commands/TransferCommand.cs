@@ -68,6 +68,13 @@ internal static class TransferCommand
         if (!(s.Test > 0 && s.Test < 1)) throw new ArgumentException($"--test must be between 0 and 1, got {s.Test.ToString(CultureInfo.InvariantCulture)}.");
         if (!(s.PixelScale > 0) || float.IsInfinity(s.PixelScale)) throw new ArgumentException($"--pixel-scale must be a positive number, got {s.PixelScale.ToString(CultureInfo.InvariantCulture)}.");
         if (!s.Output.EndsWith(".cvm", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"--out {s.Output}: the head is saved as a Convolve model; give a file name ending in .cvm.");
+        // The head, the feature cache beside it and the combined model: checked before the backbone runs.
+        OutputPaths.CheckFile("--out", s.Output, example: "transfer-head.cvm");
+        if (s.CombinedOutput is not null)
+        {
+            OutputPaths.CheckFile("--combined-out", s.CombinedOutput, example: "combined.cvm");
+            OutputPaths.CheckDistinct("--combined-out", s.CombinedOutput, "--out", s.Output);
+        }
         var total = Stopwatch.StartNew();
 
         // The network: optional preprocessing, then the backbone, as one frozen model.
