@@ -55,7 +55,9 @@ public static class AtomicFile
     /// Deletes the temporary files of <paramref name="path"/> (<c>.NAME.PID.GUID.tmp</c> beside it)
     /// whose process is no longer running: what a save killed between writing and renaming leaves.
     /// Best effort: a file that cannot be listed or deleted is left alone, and the temporary files
-    /// of running processes (a concurrent save) are never touched. Returns how many were deleted.
+    /// of running processes (a concurrent save) are never touched. The process ids are this
+    /// machine's: a folder shared by several machines should not be written from more than one.
+    /// Returns how many were deleted.
     /// </summary>
     public static int RemoveAbandonedTemporaries(string path)
     {
