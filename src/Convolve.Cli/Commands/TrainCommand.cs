@@ -106,6 +106,7 @@ internal static class TrainCommand
         else if (session.Model.InputShape != train.ImageShape)
             throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
 
+        session.Model.Preparation ??= InputPreparation.FromTrainingData(train); // saved with the model: predict prepares images as these were
         session.Model.SetMaxThreads(s.Threads);
         string output = s.Output ?? $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}.cvm";
         string checkpointPath = s.Checkpoint ?? s.Resume ?? Path.ChangeExtension(output, ".ckpt" + Path.GetExtension(output));
