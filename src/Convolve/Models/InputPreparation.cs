@@ -166,9 +166,9 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
         if (inputShape != InputShape) return $"makes inputs {InputShape}, but the model takes {inputShape}";
         if (!float.IsFinite(Scale) || Scale == 0) return $"has scale {Scale}; expected a finite number other than 0";
         if (Mean is not null && (Mean.Length != Channels || !Mean.All(float.IsFinite)))
-            return $"has a mean of {Mean.Length} values; expected {Channels} finite numbers, one per channel";
+            return $"has mean [{List(Mean)}]; expected one finite number per channel ({Plural(Channels, "channel")})";
         if (Std is not null && (Std.Length != Channels || !Std.All(s => float.IsFinite(s) && s > 0)))
-            return $"has a std of {Std.Length} values; expected {Channels} positive finite numbers, one per channel";
+            return $"has std [{List(Std)}]; expected one positive finite number per channel ({Plural(Channels, "channel")})";
         if (!Enum.IsDefined(Resize) || !Enum.IsDefined(ChannelOrder)) return "has an unknown resize mode or channel order";
         if (Training is { } t && !(float.IsFinite(t.PixelMean + t.PixelStd + t.ImageMeanMean + t.ImageMeanStd + t.ImageStdMean + t.ImageStdStd) && t.Images > 0))
             return "has training statistics that are not finite numbers of at least one image";
@@ -183,7 +183,9 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
     {
         ImageResize.ToTensor(image, Channels, Height, Width, destination);
         float mean = TensorPrimitives.Average(destination);
-        float std = MathF.Sqrt(MathF.Max(0, TensorPrimitives.SumOfSquares(destination) / destination.Length - mean * mean));
+        double squares = 0;
+        foreach (float v in destination) squares += (v - mean) * (double)(v - mean);
+        float std = (float)Math.Sqrt(squares / destination.Length);
         ApplyToItem(destination);
 
         var notes = new List<string>();
@@ -268,6 +270,10 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
             if (p[at] != 255) return true;
         return false;
     }
+
+    private static string List(float[] values) => string.Join(", ", values.Select(v => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private static string Format(float value) => value.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 
