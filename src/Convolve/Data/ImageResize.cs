@@ -165,7 +165,10 @@ public static class ImageResize
         return planes;
     }
 
-    /// <summary>Bilinear resize of one plane [inH, inW] to [outH, outW] (pixel centres aligned).</summary>
+    /// <summary>
+    /// Bilinear resize of one plane [inH, inW] to [outH, outW] (pixel centres aligned), in 2-D
+    /// form: the definition <see cref="Resize"/> keeps bit for bit when enlarging.
+    /// </summary>
     internal static void Bilinear(ReadOnlySpan<float> source, int inH, int inW, Span<float> target, int outH, int outW)
     {
         for (int y = 0; y < outH; y++)
