@@ -132,6 +132,7 @@ internal static class TrainCommand
         else if (session.Model.InputShape != train.ImageShape)
             throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
 
+        session.Model.Preparation ??= InputPreparation.FromTrainingData(train); // saved with the model: predict prepares images as these were
         session.Model.SetMaxThreads(s.Threads);
         var metadata = new Dictionary<string, string>
         {

@@ -169,9 +169,12 @@ internal static class TransferCommand
         if (s.CombinedOutput is not null)
         {
             var joined = ModelParts.Concatenate(network, TransferLearning.CopyHead(finalHead, featureShape));
+            // predict and evaluate read this to scale images as the backbone saw them here.
+            joined.Preparation = BackboneInput.Preparation(backboneShape, s.PixelScale, inputs);
             ModelFile.Save(joined, s.CombinedOutput, new ModelFileExtras(metadata, new Dictionary<string, Tensor>()));
             terminal.Text($"Combined model saved: {s.CombinedOutput} (takes {joined.InputShape} inputs scaled by {s.PixelScale.ToString(CultureInfo.InvariantCulture)}" +
-                $"{(s.FineTuneLast > 0 ? ", fine-tuned" : "")})");
+                $"{(s.FineTuneLast > 0 ? ", fine-tuned" : "")})" +
+                (joined.Preparation is null ? "" : "; the file says so, and predict and evaluate prepare images that way"));
         }
         terminal.Text($"{total.Elapsed.TotalSeconds:F1} s in all");
         return ConvolveApp.Success;
