@@ -14,13 +14,15 @@ internal static class EvaluateCommand
         var data = new Option<string?>("--data") { Description = DataOption.Help + " Default: the data set the model was trained on." };
         var images = new Option<string?>("--images") { Description = "Folder to write the confusion matrix as a PNG into." };
         var command = new Command("evaluate", "Test a saved model: accuracy, precision and recall per class, confusion matrix.") { modelPath, data, images };
-        command.SetAction(result => Run(terminal, result.GetValue(modelPath)!, result.GetValue(data), result.GetValue(images)));
+        command.SetAction(result => Run(terminal, result.InvocationConfiguration.Error, result.GetValue(modelPath)!, result.GetValue(data), result.GetValue(images)));
         return command;
     }
 
-    internal static int Run(Terminal terminal, string path, string? dataName, string? imagesFolder)
+    internal static int Run(Terminal terminal, TextWriter error, string path, string? dataName, string? imagesFolder)
     {
+        if (imagesFolder is not null) OutputPaths.CheckFolder("--images", imagesFolder);
         var saved = SavedModel.Load(path);
+        var preparation = saved.Preparation;
         string name = dataName ?? saved.Data ?? Data.Datasets.Digits;
         var test = DataOption.Load(name, terminal, channels: saved.Model.InputShape[0], height: saved.Model.InputShape[1], width: saved.Model.InputShape[2]).Test;
         if (test.ImageShape != saved.Model.InputShape)
@@ -28,6 +30,10 @@ internal static class EvaluateCommand
         var outputShape = saved.Model.GetOutputShape(saved.Model.InputShape.Prepend(1));
         if (outputShape[^1] != test.ClassCount)
             throw new ArgumentException($"{path}: the model has {outputShape[^1]} outputs, but '{name}' has {test.ClassCount} classes.");
+        if (saved.ClassNames is { } modelClasses && !modelClasses.SequenceEqual(test.ClassNames))
+            Warnings.Write(error, terminal, $"the model's classes are {Warnings.Brief(modelClasses)}, the data's are {Warnings.Brief(test.ClassNames)}: accuracy compares class indices only.");
+        // The data set holds 0..1 values; the model may want them scaled or normalised (a transfer model).
+        test = preparation.Apply(test);
 
         var optimizer = new Sgd(saved.Model.Parameters); // required by Trainer; evaluation never steps it
         var evaluation = new Trainer(saved.Model, optimizer).Evaluate(test);

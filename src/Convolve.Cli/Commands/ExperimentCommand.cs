@@ -79,6 +79,7 @@ internal static class ExperimentCommand
         {
             if (!(Settings.OptimizerOrDefault.LearningRate > 0))
                 throw new ArgumentException($"--lr must be positive, got {Settings.OptimizerOrDefault.LearningRate.ToString(CultureInfo.InvariantCulture)}.");
+            if (Csv is not null) OutputPaths.CheckFile("--csv", Csv, example: "results.csv");
             var splits = DataOption.Load(Data, terminal, seed: Settings.Seed);
             var train = TrainPerClass is { } n ? TakePerClass(splits.Train, n, "--train-per-class") : splits.Train;
             var test = TestPerClass is { } m ? TakePerClass(splits.Test, m, "--test-per-class") : splits.Test;
@@ -297,9 +298,7 @@ internal static class ExperimentCommand
         if (path is null) return;
         var text = new StringBuilder(header).Append('\n');
         foreach (var line in lines) text.Append(line).Append('\n');
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        File.WriteAllText(path, text.ToString());
+        Serialization.AtomicFile.Write(path, Encoding.UTF8.GetBytes(text.ToString()));
         terminal.Text($"Results written: {path}");
     }
 }

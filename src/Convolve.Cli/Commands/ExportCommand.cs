@@ -21,6 +21,7 @@ internal static class ExportCommand
 
     internal static int Run(Terminal terminal, string path, string onnxPath)
     {
+        OutputPaths.CheckFile("--onnx", onnxPath, example: Path.GetFileNameWithoutExtension(path) + ".onnx");
         var model = SavedModel.Load(path).Model;
         var bytes = OnnxExporter.ToBytes(model);
         Serialization.AtomicFile.Write(onnxPath, bytes);

@@ -36,10 +36,20 @@ internal static class FeaturesCommand
 
     internal static int Run(Terminal terminal, string modelPath, string? imagePath, int index, string data, string? output, int maxMaps)
     {
+        string path = output ?? Path.GetFileNameWithoutExtension(modelPath) + "-features.png";
+        OutputPaths.CheckFile("--out", path, example: "features.png");
         var net = ModelInput.LoadModel(modelPath);
-        var (input, label, source) = imagePath is not null
-            ? (ModelInput.FromFile(imagePath, net.InputShape), (string?)null, imagePath)
-            : FromTestSet(data, index, net.InputShape, terminal);
+        // Prepared as the model file says (scale, normalisation), as predict does.
+        PreparationReport? report = null;
+        Tensor input;
+        string? label = null;
+        string source;
+        if (imagePath is not null)
+        {
+            (input, report) = ModelInput.FromFile(imagePath, net);
+            source = imagePath;
+        }
+        else (input, label, source) = FromTestSet(data, index, net, terminal);
         var outputs = LayerOutputs.Collect(net as Sequential
             ?? throw new NotSupportedException($"{modelPath}: features draws Sequential models; this is a {net.GetType().Name}."), input);
 
@@ -70,16 +80,16 @@ internal static class FeaturesCommand
             terminal.Text($"Output of the last layer ({outputs[^1].Description}), largest first: " +
                 string.Join(", ", order.Select(i => $"{i}: {Terminal.Number(Math.Round(scores[i], 3))}")) + (label is null ? "" : $"; the true class is {label}."));
         }
-        string path = output ?? Path.GetFileNameWithoutExtension(modelPath) + "-features.png";
+        if (report is { Notes.Count: > 0 }) terminal.Text($"Note: {imagePath}: {string.Join("; ", report.Notes)}.");
         MapGrid.Write(path, sections);
         terminal.Text("Each layer has one colour scale: red positive, blue negative, white zero.");
         terminal.Text($"Picture written: {path}");
         return ConvolveApp.Success;
     }
 
-    private static (Tensor, string?, string) FromTestSet(string data, int index, Shape inputShape, Terminal terminal)
+    private static (Tensor, string?, string) FromTestSet(string data, int index, Model model, Terminal terminal)
     {
-        var (image, label) = ModelInput.FromTestSet(data, index, inputShape, terminal);
+        var (image, label) = ModelInput.FromTestSet(data, index, model, terminal);
         return (image, label, $"test image {index} of {data}");
     }
 

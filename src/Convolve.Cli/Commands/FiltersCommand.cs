@@ -32,6 +32,8 @@ internal static class FiltersCommand
 
     internal static int Run(Terminal terminal, string modelPath, string? output, bool sharedScale, int columns)
     {
+        string path = output ?? Path.GetFileNameWithoutExtension(modelPath) + "-filters.png";
+        OutputPaths.CheckFile("--out", path, example: "filters.png");
         var net = ModelInput.LoadModel(modelPath);
         var conv = LayerOutputs.FirstConvolution(net)
             ?? throw new ArgumentException($"{modelPath}: the model has no convolution layer, so it has no filters to draw (layers: {string.Join(", ", net.Layers)}).");
@@ -54,7 +56,6 @@ internal static class FiltersCommand
             (sharedScale ? "" : ", each scaled to its own largest |weight|");
         var section = new MapSection(title, tiles, sharedScale ? SignedScale.For(weight.Span.ToArray()) : null,
             zoom, c == 1 ? columns : c * Math.Max(1, columns / c));
-        string path = output ?? Path.GetFileNameWithoutExtension(modelPath) + "-filters.png";
         MapGrid.Write(path, [section]);
         terminal.Text($"{conv.Name} {conv}: {k} filters of {kH}x{kW}{(c > 1 ? $" over {c} channels" : "")}, weights in [{Terminal.Number(Math.Round(weight.Span.ToArray().Min(), 3))}, {Terminal.Number(Math.Round(weight.Span.ToArray().Max(), 3))}].");
         terminal.Text("Red is a positive weight, blue a negative one, white zero. A filter with a red side and a blue side responds to an edge between them.");

@@ -25,6 +25,7 @@ internal static class ImportCommand
     internal static int Run(Terminal terminal, string onnxPath, string outputPath, string? inputShape)
     {
         if (!File.Exists(onnxPath)) throw new ArgumentException($"{onnxPath}: no such ONNX file.");
+        OutputPaths.CheckFile("--out", outputPath, example: Path.GetFileNameWithoutExtension(onnxPath) + ".cvm");
         var shape = inputShape is null ? (Shape?)null : ParseShape(inputShape);
         var model = OnnxImporter.Load(onnxPath, shape, warning => terminal.Text($"Warning: {warning}"));
         var metadata = new Dictionary<string, string> { ["imported-from"] = Path.GetFileName(onnxPath) };

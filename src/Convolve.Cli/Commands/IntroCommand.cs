@@ -43,6 +43,7 @@ internal static class IntroCommand
 
     public static void Run(Terminal t, int seed, string? imageFolder)
     {
+        if (imageFolder is not null) OutputPaths.CheckFolder("--images", imageFolder);
         var pictures = new List<string>();
         void Picture(string name, params HeatPanel[] panels)
         {

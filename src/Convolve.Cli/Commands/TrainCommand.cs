@@ -13,13 +13,14 @@ namespace Convolve.Cli.Commands;
 /// <summary>
 /// <c>convolve train</c>: trains a built-in architecture on a data set with a live progress
 /// display, validates after each epoch, reports the test accuracy and saves the model.
-/// A checkpoint is written after every epoch and when Ctrl+C stops the run; <c>--resume</c>
-/// continues from one exactly.
+/// A checkpoint is written after every epoch and when Ctrl+C, SIGTERM or SIGHUP stops the run;
+/// <c>--resume</c> continues from one exactly, to the same output files. Every output is checked
+/// before the work starts.
 /// </summary>
 internal static class TrainCommand
 {
-    /// <summary>Exit code when Ctrl+C stopped training (128 + SIGINT, as shells report it).</summary>
-    public const int Interrupted = 130;
+    /// <summary>Exit code when Ctrl+C stopped training (128 + SIGINT, as shells report it); SIGTERM gives 143.</summary>
+    public const int Interrupted = StopSignals.InterruptExitCode;
 
     public static Command Create(Terminal terminal)
     {
@@ -39,9 +40,17 @@ internal static class TrainCommand
         var shift = OptionFactory.Int("--shift", "Augmentation: shift each image by up to N pixels at random (0 for none).", 2, min: 0);
         var flip = new Option<bool>("--flip") { Description = "Augmentation: flip images left-right at random." };
         var rgb = new Option<bool>("--rgb") { Description = "Image folders: read colour (3 channels) instead of gray." };
-        var output = new Option<string?>("--out") { Description = "Where to save the trained model (default: <model>-<data>.cvm)." };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file, written after each epoch and on Ctrl+C (default: the --out file with .ckpt before its extension)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (its model and settings; --data must match)." };
+        var output = new Option<string?>("--out") { Description = "Where to save the trained model (default: <model>-<data>.cvm; with --resume, the file the stopped run was to write)." };
+        var checkpoint = new Option<string?>("--checkpoint")
+        {
+            Description = "Checkpoint file, written after each epoch and when Ctrl+C or SIGTERM stops the run (exit code 130 or 143). " +
+                "Default: the --out file with .ckpt before its extension, deleted once the model is saved; a file named here is kept.",
+        };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue the run saved in this checkpoint, with its model, data and settings, to its --out and --curves. " +
+                "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); --out, --curves, --checkpoint and --threads may change.",
+        };
         var curves = new Option<string?>("--curves") { Description = "Folder for the training curves (CSV and PNG)." };
         var command = new Command("train", "Train a CNN on real images and report its test accuracy.")
         {
@@ -55,7 +64,10 @@ internal static class TrainCommand
             var settings = new Settings(modelGiven || result.GetValue(resume) is null ? result.GetValue(model)! : null, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
                 result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(schedule), result.GetValue(momentum), result.GetValue(weightDecay),
                 result.GetValue(seed), result.GetValue(threads), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
-                result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves));
+                result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves))
+            {
+                Given = command.Options.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet(),
+            };
             return Run(terminal, settings);
         });
         return command;
@@ -64,27 +76,41 @@ internal static class TrainCommand
     /// <param name="Model">The architecture; null when resuming without naming one.</param>
     internal sealed record Settings(string? Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
         ScheduleKind Schedule, float Momentum, float WeightDecay, int Seed, int Threads, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
-        string? Output, string? Checkpoint, string? Resume, string? Curves);
+        string? Output, string? Checkpoint, string? Resume, string? Curves)
+    {
+        /// <summary>The options typed on the command line (e.g. "--lr"), as opposed to left at their defaults.</summary>
+        public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
+    }
 
     internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
     {
         if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
         var clock = Stopwatch.StartNew();
         TrainingSession? session = null;
+        IReadOnlyDictionary<string, string>? saved = null;
         string architectureName;
         if (s.Resume is not null)
         {
-            var (resumed, saved) = TrainingSession.Resume(s.Resume);
-            session = resumed;
+            (session, saved) = TrainingSession.Resume(s.Resume);
             architectureName = saved.GetValueOrDefault("architecture", "?");
-            string savedData = saved.GetValueOrDefault("data", "?");
             if (s.Model is not null && s.Model != architectureName)
                 throw new ArgumentException($"{s.Resume}: the checkpoint is of a '{architectureName}' model, but --model is '{s.Model}'.");
-            if (savedData != s.Data)
-                throw new ArgumentException($"{s.Resume}: the checkpoint was trained on '{savedData}', but --data is '{s.Data}'.");
-            terminal.Text($"Resuming {s.Resume}: {session.CompletedEpochs} of {session.Options.Epochs} epochs done{(session.IsMidEpoch ? ", the next one part-way" : "")}.");
+            s = TrainRun.Apply(s, session.Options, saved);
         }
         else architectureName = Architectures.Get(s.Model ?? "seed").Name; // fails early on an unknown name
+
+        // Where the run writes, checked before any work so that a long run cannot end in "Is a directory".
+        string defaultName = $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}.cvm";
+        string output = s.Output ?? (saved is null ? defaultName : TrainRun.Output(saved, s.Resume!, defaultName));
+        string checkpointPath = s.Checkpoint ?? s.Resume ?? Path.ChangeExtension(output, ".ckpt" + Path.GetExtension(output));
+        // A checkpoint the run made at its default place is deleted once the model is saved; one the user named is kept.
+        bool checkpointNamed = s.Checkpoint is not null || (saved is not null && !TrainRun.IsDefaultCheckpoint(saved));
+        OutputPaths.CheckFile("--out", output, example: defaultName);
+        OutputPaths.CheckFile(s.Checkpoint is null && s.Resume is not null ? "--resume" : "--checkpoint", checkpointPath);
+        OutputPaths.CheckDistinct("--checkpoint", checkpointPath, "--out", output);
+        if (s.Curves is not null) OutputPaths.CheckFolder("--curves", s.Curves);
+        if (session is not null)
+            terminal.Text($"Resuming {s.Resume}: {session.CompletedEpochs} of {session.Options.Epochs} epochs done{(session.IsMidEpoch ? ", the next one part-way" : "")}; the model goes to {output}.");
 
         var splits = DataOption.Load(s.Data, terminal, channels: s.Rgb ? 3 : 1, seed: s.Seed);
         var train = splits.Train;
@@ -106,49 +132,61 @@ internal static class TrainCommand
         else if (session.Model.InputShape != train.ImageShape)
             throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
 
+        session.Model.Preparation ??= InputPreparation.FromTrainingData(train); // saved with the model: predict prepares images as these were
         session.Model.SetMaxThreads(s.Threads);
-        string output = s.Output ?? $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}.cvm";
-        string checkpointPath = s.Checkpoint ?? s.Resume ?? Path.ChangeExtension(output, ".ckpt" + Path.GetExtension(output));
         var metadata = new Dictionary<string, string>
         {
             ["architecture"] = architectureName,
             ["data"] = s.Data,
             ["classes"] = string.Join("\n", train.ClassNames),
         };
+        var checkpointMetadata = new Dictionary<string, string>(metadata);
+        foreach (var (key, value) in TrainRun.Entries(s, output, checkpointNamed)) checkpointMetadata[key] = value;
 
-        PrintHeader(terminal, architectureName, s.Data, session, train, validation, splits.Test, s.Threads);
-
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
-        try
+        // Ctrl+C, SIGTERM (docker stop, systemd, CI) and SIGHUP stop training with a checkpoint, from
+        // the header on. Only while training: the checkpoint after the last epoch is complete, so a
+        // stop during the final evaluation or save needs nothing more.
+        using (var signals = new StopSignals(stop))
         {
+            PrintHeader(terminal, architectureName, s.Data, session, train, validation, splits.Test, s.Threads);
             while (!session.IsFinished)
             {
-                var record = RunEpoch(terminal, session, train, validation, cancel.Token);
-                session.SaveCheckpoint(checkpointPath, metadata);
+                var record = RunEpoch(terminal, session, train, validation, signals.Token);
+                session.SaveCheckpoint(checkpointPath, checkpointMetadata);
                 if (record is null)
                 {
-                    terminal.Text($"Stopped during epoch {session.CompletedEpochs + 1}. Checkpoint saved: {checkpointPath}");
-                    terminal.Text($"Continue with: convolve train --data {s.Data} --resume {checkpointPath}");
-                    return Interrupted;
+                    string by = signals.ReceivedName is { } name ? $" by {name}" : "";
+                    terminal.Text($"Stopped{by} during epoch {session.CompletedEpochs + 1}. Checkpoint saved: {checkpointPath}");
+                    terminal.Text($"Continue with: convolve train --resume {TrainRun.Quote(checkpointPath)}");
+                    return signals.ExitCode;
                 }
                 PrintEpoch(terminal, record);
             }
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
         }
 
         var test = session.Trainer.Evaluate(splits.Test);
         ModelFile.Save(session.Model, output, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
         if (s.Curves is not null) Curves.Write(s.Curves, $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}", session);
+        if (!checkpointNamed) DeleteCheckpoint(terminal, checkpointPath);
         terminal.Blank();
         terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(splits.Test.Count)} images (loss {test.Loss:F4}).");
         terminal.Text($"Model saved: {output}   ({clock.Elapsed.TotalSeconds:F1} s in all)");
         if (s.Curves is not null) terminal.Text($"Training curves: {Path.Combine(s.Curves, "curves.csv")}, loss.png, accuracy.png");
         return ConvolveApp.Success;
+    }
+
+    // The run is complete and saved: the default checkpoint (twice the model's size, with the
+    // optimizer's state) has no further use. Failing to delete it does not fail the run.
+    private static void DeleteCheckpoint(Terminal terminal, string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            terminal.Text($"Could not delete the checkpoint {path}: {e.Message}");
+        }
     }
 
     private static void PrintHeader(Terminal terminal, string architecture, string data, TrainingSession session,

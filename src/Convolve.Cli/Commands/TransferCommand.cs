@@ -68,6 +68,13 @@ internal static class TransferCommand
         if (!(s.Test > 0 && s.Test < 1)) throw new ArgumentException($"--test must be between 0 and 1, got {s.Test.ToString(CultureInfo.InvariantCulture)}.");
         if (!(s.PixelScale > 0) || float.IsInfinity(s.PixelScale)) throw new ArgumentException($"--pixel-scale must be a positive number, got {s.PixelScale.ToString(CultureInfo.InvariantCulture)}.");
         if (!s.Output.EndsWith(".cvm", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"--out {s.Output}: the head is saved as a Convolve model; give a file name ending in .cvm.");
+        // The head, the feature cache beside it and the combined model: checked before the backbone runs.
+        OutputPaths.CheckFile("--out", s.Output, example: "transfer-head.cvm");
+        if (s.CombinedOutput is not null)
+        {
+            OutputPaths.CheckFile("--combined-out", s.CombinedOutput, example: "combined.cvm");
+            OutputPaths.CheckDistinct("--combined-out", s.CombinedOutput, "--out", s.Output);
+        }
         var total = Stopwatch.StartNew();
 
         // The network: optional preprocessing, then the backbone, as one frozen model.
@@ -162,9 +169,12 @@ internal static class TransferCommand
         if (s.CombinedOutput is not null)
         {
             var joined = ModelParts.Concatenate(network, TransferLearning.CopyHead(finalHead, featureShape));
+            // predict and evaluate read this to scale images as the backbone saw them here.
+            joined.Preparation = BackboneInput.Preparation(backboneShape, s.PixelScale, inputs);
             ModelFile.Save(joined, s.CombinedOutput, new ModelFileExtras(metadata, new Dictionary<string, Tensor>()));
             terminal.Text($"Combined model saved: {s.CombinedOutput} (takes {joined.InputShape} inputs scaled by {s.PixelScale.ToString(CultureInfo.InvariantCulture)}" +
-                $"{(s.FineTuneLast > 0 ? ", fine-tuned" : "")})");
+                $"{(s.FineTuneLast > 0 ? ", fine-tuned" : "")})" +
+                (joined.Preparation is null ? "" : "; the file says so, and predict and evaluate prepare images that way"));
         }
         terminal.Text($"{total.Elapsed.TotalSeconds:F1} s in all");
         return ConvolveApp.Success;

@@ -5,10 +5,9 @@ namespace Convolve.Cli.Pictures;
 /// <summary>Training curves: loss and accuracy per epoch, as CSV and as a PNG drawn with ScottPlot.</summary>
 internal static class Curves
 {
-    /// <summary>Writes <c>curves.csv</c>, <c>loss.png</c> and <c>accuracy.png</c> into <paramref name="folder"/>.</summary>
+    /// <summary>Writes <c>curves.csv</c>, <c>loss.png</c> and <c>accuracy.png</c> into <paramref name="folder"/>, each atomically.</summary>
     public static void Write(string folder, string title, TrainingSession session)
     {
-        Directory.CreateDirectory(folder);
         Serialization.AtomicFile.Write(Path.Combine(folder, "curves.csv"), System.Text.Encoding.UTF8.GetBytes(session.HistoryCsv()));
 
         var history = session.History;
@@ -29,6 +28,8 @@ internal static class Curves
         plot.XLabel("epoch");
         plot.YLabel(yLabel);
         plot.ShowLegend();
-        plot.SavePng(path, 700, 450);
+        // Encoded in memory and written through AtomicFile: a full disk must not leave half a PNG.
+        using var image = plot.GetImage(700, 450);
+        Serialization.AtomicFile.Write(path, image.GetImageBytes(ScottPlot.ImageFormat.Png));
     }
 }

@@ -42,15 +42,13 @@ public static class HeatMap
         return (x + column * cell, y + row * cell);
     }
 
-    /// <summary>Writes <paramref name="panels"/> side by side into a PNG file (creating its folder).</summary>
+    /// <summary>Writes <paramref name="panels"/> side by side into a PNG file (creating its folder), atomically.</summary>
     public static void Write(string path, params IReadOnlyList<HeatPanel> panels)
     {
         using var bitmap = Render(panels);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        using var file = File.Create(path);
-        data.SaveTo(file);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new IOException($"{path}: the picture could not be encoded as PNG ({bitmap.Width}x{bitmap.Height} pixels).");
+        Convolve.Serialization.AtomicFile.Write(path, data.AsSpan());
     }
 
     /// <summary>A signed map (kernel, feature map) with zero in white in the middle of the legend.</summary>

@@ -40,15 +40,13 @@ public static class MapGrid
         return (2 * Margin + width, 2 * Margin + height);
     }
 
-    /// <summary>Draws <paramref name="sections"/> into a PNG file (creating its folder).</summary>
+    /// <summary>Draws <paramref name="sections"/> into a PNG file (creating its folder), atomically.</summary>
     public static void Write(string path, IReadOnlyList<MapSection> sections)
     {
         using var bitmap = Render(sections);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        using var file = File.Create(path);
-        data.SaveTo(file);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new IOException($"{path}: the picture could not be encoded as PNG ({bitmap.Width}x{bitmap.Height} pixels).");
+        Convolve.Serialization.AtomicFile.Write(path, data.AsSpan());
     }
 
     /// <summary>Draws <paramref name="sections"/> into a new bitmap.</summary>

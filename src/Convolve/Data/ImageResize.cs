@@ -1,8 +1,8 @@
 namespace Convolve.Data;
 
 /// <summary>
-/// Turns a <see cref="DecodedImage"/> into a model input: channels converted, resized with bilinear
-/// interpolation, scaled to 0..1, laid out [C, H, W].
+/// Turns a <see cref="DecodedImage"/> into a model input: channels converted, resized (by area when
+/// shrinking, bilinear when enlarging), scaled to 0..1, laid out [C, H, W].
 /// </summary>
 public static class ImageResize
 {
@@ -12,10 +12,7 @@ public static class ImageResize
     /// Channels: gray to RGB repeats the gray value; RGB to gray is the luma
     /// <c>0.299 R + 0.587 G + 0.114 B</c> (ITU-R BT.601); alpha is composited over black (a
     /// transparent pixel becomes 0, the background of MNIST-style images).
-    /// Resizing: bilinear with pixel centres aligned (source coordinate
-    /// <c>(x + 0.5) * inW / outW - 0.5</c>, clamped at the borders), so an image of the requested
-    /// size is copied unchanged. Shrinking by more than 2x skips source pixels; that is acceptable
-    /// for small inputs like 28x28 but aliases on large photos.
+    /// Resizing: see <see cref="Resize"/>; an image of the requested size is copied unchanged.
     /// </summary>
     public static void ToTensor(DecodedImage image, int channels, int height, int width, Span<float> target)
     {
@@ -33,8 +30,84 @@ public static class ImageResize
         {
             var source = planes.AsSpan(c * plane, plane);
             var output = target.Slice(c * height * width, height * width);
-            Bilinear(source, inH, inW, output, height, width);
+            Resize(source, inH, inW, output, height, width);
         }
+    }
+
+    /// <summary>
+    /// Resizes one plane [inH, inW] to [outH, outW], each axis on its own (rows first, then
+    /// columns). An axis that shrinks is resampled by area, a box filter: output pixel
+    /// <c>o</c> covers the source interval <c>[o * in / out, (o + 1) * in / out)</c> and is the mean
+    /// of every source pixel under it, weighted by how much of the pixel is covered (OpenCV's
+    /// <c>INTER_AREA</c>, PyTorch's <c>adaptive_avg_pool</c> with fractional edges). Sampling
+    /// only a few pixels instead, as bilinear interpolation does, skips most of a large photo and
+    /// aliases its fine detail. An axis that grows or keeps its size is interpolated linearly with
+    /// pixel centres aligned (see <see cref="Bilinear"/>; for both axes the result is the same,
+    /// bit for bit), so a plane of the requested size is copied unchanged.
+    /// </summary>
+    public static void Resize(ReadOnlySpan<float> source, int inH, int inW, Span<float> target, int outH, int outW)
+    {
+        if (source.Length != inH * inW) throw new ArgumentException($"ImageResize: a {inH}x{inW} plane needs {inH * inW} values, got {source.Length}.");
+        if (target.Length != outH * outW) throw new ArgumentException($"ImageResize: a {outH}x{outW} plane needs {outH * outW} values, got {target.Length}.");
+        var columns = Taps(inW, outW);
+        var rows = Taps(inH, outH);
+        // Rows resized across first: [inH, outW].
+        var across = new float[inH * outW];
+        for (int y = 0; y < inH; y++)
+        {
+            var line = source.Slice(y * inW, inW);
+            for (int x = 0; x < outW; x++)
+            {
+                var (indices, weights) = columns[x];
+                float sum = 0;
+                for (int k = 0; k < weights.Length; k++) sum += line[indices[k]] * weights[k];
+                across[y * outW + x] = sum;
+            }
+        }
+        target.Clear();
+        for (int y = 0; y < outH; y++)
+        {
+            var (indices, weights) = rows[y];
+            var output = target.Slice(y * outW, outW);
+            for (int k = 0; k < weights.Length; k++)
+            {
+                var line = across.AsSpan(indices[k] * outW, outW);
+                float w = weights[k];
+                for (int x = 0; x < outW; x++) output[x] += line[x] * w;
+            }
+        }
+    }
+
+    /// <summary>
+    /// For each output index along an axis, the source indices it reads and their weights.
+    /// Shrinking: the covered share of each source pixel (summing to 1); otherwise the two
+    /// neighbours of linear interpolation (the same pixel twice at a clamped border, as in
+    /// <see cref="Bilinear"/>).
+    /// </summary>
+    private static (int[] Indices, float[] Weights)[] Taps(int inSize, int outSize)
+    {
+        var taps = new (int[], float[])[outSize];
+        for (int o = 0; o < outSize; o++)
+        {
+            if (outSize >= inSize)
+            {
+                Coordinate(o, inSize, outSize, out int i0, out int i1, out float frac);
+                taps[o] = ([i0, i1], [1 - frac, frac]);
+                continue;
+            }
+            double scale = (double)inSize / outSize;
+            double from = o * scale, to = (o + 1) * scale;
+            int first = (int)Math.Floor(from), last = Math.Min(inSize, (int)Math.Ceiling(to)) - 1;
+            var indices = new int[last - first + 1];
+            var weights = new float[last - first + 1];
+            for (int i = first; i <= last; i++)
+            {
+                indices[i - first] = i;
+                weights[i - first] = (float)((Math.Min(to, i + 1) - Math.Max(from, i)) / scale);
+            }
+            taps[o] = (indices, weights);
+        }
+        return taps;
     }
 
     /// <summary>
@@ -92,7 +165,10 @@ public static class ImageResize
         return planes;
     }
 
-    /// <summary>Bilinear resize of one plane [inH, inW] to [outH, outW] (pixel centres aligned).</summary>
+    /// <summary>
+    /// Bilinear resize of one plane [inH, inW] to [outH, outW] (pixel centres aligned), in 2-D
+    /// form: the definition <see cref="Resize"/> keeps bit for bit when enlarging.
+    /// </summary>
     internal static void Bilinear(ReadOnlySpan<float> source, int inH, int inW, Span<float> target, int outH, int outW)
     {
         for (int y = 0; y < outH; y++)

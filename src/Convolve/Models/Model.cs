@@ -1,3 +1,4 @@
+using Convolve.Data;
 using Convolve.Layers;
 using Convolve.Tensors;
 
@@ -136,6 +137,43 @@ public abstract class Model
     /// layer order: what each layer's kernels see.
     /// </summary>
     public abstract IReadOnlyList<Shape> LayerInputShapes(int batch);
+
+    /// <summary>
+    /// How images are turned into this model's inputs (scale, normalisation, channels, size);
+    /// saved and loaded with the model. Null means the default: 0..1 values (see
+    /// <see cref="PreparationOrDefault"/>).
+    /// </summary>
+    public InputPreparation? Preparation { get; set; }
+
+    /// <summary><see cref="Preparation"/>, or 0..1 values at <see cref="InputShape"/> when none is set.</summary>
+    /// <exception cref="ShapeException">No preparation is set and the model's input is not a gray or RGB image.</exception>
+    public InputPreparation PreparationOrDefault
+    {
+        get
+        {
+            RequireBuilt();
+            return Preparation ?? InputPreparation.Default(InputShape);
+        }
+    }
+
+    /// <summary>
+    /// The class probabilities for a decoded image, prepared by <see cref="PreparationOrDefault"/>
+    /// (a final <see cref="Softmax"/> is applied when the model ends in logits), with what was
+    /// done to the image.
+    /// </summary>
+    public Prediction Predict(DecodedImage image)
+    {
+        var preparation = PreparationOrDefault;
+        if (preparation.Problem(InputShape) is { } problem) throw new InvalidOperationException($"The model's input preparation {problem}.");
+        var input = new Tensor(InputShape.Prepend(1));
+        var report = preparation.Prepare(image, input.Span);
+        var output = Forward(input).ToArray();
+        if (Layers.Count > 0 && Layers[^1] is Softmax) return new Prediction(output, report);
+        // Models trained with a loss that fuses softmax end in logits; softmax makes them probabilities.
+        var probabilities = new float[output.Length];
+        System.Numerics.Tensors.TensorPrimitives.SoftMax(output, probabilities);
+        return new Prediction(probabilities, report);
+    }
 
     /// <summary>Throws unless the model has been built.</summary>
     protected void RequireBuilt()

@@ -52,8 +52,10 @@ public static class ModelFile
     /// <param name="Inputs">Graph models only: the names of the nodes the layer reads ("input" for the model's input).</param>
     private sealed record LayerEntry(string Name, LayerConfig Config, string[]? Inputs = null);
     private sealed record TensorEntry(string Name, int[] Shape);
+    /// <param name="Preparation">How images become inputs; absent in files that predate it (they get 0..1 values).</param>
     private sealed record Header(string Model, int[] InputShape, LayerEntry[] Layers, TensorEntry[] Tensors,
-        Dictionary<string, string>? Metadata);
+        Dictionary<string, string>? Metadata,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InputPreparation? Preparation = null);
 
     /// <summary>Writes <paramref name="model"/> (built) with optional metadata and extra tensors.</summary>
     public static void Save(Model model, string path, ModelFileExtras? extras = null)
@@ -72,7 +74,9 @@ public static class ModelFile
             : [.. model.Layers.Select(l => new LayerEntry(l.Name, l.GetConfig()))];
         var header = new Header(model is Graph ? "Graph" : "Sequential", model.InputShape.Dims.ToArray(), layers,
             [.. tensors.Select(t => new TensorEntry(t.Key, t.Value.Shape.Dims.ToArray()))],
-            new Dictionary<string, string>(extras.Metadata));
+            new Dictionary<string, string>(extras.Metadata), model.Preparation);
+        if (model.Preparation?.Problem(model.InputShape) is { } problem)
+            throw new ArgumentException($"ModelFile.Save: the model's input preparation {problem}.");
         byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, Json);
 
         using var content = new MemoryStream();
@@ -205,6 +209,9 @@ public static class ModelFile
         }
         if (parameters.Count > 0)
             throw new ModelFormatException($"{name}: the file has no values for {string.Join(", ", parameters.Keys)}.");
+        if (header.Preparation?.Problem(model.InputShape) is { } problem)
+            throw new ModelFormatException($"{name}: the input preparation in the header {problem}.");
+        model.Preparation = header.Preparation;
         if (offset != body.Length)
             throw new ModelFormatException($"{name}: {body.Length - offset} unexplained bytes after the tensor data at byte {offset}.");
         return (model, new ModelFileExtras(header.Metadata ?? [], extras));

@@ -12,8 +12,8 @@ public static class BackboneInput
     /// <summary>
     /// <paramref name="images"/> [N, C, H, W] (values 0..1) as inputs for items of
     /// <paramref name="itemShape"/>: for [C', H', W'], gray is repeated into 3 channels or RGB turned
-    /// into gray (luma, as <see cref="ImageResize"/> does), each plane resized bilinearly to
-    /// H' x W', every value multiplied by <paramref name="pixelScale"/> (255 for a backbone that
+    /// into gray (luma, as <see cref="ImageResize"/> does), each plane resized to H' x W' as
+    /// <see cref="ImageResize.Resize"/> does (by area when shrinking, bilinear when enlarging), every value multiplied by <paramref name="pixelScale"/> (255 for a backbone that
     /// expects 0..255). For a flat item [F] with F = C x H x W, the images are flattened as they are.
     /// </summary>
     /// <exception cref="ShapeException">The images cannot be made to fit; the message says both shapes.</exception>
@@ -41,7 +41,7 @@ public static class BackboneInput
                             plane[p] = 0.299f * item[p] + 0.587f * item[inPlane + p] + 0.114f * item[2 * inPlane + p];
                     }
                     else item.Slice((c == 1 ? 0 : k) * inPlane, inPlane).CopyTo(plane);
-                    ImageResize.Bilinear(plane, h, w, fitted.Span.Slice((i * outC + k) * outPlane, outPlane), outH, outW);
+                    ImageResize.Resize(plane, h, w, fitted.Span.Slice((i * outC + k) * outPlane, outPlane), outH, outW);
                 }
             }
         }
@@ -52,6 +52,22 @@ public static class BackboneInput
         else throw new ShapeException($"The backbone takes inputs {itemShape}; images of {c}x{h}x{w} (C x H x W) cannot be made to fit (expected a backbone input [C, H, W], or [{c * h * w}]).");
         if (pixelScale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(fitted.Span, pixelScale, fitted.Span);
         return fitted;
+    }
+
+    /// <summary>
+    /// How images are prepared for a model taking the backbone's inputs <paramref name="itemShape"/>
+    /// (the combined preprocessing, backbone and head): what <see cref="Fit"/> does, with the
+    /// statistics of <paramref name="fitted"/> (images made by <see cref="Fit"/> with the same
+    /// <paramref name="pixelScale"/>); null when the backbone does not take images [C, H, W].
+    /// </summary>
+    public static Models.InputPreparation? Preparation(Shape itemShape, float pixelScale, Tensor fitted)
+    {
+        if (itemShape.Rank != 3 || itemShape[0] is not (1 or 3)) return null;
+        return new Models.InputPreparation(itemShape[0], itemShape[1], itemShape[2])
+        {
+            Scale = pixelScale,
+            Training = Models.InputStatistics.Of(fitted, pixelScale),
+        };
     }
 
     /// <summary>
