@@ -60,6 +60,7 @@ public static class Program
             {
                 crashes++;
                 Console.WriteLine($"{file}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+                if (Environment.GetEnvironmentVariable("FUZZ_TRACE") == "1") Console.WriteLine(e);
             }
         }
         Console.WriteLine($"{target}: {count} inputs, {crashes} crashes");

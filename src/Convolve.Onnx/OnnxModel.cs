@@ -82,6 +82,12 @@ public sealed class OnnxModel
         {
             throw new OnnxFormatException($"{source}: {bytes.Length} bytes are not {what}: {e.Message}", e);
         }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // Google.Protobuf throws this, not InvalidProtocolBufferException, for some string
+            // lengths that point past the data (found by fuzzing: fuzz/regressions/onnx).
+            throw new OnnxFormatException($"{source}: {bytes.Length} bytes are not {what}: a string's length points outside the data.", e);
+        }
     }
 
     private static bool IsSameDomain(string a, string b) => Normalize(a) == Normalize(b);

@@ -64,6 +64,25 @@ public sealed class OnnxHardeningTests
     }
 
     [Fact]
+    public void AStringLengthPastTheData_IsAFormatError_NotAnArgumentError()
+    {
+        // Found by the onnx fuzz target: Google.Protobuf threw ArgumentOutOfRangeException, which
+        // the CLI printed as "Specified argument was out of the range of valid values." with no file.
+        var bytes = File.ReadAllBytes(Path.Combine(RepositoryRoot(), "fuzz", "regressions", "onnx", "string-length-out-of-range.onnx"));
+
+        var e = Assert.Throws<OnnxFormatException>(() => OnnxModel.Parse(bytes, "fuzzed.onnx"));
+
+        Assert.Equal("fuzzed.onnx: 709 bytes are not an ONNX model (ModelProto): a string's length points outside the data.", e.Message);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Convolve.slnx"))) return dir.FullName;
+        throw new InvalidOperationException($"no Convolve.slnx above {AppContext.BaseDirectory}");
+    }
+
+    [Fact]
     public void Opset99_Imports_WithAWarningThatNamesTheNewestChecked()
     {
         var proto = Exported();
