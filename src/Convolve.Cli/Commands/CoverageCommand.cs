@@ -43,7 +43,7 @@ internal static class CoverageCommand
     public static void Print(Terminal terminal, CoverageGrid g)
     {
         terminal.Text($"A {g.KernelH}x{g.KernelW} filter over a {g.Height}x{g.Width} image, stride {g.Stride}, padding {g.Padding}" +
-            (g.Dilation > 1 ? $", dilation {g.Dilation}" : "") + $": {g.OutH}x{g.OutW} window positions, each reading {g.KernelH * g.KernelW} taps.");
+            (g.Dilation > 1 ? $", dilation {g.Dilation}" : "") + $": {g.OutH}x{g.OutW} {(g.OutH * g.OutW == 1 ? "window position" : "window positions")}, each reading {Terminal.Plural(g.KernelH * g.KernelW, "tap")}.");
         if (g.Width <= MaxPrintedWidth)
         {
             var values = new float[g.Height, g.Width];
@@ -53,11 +53,11 @@ internal static class CoverageCommand
         }
         else terminal.Text($"(The grid is {g.Width} columns wide; it is summarised, not printed. Use --image to draw it.)");
 
-        terminal.Text($"Corner pixel (0, 0): used {g[0, 0]} time(s). Fewest uses: {g.Min}; most: {g.Max} (the filter has {g.KernelH * g.KernelW} taps).");
+        terminal.Text($"Corner pixel (0, 0): used {Terminal.Plural(g[0, 0], "time")}. Fewest uses: {g.Min}; most: {g.Max} (the filter has {Terminal.Plural(g.KernelH * g.KernelW, "tap")}).");
         if (g.Width >= 3)
             terminal.Text($"Top edge, left to right: {string.Join(", ", Enumerable.Range(0, Math.Min(g.Width, 12)).Select(c => g[0, c]))}{(g.Width > 12 ? ", ..." : ".")}");
         terminal.Text($"All uses add up to {Terminal.Count(g.Sum)} (window positions x taps that fall on the image rather than on padding).");
         if (g.Unused > 0)
-            terminal.Text($"{g.Unused} pixel(s) are never used: the stride skips past them.");
+            terminal.Text($"{Terminal.Plural(g.Unused, "pixel")} {(g.Unused == 1 ? "is" : "are")} never used: the stride skips past them.");
     }
 }
