@@ -141,12 +141,8 @@ public sealed class Terminal
 
     /// <summary>
     /// A count and a noun that agrees with it: "1 epoch", "2 epochs", "0 epochs", "1,000 images".
-    /// <paramref name="plural"/> defaults to the word with "s" (or "es" after s, x, ch and sh).
+    /// <paramref name="plural"/> defaults to the word with "s"; give it for the others ("class", "classes").
     /// </summary>
     public static string Plural(long count, string word, string? plural = null) =>
-        $"{Count(count)} {(count == 1 ? word : plural ?? PluralOf(word))}";
-
-    private static string PluralOf(string word) =>
-        word.EndsWith('s') || word.EndsWith('x') || word.EndsWith("ch", StringComparison.Ordinal) || word.EndsWith("sh", StringComparison.Ordinal)
-            ? word + "es" : word + "s";
+        $"{Count(count)} {(count == 1 ? word : plural ?? word + "s")}";
 }
