@@ -11,6 +11,9 @@ internal static class CoverageCommand
     /// <summary>Grids wider than this are summarised instead of printed.</summary>
     public const int MaxPrintedWidth = 32;
 
+    /// <summary>Grids larger than this on a side are not drawn (a heat map of them would not fit in memory or on a screen).</summary>
+    public const int MaxDrawnSize = 4096;
+
     public static Command Create(Terminal terminal)
     {
         var size = OptionFactory.Int("--size", "Image height and width in pixels.", 6);
@@ -27,6 +30,8 @@ internal static class CoverageCommand
         command.SetAction(result =>
         {
             int h = result.GetValue(size), k = result.GetValue(kernel);
+            if (result.GetValue(image) is not null && Math.Max(h, result.GetValue(width) ?? h) > MaxDrawnSize)
+                throw new ArgumentException($"--image: a grid of {h}x{result.GetValue(width) ?? h} pixels is too large to draw (at most {MaxDrawnSize:N0} a side); without --image the grid is summarised.");
             var grid = CoverageGrid.Compute(h, result.GetValue(width) ?? h, k, k,
                 result.GetValue(stride), result.GetValue(padding), result.GetValue(dilation));
             Print(terminal, grid);
