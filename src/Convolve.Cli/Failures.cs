@@ -33,7 +33,9 @@ public static class Failures
     {
         while (true)
         {
-            if (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerExceptions[0];
+            // Parallel work that fails on several items (one per image of a folder, say) fails
+            // for the same reason on each: the first says it.
+            if (e is AggregateException { InnerExceptions.Count: > 0 } a) e = a.InnerExceptions[0];
             else if (e is TargetInvocationException { InnerException: { } inner }) e = inner;
             else if (e is TypeInitializationException { InnerException: { } init }) e = init;
             else return e;

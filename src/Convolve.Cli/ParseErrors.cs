@@ -62,9 +62,21 @@ internal static class ParseErrors
                 yield return $"'{Path(owner.Command)}' needs <{missing.Argument.Name}>: {missing.Argument.Description}";
             else if (error.SymbolResult is OptionResult { IdentifierToken: null, Option.Required: true } required && required.Parent is CommandResult optionOwner)
                 yield return $"'{Path(optionOwner.Command)}' needs {required.Option.Name}: {required.Option.Description}";
+            else if (OptionOf(error.SymbolResult) is { } given && given.Option.Arity.MaximumNumberOfValues == 1 && given.Tokens.Count != 1)
+                yield return given.Tokens.Count == 0
+                    ? $"{given.Option.Name} needs a value: {given.Option.Description}"
+                    : $"{given.Option.Name} takes one value, got {given.Tokens.Count}: {string.Join(", ", given.Tokens.Select(t => t.Value))}.";
             else yield return error.Message;
         }
     }
+
+    // The option a value error is about, whether reported on the option or on its argument.
+    private static OptionResult? OptionOf(SymbolResult? result) => result switch
+    {
+        OptionResult o => o,
+        ArgumentResult { Parent: OptionResult o } => o,
+        _ => null,
+    };
 
     /// <summary>"convolve experiment": the command's name with those of the commands above it.</summary>
     public static string Path(Command command)

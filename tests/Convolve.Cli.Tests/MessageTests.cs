@@ -143,6 +143,22 @@ public class ParseMessageTests
     }
 
     [Fact]
+    public void OptionWithoutItsValue_SaysWhatItTakes()
+    {
+        var r = CliRunner.Run("train", "--lr");
+        Assert.Equal(ConvolveApp.UsageError, r.ExitCode);
+        Assert.Equal("convolve: --lr needs a value: Learning rate (default 0.05 for SGD, 0.001 for Adam/AdamW).", FirstLine(r.Error));
+    }
+
+    [Fact]
+    public void OptionGivenTwice_ShowsBothValues()
+    {
+        var r = CliRunner.Run("params", "--filters", "1", "--filters", "2");
+        Assert.Equal(ConvolveApp.UsageError, r.ExitCode);
+        Assert.Equal("convolve: --filters takes one value, got 2: 1, 2.", FirstLine(r.Error));
+    }
+
+    [Fact]
     public void MissingArgument_SaysWhatItIs_Once()
     {
         var r = CliRunner.Run("predict", "model.cvm");
@@ -251,6 +267,7 @@ public class FailureMessageTests
         var inner = new ShapeException("Conv2D(3->16, 3x3): expected input with 3 channels, got [8, 1, 28, 28].");
         Assert.Equal(inner.Message, Failures.Message(new AggregateException("ParallelParts: a part failed.", inner)));
         Assert.Equal(inner.Message, Failures.Message(new System.Reflection.TargetInvocationException(inner)));
+        Assert.Equal(inner.Message, Failures.Message(new AggregateException(inner, new ShapeException("another"))));
     }
 
     [Fact]
