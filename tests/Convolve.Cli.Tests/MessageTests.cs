@@ -163,7 +163,11 @@ public class ParseMessageTests
     {
         var r = CliRunner.Run("predict", "model.cvm");
         Assert.Equal(ConvolveApp.UsageError, r.ExitCode);
-        Assert.Equal("convolve: 'convolve predict' needs <images>: Image files (PNG, JPEG, ...); each is resized to the model's input.\n" +
+        // The argument's own description says what it is; the message quotes it.
+        var predict = ConvolveApp.CreateRootCommand(new Terminal(TextWriter.Null, plain: true)).Subcommands.Single(c => c.Name == "predict");
+        string images = predict.Arguments.Single(a => a.Name == "images").Description!;
+        Assert.StartsWith("Image files", images);
+        Assert.Equal($"convolve: 'convolve predict' needs <images>: {images}\n" +
             "Run 'convolve predict --help' for usage.\n", r.Error.Replace("\r", ""));
     }
 }
