@@ -24,6 +24,8 @@ public static class Failures
             ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException
                 or NotSupportedException or FormatException or InvalidOperationException
                 or System.Security.SecurityException or TimeoutException => e.Message,
+            // Convolve's own exception types carry messages written for users.
+            _ when e.GetType().Namespace?.StartsWith("Convolve", StringComparison.Ordinal) == true => e.Message,
             _ => $"internal error: {e.Message} Please report it with the command that caused it (CONVOLVE_DEBUG=1 shows the details).",
         };
     }

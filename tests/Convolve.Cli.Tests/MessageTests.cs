@@ -281,6 +281,12 @@ public class FailureMessageTests
         Assert.StartsWith("not enough memory", Failures.Message(new OutOfMemoryException()));
     }
 
+    private sealed class LibraryFailure(string message) : Exception(message);
+
+    [Fact]
+    public void ConvolvesOwnExceptionType_ShowsItsMessage() =>
+        Assert.Equal("training stopped: the loss became NaN.", Failures.Message(new LibraryFailure("training stopped: the loss became NaN.")));
+
     [Fact]
     public void LibraryStateError_ShowsItsMessage()
     {
