@@ -129,6 +129,7 @@ public static class FuzzTargets
         ["params", "shape", "coverage", "summary", "intro", "train", "evaluate", "predict", "filters",
          "features", "experiment", "export", "import", "transfer", ""];
     private static readonly HashSet<string> RunCommands = ["params", "shape", "coverage", "summary"];
+    private static readonly string[] InternalFailures = ["internal error:", "(arithmetic overflow)", "(out of stack)"];
 
     private static void Cli(byte[] input)
     {
@@ -145,8 +146,10 @@ public static class FuzzTargets
             var error = new StringWriter();
             ConvolveApp.Run(line, TextWriter.Null, error, plain: true);
             string text = error.ToString();
-            // ConvolveApp turns every exception into a message; those it did not expect say so.
-            if (text.Contains("convolve: unexpected", StringComparison.Ordinal))
+            // ConvolveApp turns every exception into a message (Failures.Message); those it did
+            // not expect ask to be reported, and an overflow or exhausted stack means a size
+            // the parser should have refused first.
+            if (InternalFailures.Any(f => text.Contains(f, StringComparison.Ordinal)))
                 throw new InvalidOperationException($"convolve {string.Join(' ', line)}: {text.Trim()}");
         }
         else

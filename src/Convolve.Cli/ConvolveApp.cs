@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Convolve.Cli.Commands;
-using Convolve.Tensors;
 
 namespace Convolve.Cli;
 
@@ -31,24 +30,25 @@ public static class ConvolveApp
             var terminal = new Terminal(output, plain);
             var root = CreateRootCommand(terminal);
             var parseResult = root.Parse(args);
-            if (parseResult.Errors.Count > 0)
+            if (parseResult.Errors.Count > 0 && parseResult.Action is not PlainHelp)
             {
-                foreach (var parseError in parseResult.Errors) error.WriteLine($"convolve: {parseError.Message}");
-                string command = parseResult.CommandResult.Command == root ? "" : parseResult.CommandResult.Command.Name + " ";
-                error.WriteLine($"Run 'convolve {command}--help' for usage.");
+                var command = parseResult.CommandResult.Command;
+                if (args.Length == 0)
+                {
+                    // "convolve" alone: what it can do, rather than "Required command was not provided".
+                    root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = error, Error = error });
+                    return UsageError;
+                }
+                foreach (var message in ParseErrors.Messages(parseResult, args)) error.WriteLine($"convolve: {message}");
+                error.WriteLine($"Run '{ParseErrors.Path(command)} --help' for usage.");
                 return UsageError;
             }
             return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is ArgumentException or ShapeException or IOException or UnauthorizedAccessException
-            or InvalidDataException or NotSupportedException or FormatException or Serialization.ModelFormatException)
-        {
-            error.WriteLine($"convolve: {e.Message}");
-            return Failure;
-        }
         catch (Exception e)
         {
-            error.WriteLine($"convolve: unexpected {e.GetType().Name}: {e.Message}");
+            error.WriteLine($"convolve: {Failures.Message(e)}");
+            if (Environment.GetEnvironmentVariable("CONVOLVE_DEBUG") is "1" or "true") error.WriteLine(e);
             return Failure;
         }
     }
@@ -58,10 +58,8 @@ public static class ConvolveApp
     {
         // A plain Command named "convolve" rather than a RootCommand, which would take its name
         // from the executable ("Convolve.Cli" under dotnet run) in the help text.
-        var root = new Command("convolve", "Convolve: convolutional neural networks in C#. The article's examples, computed.")
-        {
-            new System.CommandLine.Help.HelpOption(),
-        };
+        var help = new System.CommandLine.Help.HelpOption();
+        var root = new Command("convolve", "Convolve: convolutional neural networks in C#. The article's examples, computed.") { help };
         root.Subcommands.Add(IntroCommand.Create(terminal));
         root.Subcommands.Add(ParamsCommand.Create(terminal));
         root.Subcommands.Add(ShapeCommand.Create(terminal));
@@ -76,6 +74,8 @@ public static class ConvolveApp
         root.Subcommands.Add(ExportCommand.Create(terminal));
         root.Subcommands.Add(ImportCommand.Create(terminal));
         root.Subcommands.Add(TransferCommand.Create(terminal));
+        OptionFactory.UsePlainParsers(root);
+        help.Action = new PlainHelp(root);
         return root;
     }
 }

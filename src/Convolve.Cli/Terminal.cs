@@ -138,4 +138,11 @@ public sealed class Terminal
 
     /// <summary>A count with thousands separators.</summary>
     public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A count and a noun that agrees with it: "1 epoch", "2 epochs", "0 epochs", "1,000 images".
+    /// <paramref name="plural"/> defaults to the word with "s"; give it for the others ("class", "classes").
+    /// </summary>
+    public static string Plural(long count, string word, string? plural = null) =>
+        $"{Count(count)} {(count == 1 ? word : plural ?? word + "s")}";
 }

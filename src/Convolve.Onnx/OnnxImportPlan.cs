@@ -215,7 +215,13 @@ internal sealed class ImportPlan
                 ? merge.GetOutputShape([.. inputs.Select(v => shapes[v])])
                 : layer.GetOutputShape(shapes[inputs[0]]);
         }
-        catch (ShapeException e) { throw node.Refuse(e.Message.TrimEnd('.')); }
+        catch (ShapeException e)
+        {
+            // The shapes here are for the stand-in batch of one; show them as the node's messages do (N for a dynamic batch).
+            string message = e.Message;
+            foreach (var v in inputs.Distinct()) message = message.Replace(shapes[v].ToString(), node.Show(shapes[v]), StringComparison.Ordinal);
+            throw node.Refuse(message.TrimEnd('.'));
+        }
         steps.Add(new Step(layer, inputs));
         shapes.Add(shape);
         valueOf[result] = steps.Count;

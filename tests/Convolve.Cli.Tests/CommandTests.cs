@@ -50,7 +50,7 @@ public class CommandTests
         var r = CliRunner.Run("coverage");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("| 0   | 1 | 2 | 3 | 3 | 2 | 1 |", r.Output);
-        Assert.Contains("Corner pixel (0, 0): used once. Fewest uses: 1; most: 9", r.Flat);
+        Assert.Contains("Corner pixel (0, 0): used 1 time. Fewest uses: 1; most: 9", r.Flat);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public class ErrorTests
     {
         var r = CliRunner.Run("shape", "--size", "abc");
         Assert.Equal(ConvolveApp.UsageError, r.ExitCode);
-        Assert.StartsWith("convolve: Cannot parse argument 'abc' for option '--size'", r.Error);
+        Assert.StartsWith("convolve: --size: 'abc' is not a number.", r.Error);
         Assert.Contains("Run 'convolve shape --help' for usage.", r.Error);
         AssertNoStackTrace(r);
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Google.Protobuf;
 using Convolve.Layers;
 using Convolve.Models;
@@ -9,8 +8,9 @@ using Convolve.Tensors;
 namespace Convolve.Cli.Tests;
 
 /// <summary>
-/// The command-line probes of the hardening issue, as a user runs them: each gives an answer or a
-/// one-line refusal and exit code 1, never "unexpected ...Exception".
+/// The command-line probes of the hardening issue for model files, as a user runs them: each gives
+/// an answer or a one-line refusal and exit code 1, never "unexpected ...Exception"
+/// (coverage's are in LargeInputTests).
 /// </summary>
 public sealed class HardeningProbeTests : IDisposable
 {
@@ -23,37 +23,6 @@ public sealed class HardeningProbeTests : IDisposable
         var model = new Sequential(new Conv2D(1, 2, 3), new ReLU(), new Flatten(), new Dense(2));
         model.Build(new Shape(1, 4, 4), seed: 6);
         return model;
-    }
-
-    [Fact]
-    public void Coverage_Size100000_AnswersInWellUnderASecond()
-    {
-        var clock = Stopwatch.StartNew();
-        var r = CliRunner.Run("coverage", "--size", "100000");
-        clock.Stop();
-
-        Assert.Equal(0, r.ExitCode);
-        Assert.Contains("A 3x3 filter over a 100000x100000 image, stride 1, padding 0: 99998x99998 window positions", r.Flat);
-        Assert.Contains("Fewest uses: 1; most: 9", r.Flat);
-        Assert.Contains("All uses add up to 89,996,400,036", r.Flat);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
-    }
-
-    [Fact]
-    public void Coverage_AboveTheLimit_IsRefusedInOneLine()
-    {
-        var r = CliRunner.Run("coverage", "--size", "2000000");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Equal("convolve: an image of 2000000x2000000 is larger than this computes: each side can be at most 1,000,000 pixels.", r.Error.Trim());
-    }
-
-    [Fact]
-    public void Coverage_ImageOfAHugeGrid_IsRefusedBeforeCounting()
-    {
-        var r = CliRunner.Run("coverage", "--size", "100000", "--image", Path.Combine(folder, "c.png"));
-        Assert.Equal(1, r.ExitCode);
-        Assert.StartsWith("convolve: --image: a 100000x100000 grid is too large to draw", r.Error);
-        Assert.False(File.Exists(Path.Combine(folder, "c.png")));
     }
 
     [Fact]

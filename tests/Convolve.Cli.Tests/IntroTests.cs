@@ -70,7 +70,7 @@ public class IntroTests(IntroFixture intro) : IClassFixture<IntroFixture>
 
     [Fact]
     public void Step7_PrintsTheCoverage() =>
-        Assert.Contains("So a corner pixel is used 1 time(s), an edge pixel 2 or 3 times, and a pixel at least two pixels from every border 9 times.", Flat);
+        Assert.Contains("So a corner pixel is used 1 time, an edge pixel 2 or 3 times, and a pixel at least two pixels from every border 9 times.", Flat);
 
     [Fact]
     public void WritesEveryPicture()

@@ -11,12 +11,12 @@ namespace Convolve.Onnx.Tests;
 /// </summary>
 public sealed class BatchNormTrainingModeTests
 {
-    [Theory]
+    [DataTheory(TestData.OnnxVectors)]
     [InlineData("test_batchnorm_example_training_mode")]
     [InlineData("test_batchnorm_epsilon_training_mode")]
     public void TrainingMode_MatchesOutputAndRunningMean_RunningVarDiffersOnlyByBesselsCorrection(string name)
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var test = OnnxTestData.Load(name);
         var set = test.DataSets[0];
         var actual = new OnnxNodeRunner(test.Model, test.Node, set.Inputs, Backend.All[0]) { AllowBatchNormTraining = true }.Run();

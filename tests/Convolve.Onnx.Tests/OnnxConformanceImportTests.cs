@@ -84,10 +84,10 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
     private static IEnumerable<string> NewOperatorNames() => OnnxTestData.ImportCases.Keys.Where(n => !Unsupported.ContainsKey(n));
 
     /// <summary>Every vector of the shape and element-wise operators is tried or listed, and every listed one exists.</summary>
-    [Fact]
+    [DataFact(TestData.OnnxVectors)]
     public void EveryVectorOfTheShapeAndElementwiseOperators_IsTriedOrListedWithAReason()
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var found = OnnxTestData.ImportCases;
         var stale = Unsupported.Keys.Where(n => !found.ContainsKey(n)).ToList();
         Assert.True(stale.Count == 0, $"Listed as unsupported but not found in {OnnxTestData.Directory}: {string.Join(", ", stale)}");
@@ -95,11 +95,11 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
     }
 
     /// <summary>Each listed vector really cannot be read as Convolve's float input, so the list cannot go stale silently.</summary>
-    [Theory]
+    [DataTheory(TestData.OnnxVectors)]
     [MemberData(nameof(UnsupportedCases))]
     public void ListedVector_CannotBeTried(string name)
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var error = Assert.Throws<OnnxFormatException>(() => RunThroughImporter(name));
         log.WriteLine($"{name}: listed because: {Unsupported[name]}");
         log.WriteLine($"{name}: fails with: {error.Message}");
@@ -113,29 +113,29 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
         return data;
     }
 
-    [Theory]
+    [DataTheory(TestData.OnnxVectors)]
     [MemberData(nameof(NewOperatorCases))]
     public void VectorOfAShapeOrElementwiseOperator_ThroughTheImporter_MatchesOrIsRefused(string name)
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var (imported, message) = RunThroughImporter(name);
         log.WriteLine(imported ? $"{name}: imported, output matches" : $"{name}: refused: {message}");
     }
 
-    [Theory]
+    [DataTheory(TestData.OnnxVectors)]
     [MemberData(nameof(OnnxConformanceTests.RunnableCases), MemberType = typeof(OnnxConformanceTests))]
     public void Vector_ThroughTheImporter_MatchesOrIsRefused(string name)
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var (imported, message) = RunThroughImporter(name);
         log.WriteLine(imported ? $"{name}: imported, output matches" : $"{name}: refused: {message}");
     }
 
     /// <summary>Counts, for the report: how many vectors of each shape or element-wise operator import.</summary>
-    [Fact]
+    [DataFact(TestData.OnnxVectors)]
     public void VectorsOfTheShapeAndElementwiseOperators_Import()
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var results = NewOperatorNames().Order(StringComparer.Ordinal)
             .Select(n => (Name: n, Op: OnnxTestData.ImportCases[n], Result: RunThroughImporter(n))).ToList();
         foreach (var group in results.GroupBy(r => r.Op).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -147,10 +147,10 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
     }
 
     /// <summary>Counts, for the report: how many vectors of each operator import.</summary>
-    [Fact]
+    [DataFact(TestData.OnnxVectors)]
     public void MostVectorsOfTheImportedOperators_Import()
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var results = OnnxConformanceTests.RunnableNames().Order(StringComparer.Ordinal)
             .Select(n => (Name: n, Op: OnnxTestData.Cases[n], Result: RunThroughImporter(n))).ToList();
         foreach (var group in results.GroupBy(r => r.Op).OrderBy(g => g.Key, StringComparer.Ordinal))

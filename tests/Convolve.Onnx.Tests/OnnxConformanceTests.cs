@@ -63,16 +63,16 @@ public sealed class OnnxConformanceTests(ITestOutputHelper log)
 
     private const string MissingPlaceholder = "(libonnx-testdata not installed)";
 
-    [Fact]
+    [DataFact(TestData.OnnxVectors)]
     public void TestData_IsInstalled()
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
     }
 
-    [Fact]
+    [DataFact(TestData.OnnxVectors)]
     public void EveryVectorOfTheMappedOperators_IsRunOrListedWithAReason()
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var found = OnnxTestData.Cases;
         // A listed name that is no longer in the data would hide nothing, but the list should say what it covers.
         var stale = Unsupported.Keys.Where(n => !found.ContainsKey(n)).ToList();
@@ -91,7 +91,7 @@ public sealed class OnnxConformanceTests(ITestOutputHelper log)
         Assert.All(OnnxTestData.Operators, op => Assert.Contains(op, found.Values));
     }
 
-    [Theory]
+    [DataTheory(TestData.OnnxVectors)]
     [MemberData(nameof(RunnableCases))]
     public void Vector_MatchesConvolve(string name)
     {
@@ -109,11 +109,11 @@ public sealed class OnnxConformanceTests(ITestOutputHelper log)
     }
 
     /// <summary>Each listed vector really is refused, with a reason, so the list cannot go stale silently.</summary>
-    [Theory]
+    [DataTheory(TestData.OnnxVectors)]
     [MemberData(nameof(UnsupportedCases))]
     public void UnsupportedVector_IsRefusedWithAReason(string name)
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         var test = OnnxTestData.Load(name);
         var set = test.DataSets[0];
         var error = Assert.ThrowsAny<Exception>(() => new OnnxNodeRunner(test.Model, test.Node, set.Inputs, Backend.All[0]).Run());

@@ -57,6 +57,16 @@ public sealed class OnnxImportErrorTests
             "takes one computed input and constants (Add, Sub, Mul, Div, Sum and Concat merge several).", Refusal("m.onnx", g.Finish(y)));
     }
 
+    /// <summary>A layer's own shape error, raised while the importer checks shapes with a batch of one, shows the batch as N.</summary>
+    [Fact]
+    public void PoolLargerThanItsInput_IsRefused_BatchIsN()
+    {
+        var g = new TestGraph(13, 1, 4, 4);
+        var y = g.Node("MaxPool", "pool", ["x"], Ints("kernel_shape", 8, 8), Ints("strides", 8, 8));
+        Assert.Equal("m.onnx: MaxPool node 'pool': MaxPool2D(8): input [N, 1, 4, 4] is smaller than the 8x8 window.",
+            Refusal("m.onnx", g.Finish(y)));
+    }
+
     [Fact]
     public void ASecondOutputThatIsRead_IsRefused()
     {

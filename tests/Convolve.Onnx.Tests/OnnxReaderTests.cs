@@ -23,10 +23,10 @@ public sealed class OnnxReaderTests : IDisposable
 
     // ---- Models ---------------------------------------------------------------------------
 
-    [Fact]
+    [DataFact(TestData.OnnxVectors)]
     public void Load_ConvVector_ReadsGraphAttributesAndOpset()
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         // The attributes of this vector are given in ONNX's operator documentation for Conv.
         var model = OnnxModel.Load(Path.Combine(OnnxTestData.Directory, "test_conv_with_strides_and_asymmetric_padding", "model.onnx"));
         var node = Assert.Single(model.Graph.Node);
@@ -214,10 +214,10 @@ public sealed class OnnxReaderTests : IDisposable
     /// ones the conformance suite runs. (Inputs and outputs typed as sequences or optionals are
     /// other messages, skipped.)
     /// </summary>
-    [Fact]
+    [DataFact(TestData.OnnxVectors)]
     public void EveryNodeTest_ModelAndTensorFilesParse_NonEmptyFloatTensorsConvert()
     {
-        Assert.True(OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
+        TestDataRequirement.Require(TestData.OnnxVectors);
         int models = 0, converted = 0;
         foreach (string testDir in Directory.EnumerateDirectories(OnnxTestData.Directory, "test_*"))
         {

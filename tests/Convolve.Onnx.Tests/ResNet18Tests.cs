@@ -17,9 +17,10 @@ public sealed class ResNet18Tests(ITestOutputHelper log)
     /// <summary>The tolerance of the rule above.</summary>
     public const double Tolerance = 1e-4;
 
-    [ResNet18Fact]
+    [DataFact(TestData.ResNet18)]
     public void ResNet18WithItsPreprocessing_Imported_GivesOnnxRuntimesFeatures_OnPhotos()
     {
+        TestDataRequirement.Require(TestData.ResNet18);
         var bytes = ResNet18Files.PreprocessingAndModel();
         var model = Assert.IsType<Graph>(OnnxImporter.Import(OnnxModel.Parse(bytes, "ResNetPreprocess.onnx + ResNet18.onnx")));
         Assert.Equal(22, model.Layers.Count(l => l is Layers.Conv2D));
@@ -56,9 +57,10 @@ public sealed class ResNet18Tests(ITestOutputHelper log)
     /// The network file on its own, loaded as the command line would, fed the preprocessing
     /// written out (<see cref="ResNet18Files.Preprocess"/>), on three of the photos.
     /// </summary>
-    [ResNet18Fact]
+    [DataFact(TestData.ResNet18)]
     public void ResNet18_Loaded_GivesOnnxRuntimesFeatures()
     {
+        TestDataRequirement.Require(TestData.ResNet18);
         var model = OnnxImporter.Load(ResNet18Files.Model);
         var photos = ResNet18Files.Photos.Take(3).Select(ResNet18Files.Photo).ToList();
         var input = ResNet18Files.Preprocess(photos);
@@ -79,9 +81,10 @@ public sealed class ResNet18Tests(ITestOutputHelper log)
     /// The imported preprocessing graph (three Slices, a Concat, an ElementwiseConstant) computes
     /// bit for bit what its three nodes say, written out in <see cref="ResNet18Files.Preprocess"/>.
     /// </summary>
-    [ResNet18Fact]
+    [DataFact(TestData.ResNet18)]
     public void Preprocessing_Imported_ReversesTheChannels_AndSubtractsTheMeanImage()
     {
+        TestDataRequirement.Require(TestData.ResNet18);
         var model = OnnxImporter.Load(ResNet18Files.Preprocessing);
         Assert.Equal("Graph(Slice(axis=1, 0:1)<-[input], Slice(axis=1, 1:2)<-[input], Slice(axis=1, 2:3)<-[input], " +
             "Concat()<-[slice_3, slice_2, slice_1], ElementwiseConstant(x - c[1, 3, 224, 224])<-[concat_1])", model.ToString());

@@ -11,8 +11,8 @@ internal static class CoverageCommand
     /// <summary>Grids wider than this are summarised instead of printed.</summary>
     public const int MaxPrintedWidth = 32;
 
-    /// <summary>The largest side drawn by --image: the heat map holds one float per pixel and draws each as a cell.</summary>
-    public const int MaxDrawnSide = 2048;
+    /// <summary>Grids larger than this on a side are not drawn (a heat map of them would not fit in memory or on a screen).</summary>
+    public const int MaxDrawnSize = 4096;
 
     public static Command Create(Terminal terminal)
     {
@@ -29,10 +29,10 @@ internal static class CoverageCommand
         };
         command.SetAction(result =>
         {
-            int h = result.GetValue(size), k = result.GetValue(kernel), w = result.GetValue(width) ?? h;
-            if (result.GetValue(image) is not null && (h > MaxDrawnSide || w > MaxDrawnSide))
-                throw new ArgumentException($"--image: a {h}x{w} grid is too large to draw; the heat map draws grids of at most {MaxDrawnSide}x{MaxDrawnSide} (leave out --image for the counts).");
-            var grid = CoverageGrid.Compute(h, w, k, k,
+            int h = result.GetValue(size), k = result.GetValue(kernel);
+            if (result.GetValue(image) is not null && Math.Max(h, result.GetValue(width) ?? h) > MaxDrawnSize)
+                throw new ArgumentException($"--image: a grid of {h}x{result.GetValue(width) ?? h} pixels is too large to draw (at most {MaxDrawnSize:N0} a side); without --image the grid is summarised.");
+            var grid = CoverageGrid.Compute(h, result.GetValue(width) ?? h, k, k,
                 result.GetValue(stride), result.GetValue(padding), result.GetValue(dilation));
             Print(terminal, grid);
             if (result.GetValue(image) is { } file)
@@ -48,7 +48,7 @@ internal static class CoverageCommand
     public static void Print(Terminal terminal, CoverageGrid g)
     {
         terminal.Text($"A {g.KernelH}x{g.KernelW} filter over a {g.Height}x{g.Width} image, stride {g.Stride}, padding {g.Padding}" +
-            (g.Dilation > 1 ? $", dilation {g.Dilation}" : "") + $": {g.OutH}x{g.OutW} window positions, each reading {g.KernelH * g.KernelW} taps.");
+            (g.Dilation > 1 ? $", dilation {g.Dilation}" : "") + $": {g.OutH}x{g.OutW} {(g.OutH * g.OutW == 1 ? "window position" : "window positions")}, each reading {Terminal.Plural(g.KernelH * g.KernelW, "tap")}.");
         if (g.Width <= MaxPrintedWidth)
         {
             var values = new float[g.Height, g.Width];
@@ -58,14 +58,11 @@ internal static class CoverageCommand
         }
         else terminal.Text($"(The grid is {g.Width} columns wide; it is summarised, not printed. Use --image to draw it.)");
 
-        terminal.Text($"Corner pixel (0, 0): used {Times(g[0, 0])}. Fewest uses: {g.Min}; most: {g.Max} (the filter has {g.KernelH * g.KernelW} taps).");
+        terminal.Text($"Corner pixel (0, 0): used {Terminal.Plural(g[0, 0], "time")}. Fewest uses: {g.Min}; most: {g.Max} (the filter has {Terminal.Plural(g.KernelH * g.KernelW, "tap")}).");
         if (g.Width >= 3)
             terminal.Text($"Top edge, left to right: {string.Join(", ", Enumerable.Range(0, Math.Min(g.Width, 12)).Select(c => g[0, c]))}{(g.Width > 12 ? ", ..." : ".")}");
         terminal.Text($"All uses add up to {Terminal.Count(g.Sum)} (window positions x taps that fall on the image rather than on padding).");
         if (g.Unused > 0)
-            terminal.Text(g.Unused == 1 ? "1 pixel is never used: the stride skips past it."
-                : $"{Terminal.Count(g.Unused)} pixels are never used: the stride skips past them.");
+            terminal.Text($"{Terminal.Plural(g.Unused, "pixel")} {(g.Unused == 1 ? "is" : "are")} never used: the stride skips past them.");
     }
-
-    private static string Times(int count) => count == 1 ? "once" : $"{count} times";
 }

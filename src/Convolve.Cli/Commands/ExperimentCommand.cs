@@ -102,7 +102,7 @@ internal static class ExperimentCommand
         public string Describe(ImageDataset train, ImageDataset test, string? epochs = null) =>
             $"Data: {Data}, {Terminal.Count(train.Count)} training images{(TrainPerClass is { } n ? $" ({n} per class)" : "")}, " +
             $"{Terminal.Count(test.Count)} test images{(TestPerClass is { } m ? $" ({m} per class)" : "")}. " +
-            $"Training: {epochs ?? Settings.Epochs.ToString(CultureInfo.InvariantCulture) + " epochs"}, batch {Settings.BatchSize}, " +
+            $"Training: {epochs ?? Terminal.Plural(Settings.Epochs, "epoch")}, batch {Settings.BatchSize}, " +
             $"{Settings.OptimizerOrDefault}, seed {Settings.Seed}, {Environment.ProcessorCount} cores.";
     }
 
@@ -214,9 +214,9 @@ internal static class ExperimentCommand
             int steps = result.GetValue(minSteps);
             var (train, test) = run.Load(terminal);
             terminal.Heading("Test accuracy against training set size");
-            terminal.Text(run.Describe(train, test, $"{run.Settings.Epochs} epochs or more (at least {steps} steps)"));
+            terminal.Text(run.Describe(train, test, $"{Terminal.Plural(run.Settings.Epochs, "epoch")} or more (at least {Terminal.Plural(steps, "step")})"));
             var rows = DataSize.Run(train, test, run.Models, perClass, includeAll, run.Settings, steps,
-                row => terminal.Text($"  {(row.PerClass is { } n ? $"{n} per class" : "all images")}, {row.Name}: {Percent(row.TestAccuracy)} ({row.Epochs} epochs, {row.TrainSeconds:F1} s)"));
+                row => terminal.Text($"  {(row.PerClass is { } n ? $"{n} per class" : "all images")}, {row.Name}: {Percent(row.TestAccuracy)} ({Terminal.Plural(row.Epochs, "epoch")}, {row.TrainSeconds:F1} s)"));
 
             var names = run.Models.Select(m => m.Name).ToList();
             var table = terminal.Table([.. new[] { ">Per class", ">Training images", ">Epochs" }.Concat(names.Select(n => ">" + n))]);

@@ -67,7 +67,7 @@ internal static class FeaturesCommand
                 Terminal.Number(Math.Round(values.Min(), 3)), Terminal.Number(Math.Round(values.Max(), 3)), drawn ? "yes" : "no (no maps)");
             if (!drawn) continue;
             int c = layer.Output.Shape[0];
-            sections.Add(Section($"{layer.Name} {layer.Description}: {c} maps {layer.Output.Shape[1]}x{layer.Output.Shape[2]}" +
+            sections.Add(Section($"{layer.Name} {layer.Description}: {Terminal.Plural(c, "map")} {layer.Output.Shape[1]}x{layer.Output.Shape[2]}" +
                 (c > maxMaps ? $" (first {maxMaps} drawn)" : ""), layer.Output, maxMaps, SignedScale.For(values)));
         }
         terminal.Write(table);

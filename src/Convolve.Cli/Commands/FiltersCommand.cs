@@ -52,15 +52,15 @@ internal static class FiltersCommand
             tiles.Add(new MapTile(values, (c == 1 ? $"{f}" : $"{f}.{ch}") + Symbol(fit.Orientation)));
         }
         int zoom = Math.Max(1, TargetTileSize / Math.Max(kH, kW));
-        string title = $"{conv.Name} {conv}: {k} filters {kH}x{kW}" + (c > 1 ? $" x {c} channels" : "") +
+        string title = $"{conv.Name} {conv}: {Terminal.Plural(k, "filter")} {kH}x{kW}" + (c > 1 ? $" x {c} channels" : "") +
             (sharedScale ? "" : ", each scaled to its own largest |weight|");
         var section = new MapSection(title, tiles, sharedScale ? SignedScale.For(weight.Span.ToArray()) : null,
             zoom, c == 1 ? columns : c * Math.Max(1, columns / c));
         MapGrid.Write(path, [section]);
-        terminal.Text($"{conv.Name} {conv}: {k} filters of {kH}x{kW}{(c > 1 ? $" over {c} channels" : "")}, weights in [{Terminal.Number(Math.Round(weight.Span.ToArray().Min(), 3))}, {Terminal.Number(Math.Round(weight.Span.ToArray().Max(), 3))}].");
+        terminal.Text($"{conv.Name} {conv}: {Terminal.Plural(k, "filter")} of {kH}x{kW}{(c > 1 ? $" over {c} channels" : "")}, weights in [{Terminal.Number(Math.Round(weight.Span.ToArray().Min(), 3))}, {Terminal.Number(Math.Round(weight.Span.ToArray().Max(), 3))}].");
         terminal.Text("Red is a positive weight, blue a negative one, white zero. A filter with a red side and a blue side responds to an edge between them.");
         var edgeLike = fits.Where(f => f.IsEdgeLike).ToList();
-        terminal.Text($"{edgeLike.Count} of {fits.Count} filters are edge-like (a plane explains at least {EdgeFit.EdgeLikeThreshold:P0} of their variation; " +
+        terminal.Text($"{edgeLike.Count} of {Terminal.Plural(fits.Count, "filter")} {(edgeLike.Count == 1 ? "is" : "are")} edge-like (a plane explains at least {EdgeFit.EdgeLikeThreshold:P0} of their variation; " +
             $"marked under each filter with the edge's direction): " +
             string.Join(", ", Enum.GetValues<EdgeOrientation>().Skip(1).Select(o => $"{edgeLike.Count(f => f.Orientation == o)} {o.ToString().ToLowerInvariant()}{Symbol(o)}")) + ".");
         terminal.Text($"To see what they do to an image: convolve features {modelPath}");

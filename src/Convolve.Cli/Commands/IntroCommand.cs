@@ -113,8 +113,8 @@ internal static class IntroCommand
         t.Heading("7. Question 5: how often each pixel is used");
         var coverage = CoverageGrid.Compute(6, 6, 3, 3);
         CoverageCommand.Print(t, coverage);
-        t.Text($"So a corner pixel is used {coverage[0, 0]} time(s), an edge pixel {coverage[0, 1]} or {coverage[0, 2]} times, " +
-            $"and a pixel at least two pixels from every border {coverage.Max} times. Border pixels take part in fewer outputs, so " +
+        t.Text($"So a corner pixel is used {Terminal.Plural(coverage[0, 0], "time")}, an edge pixel {coverage[0, 1]} or {Terminal.Plural(coverage[0, 2], "time")}, " +
+            $"and a pixel at least two pixels from every border {Terminal.Plural(coverage.Max, "time")}. Border pixels take part in fewer outputs, so " +
             "what happens at the borders has less say in what the network learns.");
         var padded = CoverageGrid.Compute(6, 6, 3, 3, padding: 1);
         t.Text($"With 1 pixel of zero padding the output stays {padded.OutH}x{padded.OutW} and the border pixels are used more:");
@@ -167,7 +167,7 @@ internal static class IntroCommand
             "contrast and polarity drawn at random, plus noise), half without (flat, or a vertical stripe drawn the same way). " +
             $"Values are 0..1. Validation: {Terminal.Count(r.ValidationCount)} more; test: {Terminal.Count(r.TestCount)} more, used for nothing else.");
         t.Text($"The article's network (one 3x3 filter) was trained by Convolve's Trainer with plain SGD (learning rate {r.LearningRate}, " +
-            $"batches of {r.BatchSize}) for {r.Epochs} epochs. One filter can get stuck on a poor pattern, so random starts are tried " +
+            $"batches of {r.BatchSize}) for {Terminal.Plural(r.Epochs, "epoch")}. One filter can get stuck on a poor pattern, so random starts are tried " +
             $"until one reaches {r.TargetValidationAccuracy:P0} validation accuracy, and the best is kept:");
         var starts = t.Table(">Start", ">Initial seed", ">Final loss", ">Validation accuracy", "");
         for (int i = 0; i < r.Starts.Count; i++)

@@ -35,15 +35,15 @@ internal static class ParamsCommand
         var oneFilter = ParameterCounts.Conv(channels, kernel, kernel, 1);
         long inputs = (long)height * width * channels;
         var table = terminal.Table("Layer", ">Weights", ">Biases", ">Total");
-        table.AddRow($"Fully connected: {height}x{width}x{channels} = {Terminal.Count(inputs)} inputs x {hidden} units",
+        table.AddRow($"Fully connected: {height}x{width}x{channels} = {Terminal.Count(inputs)} inputs x {Terminal.Plural(hidden, "unit")}",
             Terminal.Count(dense.Weights), Terminal.Count(dense.Biases), Terminal.Count(dense.Total));
         table.AddRow($"Convolution: one {kernel}x{kernel}x{channels} filter",
             Terminal.Count(oneFilter.Weights), Terminal.Count(oneFilter.Biases), Terminal.Count(oneFilter.Total));
-        table.AddRow($"Convolution: {filters} filters of {kernel}x{kernel}x{channels}",
+        table.AddRow($"Convolution: {Terminal.Plural(filters, "filter")} of {kernel}x{kernel}x{channels}",
             Terminal.Count(conv.Weights), Terminal.Count(conv.Biases), Terminal.Count(conv.Total));
         terminal.Write(table);
         terminal.Text($"The fully connected layer has {Ratio(dense.Total, conv.Total)} times the parameters of the convolution. " +
-            $"The convolution's count does not depend on the image size: its {filters} filters are reused at every position.");
+            $"The convolution's count does not depend on the image size: {(filters == 1 ? "its filter is" : $"its {filters} filters are")} reused at every position.");
     }
 
     /// <summary>a / b with one decimal, or a whole number when it divides.</summary>

@@ -64,7 +64,7 @@ internal static class PredictCommand
             }
         }
         if (failures > 0 && files.Length > 1)
-            error.WriteLine($"convolve: {failures} of {files.Length} images could not be used.");
+            error.WriteLine($"convolve: {failures} of {Terminal.Plural(files.Length, "image")} could not be used.");
         return failures == 0 ? ConvolveApp.Success : ConvolveApp.Failure;
     }
 }

@@ -41,9 +41,9 @@ internal static class ShapeCommand
         terminal.Text($"    = {round}(({r.Size} + 2*{r.Padding} - {r.Dilation}*({r.Kernel}-1) - 1) / {r.Stride}) + 1");
         terminal.Text($"    = {round}({r.Numerator} / {r.Stride}) + 1");
         terminal.Markup($"    = [bold green]{r.Output}[/]");
-        if (r.Dilation > 1) terminal.Text($"The dilated kernel spans d(k-1)+1 = {r.Span} pixels.");
+        if (r.Dilation > 1) terminal.Text($"The dilated kernel spans d(k-1)+1 = {Terminal.Plural(r.Span, "pixel")}.");
         if (r.Unused > 0)
-            terminal.Text($"The windows do not fit exactly: the last {r.Unused} padded pixel(s) of the {r.PaddedSize} are never covered.");
+            terminal.Text($"The windows do not fit exactly: {(r.Unused == 1 ? "the last padded pixel" : $"the last {r.Unused} padded pixels")} of the {r.PaddedSize} {(r.Unused == 1 ? "is" : "are")} never covered.");
         else if (!r.CeilMode)
             terminal.Text($"The windows fit exactly: the last window ends on the last of the {r.PaddedSize} padded pixels.");
     }

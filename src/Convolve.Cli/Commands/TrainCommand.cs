@@ -195,9 +195,9 @@ internal static class TrainCommand
         var o = session.Options;
         terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), input {session.Model.InputShape.ToImageString()}");
         terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, {Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
-        terminal.Text($"Training: {o.Epochs} epochs, batch {o.BatchSize}, {o.OptimizerOrDefault}, {o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
+        terminal.Text($"Training: {Terminal.Plural(o.Epochs, "epoch")}, batch {o.BatchSize}, {o.OptimizerOrDefault}, {o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
             (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") +
-            (threads > 0 ? $", at most {threads} thread(s) of {Environment.ProcessorCount} cores" : $", {Environment.ProcessorCount} cores"));
+            (threads > 0 ? $", at most {Terminal.Plural(threads, "thread")} of {Terminal.Plural(Environment.ProcessorCount, "core")}" : $", {Terminal.Plural(Environment.ProcessorCount, "core")}"));
     }
 
     private static EpochRecord? RunEpoch(Terminal terminal, TrainingSession session, ImageDataset train, ImageDataset? validation, CancellationToken stop)

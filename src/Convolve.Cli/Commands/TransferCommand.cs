@@ -83,7 +83,7 @@ internal static class TransferCommand
         var backboneShape = network.InputShape;
         var featureShape = network.GetOutputShape(backboneShape.Prepend(1)).ItemShape;
         long backboneParameters = network.Parameters.Sum(p => (long)p.Value.Length);
-        terminal.Text($"Backbone: {Path.GetFileName(s.Backbone)}{(s.CutAfter is { } n ? $" (first {n} layers)" : "")}{(s.Preprocess is null ? "" : $" after {Path.GetFileName(s.Preprocess)}")}: " +
+        terminal.Text($"Backbone: {Path.GetFileName(s.Backbone)}{(s.CutAfter is { } n ? $" (first {Terminal.Plural(n, "layer")})" : "")}{(s.Preprocess is null ? "" : $" after {Path.GetFileName(s.Preprocess)}")}: " +
             $"input {backboneShape}, features {featureShape}, {Terminal.Count(backboneParameters)} parameters (frozen), {network.Layers.Count} layers");
 
         int withWeights = ModelParts.CountLayersWithParameters(network);
@@ -108,7 +108,7 @@ internal static class TransferCommand
 
         float lr = s.LearningRate ?? (s.Optimizer == OptimizerKind.Sgd ? 0.01f : 0.001f);
         var options = new TransferOptions(s.Epochs, s.Batch, s.Seed, new OptimizerSettings(s.Optimizer, lr), s.Hidden);
-        terminal.Text($"Training: {s.Epochs} epochs, batch {s.Batch}, {options.OptimizerOrDefault}, seed {s.Seed}, the same for every model");
+        terminal.Text($"Training: {Terminal.Plural(s.Epochs, "epoch")}, batch {s.Batch}, {options.OptimizerOrDefault}, seed {s.Seed}, the same for every model");
         var results = new List<TransferResult>();
 
         var head = TransferLearning.CreateHead(features.ImageShape, raw.ClassCount, s.Hidden, s.Seed);
@@ -144,7 +144,7 @@ internal static class TransferCommand
             float fineLr = s.FineTuneLearningRate ?? lr / 10;
             string once = parts.FrontLayers > 0 ? $"layers 1 to {parts.FrontLayers} of {network.Layers.Count} run once" : "the whole backbone runs at every step";
             string statistics = parts.Back.Layers.Any(l => l is Layers.BatchNorm2D) ? "; batch normalisation keeps its pre-trained statistics" : "";
-            terminal.Text($"Fine-tuning: the backbone's last {s.FineTuneLast} layers holding weights and a copy of the trained head, " +
+            terminal.Text($"Fine-tuning: the backbone's last {Terminal.Plural(s.FineTuneLast, "layer")} holding weights and a copy of the trained head, " +
                 $"learning rate {fineLr.ToString("G3", CultureInfo.InvariantCulture)}; {once}{statistics}");
             var fineTuned = TransferLearning.FineTune(parts, s.FineTuneLast, head, backInputs.Subset(trainIndices), backInputs.Subset(testIndices),
                 options.Training(options.OptimizerOrDefault with { LearningRate = fineLr }), frontParameters,

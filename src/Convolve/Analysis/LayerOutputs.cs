@@ -27,9 +27,10 @@ public static class LayerOutputs
     public static IReadOnlyList<LayerOutput> Collect(Sequential model, Tensor image)
     {
         if (!model.IsBuilt) throw new InvalidOperationException("LayerOutputs: the model is not built.");
-        var input = image.Shape.Rank == model.InputShape.Rank ? image.Reshape(model.InputShape.Prepend(1)) : image;
-        if (input.Shape != model.InputShape.Prepend(1))
+        bool oneItem = image.Shape == model.InputShape || image.Shape == model.InputShape.Prepend(1);
+        if (!oneItem)
             throw new ShapeException($"LayerOutputs: the model takes one item of [{string.Join(", ", model.InputShape)}], got {image.Shape}.");
+        var input = image.Shape.Rank == model.InputShape.Rank ? image.Reshape(model.InputShape.Prepend(1)) : image;
         var outputs = new List<LayerOutput>();
         var x = input;
         foreach (var layer in model.Layers)

@@ -49,7 +49,7 @@ public sealed class BatchNorm2D : Layer
     {
         RequireRank(inputShape, 4, "input [N, C, H, W]");
         if (inputShape[1] != Config.Channels)
-            throw new ShapeException($"{this}: expected input with {Config.Channels} channels, got {inputShape}.");
+            throw new ShapeException($"{this}: expected input with {Config.Channels} channel{(Config.Channels == 1 ? "" : "s")}, got {inputShape}.");
         return inputShape;
     }
 

@@ -106,7 +106,7 @@ public sealed class Graph : Model
         if (unused is not null) throw new InvalidOperationException($"Graph: {unused.Layer} ({unused.Name}) does not lead to the output.");
         if (Output.Index != nodes.Count - 1) throw new InvalidOperationException("Graph: the output must be the last node added.");
 
-        var shapes = NodeShapes(inputShape, build: true);
+        var shapes = NodeShapes(inputShape, build: true, standInBatch: true);
         values = new Tensor?[nodes.Count];
         gradients = new Tensor?[nodes.Count];
         gradientBuffers = new Tensor?[nodes.Count];
@@ -114,33 +114,41 @@ public sealed class Graph : Model
         return shapes[^1];
     }
 
-    public override Shape GetOutputShape(Shape inputShape) => NodeShapes(inputShape, build: false)[^1];
+    public override Shape GetOutputShape(Shape inputShape) => NodeShapes(inputShape, build: false, standInBatch: false)[^1];
 
     public override IReadOnlyList<Shape> LayerOutputShapes()
     {
         RequireBuilt();
-        return [.. NodeShapes(InputShape.Prepend(1), build: false).Skip(1).Select(s => s.ItemShape)];
+        return [.. NodeShapes(InputShape.Prepend(1), build: false, standInBatch: true).Skip(1).Select(s => s.ItemShape)];
     }
 
     public override IReadOnlyList<Shape> LayerInputShapes(int batch)
     {
         RequireBuilt();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
-        var shapes = NodeShapes(InputShape.Prepend(batch), build: false);
+        var shapes = NodeShapes(InputShape.Prepend(batch), build: false, standInBatch: false);
         return [.. nodes.Skip(1).Select(node => shapes[node.Inputs[0].Index])];
     }
 
-    // Every node's output shape for a batch of inputShape; with build, each layer is built on the way.
-    private Shape[] NodeShapes(Shape inputShape, bool build)
+    // Every node's output shape for a batch of inputShape; with build, each layer is built on the
+    // way. standInBatch: inputShape's batch is the one Build checks with, not one the user gave.
+    private Shape[] NodeShapes(Shape inputShape, bool build, bool standInBatch)
     {
         var shapes = new Shape[nodes.Count];
         shapes[0] = inputShape;
         for (int i = 1; i < nodes.Count; i++)
         {
             var node = nodes[i];
-            shapes[i] = node.Layer is MergeLayer merge
-                ? merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])])
-                : build ? node.Layer!.Build(shapes[node.Inputs[0].Index]) : node.Layer!.GetOutputShape(shapes[node.Inputs[0].Index]);
+            var inputs = node.Inputs.Select(n => shapes[n.Index]).ToArray();
+            try
+            {
+                shapes[i] = node.Layer is MergeLayer merge ? merge.GetOutputShape(inputs)
+                    : build ? node.Layer!.Build(inputs[0]) : node.Layer!.GetOutputShape(inputs[0]);
+            }
+            catch (ShapeException e)
+            {
+                throw ShapeException.InLayer(e, node.Layer!.Name, node.Layer.ToString(), inputs, standInBatch);
+            }
         }
         return shapes;
     }

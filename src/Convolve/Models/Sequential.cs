@@ -32,13 +32,21 @@ public sealed class Sequential : Model
     protected override Shape BuildLayers(Shape inputShape)
     {
         var shape = inputShape;
-        foreach (var layer in layers) shape = layer.Build(shape);
+        foreach (var layer in layers)
+        {
+            try { shape = layer.Build(shape); }
+            catch (ShapeException e) { throw ShapeException.InLayer(e, layer.Name, layer.ToString(), [shape], standInBatch: true); }
+        }
         return shape;
     }
 
     public override Shape GetOutputShape(Shape inputShape)
     {
-        foreach (var layer in layers) inputShape = layer.GetOutputShape(inputShape);
+        foreach (var layer in layers)
+        {
+            try { inputShape = layer.GetOutputShape(inputShape); }
+            catch (ShapeException e) { throw ShapeException.InLayer(e, layer.Name, layer.ToString(), [inputShape], standInBatch: false); }
+        }
         return inputShape;
     }
 

@@ -76,6 +76,10 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>Formats as <c>[8, 1, 28, 28]</c>.</summary>
     public override string ToString() => Format(Dims);
 
+    /// <summary>Formats with the batch dimension named rather than counted: <c>[N, 1, 28, 28]</c>.</summary>
+    public string ToBatchString(string batch = "N") =>
+        Rank == 0 ? ToString() : $"[{batch}{string.Concat(Dims[1..].ToArray().Select(d => $", {d}"))}]";
+
     /// <summary>
     /// Formats an item shape the way the article's tables do: [C, H, W] as <c>HxWxC</c>,
     /// a vector as its length.
