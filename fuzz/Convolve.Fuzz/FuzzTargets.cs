@@ -154,8 +154,16 @@ public static class FuzzTargets
         }
         else
         {
+            // Parsing can fail too (an argument "@/" names a response file that cannot be read);
+            // ConvolveApp.Run would print Failures.Message for it, so that is what is judged.
             var root = ConvolveApp.CreateRootCommand(new Terminal(TextWriter.Null, plain: true));
-            root.Parse(line);
+            try { root.Parse(line); }
+            catch (Exception e)
+            {
+                string text = Failures.Message(e);
+                if (InternalFailures.Any(f => text.Contains(f, StringComparison.Ordinal)))
+                    throw new InvalidOperationException($"convolve {string.Join(' ', line)}: {text}", e);
+            }
         }
     }
 }
