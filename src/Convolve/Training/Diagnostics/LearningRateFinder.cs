@@ -160,9 +160,11 @@ public static class LearningRateFinder
         // Slope of the smoothed loss against log(rate) by central differences over a few points
         // either side; the rate grows by a constant factor, so the slope is proportional to the
         // difference.
-        int steepest = -1, k = Math.Max(1, points.Count / 40);
+        // difference. The first tenth is skipped: there the average is still settling, and a
+        // first batch's loss above the next ones looks like a steep fall.
+        int steepest = -1, k = Math.Max(1, points.Count / 20);
         float steepestSlope = 0;
-        for (int i = k; i < Math.Min(minimum, points.Count - k); i++)
+        for (int i = Math.Max(k, points.Count / 10); i < Math.Min(minimum, points.Count - k); i++)
         {
             float slope = points[i + k].SmoothedLoss - points[i - k].SmoothedLoss;
             if (slope < steepestSlope)
