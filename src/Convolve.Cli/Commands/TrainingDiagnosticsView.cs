@@ -39,7 +39,9 @@ internal sealed class TrainingDiagnosticsView
     /// Refuses optimizer settings that cannot work, naming the option (<c>--lr must be a finite
     /// number above 0, got Infinity.</c>); called before any data is loaded.
     /// </summary>
-    public static void Validate(OptimizerSettings settings)
+    /// <param name="settings">The settings.</param>
+    /// <param name="learningRateOption">The option that gave the learning rate.</param>
+    public static void Validate(OptimizerSettings settings, string learningRateOption = "--lr")
     {
         try
         {
@@ -49,12 +51,29 @@ internal sealed class TrainingDiagnosticsView
         {
             string option = e.Setting switch
             {
-                nameof(OptimizerSettings.LearningRate) => "--lr",
+                nameof(OptimizerSettings.LearningRate) => learningRateOption,
                 nameof(OptimizerSettings.Momentum) => "--momentum",
                 nameof(OptimizerSettings.WeightDecay) => "--weight-decay",
                 _ => e.Label,
             };
             throw new ArgumentException($"{option} must be {e.Allowed}, got {InvalidSettingExceptionValue(e.Value)}.");
+        }
+    }
+
+    /// <summary>
+    /// Runs a command that trains without a view of its own (transfer): a run stopped by
+    /// non-finite values prints the error in one line and exits with <see cref="Diverged"/>.
+    /// </summary>
+    public static int Guard(Terminal terminal, Func<int> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (TrainingDivergedException e)
+        {
+            terminal.Markup($"[red]Error: training stopped. {Markup.Escape(e.Message)}[/]");
+            return Diverged;
         }
     }
 
