@@ -32,7 +32,7 @@ public sealed class TrainingMonitor
     private readonly Model model;
     private readonly Layer[] layers;
     private readonly Parameter[][] trainable;
-    private readonly double[] firstGradientNorm;
+    private readonly double[] firstGradientNorm, weightNorms, gradientNorms;
     private readonly List<Diagnostic> diagnostics = [];
     private readonly HashSet<(DiagnosticCode, string?, DiagnosticSeverity)> reported = [];
     private float[]? goodWeights;
@@ -52,6 +52,8 @@ public sealed class TrainingMonitor
         layers = [.. model.Layers.Where(l => l.Parameters.Any(p => p.Trainable))];
         trainable = [.. layers.Select(l => l.Parameters.Where(p => p.Trainable).ToArray())];
         firstGradientNorm = new double[layers.Length];
+        weightNorms = new double[layers.Length];
+        gradientNorms = new double[layers.Length];
     }
 
     /// <summary>The thresholds in use.</summary>
@@ -132,17 +134,23 @@ public sealed class TrainingMonitor
     {
         if (!checkThisStep) return;
         long step = trainer.Optimizer.Steps;
+        // One pass over each tensor: a norm is NaN or infinite when a value is.
+        for (int i = 0; i < layers.Length; i++)
+        {
+            weightNorms[i] = Norm(trainable[i], gradients: false);
+            gradientNorms[i] = Norm(trainable[i], gradients: true);
+        }
         // Weights in forward order, then gradients from the output back: where non-finite values started.
         for (int i = 0; i < layers.Length; i++)
-            if (!AllFinite(trainable[i], gradients: false))
+            if (!double.IsFinite(weightNorms[i]))
                 Diverge(trainer, images, step, $"The weights of {layers[i].Name} became infinite or NaN at step {step + 1}", layers[i]);
         for (int i = layers.Length - 1; i >= 0; i--)
-            if (!AllFinite(trainable[i], gradients: true))
+            if (!double.IsFinite(gradientNorms[i]))
                 Diverge(trainer, images, step, $"The gradient of {layers[i].Name} became infinite or NaN at step {step + 1} (in the backward pass)", layers[i]);
 
         for (int i = 0; i < layers.Length; i++)
         {
-            double weightNorm = Norm(trainable[i], gradients: false), gradientNorm = Norm(trainable[i], gradients: true);
+            double weightNorm = weightNorms[i], gradientNorm = gradientNorms[i];
             if (firstGradientNorm[i] == 0) firstGradientNorm[i] = gradientNorm;
             string name = layers[i].Name;
             if (weightNorm > 0 && gradientNorm < Options.VanishingRatio * weightNorm)
@@ -334,7 +342,8 @@ public sealed class TrainingMonitor
         foreach (var p in parameters)
         {
             var values = (gradients ? p.Gradient : p.Value).Span;
-            // A float sum of squares overflows long before the values do: then again in double.
+            // A float sum of squares overflows long before the values do: then again in double
+            // (infinite or NaN there only when a value is).
             float norm = TensorPrimitives.Norm(values);
             sum += float.IsFinite(norm) ? (double)norm * norm : Squares(values);
         }
