@@ -158,6 +158,7 @@ internal static class TrainCommand
                 EpochRecord? record;
                 try { record = RunEpoch(terminal, session, train, validation, signals.Token); }
                 catch (Training.Diagnostics.TrainingDivergedException e) { return diagnostics.ReportDiverged(e, train, checkpointPath, File.Exists(checkpointPath)); }
+                diagnostics.Flush();
                 session.SaveCheckpoint(checkpointPath, checkpointMetadata);
                 if (record is null)
                 {

@@ -25,11 +25,21 @@ internal sealed class TrainingDiagnosticsView
     private readonly TrainingSession session;
     private bool rangeTestHinted;
 
+    // Warnings found while a live progress display owns the terminal, printed once it is gone
+    // (lines written under a live display get mixed with its redraws).
+    private readonly List<Diagnostic> pending = [];
+    private readonly bool live;
+
     private TrainingDiagnosticsView(Terminal terminal, TrainingSession session)
     {
         this.terminal = terminal;
         this.session = session;
-        session.Monitor.Raised += Print;
+        live = !terminal.Plain && terminal.Console.Profile.Capabilities.Interactive;
+        session.Monitor.Raised += d =>
+        {
+            if (live) pending.Add(d);
+            else Print(d);
+        };
     }
 
     /// <summary>Prints <paramref name="session"/>'s diagnostics as they are raised.</summary>
@@ -79,6 +89,13 @@ internal sealed class TrainingDiagnosticsView
 
     private static string InvalidSettingExceptionValue(double value) => value.ToString("G7", CultureInfo.InvariantCulture);
 
+    /// <summary>Prints the warnings held back while an epoch's progress display was showing.</summary>
+    public void Flush()
+    {
+        foreach (var d in pending) Print(d);
+        pending.Clear();
+    }
+
     private void Print(Diagnostic d)
     {
         bool error = d.Severity == DiagnosticSeverity.Error;
@@ -102,6 +119,7 @@ internal sealed class TrainingDiagnosticsView
     /// </summary>
     public int ReportDiverged(TrainingDivergedException e, ImageDataset train, string? checkpoint, bool checkpointExists)
     {
+        Flush();
         terminal.Blank();
         terminal.Markup($"[red]Error: training stopped in epoch {e.Diagnostic.Epoch + 1}. {Markup.Escape(e.Diagnostic.Message)}[/]");
         if (e.Diagnostic.Suggestion is { } suggestion) terminal.Markup($"[red]{Markup.Escape(suggestion)}[/]");
@@ -121,6 +139,7 @@ internal sealed class TrainingDiagnosticsView
     /// <param name="fresh">Makes the architecture afresh, for a range test from its initial weights (the trained ones diverged).</param>
     public int ReportFinished(ImageDataset train, Func<Model>? fresh)
     {
+        Flush();
         var all = session.Monitor.Diagnostics;
         var verdict = session.Monitor.EpochVerdict;
         if (all.Count > 0)

@@ -94,7 +94,7 @@ public sealed class TrainingSession
         var record = new EpochRecord(CompletedEpochs + 1, result.Loss, result.Accuracy, check?.Loss, check?.Accuracy, started.Elapsed.TotalSeconds);
         history.Add(record);
         CompletedEpochs++;
-        Trainer.Monitor?.CheckEpoch(record.Epoch - 1, record.ValidationAccuracy ?? record.TrainAccuracy, train, validation, Trainer.Optimizer.LearningRate);
+        Trainer.Monitor?.CheckEpoch(record.Epoch - 1, record.ValidationAccuracy ?? record.TrainAccuracy, train, validation, Options.OptimizerOrDefault.LearningRate);
         return record;
     }
 
