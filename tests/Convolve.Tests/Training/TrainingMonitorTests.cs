@@ -76,6 +76,26 @@ public sealed class TrainingMonitorTests
         Assert.Equal(0, session.CompletedEpochs);
     }
 
+    [Fact]
+    public void InAGraph_TheFirstLayerToOverflowIsNamedToo()
+    {
+        var graph = new Graph();
+        var x = graph.Apply(new ReLU(), graph.Apply(new Conv2D(1, 4, 3, padding: 1), graph.Input));
+        var branch = graph.Apply(new Conv2D(4, 4, 3, padding: 1), x);
+        x = graph.Apply(new Add(), x, branch);
+        graph.Apply(new Dense(3), graph.Apply(new Flatten(), x));
+        graph.Build(new Shape(1, 8, 8), seed: 2);
+        var initial = graph.ParameterValues.ToArray();
+
+        var e = Assert.Throws<TrainingDivergedException>(() => new TrainingSession(graph, Options(1e30f)).RunEpoch(Separable(64, seed: 1)));
+
+        Assert.Contains(e.Layer, graph.Layers.Select(l => l.Name));
+        Assert.Contains($"the output of {e.Layer} (", e.Diagnostic.Message);
+        Assert.Contains("was the first to overflow", e.Diagnostic.Message);
+        Assert.Equal(initial, graph.ParameterValues.ToArray());
+        Assert.EndsWith("The model holds the weights of step 1, the last checked good. " + e.Diagnostic.Suggestion, e.Message);
+    }
+
     [Theory]
     [InlineData("conv2d_1")]
     [InlineData("dense_1")]

@@ -8,8 +8,8 @@ namespace Convolve.Training.Diagnostics;
 /// </summary>
 public sealed class TrainingDivergedException : Exception
 {
-    public TrainingDivergedException(Diagnostic diagnostic, long lastGoodStep)
-        : base(diagnostic.ToString())
+    public TrainingDivergedException(Diagnostic diagnostic, long lastGoodStep, string? kept = null)
+        : base(kept is null ? diagnostic.ToString() : $"{diagnostic.Message} {kept} {diagnostic.Suggestion}")
     {
         Diagnostic = diagnostic;
         LastGoodStep = lastGoodStep;

@@ -183,7 +183,9 @@ public sealed class TrainingMonitor
         long step = -1;
         EpochVerdict = null;
         if (data.Count == 0) return;
-        CheckReLUs(data, which, epoch);
+        // Validation data has just been evaluated whole, so a batch of it costs at most that
+        // again; training data may be large, so only a slice of it.
+        CheckReLUs(data, which, epoch, validation is null ? Math.Max(64, data.Count / 8) : data.Count);
 
         if (data.ClassCount < 2) return;
         var counts = new int[data.ClassCount];
@@ -202,10 +204,10 @@ public sealed class TrainingMonitor
         if (rose) EpochVerdict = found;
     }
 
-    private void CheckReLUs(ImageDataset data, string which, int epoch)
+    private void CheckReLUs(ImageDataset data, string which, int epoch, int most)
     {
         if (!model.Layers.Any(l => l is ReLU)) return;
-        int count = Math.Min(Options.ProbeItems, data.Count);
+        int count = Math.Min(Math.Min(Options.ProbeItems, most), data.Count);
         var item = data.ImageShape;
         var batch = new Tensor(item.Prepend(count), data.Images.Buffer, data.Images.Offset);
         var findings = new List<(Layer Layer, int Dead, int Units)>();
@@ -288,9 +290,9 @@ public sealed class TrainingMonitor
         string kept = goodWeights is null
             ? " The weights were not checked before it, so the model holds the broken ones."
             : Invariant($" The model holds the weights of step {goodStep + 1}, the last checked good.");
-        var diagnostic = Raise(DiagnosticSeverity.Error, DiagnosticCode.NonFinite, layer?.Name, step, what + where + "." + kept,
+        var diagnostic = Raise(DiagnosticSeverity.Error, DiagnosticCode.NonFinite, layer?.Name, step, what + where + ".",
             "Training diverged: the learning rate (" + Rate(BaseRate(trainer)) + ") is too large. " + RateAdvice(trainer, smaller: true), force: true);
-        throw new TrainingDivergedException(diagnostic, goodStep);
+        throw new TrainingDivergedException(diagnostic, goodStep, kept.TrimStart());
     }
 
     private static float MaxWeight(Layer layer)
