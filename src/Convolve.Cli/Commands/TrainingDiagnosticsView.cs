@@ -236,7 +236,8 @@ internal sealed class TrainingDiagnosticsView
                 yield return points[i];
     }
 
-    private static string Rate(double rate) => rate.ToString("G3", CultureInfo.InvariantCulture);
+    private static string Rate(double rate) =>
+        rate.ToString("G3", CultureInfo.InvariantCulture).Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
 
     private static string Plural(int count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";
 }
