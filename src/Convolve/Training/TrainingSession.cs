@@ -84,6 +84,7 @@ public sealed class TrainingSession
             Trainer.Schedule = new LearningRateSchedule(Options.Schedule, Options.OptimizerOrDefault.LearningRate, (long)loader.BatchCount * Options.Epochs);
         }
         var result = Trainer.TrainEpoch(loader, CompletedEpochs, onBatch, cancellation, cursor);
+        Trainer.Monitor?.VerifyWeights(Trainer); // before any checkpoint of them is written
         if (!result.Completed)
         {
             cursor = result.Cursor;

@@ -77,6 +77,23 @@ public sealed class TrainingMonitorTests
     }
 
     [Fact]
+    public void WeightsBrokenByAnEpochsLastUpdate_AreCaughtBeforeTheEpochEnds()
+    {
+        // One batch per epoch: its update overflows the weights, and no later loss reads them.
+        var model = new Sequential(new Flatten(), new Dense(3));
+        model.Build(new Shape(1, 8, 8), seed: 1);
+        var initial = model.ParameterValues.ToArray();
+        var session = new TrainingSession(model, new TrainingOptions(Epochs: 2, BatchSize: 16, Optimizer: new OptimizerSettings(LearningRate: float.MaxValue, Momentum: 0)));
+
+        var e = Assert.Throws<TrainingDivergedException>(() => session.RunEpoch(Separable(16, seed: 1, scale: 100)));
+
+        Assert.Equal("dense_1", e.Layer);
+        Assert.StartsWith("The weights of dense_1 became infinite or NaN by step 1.", e.Diagnostic.Message);
+        Assert.Equal(initial, model.ParameterValues.ToArray());
+        Assert.Empty(session.History);
+    }
+
+    [Fact]
     public void InAGraph_TheFirstLayerToOverflowIsNamedToo()
     {
         var graph = new Graph();

@@ -46,7 +46,7 @@ public enum DiagnosticCode
 /// <param name="Message">What happened, in one sentence with the figures observed.</param>
 /// <param name="Suggestion">What to try, or null.</param>
 /// <param name="Layer">The layer concerned, by its name in the model ("conv2d_1", as in the summary), or null.</param>
-/// <param name="Step">The optimisation step (from 0) at which it was found.</param>
+/// <param name="Step">The optimisation step (from 0) at which it was found; -1 for the checks after an epoch.</param>
 /// <param name="Epoch">The epoch (from 0) in which it was found.</param>
 public sealed record Diagnostic(DiagnosticSeverity Severity, DiagnosticCode Code, string Message, string? Suggestion,
     string? Layer, long Step, int Epoch)

@@ -156,7 +156,7 @@ public sealed class TrainingMonitor
             if (weightNorm > 0 && gradientNorm < Options.VanishingRatio * weightNorm)
                 Raise(DiagnosticSeverity.Warning, DiagnosticCode.VanishingGradient, name, step,
                     Invariant($"The gradient of {name} has vanished: its norm is {gradientNorm:G2}, against {weightNorm:G3} for its weights, so the layer no longer learns."),
-                    "ReLUs that never fire above it, or saturated activations, cause this; " + RateAdvice(trainer, smaller: true, lowerCase: true));
+                    "ReLUs that never fire above it, or saturated activations, cause this. " + RateAdvice(trainer, smaller: true));
             else if (gradientNorm > Options.ExplodingRatio * Math.Max(weightNorm, 1e-3)
                 || (firstGradientNorm[i] > 0 && gradientNorm > Options.ExplodingGrowth * firstGradientNorm[i]))
                 Raise(DiagnosticSeverity.Warning, DiagnosticCode.ExplodingGradient, name, step,
@@ -167,6 +167,23 @@ public sealed class TrainingMonitor
         goodWeights ??= new float[model.ParameterValues.Length];
         model.ParameterValues.CopyTo(goodWeights);
         goodStep = step;
+    }
+
+    /// <summary>
+    /// Checks every parameter (trainable or not) for infinite or NaN values: what
+    /// <see cref="TrainingSession"/> does at the end of each epoch, stopped or not, so that a
+    /// checkpoint or a saved model never holds them even when the last steps went unchecked (the
+    /// last update of an epoch is read by no loss). Throws a <see cref="TrainingDivergedException"/>
+    /// naming the first such layer, with the last good weights put back.
+    /// </summary>
+    public void VerifyWeights(Trainer trainer)
+    {
+        if (IsFinite(model.ParameterValues)) return;
+        long step = trainer.Optimizer.Steps;
+        foreach (var layer in model.Layers)
+            foreach (var p in layer.Parameters)
+                if (!IsFinite(p.Value.Span))
+                    Diverge(trainer, null, step, $"The weights of {layer.Name} became infinite or NaN by step {step}", layer);
     }
 
     /// <summary>
@@ -262,10 +279,10 @@ public sealed class TrainingMonitor
 
     // Stops training: finds where the non-finite values started, puts the last good weights
     // back, reports the error and throws.
-    private void Diverge(Trainer trainer, Tensor images, long step, string what, Layer? layer = null)
+    private void Diverge(Trainer trainer, Tensor? images, long step, string what, Layer? layer = null)
     {
         string where = "";
-        if (layer is null)
+        if (layer is null && images is not null)
         {
             if (!IsFinite(images.Span)) where = ": the input batch itself has infinite or NaN values";
             else
@@ -305,17 +322,16 @@ public sealed class TrainingMonitor
     // The rate the run was started with: a schedule's base rate, which the user chose.
     private static float BaseRate(Trainer trainer) => trainer.Schedule?.BaseRate ?? trainer.Optimizer.LearningRate;
 
-    private string RateAdvice(Trainer? trainer, bool? smaller, bool lowerCase = false, float? current = null)
+    private string RateAdvice(Trainer? trainer, bool? smaller, float? current = null)
     {
         float lr = current ?? (trainer is null ? float.NaN : BaseRate(trainer));
-        string text = SuggestedLearningRate is { } s
+        return SuggestedLearningRate is { } s
             ? $"Try a learning rate near {Rate(s)} (a range test's suggestion)."
             : smaller == true && lr is > 0 and <= 1
                 ? $"Try a smaller learning rate, e.g. {Rate(lr / 10)}, or run a learning-rate range test to choose one."
                 : smaller == true && lr > 1
                     ? "Rates above 1 rarely work; run a learning-rate range test to choose one."
                     : "Run a learning-rate range test to choose one.";
-        return lowerCase ? char.ToLowerInvariant(text[0]) + text[1..] : text;
     }
 
     private Diagnostic Raise(DiagnosticSeverity severity, DiagnosticCode code, string? layer, long step, string message,
