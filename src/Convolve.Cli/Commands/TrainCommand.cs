@@ -49,7 +49,7 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume")
         {
             Description = "Continue the run saved in this checkpoint, with its model, data and settings, to its --out and --curves. " +
-                "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); --out, --curves, --checkpoint and --threads may change.",
+                "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); --lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.",
         };
         var curves = new Option<string?>("--curves") { Description = "Folder for the training curves (CSV and PNG)." };
         var findLr = new Option<bool>("--find-lr") { Description = "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png)." };
@@ -98,6 +98,12 @@ internal static class TrainCommand
             if (s.Model is not null && s.Model != architectureName)
                 throw new ArgumentException($"{s.Resume}: the checkpoint is of a '{architectureName}' model, but --model is '{s.Model}'.");
             s = TrainRun.Apply(s, session.Options, saved);
+            if (s.LearningRate is { } rate && rate != session.Options.OptimizerOrDefault.LearningRate)
+            {
+                terminal.Text(string.Create(CultureInfo.InvariantCulture,
+                    $"Continuing with --lr {rate} instead of the run's {session.Options.OptimizerOrDefault.LearningRate}: from here on it is a different run from the one stopped."));
+                session.ChangeLearningRate(rate);
+            }
         }
         else architectureName = Architectures.Get(s.Model ?? "seed").Name; // fails early on an unknown name
 

@@ -45,7 +45,7 @@ public sealed class TrainingSession
     }
 
     public Model Model { get; }
-    public TrainingOptions Options { get; }
+    public TrainingOptions Options { get; private set; }
     public Trainer Trainer { get; }
 
     /// <summary>
@@ -54,6 +54,20 @@ public sealed class TrainingSession
     /// <see cref="RunEpoch"/> also runs its <see cref="TrainingMonitor.CheckEpoch"/>.
     /// </summary>
     public TrainingMonitor Monitor => Trainer.Monitor ??= new TrainingMonitor(Model);
+
+    /// <summary>
+    /// Continues the run with another base learning rate (the schedule starts from it at the
+    /// current step), as after a divergence one resumes the last good checkpoint with a smaller
+    /// rate. From here on the run differs from the one that was stopped.
+    /// </summary>
+    public void ChangeLearningRate(float learningRate)
+    {
+        var settings = Options.OptimizerOrDefault with { LearningRate = learningRate };
+        settings.Validate();
+        Options = Options with { Optimizer = settings };
+        Trainer.Optimizer.LearningRate = learningRate;
+        loader = null; // the schedule is made again, from the new rate, by the next epoch
+    }
 
     /// <summary>Epochs finished so far.</summary>
     public int CompletedEpochs { get; private set; }
