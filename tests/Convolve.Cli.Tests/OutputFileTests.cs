@@ -60,11 +60,27 @@ public sealed class OutputFileTests : IDisposable
         var r = CliRunner.Run("train", "--resume", checkpoint, "--epochs", "20", "--lr", "0.5", "--limit", "200", "--optimizer", "adam");
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal($"convolve: {checkpoint}: --epochs 20 differs from the checkpoint's 2; --optimizer adam differs from the checkpoint's sgd; " +
-            "--lr 0.5 differs from the checkpoint's 0.05. A resumed run keeps its settings: leave these options out to continue it, or start a new run without --resume.",
+        Assert.Equal($"convolve: {checkpoint}: --epochs 20 differs from the checkpoint's 2; --optimizer adam differs from the checkpoint's sgd. " +
+            "A resumed run keeps its settings: leave these options out to continue it, or start a new run without --resume.",
             r.Error.Trim());
         Assert.Equal(before, File.ReadAllBytes(checkpoint));
         Assert.False(File.Exists(PathOf("m.cvm")));
+    }
+
+    [Fact]
+    public void Resume_WithAnotherLearningRate_ContinuesWithIt_AndSaysSo()
+    {
+        Assert.Equal(ConvolveApp.Success, TrainCommand.Run(new Terminal(new StringWriter(), plain: true), Settings(PathOf("straight.cvm"))));
+        string checkpoint = PathOf("slow.ckpt.cvm");
+        Stopped(PathOf("slow.cvm"));
+
+        var r = CliRunner.Run("train", "--resume", checkpoint, "--lr", "0.001");
+
+        Assert.True(r.ExitCode == 0, r.Error + r.Output);
+        Assert.Contains("Continuing with --lr 0.001 instead of the run's 0.05", r.Output);
+        Assert.Contains("SGD(lr=0.001", r.Output);
+        // The same start, another rate: not the model of the uninterrupted run.
+        Assert.NotEqual(ModelFile.Load(PathOf("straight.cvm")).ParameterValues.ToArray(), ModelFile.Load(PathOf("slow.cvm")).ParameterValues.ToArray());
     }
 
     [Fact]

@@ -49,13 +49,14 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume")
         {
             Description = "Continue the run saved in this checkpoint, with its model, data and settings, to its --out and --curves. " +
-                "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); --out, --curves, --checkpoint and --threads may change.",
+                "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); --lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.",
         };
         var curves = new Option<string?>("--curves") { Description = "Folder for the training curves (CSV and PNG)." };
+        var findLr = new Option<bool>("--find-lr") { Description = "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png)." };
         var command = new Command("train", "Train a CNN on real images and report its test accuracy.")
         {
             model, data, epochs, batch, optimizer, learningRate, schedule, momentum, weightDecay, seed, threads, validation, limit, shift, flip, rgb,
-            output, checkpoint, resume, curves,
+            output, checkpoint, resume, curves, findLr,
         };
         command.SetAction(result =>
         {
@@ -64,7 +65,7 @@ internal static class TrainCommand
             var settings = new Settings(modelGiven || result.GetValue(resume) is null ? result.GetValue(model)! : null, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
                 result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(schedule), result.GetValue(momentum), result.GetValue(weightDecay),
                 result.GetValue(seed), result.GetValue(threads), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
-                result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves))
+                result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves), result.GetValue(findLr))
             {
                 Given = command.Options.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet(),
             };
@@ -76,7 +77,7 @@ internal static class TrainCommand
     /// <param name="Model">The architecture; null when resuming without naming one.</param>
     internal sealed record Settings(string? Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
         ScheduleKind Schedule, float Momentum, float WeightDecay, int Seed, int Threads, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
-        string? Output, string? Checkpoint, string? Resume, string? Curves)
+        string? Output, string? Checkpoint, string? Resume, string? Curves, bool FindLr = false)
     {
         /// <summary>The options typed on the command line (e.g. "--lr"), as opposed to left at their defaults.</summary>
         public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
@@ -85,6 +86,7 @@ internal static class TrainCommand
     internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
     {
         if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
+        TrainingDiagnosticsView.Validate(new OptimizerSettings(s.Optimizer, s.LearningRate ?? 1, s.Momentum, WeightDecay: s.WeightDecay));
         var clock = Stopwatch.StartNew();
         TrainingSession? session = null;
         IReadOnlyDictionary<string, string>? saved = null;
@@ -96,6 +98,12 @@ internal static class TrainCommand
             if (s.Model is not null && s.Model != architectureName)
                 throw new ArgumentException($"{s.Resume}: the checkpoint is of a '{architectureName}' model, but --model is '{s.Model}'.");
             s = TrainRun.Apply(s, session.Options, saved);
+            if (s.LearningRate is { } rate && rate != session.Options.OptimizerOrDefault.LearningRate)
+            {
+                terminal.Text(string.Create(CultureInfo.InvariantCulture,
+                    $"Continuing with --lr {rate} instead of the run's {session.Options.OptimizerOrDefault.LearningRate}: from here on it is a different run from the one stopped."));
+                session.ChangeLearningRate(rate);
+            }
         }
         else architectureName = Architectures.Get(s.Model ?? "seed").Name; // fails early on an unknown name
 
@@ -131,6 +139,8 @@ internal static class TrainCommand
         }
         else if (session.Model.InputShape != train.ImageShape)
             throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
+        if (s.FindLr) return TrainingDiagnosticsView.FindLearningRate(terminal, session.Model, train, session.Options.OptimizerOrDefault, session.Options.BatchSize, s.Seed, s.Curves);
+        var diagnostics = TrainingDiagnosticsView.Attach(terminal, session);
 
         session.Model.Preparation ??= InputPreparation.FromTrainingData(train); // saved with the model: predict prepares images as these were
         session.Model.SetMaxThreads(s.Threads);
@@ -151,7 +161,10 @@ internal static class TrainCommand
             PrintHeader(terminal, architectureName, s.Data, session, train, validation, splits.Test, s.Threads);
             while (!session.IsFinished)
             {
-                var record = RunEpoch(terminal, session, train, validation, signals.Token);
+                EpochRecord? record;
+                try { record = RunEpoch(terminal, session, train, validation, signals.Token); }
+                catch (Training.Diagnostics.TrainingDivergedException e) { return diagnostics.ReportDiverged(e, train, checkpointPath, File.Exists(checkpointPath)); }
+                diagnostics.Flush();
                 session.SaveCheckpoint(checkpointPath, checkpointMetadata);
                 if (record is null)
                 {
@@ -172,7 +185,7 @@ internal static class TrainCommand
         terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(splits.Test.Count)} images (loss {test.Loss:F4}).");
         terminal.Text($"Model saved: {output}   ({clock.Elapsed.TotalSeconds:F1} s in all)");
         if (s.Curves is not null) terminal.Text($"Training curves: {Path.Combine(s.Curves, "curves.csv")}, loss.png, accuracy.png");
-        return ConvolveApp.Success;
+        return diagnostics.ReportFinished(train, () => Architectures.Get(architectureName).Build(session.Options.Seed, train.ImageShape[0], train.ClassCount));
     }
 
     // The run is complete and saved: the default checkpoint (twice the model's size, with the

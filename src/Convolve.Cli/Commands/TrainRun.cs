@@ -58,8 +58,10 @@ internal static class TrainRun
     /// split, limit, colour and curves folder as the checkpoint recorded them. Every training
     /// option typed on the command line (<see cref="TrainCommand.Settings.Given"/>) that differs
     /// from the checkpoint's is refused in one message naming each, because a resumed run
-    /// continues exactly the run that was stopped: a new learning rate, epoch count or batch size
-    /// would silently make it another run.
+    /// continues exactly the run that was stopped: a new epoch count or batch size would silently
+    /// make it another run. The one exception is <c>--lr</c>: continuing a diverged run's last good
+    /// checkpoint with a smaller rate is the usual remedy, so a typed rate replaces the run's and the
+    /// caller says so.
     /// </summary>
     public static TrainCommand.Settings Apply(TrainCommand.Settings s, TrainingOptions options, IReadOnlyDictionary<string, string> saved)
     {
@@ -82,7 +84,6 @@ internal static class TrainRun
         Compare("--epochs", s.Epochs, options.Epochs, Whole);
         Compare("--batch", s.Batch, options.BatchSize, Whole);
         Compare("--optimizer", s.Optimizer, optimizer.Kind, k => k.ToString().ToLowerInvariant());
-        Compare("--lr", s.LearningRate ?? float.NaN, optimizer.LearningRate, Number);
         Compare("--schedule", s.Schedule, options.Schedule, k => k.ToString().ToLowerInvariant());
         Compare("--momentum", s.Momentum, optimizer.Momentum, Number);
         Compare("--weight-decay", s.WeightDecay, optimizer.WeightDecay, Number);
@@ -115,7 +116,8 @@ internal static class TrainRun
         // The run's own settings from here on: the seed also draws the validation split.
         s = s with
         {
-            Epochs = options.Epochs, Batch = options.BatchSize, Optimizer = optimizer.Kind, LearningRate = optimizer.LearningRate, Schedule = options.Schedule,
+            Epochs = options.Epochs, Batch = options.BatchSize, Optimizer = optimizer.Kind,
+            LearningRate = given.Contains("--lr") ? s.LearningRate : optimizer.LearningRate, Schedule = options.Schedule,
             Momentum = optimizer.Momentum, WeightDecay = optimizer.WeightDecay, Seed = options.Seed,
             Shift = options.Augmentation?.MaxShift ?? 0, Flip = options.Augmentation?.HorizontalFlip ?? false,
         };

@@ -51,11 +51,11 @@ internal static class TransferCommand
             backbone, preprocess, cutAfter, data, labels, inputShape, pixelScale, hidden, epochs, batch, optimizer, learningRate, seed, test, scratchSize,
             fineTune, fineTuneLr, threads, output, combined,
         };
-        command.SetAction(result => Run(terminal, new Settings(result.GetValue(backbone)!, result.GetValue(preprocess), result.GetValue(cutAfter), result.GetValue(data)!,
+        command.SetAction(result => TrainingDiagnosticsView.Guard(terminal, () => Run(terminal, new Settings(result.GetValue(backbone)!, result.GetValue(preprocess), result.GetValue(cutAfter), result.GetValue(data)!,
             result.GetValue(labels), result.GetValue(inputShape), result.GetValue(pixelScale), result.GetValue(hidden), result.GetValue(epochs),
             result.GetValue(batch), result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(seed), result.GetValue(test),
             result.GetValue(scratchSize), result.GetValue(fineTune), result.GetValue(fineTuneLr), result.GetValue(threads), result.GetValue(output)!,
-            result.GetValue(combined))));
+            result.GetValue(combined)))));
         return command;
     }
 
@@ -68,6 +68,8 @@ internal static class TransferCommand
         if (!(s.Test > 0 && s.Test < 1)) throw new ArgumentException($"--test must be between 0 and 1, got {s.Test.ToString(CultureInfo.InvariantCulture)}.");
         if (!(s.PixelScale > 0) || float.IsInfinity(s.PixelScale)) throw new ArgumentException($"--pixel-scale must be a positive number, got {s.PixelScale.ToString(CultureInfo.InvariantCulture)}.");
         if (!s.Output.EndsWith(".cvm", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"--out {s.Output}: the head is saved as a Convolve model; give a file name ending in .cvm.");
+        TrainingDiagnosticsView.Validate(new OptimizerSettings(s.Optimizer, s.LearningRate ?? 1));
+        if (s.FineTuneLearningRate is { } fineTuneRate) TrainingDiagnosticsView.Validate(new OptimizerSettings(s.Optimizer, fineTuneRate), "--fine-tune-lr");
         // The head, the feature cache beside it and the combined model: checked before the backbone runs.
         OutputPaths.CheckFile("--out", s.Output, example: "transfer-head.cvm");
         if (s.CombinedOutput is not null)

@@ -19,8 +19,10 @@ public class Adam : Optimizer
     private protected Adam(IEnumerable<Parameter> parameters, float learningRate, float beta1, float beta2,
         float epsilon, float weightDecay, bool decoupled) : base(parameters, learningRate)
     {
-        if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1)
-            throw new ArgumentException($"{GetType().Name}: betas must be in [0, 1), got ({beta1}, {beta2}).");
+        InvalidSettingException.RequireFraction(nameof(Beta1), "Adam's beta1", beta1);
+        InvalidSettingException.RequireFraction(nameof(Beta2), "Adam's beta2", beta2);
+        InvalidSettingException.RequirePositive(nameof(Epsilon), "Adam's epsilon", epsilon);
+        InvalidSettingException.RequireNotNegative(nameof(WeightDecay), "Weight decay", weightDecay);
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;

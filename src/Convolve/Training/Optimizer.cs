@@ -12,7 +12,7 @@ public abstract class Optimizer
 {
     protected Optimizer(IEnumerable<Parameter> parameters, float learningRate)
     {
-        if (!(learningRate > 0)) throw new ArgumentException($"{GetType().Name}: learning rate must be positive, got {learningRate}.");
+        InvalidSettingException.RequirePositive("LearningRate", "The learning rate", learningRate);
         Parameters = [.. parameters];
         LearningRate = learningRate;
     }
@@ -20,13 +20,26 @@ public abstract class Optimizer
     /// <summary>The parameters this optimizer may update, trainable or not.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>Step size; may be changed between steps (learning-rate schedules).</summary>
-    public float LearningRate { get; set; }
+    /// <summary>
+    /// Step size; may be changed between steps (learning-rate schedules, which may end at 0), to
+    /// a finite value of 0 or more.
+    /// </summary>
+    public float LearningRate
+    {
+        get => learningRate;
+        set
+        {
+            // A comparison, not a call: schedules set this before every step.
+            if (!(value >= 0 && value <= float.MaxValue)) InvalidSettingException.RequireNotNegative("LearningRate", "The learning rate", value);
+            learningRate = value;
+        }
+    }
+
+    private float learningRate;
 
     /// <summary>Number of steps taken.</summary>
     public long Steps { get; protected set; }
 
-    /// <summary>Applies one update to every trainable parameter from its current gradient.</summary>
     /// <summary>
     /// The most threads an update uses; 0 (the default) means one per core. <see cref="Trainer"/>
     /// sets it to the model's cap (<see cref="Models.Model.SetMaxThreads"/>) before each step.
@@ -43,6 +56,7 @@ public abstract class Optimizer
 
     private int maxThreads;
 
+    /// <summary>Applies one update to every trainable parameter from its current gradient.</summary>
     public void Step()
     {
         Steps++;

@@ -14,8 +14,33 @@ public sealed record OptimizerSettings(
     OptimizerKind Kind = OptimizerKind.Sgd, float LearningRate = 0.01f, float Momentum = 0.9f, bool Nesterov = false,
     float WeightDecay = 0, float Beta1 = 0.9f, float Beta2 = 0.999f, float Epsilon = 1e-8f)
 {
-    /// <summary>A new optimizer of this kind for <paramref name="parameters"/>.</summary>
-    public Optimizer Create(IEnumerable<Parameter> parameters) => Kind switch
+    /// <summary>
+    /// Throws an <see cref="InvalidSettingException"/> naming the first setting that cannot work
+    /// and its allowed range: the learning rate and epsilon must be finite and above 0, weight
+    /// decay finite and not negative, momentum and the betas in [0, 1). Every field is checked,
+    /// those the kind ignores too: a momentum of 5 is a mistake whichever optimizer runs.
+    /// </summary>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Kind)) throw new ArgumentException($"Unknown optimizer kind {(int)Kind}.");
+        InvalidSettingException.RequirePositive(nameof(LearningRate), "The learning rate", LearningRate);
+        InvalidSettingException.RequireFraction(nameof(Momentum), "Momentum", Momentum);
+        InvalidSettingException.RequireNotNegative(nameof(WeightDecay), "Weight decay", WeightDecay);
+        InvalidSettingException.RequireFraction(nameof(Beta1), "Adam's beta1", Beta1);
+        InvalidSettingException.RequireFraction(nameof(Beta2), "Adam's beta2", Beta2);
+        InvalidSettingException.RequirePositive(nameof(Epsilon), "Adam's epsilon", Epsilon);
+        if (Nesterov && Kind == OptimizerKind.Sgd && Momentum == 0)
+            throw new ArgumentException("Nesterov momentum needs a momentum above 0.");
+    }
+
+    /// <summary>A new optimizer of this kind for <paramref name="parameters"/>, after <see cref="Validate"/>.</summary>
+    public Optimizer Create(IEnumerable<Parameter> parameters)
+    {
+        Validate();
+        return CreateUnchecked(parameters);
+    }
+
+    private Optimizer CreateUnchecked(IEnumerable<Parameter> parameters) => Kind switch
     {
         OptimizerKind.Sgd => new Sgd(parameters, LearningRate, Momentum, Nesterov, WeightDecay),
         OptimizerKind.Adam => new Adam(parameters, LearningRate, Beta1, Beta2, Epsilon, WeightDecay),

@@ -16,7 +16,8 @@ public sealed class Sgd : Optimizer
     public Sgd(IEnumerable<Parameter> parameters, float learningRate = 0.01f, float momentum = 0,
         bool nesterov = false, float weightDecay = 0) : base(parameters, learningRate)
     {
-        if (momentum < 0 || weightDecay < 0) throw new ArgumentException($"Sgd: momentum ({momentum}) and weight decay ({weightDecay}) must not be negative.");
+        InvalidSettingException.RequireFraction(nameof(Momentum), "Momentum", momentum);
+        InvalidSettingException.RequireNotNegative(nameof(WeightDecay), "Weight decay", weightDecay);
         if (nesterov && momentum == 0) throw new ArgumentException("Sgd: Nesterov momentum needs a momentum above 0.");
         Momentum = momentum;
         Nesterov = nesterov;

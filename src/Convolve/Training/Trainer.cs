@@ -1,6 +1,7 @@
 using Convolve.Data;
 using Convolve.Models;
 using Convolve.Tensors;
+using Convolve.Training.Diagnostics;
 
 namespace Convolve.Training;
 
@@ -37,6 +38,7 @@ public sealed class Trainer
         if (!model.IsBuilt) throw new InvalidOperationException("Trainer: build the model first (model.Build(inputShape, seed)).");
         Model = model;
         Optimizer = optimizer;
+        Monitor = new TrainingMonitor(model);
     }
 
     public Model Model { get; }
@@ -48,14 +50,28 @@ public sealed class Trainer
     /// </summary>
     public LearningRateSchedule? Schedule { get; set; }
 
-    /// <summary>One step: forward, loss, backward, optimizer update.</summary>
+    /// <summary>
+    /// Watches every step (see <see cref="TrainingMonitor"/>): a non-finite loss, weight or
+    /// gradient stops training with a <see cref="TrainingDivergedException"/>, other trouble is
+    /// raised as a warning. One with default thresholds is attached from the start; null turns
+    /// the checks off.
+    /// </summary>
+    public TrainingMonitor? Monitor { get; set; }
+
+    /// <summary>
+    /// One step: forward, loss, backward, optimizer update. Throws a
+    /// <see cref="TrainingDivergedException"/> (before the update) when the <see cref="Monitor"/>
+    /// finds a non-finite loss, weight or gradient.
+    /// </summary>
     public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels)
     {
         if (Schedule is not null) Optimizer.LearningRate = Schedule.At(Optimizer.Steps);
         Model.ZeroGradients();
         var logits = Model.ForwardLogits(images, training: true);
         float value = loss.Forward(logits, labels);
+        Monitor?.AfterLoss(this, images, value, logits.Shape[1]);
         Model.BackwardParameters(loss.Backward());
+        Monitor?.AfterBackward(this, images);
         Optimizer.MaxThreads = Model.MaxThreads;
         Optimizer.Step();
         return new StepResult(value, CountCorrect(logits, labels), labels.Length);
@@ -73,6 +89,7 @@ public sealed class Trainer
         double lossSum = resumeFrom.LossSum;
         int correct = resumeFrom.Correct, seen = resumeFrom.Seen, next = resumeFrom.NextBatch;
         int batches = loader.BatchCount, total = loader.ItemsPerEpoch;
+        if (Monitor is not null) Monitor.Epoch = epoch;
         foreach (var batch in loader.Epoch(epoch, firstBatch: next))
         {
             if (cancellation.IsCancellationRequested) break;

@@ -5,6 +5,7 @@ using Convolve.Data;
 using Convolve.Models;
 using Convolve.Serialization;
 using Convolve.Tensors;
+using Convolve.Training.Diagnostics;
 
 namespace Convolve.Training;
 
@@ -44,8 +45,29 @@ public sealed class TrainingSession
     }
 
     public Model Model { get; }
-    public TrainingOptions Options { get; }
+    public TrainingOptions Options { get; private set; }
     public Trainer Trainer { get; }
+
+    /// <summary>
+    /// The run's diagnostics (the trainer's <see cref="Trainer.Monitor"/>): subscribe to
+    /// <see cref="TrainingMonitor.Raised"/> to hear of trouble as it is found. After each epoch
+    /// <see cref="RunEpoch"/> also runs its <see cref="TrainingMonitor.CheckEpoch"/>.
+    /// </summary>
+    public TrainingMonitor Monitor => Trainer.Monitor ??= new TrainingMonitor(Model);
+
+    /// <summary>
+    /// Continues the run with another base learning rate (the schedule starts from it at the
+    /// current step), as after a divergence one resumes the last good checkpoint with a smaller
+    /// rate. From here on the run differs from the one that was stopped.
+    /// </summary>
+    public void ChangeLearningRate(float learningRate)
+    {
+        var settings = Options.OptimizerOrDefault with { LearningRate = learningRate };
+        settings.Validate();
+        Options = Options with { Optimizer = settings };
+        Trainer.Optimizer.LearningRate = learningRate;
+        loader = null; // the schedule is made again, from the new rate, by the next epoch
+    }
 
     /// <summary>Epochs finished so far.</summary>
     public int CompletedEpochs { get; private set; }
@@ -62,6 +84,8 @@ public sealed class TrainingSession
     /// <summary>
     /// Runs (or continues) the next epoch, then evaluates on <paramref name="validation"/> if given.
     /// Returns its record, or null when <paramref name="cancellation"/> stopped it part-way.
+    /// Throws a <see cref="TrainingDivergedException"/> when the loss, a weight or a gradient
+    /// becomes non-finite; the model then holds the last good weights and the session cannot go on.
     /// </summary>
     public EpochRecord? RunEpoch(ImageDataset train, ImageDataset? validation = null,
         Action<BatchProgress>? onBatch = null, CancellationToken cancellation = default)
@@ -74,6 +98,7 @@ public sealed class TrainingSession
             Trainer.Schedule = new LearningRateSchedule(Options.Schedule, Options.OptimizerOrDefault.LearningRate, (long)loader.BatchCount * Options.Epochs);
         }
         var result = Trainer.TrainEpoch(loader, CompletedEpochs, onBatch, cancellation, cursor);
+        Trainer.Monitor?.VerifyWeights(Trainer); // before any checkpoint of them is written
         if (!result.Completed)
         {
             cursor = result.Cursor;
@@ -84,6 +109,7 @@ public sealed class TrainingSession
         var record = new EpochRecord(CompletedEpochs + 1, result.Loss, result.Accuracy, check?.Loss, check?.Accuracy, started.Elapsed.TotalSeconds);
         history.Add(record);
         CompletedEpochs++;
+        Trainer.Monitor?.CheckEpoch(record.Epoch - 1, record.ValidationAccuracy ?? record.TrainAccuracy, train, validation, Options.OptimizerOrDefault.LearningRate);
         return record;
     }
 
