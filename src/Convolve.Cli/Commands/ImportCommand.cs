@@ -18,16 +18,16 @@ internal static class ImportCommand
             Description = "The input item shape C,H,W when the ONNX input's dimensions after the batch are not fixed numbers.",
         };
         var command = new Command("import", "Read an ONNX model into a Convolve model file, for inference or fine-tuning.") { onnxPath, output, inputShape };
-        command.SetAction(result => Run(terminal, result.GetValue(onnxPath)!, result.GetValue(output)!, result.GetValue(inputShape)));
+        command.SetAction(result => Run(terminal, result.InvocationConfiguration.Error, result.GetValue(onnxPath)!, result.GetValue(output)!, result.GetValue(inputShape)));
         return command;
     }
 
-    internal static int Run(Terminal terminal, string onnxPath, string outputPath, string? inputShape)
+    internal static int Run(Terminal terminal, TextWriter error, string onnxPath, string outputPath, string? inputShape)
     {
         if (!File.Exists(onnxPath)) throw new ArgumentException($"{onnxPath}: no such ONNX file.");
         OutputPaths.CheckFile("--out", outputPath, example: Path.GetFileNameWithoutExtension(onnxPath) + ".cvm");
         var shape = inputShape is null ? (Shape?)null : ParseShape(inputShape);
-        var model = OnnxImporter.Load(onnxPath, shape, warning => terminal.Text($"Warning: {warning}"));
+        var model = OnnxImporter.Load(onnxPath, shape, warning => Warnings.Write(error, terminal, warning));
         var metadata = new Dictionary<string, string> { ["imported-from"] = Path.GetFileName(onnxPath) };
         ModelFile.Save(model, outputPath, new ModelFileExtras(metadata, new Dictionary<string, Tensor>()));
         SummaryCommand.Print(terminal, ($"{Path.GetFileName(onnxPath)}: imported from ONNX", model));
