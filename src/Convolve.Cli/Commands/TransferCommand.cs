@@ -55,7 +55,7 @@ internal static class TransferCommand
             result.GetValue(labels), result.GetValue(inputShape), result.GetValue(pixelScale), result.GetValue(hidden), result.GetValue(epochs),
             result.GetValue(batch), result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(seed), result.GetValue(test),
             result.GetValue(scratchSize), result.GetValue(fineTune), result.GetValue(fineTuneLr), result.GetValue(threads), result.GetValue(output)!,
-            result.GetValue(combined)))));
+            result.GetValue(combined)), result.InvocationConfiguration.Error)));
         return command;
     }
 
@@ -63,7 +63,7 @@ internal static class TransferCommand
         int Hidden, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate, int Seed, double Test, string? ScratchSize,
         int FineTuneLast, float? FineTuneLearningRate, int Threads, string Output, string? CombinedOutput);
 
-    internal static int Run(Terminal terminal, Settings s)
+    internal static int Run(Terminal terminal, Settings s, TextWriter? error = null)
     {
         if (!(s.Test > 0 && s.Test < 1)) throw new ArgumentException($"--test must be between 0 and 1, got {s.Test.ToString(CultureInfo.InvariantCulture)}.");
         if (!(s.PixelScale > 0) || float.IsInfinity(s.PixelScale)) throw new ArgumentException($"--pixel-scale must be a positive number, got {s.PixelScale.ToString(CultureInfo.InvariantCulture)}.");
@@ -80,7 +80,7 @@ internal static class TransferCommand
         var total = Stopwatch.StartNew();
 
         // The network: optional preprocessing, then the backbone, as one frozen model.
-        var (network, description) = LoadNetwork(s);
+        var (network, description) = LoadNetwork(s, warning => Warnings.Write(error ?? Console.Error, terminal, warning));
         network.SetMaxThreads(s.Threads);
         var backboneShape = network.InputShape;
         var featureShape = network.GetOutputShape(backboneShape.Prepend(1)).ItemShape;
@@ -182,18 +182,18 @@ internal static class TransferCommand
         return ConvolveApp.Success;
     }
 
-    private static (Model Network, string Description) LoadNetwork(Settings s)
+    private static (Model Network, string Description) LoadNetwork(Settings s, Action<string> onWarning)
     {
         var shape = s.InputShape is null ? (Shape?)null : ImportCommand.ParseShape(s.InputShape);
         Model? pre = null;
         if (s.Preprocess is not null)
         {
-            pre = LoadModel(s.Preprocess, "--preprocess", shape);
+            pre = LoadModel(s.Preprocess, "--preprocess", shape, onWarning);
             // Both files name their layers from 1 (conv2d_1, ...); the prefix keeps the joined names apart.
             foreach (var layer in pre.Layers) layer.Name = "pre_" + layer.Name;
             shape = pre.GetOutputShape(pre.InputShape.Prepend(1)).ItemShape;
         }
-        var backbone = LoadModel(s.Backbone, "--backbone", shape);
+        var backbone = LoadModel(s.Backbone, "--backbone", shape, onWarning);
         if (s.CutAfter is { } keep)
         {
             if (keep >= backbone.Layers.Count)
@@ -210,7 +210,7 @@ internal static class TransferCommand
         return (ModelParts.Concatenate(pre, backbone), description);
     }
 
-    private static Model LoadModel(string path, string option, Shape? itemShape)
+    private static Model LoadModel(string path, string option, Shape? itemShape, Action<string> onWarning)
     {
         if (!File.Exists(path)) throw new ArgumentException($"{option} {path}: no such file.");
         if (path.EndsWith(".cvm", StringComparison.OrdinalIgnoreCase))
@@ -220,7 +220,7 @@ internal static class TransferCommand
                 throw new ArgumentException($"{option} {path}: the model takes items of {model.InputShape}, not {shape}.");
             return model;
         }
-        return OnnxImporter.Load(path, itemShape);
+        return OnnxImporter.Load(path, itemShape, onWarning);
     }
 
     private static string FileHash(string path)
