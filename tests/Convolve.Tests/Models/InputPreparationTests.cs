@@ -8,6 +8,8 @@ using Convolve.Serialization;
 using Convolve.Tensors;
 using Convolve.Transfer;
 
+using Convolve.Tests.Serialization;
+
 namespace Convolve.Tests.Models;
 
 /// <summary>A model carries how images become its inputs, in its file, and <see cref="Model.Predict"/> applies it.</summary>
@@ -98,7 +100,7 @@ public sealed class InputPreparationTests : IDisposable
         var model = SmallModel();
         model.Preparation = InputPreparation.Default(model.InputShape) with { Scale = 255 };
         ModelFile.Save(model, PathOf("m.cvm"));
-        var bytes = Rewrite(File.ReadAllBytes(PathOf("m.cvm")), header =>
+        var bytes = ModelFileBytes.Rewrite(File.ReadAllBytes(PathOf("m.cvm")), header =>
             System.Text.RegularExpressions.Regex.Replace(header, ",\"preparation\":\\{[^}]*\\}", ""));
 
         var (old, _) = ModelFile.Parse(bytes, "old.cvm");
@@ -118,7 +120,7 @@ public sealed class InputPreparationTests : IDisposable
 
         model.Preparation = new InputPreparation(1, 8, 8) { Std = [2] };
         ModelFile.Save(model, PathOf("m.cvm"));
-        var bytes = Rewrite(File.ReadAllBytes(PathOf("m.cvm")), header => header.Replace("\"std\":[2]", "\"std\":[0]"));
+        var bytes = ModelFileBytes.Rewrite(File.ReadAllBytes(PathOf("m.cvm")), header => header.Replace("\"std\":[2]", "\"std\":[0]"));
         var refused = Assert.Throws<ModelFormatException>(() => ModelFile.Parse(bytes, "m.cvm"));
         Assert.Equal("m.cvm: the input preparation in the header has std [0]; expected one positive finite number per channel (1 channel).", refused.Message);
     }
@@ -217,22 +219,4 @@ public sealed class InputPreparationTests : IDisposable
         Assert.All(prediction.Probabilities, p => Assert.InRange(p, 0f, 1f));
     }
 
-    /// <summary>Edits the JSON header and recomputes the lengths and the checksum.</summary>
-    private static byte[] Rewrite(byte[] bytes, Func<string, string> edit)
-    {
-        int headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-        string header = Encoding.UTF8.GetString(bytes, 16, headerLength);
-        string edited = edit(header);
-        Assert.NotEqual(header, edited);
-        byte[] newHeader = Encoding.UTF8.GetBytes(edited);
-        var body = new List<byte>();
-        body.AddRange(bytes[..12]);
-        var length = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)newHeader.Length);
-        body.AddRange(length);
-        body.AddRange(newHeader);
-        body.AddRange(bytes[(16 + headerLength)..^32]);
-        body.AddRange(SHA256.HashData(body.ToArray()));
-        return [.. body];
-    }
 }

@@ -32,25 +32,6 @@ public sealed class ModelFileHardeningTests : IDisposable
         return File.ReadAllBytes(path);
     }
 
-    private static int HeaderEnd(byte[] bytes) => 16 + (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-
-    /// <summary>Edits the JSON header and recomputes the length and the checksum, as a forger would.</summary>
-    internal static byte[] Rewrite(byte[] bytes, Func<string, string> edit)
-    {
-        int headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-        string header = Encoding.UTF8.GetString(bytes, 16, headerLength);
-        string edited = edit(header);
-        Assert.NotEqual(header, edited);
-        byte[] newHeader = Encoding.UTF8.GetBytes(edited);
-        var body = new List<byte>(bytes[..12]);
-        var length = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)newHeader.Length);
-        body.AddRange(length);
-        body.AddRange(newHeader);
-        body.AddRange(bytes[(16 + headerLength)..^32]);
-        body.AddRange(SHA256.HashData(body.ToArray()));
-        return [.. body];
-    }
 
     private static byte[] WithChecksum(byte[] bytes)
     {
@@ -61,8 +42,8 @@ public sealed class ModelFileHardeningTests : IDisposable
     [Fact]
     public void ATensorDimensionOf2e9_IsRefusedWithTheFileTheTensorAndTheOffset()
     {
-        var bytes = Rewrite(Saved(Small()), h => h.Replace("\"shape\":[2,1,3,3]", "\"shape\":[2000000000,1,3,3]"));
-        int dataStart = HeaderEnd(bytes);
+        var bytes = ModelFileBytes.Rewrite(Saved(Small()), h => h.Replace("\"shape\":[2,1,3,3]", "\"shape\":[2000000000,1,3,3]"));
+        int dataStart = ModelFileBytes.HeaderEnd(bytes);
         int dataBytes = bytes.Length - 32 - dataStart;
 
         var e = Assert.Throws<ModelFormatException>(() => ModelFile.Parse(bytes, "big.cvm"));
@@ -75,8 +56,8 @@ public sealed class ModelFileHardeningTests : IDisposable
     public void ATensorLargerThanTheBytesPresent_IsRefusedBeforeAnythingIsAllocated()
     {
         // 2e9 values fit an int, but not the 100-odd bytes of the file.
-        var bytes = Rewrite(Saved(Small()), h => h.Replace("\"shape\":[2,1,3,3]", "\"shape\":[2000000000]"));
-        int dataStart = HeaderEnd(bytes);
+        var bytes = ModelFileBytes.Rewrite(Saved(Small()), h => h.Replace("\"shape\":[2,1,3,3]", "\"shape\":[2000000000]"));
+        int dataStart = ModelFileBytes.HeaderEnd(bytes);
 
         var e = Assert.Throws<ModelFormatException>(() => ModelFile.Parse(bytes, "big.cvm"));
 
@@ -89,7 +70,7 @@ public sealed class ModelFileHardeningTests : IDisposable
     [InlineData("[1,4,4]", "[1,-4,4]", "has a dimension of -4")]
     public void AnImpossibleInputShape_IsRefused(string from, string to, string expected)
     {
-        var bytes = Rewrite(Saved(Small()), h => h.Replace($"\"inputShape\":{from}", $"\"inputShape\":{to}"));
+        var bytes = ModelFileBytes.Rewrite(Saved(Small()), h => h.Replace($"\"inputShape\":{from}", $"\"inputShape\":{to}"));
         var e = Assert.Throws<ModelFormatException>(() => ModelFile.Parse(bytes, "in.cvm"));
         Assert.StartsWith("in.cvm: the input shape [", e.Message);
         Assert.Contains(expected, e.Message);
@@ -99,7 +80,7 @@ public sealed class ModelFileHardeningTests : IDisposable
     public void ALayerAskingForMoreWeightsThanAnIntCounts_IsRefused()
     {
         // A Dense layer of 2e9 units over 8 inputs: its weight alone is 1.6e10 values.
-        var bytes = Rewrite(Saved(Small()), h => h.Replace("\"outFeatures\":2,", "\"outFeatures\":2000000000,"));
+        var bytes = ModelFileBytes.Rewrite(Saved(Small()), h => h.Replace("\"outFeatures\":2,", "\"outFeatures\":2000000000,"));
         var e = Assert.Throws<ModelFormatException>(() => ModelFile.Parse(bytes, "wide.cvm"));
         Assert.StartsWith("wide.cvm: ", e.Message);
     }
@@ -116,7 +97,7 @@ public sealed class ModelFileHardeningTests : IDisposable
         ModelFile.Save(model, path);
         var bytes = File.ReadAllBytes(path);
         // conv2d_1.weight (18 values) and conv2d_1.bias (2) come first.
-        long offset = HeaderEnd(bytes) + (18 + 2) * sizeof(float);
+        long offset = ModelFileBytes.HeaderEnd(bytes) + (18 + 2) * sizeof(float);
 
         var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
 
@@ -128,7 +109,7 @@ public sealed class ModelFileHardeningTests : IDisposable
     public void ASingleNaN_IsCountedInTheSingular()
     {
         var bytes = Saved(Small());
-        int dataStart = HeaderEnd(bytes);
+        int dataStart = ModelFileBytes.HeaderEnd(bytes);
         BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(dataStart + 4), float.NaN);
 
         var e = Assert.Throws<ModelFormatException>(() => ModelFile.Parse(WithChecksum(bytes), "one.cvm"));

@@ -127,33 +127,15 @@ public sealed class ModelFileTests : IDisposable
     public void ATensorWhoseShapeDoesNotFitTheArchitecture_IsRefused()
     {
         // Same byte count, another shape: the file is consistent but does not fit the layers.
-        var bytes = Rewrite(SavedBytes(), header => header.Replace("{\"name\":\"dense_2.weight\",\"shape\":[2,3]}", "{\"name\":\"dense_2.weight\",\"shape\":[3,2]}"));
+        var bytes = ModelFileBytes.Rewrite(SavedBytes(), header => header.Replace("{\"name\":\"dense_2.weight\",\"shape\":[2,3]}", "{\"name\":\"dense_2.weight\",\"shape\":[3,2]}"));
         Assert.Equal("m.cvm: tensor 'dense_2.weight' has shape [3, 2] in the file, but the architecture needs [2, 3].", ParseError(bytes));
     }
 
     [Fact]
     public void AnUnknownLayerType_IsRefusedWithTheHeaderPosition()
     {
-        var bytes = Rewrite(SavedBytes(), header => header.Replace("\"type\":\"Tanh\"", "\"type\":\"Swish\""));
+        var bytes = ModelFileBytes.Rewrite(SavedBytes(), header => header.Replace("\"type\":\"Tanh\"", "\"type\":\"Swish\""));
         Assert.StartsWith("m.cvm: the header at byte 16 is not valid:", ParseError(bytes));
     }
 
-    /// <summary>Edits the JSON header and recomputes the lengths and the checksum, as a forger would.</summary>
-    private static byte[] Rewrite(byte[] bytes, Func<string, string> edit)
-    {
-        int headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-        string header = Encoding.UTF8.GetString(bytes, 16, headerLength);
-        string edited = edit(header);
-        Assert.NotEqual(header, edited);
-        byte[] newHeader = Encoding.UTF8.GetBytes(edited);
-        var body = new List<byte>();
-        body.AddRange(bytes[..12]);
-        var length = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)newHeader.Length);
-        body.AddRange(length);
-        body.AddRange(newHeader);
-        body.AddRange(bytes[(16 + headerLength)..^32]);
-        body.AddRange(SHA256.HashData(body.ToArray()));
-        return [.. body];
-    }
 }
