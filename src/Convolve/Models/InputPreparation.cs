@@ -182,7 +182,10 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
     public PreparationReport Prepare(DecodedImage image, Span<float> destination)
     {
         ImageResize.ToTensor(image, Channels, Height, Width, destination);
-        float mean = TensorPrimitives.Average(destination);
+        // In double: a float sum's rounding depends on the vector width, and a flat image must show no contrast on every CPU.
+        double sum = 0;
+        foreach (float v in destination) sum += v;
+        float mean = (float)(sum / destination.Length);
         double squares = 0;
         foreach (float v in destination) squares += (v - mean) * (double)(v - mean);
         float std = (float)Math.Sqrt(squares / destination.Length);
