@@ -29,7 +29,8 @@ public static class ConvolveApp
         {
             var terminal = new Terminal(output, plain);
             var root = CreateRootCommand(terminal);
-            var parseResult = root.Parse(args);
+            // No response files: an argument such as "@photo.png" is a file name, not a list of arguments to read.
+            var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (parseResult.Errors.Count > 0 && parseResult.Action is not PlainHelp)
             {
                 var command = parseResult.CommandResult.Command;

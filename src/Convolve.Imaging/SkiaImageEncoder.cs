@@ -8,14 +8,15 @@ public static class SkiaImageEncoder
 {
     /// <summary>
     /// Saves <paramref name="image"/> to <paramref name="path"/>: JPEG when the name ends in
-    /// <c>.jpg</c> or <c>.jpeg</c> (at <paramref name="jpegQuality"/>, 0-100), otherwise PNG.
+    /// <c>.jpg</c> or <c>.jpeg</c> (at <paramref name="jpegQuality"/>, 0-100), otherwise PNG; atomically, so
+    /// the name never holds a partial image.
     /// </summary>
     public static void Save(DecodedImage image, string path, int jpegQuality = 90)
     {
         string extension = Path.GetExtension(path).ToLowerInvariant();
         var format = extension is ".jpg" or ".jpeg" ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png;
         byte[] encoded = Encode(image, format, format == SKEncodedImageFormat.Jpeg ? jpegQuality : 100);
-        File.WriteAllBytes(path, encoded);
+        Serialization.AtomicFile.Write(path, encoded);
     }
 
     /// <summary>Encodes <paramref name="image"/> in <paramref name="format"/>.</summary>

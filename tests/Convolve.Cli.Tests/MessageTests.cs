@@ -32,6 +32,16 @@ public class ParseMessageTests
         Assert.Equal($"Run 'convolve {args[0]} --help' for usage.", r.Error.Split('\n')[1].TrimEnd('\r'));
     }
 
+    [Fact]
+    public void AnArgumentStartingWithAt_IsAFileName_NotAResponseFile()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"@no-such-model-{Guid.NewGuid():N}.cvm");
+        var r = CliRunner.Run("summary", "@" + missing);
+        Assert.Equal(ConvolveApp.Failure, r.ExitCode);
+        Assert.StartsWith($"convolve: '@{missing}' is not a built-in architecture", FirstLine(r.Error));
+        Assert.DoesNotContain("esponse file", r.Error);
+    }
+
     /// <summary>Every number or enum option of every command, given a word: a message in plain words.</summary>
     [Fact]
     public void EveryNumberAndEnumOption_NotANumber_NoTypeNames()

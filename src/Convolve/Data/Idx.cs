@@ -194,19 +194,21 @@ public static class Idx
 
     /// <summary>
     /// Writes an unsigned-byte IDX file; gzipped when <paramref name="path"/> ends in <c>.gz</c>.
+    /// Atomically: the name never holds a partial file.
     /// </summary>
     public static void Write(string path, IdxArray array)
     {
-        using var file = File.Create(path);
+        using var bytes = new MemoryStream();
         if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
         {
-            using var gzip = new GZipStream(file, CompressionLevel.SmallestSize);
+            using var gzip = new GZipStream(bytes, CompressionLevel.SmallestSize, leaveOpen: true);
             Write(gzip, array);
         }
         else
         {
-            Write(file, array);
+            Write(bytes, array);
         }
+        Serialization.AtomicFile.Write(path, bytes.GetBuffer().AsSpan(0, (int)bytes.Length));
     }
 
     /// <summary>Writes an unsigned-byte IDX file (uncompressed) to <paramref name="stream"/>.</summary>

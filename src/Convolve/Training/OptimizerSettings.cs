@@ -51,7 +51,10 @@ public sealed record OptimizerSettings(
     /// <summary>Short description, e.g. "SGD(lr=0.01, momentum=0.9)".</summary>
     public override string ToString() => Kind switch
     {
-        OptimizerKind.Sgd => $"SGD(lr={LearningRate}" + (Momentum > 0 ? $", momentum={Momentum}" : "") + (Nesterov ? ", nesterov" : "") + (WeightDecay > 0 ? $", weight_decay={WeightDecay}" : "") + ")",
-        _ => $"{Kind}(lr={LearningRate}" + (WeightDecay > 0 ? $", weight_decay={WeightDecay}" : "") + ")",
+        OptimizerKind.Sgd => $"SGD(lr={N(LearningRate)}" + (Momentum > 0 ? $", momentum={N(Momentum)}" : "") + (Nesterov ? ", nesterov" : "") + (WeightDecay > 0 ? $", weight_decay={N(WeightDecay)}" : "") + ")",
+        _ => $"{Kind}(lr={N(LearningRate)}" + (WeightDecay > 0 ? $", weight_decay={N(WeightDecay)}" : "") + ")",
     };
+
+    // The same text in every locale (a German one would otherwise write "lr=0,05").
+    private static string N(float value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

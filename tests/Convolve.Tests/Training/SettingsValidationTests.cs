@@ -64,4 +64,22 @@ public sealed class SettingsValidationTests
         new OptimizerSettings(OptimizerKind.Sgd, 0.05f, Momentum: 0, WeightDecay: 1e-4f).Validate();
         new OptimizerSettings(OptimizerKind.AdamW, 1e-3f, Beta1: 0, Beta2: 0.99f).Validate();
     }
+
+    [Fact]
+    public void Description_IsTheSameInEveryLocale()
+    {
+        var before = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            // A culture that writes decimal commas, as de-DE does (made by hand: tests may run in invariant-globalization mode).
+            var commas = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
+            commas.NumberFormat.NumberDecimalSeparator = ",";
+            System.Globalization.CultureInfo.CurrentCulture = commas;
+            Assert.Equal("SGD(lr=0.05, momentum=0.9, weight_decay=0.0005)", new OptimizerSettings(OptimizerKind.Sgd, 0.05f, 0.9f, WeightDecay: 0.0005f).ToString());
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = before;
+        }
+    }
 }
