@@ -49,7 +49,6 @@ static void GemmBench(int[] sizes)
         {
             ("Gemm, 1 thread", new Gemm(maxThreads: 1)),
             ("Gemm, 2 threads", new Gemm(maxThreads: 2)),
-            ("SimpleGemm (before)", SimpleGemm.Instance),
         })
         {
             var (seconds, cpuSeconds) = Best(() => kernel.Multiply(false, false, size, size, size, a, b, c, false), flops);

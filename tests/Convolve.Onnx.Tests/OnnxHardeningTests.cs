@@ -66,8 +66,8 @@ public sealed class OnnxHardeningTests
     [Fact]
     public void AStringLengthPastTheData_IsAFormatError_NotAnArgumentError()
     {
-        // Found by the onnx fuzz target: Google.Protobuf threw ArgumentOutOfRangeException, which
-        // the CLI printed as "Specified argument was out of the range of valid values." with no file.
+        // A file from the onnx fuzz target: Google.Protobuf throws ArgumentOutOfRangeException for it,
+        // which must not reach the user as "Specified argument was out of the range of valid values."
         var bytes = File.ReadAllBytes(Path.Combine(RepositoryRoot(), "fuzz", "regressions", "onnx", "string-length-out-of-range.onnx"));
 
         var e = Assert.Throws<OnnxFormatException>(() => OnnxModel.Parse(bytes, "fuzzed.onnx"));

@@ -53,12 +53,8 @@ public readonly record struct Batch(Tensor Images, int[] Labels, int Index)
 /// <see cref="Random"/> seeded from (seed, epoch); the augmentation of the item at position
 /// <c>p</c> of the epoch is decided by a key hashed from (seed, epoch, p).</para>
 /// <para>Batches are prepared on the training thread, with no prefetching: the data set is already
-/// in memory, so a batch is a gather of <c>n</c> item copies (plus the shift/flip). Measured on the
-/// 2-core development machine (Release, warmed up, one epoch of the 10,000 embedded digits in
-/// batches of 64): 0.5 to 2 µs per image, copied, shifted, or shifted and flipped (the machine was
-/// shared and busy, and runs varied by 4x), i.e. at most 0.13 ms per batch, against 525 ms for the forward and backward pass of that batch
-/// through the article's network (Conv 1->32 3x3, ReLU, MaxPool 2, Dense 10) with the reference
-/// kernels of the time; even 100 times faster kernels leave the loader under 3% of a step. A
+/// in memory, so a batch is a gather of <c>n</c> item copies (plus the shift/flip): copying an
+/// image costs microseconds, a small part of the forward and backward pass of its batch. A
 /// background thread would save that and take a core from the kernels. Image folders are decoded
 /// once, when loaded, for the same reason.</para>
 /// </remarks>

@@ -14,11 +14,11 @@ public readonly record struct Conv2DChoice(Conv2DAlgorithm? Kernel, string Reaso
 /// The one table that decides which kernel computes each pass of a convolution, from the
 /// geometry, the pass, the vector width of the CPU and the thread count. Kernels only say what
 /// they can compute (their <c>Supports</c>); the preferences between them live here, each rule
-/// with the measurement behind it. <see cref="Conv2DDispatcher"/> runs the choice;
+/// with the reason behind it. <see cref="Conv2DDispatcher"/> runs the choice;
 /// <c>convolve summary MODEL --kernels</c> prints it for every layer.
 /// <para>
-/// The figures below were measured with <c>Convolve.Benchmarks conv</c> and the layer timers
-/// in BENCHMARKS.md; they fixed the order of the rules, not the rules' outcomes on other CPUs.
+/// The order of the rules rests on measurements, listed with their CPUs under "Convolution
+/// kernel choices" in BENCHMARKS.md; they fixed the order, not the rules' outcomes on other CPUs.
 /// </para>
 /// </summary>
 public static class Conv2DDispatch
@@ -71,19 +71,14 @@ public static class Conv2DDispatch
     private static Conv2DChoice Forward(in Conv2DGeometry g, SimdWidth width)
     {
         // First layers (1 x 3 x 3 = 9 to 3 x 5 x 5 = 75 taps): im2col's matrix has only that many
-        // rows, and packing costs more than multiplying. Measured on seed's 1 -> 32, 3x3, batch 64,
-        // one thread, in time relative to im2col + GEMM: forward 0.68 (AVX2) and 0.92 (AVX-512),
-        // fused with ReLU and pooling 0.52 and 0.48, weight gradient 0.23 and 0.91; lenet5's
-        // 1 -> 6, 5x5: 0.21 forward and 0.19 weight gradient on AVX2.
+        // rows, and packing costs more than multiplying.
         if (Conv2DDirect.Supports(Conv2DPass.Forward, g, width))
             return new(Conv2DAlgorithm.Direct, "few taps per output: vectors along output rows");
         // 16 or 32 output channels on small planes (LeNet-5's 6 -> 16, 5x5 on 14 x 14): GEMM pads
-        // its 16-row weight matrix to its tiles. Measured at batch 64, relative to im2col + GEMM:
-        // forward 0.25 (AVX-512 and AVX2), weight gradient 0.2-0.3, input gradient 0.3-0.5.
+        // its 16-row weight matrix to its tiles.
         if (Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width))
             return new(Conv2DAlgorithm.ChannelVector, "few output channels on a small plane: vectors across output channels");
-        // 3x3 stride 1 with many channels: 2.25x fewer multiplies. Measured on mnist-cnn's
-        // [64, 32, 26, 26] -> 64, one thread, relative to im2col + GEMM: 0.43 at AVX2, 0.45 at AVX-512.
+        // 3x3 stride 1 with many channels: 2.25x fewer multiplies.
         if (Conv2DWinograd.Supports(Conv2DPass.Forward, g, width))
             return new(Conv2DAlgorithm.Winograd, "3x3, stride 1, many channels: F(2x2, 3x3)");
         return new(Conv2DAlgorithm.Im2ColGemm, "every other geometry");
@@ -104,11 +99,9 @@ public static class Conv2DDispatch
     private static Conv2DChoice BackwardInput(in Conv2DGeometry g, int threads, SimdWidth width)
     {
         bool winograd = Conv2DWinograd.Supports(Conv2DPass.BackwardInput, g, width);
-        // Winograd's input gradient measured 1.05-1.5x faster than the channel-vector one on the
-        // 3x3 layers both take (16 and 32 channels on 12 x 12 to 32 x 32). The channel-vector
-        // kernel splits items over threads only: with fewer items than threads on a layer worth
-        // splitting, im2col + GEMM, which splits each image, measured 1.35x faster (one 16 x 16
-        // image, 32 -> 32 channels, 5x5).
+        // Winograd's input gradient is faster than the channel-vector one on the 3x3 layers both
+        // take. The channel-vector kernel splits items over threads only: with fewer items than
+        // threads on a layer worth splitting, im2col + GEMM, which splits each image, is faster.
         if (Conv2DChannelVector.Supports(Conv2DPass.BackwardInput, g, width) && !winograd
             && !(g.Batch < threads && Work(g) >= Conv2DChannelVector.ParallelThreshold))
             return new(Conv2DAlgorithm.ChannelVector, "few output channels on a small plane");
@@ -132,9 +125,7 @@ public static class Conv2DDispatch
     private static Conv2DChoice Backward(in Conv2DGeometry g, int threads, SimdWidth width)
     {
         // Only where Winograd computes both gradients anyway: one pass reads each image's
-        // dOutput once and needs no gated copy of it. Measured on mnist-cnn's 32 -> 64 layer,
-        // relative to im2col + GEMM's two gradients: 0.48 at batch 64 on AVX2 (one thread), and
-        // at batch 1 on two threads 0.64 on AVX2 and 0.69 on AVX-512.
+        // dOutput once and needs no gated copy of it.
         var weight = BackwardWeight(g, width);
         var input = BackwardInput(g, threads, width);
         if (weight.Kernel == Conv2DAlgorithm.Winograd && input.Kernel == Conv2DAlgorithm.Winograd

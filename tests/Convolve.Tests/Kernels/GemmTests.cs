@@ -160,7 +160,7 @@ public class GemmTests
 
     [Theory]
     // A dense layer's three products (forward [N, in] x [out, in]^T, input gradient
-    // [N, out] x [out, in], weight gradient [N, out]^T x [N, in]) as the lead prints them.
+    // [N, out] x [out, in], weight gradient [N, out]^T x [N, in]) and the path each takes.
     [InlineData(nameof(GemmPath.Vector256), false, true, 1, 128, 9216, "dot products (Vector256): few rows of A against B transposed")]
     [InlineData(nameof(GemmPath.Vector256), false, true, 64, 10, 5408, "dot products (Vector256): rows of A against few rows of B (B transposed)")]
     [InlineData(nameof(GemmPath.Vector256), false, false, 1, 9216, 128, "row combinations (Vector256): each row of C a combination of rows of B, read in place")]

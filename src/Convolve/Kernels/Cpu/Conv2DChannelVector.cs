@@ -49,8 +49,8 @@ namespace Convolve.Kernels.Cpu;
 /// <see cref="Conv2DIm2ColGemm"/>), so its bits depend on the number of ranges.
 /// </para>
 /// <para>
-/// Measured figures (LeNet-5's second convolution against im2col + GEMM, per width): the
-/// <c>Conv2DDispatch</c> rules and BENCHMARKS.md.
+/// Measured figures (LeNet-5's second convolution against im2col + GEMM, per width): BENCHMARKS.md,
+/// "Convolution kernel choices".
 /// </para>
 /// </summary>
 public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledForward
