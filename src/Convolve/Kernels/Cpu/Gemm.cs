@@ -38,7 +38,7 @@ namespace Convolve.Kernels.Cpu;
 /// </summary>
 public sealed partial class Gemm : IGemmKernel
 {
-    // Below this many multiply-adds (about 15 us on one core) one thread finishes before
+    // Below this many multiply-adds (microseconds on one core) one thread finishes before
     // another would wake up and warm its caches.
     internal const long ParallelThreshold = 1L << 19;
 
