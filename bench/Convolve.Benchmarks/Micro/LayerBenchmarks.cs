@@ -6,7 +6,7 @@ using Convolve.Training;
 
 namespace Convolve.Benchmarks.Micro;
 
-/// <summary>The three models of the peer benchmark (BENCHMARKS.md), by their names in <see cref="Architectures"/>, at the batch size of the peer benchmark.</summary>
+/// <summary>The three models of the peer benchmark (BENCHMARKS.md), by their names in <see cref="Architectures"/>, at its batch size.</summary>
 public static class Workload
 {
     public static readonly string[] Models = ["seed", "lenet5", "mnist-cnn"];
