@@ -30,8 +30,8 @@ internal static class ExperimentCommand
         public readonly Option<string> Data = new("--data") { Description = DataOption.Help, DefaultValueFactory = _ => Datasets.Digits };
         public readonly Option<int> Epochs;
         public readonly Option<int> Batch;
-        public readonly Option<OptimizerKind> Optimizer = new("--optimizer") { Description = "sgd (with momentum 0.9), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
-        public readonly Option<float?> LearningRate = new("--lr") { Description = "Learning rate (default 0.05 for SGD, 0.001 for Adam/AdamW)." };
+        public readonly Option<OptimizerKind> Optimizer = new("--optimizer") { Description = OptimizerHelp.Optimizer, DefaultValueFactory = _ => OptimizerKind.Sgd };
+        public readonly Option<float?> LearningRate = new("--lr") { Description = OptimizerHelp.LearningRate(OptimizerSettings.DefaultSgdLearningRate) };
         public readonly Option<int> Seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and subsets: the same seed repeats a run exactly.", 0, min: 0);
         public readonly Option<int?> TrainPerClass;
         public readonly Option<int?> TestPerClass;
@@ -68,7 +68,7 @@ internal static class ExperimentCommand
             ParseModels(result.GetValue(Models)!), result.GetValue(Csv),
             new ExperimentSettings(result.GetValue(Epochs), result.GetValue(Batch), result.GetValue(Seed),
                 new OptimizerSettings(result.GetValue(Optimizer),
-                    result.GetValue(LearningRate) ?? (result.GetValue(Optimizer) == OptimizerKind.Sgd ? 0.05f : 0.001f), Momentum: 0.9f)));
+                    result.GetValue(LearningRate) ?? OptimizerSettings.DefaultLearningRate(result.GetValue(Optimizer)))));
     }
 
     /// <summary>The common settings of one run, parsed.</summary>

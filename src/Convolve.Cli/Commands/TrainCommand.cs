@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Convolve.Data;
+using Convolve.Kernels.Cpu;
 using Convolve.Models;
 using Convolve.Serialization;
 using Convolve.Training;
@@ -29,9 +30,9 @@ internal static class TrainCommand
         var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 10);
         var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 64);
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
-        var learningRate = new Option<float?>("--lr") { Description = "Learning rate (default 0.05 for SGD, 0.001 for Adam/AdamW)." };
+        var learningRate = new Option<float?>("--lr") { Description = OptimizerHelp.LearningRate(OptimizerSettings.DefaultSgdLearningRate) };
         var schedule = new Option<ScheduleKind>("--schedule") { Description = "Learning rate over the run: cosine (from --lr down to 0) or constant.", DefaultValueFactory = _ => ScheduleKind.Cosine };
-        var momentum = new Option<float>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9f };
+        var momentum = new Option<float>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => OptimizerSettings.DefaultMomentum };
         var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay (L2 for SGD/Adam, decoupled for AdamW).", DefaultValueFactory = _ => 0f };
         var seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and splits: the same seed repeats a run exactly.", 0, min: 0);
         var threads = OptionFactory.Int("--threads", "The most threads the kernels use (0: one per core).", 0, min: 0);
@@ -132,7 +133,7 @@ internal static class TrainCommand
             var net = Architectures.Get(architectureName).Build(s.Seed, train.ImageShape[0], train.ClassCount);
             if (net.InputShape != train.ImageShape)
                 throw new ArgumentException($"{architectureName} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
-            float lr = s.LearningRate ?? (s.Optimizer == OptimizerKind.Sgd ? 0.05f : 0.001f);
+            float lr = s.LearningRate ?? OptimizerSettings.DefaultLearningRate(s.Optimizer);
             var augmentation = s.Shift > 0 || s.Flip ? new Augmentation { MaxShift = s.Shift, HorizontalFlip = s.Flip } : null;
             session = new TrainingSession(net, new TrainingOptions(s.Epochs, s.Batch, s.Seed,
                 new OptimizerSettings(s.Optimizer, lr, s.Momentum, WeightDecay: s.WeightDecay), augmentation, s.Schedule));
@@ -210,7 +211,7 @@ internal static class TrainCommand
         terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, {Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
         terminal.Text($"Training: {Terminal.Plural(o.Epochs, "epoch")}, batch {o.BatchSize}, {o.OptimizerOrDefault}, {o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
             (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") +
-            (threads > 0 ? $", at most {Terminal.Plural(threads, "thread")} of {Terminal.Plural(Environment.ProcessorCount, "core")}" : $", {Terminal.Plural(Environment.ProcessorCount, "core")}"));
+            (threads > 0 ? $", at most {Terminal.Plural(ThreadCount.Resolve(threads), "thread")} of {Terminal.Plural(Environment.ProcessorCount, "core")}" : $", {Terminal.Plural(Environment.ProcessorCount, "core")}"));
     }
 
     private static EpochRecord? RunEpoch(Terminal terminal, TrainingSession session, ImageDataset train, ImageDataset? validation, CancellationToken stop)

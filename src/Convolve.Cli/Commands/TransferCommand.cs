@@ -36,8 +36,8 @@ internal static class TransferCommand
         var hidden = OptionFactory.Int("--hidden", "Units of a hidden ReLU layer in the head (0: Flatten then Dense to the classes).", 0, min: 0);
         var epochs = OptionFactory.Int("--epochs", "Passes over the training images, for every model.", 20);
         var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 32);
-        var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Adam };
-        var learningRate = new Option<float?>("--lr") { Description = "Learning rate (default 0.001 for Adam/AdamW, 0.01 for SGD)." };
+        var optimizer = new Option<OptimizerKind>("--optimizer") { Description = OptimizerHelp.Optimizer, DefaultValueFactory = _ => OptimizerKind.Adam };
+        var learningRate = new Option<float?>("--lr") { Description = OptimizerHelp.LearningRate(TransferOptions.DefaultSgdLearningRate) };
         var seed = OptionFactory.Int("--seed", "Seed of the split, initialisation and shuffling.", 0, min: 0);
         var test = new Option<double>("--test") { Description = "Fraction of each class held out for testing.", DefaultValueFactory = _ => 0.2 };
         var scratchSize = new Option<string?>("--scratch-size") { Description = "Image size H,W of the from-scratch models (default: the .npy's size, or 32,32 for a folder)." };
@@ -108,7 +108,7 @@ internal static class TransferCommand
         var cached = ComputeFeatures(terminal, network, inputs, directory, stem, description, "features");
         var features = AsImages(cached.Features, raw);
 
-        float lr = s.LearningRate ?? (s.Optimizer == OptimizerKind.Sgd ? 0.01f : 0.001f);
+        float lr = s.LearningRate ?? TransferOptions.DefaultLearningRate(s.Optimizer);
         var options = new TransferOptions(s.Epochs, s.Batch, s.Seed, new OptimizerSettings(s.Optimizer, lr), s.Hidden);
         terminal.Text($"Training: {Terminal.Plural(s.Epochs, "epoch")}, batch {s.Batch}, {options.OptimizerOrDefault}, seed {s.Seed}, the same for every model");
         var results = new List<TransferResult>();

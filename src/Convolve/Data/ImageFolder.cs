@@ -1,3 +1,4 @@
+using Convolve.Kernels.Cpu;
 using Convolve.Tensors;
 
 namespace Convolve.Data;
@@ -20,7 +21,7 @@ public sealed record ImageFolderOptions
     /// </summary>
     public bool Invert { get; init; }
 
-    /// <summary>Threads decoding at once; 0 uses every core.</summary>
+    /// <summary>Threads decoding at once; 0 uses every core, and no more than the cores are used (<see cref="Kernels.Cpu.ThreadCount"/>).</summary>
     public int Threads { get; init; }
 }
 
@@ -52,6 +53,8 @@ public static class ImageFolder
             throw new DirectoryNotFoundException($"{root}: no such folder; expected a folder with one sub-folder of images per class.");
         if (options.Channels is not (1 or 3))
             throw new ArgumentException($"ImageFolder: {options.Channels} channels; expected 1 (gray) or 3 (RGB).");
+        if (options.Threads < 0)
+            throw new ArgumentException($"ImageFolder: {options.Threads} threads; expected 0 (one per core) or more.");
 
         var extensions = new HashSet<string>(decoder.Extensions, StringComparer.OrdinalIgnoreCase);
         bool IsImage(string path) => extensions.Contains(Path.GetExtension(path));
@@ -78,7 +81,7 @@ public static class ImageFolder
         int itemSize = options.Channels * options.Height * options.Width;
         var pixels = new float[(long)files.Count * itemSize];
         var errors = new string?[files.Count];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads > 0 ? options.Threads : Environment.ProcessorCount };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = ThreadCount.Resolve(options.Threads) };
         // Each file writes its own slice, so the result does not depend on the scheduling.
         Parallel.For(0, files.Count, parallel, i =>
         {

@@ -12,11 +12,11 @@ namespace Convolve.Experiments;
 /// <param name="Epochs">Passes over the training images.</param>
 /// <param name="BatchSize">Images per optimisation step.</param>
 /// <param name="Seed">Seed of initialisation, shuffling, augmentation and subsets.</param>
-/// <param name="Optimizer">The optimizer; SGD with momentum 0.9 and learning rate 0.05 when null (the <c>train</c> command's default).</param>
+/// <param name="Optimizer">The optimizer; <see cref="DefaultOptimizer"/> when null.</param>
 public sealed record ExperimentSettings(int Epochs = 3, int BatchSize = 64, int Seed = 0, OptimizerSettings? Optimizer = null)
 {
-    /// <summary>The optimizer used when none is given.</summary>
-    public static OptimizerSettings DefaultOptimizer { get; } = new(OptimizerKind.Sgd, LearningRate: 0.05f, Momentum: 0.9f);
+    /// <summary>The optimizer used when none is given: SGD with <see cref="OptimizerSettings"/>'s defaults, as the <c>train</c> command.</summary>
+    public static OptimizerSettings DefaultOptimizer { get; } = OptimizerSettings.Default(OptimizerKind.Sgd);
 
     /// <summary>The optimizer in effect.</summary>
     public OptimizerSettings OptimizerOrDefault => Optimizer ?? DefaultOptimizer;

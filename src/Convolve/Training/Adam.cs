@@ -8,13 +8,16 @@ namespace Convolve.Training;
 /// Weight decay is either added to the gradient (L2, Adam's original form) or, with
 /// <c>decoupled</c> (AdamW, Loshchilov and Hutter), applied to the weights directly:
 /// <c>p -= lr * weightDecay * p</c>.
+/// Defaults are <see cref="OptimizerSettings"/>'s <c>DefaultAdam...</c>, <c>DefaultBeta...</c> and
+/// <see cref="OptimizerSettings.DefaultEpsilon"/>.
 /// </summary>
 public class Adam : Optimizer
 {
     private readonly float[][] m, v;
 
-    public Adam(IEnumerable<Parameter> parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
-        float epsilon = 1e-8f, float weightDecay = 0) : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false) { }
+    public Adam(IEnumerable<Parameter> parameters, float learningRate = OptimizerSettings.DefaultAdamLearningRate,
+        float beta1 = OptimizerSettings.DefaultBeta1, float beta2 = OptimizerSettings.DefaultBeta2,
+        float epsilon = OptimizerSettings.DefaultEpsilon, float weightDecay = 0) : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false) { }
 
     private protected Adam(IEnumerable<Parameter> parameters, float learningRate, float beta1, float beta2,
         float epsilon, float weightDecay, bool decoupled) : base(parameters, learningRate)
@@ -63,7 +66,8 @@ public class Adam : Optimizer
         m.Select((x, i) => ($"m.{i}", x)).Concat(v.Select((x, i) => ($"v.{i}", x)));
 }
 
-/// <summary>Adam with decoupled weight decay (default 0.01, as in PyTorch).</summary>
-public sealed class AdamW(IEnumerable<Parameter> parameters, float learningRate = 1e-3f, float beta1 = 0.9f,
-    float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+/// <summary>Adam with decoupled weight decay (default <see cref="OptimizerSettings.DefaultAdamWWeightDecay"/>, as in PyTorch).</summary>
+public sealed class AdamW(IEnumerable<Parameter> parameters, float learningRate = OptimizerSettings.DefaultAdamLearningRate,
+    float beta1 = OptimizerSettings.DefaultBeta1, float beta2 = OptimizerSettings.DefaultBeta2,
+    float epsilon = OptimizerSettings.DefaultEpsilon, float weightDecay = OptimizerSettings.DefaultAdamWWeightDecay)
     : Adam(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true);

@@ -41,7 +41,8 @@ public abstract class Optimizer
     public long Steps { get; protected set; }
 
     /// <summary>
-    /// The most threads an update uses; 0 (the default) means one per core. <see cref="Trainer"/>
+    /// The most threads an update uses, resolved by <see cref="Kernels.Cpu.ThreadCount.Resolve"/>: 0 (the
+    /// default) means one per core, and no more than the cores are used. <see cref="Trainer"/>
     /// sets it to the model's cap (<see cref="Models.Model.SetMaxThreads"/>) before each step.
     /// </summary>
     public int MaxThreads

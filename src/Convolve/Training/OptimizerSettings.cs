@@ -8,12 +8,50 @@ public enum OptimizerKind { Sgd, Adam, AdamW }
 /// <summary>
 /// An optimizer's kind and hyperparameters as data: what a checkpoint stores and a command line
 /// gives, turned into an <see cref="Optimizer"/> by <see cref="Create"/>. Fields an optimizer
-/// does not use are ignored (momentum by Adam, betas by SGD).
+/// does not use are ignored (momentum by Adam, betas by SGD). The <c>Default...</c> constants here
+/// are the one source of every optimizer default: <see cref="Sgd"/>, <see cref="Adam"/> and the
+/// commands read them.
 /// </summary>
+/// <param name="LearningRate">Step size; <see cref="DefaultSgdLearningRate"/> when not given, which
+/// suits the default kind only: for Adam pass <see cref="DefaultLearningRate"/> of the kind.</param>
 public sealed record OptimizerSettings(
-    OptimizerKind Kind = OptimizerKind.Sgd, float LearningRate = 0.01f, float Momentum = 0.9f, bool Nesterov = false,
-    float WeightDecay = 0, float Beta1 = 0.9f, float Beta2 = 0.999f, float Epsilon = 1e-8f)
+    OptimizerKind Kind = OptimizerKind.Sgd, float LearningRate = OptimizerSettings.DefaultSgdLearningRate,
+    float Momentum = OptimizerSettings.DefaultMomentum, bool Nesterov = false, float WeightDecay = 0,
+    float Beta1 = OptimizerSettings.DefaultBeta1, float Beta2 = OptimizerSettings.DefaultBeta2, float Epsilon = OptimizerSettings.DefaultEpsilon)
 {
+    /// <summary>SGD's learning rate when none is given: with <see cref="DefaultMomentum"/> it trains the
+    /// built-in architectures on the digits in a few epochs (the <c>train</c> command's default).</summary>
+    public const float DefaultSgdLearningRate = 0.05f;
+
+    /// <summary>Adam's and AdamW's learning rate when none is given, as in PyTorch and Keras.</summary>
+    public const float DefaultAdamLearningRate = 1e-3f;
+
+    /// <summary>SGD's momentum when none is given. PyTorch and Keras default to 0 (plain SGD); Convolve
+    /// defaults to the value its CNNs train with, so pass 0 for plain SGD.</summary>
+    public const float DefaultMomentum = 0.9f;
+
+    /// <summary>Adam's decay rate of the running mean of the gradient, as in the paper and PyTorch.</summary>
+    public const float DefaultBeta1 = 0.9f;
+
+    /// <summary>Adam's decay rate of the running mean of the squared gradient, as in the paper and PyTorch.</summary>
+    public const float DefaultBeta2 = 0.999f;
+
+    /// <summary>Adam's term added to the denominator to keep it above 0, as in PyTorch.</summary>
+    public const float DefaultEpsilon = 1e-8f;
+
+    /// <summary>
+    /// The weight decay of an <see cref="AdamW"/> made by its constructor without one, as in PyTorch.
+    /// Settings (and so the commands) default to no weight decay for every kind.
+    /// </summary>
+    public const float DefaultAdamWWeightDecay = 0.01f;
+
+    /// <summary>The learning rate of <paramref name="kind"/> when none is given.</summary>
+    public static float DefaultLearningRate(OptimizerKind kind) =>
+        kind == OptimizerKind.Sgd ? DefaultSgdLearningRate : DefaultAdamLearningRate;
+
+    /// <summary>Settings of <paramref name="kind"/> with every default, its learning rate included.</summary>
+    public static OptimizerSettings Default(OptimizerKind kind) => new(kind, DefaultLearningRate(kind));
+
     /// <summary>
     /// Throws an <see cref="InvalidSettingException"/> naming the first setting that cannot work
     /// and its allowed range: the learning rate and epsilon must be finite and above 0, weight
@@ -48,7 +86,7 @@ public sealed record OptimizerSettings(
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown optimizer."),
     };
 
-    /// <summary>Short description, e.g. "SGD(lr=0.01, momentum=0.9)".</summary>
+    /// <summary>Short description, e.g. "SGD(lr=0.05, momentum=0.9)".</summary>
     public override string ToString() => Kind switch
     {
         OptimizerKind.Sgd => $"SGD(lr={N(LearningRate)}" + (Momentum > 0 ? $", momentum={N(Momentum)}" : "") + (Nesterov ? ", nesterov" : "") + (WeightDecay > 0 ? $", weight_decay={N(WeightDecay)}" : "") + ")",

@@ -8,12 +8,16 @@ namespace Convolve.Training;
 /// <c>weightDecay * p</c>: without momentum <c>p -= lr * g</c>; with momentum <c>v = momentum * v + g</c>
 /// (v starts at 0, so the first step moves by g), then <c>p -= lr * v</c>, or with Nesterov
 /// <c>p -= lr * (g + momentum * v)</c>.
+/// Defaults are <see cref="OptimizerSettings"/>'s: learning rate
+/// <see cref="OptimizerSettings.DefaultSgdLearningRate"/> and momentum
+/// <see cref="OptimizerSettings.DefaultMomentum"/> (PyTorch's is 0: pass <c>momentum: 0</c> for plain SGD).
 /// </summary>
 public sealed class Sgd : Optimizer
 {
     private readonly float[][] velocity;
 
-    public Sgd(IEnumerable<Parameter> parameters, float learningRate = 0.01f, float momentum = 0,
+    public Sgd(IEnumerable<Parameter> parameters, float learningRate = OptimizerSettings.DefaultSgdLearningRate,
+        float momentum = OptimizerSettings.DefaultMomentum,
         bool nesterov = false, float weightDecay = 0) : base(parameters, learningRate)
     {
         InvalidSettingException.RequireFraction(nameof(Momentum), "Momentum", momentum);

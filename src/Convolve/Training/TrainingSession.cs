@@ -13,7 +13,7 @@ namespace Convolve.Training;
 public sealed record TrainingOptions(int Epochs = 10, int BatchSize = 64, int Seed = 0, OptimizerSettings? Optimizer = null,
     Augmentation? Augmentation = null, ScheduleKind Schedule = ScheduleKind.Constant)
 {
-    /// <summary>The optimizer settings, SGD with momentum 0.9 and learning rate 0.01 when none are given.</summary>
+    /// <summary>The optimizer settings, SGD with <see cref="OptimizerSettings"/>'s defaults when none are given.</summary>
     public OptimizerSettings OptimizerOrDefault => Optimizer ?? new OptimizerSettings();
 }
 

@@ -11,12 +11,24 @@ namespace Convolve.Transfer;
 /// <param name="Epochs">Passes over the training items.</param>
 /// <param name="BatchSize">Items per optimisation step.</param>
 /// <param name="Seed">Seed of initialisation and shuffling.</param>
-/// <param name="Optimizer">Optimizer and learning rate (default Adam, 0.001).</param>
+/// <param name="Optimizer">Optimizer and learning rate (default Adam with <see cref="OptimizerSettings"/>'s defaults).</param>
 /// <param name="Hidden">Units of a hidden ReLU layer in the head; 0 for none (a linear classifier).</param>
 public sealed record TransferOptions(int Epochs = 20, int BatchSize = 32, int Seed = 0, OptimizerSettings? Optimizer = null, int Hidden = 0)
 {
-    /// <summary>The optimizer settings, Adam with learning rate 0.001 when none are given.</summary>
-    public OptimizerSettings OptimizerOrDefault => Optimizer ?? new OptimizerSettings(OptimizerKind.Adam, 1e-3f);
+    /// <summary>
+    /// SGD's learning rate in a transfer comparison when none is given, lower than
+    /// <see cref="OptimizerSettings.DefaultSgdLearningRate"/>: the heads here see features or raw
+    /// pixels of small data sets and fine-tuning starts from pre-trained weights, where the train
+    /// command's larger step is too large.
+    /// </summary>
+    public const float DefaultSgdLearningRate = 0.01f;
+
+    /// <summary>The learning rate of <paramref name="kind"/> in a transfer comparison when none is given.</summary>
+    public static float DefaultLearningRate(OptimizerKind kind) =>
+        kind == OptimizerKind.Sgd ? DefaultSgdLearningRate : OptimizerSettings.DefaultLearningRate(kind);
+
+    /// <summary>The optimizer settings, Adam with <see cref="OptimizerSettings"/>'s defaults when none are given.</summary>
+    public OptimizerSettings OptimizerOrDefault => Optimizer ?? OptimizerSettings.Default(OptimizerKind.Adam);
 
     /// <summary>The options of <see cref="TrainingSession"/> (constant learning rate, no augmentation).</summary>
     public TrainingOptions Training(OptimizerSettings? optimizer = null) =>

@@ -75,6 +75,15 @@ public class ImageFolderTests
     }
 
     [Fact]
+    public void Load_NegativeThreads_SaysWhatIsExpected()
+    {
+        using var folder = new TempFolder();
+        Image(folder.File("c/1.txt"), 2, 2, 1);
+        var e = Assert.Throws<ArgumentException>(() => ImageFolder.Load(folder.Path, new TextDecoder(), new ImageFolderOptions { Threads = -1 }));
+        Assert.Equal("ImageFolder: -1 threads; expected 0 (one per core) or more.", e.Message);
+    }
+
+    [Fact]
     public void Load_NoSubFolders_SaysWhatIsExpected()
     {
         using var folder = new TempFolder();

@@ -18,7 +18,7 @@ public class OptimizerGoldenTests
 
     private static Optimizer Create(string name, Parameter p) => name switch
     {
-        "sgd" => new Sgd([p], learningRate: 0.1f),
+        "sgd" => new Sgd([p], learningRate: 0.1f, momentum: 0),
         "sgd_momentum_decay" => new Sgd([p], learningRate: 0.1f, momentum: 0.9f, weightDecay: 0.01f),
         "sgd_nesterov" => new Sgd([p], learningRate: 0.1f, momentum: 0.8f, nesterov: true),
         "adam" => new Adam([p], learningRate: 0.05f),
