@@ -22,6 +22,17 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         dims = dimensions.ToArray();
     }
 
+    /// <summary>
+    /// Creates a shape from an array of dimensions. A null array is refused: read as a span it
+    /// would quietly be the empty (scalar) shape. For the same reason there is no conversion
+    /// from <c>int[]</c>, which let a null in <c>cond ? null : dims</c> become <c>[]</c>.
+    /// </summary>
+    public Shape(int[] dimensions)
+        : this((ReadOnlySpan<int>)(dimensions
+            ?? throw new ArgumentNullException(nameof(dimensions), "A shape needs its dimensions; got null.")))
+    {
+    }
+
     /// <summary>Number of dimensions.</summary>
     public int Rank => dims?.Length ?? 0;
 
@@ -91,6 +102,4 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     public int Count => Rank;
     public IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)Dims.ToArray()).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-
-    public static implicit operator Shape(int[] dimensions) => new(dimensions);
 }

@@ -10,7 +10,7 @@ public class NpyImagesTests
         // One 1x2 RGB image, pixels (R, G, B) = (0, 51, 255) and (102, 153, 204), stored H, W, C.
         var array = new NpyArray([1, 1, 2, 3], [0, 51, 255, 102, 153, 204], "|u1");
         var images = NpyImages.ToImages(array, "rgb.npy");
-        Assert.Equal(new Tensors.Shape(1, 3, 1, 2), images.Shape);
+        Assert.Equal(new Convolve.Tensors.Shape(1, 3, 1, 2), images.Shape);
         // Planes R, G, B, each two pixels; value / 255.
         Assert.Equal([0f, 102 / 255f, 51 / 255f, 153 / 255f, 1f, 204 / 255f], images.ToArray());
     }
@@ -19,7 +19,7 @@ public class NpyImagesTests
     public void GrayStack_BecomesOneChannel_FloatValuesAsTheyAre()
     {
         var images = NpyImages.ToImages(new NpyArray([2, 1, 2], [0.1f, 0.2f, 0.3f, 0.4f], "<f8"), "g.npy");
-        Assert.Equal(new Tensors.Shape(2, 1, 1, 2), images.Shape);
+        Assert.Equal(new Convolve.Tensors.Shape(2, 1, 1, 2), images.Shape);
         Assert.Equal([0.1f, 0.2f, 0.3f, 0.4f], images.ToArray());
     }
 

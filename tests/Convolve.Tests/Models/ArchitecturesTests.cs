@@ -24,7 +24,7 @@ public class ArchitecturesTests
     [Fact]
     public void LeNet5_KeepsTheImageSizeThroughItsPaddedFirstConvolution() =>
         Assert.Equal("28x28x1 -> 28x28x6 -> 14x14x6 -> 10x10x16 -> 5x5x16 -> 400 -> 120 -> 84 -> 10",
-            Architectures.LeNet5().Build(new Tensors.Shape(1, 28, 28)).Summarize().ShapeFlow());
+            Architectures.LeNet5().Build(new Convolve.Tensors.Shape(1, 28, 28)).Summarize().ShapeFlow());
 
     [Fact]
     public void Find_IgnoresCase_AndGetNamesTheKnownArchitectures()
