@@ -6,8 +6,8 @@ namespace Convolve.Imaging;
 public sealed record LoadedData(DatasetSplits Splits, IReadOnlyList<SkippedFile> Skipped);
 
 /// <summary>
-/// Resolves what a user passes as <c>--data</c>: a data set name, a folder of IDX files, or a
-/// folder of images with one sub-folder per class.
+/// Resolves a data set's name or folder: a data set name, a folder of IDX files, or a folder of
+/// images with one sub-folder per class.
 /// </summary>
 public static class DataSource
 {
@@ -17,14 +17,14 @@ public static class DataSource
     /// with <see cref="ImageFolder.LoadSplits"/> at the size in <paramref name="imageOptions"/>
     /// (train/ and test/ sub-folders, or a seeded 20% test split).
     /// </summary>
-    /// <exception cref="ArgumentException">Neither a name nor a folder.</exception>
+    /// <exception cref="DirectoryNotFoundException">Neither a name nor a folder; the message starts with <paramref name="spec"/>.</exception>
     public static LoadedData Load(string spec, ImageFolderOptions imageOptions, int seed = 0)
     {
         if (Datasets.Names.Contains(spec))
             return new LoadedData(Datasets.Load(spec), []);
         if (!Directory.Exists(spec))
-            throw new ArgumentException(
-                $"--data {spec}: not a data set name ({string.Join(", ", Datasets.Names)}) and not a folder; a folder holds either MNIST-named IDX files or one sub-folder of images per class.");
+            throw new DirectoryNotFoundException(
+                $"{spec}: not a data set name ({string.Join(", ", Datasets.Names)}) and not a folder; a folder holds either MNIST-named IDX files or one sub-folder of images per class.");
         if (File.Exists(Path.Combine(spec, "train-images-idx3-ubyte")) || File.Exists(Path.Combine(spec, "train-images-idx3-ubyte.gz")))
             return new LoadedData(Datasets.LoadDirectory(spec, spec, Datasets.DigitClassNames), []);
         var (splits, skipped) = ImageFolder.LoadSplits(spec, new SkiaImageDecoder(), imageOptions, seed: seed);

@@ -52,8 +52,8 @@ public class DataSourceTests
     [Fact]
     public void Load_NeitherNameNorFolder_SaysWhatIsAccepted()
     {
-        var e = Assert.Throws<ArgumentException>(() => DataSource.Load("cifar10", new ImageFolderOptions()));
+        var e = Assert.Throws<DirectoryNotFoundException>(() => DataSource.Load("cifar10", new ImageFolderOptions()));
 
-        Assert.StartsWith("--data cifar10: not a data set name (digits, mnist, fashion-mnist) and not a folder;", e.Message);
+        Assert.StartsWith("cifar10: not a data set name (digits, mnist, fashion-mnist) and not a folder;", e.Message);
     }
 }

@@ -16,7 +16,15 @@ internal static class DataOption
     /// </summary>
     public static DatasetSplits Load(string name, Terminal terminal, int channels = 1, int height = 28, int width = 28, int seed = 0)
     {
-        var loaded = Imaging.DataSource.Load(name, new ImageFolderOptions { Channels = channels, Height = height, Width = width }, seed);
+        Imaging.LoadedData loaded;
+        try
+        {
+            loaded = Imaging.DataSource.Load(name, new ImageFolderOptions { Channels = channels, Height = height, Width = width }, seed);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new ArgumentException($"--data {e.Message}", e); // the library names the data; the option is the CLI's word
+        }
         foreach (var file in loaded.Skipped) terminal.Text($"skipped {file.Path}: {file.Reason}");
         return loaded.Splits;
     }
