@@ -145,7 +145,7 @@ internal sealed class TrainingDiagnosticsView
         if (all.Count > 0)
         {
             int warnings = all.Count(d => d.Severity == DiagnosticSeverity.Warning);
-            terminal.Text($"Diagnostics: {Plural(warnings, "warning")}" + (verdict is null ? "" : ", 1 error") + ": " +
+            terminal.Text($"Diagnostics: {Terminal.Plural(warnings, "warning")}" + (verdict is null ? "" : ", 1 error") + ": " +
                 string.Join("; ", all.Select(Short)) + ".");
         }
         if (verdict is null) return ConvolveApp.Success;
@@ -238,6 +238,4 @@ internal sealed class TrainingDiagnosticsView
 
     private static string Rate(double rate) =>
         rate.ToString("G3", CultureInfo.InvariantCulture).Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
-
-    private static string Plural(int count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";
 }

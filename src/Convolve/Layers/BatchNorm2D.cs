@@ -49,7 +49,7 @@ public sealed class BatchNorm2D : Layer
     {
         RequireRank(inputShape, 4, "input [N, C, H, W]");
         if (inputShape[1] != Config.Channels)
-            throw new ShapeException($"{this}: expected input with {Config.Channels} channel{(Config.Channels == 1 ? "" : "s")}, got {inputShape}.");
+            throw new ShapeException($"{this}: expected input with {Words.Plural(Config.Channels, "channel")}, got {inputShape}.");
         return inputShape;
     }
 

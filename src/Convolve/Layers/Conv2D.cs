@@ -81,7 +81,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
     {
         RequireRank(inputShape, 4, "input [N, C, H, W]");
         if (inputShape[1] != Config.InChannels)
-            throw new ShapeException($"{this}: expected input with {Config.InChannels} channel{(Config.InChannels == 1 ? "" : "s")}, got {inputShape}.");
+            throw new ShapeException($"{this}: expected input with {Words.Plural(Config.InChannels, "channel")}, got {inputShape}.");
         var c = Config;
         var (top, left, bottom, right) = c.Padding.Resolve(inputShape[2], inputShape[3], c.KernelH, c.KernelW,
             c.StrideH, c.StrideW, c.DilationH, c.DilationW);

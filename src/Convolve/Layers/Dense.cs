@@ -61,7 +61,7 @@ public sealed class Dense : Layer, IThreadedLayer
     {
         RequireRank(inputShape, 2, "input [N, features] (add a Flatten before Dense)");
         if (Config.InFeatures > 0 && inputShape[1] != Config.InFeatures)
-            throw new ShapeException($"{this}: expected input with {Config.InFeatures} feature{(Config.InFeatures == 1 ? "" : "s")}, got {inputShape}.");
+            throw new ShapeException($"{this}: expected input with {Words.Plural(Config.InFeatures, "feature")}, got {inputShape}.");
         return new Shape(inputShape[0], Config.OutFeatures);
     }
 

@@ -49,17 +49,9 @@ public sealed record InputStatistics(int Images, float PixelMean, float PixelStd
         var span = images.Span;
         for (int i = 0; i < n; i++)
         {
-            var item = span.Slice(i * size, size);
-            double itemSum = 0, itemSquares = 0;
-            foreach (float v in item)
-            {
-                double x = v / (double)scale;
-                itemSum += x;
-                itemSquares += x * x;
-            }
-            sum += itemSum;
-            sumSquares += itemSquares;
-            double mean = itemSum / size, std = Math.Sqrt(Math.Max(0, itemSquares / size - mean * mean));
+            var (mean, std) = MeanAndStd(span.Slice(i * size, size), scale);
+            sum += mean * size;
+            sumSquares += (std * std + mean * mean) * size;
             meanSum += mean;
             meanSquares += mean * mean;
             stdSum += std;
@@ -68,6 +60,20 @@ public sealed record InputStatistics(int Images, float PixelMean, float PixelStd
         static float Std(double s, double squares, double count) => (float)Math.Sqrt(Math.Max(0, squares / count - (s / count) * (s / count)));
         return new InputStatistics(n, (float)(sum / ((double)n * size)), Std(sum, sumSquares, (double)n * size),
             (float)(meanSum / n), Std(meanSum, meanSquares, n), (float)(stdSum / n), Std(stdSum, stdSquares, n));
+    }
+
+    /// <summary>
+    /// The mean and standard deviation of one image's values divided by <paramref name="scale"/>:
+    /// two passes in double, so that a float sum's rounding (which depends on the vector width) cannot
+    /// give a flat image contrast, and the training statistics and a predicted image are measured alike.
+    /// </summary>
+    internal static (double Mean, double Std) MeanAndStd(ReadOnlySpan<float> values, double scale = 1)
+    {
+        double sum = 0;
+        foreach (float v in values) sum += v;
+        double mean = sum / values.Length, squares = 0;
+        foreach (float v in values) squares += (v - mean) * (v - mean);
+        return (mean / scale, Math.Sqrt(squares / values.Length) / scale);
     }
 }
 
@@ -166,9 +172,9 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
         if (inputShape != InputShape) return $"makes inputs {InputShape}, but the model takes {inputShape}";
         if (!float.IsFinite(Scale) || Scale == 0) return $"has scale {Scale}; expected a finite number other than 0";
         if (Mean is not null && (Mean.Length != Channels || !Mean.All(float.IsFinite)))
-            return $"has mean [{List(Mean)}]; expected one finite number per channel ({Plural(Channels, "channel")})";
+            return $"has mean [{List(Mean)}]; expected one finite number per channel ({Words.Plural(Channels, "channel")})";
         if (Std is not null && (Std.Length != Channels || !Std.All(s => float.IsFinite(s) && s > 0)))
-            return $"has std [{List(Std)}]; expected one positive finite number per channel ({Plural(Channels, "channel")})";
+            return $"has std [{List(Std)}]; expected one positive finite number per channel ({Words.Plural(Channels, "channel")})";
         if (!Enum.IsDefined(Resize) || !Enum.IsDefined(ChannelOrder)) return "has an unknown resize mode or channel order";
         if (Training is { } t && !(float.IsFinite(t.PixelMean + t.PixelStd + t.ImageMeanMean + t.ImageMeanStd + t.ImageStdMean + t.ImageStdStd) && t.Images > 0))
             return "has training statistics that are not finite numbers of at least one image";
@@ -182,13 +188,8 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
     public PreparationReport Prepare(DecodedImage image, Span<float> destination)
     {
         ImageResize.ToTensor(image, Channels, Height, Width, destination);
-        // In double: a float sum's rounding depends on the vector width, and a flat image must show no contrast on every CPU.
-        double sum = 0;
-        foreach (float v in destination) sum += v;
-        float mean = (float)(sum / destination.Length);
-        double squares = 0;
-        foreach (float v in destination) squares += (v - mean) * (double)(v - mean);
-        float std = (float)Math.Sqrt(squares / destination.Length);
+        var (imageMean, imageStd) = InputStatistics.MeanAndStd(destination);
+        float mean = (float)imageMean, std = (float)imageStd;
         ApplyToItem(destination);
 
         var notes = new List<string>();
@@ -275,8 +276,6 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
     }
 
     private static string List(float[] values) => string.Join(", ", values.Select(v => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)));
-
-    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private static string Format(float value) => value.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 

@@ -203,7 +203,7 @@ public static class ModelFile
             // naming the tensor, rather than let it print "NaN%" later.
             int nonFinite = CountNonFinite(target.Span);
             if (nonFinite > 0)
-                throw new ModelFormatException($"{name}: tensor '{entry.Name}' at byte {offset} holds {Plural(nonFinite, "non-finite value")} " +
+                throw new ModelFormatException($"{name}: tensor '{entry.Name}' at byte {offset} holds {Words.Plural(nonFinite, "non-finite value")} " +
                     $"(NaN or infinity) of {shape.Size}; the model was saved from a training run that diverged and cannot be used.");
             offset += length;
         }
@@ -266,6 +266,4 @@ public static class ModelFile
         foreach (float v in values) if (!float.IsFinite(v)) count++;
         return count;
     }
-
-    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count:N0} {noun}s";
 }

@@ -153,7 +153,7 @@ public static class LearningRateFinder
     public static LearningRateRange Suggest(IReadOnlyList<LearningRatePoint> points, bool diverged)
     {
         if (points.Count < 3)
-            throw new ArgumentException($"The range test diverged after {points.Count} step{(points.Count == 1 ? "" : "s")}: start it at a smaller learning rate.");
+            throw new ArgumentException($"The range test diverged after {Words.Plural(points.Count, "step")}: start it at a smaller learning rate.");
         int minimum = 0;
         for (int i = 1; i < points.Count; i++)
             if (points[i].SmoothedLoss < points[minimum].SmoothedLoss) minimum = i;
