@@ -25,7 +25,7 @@ public static class ConvolveWorker
 
         if (mode == "train")
         {
-            var trainer = new Trainer(model, new Sgd(model.Parameters, Workload.LearningRate, Workload.Momentum));
+            var trainer = new Trainer(model, new Sgd(model.Parameters, Workload.Momentum), Workload.LearningRate);
             double train = Stopwatches.ImagesPerSecond(() => trainer.TrainStep(batch, labels), Workload.BatchSize, seconds);
             return new WorkerResult { Engine = "convolve", Model = modelName, Mode = mode, Threads = threads, Train = train, PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
         }

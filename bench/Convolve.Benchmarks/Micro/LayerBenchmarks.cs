@@ -175,7 +175,7 @@ public class TrainStepBenchmarks
     {
         var model = Workload.Build(Case.Model, Case.Threads);
         (images, labels) = Workload.RandomBatch(model);
-        trainer = new Trainer(model, new Sgd(model.Parameters, learningRate: 0.01f, momentum: 0.9f));
+        trainer = new Trainer(model, new Sgd(model.Parameters, momentum: 0.9f), learningRate: 0.01f);
     }
 
     [Benchmark]
