@@ -5,7 +5,7 @@ using Convolve.Training;
 namespace Convolve.PeerBench;
 
 /// <summary>
-/// Convolve as a user runs it: a built-in architecture, <see cref="Trainer.TrainStep"/> with SGD
+/// Convolve as a user runs it: a built-in architecture, <see cref="Trainer.TrainStep(Tensor, ReadOnlySpan{int})"/> with SGD
 /// (momentum 0.9) and cross-entropy on logits; inference through <see cref="Model.ForwardLogits"/>.
 /// Threads are capped with the library's own setting, <see cref="Model.SetMaxThreads"/>, which
 /// every layer that splits work obeys (convolution, dense, pooling: all of Convolve's threads).
