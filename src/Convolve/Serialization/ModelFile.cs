@@ -42,6 +42,9 @@ public static class ModelFile
     private static ReadOnlySpan<byte> Magic => "CONVOLVE"u8;
     private const int PreambleLength = 16, ChecksumLength = 32;
 
+    /// <summary>How the header's JSON is written and read.</summary>
+    internal static JsonSerializerOptions JsonOptions => Json;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
