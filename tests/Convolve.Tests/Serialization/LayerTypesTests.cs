@@ -1,13 +1,18 @@
 using System.Text.Json;
 using Convolve.Layers;
+using Convolve.Models;
 using Convolve.Serialization;
 using Convolve.Tensors;
 
 namespace Convolve.Tests.Serialization;
 
 /// <summary>The layer-type registry: every registered config saves and loads, and a user's own layer can join.</summary>
-public class LayerTypesTests
+public sealed class LayerTypesTests : IDisposable
 {
+    private readonly string folder = Directory.CreateTempSubdirectory("convolve-layertypes-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
     /// <summary>One config of each built-in layer type, with options away from their defaults where they have any.</summary>
     public static IReadOnlyList<LayerConfig> Samples { get; } =
     [
@@ -45,12 +50,82 @@ public class LayerTypesTests
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
 
     [Fact]
+    public void EveryRegisteredType_HasASample_AndEverySampleRoundTrips()
+    {
+        var builtIn = LayerTypes.All.Where(t => t.Config.Assembly == typeof(LayerConfig).Assembly).Select(t => t.Config);
+        Assert.Equal(builtIn.OrderBy(t => t.Name), Samples.Select(s => s.GetType()).Distinct().OrderBy(t => t.Name));
+        foreach (var sample in Samples)
+        {
+            string json = Json(sample);
+            Assert.StartsWith($"{{\"type\":\"{LayerTypes.TagOf(sample.GetType())}\"", json);
+            var read = JsonSerializer.Deserialize<LayerConfig>(json, ModelFile.JsonOptions);
+            Assert.Equal(sample, read);
+            Assert.Equal(json, Json(read!));
+            // The layer a config makes gives the config back.
+            Assert.Equal(sample, sample.CreateLayer().GetConfig());
+        }
+    }
+
+    [Fact]
     public void TheSamples_AreWrittenAsBefore()
     {
         // The model-file header's layer entries as the attribute-configured format wrote them:
         // the registry must not change a byte of what files hold.
-        string written = string.Join("\n", Samples.Select(Json));
-        Assert.Equal(Golden, written);
+        Assert.Equal(Golden, string.Join("\n", Samples.Select(Json)));
+    }
+
+    /// <summary>A user's own layer: y = factor * x, registered under the tag "TestScale".</summary>
+    public sealed record ScaleConfig(float Factor) : LayerConfig
+    {
+        public override Layer CreateLayer() => new Scale(Factor);
+    }
+
+    /// <summary>The layer of <see cref="ScaleConfig"/>.</summary>
+    public sealed class Scale(float factor) : Layer
+    {
+        public override Shape GetOutputShape(Shape inputShape) => inputShape;
+
+        public override Tensor Forward(Tensor input, bool training = false)
+        {
+            var output = new Tensor(input.Shape);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(input.Span, factor, output.Span);
+            return output;
+        }
+
+        public override Tensor Backward(Tensor dOutput) => Forward(dOutput);
+
+        public override LayerConfig GetConfig() => new ScaleConfig(factor);
+    }
+
+    [Fact]
+    public void AUserLayer_Registered_SavesAndLoads()
+    {
+        // A save before the registration: the model-file options must be made anew after it.
+        var plain = new Sequential(new Flatten(), new Dense(2));
+        plain.Build(new Shape(4));
+        ModelFile.Save(plain, Path.Combine(folder, "before.cvm"));
+        LayerTypes.Register<ScaleConfig>("TestScale");
+        LayerTypes.Register<ScaleConfig>("TestScale");   // the same pair again is harmless
+        var model = new Sequential(new Flatten(), new Dense(3), new Scale(2.5f), new Dense(2));
+        model.Build(new Shape(1, 2, 2), seed: 4);
+        string path = Path.Combine(folder, "scaled.cvm");
+
+        ModelFile.Save(model, path);
+        var loaded = ModelFile.Load(path);
+
+        var input = Tensor.FromArray([1, -2, 3, 0.5f, -1, 0, 2, 1], 2, 1, 2, 2);
+        Assert.Equal(new ScaleConfig(2.5f), Assert.IsType<Scale>(loaded.Layers[2]).GetConfig());
+        Assert.Equal(model.Forward(input).ToArray(), loaded.Forward(input).ToArray());
+        Assert.Contains("\"type\":\"TestScale\",\"factor\":2.5", System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(path)));
+    }
+
+    [Fact]
+    public void ARegistration_ClashingWithAnother_IsRefused()
+    {
+        Assert.Equal("LayerTypes.Register: the tag 'Conv2D' already names Conv2DConfig; pick another for ScaleConfig.",
+            Assert.Throws<ArgumentException>(() => LayerTypes.Register<ScaleConfig>("Conv2D")).Message);
+        Assert.Equal("LayerTypes.Register: ReLUConfig is already registered as 'ReLU'.",
+            Assert.Throws<ArgumentException>(() => LayerTypes.Register<ReLUConfig>("Relu")).Message);
     }
 
     private const string Golden = """
