@@ -20,6 +20,12 @@ public delegate string OnnxExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer 
 /// <summary>Adds the node computing the merge <paramref name="layer"/> of <paramref name="inputs"/> and returns the name of its output, <paramref name="output"/>.</summary>
 public delegate string OnnxMergeExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, IReadOnlyList<string> inputs, string output) where TLayer : MergeLayer;
 
+/// <summary>What a registered ONNX rule does: import a node of one computed value, of several (a merge), with several outputs; export a layer or a merge.</summary>
+public enum OnnxRuleKind { Import, ImportMerge, ImportSplit, Export, ExportMerge }
+
+/// <summary>One registered rule: its kind, the operator or layer type it is for, and the method that carries it out.</summary>
+public sealed record OnnxRuleInfo(OnnxRuleKind Kind, string Subject, System.Reflection.MethodInfo Method);
+
 /// <summary>
 /// The ONNX rules of every layer: which operators import as which layers, and how each layer
 /// exports. Each layer's rules live in one file under <c>Rules/</c> (<see cref="Conv2DOnnx"/>, ...);
@@ -33,11 +39,11 @@ public static class OnnxLayers
 {
     static OnnxLayers()
     {
-        Import("Conv", (node, shape) => Conv2DOnnx.Import(node, shape));
+        Import("Conv", Conv2DOnnx.Import);
         Export<Conv2D>(Conv2DOnnx.Export);
         Import("MaxPool", Pool2DOnnx.MaxPool);
         Export<MaxPool2D>(Pool2DOnnx.Export);
-        Import("AveragePool", (node, shape) => Pool2DOnnx.AveragePool(node, shape));
+        Import("AveragePool", Pool2DOnnx.AveragePool);
         Export<AvgPool2D>(Pool2DOnnx.Export);
         Import("GlobalAveragePool", GlobalAvgPool2DOnnx.Import);
         Export<GlobalAvgPool2D>(GlobalAvgPool2DOnnx.Export);
@@ -71,7 +77,7 @@ public static class OnnxLayers
         Import("Pad", PadOnnx.Import);
         Export<Pad>(PadOnnx.Export);
         Import("Gemm", DenseOnnx.Gemm);
-        Import("MatMul", (node, shape) => DenseOnnx.MatMul(node, shape, bias: null));
+        Import("MatMul", DenseOnnx.MatMul);
         Export<Dense>(DenseOnnx.Export);
         Import("Dropout", DropoutOnnx.Import);
         Export<Dropout>(DropoutOnnx.Export);
@@ -93,7 +99,7 @@ public static class OnnxLayers
         ExportMerge<Divide>(MergesOnnx.Export);
         ImportMerge("Concat", MergesOnnx.Concat);
         ExportMerge<Concat>(MergesOnnx.Export);
-        Import("Identity", (_, _) => null);
+        Import("Identity", IdentityOnnx.Import);
     }
 
     private static readonly Lock Gate = new();
@@ -103,29 +109,49 @@ public static class OnnxLayers
     private static readonly Dictionary<Type, OnnxExportRule<Layer>> exports = [];
     private static readonly Dictionary<Type, OnnxMergeExportRule<MergeLayer>> mergeExports = [];
 
+    private static readonly List<OnnxRuleInfo> registrations = [];
+
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes that compute on one value (plus constants).</summary>
-    public static void Import(string opType, OnnxImportRule rule) => Add(imports, opType, rule);
+    public static void Import(string opType, OnnxImportRule rule) => Add(imports, opType, rule, OnnxRuleKind.Import, opType, rule);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes whose inputs are all computed values.</summary>
-    public static void ImportMerge(string opType, OnnxMergeImportRule rule) => Add(mergeImports, opType, rule);
+    public static void ImportMerge(string opType, OnnxMergeImportRule rule) => Add(mergeImports, opType, rule, OnnxRuleKind.ImportMerge, opType, rule);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes with several outputs.</summary>
-    public static void ImportSplit(string opType, OnnxSplitImportRule rule) => Add(splitImports, opType, rule);
+    public static void ImportSplit(string opType, OnnxSplitImportRule rule) => Add(splitImports, opType, rule, OnnxRuleKind.ImportSplit, opType, rule);
 
     /// <summary>Registers how layers of type <typeparamref name="TLayer"/> (and types derived from it, unless they have a rule of their own) export.</summary>
-    public static void Export<TLayer>(OnnxExportRule<TLayer> rule) where TLayer : Layer =>
-        Add(exports, typeof(TLayer), (graph, layer, input, shape, output) => rule(graph, (TLayer)layer, input, shape, output));
+    public static void Export<TLayer>(OnnxExportRule<TLayer> rule) where TLayer : Layer
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        Add(exports, typeof(TLayer), (graph, layer, input, shape, output) => rule(graph, (TLayer)layer, input, shape, output),
+            OnnxRuleKind.Export, typeof(TLayer).Name, rule);
+    }
 
     /// <summary>Registers how merge layers of type <typeparamref name="TLayer"/> export.</summary>
-    public static void ExportMerge<TLayer>(OnnxMergeExportRule<TLayer> rule) where TLayer : MergeLayer =>
-        Add(mergeExports, typeof(TLayer), (graph, layer, inputs, output) => rule(graph, (TLayer)layer, inputs, output));
+    public static void ExportMerge<TLayer>(OnnxMergeExportRule<TLayer> rule) where TLayer : MergeLayer
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        Add(mergeExports, typeof(TLayer), (graph, layer, inputs, output) => rule(graph, (TLayer)layer, inputs, output),
+            OnnxRuleKind.ExportMerge, typeof(TLayer).Name, rule);
+    }
 
-    private static void Add<TKey, TRule>(Dictionary<TKey, TRule> rules, TKey key, TRule rule) where TKey : notnull
+    private static void Add<TKey, TRule>(Dictionary<TKey, TRule> rules, TKey key, TRule rule, OnnxRuleKind kind, string subject, Delegate original)
+        where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(rule);
         lock (Gate)
+        {
             if (!rules.TryAdd(key, rule))
-                throw new ArgumentException($"OnnxLayers: {key} already has a rule of this kind.");
+                throw new ArgumentException($"OnnxLayers: {subject} already has a rule of kind {kind}.");
+            registrations.Add(new OnnxRuleInfo(kind, subject, original.Method));
+        }
+    }
+
+    /// <summary>Every registered rule, in the order registered (docs/onnx.md lists them from here).</summary>
+    public static IReadOnlyList<OnnxRuleInfo> Registrations
+    {
+        get { lock (Gate) return [.. registrations]; }
     }
 
     private static TRule? Find<TKey, TRule>(Dictionary<TKey, TRule> rules, TKey key) where TKey : notnull where TRule : class

@@ -8,8 +8,11 @@ namespace Convolve.Onnx.Rules;
 public static class Conv2DOnnx
 {
     /// <summary>Conv (weight [K, C/group, kH, kW], optional bias [K]) as a <see cref="Conv2D"/>.</summary>
+    public static Conv2D Import(OnnxNode node, Shape inputShape) => Import(node, inputShape, Padding.Valid);
+
+    /// <summary>Conv as a <see cref="Conv2D"/> reading a zero-padded input.</summary>
     /// <param name="padded">Zero padding of a Pad node before the Conv, added to its pads.</param>
-    public static Conv2D Import(OnnxNode node, Shape inputShape, Padding padded = default)
+    public static Conv2D Import(OnnxNode node, Shape inputShape, Padding padded)
     {
         var w = node.Float(1);
         if (w.Shape.Rank != 4)

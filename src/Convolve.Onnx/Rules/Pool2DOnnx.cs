@@ -17,12 +17,15 @@ public static class Pool2DOnnx
     }
 
     /// <summary>AveragePool as an <see cref="AvgPool2D"/>; ONNX's count_include_pad defaults to 0, PyTorch's to true.</summary>
+    public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape) => AveragePool(node, inputShape, Padding.Valid);
+
+    /// <summary>AveragePool as an <see cref="AvgPool2D"/> reading a zero-padded input.</summary>
     /// <param name="padded">
     /// Zero padding of a Pad node before the pool (PyTorch writes AvgPool2d with padding and
     /// ceil_mode so): its zeros count in the divisor, so it folds in as padding with
     /// count_include_pad, when the pool's own pads count too and the output size agrees.
     /// </param>
-    public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape, Padding padded = default)
+    public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape, Padding padded)
     {
         var (kh, kw, sh, sw, dh, dw, padding) = OnnxRule.Window(node, inputShape, null, padded);
         if (dh != 1 || dw != 1)
