@@ -14,13 +14,23 @@ public delegate Layer? OnnxMergeImportRule(OnnxNode node, IReadOnlyList<Shape> i
 /// <summary>Maps an ONNX node with several outputs to one layer per output (null for an output that <paramref name="read"/> says nobody reads).</summary>
 public delegate Layer?[] OnnxSplitImportRule(OnnxNode node, Shape inputShape, bool[] read);
 
-/// <summary>Adds the nodes computing <paramref name="layer"/> on <paramref name="input"/> and returns the name of their output, <paramref name="output"/>.</summary>
+/// <summary>
+/// Adds the nodes computing <paramref name="layer"/> on <paramref name="input"/> and returns the
+/// name of their output, <paramref name="output"/>.
+/// </summary>
 public delegate string OnnxExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, string input, Shape inputShape, string output) where TLayer : Layer;
 
-/// <summary>Adds the node computing the merge <paramref name="layer"/> of <paramref name="inputs"/> and returns the name of its output, <paramref name="output"/>.</summary>
-public delegate string OnnxMergeExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, IReadOnlyList<string> inputs, string output) where TLayer : MergeLayer;
+/// <summary>
+/// Adds the node computing the merge <paramref name="layer"/> of <paramref name="inputs"/> and
+/// returns the name of its output, <paramref name="output"/>.
+/// </summary>
+public delegate string OnnxMergeExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, IReadOnlyList<string> inputs, string output)
+    where TLayer : MergeLayer;
 
-/// <summary>What a registered ONNX rule does: import a node of one computed value, of several (a merge), with several outputs; export a layer or a merge.</summary>
+/// <summary>
+/// What a registered ONNX rule does: import a node of one computed value, of several (a merge),
+/// or with several outputs; export a layer or a merge.
+/// </summary>
 public enum OnnxRuleKind { Import, ImportMerge, ImportSplit, Export, ExportMerge }
 
 /// <summary>One registered rule: its kind, the operator or layer type it is for, and the method that carries it out.</summary>
@@ -191,7 +201,8 @@ public static class OnnxLayers
     public static IReadOnlyList<string> Operators => Sorted(imports, op => op);
 
     /// <summary>Operators of several computed values or outputs (merges and Split), in alphabetical order.</summary>
-    public static IReadOnlyList<string> MultiValueOperators => [.. Sorted(mergeImports, op => op).Concat(Sorted(splitImports, op => op)).Order(StringComparer.Ordinal)];
+    public static IReadOnlyList<string> MultiValueOperators =>
+        [.. Sorted(mergeImports, op => op).Concat(Sorted(splitImports, op => op)).Order(StringComparer.Ordinal)];
 
     /// <summary>Every operator the importer reads (Constant nodes it reads itself), in alphabetical order, for messages.</summary>
     public static IReadOnlyList<string> AllOperators => [.. Operators.Concat(MultiValueOperators).Append("Constant").Distinct().Order(StringComparer.Ordinal)];

@@ -21,7 +21,8 @@ public static class BatchNorm2DOnnx
         if (n.GetInt("training_mode", 0) != 0)
             throw node.Refuse("training_mode = 1 computes batch statistics in the graph; import models exported for inference");
         if (node.Opset < 9 && n.GetInt("spatial", 1) == 0 && inputShape[2] * inputShape[3] != 1)
-            throw node.Refuse($"spatial = 0 keeps statistics per value of each {inputShape[2]}x{inputShape[3]} channel; Convolve's BatchNorm2D keeps them per channel");
+            throw node.Refuse($"spatial = 0 keeps statistics per value of each {inputShape[2]}x{inputShape[3]} channel; " +
+                "Convolve's BatchNorm2D keeps them per channel");
         int channels = inputShape[1];
         // Momentum is a hand-picked hyperparameter (0.1, 0.01): round away the float error of
         // 1 - m so that Convolve's 0.1 written as ONNX's 0.9 reads back as 0.1.

@@ -50,7 +50,10 @@ public static class DenseOnnx
     /// <summary>MatMul of the [N, K] input by a constant [K, F] as a <see cref="Dense"/> layer without bias.</summary>
     public static Dense MatMul(OnnxNode node, Shape inputShape) => MatMul(node, inputShape, bias: null);
 
-    /// <summary>MatMul of the [N, K] input by a constant [K, F], plus <paramref name="bias"/> (an Add that follows it) when given, as a <see cref="Dense"/> layer.</summary>
+    /// <summary>
+    /// MatMul of the [N, K] input by a constant [K, F], plus <paramref name="bias"/> (an Add that
+    /// follows it) when given, as a <see cref="Dense"/> layer.
+    /// </summary>
     public static Dense MatMul(OnnxNode node, Shape inputShape, Tensor? bias)
     {
         if (inputShape.Rank != 2)

@@ -24,10 +24,12 @@ public static class ElementwiseConstantOnnx
         var constant = node.Float(constantOnLeft ? 0 : 1);
         var c = constant.Shape;
         if (c.Rank > inputShape.Rank || (c.Rank == inputShape.Rank && c.Rank > 0 && c[0] != 1))
-            throw node.Refuse($"the constant {c} has {(c.Rank > inputShape.Rank ? "more dimensions than" : "as many dimensions as")} input {node.Show(inputShape)}" +
+            throw node.Refuse($"the constant {c} has {(c.Rank > inputShape.Rank ? "more dimensions than" : "as many dimensions as")} " +
+                $"input {node.Show(inputShape)}" +
                 $"{(c.Rank == inputShape.Rank ? " without a leading 1" : "")}; Convolve broadcasts a constant over the batch");
         if (!Broadcast.TryGetShape(inputShape, c, out _, out _))
-            throw node.Refuse($"the constant {c} does not broadcast against input {node.Show(inputShape)} (numpy's rule: aligned at the last dimension, each pair of sizes equal or one of them 1)");
+            throw node.Refuse($"the constant {c} does not broadcast against input {node.Show(inputShape)} " +
+                "(numpy's rule: aligned at the last dimension, each pair of sizes equal or one of them 1)");
         return new ElementwiseConstant(operation, constant, constantOnLeft);
     }
 

@@ -68,7 +68,8 @@ public static class PadOnnx
             pads = all;
         }
         if (pads.Length != 2 * rank)
-            throw node.Refuse($"pads [{string.Join(", ", pads)}] have {pads.Length} values; input {node.Show(inputShape)} needs {2 * rank} (a begin and an end per axis)");
+            throw node.Refuse($"pads [{string.Join(", ", pads)}] have {pads.Length} values; " +
+                $"input {node.Show(inputShape)} needs {2 * rank} (a begin and an end per axis)");
         return (pads, mode, value);
     }
 

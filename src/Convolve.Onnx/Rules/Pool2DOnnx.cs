@@ -43,7 +43,8 @@ public static class Pool2DOnnx
             int foldedH = Pool2DGeometry.OutputSize(inputShape[2], kh, sh, padding.Top, padding.Bottom, 1, ceil);
             int foldedW = Pool2DGeometry.OutputSize(inputShape[3], kw, sw, padding.Left, padding.Right, 1, ceil);
             if (onnxH != foldedH || onnxW != foldedW)
-                throw node.Refuse($"after its Pad node the output is {onnxH}x{onnxW}, but folded into padding it would be {foldedH}x{foldedW} (ceil mode drops a window starting in the padding)");
+                throw node.Refuse($"after its Pad node the output is {onnxH}x{onnxW}, but folded into padding it would be {foldedH}x{foldedW} " +
+                    "(ceil mode drops a window starting in the padding)");
             countIncludePad = true;
         }
         return OnnxRule.Construct(node, () => new AvgPool2D(new AvgPool2DConfig(kh, kw, sh, sw, padding, ceil, countIncludePad)));

@@ -24,7 +24,8 @@ public static class ReshapeOnnx
         if (keepsBatch && shape.Length == 2 && (shape[1] == -1 || shape[1] == features)) return new Flatten(1);
         if (!keepsBatch || shape.Any(d => d > int.MaxValue))
             throw node.Refuse($"shape [{string.Join(", ", shape)}]{(allowZero ? " with allowzero" : "")} on input {node.Show(inputShape)}; " +
-                "Convolve reshapes each batch item, so the shape must start with 0 (copy the batch), the input's fixed batch size, or -1 with every other dimension fixed");
+                "Convolve reshapes each batch item, so the shape must start with 0 (copy the batch), the input's fixed batch size, " +
+                "or -1 with every other dimension fixed");
         return OnnxRule.Construct(node, () => new Reshape([.. shape[1..].Select(d => (int)d)]));
     }
 

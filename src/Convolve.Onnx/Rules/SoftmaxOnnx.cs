@@ -23,7 +23,8 @@ public static class SoftmaxOnnx
         if (modern) return new Softmax(convolveAxis);
         for (int d = (int)resolved + 1; d < inputShape.Rank; d++)
             if (inputShape[d] != 1)
-                throw node.Refuse($"opset {node.Opset} Softmax with axis {axis} normalises over dimensions {resolved} to {inputShape.Rank - 1} of {node.Show(inputShape)} together; Convolve's Softmax normalises one axis");
+                throw node.Refuse($"opset {node.Opset} Softmax with axis {axis} normalises over dimensions {resolved} to {inputShape.Rank - 1} " +
+                    $"of {node.Show(inputShape)} together; Convolve's Softmax normalises one axis");
         return new Softmax(convolveAxis);
     }
 

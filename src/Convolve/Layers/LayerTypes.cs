@@ -48,13 +48,13 @@ public static class LayerTypes
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>
-    public static IReadOnlyList<(Type Config, string Tag)> All => Volatile.Read(ref registered);
+    public static IReadOnlyList<(Type Config, string Tag)> All => Array.AsReadOnly(Volatile.Read(ref registered));
 
     /// <summary>
     /// Grows by one with each registration: JSON options whose resolver has already described
     /// <see cref="LayerConfig"/> (System.Text.Json caches that) must be made anew to see the new type.
     /// </summary>
-    public static int Version => All.Count;
+    public static int Version => Volatile.Read(ref registered).Length;
 
     /// <summary>
     /// Registers <typeparamref name="TConfig"/> as the config of a layer type written as
@@ -83,7 +83,7 @@ public static class LayerTypes
     /// <summary>The tag <paramref name="configType"/> is registered under, or null.</summary>
     public static string? TagOf(Type configType)
     {
-        foreach (var (config, tag) in All)
+        foreach (var (config, tag) in Volatile.Read(ref registered))
             if (config == configType) return tag;
         return null;
     }
