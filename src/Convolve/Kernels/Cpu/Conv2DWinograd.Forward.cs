@@ -167,10 +167,14 @@ public sealed partial class Conv2DWinograd
                 // (Bᵀ d) B: columns combined, stored by position.
                 float* s = v + t / nr * panel + ch * nr + offset;
                 var tiles = new Tiles<V, TVec>(s, s + panel - nr, plane, split, count); // lane l of the second part lands at l - nr + offset in the next panel
-                tiles.Store(0, V.Subtract(t00, t02)); tiles.Store(1, V.Add(t01, t02)); tiles.Store(2, V.Subtract(t02, t01)); tiles.Store(3, V.Subtract(t01, t03));
-                tiles.Store(4, V.Subtract(t10, t12)); tiles.Store(5, V.Add(t11, t12)); tiles.Store(6, V.Subtract(t12, t11)); tiles.Store(7, V.Subtract(t11, t13));
-                tiles.Store(8, V.Subtract(t20, t22)); tiles.Store(9, V.Add(t21, t22)); tiles.Store(10, V.Subtract(t22, t21)); tiles.Store(11, V.Subtract(t21, t23));
-                tiles.Store(12, V.Subtract(t30, t32)); tiles.Store(13, V.Add(t31, t32)); tiles.Store(14, V.Subtract(t32, t31)); tiles.Store(15, V.Subtract(t31, t33));
+                tiles.Store(0, V.Subtract(t00, t02)); tiles.Store(1, V.Add(t01, t02));
+                tiles.Store(2, V.Subtract(t02, t01)); tiles.Store(3, V.Subtract(t01, t03));
+                tiles.Store(4, V.Subtract(t10, t12)); tiles.Store(5, V.Add(t11, t12));
+                tiles.Store(6, V.Subtract(t12, t11)); tiles.Store(7, V.Subtract(t11, t13));
+                tiles.Store(8, V.Subtract(t20, t22)); tiles.Store(9, V.Add(t21, t22));
+                tiles.Store(10, V.Subtract(t22, t21)); tiles.Store(11, V.Subtract(t21, t23));
+                tiles.Store(12, V.Subtract(t30, t32)); tiles.Store(13, V.Add(t31, t32));
+                tiles.Store(14, V.Subtract(t32, t31)); tiles.Store(15, V.Subtract(t31, t33));
             }
         }
 

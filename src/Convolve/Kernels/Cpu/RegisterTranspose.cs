@@ -108,7 +108,10 @@ internal static unsafe class RegisterTranspose
         else column.Store(target);
     }
 
-    /// <summary>8 x 8 with AVX: 32-bit, then 64-bit interleaves within 128-bit halves, then the halves joined.</summary>
+    /// <summary>
+    /// 8 x 8 with AVX: 32-bit, then 64-bit interleaves within 128-bit halves, then the halves joined. The rounds of
+    /// <see cref="Block16"/> on another register type, written out so that every vector stays a register.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block8(float* source, nint sourceStride, int rows, int columns, float* target, nint targetStride,
         int storeCount = 8, bool rectify = false)
