@@ -41,9 +41,9 @@ public sealed partial class Conv2DChannelVector
         where V : struct, IVector<TVec> where TVec : unmanaged
     {
         if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
-            RegisterTranspose.Block16(from, fromStride, rows: 16, columns: loadCount, to, toStride, storeCount, rectify);
+            RegisterTranspose.Block16<PartialRows>(from, fromStride, rows: 16, columns: loadCount, to, toStride, storeCount, rectify);
         else if (typeof(TVec) == typeof(Vector256<float>) && Avx.IsSupported)
-            RegisterTranspose.Block8(from, fromStride, rows: 8, columns: loadCount, to, toStride, storeCount, rectify);
+            RegisterTranspose.Block8<PartialRows>(from, fromStride, rows: 8, columns: loadCount, to, toStride, storeCount, rectify);
         else if (typeof(TVec) == typeof(Vector128<float>) && (Sse.IsSupported || AdvSimd.Arm64.IsSupported))
             Transpose4(from, fromStride, to, toStride, loadCount, storeCount, rectify);
         else

@@ -321,8 +321,8 @@ public sealed partial class Gemm : IGemmKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void TransposeBlock(int square, float* source, nint sourceStride, int rows, float* target, nint targetStride)
     {
-        if (square == 16) RegisterTranspose.Block16(source, sourceStride, rows, columns: 16, target, targetStride);
-        else RegisterTranspose.Block8(source, sourceStride, rows, columns: 8, target, targetStride);
+        if (square == 16) RegisterTranspose.Block16<WholeRows>(source, sourceStride, rows, columns: 16, target, targetStride);
+        else RegisterTranspose.Block8<WholeRows>(source, sourceStride, rows, columns: 8, target, targetStride);
     }
 
     /// <summary>

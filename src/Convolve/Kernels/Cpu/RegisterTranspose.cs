@@ -13,16 +13,18 @@ namespace Convolve.Kernels.Cpu;
 /// read; only the first <c>storeCount</c> values of each target row are written, each rectified
 /// (<c>max(0, v)</c>) if asked. With <c>storeCount</c> = S each target row is one S-float store,
 /// so a <c>targetStride</c> below S works if the caller leaves S - targetStride floats of slack
-/// after the last row (later rows overwrite the spill of earlier ones). Inlined, the constant
-/// arguments of a caller fold the masks away.
+/// after the last row (later rows overwrite the spill of earlier ones). The blocks are calls (too
+/// large to inline into the packing loops); <c>TEdges</c> = <see cref="WholeRows"/>
+/// compiles the whole-row case apart, so the packing pays no tests for masks it never uses.
 /// </summary>
 internal static unsafe class RegisterTranspose
 {
     /// <summary>16 x 16 with AVX-512: 32-bit, then 64-bit interleaves within 128-bit lanes, then lanes moved in two rounds.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block16(float* source, nint sourceStride, int rows, int columns, float* target, nint targetStride,
-        int storeCount = 16, bool rectify = false)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block16<TEdges>(float* source, nint sourceStride, int rows, int columns, float* target, nint targetStride,
+        int storeCount = 16, bool rectify = false) where TEdges : struct, ITransposeEdges
     {
+        if (TEdges.Whole) (columns, storeCount, rectify) = (16, 16, false);
         var loadMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(columns)).AsSingle();
         // Rows in r0..r15, written out so that all 32 vectors stay in registers.
         var r0 = Row16(source, 0, sourceStride, rows, columns, loadMask);
@@ -112,10 +114,11 @@ internal static unsafe class RegisterTranspose
     /// 8 x 8 with AVX: 32-bit, then 64-bit interleaves within 128-bit halves, then the halves joined. The rounds of
     /// <see cref="Block16"/> on another register type, written out so that every vector stays a register.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block8(float* source, nint sourceStride, int rows, int columns, float* target, nint targetStride,
-        int storeCount = 8, bool rectify = false)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block8<TEdges>(float* source, nint sourceStride, int rows, int columns, float* target, nint targetStride,
+        int storeCount = 8, bool rectify = false) where TEdges : struct, ITransposeEdges
     {
+        if (TEdges.Whole) (columns, storeCount, rectify) = (8, 8, false);
         var loadMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(columns)).AsSingle();
         var r0 = Row8(source, 0, sourceStride, rows, columns, loadMask);
         var r1 = Row8(source, 1, sourceStride, rows, columns, loadMask);
@@ -164,4 +167,24 @@ internal static unsafe class RegisterTranspose
         if (storeCount < 8) Avx.MaskStore(target, mask, column);
         else column.Store(target);
     }
+}
+
+/// <summary>
+/// Whether a <see cref="RegisterTranspose"/> call reads whole rows and writes whole rows unrectified
+/// (<see cref="WholeRows"/>: the JIT compiles that case apart, without the masks' tests) or takes its
+/// columns, store count and rectification from the arguments (<see cref="PartialRows"/>).
+/// </summary>
+internal interface ITransposeEdges
+{
+    static abstract bool Whole { get; }
+}
+
+internal readonly struct WholeRows : ITransposeEdges
+{
+    public static bool Whole => true;
+}
+
+internal readonly struct PartialRows : ITransposeEdges
+{
+    public static bool Whole => false;
 }
