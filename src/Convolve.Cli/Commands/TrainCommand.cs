@@ -185,7 +185,8 @@ internal static class TrainCommand
     {
         var net = Architectures.Get(architecture).Build(s.Seed, train.ImageShape[0], train.ClassCount);
         if (net.InputShape != train.ImageShape)
-            throw new ArgumentException($"{architecture} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
+            throw new ArgumentException(
+                $"{architecture} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
         float lr = s.LearningRate ?? OptimizerSettings.DefaultLearningRate(s.Optimizer);
         var augmentation = s.Shift > 0 || s.Flip ? new Augmentation { MaxShift = s.Shift, HorizontalFlip = s.Flip } : null;
         return new TrainingSession(net, new TrainingOptions(s.Epochs, s.Batch, s.Seed,
@@ -269,11 +270,15 @@ internal static class TrainCommand
         ImageDataset train, ImageDataset? validation, ImageDataset test, int threads)
     {
         var o = session.Options;
-        terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), input {session.Model.InputShape.ToImageString()}");
-        terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, {Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
-        terminal.Text($"Training: {Terminal.Plural(o.Epochs, "epoch")}, batch {o.BatchSize}, {o.OptimizerOrDefault}, {o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
+        terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), " +
+            $"input {session.Model.InputShape.ToImageString()}");
+        terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, " +
+            $"{Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
+        string cores = Terminal.Plural(Environment.ProcessorCount, "core");
+        terminal.Text($"Training: {Terminal.Plural(o.Epochs, "epoch")}, batch {o.BatchSize}, {o.OptimizerOrDefault}, " +
+            $"{o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
             (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") +
-            (threads > 0 ? $", at most {Terminal.Plural(ThreadCount.Resolve(threads), "thread")} of {Terminal.Plural(Environment.ProcessorCount, "core")}" : $", {Terminal.Plural(Environment.ProcessorCount, "core")}"));
+            (threads > 0 ? $", at most {Terminal.Plural(ThreadCount.Resolve(threads), "thread")} of {cores}" : $", {cores}"));
     }
 
     private static EpochRecord? RunEpoch(Terminal terminal, TrainingSession session, ImageDataset train, ImageDataset? validation, CancellationToken stop)
