@@ -19,8 +19,7 @@ public sealed class OutputFileTests : IDisposable
     private string PathOf(string name) => Path.Combine(folder, name);
 
     private static TrainCommand.Settings Settings(string? output, string? resume = null, int limit = 200, int epochs = 2) =>
-        new("seed", "digits", Epochs: epochs, Batch: 32, OptimizerKind.Sgd, LearningRate: null, ScheduleKind.Cosine, Momentum: 0.9f, WeightDecay: 0,
-            Seed: 3, Threads: 0, Validation: 0.1, Limit: limit, Shift: 0, Flip: false, Rgb: false, output, Checkpoint: null, resume, Curves: null);
+        new() { Epochs = epochs, Batch = 32, Momentum = 0.9f, Seed = 3, Validation = 0.1, Limit = limit, Shift = 0, Output = output, Resume = resume };
 
     // A run of Settings(output) stopped by Ctrl+C during its first batch; returns its printed text.
     private static string Stopped(string output)

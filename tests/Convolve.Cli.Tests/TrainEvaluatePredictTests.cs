@@ -51,9 +51,10 @@ public sealed class TrainEvaluatePredictTests : IDisposable
     public void AnInterruptedTraining_ResumesToTheSameModel()
     {
         var terminal = new Terminal(new StringWriter(), plain: true);
-        TrainCommand.Settings Settings(string output, string? resume = null) => new("seed", "digits", Epochs: 2, Batch: 32,
-            OptimizerKind.Sgd, LearningRate: null, ScheduleKind.Cosine, Momentum: 0.9f, WeightDecay: 0, Seed: 3, Threads: 0, Validation: 0, Limit: 200, Shift: 0,
-            Flip: false, Rgb: false, output, Checkpoint: null, resume, Curves: null);
+        TrainCommand.Settings Settings(string output, string? resume = null) => new()
+        {
+            Epochs = 2, Batch = 32, Momentum = 0.9f, Seed = 3, Validation = 0, Limit = 200, Shift = 0, Output = output, Resume = resume,
+        };
 
         Assert.Equal(ConvolveApp.Success, TrainCommand.Run(terminal, Settings(PathOf("straight.cvm"))));
 

@@ -24,51 +24,74 @@ internal static class ExperimentCommand
         return command;
     }
 
-    /// <summary>The options every experiment has, created fresh for each subcommand.</summary>
-    private sealed class CommonOptions
+    /// <summary>The settings every experiment has; the defaults are those of ann-vs-cnn, and a subcommand's settings change some.</summary>
+    private record CommonSettings
     {
-        public readonly Option<string> Data = new("--data") { Description = DataOption.Help, DefaultValueFactory = _ => Datasets.Digits };
-        public readonly Option<int> Epochs;
-        public readonly Option<int> Batch;
-        public readonly Option<OptimizerKind> Optimizer = new("--optimizer") { Description = OptimizerHelp.Optimizer, DefaultValueFactory = _ => OptimizerKind.Sgd };
-        public readonly Option<float?> LearningRate = new("--lr") { Description = OptimizerHelp.LearningRate(OptimizerSettings.DefaultSgdLearningRate) };
-        public readonly Option<int> Seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and subsets: the same seed repeats a run exactly.", 0, min: 0);
-        public readonly Option<int?> TrainPerClass;
-        public readonly Option<int?> TestPerClass;
-        public readonly Option<string> Models;
-        public readonly Option<string?> Csv = new("--csv") { Description = "Also write the results to this CSV file." };
+        public string Data { get; init; } = Datasets.Digits;
+        public int Epochs { get; init; } = 3;
+        public int Batch { get; init; } = 64;
+        public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+        /// <summary>Null for the optimizer's default rate.</summary>
+        public float? LearningRate { get; init; }
+        public int Seed { get; init; }
+        /// <summary>Training images drawn per class; null for all.</summary>
+        public int? TrainPerClass { get; init; }
+        /// <summary>Test images drawn per class; null for all.</summary>
+        public int? TestPerClass { get; init; }
+        /// <summary>Comma-separated names of the models to compare.</summary>
+        public string Models { get; init; } = Names(AnnVsCnn.DefaultCandidates);
+        public string? Csv { get; init; }
 
-        public CommonOptions(int epochs, int batch, int? trainPerClass, int? testPerClass, IEnumerable<Candidate> models)
+        /// <summary>The models named and the training settings; an unknown model is an error naming it.</summary>
+        public Run Parse() => new(Data, TrainPerClass, TestPerClass, ParseModels(Models), Csv,
+            new ExperimentSettings(Epochs, Batch, Seed, new OptimizerSettings(Optimizer, LearningRate ?? OptimizerSettings.DefaultLearningRate(Optimizer))));
+
+        protected static string Names(IEnumerable<Candidate> models) => string.Join(",", models.Select(m => m.Name));
+    }
+
+    /// <summary>The options of <see cref="CommonSettings"/>, after those a subcommand added to <paramref name="options"/>.</summary>
+    private static OptionBinder<T> WithCommonOptions<T>(OptionBinder<T> options) where T : CommonSettings, new()
+    {
+        var defaults = options.Defaults;
+        static string PerClass(string description, int? value) =>
+            $"{description} (default: {(value is { } d ? d.ToString(CultureInfo.InvariantCulture) : "all")}).";
+        return options
+            .Option(s => s.Data, "--data", DataOption.Help)
+            .Option(s => s.Epochs, "--epochs", "Passes over the training images.")
+            .Option(s => s.Batch, "--batch", "Images per optimisation step.")
+            .Option(s => s.Optimizer, "--optimizer", OptimizerHelp.Optimizer)
+            .Option(s => s.LearningRate, "--lr", OptimizerHelp.LearningRate(OptimizerSettings.DefaultSgdLearningRate))
+            .Option(s => s.Seed, "--seed", "Seed of initialisation, shuffling and subsets: the same seed repeats a run exactly.", min: 0)
+            .Option(s => s.TrainPerClass, "--train-per-class", PerClass("Training images per class, drawn at random with the seed", defaults.TrainPerClass))
+            .Option(s => s.TestPerClass, "--test-per-class", PerClass("Test images per class, drawn at random with the seed", defaults.TestPerClass))
+            .Option(s => s.Models, "--models", $"Comma-separated models to compare: {string.Join(", ", Candidate.All.Select(c => c.Name))}.")
+            .Option(s => s.Csv, "--csv", "Also write the results to this CSV file.");
+    }
+
+    private sealed record TranslationSettings : CommonSettings
+    {
+        public TranslationSettings()
         {
-            Epochs = OptionFactory.Int("--epochs", "Passes over the training images.", epochs);
-            Batch = OptionFactory.Int("--batch", "Images per optimisation step.", batch);
-            TrainPerClass = PerClass("--train-per-class", "Training images per class, drawn at random with the seed", trainPerClass);
-            TestPerClass = PerClass("--test-per-class", "Test images per class, drawn at random with the seed", testPerClass);
-            Models = new Option<string>("--models")
-            {
-                Description = $"Comma-separated models to compare: {string.Join(", ", Candidate.All.Select(c => c.Name))}.",
-                DefaultValueFactory = _ => string.Join(",", models.Select(m => m.Name)),
-            };
+            Epochs = 4;
+            Batch = 16;
+            TrainPerClass = 200;
+            TestPerClass = 50;
+            Models = Names(Translation.DefaultCandidates);
         }
 
-        private static Option<int?> PerClass(string name, string description, int? defaultValue)
-        {
-            var option = OptionFactory.OptionalInt(name, $"{description} (default: {(defaultValue is { } d ? d.ToString(CultureInfo.InvariantCulture) : "all")}).");
-            if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
-            return option;
-        }
+        public int Canvas { get; init; } = TranslationOptions.Default.CanvasSize;
+        /// <summary>"Y,X".</summary>
+        public string TrainAt { get; init; } = $"{TranslationOptions.Default.TrainTop},{TranslationOptions.Default.TrainLeft}";
+        public string Offsets { get; init; } = string.Join(",", TranslationOptions.Default.TestOffsets);
+        public bool Diagonal { get; init; }
+        public bool Augment { get; init; }
+    }
 
-        public void AddTo(Command command)
-        {
-            foreach (Option option in new Option[] { Data, Epochs, Batch, Optimizer, LearningRate, Seed, TrainPerClass, TestPerClass, Models, Csv })
-                command.Options.Add(option);
-        }
-
-        public Run Read(ParseResult result) => new(result.GetValue(Data)!, result.GetValue(TrainPerClass), result.GetValue(TestPerClass),
-            ParseModels(result.GetValue(Models)!), result.GetValue(Csv),
-            new ExperimentSettings(result.GetValue(Epochs), result.GetValue(Batch), result.GetValue(Seed),
-                new OptimizerSettings(result.GetValue(Optimizer),
-                    result.GetValue(LearningRate) ?? OptimizerSettings.DefaultLearningRate(result.GetValue(Optimizer)))));
+    private sealed record DataSizeSettings : CommonSettings
+    {
+        /// <summary>Comma-separated images per class, or "all".</summary>
+        public string Sizes { get; init; } = string.Join(",", DataSize.DefaultSizes) + ",all";
+        public int MinSteps { get; init; } = 300;
     }
 
     /// <summary>The common settings of one run, parsed.</summary>
@@ -108,12 +131,12 @@ internal static class ExperimentCommand
 
     private static Command AnnVsCnnCommand(Terminal terminal)
     {
-        var common = new CommonOptions(epochs: 3, batch: 64, trainPerClass: null, testPerClass: null, AnnVsCnn.DefaultCandidates);
-        var command = new Command("ann-vs-cnn", "A fully connected network (mlp) against a CNN (seed) on the same digits: parameters, test accuracy, training time.");
-        common.AddTo(command);
+        var options = WithCommonOptions(new OptionBinder<CommonSettings>());
+        var command = options.CreateCommand("ann-vs-cnn",
+            "A fully connected network (mlp) against a CNN (seed) on the same digits: parameters, test accuracy, training time.");
         command.SetAction(result =>
         {
-            var run = common.Read(result);
+            var run = options.Read(result).Parse();
             var (train, test) = run.Load(terminal);
             terminal.Heading("ANN versus CNN");
             terminal.Text(run.Describe(train, test));
@@ -137,86 +160,93 @@ internal static class ExperimentCommand
 
     private static Command TranslationCommand(Terminal terminal)
     {
-        var defaults = TranslationOptions.Default;
-        var common = new CommonOptions(epochs: 4, batch: 16, trainPerClass: 200, testPerClass: 50, Translation.DefaultCandidates);
-        var canvas = OptionFactory.Int("--canvas", "Side of the square canvas the digits are placed on, in pixels.", defaults.CanvasSize);
-        var trainAt = new Option<string>("--train-at") { Description = "Where the training digits' top-left corner is, as Y,X.", DefaultValueFactory = _ => $"{defaults.TrainTop},{defaults.TrainLeft}" };
-        var offsets = new Option<string>("--offsets") { Description = "Comma-separated test offsets, used for both Y and X.", DefaultValueFactory = _ => string.Join(",", defaults.TestOffsets) };
-        var diagonal = new Option<bool>("--diagonal") { Description = "Test only the offsets (d, d) instead of every (Y, X) pair." };
-        var augment = new Option<bool>("--augment") { Description = "Also train each model on centred digits shifted at random each epoch (random-shift augmentation)." };
-        var command = new Command("translation",
-            "Train with every digit at one place of a larger canvas, test with the digits moved: accuracy by offset for an MLP, a CNN with a dense head and a CNN with a global-average-pooling head.")
-        { canvas, trainAt, offsets, diagonal, augment };
-        common.AddTo(command);
-        command.SetAction(result =>
-        {
-            var run = common.Read(result);
-            var (top, left) = ParsePair(result.GetValue(trainAt)!, "--train-at");
-            var options = new TranslationOptions(result.GetValue(canvas), top, left, ParseInts(result.GetValue(offsets)!, "--offsets", min: 0),
-                result.GetValue(diagonal), result.GetValue(augment));
-            var (train, test) = run.Load(terminal);
-            terminal.Heading("Translation: digits trained in one place, tested elsewhere");
-            terminal.Text(run.Describe(train, test));
-            terminal.Text($"Canvas {options.CanvasSize}x{options.CanvasSize}; training digits at (y {top}, x {left}); " +
-                $"test offsets {string.Join(", ", options.TestOffsets)}{(options.DiagonalOnly ? " (diagonal)" : " (every y, x pair)")}.");
-            var rows = Translation.Run(train, test, run.Models, options, run.Settings,
-                row => terminal.Text($"  {row.Name} trained {row.TrainingPlacement}: {Percent(row.Accuracy[0])} at ({row.Offsets[0].Top}, {row.Offsets[0].Left}), worst {Percent(row.Worst)} ({row.TrainSeconds:F1} s)"));
-
-            var summary = terminal.Table("Model", "Trained with digits", ">Parameters", ">At training place", ">Mean", ">Worst", ">Training time");
-            foreach (var row in rows)
-            {
-                float? home = row.Training == TranslationTraining.FixedPosition ? row.At(top, left) : null;
-                summary.AddRow(Escape(row.Name), Escape(row.TrainingPlacement), Terminal.Count(row.Parameters),
-                    home is { } h ? Percent(h) : "-", Percent(row.Mean), Percent(row.Worst), $"{row.TrainSeconds:F1} s");
-            }
-            terminal.Write(summary);
-
-            if (options.DiagonalOnly)
-            {
-                var table = terminal.Table([.. new[] { "Model", "Trained with digits" }.Concat(options.TestOffsets.Select(d => $">({d}, {d})"))]);
-                foreach (var row in rows) table.AddRow([Escape(row.Name), Escape(row.TrainingPlacement), .. row.Accuracy.Select(a => Percent(a))]);
-                terminal.Text("Test accuracy with the digits' top-left corner at (y, x):");
-                terminal.Write(table);
-            }
-            else
-            {
-                foreach (var row in rows)
-                {
-                    terminal.Text($"{row.Name}, trained with digits {row.TrainingPlacement}: test accuracy by offset (rows y, columns x)");
-                    var grid = terminal.Table([.. new[] { "y \\ x" }.Concat(options.TestOffsets.Select(d => ">" + d))]);
-                    foreach (int y in options.TestOffsets)
-                        grid.AddRow([y.ToString(CultureInfo.InvariantCulture), .. options.TestOffsets.Select(x => Percent(row.At(y, x)!.Value))]);
-                    terminal.Write(grid);
-                }
-            }
-            WriteCsv(terminal, run.Csv, "model,training,offset_y,offset_x,test_accuracy",
-                rows.SelectMany(r => r.Offsets.Select((o, i) => Csv(r.Name, r.TrainingPlacement, o.Top, o.Left, r.Accuracy[i]))));
-            return ConvolveApp.Success;
-        });
+        var options = WithCommonOptions(new OptionBinder<TranslationSettings>()
+            .Option(s => s.Canvas, "--canvas", "Side of the square canvas the digits are placed on, in pixels.")
+            .Option(s => s.TrainAt, "--train-at", "Where the training digits' top-left corner is, as Y,X.")
+            .Option(s => s.Offsets, "--offsets", "Comma-separated test offsets, used for both Y and X.")
+            .Option(s => s.Diagonal, "--diagonal", "Test only the offsets (d, d) instead of every (Y, X) pair.")
+            .Option(s => s.Augment, "--augment", "Also train each model on centred digits shifted at random each epoch (random-shift augmentation)."));
+        var command = options.CreateCommand("translation",
+            "Train with every digit at one place of a larger canvas, test with the digits moved: " +
+            "accuracy by offset for an MLP, a CNN with a dense head and a CNN with a global-average-pooling head.");
+        command.SetAction(result => RunTranslation(terminal, options.Read(result)));
         return command;
+    }
+
+    private static int RunTranslation(Terminal terminal, TranslationSettings settings)
+    {
+        var run = settings.Parse();
+        var (top, left) = ParsePair(settings.TrainAt, "--train-at");
+        var options = new TranslationOptions(settings.Canvas, top, left, ParseInts(settings.Offsets, "--offsets", min: 0),
+            settings.Diagonal, settings.Augment);
+        var (train, test) = run.Load(terminal);
+        terminal.Heading("Translation: digits trained in one place, tested elsewhere");
+        terminal.Text(run.Describe(train, test));
+        terminal.Text($"Canvas {options.CanvasSize}x{options.CanvasSize}; training digits at (y {top}, x {left}); " +
+            $"test offsets {string.Join(", ", options.TestOffsets)}{(options.DiagonalOnly ? " (diagonal)" : " (every y, x pair)")}.");
+        var rows = Translation.Run(train, test, run.Models, options, run.Settings,
+            row => terminal.Text($"  {row.Name} trained {row.TrainingPlacement}: {Percent(row.Accuracy[0])} " +
+                $"at ({row.Offsets[0].Top}, {row.Offsets[0].Left}), worst {Percent(row.Worst)} ({row.TrainSeconds:F1} s)"));
+
+        PrintTranslationSummary(terminal, rows, top, left);
+        if (options.DiagonalOnly) PrintDiagonal(terminal, rows, options.TestOffsets);
+        else PrintOffsetGrids(terminal, rows, options.TestOffsets);
+        WriteCsv(terminal, run.Csv, "model,training,offset_y,offset_x,test_accuracy",
+            rows.SelectMany(r => r.Offsets.Select((o, i) => Csv(r.Name, r.TrainingPlacement, o.Top, o.Left, r.Accuracy[i]))));
+        return ConvolveApp.Success;
+    }
+
+    private static void PrintTranslationSummary(Terminal terminal, IReadOnlyList<TranslationRow> rows, int top, int left)
+    {
+        var summary = terminal.Table("Model", "Trained with digits", ">Parameters", ">At training place", ">Mean", ">Worst", ">Training time");
+        foreach (var row in rows)
+        {
+            float? home = row.Training == TranslationTraining.FixedPosition ? row.At(top, left) : null;
+            summary.AddRow(Escape(row.Name), Escape(row.TrainingPlacement), Terminal.Count(row.Parameters),
+                home is { } h ? Percent(h) : "-", Percent(row.Mean), Percent(row.Worst), $"{row.TrainSeconds:F1} s");
+        }
+        terminal.Write(summary);
+    }
+
+    private static void PrintDiagonal(Terminal terminal, IReadOnlyList<TranslationRow> rows, IReadOnlyList<int> offsets)
+    {
+        var table = terminal.Table([.. new[] { "Model", "Trained with digits" }.Concat(offsets.Select(d => $">({d}, {d})"))]);
+        foreach (var row in rows) table.AddRow([Escape(row.Name), Escape(row.TrainingPlacement), .. row.Accuracy.Select(a => Percent(a))]);
+        terminal.Text("Test accuracy with the digits' top-left corner at (y, x):");
+        terminal.Write(table);
+    }
+
+    private static void PrintOffsetGrids(Terminal terminal, IReadOnlyList<TranslationRow> rows, IReadOnlyList<int> offsets)
+    {
+        foreach (var row in rows)
+        {
+            terminal.Text($"{row.Name}, trained with digits {row.TrainingPlacement}: test accuracy by offset (rows y, columns x)");
+            var grid = terminal.Table([.. new[] { "y \\ x" }.Concat(offsets.Select(d => ">" + d))]);
+            foreach (int y in offsets)
+                grid.AddRow([y.ToString(CultureInfo.InvariantCulture), .. offsets.Select(x => Percent(row.At(y, x)!.Value))]);
+            terminal.Write(grid);
+        }
     }
 
     private static Command DataSizeCommand(Terminal terminal)
     {
-        var common = new CommonOptions(epochs: 3, batch: 64, trainPerClass: null, testPerClass: null, AnnVsCnn.DefaultCandidates);
-        var sizes = new Option<string>("--sizes")
-        {
-            Description = "Comma-separated training images per class; 'all' for the whole training set.",
-            DefaultValueFactory = _ => string.Join(",", DataSize.DefaultSizes) + ",all",
-        };
-        var minSteps = OptionFactory.Int("--min-steps", "Train small sets for more epochs, so that every run takes at least this many optimisation steps.", 300, min: 0);
-        var command = new Command("data-size", "Test accuracy against the number of training images per class, ANN against CNN.") { sizes, minSteps };
-        common.AddTo(command);
+        var options = WithCommonOptions(new OptionBinder<DataSizeSettings>()
+            .Option(s => s.Sizes, "--sizes", "Comma-separated training images per class; 'all' for the whole training set.")
+            .Option(s => s.MinSteps, "--min-steps",
+                "Train small sets for more epochs, so that every run takes at least this many optimisation steps.", min: 0));
+        var command = options.CreateCommand("data-size", "Test accuracy against the number of training images per class, ANN against CNN.");
         command.SetAction(result =>
         {
-            var run = common.Read(result);
-            var (perClass, includeAll) = ParseSizes(result.GetValue(sizes)!);
-            int steps = result.GetValue(minSteps);
+            var settings = options.Read(result);
+            var run = settings.Parse();
+            var (perClass, includeAll) = ParseSizes(settings.Sizes);
+            int steps = settings.MinSteps;
             var (train, test) = run.Load(terminal);
             terminal.Heading("Test accuracy against training set size");
             terminal.Text(run.Describe(train, test, $"{Terminal.Plural(run.Settings.Epochs, "epoch")} or more (at least {Terminal.Plural(steps, "step")})"));
             var rows = DataSize.Run(train, test, run.Models, perClass, includeAll, run.Settings, steps,
-                row => terminal.Text($"  {(row.PerClass is { } n ? $"{n} per class" : "all images")}, {row.Name}: {Percent(row.TestAccuracy)} ({Terminal.Plural(row.Epochs, "epoch")}, {row.TrainSeconds:F1} s)"));
+                row => terminal.Text($"  {(row.PerClass is { } n ? $"{n} per class" : "all images")}, {row.Name}: {Percent(row.TestAccuracy)} " +
+                    $"({Terminal.Plural(row.Epochs, "epoch")}, {row.TrainSeconds:F1} s)"));
 
             var names = run.Models.Select(m => m.Name).ToList();
             var table = terminal.Table([.. new[] { ">Per class", ">Training images", ">Epochs" }.Concat(names.Select(n => ">" + n))]);

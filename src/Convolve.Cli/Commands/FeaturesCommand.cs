@@ -19,51 +19,74 @@ internal static class FeaturesCommand
 
     public static Command Create(Terminal terminal)
     {
-        var model = new Argument<string>("model") { Description = "A saved model (.cvm), e.g. from 'convolve train'." };
-        var image = new Argument<string?>("image") { Description = "An image file (PNG, JPEG, ...); without it, --index picks a test image of --data.", Arity = ArgumentArity.ZeroOrOne };
-        var index = OptionFactory.Int("--index", "Which test image of --data to use when no IMAGE is given.", 0, min: 0);
-        var data = new Option<string>("--data") { Description = DataOption.Help, DefaultValueFactory = _ => Datasets.Digits };
-        var output = new Option<string?>("--out") { Description = "The PNG to write (default: <model>-features.png)." };
-        var maxMaps = OptionFactory.Int("--max-maps", "Draw at most this many maps per layer.", 32);
-        var command = new Command("features", "Draw the feature maps of every layer of a saved model for one image as a PNG.")
-        {
-            model, image, index, data, output, maxMaps,
-        };
-        command.SetAction(result => Run(terminal, result.GetValue(model)!, result.GetValue(image), result.GetValue(index),
-            result.GetValue(data)!, result.GetValue(output), result.GetValue(maxMaps)));
+        var options = new OptionBinder<Settings>()
+            .Argument(s => s.Model, "model", "A saved model (.cvm), e.g. from 'convolve train'.")
+            .Argument(s => s.Image, "image", "An image file (PNG, JPEG, ...); without it, --index picks a test image of --data.", ArgumentArity.ZeroOrOne)
+            .Option(s => s.Index, "--index", "Which test image of --data to use when no IMAGE is given.", min: 0)
+            .Option(s => s.Data, "--data", DataOption.Help)
+            .Option(s => s.Output, "--out", "The PNG to write (default: <model>-features.png).")
+            .Option(s => s.MaxMaps, "--max-maps", "Draw at most this many maps per layer.");
+        var command = options.CreateCommand("features", "Draw the feature maps of every layer of a saved model for one image as a PNG.");
+        command.SetAction(result => Run(terminal, options.Read(result)));
         return command;
     }
 
-    internal static int Run(Terminal terminal, string modelPath, string? imagePath, int index, string data, string? output, int maxMaps)
+    internal sealed record Settings
     {
-        string path = output ?? Path.GetFileNameWithoutExtension(modelPath) + "-features.png";
+        /// <summary>The model file.</summary>
+        public string Model { get; init; } = "";
+        /// <summary>An image file; null for test image <see cref="Index"/> of <see cref="Data"/>.</summary>
+        public string? Image { get; init; }
+        public int Index { get; init; }
+        public string Data { get; init; } = Datasets.Digits;
+        /// <summary>The PNG to write; null for &lt;model&gt;-features.png.</summary>
+        public string? Output { get; init; }
+        public int MaxMaps { get; init; } = 32;
+    }
+
+    internal static int Run(Terminal terminal, Settings s)
+    {
+        string path = s.Output ?? Path.GetFileNameWithoutExtension(s.Model) + "-features.png";
         OutputPaths.CheckFile("--out", path, example: "features.png");
-        var net = ModelInput.LoadModel(modelPath);
+        var net = ModelInput.LoadModel(s.Model);
         // Prepared as the model file says (scale, normalisation), as predict does.
         PreparationReport? report = null;
         Tensor input;
         string? label = null;
         string source;
-        if (imagePath is not null)
+        if (s.Image is not null)
         {
-            (input, report) = ModelInput.FromFile(imagePath, net);
-            source = imagePath;
+            (input, report) = ModelInput.FromFile(s.Image, net);
+            source = s.Image;
         }
-        else (input, label, source) = FromTestSet(data, index, net, terminal);
+        else (input, label, source) = FromTestSet(s.Data, s.Index, net, terminal);
         var outputs = LayerOutputs.Collect(net as Sequential
-            ?? throw new NotSupportedException($"{modelPath}: features draws Sequential models; this is a {net.GetType().Name}."), input);
+            ?? throw new NotSupportedException($"{s.Model}: features draws Sequential models; this is a {net.GetType().Name}."), input);
 
         var sections = new List<MapSection>
         {
             Section($"input: {source}{(label is null ? "" : $" (class {label})")}, {net.InputShape.ToImageString()}",
-                input.Reshape(net.InputShape), maxMaps, new GrayScale(0, Math.Max(1, input.Span.ToArray().Max()))),
+                input.Reshape(net.InputShape), s.MaxMaps, new GrayScale(0, Math.Max(1, input.Span.ToArray().Max()))),
         };
+        sections.AddRange(LayerSections(terminal, outputs, s.MaxMaps));
+        PrintLastLayer(terminal, outputs[^1], label);
+        if (report is { Notes.Count: > 0 }) terminal.Text($"Note: {s.Image}: {string.Join("; ", report.Notes)}.");
+        MapGrid.Write(path, sections);
+        terminal.Text("Each layer has one colour scale: red positive, blue negative, white zero.");
+        terminal.Text($"Picture written: {path}");
+        return ConvolveApp.Success;
+    }
+
+    // A table of every layer's output range, and a section of maps for each layer that has maps.
+    private static List<MapSection> LayerSections(Terminal terminal, IReadOnlyList<LayerOutput> outputs, int maxMaps)
+    {
+        var sections = new List<MapSection>();
         var table = terminal.Table("Layer", "Output", ">Min", ">Max", "Drawn");
         foreach (var layer in outputs)
         {
             var values = layer.Output.Span.ToArray();
             bool drawn = layer.IsMaps;
-            table.AddRow(Spectre.Console.Markup.Escape($"{layer.Name} {layer.Description}"), Spectre.Console.Markup.Escape(layer.Output.Shape.ToString()),
+            table.AddRow(Markup.Escape($"{layer.Name} {layer.Description}"), Markup.Escape(layer.Output.Shape.ToString()),
                 Terminal.Number(Math.Round(values.Min(), 3)), Terminal.Number(Math.Round(values.Max(), 3)), drawn ? "yes" : "no (no maps)");
             if (!drawn) continue;
             int c = layer.Output.Shape[0];
@@ -71,20 +94,19 @@ internal static class FeaturesCommand
                 (c > maxMaps ? $" (first {maxMaps} drawn)" : ""), layer.Output, maxMaps, SignedScale.For(values)));
         }
         terminal.Write(table);
+        return sections;
+    }
 
-        var last = outputs[^1].Output;
-        if (last.Shape.Rank == 1 && last.Length > 1)
-        {
-            var scores = last.Span.ToArray();
-            var order = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).Take(3);
-            terminal.Text($"Output of the last layer ({outputs[^1].Description}), largest first: " +
-                string.Join(", ", order.Select(i => $"{i}: {Terminal.Number(Math.Round(scores[i], 3))}")) + (label is null ? "" : $"; the true class is {label}."));
-        }
-        if (report is { Notes.Count: > 0 }) terminal.Text($"Note: {imagePath}: {string.Join("; ", report.Notes)}.");
-        MapGrid.Write(path, sections);
-        terminal.Text("Each layer has one colour scale: red positive, blue negative, white zero.");
-        terminal.Text($"Picture written: {path}");
-        return ConvolveApp.Success;
+    // The three largest scores of a last layer that outputs a vector (the prediction), with the true class when known.
+    private static void PrintLastLayer(Terminal terminal, LayerOutput lastLayer, string? label)
+    {
+        var last = lastLayer.Output;
+        if (last.Shape.Rank != 1 || last.Length <= 1) return;
+        var scores = last.Span.ToArray();
+        var order = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).Take(3);
+        terminal.Text($"Output of the last layer ({lastLayer.Description}), largest first: " +
+            string.Join(", ", order.Select(i => $"{i}: {Terminal.Number(Math.Round(scores[i], 3))}")) +
+            (label is null ? "" : $"; the true class is {label}."));
     }
 
     private static (Tensor, string?, string) FromTestSet(string data, int index, Model model, Terminal terminal)

@@ -6,32 +6,44 @@ using Convolve.Tensors;
 
 namespace Convolve.Cli.Commands;
 
-/// <summary><c>convolve import FILE.onnx --out MODEL</c>: an ONNX model as a Convolve model file (a chain as a Sequential, any other graph as a Graph).</summary>
+/// <summary>
+/// <c>convolve import FILE.onnx --out MODEL</c>: an ONNX model as a Convolve model file (a chain as a Sequential, any other graph as a Graph).
+/// </summary>
 internal static class ImportCommand
 {
     public static Command Create(Terminal terminal)
     {
-        var onnxPath = new Argument<string>("onnx") { Description = "An ONNX model of Convolve's operators (Conv, BatchNormalization, pooling, activations, Gemm/MatMul, element-wise and shape operators, Add/Concat merges); a chain imports as a Sequential, any other graph as a Graph." };
-        var output = new Option<string>("--out") { Description = "The Convolve model file to write.", Required = true };
-        var inputShape = new Option<string?>("--input-shape")
-        {
-            Description = "The input item shape C,H,W when the ONNX input's dimensions after the batch are not fixed numbers.",
-        };
-        var command = new Command("import", "Read an ONNX model into a Convolve model file, for inference or fine-tuning.") { onnxPath, output, inputShape };
-        command.SetAction(result => Run(terminal, result.InvocationConfiguration.Error, result.GetValue(onnxPath)!, result.GetValue(output)!, result.GetValue(inputShape)));
+        var options = new OptionBinder<Settings>()
+            .Argument(s => s.Onnx, "onnx",
+                "An ONNX model of Convolve's operators (Conv, BatchNormalization, pooling, activations, Gemm/MatMul, element-wise and shape operators, " +
+                "Add/Concat merges); a chain imports as a Sequential, any other graph as a Graph.")
+            .Option(s => s.Output, "--out", "The Convolve model file to write.", required: true)
+            .Option(s => s.InputShape, "--input-shape", "The input item shape C,H,W when the ONNX input's dimensions after the batch are not fixed numbers.");
+        var command = options.CreateCommand("import", "Read an ONNX model into a Convolve model file, for inference or fine-tuning.");
+        command.SetAction(result => Run(terminal, result.InvocationConfiguration.Error, options.Read(result)));
         return command;
     }
 
-    internal static int Run(Terminal terminal, TextWriter error, string onnxPath, string outputPath, string? inputShape)
+    internal sealed record Settings
     {
-        if (!File.Exists(onnxPath)) throw new ArgumentException($"{onnxPath}: no such ONNX file.");
-        OutputPaths.CheckFile("--out", outputPath, example: Path.GetFileNameWithoutExtension(onnxPath) + ".cvm");
-        var shape = inputShape is null ? (Shape?)null : ParseShape(inputShape);
-        var model = OnnxImporter.Load(onnxPath, shape, warning => Warnings.Write(error, terminal, warning));
-        var metadata = new Dictionary<string, string> { ["imported-from"] = Path.GetFileName(onnxPath) };
-        ModelFile.Save(model, outputPath, new ModelFileExtras(metadata, new Dictionary<string, Tensor>()));
-        SummaryCommand.Print(terminal, ($"{Path.GetFileName(onnxPath)}: imported from ONNX", model));
-        terminal.Text($"Wrote {outputPath}.");
+        /// <summary>The ONNX file to read.</summary>
+        public string Onnx { get; init; } = "";
+        /// <summary>The model file to write; required.</summary>
+        public string Output { get; init; } = "";
+        /// <summary>"C,H,W" when the ONNX input does not fix it; else null.</summary>
+        public string? InputShape { get; init; }
+    }
+
+    internal static int Run(Terminal terminal, TextWriter error, Settings s)
+    {
+        if (!File.Exists(s.Onnx)) throw new ArgumentException($"{s.Onnx}: no such ONNX file.");
+        OutputPaths.CheckFile("--out", s.Output, example: Path.GetFileNameWithoutExtension(s.Onnx) + ".cvm");
+        var shape = s.InputShape is null ? (Shape?)null : ParseShape(s.InputShape);
+        var model = OnnxImporter.Load(s.Onnx, shape, warning => Warnings.Write(error, terminal, warning));
+        var metadata = new Dictionary<string, string> { ["imported-from"] = Path.GetFileName(s.Onnx) };
+        ModelFile.Save(model, s.Output, new ModelFileExtras(metadata, new Dictionary<string, Tensor>()));
+        SummaryCommand.Print(terminal, ($"{Path.GetFileName(s.Onnx)}: imported from ONNX", model));
+        terminal.Text($"Wrote {s.Output}.");
         return ConvolveApp.Success;
     }
 

@@ -44,22 +44,49 @@ internal static class IntroCommand
     public static void Run(Terminal t, int seed, string? imageFolder)
     {
         if (imageFolder is not null) OutputPaths.CheckFolder("--images", imageFolder);
-        var pictures = new List<string>();
-        void Picture(string name, params HeatPanel[] panels)
-        {
-            if (imageFolder is null) return;
-            string path = Path.Combine(imageFolder, name);
-            HeatMap.Write(path, panels);
-            pictures.Add(path);
-        }
-
+        var pictures = new PictureFolder(imageFolder);
         var image = ArticleExample.AnchorImage();
         var horizontal = ArticleExample.HorizontalKernel();
-        var vertical = ArticleExample.VerticalKernel();
 
-        // Step 1
+        HorizontalEdges(t, image, horizontal, pictures);
+        VerticalEdges(t, image, pictures);
+        ArticleNetwork(t, seed);
+        t.Heading("4. Filters are learned, not hand-coded");
+        LearnedFilter(t, seed, horizontal, pictures.Write);
+        t.Heading("5. Parameter sharing: a fully connected layer vs a convolution");
+        ParameterTable(t);
+        GrayscaleQuestion(t);
+        CoverageQuestion(t, pictures);
+        pictures.List(t);
+    }
+
+    /// <summary>The pictures of a run: written into the folder of <c>--images</c>, or nowhere without it.</summary>
+    private sealed class PictureFolder(string? folder)
+    {
+        private readonly List<string> written = [];
+
+        public void Write(string name, params HeatPanel[] panels)
+        {
+            if (folder is null) return;
+            string path = Path.Combine(folder, name);
+            HeatMap.Write(path, panels);
+            written.Add(path);
+        }
+
+        /// <summary>The files written, under a heading; nothing without <c>--images</c>.</summary>
+        public void List(Terminal t)
+        {
+            if (folder is null) return;
+            t.Heading("Pictures");
+            foreach (var path in written) t.Text(path);
+        }
+    }
+
+    private static void HorizontalEdges(Terminal t, Tensor image, Tensor horizontal, PictureFolder pictures)
+    {
         t.Heading("1. A horizontal edge detector on the 6x6 anchor image");
-        t.Text($"The image: 6x6 grayscale pixels; rows {string.Join(" and ", ArticleExample.BrightRows)} (counting from 0) are bright ({Terminal.Number(ArticleExample.Bright)}), the others dark (0).");
+        t.Text($"The image: 6x6 grayscale pixels; rows {string.Join(" and ", ArticleExample.BrightRows)} (counting from 0) are bright " +
+            $"({Terminal.Number(ArticleExample.Bright)}), the others dark (0).");
         t.NumberGrid(HeatMap.ToGrid(image), "row");
         t.Text("The kernel: +1 on its top row, 0 in the middle, -1 on its bottom row.");
         t.NumberGrid(HeatMap.ToGrid(horizontal), "row");
@@ -68,11 +95,15 @@ internal static class IntroCommand
         t.NumberGrid(HeatMap.ToGrid(map), "row");
         ExplainRows(t, image, map);
         ArticleMapNote(t, horizontal, map);
-        Picture("01-anchor-image.png", new HeatPanel(HeatMap.ToGrid(image), new GrayScale(0, ArticleExample.Bright), "anchor image"));
-        Picture("02-kernel-horizontal.png", new HeatPanel(HeatMap.ToGrid(horizontal), DivergingScale.For(HeatMap.ToGrid(horizontal)), "horizontal kernel"));
-        Picture("03-feature-map-horizontal.png", new HeatPanel(HeatMap.ToGrid(map), DivergingScale.For(HeatMap.ToGrid(map)), "feature map"));
+        pictures.Write("01-anchor-image.png", new HeatPanel(HeatMap.ToGrid(image), new GrayScale(0, ArticleExample.Bright), "anchor image"));
+        pictures.Write("02-kernel-horizontal.png",
+            new HeatPanel(HeatMap.ToGrid(horizontal), DivergingScale.For(HeatMap.ToGrid(horizontal)), "horizontal kernel"));
+        pictures.Write("03-feature-map-horizontal.png", new HeatPanel(HeatMap.ToGrid(map), DivergingScale.For(HeatMap.ToGrid(map)), "feature map"));
+    }
 
-        // Step 2
+    private static void VerticalEdges(Terminal t, Tensor image, PictureFolder pictures)
+    {
+        var vertical = ArticleExample.VerticalKernel();
         t.Heading("2. A vertical edge detector on the same image");
         t.Text("The kernel turned a quarter: +1 in its left column, -1 in its right column.");
         t.NumberGrid(HeatMap.ToGrid(vertical), "row");
@@ -84,48 +115,44 @@ internal static class IntroCommand
                 "column and +1 x a - 1 x a cancels. Column 0 alone, or any column, is uniform in the horizontal direction: " +
                 "there is no vertical edge for this filter to find.");
         else t.Text($"The largest response is {Terminal.Number(largest)}.");
-        Picture("04-kernel-vertical.png", new HeatPanel(HeatMap.ToGrid(vertical), DivergingScale.For(HeatMap.ToGrid(vertical)), "vertical kernel"));
-        Picture("05-feature-map-vertical.png", new HeatPanel(HeatMap.ToGrid(verticalMap), DivergingScale.For(HeatMap.ToGrid(verticalMap)), "feature map"));
+        pictures.Write("04-kernel-vertical.png", new HeatPanel(HeatMap.ToGrid(vertical), DivergingScale.For(HeatMap.ToGrid(vertical)), "vertical kernel"));
+        pictures.Write("05-feature-map-vertical.png",
+            new HeatPanel(HeatMap.ToGrid(verticalMap), DivergingScale.For(HeatMap.ToGrid(verticalMap)), "feature map"));
+    }
 
-        // Step 3
+    private static void ArticleNetwork(Terminal t, int seed)
+    {
         t.Heading("3. The article's network, shape by shape");
         var architecture = Architectures.Get("article");
         SummaryCommand.Print(t, ($"{architecture.Name}: {architecture.Description}", architecture.Build(seed)));
+    }
 
-        // Step 4
-        t.Heading("4. Filters are learned, not hand-coded");
-        LearnedFilter(t, seed, horizontal, Picture);
-
-        // Step 5
-        t.Heading("5. Parameter sharing: a fully connected layer vs a convolution");
-        ParameterTable(t);
-
-        // Step 6
+    private static void GrayscaleQuestion(Terminal t)
+    {
         t.Heading("6. Question 1: a 100x100 grayscale image");
         var dense = ParameterCounts.DenseOnImage(100, 100, 1, 200);
         var filter = ParameterCounts.Conv(1, 3, 3, 1);
-        t.Text($"Fully connected, 100x100 = {Terminal.Count(100 * 100)} inputs into 200 units: {Terminal.Count(dense.Weights)} weights (+ {Terminal.Count(dense.Biases)} biases).");
+        t.Text($"Fully connected, 100x100 = {Terminal.Count(100 * 100)} inputs into 200 units: " +
+            $"{Terminal.Count(dense.Weights)} weights (+ {Terminal.Count(dense.Biases)} biases).");
         t.Text($"One 3x3 filter: {Terminal.Count(filter.Weights)} weights (+ {Terminal.Count(filter.Biases)} bias).");
-        t.Markup($"Ratio of weights: {Terminal.Count(dense.Weights)} / {Terminal.Count(filter.Weights)} = [bold]{ParamsCommand.Ratio(dense.Weights, filter.Weights)}[/]; " +
+        t.Markup($"Ratio of weights: {Terminal.Count(dense.Weights)} / {Terminal.Count(filter.Weights)} = " +
+            $"[bold]{ParamsCommand.Ratio(dense.Weights, filter.Weights)}[/]; " +
             $"with biases: {Terminal.Count(dense.Total)} / {Terminal.Count(filter.Total)} = [bold]{ParamsCommand.Ratio(dense.Total, filter.Total)}[/].");
+    }
 
-        // Step 7
+    private static void CoverageQuestion(Terminal t, PictureFolder pictures)
+    {
         t.Heading("7. Question 5: how often each pixel is used");
         var coverage = CoverageGrid.Compute(6, 6, 3, 3);
         CoverageCommand.Print(t, coverage);
-        t.Text($"So a corner pixel is used {Terminal.Plural(coverage[0, 0], "time")}, an edge pixel {coverage[0, 1]} or {Terminal.Plural(coverage[0, 2], "time")}, " +
+        t.Text($"So a corner pixel is used {Terminal.Plural(coverage[0, 0], "time")}, " +
+            $"an edge pixel {coverage[0, 1]} or {Terminal.Plural(coverage[0, 2], "time")}, " +
             $"and a pixel at least two pixels from every border {Terminal.Plural(coverage.Max, "time")}. Border pixels take part in fewer outputs, so " +
             "what happens at the borders has less say in what the network learns.");
         var padded = CoverageGrid.Compute(6, 6, 3, 3, padding: 1);
         t.Text($"With 1 pixel of zero padding the output stays {padded.OutH}x{padded.OutW} and the border pixels are used more:");
         CoverageCommand.Print(t, padded);
-        Picture("07-coverage.png", HeatMap.CoveragePanel(coverage, "no padding"), HeatMap.CoveragePanel(padded, "padding 1"));
-
-        if (imageFolder is not null)
-        {
-            t.Heading("Pictures");
-            foreach (var path in pictures) t.Text(path);
-        }
+        pictures.Write("07-coverage.png", HeatMap.CoveragePanel(coverage, "no padding"), HeatMap.CoveragePanel(padded, "padding 1"));
     }
 
     private static void ExplainRows(Terminal t, Tensor image, Tensor map)
@@ -189,8 +216,11 @@ internal static class IntroCommand
         else if (r.Correlation <= -0.5)
             t.Text("The learned filter is the hand-coded edge detector upside down: it fires on the other edge of each stripe, which serves as well.");
         else
-            t.Text($"The learned filter found another horizontal pattern: its correlation with a line detector (-1, 2, -1 down the rows) is {r.LineCorrelation:0.00}" +
-                (r.LineCorrelation <= -0.5 ? "; negative, so it is that detector upside down (1, -2, 1), firing where a row is darker than its neighbours above and below." : "."));
+            t.Text("The learned filter found another horizontal pattern: " +
+                $"its correlation with a line detector (-1, 2, -1 down the rows) is {r.LineCorrelation:0.00}" +
+                (r.LineCorrelation <= -0.5
+                    ? "; negative, so it is that detector upside down (1, -2, 1), firing where a row is darker than its neighbours above and below."
+                    : "."));
 
         // Translation: the same filter fires for an edge near the top and one near the bottom.
         // The edge's polarity is the one the learned filter responds to positively.
@@ -211,7 +241,8 @@ internal static class IntroCommand
         bool shifted = Enumerable.Range(0, 4 - shift).All(h => Enumerable.Range(0, 4).All(w =>
             top.FeatureMap[0, 0, h, w] == bottom.FeatureMap[0, 0, h + shift, w]));
         t.Text(shifted && top.Peak == bottom.Peak
-            ? $"Rows 0..{3 - shift} of the first map equal rows {shift}..3 of the second: the same filter gives the same response to the same edge, {shift} rows lower. It did not have to learn the two positions separately."
+            ? $"Rows 0..{3 - shift} of the first map equal rows {shift}..3 of the second: the same filter gives the same response to the same edge, " +
+                $"{shift} rows lower. It did not have to learn the two positions separately."
             : $"The responses differ: strongest {top.Peak:0.00} vs {bottom.Peak:0.00}.");
 
         picture("06-learned-vs-hand-coded.png", [
@@ -231,8 +262,10 @@ internal static class IntroCommand
         var one = ParameterCounts.Conv(3, 3, 3, 1);
         var many = ParameterCounts.Conv(3, 3, 3, 64);
         var table = t.Table("Layer", ">Weights", ">Biases", ">Total");
-        table.AddRow($"Fully connected: 28x28 = {Terminal.Count(28 * 28)} inputs -> 100 units", Terminal.Count(mnist.Weights), Terminal.Count(mnist.Biases), Terminal.Count(mnist.Total));
-        table.AddRow($"Fully connected: 224x224x3 = {Terminal.Count(224 * 224 * 3)} inputs -> 100 units", Terminal.Count(rgb.Weights), Terminal.Count(rgb.Biases), Terminal.Count(rgb.Total));
+        table.AddRow($"Fully connected: 28x28 = {Terminal.Count(28 * 28)} inputs -> 100 units",
+            Terminal.Count(mnist.Weights), Terminal.Count(mnist.Biases), Terminal.Count(mnist.Total));
+        table.AddRow($"Fully connected: 224x224x3 = {Terminal.Count(224 * 224 * 3)} inputs -> 100 units",
+            Terminal.Count(rgb.Weights), Terminal.Count(rgb.Biases), Terminal.Count(rgb.Total));
         table.AddRow("Convolution: one 3x3 filter over 3 channels", Terminal.Count(one.Weights), Terminal.Count(one.Biases), Terminal.Count(one.Total));
         table.AddRow("Convolution: 64 filters of 3x3x3", Terminal.Count(many.Weights), Terminal.Count(many.Biases), Terminal.Count(many.Total));
         t.Write(table);
@@ -240,7 +273,8 @@ internal static class IntroCommand
         t.Markup($"[yellow]A note on the article:[/] it gives \"~{Terminal.Count(ArticleQuotedWeights)}\" for 64 filters of 3x3x3. " +
             $"The count is {Terminal.Count(many.Weights)} weights + {Terminal.Count(many.Biases)} biases" +
             (filters is { } f ? $"; {Terminal.Count(ArticleQuotedWeights)} weights is what {f} such filters have." : "."));
-        t.Text($"The fully connected layer on the 224x224x3 image has {ParamsCommand.Ratio(rgb.Total, many.Total)} times the parameters of the 64-filter convolution, " +
+        t.Text($"The fully connected layer on the 224x224x3 image has {ParamsCommand.Ratio(rgb.Total, many.Total)} times " +
+            "the parameters of the 64-filter convolution, " +
             "and only the convolution's count stays the same for larger images. " +
             "For other sizes: convolve params --height H --width W --channels C --hidden N --filters F --kernel K");
     }

@@ -9,23 +9,32 @@ internal static class ParamsCommand
 {
     public static Command Create(Terminal terminal)
     {
-        var height = OptionFactory.Int("--height", "Image height in pixels.", 224);
-        var width = OptionFactory.OptionalInt("--width", "Image width in pixels (default: the height).");
-        var channels = OptionFactory.Int("--channels", "Values per pixel (1 grayscale, 3 RGB).", 3);
-        var hidden = OptionFactory.Int("--hidden", "Units of the fully connected layer.", 100);
-        var filters = OptionFactory.Int("--filters", "Filters of the convolution.", 64);
-        var kernel = OptionFactory.Int("--kernel", "Kernel size k (a k x k filter).", 3);
-        var command = new Command("params", "Parameter counts: a fully connected layer on the whole image vs a convolution.")
-        {
-            height, width, channels, hidden, filters, kernel,
-        };
+        var options = new OptionBinder<Settings>()
+            .Option(s => s.Height, "--height", "Image height in pixels.")
+            .Option(s => s.Width, "--width", "Image width in pixels (default: the height).")
+            .Option(s => s.Channels, "--channels", "Values per pixel (1 grayscale, 3 RGB).")
+            .Option(s => s.Hidden, "--hidden", "Units of the fully connected layer.")
+            .Option(s => s.Filters, "--filters", "Filters of the convolution.")
+            .Option(s => s.Kernel, "--kernel", "Kernel size k (a k x k filter).");
+        var command = options.CreateCommand("params", "Parameter counts: a fully connected layer on the whole image vs a convolution.");
         command.SetAction(result =>
         {
-            int h = result.GetValue(height), w = result.GetValue(width) ?? h, c = result.GetValue(channels);
-            Print(terminal, h, w, c, result.GetValue(hidden), result.GetValue(filters), result.GetValue(kernel));
+            var s = options.Read(result);
+            Print(terminal, s.Height, s.Width ?? s.Height, s.Channels, s.Hidden, s.Filters, s.Kernel);
             return ConvolveApp.Success;
         });
         return command;
+    }
+
+    private sealed record Settings
+    {
+        public int Height { get; init; } = 224;
+        /// <summary>Null for the height.</summary>
+        public int? Width { get; init; }
+        public int Channels { get; init; } = 3;
+        public int Hidden { get; init; } = 100;
+        public int Filters { get; init; } = 64;
+        public int Kernel { get; init; } = 3;
     }
 
     public static void Print(Terminal terminal, int height, int width, int channels, int hidden, int filters, int kernel)
@@ -43,9 +52,11 @@ internal static class ParamsCommand
             Terminal.Count(conv.Weights), Terminal.Count(conv.Biases), Terminal.Count(conv.Total));
         terminal.Write(table);
         terminal.Text($"The fully connected layer has {Ratio(dense.Total, conv.Total)} times the parameters of the convolution. " +
-            $"The convolution's count does not depend on the image size: {(filters == 1 ? "its filter is" : $"its {filters} filters are")} reused at every position.");
+            "The convolution's count does not depend on the image size: " +
+            $"{(filters == 1 ? "its filter is" : $"its {filters} filters are")} reused at every position.");
     }
 
     /// <summary>a / b with one decimal, or a whole number when it divides.</summary>
-    public static string Ratio(long a, long b) => a % b == 0 ? Terminal.Count(a / b) : ((double)a / b).ToString("N1", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Ratio(long a, long b) =>
+        a % b == 0 ? Terminal.Count(a / b) : ((double)a / b).ToString("N1", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -17,22 +17,34 @@ internal static class PredictCommand
 {
     public static Command Create(Terminal terminal)
     {
-        var modelPath = new Argument<string>("model") { Description = "A model file saved by 'convolve train'." };
-        var files = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, ...); each is prepared as the model expects (resized, converted, scaled).", Arity = ArgumentArity.OneOrMore };
-        var top = OptionFactory.Int("--top", "How many classes to list per image.", 3);
-        var command = new Command("predict", "Classify image files with a saved model.") { modelPath, files, top };
-        command.SetAction(result => Run(terminal, result.InvocationConfiguration.Error, result.GetValue(modelPath)!, result.GetValue(files)!, result.GetValue(top)));
+        var options = new OptionBinder<Settings>()
+            .Argument(s => s.Model, "model", "A model file saved by 'convolve train'.")
+            .Argument(s => s.Images, "images",
+                "Image files (PNG, JPEG, ...); each is prepared as the model expects (resized, converted, scaled).", ArgumentArity.OneOrMore)
+            .Option(s => s.Top, "--top", "How many classes to list per image.");
+        var command = options.CreateCommand("predict", "Classify image files with a saved model.");
+        command.SetAction(result => Run(terminal, result.InvocationConfiguration.Error, options.Read(result)));
         return command;
     }
 
-    internal static int Run(Terminal terminal, TextWriter error, string path, string[] files, int top)
+    internal sealed record Settings
     {
-        var saved = SavedModel.Load(path);
+        /// <summary>The model file.</summary>
+        public string Model { get; init; } = "";
+        /// <summary>The image files to classify.</summary>
+        public string[] Images { get; init; } = [];
+        /// <summary>How many classes to list per image.</summary>
+        public int Top { get; init; } = 3;
+    }
+
+    internal static int Run(Terminal terminal, TextWriter error, Settings s)
+    {
+        var saved = SavedModel.Load(s.Model);
         saved.RequireImages();
         var decoder = new SkiaImageDecoder();
         var predictions = new List<(string File, Prediction Prediction)>();
         int failures = 0;
-        foreach (string file in files)
+        foreach (string file in s.Images)
         {
             try
             {
@@ -50,7 +62,7 @@ internal static class PredictCommand
             foreach (var (file, prediction) in predictions)
             {
                 float[] probabilities = prediction.Probabilities;
-                var ranked = Enumerable.Range(0, probabilities.Length).OrderByDescending(c => probabilities[c]).Take(top).ToList();
+                var ranked = Enumerable.Range(0, probabilities.Length).OrderByDescending(c => probabilities[c]).Take(s.Top).ToList();
                 for (int i = 0; i < ranked.Count; i++)
                     table.AddRow(i == 0 ? Markup.Escape(file) : "", Markup.Escape(saved.ClassName(ranked[i])), $"{probabilities[ranked[i]] * 100:F1}%");
             }
@@ -63,8 +75,8 @@ internal static class PredictCommand
                     terminal.Text($"  {file}: {string.Join("; ", prediction.Preparation.Notes)}.");
             }
         }
-        if (failures > 0 && files.Length > 1)
-            error.WriteLine($"convolve: {failures} of {Terminal.Plural(files.Length, "image")} could not be used.");
+        if (failures > 0 && s.Images.Length > 1)
+            error.WriteLine($"convolve: {failures} of {Terminal.Plural(s.Images.Length, "image")} could not be used.");
         return failures == 0 ? ConvolveApp.Success : ConvolveApp.Failure;
     }
 }

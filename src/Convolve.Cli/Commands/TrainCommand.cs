@@ -25,168 +25,231 @@ internal static class TrainCommand
 
     public static Command Create(Terminal terminal)
     {
-        var model = new Option<string>("--model") { Description = $"Architecture: {string.Join(", ", Architectures.All.Where(a => a.Name != "article").Select(a => a.Name))}.", DefaultValueFactory = _ => "seed" };
-        var data = new Option<string>("--data") { Description = DataOption.Help, DefaultValueFactory = _ => Datasets.Digits };
-        var epochs = OptionFactory.Int("--epochs", "Passes over the training images.", 10);
-        var batch = OptionFactory.Int("--batch", "Images per optimisation step.", 64);
-        var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "sgd (with momentum), adam or adamw.", DefaultValueFactory = _ => OptimizerKind.Sgd };
-        var learningRate = new Option<float?>("--lr") { Description = OptimizerHelp.LearningRate(OptimizerSettings.DefaultSgdLearningRate) };
-        var schedule = new Option<ScheduleKind>("--schedule") { Description = "Learning rate over the run: cosine (from --lr down to 0) or constant.", DefaultValueFactory = _ => ScheduleKind.Cosine };
-        var momentum = new Option<float>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => OptimizerSettings.DefaultMomentum };
-        var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay (L2 for SGD/Adam, decoupled for AdamW).", DefaultValueFactory = _ => 0f };
-        var seed = OptionFactory.Int("--seed", "Seed of initialisation, shuffling and splits: the same seed repeats a run exactly.", 0, min: 0);
-        var threads = OptionFactory.Int("--threads", "The most threads the kernels use (0: one per core).", 0, min: 0);
-        var validation = new Option<double>("--validation") { Description = "Fraction of the training images held out for validation after each epoch (0 for none).", DefaultValueFactory = _ => 0.1 };
-        var limit = OptionFactory.OptionalInt("--limit", "Use only the first N training images (quick experiments).");
-        var shift = OptionFactory.Int("--shift", "Augmentation: shift each image by up to N pixels at random (0 for none).", 2, min: 0);
-        var flip = new Option<bool>("--flip") { Description = "Augmentation: flip images left-right at random." };
-        var rgb = new Option<bool>("--rgb") { Description = "Image folders: read colour (3 channels) instead of gray." };
-        var output = new Option<string?>("--out") { Description = "Where to save the trained model (default: <model>-<data>.cvm; with --resume, the file the stopped run was to write)." };
-        var checkpoint = new Option<string?>("--checkpoint")
-        {
-            Description = "Checkpoint file, written after each epoch and when Ctrl+C or SIGTERM stops the run (exit code 130 or 143). " +
-                "Default: the --out file with .ckpt before its extension, deleted once the model is saved; a file named here is kept.",
-        };
-        var resume = new Option<string?>("--resume")
-        {
-            Description = "Continue the run saved in this checkpoint, with its model, data and settings, to its --out and --curves. " +
-                "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); --lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.",
-        };
-        var curves = new Option<string?>("--curves") { Description = "Folder for the training curves (CSV and PNG)." };
-        var findLr = new Option<bool>("--find-lr") { Description = "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png)." };
-        var command = new Command("train", "Train a CNN on real images and report its test accuracy.")
-        {
-            model, data, epochs, batch, optimizer, learningRate, schedule, momentum, weightDecay, seed, threads, validation, limit, shift, flip, rgb,
-            output, checkpoint, resume, curves, findLr,
-        };
+        string architectures = string.Join(", ", Architectures.All.Where(a => a.Name != "article").Select(a => a.Name));
+        var options = new OptionBinder<Settings>()
+            .Option(s => s.Model, "--model", $"Architecture: {architectures}.")
+            .Option(s => s.Data, "--data", DataOption.Help)
+            .Option(s => s.Epochs, "--epochs", "Passes over the training images.")
+            .Option(s => s.Batch, "--batch", "Images per optimisation step.")
+            .Option(s => s.Optimizer, "--optimizer", "sgd (with momentum), adam or adamw.")
+            .Option(s => s.LearningRate, "--lr", OptimizerHelp.LearningRate(OptimizerSettings.DefaultSgdLearningRate))
+            .Option(s => s.Schedule, "--schedule", "Learning rate over the run: cosine (from --lr down to 0) or constant.")
+            .Option(s => s.Momentum, "--momentum", "SGD momentum.")
+            .Option(s => s.WeightDecay, "--weight-decay", "Weight decay (L2 for SGD/Adam, decoupled for AdamW).")
+            .Option(s => s.Seed, "--seed", "Seed of initialisation, shuffling and splits: the same seed repeats a run exactly.", min: 0)
+            .Option(s => s.Threads, "--threads", "The most threads the kernels use (0: one per core).", min: 0)
+            .Option(s => s.Validation, "--validation", "Fraction of the training images held out for validation after each epoch (0 for none).")
+            .Option(s => s.Limit, "--limit", "Use only the first N training images (quick experiments).")
+            .Option(s => s.Shift, "--shift", "Augmentation: shift each image by up to N pixels at random (0 for none).", min: 0)
+            .Option(s => s.Flip, "--flip", "Augmentation: flip images left-right at random.")
+            .Option(s => s.Rgb, "--rgb", "Image folders: read colour (3 channels) instead of gray.")
+            .Option(s => s.Output, "--out",
+                "Where to save the trained model (default: <model>-<data>.cvm; with --resume, the file the stopped run was to write).")
+            .Option(s => s.Checkpoint, "--checkpoint",
+                "Checkpoint file, written after each epoch and when Ctrl+C or SIGTERM stops the run (exit code 130 or 143). " +
+                "Default: the --out file with .ckpt before its extension, deleted once the model is saved; a file named here is kept.")
+            .Option(s => s.Resume, "--resume",
+                "Continue the run saved in this checkpoint, with its model, data and settings, to its --out and --curves. " +
+                "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); " +
+                "--lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.")
+            .Option(s => s.Curves, "--curves", "Folder for the training curves (CSV and PNG).")
+            .Option(s => s.FindLr, "--find-lr",
+                "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png).");
+        var command = options.CreateCommand("train", "Train a CNN on real images and report its test accuracy.");
         command.SetAction(result =>
         {
+            var given = options.Given(result);
+            var settings = options.Read(result) with { Given = given };
             // With --resume the checkpoint names the architecture; a --model typed as well must agree with it.
-            bool modelGiven = result.GetResult(model) is { Implicit: false };
-            var settings = new Settings(modelGiven || result.GetValue(resume) is null ? result.GetValue(model)! : null, result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch),
-                result.GetValue(optimizer), result.GetValue(learningRate), result.GetValue(schedule), result.GetValue(momentum), result.GetValue(weightDecay),
-                result.GetValue(seed), result.GetValue(threads), result.GetValue(validation), result.GetValue(limit), result.GetValue(shift), result.GetValue(flip),
-                result.GetValue(rgb), result.GetValue(output), result.GetValue(checkpoint), result.GetValue(resume), result.GetValue(curves), result.GetValue(findLr))
-            {
-                Given = command.Options.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet(),
-            };
+            if (settings.Resume is not null && !given.Contains("--model")) settings = settings with { Model = null };
             return Run(terminal, settings);
         });
         return command;
     }
 
-    /// <param name="Model">The architecture; null when resuming without naming one.</param>
-    internal sealed record Settings(string? Model, string Data, int Epochs, int Batch, OptimizerKind Optimizer, float? LearningRate,
-        ScheduleKind Schedule, float Momentum, float WeightDecay, int Seed, int Threads, double Validation, int? Limit, int Shift, bool Flip, bool Rgb,
-        string? Output, string? Checkpoint, string? Resume, string? Curves, bool FindLr = false)
+    /// <summary>The settings of a run; the defaults are those of the command line.</summary>
+    internal sealed record Settings
     {
+        /// <summary>The architecture; null when resuming without naming one.</summary>
+        public string? Model { get; init; } = "seed";
+        public string Data { get; init; } = Datasets.Digits;
+        public int Epochs { get; init; } = 10;
+        public int Batch { get; init; } = 64;
+        public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+        /// <summary>Null for the optimizer's default rate.</summary>
+        public float? LearningRate { get; init; }
+        public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+        public float Momentum { get; init; } = OptimizerSettings.DefaultMomentum;
+        public float WeightDecay { get; init; }
+        public int Seed { get; init; }
+        /// <summary>The most threads the kernels use; 0 for one per core.</summary>
+        public int Threads { get; init; }
+        public double Validation { get; init; } = 0.1;
+        /// <summary>Only the first this many training images; null for all.</summary>
+        public int? Limit { get; init; }
+        public int Shift { get; init; } = 2;
+        public bool Flip { get; init; }
+        public bool Rgb { get; init; }
+        public string? Output { get; init; }
+        public string? Checkpoint { get; init; }
+        public string? Resume { get; init; }
+        public string? Curves { get; init; }
+        public bool FindLr { get; init; }
+
         /// <summary>The options typed on the command line (e.g. "--lr"), as opposed to left at their defaults.</summary>
         public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
     }
 
+    /// <summary>Where a run writes: the model, and the checkpoint (kept at the end when <paramref name="CheckpointNamed"/>).</summary>
+    private sealed record Outputs(string Model, string Checkpoint, bool CheckpointNamed);
+
+    /// <summary>The images of a run: training (after --limit), validation held out of it (or none), and test.</summary>
+    private sealed record TrainingData(ImageDataset Train, ImageDataset? Validation, ImageDataset Test);
+
     internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
     {
-        if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
-        TrainingDiagnosticsView.Validate(new OptimizerSettings(s.Optimizer, s.LearningRate ?? 1, s.Momentum, WeightDecay: s.WeightDecay));
+        Validate(s);
         var clock = Stopwatch.StartNew();
         TrainingSession? session = null;
         IReadOnlyDictionary<string, string>? saved = null;
-        string architectureName;
-        if (s.Resume is not null)
-        {
-            (session, saved) = TrainingSession.Resume(s.Resume);
-            architectureName = saved.GetValueOrDefault("architecture", "?");
-            if (s.Model is not null && s.Model != architectureName)
-                throw new ArgumentException($"{s.Resume}: the checkpoint is of a '{architectureName}' model, but --model is '{s.Model}'.");
-            s = TrainRun.Apply(s, session.Options, saved);
-            if (s.LearningRate is { } rate && rate != session.Options.OptimizerOrDefault.LearningRate)
-            {
-                terminal.Text(string.Create(CultureInfo.InvariantCulture,
-                    $"Continuing with --lr {rate} instead of the run's {session.Options.OptimizerOrDefault.LearningRate}: from here on it is a different run from the one stopped."));
-                session.ChangeLearningRate(rate);
-            }
-        }
-        else architectureName = Architectures.Get(s.Model ?? "seed").Name; // fails early on an unknown name
+        string architecture;
+        if (s.Resume is not null) (session, saved, architecture, s) = Resume(terminal, s);
+        else architecture = Architectures.Get(s.Model ?? "seed").Name; // fails early on an unknown name
+        var outputs = CheckOutputs(s, architecture, saved);
+        if (session is not null)
+            terminal.Text($"Resuming {s.Resume}: {session.CompletedEpochs} of {session.Options.Epochs} epochs done" +
+                $"{(session.IsMidEpoch ? ", the next one part-way" : "")}; the model goes to {outputs.Model}.");
+        var data = LoadData(terminal, s);
+        if (session is null) session = NewSession(s, architecture, data.Train);
+        else if (session.Model.InputShape != data.Train.ImageShape)
+            throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, " +
+                $"but '{s.Data}' has {data.Train.ImageShape.ToImageString()}.");
+        if (s.FindLr)
+            return TrainingDiagnosticsView.FindLearningRate(terminal, session.Model, data.Train, session.Options.OptimizerOrDefault,
+                session.Options.BatchSize, s.Seed, s.Curves);
+        return TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop);
+    }
 
-        // Where the run writes, checked before any work so that a long run cannot end in "Is a directory".
-        string defaultName = $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}.cvm";
+    private static void Validate(Settings s)
+    {
+        if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
+        TrainingDiagnosticsView.Validate(new OptimizerSettings(s.Optimizer, s.LearningRate ?? 1, s.Momentum, WeightDecay: s.WeightDecay));
+    }
+
+    // The session saved in --resume, with the run's settings (TrainRun.Apply); a typed --lr changes its rate.
+    private static (TrainingSession Session, IReadOnlyDictionary<string, string> Saved, string Architecture, Settings Settings) Resume(
+        Terminal terminal, Settings s)
+    {
+        var (session, saved) = TrainingSession.Resume(s.Resume!);
+        string architecture = saved.GetValueOrDefault("architecture", "?");
+        if (s.Model is not null && s.Model != architecture)
+            throw new ArgumentException($"{s.Resume}: the checkpoint is of a '{architecture}' model, but --model is '{s.Model}'.");
+        s = TrainRun.Apply(s, session.Options, saved);
+        float runRate = session.Options.OptimizerOrDefault.LearningRate;
+        if (s.LearningRate is { } rate && rate != runRate)
+        {
+            terminal.Text(string.Create(CultureInfo.InvariantCulture,
+                $"Continuing with --lr {rate} instead of the run's {runRate}: from here on it is a different run from the one stopped."));
+            session.ChangeLearningRate(rate);
+        }
+        return (session, saved, architecture, s);
+    }
+
+    // Where the run writes, checked before any work so that a long run cannot end in "Is a directory".
+    private static Outputs CheckOutputs(Settings s, string architecture, IReadOnlyDictionary<string, string>? saved)
+    {
+        string defaultName = $"{architecture}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}.cvm";
         string output = s.Output ?? (saved is null ? defaultName : TrainRun.Output(saved, s.Resume!, defaultName));
-        string checkpointPath = s.Checkpoint ?? s.Resume ?? Path.ChangeExtension(output, ".ckpt" + Path.GetExtension(output));
+        string checkpoint = s.Checkpoint ?? s.Resume ?? Path.ChangeExtension(output, ".ckpt" + Path.GetExtension(output));
         // A checkpoint the run made at its default place is deleted once the model is saved; one the user named is kept.
         bool checkpointNamed = s.Checkpoint is not null || (saved is not null && !TrainRun.IsDefaultCheckpoint(saved));
         OutputPaths.CheckFile("--out", output, example: defaultName);
-        OutputPaths.CheckFile(s.Checkpoint is null && s.Resume is not null ? "--resume" : "--checkpoint", checkpointPath);
-        OutputPaths.CheckDistinct("--checkpoint", checkpointPath, "--out", output);
+        OutputPaths.CheckFile(s.Checkpoint is null && s.Resume is not null ? "--resume" : "--checkpoint", checkpoint);
+        OutputPaths.CheckDistinct("--checkpoint", checkpoint, "--out", output);
         if (s.Curves is not null) OutputPaths.CheckFolder("--curves", s.Curves);
-        if (session is not null)
-            terminal.Text($"Resuming {s.Resume}: {session.CompletedEpochs} of {session.Options.Epochs} epochs done{(session.IsMidEpoch ? ", the next one part-way" : "")}; the model goes to {output}.");
+        return new Outputs(output, checkpoint, checkpointNamed);
+    }
 
+    private static TrainingData LoadData(Terminal terminal, Settings s)
+    {
         var splits = DataOption.Load(s.Data, terminal, channels: s.Rgb ? 3 : 1, seed: s.Seed);
         var train = splits.Train;
         if (s.Limit is { } n && n < train.Count) train = train.Subset([.. Enumerable.Range(0, n)]);
         ImageDataset? validation = null;
         if (s.Validation > 0) (train, validation) = DatasetSplit.TrainValidation(train, s.Validation, s.Seed);
+        return new TrainingData(train, validation, splits.Test);
+    }
 
-        if (session is null)
-        {
-            // Made now that the data says how many channels and classes there are.
-            var net = Architectures.Get(architectureName).Build(s.Seed, train.ImageShape[0], train.ClassCount);
-            if (net.InputShape != train.ImageShape)
-                throw new ArgumentException($"{architectureName} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
-            float lr = s.LearningRate ?? OptimizerSettings.DefaultLearningRate(s.Optimizer);
-            var augmentation = s.Shift > 0 || s.Flip ? new Augmentation { MaxShift = s.Shift, HorizontalFlip = s.Flip } : null;
-            session = new TrainingSession(net, new TrainingOptions(s.Epochs, s.Batch, s.Seed,
-                new OptimizerSettings(s.Optimizer, lr, s.Momentum, WeightDecay: s.WeightDecay), augmentation, s.Schedule));
-        }
-        else if (session.Model.InputShape != train.ImageShape)
-            throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
-        if (s.FindLr) return TrainingDiagnosticsView.FindLearningRate(terminal, session.Model, train, session.Options.OptimizerOrDefault, session.Options.BatchSize, s.Seed, s.Curves);
+    // Made once the data says how many channels and classes there are.
+    private static TrainingSession NewSession(Settings s, string architecture, ImageDataset train)
+    {
+        var net = Architectures.Get(architecture).Build(s.Seed, train.ImageShape[0], train.ClassCount);
+        if (net.InputShape != train.ImageShape)
+            throw new ArgumentException(
+                $"{architecture} takes {net.InputShape.ToImageString()} images, but '{s.Data}' has {train.ImageShape.ToImageString()}.");
+        float lr = s.LearningRate ?? OptimizerSettings.DefaultLearningRate(s.Optimizer);
+        var augmentation = s.Shift > 0 || s.Flip ? new Augmentation { MaxShift = s.Shift, HorizontalFlip = s.Flip } : null;
+        return new TrainingSession(net, new TrainingOptions(s.Epochs, s.Batch, s.Seed,
+            new OptimizerSettings(s.Optimizer, lr, s.Momentum, WeightDecay: s.WeightDecay), augmentation, s.Schedule));
+    }
+
+    private static int TrainAndSave(Terminal terminal, Settings s, TrainingSession session, string architecture, TrainingData data,
+        Outputs outputs, Stopwatch clock, CancellationToken stop)
+    {
         var diagnostics = TrainingDiagnosticsView.Attach(terminal, session);
-
-        session.Model.Preparation ??= InputPreparation.FromTrainingData(train); // saved with the model: predict prepares images as these were
+        session.Model.Preparation ??= InputPreparation.FromTrainingData(data.Train); // saved with the model: predict prepares images as these were
         session.Model.SetMaxThreads(s.Threads);
         var metadata = new Dictionary<string, string>
         {
-            ["architecture"] = architectureName,
+            ["architecture"] = architecture,
             ["data"] = s.Data,
-            ["classes"] = string.Join("\n", train.ClassNames),
+            ["classes"] = string.Join("\n", data.Train.ClassNames),
         };
         var checkpointMetadata = new Dictionary<string, string>(metadata);
-        foreach (var (key, value) in TrainRun.Entries(s, output, checkpointNamed)) checkpointMetadata[key] = value;
+        foreach (var (key, value) in TrainRun.Entries(s, outputs.Model, outputs.CheckpointNamed)) checkpointMetadata[key] = value;
 
         // Ctrl+C, SIGTERM (docker stop, systemd, CI) and SIGHUP stop training with a checkpoint, from
         // the header on. Only while training: the checkpoint after the last epoch is complete, so a
         // stop during the final evaluation or save needs nothing more.
         using (var signals = new StopSignals(stop))
         {
-            PrintHeader(terminal, architectureName, s.Data, session, train, validation, splits.Test, s.Threads);
-            while (!session.IsFinished)
-            {
-                EpochRecord? record;
-                try { record = RunEpoch(terminal, session, train, validation, signals.Token); }
-                catch (Training.Diagnostics.TrainingDivergedException e) { return diagnostics.ReportDiverged(e, train, checkpointPath, File.Exists(checkpointPath)); }
-                diagnostics.Flush();
-                session.SaveCheckpoint(checkpointPath, checkpointMetadata);
-                if (record is null)
-                {
-                    string by = signals.ReceivedName is { } name ? $" by {name}" : "";
-                    terminal.Text($"Stopped{by} during epoch {session.CompletedEpochs + 1}. Checkpoint saved: {checkpointPath}");
-                    terminal.Text($"Continue with: convolve train --resume {TrainRun.Quote(checkpointPath)}");
-                    return signals.ExitCode;
-                }
-                PrintEpoch(terminal, record);
-            }
+            PrintHeader(terminal, architecture, s.Data, session, data.Train, data.Validation, data.Test, s.Threads);
+            if (TrainEpochs(terminal, session, data, outputs.Checkpoint, checkpointMetadata, diagnostics, signals) is { } stopped) return stopped;
         }
 
-        var test = session.Trainer.Evaluate(splits.Test);
-        ModelFile.Save(session.Model, output, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
-        if (s.Curves is not null) Curves.Write(s.Curves, $"{architectureName}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}", session);
-        if (!checkpointNamed) DeleteCheckpoint(terminal, checkpointPath);
+        var test = session.Trainer.Evaluate(data.Test);
+        ModelFile.Save(session.Model, outputs.Model, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
+        if (s.Curves is not null) Curves.Write(s.Curves, $"{architecture}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}", session);
+        if (!outputs.CheckpointNamed) DeleteCheckpoint(terminal, outputs.Checkpoint);
         terminal.Blank();
-        terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(splits.Test.Count)} images (loss {test.Loss:F4}).");
-        terminal.Text($"Model saved: {output}   ({clock.Elapsed.TotalSeconds:F1} s in all)");
+        terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(data.Test.Count)} images (loss {test.Loss:F4}).");
+        terminal.Text($"Model saved: {outputs.Model}   ({clock.Elapsed.TotalSeconds:F1} s in all)");
         if (s.Curves is not null) terminal.Text($"Training curves: {Path.Combine(s.Curves, "curves.csv")}, loss.png, accuracy.png");
-        return diagnostics.ReportFinished(train, () => Architectures.Get(architectureName).Build(session.Options.Seed, train.ImageShape[0], train.ClassCount));
+        return diagnostics.ReportFinished(data.Train,
+            () => Architectures.Get(architecture).Build(session.Options.Seed, data.Train.ImageShape[0], data.Train.ClassCount));
+    }
+
+    // The epochs left, each followed by a checkpoint; the exit code when the run stopped or diverged, null when it finished.
+    private static int? TrainEpochs(Terminal terminal, TrainingSession session, TrainingData data, string checkpoint,
+        Dictionary<string, string> checkpointMetadata, TrainingDiagnosticsView diagnostics, StopSignals signals)
+    {
+        while (!session.IsFinished)
+        {
+            EpochRecord? record;
+            try { record = RunEpoch(terminal, session, data.Train, data.Validation, signals.Token); }
+            catch (Training.Diagnostics.TrainingDivergedException e) { return diagnostics.ReportDiverged(e, data.Train, checkpoint, File.Exists(checkpoint)); }
+            diagnostics.Flush();
+            session.SaveCheckpoint(checkpoint, checkpointMetadata);
+            if (record is null)
+            {
+                string by = signals.ReceivedName is { } name ? $" by {name}" : "";
+                terminal.Text($"Stopped{by} during epoch {session.CompletedEpochs + 1}. Checkpoint saved: {checkpoint}");
+                terminal.Text($"Continue with: convolve train --resume {TrainRun.Quote(checkpoint)}");
+                return signals.ExitCode;
+            }
+            PrintEpoch(terminal, record);
+        }
+        return null;
     }
 
     // The run is complete and saved: the default checkpoint (twice the model's size, with the
@@ -207,11 +270,15 @@ internal static class TrainCommand
         ImageDataset train, ImageDataset? validation, ImageDataset test, int threads)
     {
         var o = session.Options;
-        terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), input {session.Model.InputShape.ToImageString()}");
-        terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, {Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
-        terminal.Text($"Training: {Terminal.Plural(o.Epochs, "epoch")}, batch {o.BatchSize}, {o.OptimizerOrDefault}, {o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
+        terminal.Text($"Model: {architecture} ({Terminal.Count(session.Model.Summarize().TotalParameters)} parameters), " +
+            $"input {session.Model.InputShape.ToImageString()}");
+        terminal.Text($"Data: {data}: {Terminal.Count(train.Count)} training, {Terminal.Count(validation?.Count ?? 0)} validation, " +
+            $"{Terminal.Count(test.Count)} test images, {train.ClassCount} classes");
+        string cores = Terminal.Plural(Environment.ProcessorCount, "core");
+        terminal.Text($"Training: {Terminal.Plural(o.Epochs, "epoch")}, batch {o.BatchSize}, {o.OptimizerOrDefault}, " +
+            $"{o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
             (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") +
-            (threads > 0 ? $", at most {Terminal.Plural(ThreadCount.Resolve(threads), "thread")} of {Terminal.Plural(Environment.ProcessorCount, "core")}" : $", {Terminal.Plural(Environment.ProcessorCount, "core")}"));
+            (threads > 0 ? $", at most {Terminal.Plural(ThreadCount.Resolve(threads), "thread")} of {cores}" : $", {cores}"));
     }
 
     private static EpochRecord? RunEpoch(Terminal terminal, TrainingSession session, ImageDataset train, ImageDataset? validation, CancellationToken stop)
