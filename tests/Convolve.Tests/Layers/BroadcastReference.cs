@@ -61,4 +61,12 @@ internal static class BroadcastReference
         BinaryOperation.Multiply => (x, y) => x * y,
         _ => (x, y) => x / y,
     };
+
+    // Values in [-1, 1); a divisor gets magnitudes in [0.5, 1.5] to stay away from 0.
+    public static Tensor Operand(Shape shape, Random random, bool divisor)
+    {
+        var t = GradientCheck.RandomTensor(shape, random);
+        if (divisor) for (int i = 0; i < t.Length; i++) t[i] = (t[i] < 0 ? -1 : 1) * (0.5f + MathF.Abs(t[i]));
+        return t;
+    }
 }

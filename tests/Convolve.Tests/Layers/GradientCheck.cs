@@ -104,4 +104,47 @@ internal static class GradientCheck
         for (int i = 0; i < order.Length; i++) t[i] = (order[i] - t.Length / 2 + 0.5f) * 0.1f;
         return t;
     }
+
+    /// <summary>
+    /// Central finite differences of L = sum(output * R) for every element of every input of a
+    /// merge layer, as <see cref="Check"/> does for one-input layers; also checks that each
+    /// gradient has its input's shape and that BackwardAll twice gives the same gradients.
+    /// </summary>
+    public static void CheckMerge(MergeLayer layer, Tensor[] inputs, Random random)
+    {
+        var output = layer.Forward(inputs);
+        var upstream = RandomTensor(output.Shape, random);
+        var analytic = layer.BackwardAll(upstream).Select(g => g.Clone()).ToArray();
+        var again = layer.BackwardAll(upstream);
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            Assert.Equal(inputs[k].Shape, analytic[k].Shape);
+            Assert.Equal(analytic[k].ToArray(), again[k].ToArray());
+        }
+
+        double Loss()
+        {
+            var y = layer.Forward(inputs).Span;
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++) sum += (double)y[i] * upstream[i];
+            return sum;
+        }
+
+        const float step = 1e-2f;
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            for (int i = 0; i < inputs[k].Length; i++)
+            {
+                float original = inputs[k][i];
+                inputs[k][i] = original + step;
+                double plus = Loss();
+                inputs[k][i] = original - step;
+                double minus = Loss();
+                inputs[k][i] = original;
+                double numeric = (plus - minus) / (2 * step), exact = analytic[k][i];
+                Assert.True(Math.Abs(numeric - exact) <= 2e-3 + 2e-2 * Math.Max(Math.Abs(numeric), Math.Abs(exact)),
+                    $"{layer} input {k} [{i}]: finite difference {numeric:G6}, backward {exact:G6}");
+            }
+        }
+    }
 }

@@ -1,7 +1,6 @@
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Tensors;
-using Convolve.Transfer;
 
 namespace Convolve.Training.Diagnostics;
 
@@ -54,15 +53,22 @@ internal static class LayerProbe
                     }
                     return true;
                 }
-            case BodyWithHead both:
+            case IChainedModel chain:
                 {
-                    // The body runs in evaluation mode, as BodyWithHead runs it.
-                    var bodyInput = input.Reshape(both.Body.InputShape.Prepend(input.Shape[0]));
-                    bool goOn = true;
-                    if (!Run(both.Body, bodyInput, training: false, (layer, x, output) => goOn = visit(layer, x, output))) return false;
-                    if (!goOn) return true;
-                    // Forward, not the walk's last output: a softmax ending the body is part of what the head reads.
-                    return Run(both.Head, both.Body.Forward(bodyInput, training: false), training, visit);
+                    var x = input;
+                    var parts = chain.Parts;
+                    for (int i = 0; i < parts.Count; i++)
+                    {
+                        var (part, evaluationOnly) = parts[i];
+                        bool partTraining = training && !evaluationOnly;
+                        x = x.Reshape(part.InputShape.Prepend(x.Shape[0]));
+                        bool goOn = true;
+                        if (!Run(part, x, partTraining, (layer, partInput, output) => goOn = visit(layer, partInput, output))) return false;
+                        if (!goOn || i == parts.Count - 1) return true;
+                        // Forward, not the walk's last output: a softmax ending a part is part of what the next one reads.
+                        x = part.Forward(x, partTraining);
+                    }
+                    return true;
                 }
             default:
                 return false;

@@ -7,7 +7,7 @@ using Convolve.Tests.Layers;
 namespace Convolve.Tests.Serialization;
 
 /// <summary>The layers ONNX import maps to (activations, broadcasting arithmetic, shape layers) survive a model file.</summary>
-public sealed class NewLayersModelFileTests : IDisposable
+public sealed class ModelFileOnnxLayersTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("convolve-newlayers-").FullName;
 

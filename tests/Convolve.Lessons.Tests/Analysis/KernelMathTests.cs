@@ -1,6 +1,6 @@
 using Convolve.Analysis;
 
-namespace Convolve.Tests.Analysis;
+namespace Convolve.Lessons.Tests.Analysis;
 
 public class KernelMathTests
 {

@@ -1,7 +1,7 @@
 using Convolve.Data;
 using Convolve.Tensors;
 
-namespace Convolve.Tests.Experiments;
+namespace Convolve.Lessons.Tests.Experiments;
 
 /// <summary>
 /// A tiny two-class image set that any of the experiment networks can learn in a few steps:

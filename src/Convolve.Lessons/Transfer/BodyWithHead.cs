@@ -16,7 +16,7 @@ namespace Convolve.Transfer;
 /// this model's buffers (see <see cref="ModelParts"/>); build the parts first.
 /// </para>
 /// </summary>
-public sealed class BodyWithHead : Model
+public sealed class BodyWithHead : Model, IChainedModel
 {
     private readonly List<Layer> layers;
 
@@ -36,6 +36,9 @@ public sealed class BodyWithHead : Model
 
     /// <summary>The new part.</summary>
     public Model Head { get; }
+
+    /// <summary>The body, always in evaluation mode, then the head.</summary>
+    public IReadOnlyList<(Model Part, bool EvaluationOnly)> Parts => [(Body, true), (Head, false)];
 
     public override IReadOnlyList<Layer> Layers => layers;
 

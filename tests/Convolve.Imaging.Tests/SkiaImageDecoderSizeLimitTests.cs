@@ -6,7 +6,7 @@ using System.Text;
 namespace Convolve.Imaging.Tests;
 
 /// <summary>Images whose header claims more pixels than memory should hold are refused by their size, before decoding.</summary>
-public class ImageSizeLimitTests
+public class SkiaImageDecoderSizeLimitTests
 {
     private static readonly SkiaImageDecoder Decoder = new();
 

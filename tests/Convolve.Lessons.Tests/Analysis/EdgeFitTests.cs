@@ -1,6 +1,6 @@
 using Convolve.Analysis;
 
-namespace Convolve.Tests.Experiments;
+namespace Convolve.Lessons.Tests.Analysis;
 
 public class EdgeFitTests
 {

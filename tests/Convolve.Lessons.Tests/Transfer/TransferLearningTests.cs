@@ -1,99 +1,15 @@
 using Convolve.Data;
-using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Tensors;
-using Convolve.Tests.Data;
 using Convolve.Tests.Layers;
 using Convolve.Training;
 using Convolve.Transfer;
+using static Convolve.Lessons.Tests.Transfer.TransferData;
 
-namespace Convolve.Tests.Transfer;
+namespace Convolve.Lessons.Tests.Transfer;
 
-public class TransferTests
+public class TransferLearningTests
 {
-    // A small "pre-trained" backbone: conv, batch norm, relu, conv, relu, global pool to 4 features.
-    private static Sequential Backbone(int seed = 3)
-    {
-        var model = new Sequential(new Conv2D(1, 4, 3, padding: 1), new BatchNorm2D(4), new ReLU(), new Conv2D(4, 4, 3), new ReLU(), new GlobalAvgPool2D(keepDims: false));
-        model.Build(new Shape(1, 8, 8), seed);
-        // Running statistics away from their initial 0 and 1, as after pre-training.
-        var bn = (BatchNorm2D)model.Layers[1];
-        bn.RunningMean.Value.Span.Fill(0.1f);
-        bn.RunningVar.Value.Span.Fill(2f);
-        return model;
-    }
-
-    // Two classes of 8x8 gray images: bright in the left half (class 0) or in the right half (class 1), plus noise.
-    private static ImageDataset Halves(int perClass, int seed)
-    {
-        var random = new Random(seed);
-        var images = new Tensor(new Shape(2 * perClass, 1, 8, 8));
-        var labels = new int[2 * perClass];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            labels[i] = i % 2;
-            for (int y = 0; y < 8; y++)
-            for (int x = 0; x < 8; x++)
-                images[i, 0, y, x] = ((x < 4) == (labels[i] == 0) ? 0.8f : 0.1f) + 0.1f * (float)random.NextDouble();
-        }
-        return new ImageDataset(images, labels, ["left", "right"]);
-    }
-
-    [Fact]
-    public void Extract_InBatches_EqualsRunningTheBackboneOnEachImage()
-    {
-        var backbone = Backbone();
-        var images = GradientCheck.RandomTensor(new Shape(7, 1, 8, 8), new Random(1));
-        var features = Features.Extract(backbone, images, batchSize: 3);
-        Assert.Equal(new Shape(7, 4), features.Shape);
-        for (int i = 0; i < 7; i++)
-        {
-            var one = backbone.Forward(images.Slice(i), training: false).ToArray();
-            var extracted = features.Slice(i).ToArray();
-            // Batches of 3 and of 1 may sum in another order in the matrix multiply: equal to float rounding.
-            for (int k = 0; k < one.Length; k++) Assert.Equal(one[k], extracted[k], 1e-5f);
-        }
-    }
-
-    [Fact]
-    public void Cache_IsReusedForTheSameModelAndInputs_AndANewFileForChangedInputsOrWeights()
-    {
-        using var folder = new TempFolder();
-        var backbone = Backbone();
-        var images = GradientCheck.RandomTensor(new Shape(5, 1, 8, 8), new Random(2));
-        string key = Features.Key(backbone, images, "test");
-        string path = Features.CachePath(folder.Path, "head", key);
-
-        var first = Features.GetOrCompute(path, backbone, images);
-        Assert.False(first.Reused);
-        Assert.True(File.Exists(path));
-        var second = Features.GetOrCompute(path, backbone, images);
-        Assert.True(second.Reused);
-        Assert.Equal(first.Features.ToArray(), second.Features.ToArray());
-        Assert.Equal(first.Features.Shape, second.Features.Shape);
-
-        var changed = images.Clone();
-        changed[17] += 0.5f;
-        Assert.NotEqual(key, Features.Key(backbone, changed, "test"));
-        Assert.NotEqual(key, Features.Key(backbone, images, "another preprocessing"));
-        backbone.Parameters.First().Value[0] += 0.01f;
-        Assert.NotEqual(key, Features.Key(backbone, images, "test"));
-    }
-
-    [Fact]
-    public void Cache_ThatIsCorrupt_IsComputedAgain_AndSaysWhy()
-    {
-        using var folder = new TempFolder();
-        var backbone = Backbone();
-        var images = GradientCheck.RandomTensor(new Shape(2, 1, 8, 8), new Random(3));
-        string path = folder.File("c.npy");
-        File.WriteAllBytes(path, [1, 2, 3]);
-        var result = Features.GetOrCompute(path, backbone, images);
-        Assert.False(result.Reused);
-        Assert.Equal($"{path}: byte 0: not a NumPy .npy file (it does not start with \\x93NUMPY). Computed again", result.Note);
-        Assert.True(Features.GetOrCompute(path, backbone, images).Reused);
-    }
-
     [Fact]
     public void FineTuningTheLastLayer_ChangesOnlyItAndTheHead_AndKeepsBatchNormStatistics()
     {
@@ -153,18 +69,6 @@ public class TransferTests
     }
 
     [Fact]
-    public void BodyWithHead_RunsTheBodyInEvaluationMode_EvenWhenTraining()
-    {
-        var backbone = Backbone();
-        var head = TransferLearning.CreateHead(new Shape(4), 2, hidden: 3, seed: 2);
-        var images = GradientCheck.RandomTensor(new Shape(4, 1, 8, 8), new Random(5));
-        var expected = head.Forward(backbone.Forward(images, training: false)).ToArray();
-        var model = new BodyWithHead(backbone, head);
-        model.BuildShapes(new Shape(1, 8, 8));
-        Assert.Equal(expected, model.Forward(images, training: true).ToArray());
-    }
-
-    [Fact]
     public void BackboneJoinedWithTheHead_ComputesTheHeadOfTheFeatures()
     {
         var backbone = Backbone();
@@ -197,21 +101,5 @@ public class TransferTests
         Assert.Equal(1f, result.Accuracy);
         Assert.Equal(test.Count, result.Correct);
         Assert.Equal(2 * 2 + 2, result.TrainedParameters);
-    }
-
-    [Fact]
-    public void Fit_RepeatsGrayIntoRgb_ResizesAndScales()
-    {
-        var gray = new Tensor(new Shape(1, 1, 2, 2));
-        float[] values = [0.1f, 0.2f, 0.3f, 0.4f];
-        values.CopyTo(gray.Span);
-        var same = BackboneInput.Fit(gray, new Shape(3, 2, 2), pixelScale: 255);
-        // An image of the requested size is copied unchanged (ImageResize's rule), then scaled.
-        Assert.Equal(values.Select(v => v * 255).Concat(values.Select(v => v * 255)).Concat(values.Select(v => v * 255)), same.ToArray());
-        Assert.Equal(new Shape(1, 3, 5, 7), BackboneInput.Fit(gray, new Shape(3, 5, 7)).Shape);
-        var e = Assert.Throws<ShapeException>(() => BackboneInput.Fit(gray, new Shape(2, 4, 4)));
-        Assert.Equal("The backbone takes 2-channel inputs [2, 4, 4]; images with 1 channel cannot be converted to that (only gray to RGB and RGB to gray).", e.Message);
-        e = Assert.Throws<ShapeException>(() => BackboneInput.Fit(gray, new Shape(5)));
-        Assert.Equal("The backbone takes inputs [5]; images of 1x2x2 (C x H x W) cannot be made to fit (expected a backbone input [C, H, W], or [4]).", e.Message);
     }
 }

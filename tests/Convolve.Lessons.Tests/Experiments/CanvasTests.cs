@@ -2,7 +2,7 @@ using Convolve.Data;
 using Convolve.Experiments;
 using Convolve.Tensors;
 
-namespace Convolve.Tests.Experiments;
+namespace Convolve.Lessons.Tests.Experiments;
 
 public class CanvasTests
 {

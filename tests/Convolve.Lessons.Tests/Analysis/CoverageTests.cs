@@ -3,7 +3,7 @@ using Convolve.Layers;
 using Convolve.Tensors;
 using CsCheck;
 
-namespace Convolve.Tests.Analysis;
+namespace Convolve.Lessons.Tests.Analysis;
 
 public class CoverageTests
 {

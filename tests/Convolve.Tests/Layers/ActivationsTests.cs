@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Tests.Layers;
 
 /// <summary>Clip, HardSigmoid and HardSwish against their formulas written as plain loops.</summary>
-public class HardActivationTests
+public class ActivationsTests
 {
     // 37 values: two 16-lane vectors and a scalar tail, so every code path sees the kinks.
     private static Tensor Values()

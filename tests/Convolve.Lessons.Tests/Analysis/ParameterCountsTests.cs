@@ -1,7 +1,7 @@
 using Convolve.Analysis;
 using Convolve.Layers;
 
-namespace Convolve.Tests.Analysis;
+namespace Convolve.Lessons.Tests.Analysis;
 
 public class ParameterCountsTests
 {

@@ -1,6 +1,6 @@
 using Convolve.Analysis;
 
-namespace Convolve.Tests.Analysis;
+namespace Convolve.Lessons.Tests.Analysis;
 
 /// <summary>Sizes near int.MaxValue: a clear refusal, not an answer computed from a wrapped sum.</summary>
 public class OutputSizeOverflowTests
