@@ -20,6 +20,7 @@ public static partial class OnnxLayers
         "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish",
         "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Pad",
         "Slice", "Gemm", "MatMul", "Softmax", "Identity", "Dropout", "Add", "Sub", "Mul", "Div",
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "GlobalMaxPool",
     ];
 
     /// <summary>
@@ -67,6 +68,8 @@ public static partial class OnnxLayers
             "Identity" => null,
             "Dropout" => Dropout(node),
             "Add" or "Sub" or "Mul" or "Div" => ElementwiseConstant(node, inputShape),
+            "ReduceMean" or "ReduceSum" or "ReduceMax" or "ReduceMin" or "ReduceL2" => Reduction(node, inputShape),
+            "GlobalMaxPool" => GlobalMaxPool(node, inputShape),
             _ => throw node.Refuse($"operator {node.OpType} has no Convolve layer (Convolve imports {string.Join(", ", AllOperators)})"),
         };
     }

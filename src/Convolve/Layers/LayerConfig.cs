@@ -33,6 +33,7 @@ namespace Convolve.Layers;
 [JsonDerivedType(typeof(TransposeConfig), "Transpose")]
 [JsonDerivedType(typeof(SliceConfig), "Slice")]
 [JsonDerivedType(typeof(PadConfig), "Pad")]
+[JsonDerivedType(typeof(ReduceConfig), "Reduce")]
 public abstract record LayerConfig
 {
     /// <summary>A new layer with these options and fresh (unbuilt, uninitialised) parameters.</summary>
