@@ -5,7 +5,7 @@ using Convolve.Training;
 namespace Convolve.PeerBench;
 
 /// <summary>
-/// Convolve as a user runs it: a built-in architecture, <see cref="Trainer.TrainStep"/> with SGD
+/// Convolve as a user runs it: a built-in architecture, <see cref="Trainer.TrainStep(Tensor, ReadOnlySpan{int})"/> with SGD
 /// (momentum 0.9) and cross-entropy on logits; inference through <see cref="Model.ForwardLogits"/>.
 /// Threads are capped with the library's own setting, <see cref="Model.SetMaxThreads"/>, which
 /// every layer that splits work obeys (convolution, dense, pooling: all of Convolve's threads).
@@ -25,7 +25,7 @@ public static class ConvolveWorker
 
         if (mode == "train")
         {
-            var trainer = new Trainer(model, new Sgd(model.Parameters, Workload.LearningRate, Workload.Momentum));
+            var trainer = new Trainer(model, new Sgd(model.Parameters, Workload.Momentum), Workload.LearningRate);
             double train = Stopwatches.ImagesPerSecond(() => trainer.TrainStep(batch, labels), Workload.BatchSize, seconds);
             return new WorkerResult { Engine = "convolve", Model = modelName, Mode = mode, Threads = threads, Train = train, PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
         }

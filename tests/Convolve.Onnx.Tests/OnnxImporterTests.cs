@@ -317,12 +317,12 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
         var target = TestModels.Forward(original, TestModels.RandomInput(original, 3, seed: 8));
         foreach (var model in (Model[])[original, imported])
         {
-            var sgd = new Training.Sgd(model.Parameters, learningRate: 0.1f, momentum: 0.9f);
+            var sgd = new Training.Sgd(model.Parameters, momentum: 0.9f);
             var loss = new Training.MeanSquaredError();
             model.ZeroGradients();
             loss.Forward(model.Forward(input, training: true), target);
             model.Backward(loss.Backward());
-            sgd.Step();
+            sgd.Step(learningRate: 0.1f);
         }
         var before = TestModels.Create(name).ParameterValues.ToArray();
         var after = original.ParameterValues.ToArray();

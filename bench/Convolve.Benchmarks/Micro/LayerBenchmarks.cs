@@ -154,7 +154,7 @@ public sealed record TrainCase(int Order, string Model, int Threads, double Step
 }
 
 /// <summary>
-/// A whole training step as the peer benchmark runs it (<see cref="Trainer.TrainStep"/>: zero the
+/// A whole training step as the peer benchmark runs it (<see cref="Trainer.TrainStep(Tensor, ReadOnlySpan{int})"/>: zero the
 /// gradients, forward, cross-entropy on the logits, backward, SGD with momentum 0.9 at learning
 /// rate 0.01) on one batch of 64. GFLOP/s counts the convolutions' and dense layers'
 /// multiply-adds: forward once, backward twice. Steady state allocates 0 B.
@@ -175,7 +175,7 @@ public class TrainStepBenchmarks
     {
         var model = Workload.Build(Case.Model, Case.Threads);
         (images, labels) = Workload.RandomBatch(model);
-        trainer = new Trainer(model, new Sgd(model.Parameters, learningRate: 0.01f, momentum: 0.9f));
+        trainer = new Trainer(model, new Sgd(model.Parameters, momentum: 0.9f), learningRate: 0.01f);
     }
 
     [Benchmark]

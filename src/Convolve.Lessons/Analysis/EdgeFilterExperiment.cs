@@ -66,7 +66,7 @@ public static class EdgeFilterExperiment
             int initSeed = seed * 1000 + start;
             var model = Architectures.Article();
             model.Build(new Shape(1, EdgeImages.Size, EdgeImages.Size), initSeed);
-            var trainer = new Trainer(model, new Sgd(model.Parameters, learningRate, momentum: 0));
+            var trainer = new Trainer(model, new Sgd(model.Parameters, momentum: 0), learningRate);
             var loader = new DataLoader(train, new DataLoaderOptions { BatchSize = batchSize, Seed = initSeed });
             float loss = float.NaN;
             for (int epoch = 0; epoch < epochs; epoch++) loss = trainer.TrainEpoch(loader, epoch).Loss;

@@ -1,3 +1,4 @@
+using Convolve.Kernels.Cpu;
 using Convolve.Layers;
 
 namespace Convolve.Training;
@@ -7,20 +8,26 @@ namespace Convolve.Training;
 /// their start at zero, give the step <c>p -= lr * m_hat / (sqrt(v_hat) + eps)</c>.
 /// Weight decay is either added to the gradient (L2, Adam's original form) or, with
 /// <c>decoupled</c> (AdamW, Loshchilov and Hutter), applied to the weights directly:
-/// <c>p -= lr * weightDecay * p</c>.
-/// Defaults are <see cref="OptimizerSettings"/>'s <c>DefaultAdam...</c>, <c>DefaultBeta...</c> and
+/// <c>p -= lr * weightDecay * p</c>. The rate lr comes with each <see cref="Optimizer.Step"/>;
+/// <see cref="Kernels.Reference.AdamReference.Update"/> writes the rule out in full.
+/// Defaults are <see cref="OptimizerSettings"/>'s <c>DefaultBeta...</c> and
 /// <see cref="OptimizerSettings.DefaultEpsilon"/>.
 /// </summary>
 public class Adam : Optimizer
 {
     private readonly float[][] m, v;
 
-    public Adam(IEnumerable<Parameter> parameters, float learningRate = OptimizerSettings.DefaultAdamLearningRate,
-        float beta1 = OptimizerSettings.DefaultBeta1, float beta2 = OptimizerSettings.DefaultBeta2,
-        float epsilon = OptimizerSettings.DefaultEpsilon, float weightDecay = 0) : this(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false) { }
+    /// <summary>Adam over <paramref name="parameters"/>; throws an <see cref="InvalidSettingException"/> for a setting out of range.</summary>
+    /// <param name="parameters">The parameters to update (frozen ones are skipped at each step).</param>
+    /// <param name="beta1">Decay of the running mean of the gradient, in [0, 1).</param>
+    /// <param name="beta2">Decay of the running mean of the squared gradient, in [0, 1).</param>
+    /// <param name="epsilon">Added to the denominator to keep it above 0; above 0.</param>
+    /// <param name="weightDecay">L2 weight decay, added to the gradient; 0 or more.</param>
+    public Adam(IEnumerable<Parameter> parameters, float beta1 = OptimizerSettings.DefaultBeta1, float beta2 = OptimizerSettings.DefaultBeta2,
+        float epsilon = OptimizerSettings.DefaultEpsilon, float weightDecay = 0) : this(parameters, beta1, beta2, epsilon, weightDecay, decoupled: false) { }
 
-    private protected Adam(IEnumerable<Parameter> parameters, float learningRate, float beta1, float beta2,
-        float epsilon, float weightDecay, bool decoupled) : base(parameters, learningRate)
+    private protected Adam(IEnumerable<Parameter> parameters, float beta1, float beta2,
+        float epsilon, float weightDecay, bool decoupled) : base(parameters)
     {
         InvalidSettingException.RequireFraction(nameof(Beta1), "Adam's beta1", beta1);
         InvalidSettingException.RequireFraction(nameof(Beta2), "Adam's beta2", beta2);
@@ -35,39 +42,37 @@ public class Adam : Optimizer
         v = NewStateBuffers();
     }
 
+    /// <summary>Decay of the running mean of the gradient (m).</summary>
     public float Beta1 { get; }
+
+    /// <summary>Decay of the running mean of the squared gradient (v).</summary>
     public float Beta2 { get; }
+
+    /// <summary>Added to the denominator to keep it above 0.</summary>
     public float Epsilon { get; }
+
+    /// <summary>Weight decay: L2 on the gradient, or on the weights with <see cref="Decoupled"/>.</summary>
     public float WeightDecay { get; }
 
     /// <summary>Whether weight decay is applied to the weights (AdamW) rather than the gradient.</summary>
     public bool Decoupled { get; }
 
-    protected override void Update(int index, Span<float> value, ReadOnlySpan<float> gradient)
-    {
-        float lr = LearningRate;
-        double correction1 = 1 - Math.Pow(Beta1, Steps), correction2 = 1 - Math.Pow(Beta2, Steps);
-        float stepSize = (float)(lr / correction1);
-        float rootCorrection2 = (float)Math.Sqrt(correction2);
-        var mean = m[index];
-        var square = v[index];
-        for (int i = 0; i < value.Length; i++)
-        {
-            float g = gradient[i];
-            if (Decoupled) value[i] -= lr * WeightDecay * value[i];
-            else g += WeightDecay * value[i];
-            mean[i] = Beta1 * mean[i] + (1 - Beta1) * g;
-            square[i] = Beta2 * square[i] + (1 - Beta2) * g * g;
-            value[i] -= stepSize * mean[i] / (MathF.Sqrt(square[i]) / rootCorrection2 + Epsilon);
-        }
-    }
+    // The rule above on every value of the tensor, the step's number giving the bias correction.
+    protected override void Update(int index, Span<float> value, ReadOnlySpan<float> gradient, OptimizerStep step) =>
+        AdamUpdate.Update(value, gradient, m[index], v[index], step.LearningRate, Beta1, Beta2, Epsilon, WeightDecay, Decoupled, step.Number,
+            step.MaxThreads);
 
+    /// <summary>The running means of each parameter: "m.3" of the gradient, "v.3" of its square.</summary>
     public override IEnumerable<(string Name, float[] Values)> State =>
         m.Select((x, i) => ($"m.{i}", x)).Concat(v.Select((x, i) => ($"v.{i}", x)));
 }
 
 /// <summary>Adam with decoupled weight decay (default <see cref="OptimizerSettings.DefaultAdamWWeightDecay"/>, as in PyTorch).</summary>
-public sealed class AdamW(IEnumerable<Parameter> parameters, float learningRate = OptimizerSettings.DefaultAdamLearningRate,
-    float beta1 = OptimizerSettings.DefaultBeta1, float beta2 = OptimizerSettings.DefaultBeta2,
+/// <param name="parameters">The parameters to update (frozen ones are skipped at each step).</param>
+/// <param name="beta1">Decay of the running mean of the gradient, in [0, 1).</param>
+/// <param name="beta2">Decay of the running mean of the squared gradient, in [0, 1).</param>
+/// <param name="epsilon">Added to the denominator to keep it above 0; above 0.</param>
+/// <param name="weightDecay">Decoupled weight decay, applied to the weights; 0 or more.</param>
+public sealed class AdamW(IEnumerable<Parameter> parameters, float beta1 = OptimizerSettings.DefaultBeta1, float beta2 = OptimizerSettings.DefaultBeta2,
     float epsilon = OptimizerSettings.DefaultEpsilon, float weightDecay = OptimizerSettings.DefaultAdamWWeightDecay)
-    : Adam(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupled: true);
+    : Adam(parameters, beta1, beta2, epsilon, weightDecay, decoupled: true);

@@ -7,13 +7,14 @@ public enum OptimizerKind { Sgd, Adam, AdamW }
 
 /// <summary>
 /// An optimizer's kind and hyperparameters as data: what a checkpoint stores and a command line
-/// gives, turned into an <see cref="Optimizer"/> by <see cref="Create"/>. Fields an optimizer
-/// does not use are ignored (momentum by Adam, betas by SGD). The <c>Default...</c> constants here
-/// are the one source of every optimizer default: <see cref="Sgd"/>, <see cref="Adam"/> and the
-/// commands read them.
+/// gives, turned into an <see cref="Optimizer"/> by <see cref="Create"/> and, for its learning rate,
+/// a <see cref="LearningRateSchedule"/> by <see cref="CreateSchedule"/>: the schedule gives each
+/// step's rate to <see cref="Optimizer.Step"/>. Fields an optimizer does not use are ignored
+/// (momentum by Adam, betas by SGD). The <c>Default...</c> constants here are the one source of
+/// every optimizer default: <see cref="Sgd"/>, <see cref="Adam"/> and the commands read them.
 /// </summary>
-/// <param name="LearningRate">Step size; <see cref="DefaultSgdLearningRate"/> when not given, which
-/// suits the default kind only: for Adam pass <see cref="DefaultLearningRate"/> of the kind.</param>
+/// <param name="LearningRate">The base step size (a schedule's rate at step 0); <see cref="DefaultSgdLearningRate"/>
+/// when not given, which suits the default kind only: for Adam pass <see cref="DefaultLearningRate"/> of the kind.</param>
 public sealed record OptimizerSettings(
     OptimizerKind Kind = OptimizerKind.Sgd, float LearningRate = OptimizerSettings.DefaultSgdLearningRate,
     float Momentum = OptimizerSettings.DefaultMomentum, bool Nesterov = false, float WeightDecay = 0,
@@ -71,18 +72,28 @@ public sealed record OptimizerSettings(
             throw new ArgumentException("Nesterov momentum needs a momentum above 0.");
     }
 
-    /// <summary>A new optimizer of this kind for <paramref name="parameters"/>, after <see cref="Validate"/>.</summary>
+    /// <summary>
+    /// A new optimizer of this kind for <paramref name="parameters"/>, after <see cref="Validate"/>. The
+    /// learning rate is not in it: each step is given its rate, from <see cref="CreateSchedule"/>.
+    /// </summary>
     public Optimizer Create(IEnumerable<Parameter> parameters)
     {
         Validate();
         return CreateUnchecked(parameters);
     }
 
+    /// <summary>
+    /// The learning rate of each step of a run of <paramref name="totalSteps"/> steps, shaped by
+    /// <paramref name="kind"/> from <see cref="LearningRate"/>.
+    /// </summary>
+    public LearningRateSchedule CreateSchedule(ScheduleKind kind = ScheduleKind.Constant, long totalSteps = 1) =>
+        new(kind, LearningRate, totalSteps);
+
     private Optimizer CreateUnchecked(IEnumerable<Parameter> parameters) => Kind switch
     {
-        OptimizerKind.Sgd => new Sgd(parameters, LearningRate, Momentum, Nesterov, WeightDecay),
-        OptimizerKind.Adam => new Adam(parameters, LearningRate, Beta1, Beta2, Epsilon, WeightDecay),
-        OptimizerKind.AdamW => new AdamW(parameters, LearningRate, Beta1, Beta2, Epsilon, WeightDecay),
+        OptimizerKind.Sgd => new Sgd(parameters, Momentum, Nesterov, WeightDecay),
+        OptimizerKind.Adam => new Adam(parameters, Beta1, Beta2, Epsilon, WeightDecay),
+        OptimizerKind.AdamW => new AdamW(parameters, Beta1, Beta2, Epsilon, WeightDecay),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown optimizer."),
     };
 

@@ -8,17 +8,20 @@ namespace Convolve.Training;
 /// <c>weightDecay * p</c>: without momentum <c>p -= lr * g</c>; with momentum <c>v = momentum * v + g</c>
 /// (v starts at 0, so the first step moves by g), then <c>p -= lr * v</c>, or with Nesterov
 /// <c>p -= lr * (g + momentum * v)</c>.
-/// Defaults are <see cref="OptimizerSettings"/>'s: learning rate
-/// <see cref="OptimizerSettings.DefaultSgdLearningRate"/> and momentum
+/// The rate lr comes with each <see cref="Optimizer.Step"/>. The default momentum is
 /// <see cref="OptimizerSettings.DefaultMomentum"/> (PyTorch's is 0: pass <c>momentum: 0</c> for plain SGD).
 /// </summary>
 public sealed class Sgd : Optimizer
 {
     private readonly float[][] velocity;
 
-    public Sgd(IEnumerable<Parameter> parameters, float learningRate = OptimizerSettings.DefaultSgdLearningRate,
-        float momentum = OptimizerSettings.DefaultMomentum,
-        bool nesterov = false, float weightDecay = 0) : base(parameters, learningRate)
+    /// <summary>SGD over <paramref name="parameters"/>; throws an <see cref="InvalidSettingException"/> for a setting out of range.</summary>
+    /// <param name="parameters">The parameters to update (frozen ones are skipped at each step).</param>
+    /// <param name="momentum">The velocity's decay, in [0, 1); 0 for plain SGD.</param>
+    /// <param name="nesterov">Nesterov momentum (needs a momentum above 0).</param>
+    /// <param name="weightDecay">L2 weight decay, added to the gradient; 0 or more.</param>
+    public Sgd(IEnumerable<Parameter> parameters, float momentum = OptimizerSettings.DefaultMomentum,
+        bool nesterov = false, float weightDecay = 0) : base(parameters)
     {
         InvalidSettingException.RequireFraction(nameof(Momentum), "Momentum", momentum);
         InvalidSettingException.RequireNotNegative(nameof(WeightDecay), "Weight decay", weightDecay);
@@ -29,19 +32,23 @@ public sealed class Sgd : Optimizer
         velocity = momentum > 0 ? NewStateBuffers() : [];
     }
 
+    /// <summary>The velocity's decay, in [0, 1); 0 for plain SGD.</summary>
     public float Momentum { get; }
+
+    /// <summary>Whether the step looks ahead along the velocity (Nesterov momentum).</summary>
     public bool Nesterov { get; }
+
+    /// <summary>L2 weight decay, added to the gradient.</summary>
     public float WeightDecay { get; }
 
     // The rule above, on every value of the tensor (Kernels.Reference.SgdReference.Update is it as a plain loop).
-    protected override void Update(int index, Span<float> value, ReadOnlySpan<float> gradient)
+    protected override void Update(int index, Span<float> value, ReadOnlySpan<float> gradient, OptimizerStep step)
     {
-        if (gradient.Length < value.Length)
-            throw new ArgumentException($"Sgd: parameter {index} has {value.Length} values but {gradient.Length} gradients.");
         var v = Momentum > 0 ? velocity[index] : default(Span<float>);
-        SgdUpdate.Update(value, gradient[..value.Length], v, LearningRate, Momentum, Nesterov, WeightDecay, MaxThreads);
+        SgdUpdate.Update(value, gradient, v, step.LearningRate, Momentum, Nesterov, WeightDecay, step.MaxThreads);
     }
 
+    /// <summary>The velocity of each parameter ("velocity.3"); none without momentum.</summary>
     public override IEnumerable<(string Name, float[] Values)> State =>
         velocity.Select((v, i) => ($"velocity.{i}", v));
 }

@@ -33,22 +33,39 @@ public sealed class Trainer
 {
     private readonly CrossEntropyLoss loss = new();
 
-    public Trainer(Model model, Optimizer optimizer)
+    /// <summary>
+    /// A trainer of <paramref name="model"/> (built) by <paramref name="optimizer"/>, each step at the
+    /// rate <paramref name="schedule"/> gives. Without a schedule, set <see cref="Schedule"/> before
+    /// training or pass each step's rate to <see cref="TrainStep(Tensor, ReadOnlySpan{int}, float)"/>;
+    /// evaluation needs none.
+    /// </summary>
+    public Trainer(Model model, Optimizer optimizer, LearningRateSchedule? schedule = null)
     {
         if (!model.IsBuilt) throw new InvalidOperationException("Trainer: build the model first (model.Build(inputShape, seed)).");
         Model = model;
         Optimizer = optimizer;
+        Schedule = schedule;
         Monitor = new TrainingMonitor(model);
     }
 
+    /// <summary>A trainer whose every step is at <paramref name="learningRate"/>.</summary>
+    public Trainer(Model model, Optimizer optimizer, float learningRate)
+        : this(model, optimizer, LearningRateSchedule.Constant(learningRate)) { }
+
+    /// <summary>The model trained.</summary>
     public Model Model { get; }
+
+    /// <summary>The update rule and its state; its <see cref="Optimizer.Steps"/> count the steps taken.</summary>
     public Optimizer Optimizer { get; }
 
     /// <summary>
-    /// Sets the optimizer's learning rate before each step from the number of steps taken;
-    /// null leaves the rate alone.
+    /// The learning rate of each step: step <see cref="Optimizer.Steps"/> (from 0) runs at
+    /// <c>Schedule.At(Optimizer.Steps)</c>. Null when each step is given its rate.
     /// </summary>
     public LearningRateSchedule? Schedule { get; set; }
+
+    /// <summary>The learning rate of the step in progress, or of the last one taken; NaN before the first.</summary>
+    public float LastLearningRate { get; private set; } = float.NaN;
 
     /// <summary>
     /// Watches every step (see <see cref="TrainingMonitor"/>): a non-finite loss, weight or
@@ -59,21 +76,31 @@ public sealed class Trainer
     public TrainingMonitor? Monitor { get; set; }
 
     /// <summary>
-    /// One step: forward, loss, backward, optimizer update. Throws a
-    /// <see cref="TrainingDivergedException"/> (before the update) when the <see cref="Monitor"/>
-    /// finds a non-finite loss, weight or gradient.
+    /// One step at the rate the <see cref="Schedule"/> gives for it: forward, loss, backward,
+    /// optimizer update. Throws a <see cref="TrainingDivergedException"/> (before the update) when
+    /// the <see cref="Monitor"/> finds a non-finite loss, weight or gradient.
     /// </summary>
     public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels)
     {
-        if (Schedule is not null) Optimizer.LearningRate = Schedule.At(Optimizer.Steps);
+        if (Schedule is null)
+            throw new InvalidOperationException("Trainer: no learning rate: give the trainer a schedule or a rate, or pass each step's rate to TrainStep.");
+        return TrainStep(images, labels, Schedule.At(Optimizer.Steps));
+    }
+
+    /// <summary>
+    /// One step at <paramref name="learningRate"/> (finite, 0 or more), whatever the <see cref="Schedule"/>:
+    /// forward, loss, backward, optimizer update, as <see cref="TrainStep(Tensor, ReadOnlySpan{int})"/>.
+    /// </summary>
+    public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels, float learningRate)
+    {
+        LastLearningRate = learningRate;
         Model.ZeroGradients();
         var logits = Model.ForwardLogits(images, training: true);
         float value = loss.Forward(logits, labels);
         Monitor?.AfterLoss(this, images, value, logits.Shape[1]);
         Model.BackwardParameters(loss.Backward());
         Monitor?.AfterBackward(this, images);
-        Optimizer.MaxThreads = Model.MaxThreads;
-        Optimizer.Step();
+        Optimizer.Step(learningRate, Model.MaxThreads);
         return new StepResult(value, CountCorrect(logits, labels), labels.Length);
     }
 

@@ -65,8 +65,7 @@ public sealed class TrainingSession
         var settings = Options.OptimizerOrDefault with { LearningRate = learningRate };
         settings.Validate();
         Options = Options with { Optimizer = settings };
-        Trainer.Optimizer.LearningRate = learningRate;
-        loader = null; // the schedule is made again, from the new rate, by the next epoch
+        if (Trainer.Schedule is { } schedule) Trainer.Schedule = schedule.WithBaseRate(learningRate);
     }
 
     /// <summary>Epochs finished so far.</summary>
@@ -95,7 +94,7 @@ public sealed class TrainingSession
         if (loader?.Data != train)
         {
             loader = new DataLoader(train, new DataLoaderOptions { BatchSize = Options.BatchSize, Seed = Options.Seed, Augmentation = Options.Augmentation });
-            Trainer.Schedule = new LearningRateSchedule(Options.Schedule, Options.OptimizerOrDefault.LearningRate, (long)loader.BatchCount * Options.Epochs);
+            Trainer.Schedule = Options.OptimizerOrDefault.CreateSchedule(Options.Schedule, (long)loader.BatchCount * Options.Epochs);
         }
         var result = Trainer.TrainEpoch(loader, CompletedEpochs, onBatch, cancellation, cursor);
         Trainer.Monitor?.VerifyWeights(Trainer); // before any checkpoint of them is written

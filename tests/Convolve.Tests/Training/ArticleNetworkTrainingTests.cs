@@ -47,7 +47,7 @@ public class ArticleNetworkTrainingTests
         var test = EdgeImages(500, random);
         var model = ArticleNetwork();
         model.Build(new Shape(1, 6, 6), seed);
-        var trainer = new Trainer(model, new Adam(model.Parameters, learningRate: 0.02f));
+        var trainer = new Trainer(model, new Adam(model.Parameters), learningRate: 0.02f);
         var loader = new DataLoader(train, new DataLoaderOptions { BatchSize = 32, Seed = seed });
         for (int epoch = 0; epoch < 15; epoch++) trainer.TrainEpoch(loader, epoch);
         return trainer.Evaluate(test).Accuracy;

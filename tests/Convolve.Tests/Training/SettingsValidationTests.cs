@@ -47,14 +47,18 @@ public sealed class SettingsValidationTests
     public void Optimizers_BuiltDirectly_RefuseTheSameValues()
     {
         var parameters = Model().Parameters;
-        Assert.Equal("LearningRate", Assert.Throws<InvalidSettingException>(() => new Sgd(parameters, float.PositiveInfinity)).Setting);
-        Assert.Equal("Momentum", Assert.Throws<InvalidSettingException>(() => new Sgd(parameters, 0.1f, momentum: 5)).Setting);
-        Assert.Equal("WeightDecay", Assert.Throws<InvalidSettingException>(() => new Sgd(parameters, 0.1f, weightDecay: float.NaN)).Setting);
+        Assert.Equal("LearningRate", Assert.Throws<InvalidSettingException>(() => LearningRateSchedule.Constant(float.PositiveInfinity)).Setting);
+        Assert.Equal("LearningRate", Assert.Throws<InvalidSettingException>(() => new Trainer(Model(), new Sgd(parameters), learningRate: 0)).Setting);
+        Assert.Equal("Momentum", Assert.Throws<InvalidSettingException>(() => new Sgd(parameters, momentum: 5)).Setting);
+        Assert.Equal("WeightDecay", Assert.Throws<InvalidSettingException>(() => new Sgd(parameters, weightDecay: float.NaN)).Setting);
         Assert.Equal("Epsilon", Assert.Throws<InvalidSettingException>(() => new Adam(parameters, epsilon: -1)).Setting);
         Assert.Equal("WeightDecay", Assert.Throws<InvalidSettingException>(() => new AdamW(parameters, weightDecay: -0.01f)).Setting);
-        var sgd = new Sgd(parameters, 0.1f);
-        Assert.Throws<InvalidSettingException>(() => sgd.LearningRate = float.NaN);
-        sgd.LearningRate = 0; // a cosine schedule ends at 0
+        var sgd = new Sgd(parameters);
+        Assert.Equal("LearningRate", Assert.Throws<InvalidSettingException>(() => sgd.Step(float.NaN)).Setting);
+        Assert.Equal("LearningRate", Assert.Throws<InvalidSettingException>(() => sgd.Step(-0.1f)).Setting);
+        Assert.Equal(0, sgd.Steps); // a refused step is not taken
+        sgd.Step(0); // a cosine schedule ends at 0
+        Assert.Equal(1, sgd.Steps);
     }
 
     [Fact]

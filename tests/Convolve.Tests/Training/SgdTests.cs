@@ -32,11 +32,11 @@ public class SgdTests
         {
             var p = new Parameter("weight", new Shape(length));
             start.CopyTo(p.Value.Span);
-            var sgd = new Sgd([p], lr, momentum, nesterov, decay) { MaxThreads = threads };
+            var sgd = new Sgd([p], momentum, nesterov, decay);
             for (int step = 1; step <= 3; step++)
             {
                 for (int i = 0; i < length; i++) p.Gradient[i] = 0.3f * p.Value[i] + step * (i % 7 - 3);
-                sgd.Step();
+                sgd.Step(lr, threads);
             }
             if (threads == 1)
             {

@@ -119,7 +119,7 @@ public sealed class TrainingMonitorTests
     public void NaNWeights_AreCaught_AndTheirLayerNamed(string layer)
     {
         var model = SmallNetwork();
-        var trainer = new Trainer(model, new Sgd(model.Parameters, 0.01f, momentum: 0));
+        var trainer = new Trainer(model, new Sgd(model.Parameters, momentum: 0), learningRate: 0.01f);
         var data = Separable(64, seed: 1);
         var loader = new DataLoader(data, new DataLoaderOptions { BatchSize = 16 });
         var batches = loader.Epoch(0).GetEnumerator();
@@ -189,7 +189,7 @@ public sealed class TrainingMonitorTests
     private static (TrainingMonitor, Trainer, Tensor) Fed()
     {
         var model = SmallNetwork();
-        var trainer = new Trainer(model, new Sgd(model.Parameters, 0.01f, momentum: 0));
+        var trainer = new Trainer(model, new Sgd(model.Parameters, momentum: 0), learningRate: 0.01f);
         return (trainer.Monitor!, trainer, Separable(4, seed: 1).Images);
     }
 
@@ -233,7 +233,7 @@ public sealed class TrainingMonitorTests
     {
         var model = new Sequential(new Flatten(), new Dense(3));
         model.Build(new Shape(1, 8, 8), seed: 1);
-        var trainer = new Trainer(model, new Sgd(model.Parameters, 1e-12f, momentum: 0));
+        var trainer = new Trainer(model, new Sgd(model.Parameters, momentum: 0), learningRate: 1e-12f);
         var raised = new List<Diagnostic>();
         trainer.Monitor!.Raised += raised.Add;
         var data = Separable(16, seed: 1, scale: 1e5f);
@@ -267,7 +267,7 @@ public sealed class TrainingMonitorTests
     public void TrainStep_WithTheMonitorCheckingEveryStep_AllocatesNothingInSteadyState()
     {
         var model = SmallNetwork();
-        var trainer = new Trainer(model, new Sgd(model.Parameters, 0.01f, momentum: 0.9f))
+        var trainer = new Trainer(model, new Sgd(model.Parameters, momentum: 0.9f), learningRate: 0.01f)
         {
             Monitor = new TrainingMonitor(model, new MonitorOptions { CheckInterval = 1 }),
         };

@@ -87,8 +87,8 @@ public static class LearningRateFinder
 {
     /// <summary>
     /// Runs the test on <paramref name="model"/> (built) with batches of <paramref name="data"/>,
-    /// an optimizer of <paramref name="optimizer"/>'s kind and settings (its learning rate is
-    /// replaced by the test's; SGD with momentum 0.9 when null).
+    /// an optimizer of <paramref name="optimizer"/>'s kind and settings (its learning rate is not
+    /// used: each step runs at the test's rate; SGD with momentum 0.9 when null).
     /// </summary>
     public static LearningRateRange Run(Model model, ImageDataset data, OptimizerSettings? optimizer = null,
         LearningRateFinderOptions? options = null, CancellationToken cancellation = default)
@@ -120,8 +120,7 @@ public static class LearningRateFinder
                 {
                     if (points.Count == options.Steps || cancellation.IsCancellationRequested) break;
                     float rate = (float)(options.MinRate * Math.Pow(growth, points.Count));
-                    trainer.Optimizer.LearningRate = rate;
-                    float loss = trainer.TrainStep(batch.Images, batch.Labels).Loss;
+                    float loss = trainer.TrainStep(batch.Images, batch.Labels, rate).Loss;
                     if (!float.IsFinite(loss))
                     {
                         diverged = true;

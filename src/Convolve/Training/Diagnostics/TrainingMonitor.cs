@@ -319,8 +319,8 @@ public sealed class TrainingMonitor
         return max;
     }
 
-    // The rate the run was started with: a schedule's base rate, which the user chose.
-    private static float BaseRate(Trainer trainer) => trainer.Schedule?.BaseRate ?? trainer.Optimizer.LearningRate;
+    // The rate the user chose: a schedule's base rate, or without a schedule the rate given to the step.
+    private static float BaseRate(Trainer trainer) => trainer.Schedule?.BaseRate ?? trainer.LastLearningRate;
 
     private string RateAdvice(Trainer? trainer, bool? smaller, float? current = null)
     {
