@@ -108,7 +108,8 @@ public static class OnnxExporter
 /// <summary>
 /// Builds an ONNX graph layer by layer: nodes, initializers, inputs and outputs. A sequential
 /// model chains <see cref="AddLayer"/> calls; a graph model adds its layers in a topological
-/// order, naming each input, and its merges (Add, Concat) with <see cref="AddMerge"/>.
+/// order, naming each input, and its merges (Add, Concat) with <see cref="AddMerge"/>. Each
+/// layer's nodes come from its export rule in <see cref="OnnxLayers"/>.
 /// </summary>
 public sealed class OnnxGraphBuilder(string name)
 {
@@ -129,151 +130,23 @@ public sealed class OnnxGraphBuilder(string name)
     /// </summary>
     public string AddLayer(Layer layer, string input, Shape inputShape, string output)
     {
-        string n = layer.Name;
-        switch (layer)
-        {
-            case Conv2D conv:
-            {
-                var g = conv.GetGeometry(inputShape);
-                var inputs = new List<string> { input, Initializer($"{n}.weight", conv.Weight.Value) };
-                if (conv.Bias is { } bias) inputs.Add(Initializer($"{n}.bias", bias.Value));
-                AddNode("Conv", n, inputs, output,
-                    Ints("kernel_shape", g.KernelH, g.KernelW), Ints("strides", g.StrideH, g.StrideW),
-                    Ints("pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight),
-                    Ints("dilations", g.DilationH, g.DilationW), Int("group", g.Groups));
-                break;
-            }
-            case MaxPool2D pool:
-            {
-                var g = pool.GetGeometry(inputShape);
-                AddNode("MaxPool", n, [input], output,
-                    Ints("kernel_shape", g.KernelH, g.KernelW), Ints("strides", g.StrideH, g.StrideW),
-                    Ints("pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight),
-                    Ints("dilations", g.DilationH, g.DilationW), Int("ceil_mode", g.CeilMode ? 1 : 0));
-                break;
-            }
-            case AvgPool2D pool:
-            {
-                var g = pool.GetGeometry(inputShape);
-                AddNode("AveragePool", n, [input], output,
-                    Ints("kernel_shape", g.KernelH, g.KernelW), Ints("strides", g.StrideH, g.StrideW),
-                    Ints("pads", g.PadTop, g.PadLeft, g.PadBottom, g.PadRight),
-                    Int("ceil_mode", g.CeilMode ? 1 : 0), Int("count_include_pad", pool.CountIncludePad ? 1 : 0));
-                break;
-            }
-            case GlobalAvgPool2D pool when pool.KeepDims:
-                AddNode("GlobalAveragePool", n, [input], output);
-                break;
-            case GlobalAvgPool2D:
-                // ONNX's GlobalAveragePool keeps [N, C, 1, 1]; flatten to Convolve's [N, C].
-                AddNode("Flatten", $"{n}/flatten", [AddNode("GlobalAveragePool", n, [input], $"{n}/pooled")], output, Int("axis", 1));
-                break;
-            case ReLU:
-                AddNode("Relu", n, [input], output);
-                break;
-            case LeakyReLU leaky:
-                AddNode("LeakyRelu", n, [input], output, Float("alpha", leaky.Alpha));
-                break;
-            case Sigmoid:
-                AddNode("Sigmoid", n, [input], output);
-                break;
-            case Tanh:
-                AddNode("Tanh", n, [input], output);
-                break;
-            case Softmax softmax:
-                // Opset 13's Softmax normalises along one axis, as Convolve's does.
-                AddNode("Softmax", n, [input], output, Int("axis", softmax.Axis));
-                break;
-            case Flatten flatten:
-                AddNode("Flatten", n, [input], output, Int("axis", flatten.Axis));
-                break;
-            case Dense dense:
-            {
-                // Gemm: Y = X W^T + b with W stored as Convolve keeps it, [out, in] (transB = 1).
-                var inputs = new List<string> { input, Initializer($"{n}.weight", dense.Weight.Value) };
-                if (dense.Bias is { } bias) inputs.Add(Initializer($"{n}.bias", bias.Value));
-                AddNode("Gemm", n, inputs, output, Int("transB", 1));
-                break;
-            }
-            case Dropout dropout:
-                // Without a training_mode input, Dropout is the identity; the ratio stays in the
-                // file so that an importer can restore the layer for fine-tuning.
-                AddNode("Dropout", n, [input, Initializer($"{n}.ratio", Tensor.FromArray([dropout.Rate]), scalar: true)], output);
-                break;
-            case BatchNorm2D bn:
-                AddNode("BatchNormalization", n,
-                    [input, Initializer($"{n}.weight", bn.Weight.Value), Initializer($"{n}.bias", bn.Bias.Value),
-                     Initializer($"{n}.running_mean", bn.RunningMean.Value), Initializer($"{n}.running_var", bn.RunningVar.Value)],
-                    output,
-                    // ONNX's momentum weighs the running value, Convolve's the batch value.
-                    Float("epsilon", bn.Config.Epsilon), Float("momentum", 1 - bn.Config.Momentum));
-                break;
-            case Clip clip:
-            {
-                // Opset 11 on: the bounds are optional scalar inputs; an infinite one is left out.
-                var inputs = new List<string> { input };
-                inputs.Add(float.IsNegativeInfinity(clip.Min) ? "" : Initializer($"{n}.min", Tensor.FromArray([clip.Min]), scalar: true));
-                if (!float.IsPositiveInfinity(clip.Max)) inputs.Add(Initializer($"{n}.max", Tensor.FromArray([clip.Max]), scalar: true));
-                while (inputs[^1] == "") inputs.RemoveAt(inputs.Count - 1);
-                AddNode("Clip", n, inputs, output);
-                break;
-            }
-            case HardSigmoid hard:
-                AddNode("HardSigmoid", n, [input], output, Float("alpha", hard.Alpha), Float("beta", hard.Beta));
-                break;
-            case HardSwish:
-                // HardSwish is opset 14; in opset 13 it is x * HardSigmoid(x) with alpha 1/6 and
-                // beta 1/2, which the importer reads back as one HardSwish.
-                AddNode("Mul", n, [input, AddNode("HardSigmoid", $"{n}/hardsigmoid", [input], $"{n}/hardsigmoid", Float("alpha", 1f / 6), Float("beta", 0.5f))], output);
-                break;
-            case ElementwiseConstant elementwise:
-            {
-                string constant = Initializer($"{n}.constant", elementwise.Constant.Value);
-                AddNode(BinaryOperator(elementwise.Operation), n, elementwise.ConstantOnLeft ? [constant, input] : [input, constant], output);
-                break;
-            }
-            case Reshape reshape:
-                // The batch is copied (0); the item entries keep their meaning (0 copies, -1 infers).
-                AddNode("Reshape", n, [input, Int64Initializer($"{n}.shape", [0, .. reshape.TargetShape.Select(d => (long)d)])], output);
-                break;
-            case Transpose transpose:
-                AddNode("Transpose", n, [input], output, Ints("perm", [.. transpose.Permutation.Select(a => (long)a)]));
-                break;
-            case Slice slice:
-                AddNode("Slice", n,
-                    [input, Int64Initializer($"{n}.starts", [slice.Start]), Int64Initializer($"{n}.ends", [slice.End]), Int64Initializer($"{n}.axes", [slice.Axis])],
-                    output);
-                break;
-            case Pad pad:
-            {
-                // ONNX pads every axis, the batch by nothing: [0, begins..., 0, ends...].
-                int r = pad.Pads.Count / 2;
-                long[] pads = [0, .. pad.Pads.Take(r).Select(p => (long)p), 0, .. pad.Pads.Skip(r).Select(p => (long)p)];
-                var inputs = new List<string> { input, Int64Initializer($"{n}.pads", pads) };
-                if (pad.Mode == PadMode.Constant && pad.Value != 0) inputs.Add(Initializer($"{n}.value", Tensor.FromArray([pad.Value]), scalar: true));
-                AddNode("Pad", n, inputs, output, String("mode", pad.Mode.ToString().ToLowerInvariant()));
-                break;
-            }
-            default:
-                throw new NotSupportedException($"OnnxExporter: layer '{n}' ({layer}) has no ONNX export; exportable layers are " +
-                    "Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Clip, HardSigmoid, HardSwish, Softmax, " +
-                    "Flatten, Reshape, Transpose, Slice, Pad, Dense, Dropout, BatchNorm2D and ElementwiseConstant.");
-        }
-        return output;
+        var rule = OnnxLayers.ExportRule(layer)
+            ?? throw new NotSupportedException($"OnnxExporter: layer '{layer.Name}' ({layer}) has no ONNX export; exportable layers are " +
+                $"{OnnxLayers.List(OnnxLayers.ExportedLayers)}.");
+        return rule(this, layer, input, inputShape, output);
     }
 
     /// <summary>
     /// Adds the node computing the merge <paramref name="layer"/> of the values
-    /// <paramref name="inputs"/>: Add for two inputs (Sum for more), Concat along axis 1.
+    /// <paramref name="inputs"/> (Add for two inputs, Sum for more; Concat along its axis; ...).
     /// </summary>
-    public string AddMerge(MergeLayer layer, IReadOnlyList<string> inputs, string output) => layer switch
+    public string AddMerge(MergeLayer layer, IReadOnlyList<string> inputs, string output)
     {
-        Add when inputs.Count == 2 => AddNode("Add", layer.Name, inputs, output),
-        Add => AddNode("Sum", layer.Name, inputs, output),
-        BinaryMerge binary => AddNode(BinaryOperator(binary.Operation), layer.Name, inputs, output),
-        Concat concat => AddNode("Concat", layer.Name, inputs, output, Int("axis", concat.Axis)),
-        _ => throw new NotSupportedException($"OnnxExporter: merge layer '{layer.Name}' ({layer}) has no ONNX export; exportable merges are Add, Subtract, Multiply, Divide and Concat."),
-    };
+        var rule = OnnxLayers.MergeExportRule(layer)
+            ?? throw new NotSupportedException($"OnnxExporter: merge layer '{layer.Name}' ({layer}) has no ONNX export; exportable merges are " +
+                $"{OnnxLayers.List(OnnxLayers.ExportedMerges)}.");
+        return rule(this, layer, inputs, output);
+    }
 
     /// <summary>Adds a node of the standard operator set and returns its (single) output's name.</summary>
     public string AddNode(string opType, string nodeName, IEnumerable<string> inputs, string output, params AttributeProto[] attributes)
@@ -305,14 +178,6 @@ public sealed class OnnxGraphBuilder(string name)
         return valueName;
     }
 
-    private static string BinaryOperator(BinaryOperation operation) => operation switch
-    {
-        BinaryOperation.Add => "Add",
-        BinaryOperation.Subtract => "Sub",
-        BinaryOperation.Multiply => "Mul",
-        _ => "Div",
-    };
-
     private static ValueInfoProto ValueInfo(string valueName, Shape shape)
     {
         var tensorShape = new TensorShapeProto();
@@ -325,14 +190,18 @@ public sealed class OnnxGraphBuilder(string name)
         };
     }
 
-    private static AttributeProto Int(string attribute, long value) => new() { Name = attribute, Type = AttributeType.Int, I = value };
+    /// <summary>An INT attribute.</summary>
+    public static AttributeProto Int(string attribute, long value) => new() { Name = attribute, Type = AttributeType.Int, I = value };
 
-    private static AttributeProto String(string attribute, string value) =>
+    /// <summary>A STRING attribute (UTF-8).</summary>
+    public static AttributeProto String(string attribute, string value) =>
         new() { Name = attribute, Type = AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
-    private static AttributeProto Float(string attribute, float value) => new() { Name = attribute, Type = AttributeType.Float, F = value };
+    /// <summary>A FLOAT attribute.</summary>
+    public static AttributeProto Float(string attribute, float value) => new() { Name = attribute, Type = AttributeType.Float, F = value };
 
-    private static AttributeProto Ints(string attribute, params long[] values)
+    /// <summary>An INTS attribute.</summary>
+    public static AttributeProto Ints(string attribute, params long[] values)
     {
         var a = new AttributeProto { Name = attribute, Type = AttributeType.Ints };
         a.Ints.Add(values);

@@ -1,6 +1,7 @@
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Onnx.Protos;
+using Convolve.Onnx.Rules;
 using Convolve.Tensors;
 
 namespace Convolve.Onnx;
@@ -70,9 +71,9 @@ internal sealed class ImportPlan
                 throw node.Refuse(folder.WhyOpen(proto.Input[j], j));
         if (proto.Output.Count == 0 || proto.Output[0].Length == 0) throw node.Refuse("the node has no output");
         var computed = Enumerable.Range(0, proto.Input.Count).Where(j => proto.Input[j].Length > 0 && !constants.ContainsKey(proto.Input[j])).ToList();
-        if (proto.OpType == "Split")
+        if (OnnxLayers.SplitImportRule(proto.OpType) is { } split)
         {
-            Split(node, computed);
+            Split(node, computed, split);
             return;
         }
         for (int j = 1; j < proto.Output.Count; j++)
@@ -83,19 +84,22 @@ internal sealed class ImportPlan
                 throw node.Refuse($"output {j} ('{extra}') is {(extra == output ? "the graph output" : $"read by {readers[extra][0].Describe()}")}; " +
                     "Convolve's layer computes the first output only");
         }
-        if (proto.OpType is "Add" or "Sum" or "Sub" or "Mul" or "Div" or "Concat" && computed.Count == proto.Input.Count)
+        var merge = OnnxLayers.MergeImportRule(proto.OpType);
+        var single = OnnxLayers.ImportRule(proto.OpType);
+        if (merge is not null && computed.Count == proto.Input.Count)
         {
-            Merge(node);
+            Merge(node, merge);
             return;
         }
-        if (proto.OpType is "Concat" or "Sum")
+        if (merge is not null && single is null)
         {
             int j = Enumerable.Range(0, proto.Input.Count).First(j => !computed.Contains(j));
             throw node.Refuse($"input {j} ('{proto.Input[j]}') is {(proto.Input[j].Length == 0 ? "empty" : "a constant")}; " +
-                $"Convolve's {(proto.OpType == "Concat" ? "Concat joins" : "Add sums")} computed values only");
+                $"Convolve's {proto.OpType switch { "Concat" => "Concat joins", "Sum" => "Add sums", var op => $"{op} takes" }} computed values only");
         }
-        // Add, Sub, Mul and Div with a constant compute on their other input, whichever side it is.
-        bool binary = proto.OpType is "Add" or "Sub" or "Mul" or "Div" && proto.Input.Count == 2 && computed.Count == 1;
+        // Add, Sub, Mul and Div (merges of computed values, or layers holding a constant) compute
+        // on their other input, whichever side the constant is.
+        bool binary = merge is not null && single is not null && proto.Input.Count == 2 && computed.Count == 1;
         if (!binary) RequireOneComputedInput(node, computed);
         int from = valueOf[proto.Input[binary ? computed[0] : 0]];
         var shape = shapes[from];
@@ -103,12 +107,12 @@ internal sealed class ImportPlan
         Layer? layer = null;
         if (proto.OpType == "MatMul" && SoleReader(result) is { } add && OnnxImporter.BiasAfter(add, result, constants) is { } bias)
         {
-            layer = OnnxLayers.MatMul(node, shape, OnnxTensor.ToTensor(bias, $"{source}: {add.Describe()}"));
+            layer = DenseOnnx.MatMul(node, shape, OnnxTensor.ToTensor(bias, $"{source}: {add.Describe()}"));
             folded.Add(add);
             result = add.Output[0];
         }
         else if (proto.OpType == "Pad" && SoleReader(result) is { OpType: "Conv" or "AveragePool" } next && next.Input[0] == result
-                 && OnnxLayers.ZeroPadding(node, shape) is { } padded)
+                 && PadOnnx.ZeroPadding(node, shape) is { } padded)
         {
             // The Conv or AveragePool takes over the zeros as its padding when it can; else the
             // Pad stays a layer of its own.
@@ -116,12 +120,12 @@ internal sealed class ImportPlan
             try
             {
                 RequireOneComputedInput(pooled, [.. Enumerable.Range(0, next.Input.Count).Where(j => next.Input[j].Length > 0 && !constants.ContainsKey(next.Input[j]))]);
-                layer = next.OpType == "Conv" ? OnnxLayers.Conv(pooled, shape, padded) : OnnxLayers.AveragePool(pooled, shape, padded);
+                layer = next.OpType == "Conv" ? Conv2DOnnx.Import(pooled, shape, padded) : Pool2DOnnx.AveragePool(pooled, shape, padded);
                 folded.Add(next);
                 node = pooled;
                 result = next.Output[0];
             }
-            catch (OnnxImportException) { layer = OnnxLayers.Pad(node, shape); }
+            catch (OnnxImportException) { layer = PadOnnx.Import(node, shape); }
         }
         else if (proto.OpType == "HardSigmoid" && IsHardSwish(proto, result) is { } multiply)
         {
@@ -142,60 +146,26 @@ internal sealed class ImportPlan
         && SoleReader(result) is { OpType: "Mul", Input.Count: 2 } multiply
         && multiply.Input.Contains(result) && multiply.Input.Contains(hardSigmoid.Input[0]) ? multiply : null;
 
-    // Add or Sum, Sub, Mul, Div and Concat of computed values: a merge layer, or nothing for one input.
-    private void Merge(OnnxNode node)
+    // A node whose inputs are all computed values: a merge layer, or nothing (a Sum or Concat of one value).
+    private void Merge(OnnxNode node, OnnxMergeImportRule rule)
     {
         var proto = node.Proto;
         int[] values = [.. proto.Input.Select(v => valueOf[v])];
-        if (values.Length == 1 && proto.OpType is "Sum" or "Concat")
-        {
-            valueOf[proto.Output[0]] = values[0];
-            return;
-        }
-        if (proto.OpType is not ("Sum" or "Concat") && values.Length != 2)
-            throw node.Refuse($"{values.Length} inputs, expected 2");
-        if (proto.OpType != "Concat")
-        {
-            var shape = shapes[values[0]];
-            foreach (int v in values.Skip(1))
-                if (!Broadcast.TryGetShape(shape, shapes[v], out shape, out _))
-                    throw node.Refuse($"inputs {string.Join(" and ", values.Select(v => node.Show(shapes[v])))} do not broadcast (numpy's rule: " +
-                        "aligned at the last dimension, each pair of sizes equal or one of them 1)");
-        }
-        Layer layer = proto.OpType switch
-        {
-            "Add" or "Sum" => new Layers.Add(),
-            "Sub" => new Subtract(),
-            "Mul" => new Multiply(),
-            "Div" => new Divide(),
-            _ => Concat(node),
-        };
-        Add(node, layer, proto.Output[0], values);
+        var layer = rule(node, [.. values.Select(v => shapes[v])]);
+        if (layer is null) valueOf[proto.Output[0]] = values[0];
+        else Add(node, layer, proto.Output[0], values);
     }
 
-    // Concat of computed values along a non-batch axis.
-    private Concat Concat(OnnxNode node)
-    {
-        var proto = node.Proto;
-        if (!proto.Has("axis")) throw new OnnxFormatException($"{node.Where}: the required attribute axis is missing.");
-        long axis = proto.GetInt("axis", 1);
-        var first = shapes[valueOf[proto.Input[0]]];
-        long resolved = axis < 0 ? axis + first.Rank : axis;
-        if (resolved < 0 || resolved >= first.Rank) throw node.Refuse($"axis {axis} is out of range for input {node.Show(first)}");
-        if (resolved == 0) throw node.Refuse("axis 0 joins along the batch; Convolve's Concat joins the axes after it");
-        return new Concat((int)resolved);
-    }
-
-    // Split: one Slice step per output the graph reads.
-    private void Split(OnnxNode node, List<int> computed)
+    // A node of several outputs (Split): one step per output the graph reads.
+    private void Split(OnnxNode node, List<int> computed, OnnxSplitImportRule rule)
     {
         RequireOneComputedInput(node, computed);
         var proto = node.Proto;
         int from = valueOf[proto.Input[0]];
         bool[] read = [.. proto.Output.Select(o => o.Length > 0 && (o == output || readers.ContainsKey(o)))];
-        var slices = OnnxLayers.Split(node, shapes[from], read);
-        for (int i = 0; i < slices.Length; i++)
-            if (slices[i] is { } slice) Add(node, slice, proto.Output[i], [from]);
+        var layers = rule(node, shapes[from], read);
+        for (int i = 0; i < layers.Length; i++)
+            if (layers[i] is { } layer) Add(node, layer, proto.Output[i], [from]);
     }
 
     /// <summary>Whether <paramref name="value"/> is computed from the model's input (not folded to a constant).</summary>

@@ -2,6 +2,7 @@ using Convolve.Kernels;
 using Convolve.Kernels.Reference;
 using Convolve.Layers;
 using Convolve.Onnx.Protos;
+using Convolve.Onnx.Rules;
 using Convolve.Tensors;
 
 namespace Convolve.Onnx.Tests;
@@ -82,7 +83,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     private Tensor Conv()
     {
         var x = Float(0);
-        var conv = OnnxLayers.Conv(Mapped, x.Shape);
+        var conv = Conv2DOnnx.Import(Mapped, x.Shape);
         conv.Algorithm = backend.ConvAlgorithm;
         return RunLayer(conv, x);
     }
@@ -90,7 +91,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     private object?[] MaxPool()
     {
         var x = Float(0);
-        var pool = OnnxLayers.MaxPool(Mapped, x.Shape);
+        var pool = Pool2DOnnx.MaxPool(Mapped, x.Shape);
         var y = RunLayer(pool, x);
         if (node.Output.Count < 2 || node.Output[1].Length == 0) return [y];
 
@@ -114,13 +115,13 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     private Tensor GlobalAveragePool()
     {
         var x = Float(0);
-        return RunLayer(OnnxLayers.GlobalAveragePool(Mapped, x.Shape), x);
+        return RunLayer(GlobalAvgPool2DOnnx.Import(Mapped, x.Shape), x);
     }
 
     private Tensor AveragePool()
     {
         var x = Float(0);
-        return RunLayer(OnnxLayers.AveragePool(Mapped, x.Shape), x);
+        return RunLayer(Pool2DOnnx.AveragePool(Mapped, x.Shape), x);
     }
 
     // ---- Softmax --------------------------------------------------------------------------
@@ -128,7 +129,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     private Tensor Softmax()
     {
         var x = Float(0);
-        if (model.GetOpsetVersion() >= 13) return RunLayer(OnnxLayers.Softmax(Mapped, x.Shape), x);
+        if (model.GetOpsetVersion() >= 13) return RunLayer(SoftmaxOnnx.Import(Mapped, x.Shape), x);
         // Before opset 13, Softmax flattened the input to 2-D at `axis` (default 1) and
         // normalised each row: the same as Flatten(axis), then Softmax over the last axis.
         var rows = RunLayer(new Flatten((int)node.GetInt("axis", 1)), x);
@@ -140,7 +141,7 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
     /// <summary>
     /// Y = alpha * A' * B' + beta * C, with A' = A or A^T (transA), B' likewise, C broadcast to
     /// [M, N]. A plain Gemm (alpha = beta = 1, no transA, bias absent or a vector) is the
-    /// importer's <see cref="Dense"/> layer (<see cref="OnnxLayers.Gemm"/>); the rest go to the kernel directly.
+    /// importer's <see cref="Dense"/> layer (<see cref="DenseOnnx.Gemm"/>); the rest go to the kernel directly.
     /// </summary>
     private Tensor Gemm()
     {
@@ -152,9 +153,9 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
         int n = transB ? b.Shape[0] : b.Shape[1];
         Tensor? c = HasInput(2) ? Float(2) : null;
 
-        if (OnnxLayers.WhyGemmIsNotDense(Mapped, a.Shape) is null)
+        if (DenseOnnx.WhyGemmIsNotDense(Mapped, a.Shape) is null)
         {
-            var dense = OnnxLayers.Gemm(Mapped, a.Shape);
+            var dense = DenseOnnx.Gemm(Mapped, a.Shape);
             dense.Gemm = backend.Gemm;
             return RunLayer(dense, a);
         }

@@ -92,8 +92,8 @@ public sealed class TorchvisionTests(ITestOutputHelper log)
         TestDataRequirement.Require(TestData.Torchvision);
         string file = TorchvisionFiles.File(name, 13);
         var model = OnnxImporter.Load(file);
-        var optimizer = new OptimizerSettings(OptimizerKind.Adam, LearningRate: 1e-4f).Create(model.Parameters);
-        var trainer = new Trainer(model, optimizer);
+        var optimizer = new OptimizerSettings(OptimizerKind.Adam).Create(model.Parameters);
+        var trainer = new Trainer(model, optimizer, learningRate: 1e-4f);
         var input = Photos();
         int[] labels = [1, 2, 3];
         var losses = new List<float>();

@@ -42,12 +42,33 @@ public static class ModelFile
     private static ReadOnlySpan<byte> Magic => "CONVOLVE"u8;
     private const int PreambleLength = 16, ChecksumLength = 32;
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>How the header's JSON is written and read.</summary>
+    internal static JsonSerializerOptions JsonOptions => Json;
+
+    // Layer configs are tagged by the types registered in LayerTypes. The options cache what they
+    // learn of LayerConfig, so a registration after the first save or load makes new options.
+    private sealed record CachedOptions(int Version, JsonSerializerOptions Options);
+    private static CachedOptions? json;
+
+    private static JsonSerializerOptions Json
     {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = false,
-        Converters = { new JsonStringEnumConverter() },
-    };
+        get
+        {
+            var current = Volatile.Read(ref json);
+            int version = LayerTypes.Version;
+            if (current?.Version == version) return current.Options;
+            var options = new JsonSerializerOptions
+            {
+                PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+                WriteIndented = false,
+                Converters = { new JsonStringEnumConverter() },
+                TypeInfoResolver = LayerTypes.CreateResolver(),
+            };
+            options.MakeReadOnly();
+            Volatile.Write(ref json, new CachedOptions(version, options));
+            return options;
+        }
+    }
 
     /// <param name="Inputs">Graph models only: the names of the nodes the layer reads ("input" for the model's input).</param>
     private sealed record LayerEntry(string Name, LayerConfig Config, string[]? Inputs = null);

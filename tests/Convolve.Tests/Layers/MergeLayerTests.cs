@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Convolve.Layers;
+using Convolve.Serialization;
 using Convolve.Tensors;
 using static Convolve.Tests.Layers.TestTensors;
 
@@ -80,6 +81,6 @@ public class MergeLayerTests
         Assert.Equal("Concat(): inputs must agree in every dimension but the channels (axis 1), got [2, 3, 4] and [2, 2, 5].",
             Assert.Throws<ShapeException>(() => new Concat().GetOutputShape([new Shape(2, 3, 4), new Shape(2, 2, 5)])).Message);
         // A config written before the axis existed has no "axis": it still means the channels.
-        Assert.Equal(new ConcatConfig(1), JsonSerializer.Deserialize<LayerConfig>("""{"type":"Concat"}"""));
+        Assert.Equal(new ConcatConfig(1), JsonSerializer.Deserialize<LayerConfig>("""{"type":"Concat"}""", ModelFile.JsonOptions));
     }
 }
