@@ -39,12 +39,13 @@ namespace Convolve.Kernels.Cpu;
 /// <para>
 /// The code is written once over the vector type (<see cref="IVector{TVec}"/>); only the
 /// transposes and the loads and stores of a row's last lanes are per instruction set
-/// (Conv2DChannelVector.Transpose.cs), each with a plain fallback.
+/// (Conv2DChannelVector.Transpose.cs, with the 16 x 16 and 8 x 8 transposes of
+/// <see cref="RegisterTranspose"/>), each with a plain fallback.
 /// </para>
 /// <para>
 /// Threads: (item, channel group) units, a group being the channels of a block's vectors
-/// (items for BackwardInput), are split into one range per thread. Each output is computed by the same operations whatever the split, so the forward
-/// passes and the input gradient give the same bits for any thread count at a given width; the
+/// (items for BackwardInput), are split into one range per thread. Each output is computed by
+/// the same operations whatever the split, so the forward passes and the input gradient give the same bits for any thread count at a given width; the
 /// weight gradient is summed per range and the ranges added in order (as in
 /// <see cref="Conv2DIm2ColGemm"/>), so its bits depend on the number of ranges.
 /// </para>

@@ -36,10 +36,10 @@ namespace Convolve.Kernels.Cpu;
 /// <c>Gᵀ (·) G</c>. <see cref="Backward"/> does both in one pass over the batch, behind a fused
 /// ReLU if there is one.</item>
 /// <item>Every geometry this path does not take goes to another kernel (<see cref="Conv2DDispatch"/>).</item>
-/// <item>Every transform is written once over the vector type (<see cref="Job{V, TVec}"/> and
-/// <see cref="BackwardJob{V, TVec}"/> in <c>Conv2DWinograd.Transforms.cs</c>, the lane shuffles
-/// and masked accesses in <c>Conv2DWinograd.Lanes.cs</c>) and instantiated for the kernel's
-/// width: 512, 256 or 128 bits.</item>
+/// <item>Every transform is written once over the vector type (<see cref="Job{V, TVec}"/> in
+/// <c>Conv2DWinograd.Forward.cs</c>, <see cref="BackwardJob{V, TVec}"/> in <c>Conv2DWinograd.Backward.cs</c>;
+/// the lane shuffles and masked accesses, one body per width and instruction set, in
+/// <c>Conv2DWinograd.Lanes.cs</c>) and instantiated for the kernel's width: 512, 256 or 128 bits.</item>
 /// </list>
 /// The transforms of <c>Bᵀ</c> and <c>Aᵀ</c> are additions and subtractions only, and <c>G</c>
 /// halves, which is exact in binary; so the results differ from the direct sum only by rounding
@@ -178,92 +178,6 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
             throw new ArgumentException($"Conv2DWinograd.Backward: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
         RunBackward(g, input, dOutput, rectifiedOutput, weight, dInput, dWeight, dBias, weights: true, inputs: true);
-    }
-
-    private unsafe void RunBackward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> rectifiedOutput,
-        ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias, bool weights, bool inputs)
-    {
-        var plan = PlanFor(g, backward: true);
-        // Whole images per thread: the input gradient adds overlapping patches into dInput.
-        int parts = Math.Min(plan.Threads, g.Batch);
-        int length = plan.BackwardLength(g);
-        Reserve(parts, length + (rectifiedOutput.IsEmpty ? 0 : g.OutChannels * g.OutH * g.OutW));
-        if (weights) PartialSums.Prepare(ref partialSums, parts, Positions * g.OutChannels * g.InChannels + g.OutChannels);
-        var transposed = inputs ? transposedWeights.Get(weight, g.OutChannels, g.InChannels, plan.TileRows) : [];
-        fixed (float* x = input, dy = dOutput, gate = rectifiedOutput, u = transposed, dx = dInput)
-        {
-            float* xs = weights ? x : null, gates = rectifiedOutput.IsEmpty ? null : gate, us = inputs ? u : null, dxs = inputs ? dx : null;
-            switch (width)
-            {
-                case SimdWidth.Vector512:
-                    ParallelParts.Run(parts, parts, new BackwardJob<V512, Vector512<float>>(this, g, plan, parts, xs, dy, gates, us, dxs, length));
-                    break;
-                case SimdWidth.Vector256:
-                    ParallelParts.Run(parts, parts, new BackwardJob<V256, Vector256<float>>(this, g, plan, parts, xs, dy, gates, us, dxs, length));
-                    break;
-                default:
-                    ParallelParts.Run(parts, parts, new BackwardJob<V128, Vector128<float>>(this, g, plan, parts, xs, dy, gates, us, dxs, length));
-                    break;
-            }
-        }
-        if (weights) AddWeightGradient(g, parts, dWeight, dBias);
-    }
-
-    /// <summary>
-    /// The parts' sums added in part order, then each filter's 4x4 sums turned back to 3x3
-    /// (in double, rounded once) and added to dWeight; the bias sums to dBias.
-    /// </summary>
-    private void AddWeightGradient(in Conv2DGeometry g, int parts, Span<float> dWeight, Span<float> dBias)
-    {
-        int sums = Positions * g.OutChannels * g.InChannels;
-        var total = partialSums[0].AsSpan(0, sums + g.OutChannels);
-        for (int part = 1; part < parts; part++)
-            System.Numerics.Tensors.TensorPrimitives.Add(total, partialSums[part].AsSpan(0, total.Length), total);
-        int plane = g.OutChannels * g.InChannels;
-        Span<double> half = stackalloc double[12];
-        for (int filter = 0; filter < plane; filter++)
-        {
-            // Gᵀ P: 3 x 4.
-            for (int col = 0; col < 4; col++)
-            {
-                double p0 = total[col * plane + filter], p1 = total[(4 + col) * plane + filter];
-                double p2 = total[(8 + col) * plane + filter], p3 = total[(12 + col) * plane + filter];
-                half[col] = p0 + 0.5 * (p1 + p2);
-                half[4 + col] = 0.5 * (p1 - p2);
-                half[8 + col] = 0.5 * (p1 + p2) + p3;
-            }
-            // (Gᵀ P) G: 3 x 3.
-            var target = dWeight.Slice(filter * 9, 9);
-            for (int row = 0; row < 3; row++)
-            {
-                double h0 = half[row * 4], h1 = half[row * 4 + 1], h2 = half[row * 4 + 2], h3 = half[row * 4 + 3];
-                target[row * 3] += (float)(h0 + 0.5 * (h1 + h2));
-                target[row * 3 + 1] += (float)(0.5 * (h1 - h2));
-                target[row * 3 + 2] += (float)(0.5 * (h1 + h2) + h3);
-            }
-        }
-        if (!dBias.IsEmpty)
-            System.Numerics.Tensors.TensorPrimitives.Add(dBias[..g.OutChannels], total.Slice(sums, g.OutChannels), dBias[..g.OutChannels]);
-    }
-
-    private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, Output mode)
-    {
-        Require(mode == Output.RectifiedPooled ? Conv2DPass.ForwardPooled : Conv2DPass.Forward, g);
-        int expected = mode == Output.RectifiedPooled ? g.OutputLength / 4 : g.OutputLength;
-        string pass = mode switch
-        {
-            Output.Plain => nameof(Forward),
-            Output.Rectified => nameof(ForwardRectified),
-            _ => nameof(ForwardRectifiedPooled),
-        };
-        Check(g, pass, input.Length, "input", g.InputLength, weight.Length, output.Length, "output", expected);
-        if (!bias.IsEmpty && bias.Length < g.OutChannels)
-            throw new ArgumentException($"Conv2DWinograd.{pass}: bias needs {g.OutChannels} values (one per output channel), got {bias.Length}.");
-        var plan = PlanFor(g);
-        var transformed = forwardWeights.Get(weight, g.OutChannels, g.InChannels, plan.TileRows);
-        fixed (float* x = input, u = transformed, b = bias, y = output)
-            Run(g, plan, x, u, bias.IsEmpty ? null : b, y, mode);
     }
 
     private static void Check(in Conv2DGeometry g, string pass, int firstLength, string firstName, int firstExpected,
@@ -407,18 +321,6 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
     {
         long work = (long)g.Batch * g.OutChannels * g.InChannels * 9 * g.OutH * g.OutW;
         return new Plan(g, work < ParallelThreshold ? 1 : maxThreads, backward, width);
-    }
-
-    private unsafe void Run(in Conv2DGeometry g, in Plan plan, float* x, float* u, float* bias, float* y, Output mode)
-    {
-        int parts = Math.Min(plan.Threads, plan.Units);
-        Reserve(parts, plan.ForwardLength(g));
-        switch (width)
-        {
-            case SimdWidth.Vector512: ParallelParts.Run(parts, parts, new Job<V512, Vector512<float>>(this, g, plan, parts, x, u, bias, y, mode)); break;
-            case SimdWidth.Vector256: ParallelParts.Run(parts, parts, new Job<V256, Vector256<float>>(this, g, plan, parts, x, u, bias, y, mode)); break;
-            default: ParallelParts.Run(parts, parts, new Job<V128, Vector128<float>>(this, g, plan, parts, x, u, bias, y, mode)); break;
-        }
     }
 
     // A part's scratch and, for the weight gradient, its partial sums (pinned: the addresses

@@ -9,7 +9,8 @@ public sealed partial class Gemm
     /// AVX2 micro-kernel, 6 x 16: per step p, two 8-lane loads of b, six broadcasts of a and 12
     /// fused multiply-adds into 12 ymm accumulators; 15 registers in all, which fits the 16 ymm
     /// registers of a machine without AVX-512. Loads are unaligned instructions on 64-byte aligned
-    /// panels; C rows are read and written unaligned.
+    /// panels; C rows are read and written unaligned. Written out like the AVX-512 kernels rather than
+    /// shared with them: the accumulators must be named locals to stay in registers, and each width has its own tile.
     /// </summary>
     private readonly struct Vector256Kernel : IMicroKernel
     {

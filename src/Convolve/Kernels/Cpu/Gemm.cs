@@ -27,7 +27,7 @@ namespace Convolve.Kernels.Cpu;
 /// (24 accumulators; NC 1008), whichever pads C less (<see cref="Vector512KernelFor"/>),
 /// <see cref="Vector256"/> 6 x 16 (12 accumulators, fits the 16 ymm registers of AVX2), and a
 /// scalar 4 x 4 fallback. The transposing packs use 16 x 16 register transposes for the AVX-512
-/// kernels (<c>Gemm.Avx512.cs</c>) and 8 x 8 ones for the AVX2 kernel (<c>Gemm.Avx.cs</c>).
+/// kernels and 8 x 8 ones for the AVX2 kernel (<see cref="RegisterTranspose"/>).
 /// </para>
 /// <para>
 /// Threads split C into disjoint column (or row) ranges; each value of C is computed by one
@@ -310,8 +310,8 @@ public sealed partial class Gemm : IGemmKernel
 
     /// <summary>
     /// The side of the square blocks the transposing packs shuffle in registers for a
-    /// micro-kernel: 16 (<see cref="Transpose16x16"/>) for the AVX-512 kernels, 8
-    /// (<see cref="Transpose8x8"/>) for the AVX2 kernel, 0 (one value at a time) for the scalar one.
+    /// micro-kernel: 16 (<see cref="RegisterTranspose.Block16"/>) for the AVX-512 kernels, 8
+    /// (<see cref="RegisterTranspose.Block8"/>) for the AVX2 kernel, 0 (one value at a time) for the scalar one.
     /// </summary>
     private static int TransposeBlockOf<TKernel>() where TKernel : struct, IMicroKernel =>
         TKernel.PackWithAvx512 ? 16
@@ -321,8 +321,8 @@ public sealed partial class Gemm : IGemmKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void TransposeBlock(int square, float* source, nint sourceStride, int rows, float* target, nint targetStride)
     {
-        if (square == 16) Transpose16x16(source, sourceStride, rows, target, targetStride);
-        else Transpose8x8(source, sourceStride, rows, target, targetStride);
+        if (square == 16) RegisterTranspose.Block16<WholeRows>(source, sourceStride, rows, columns: 16, target, targetStride);
+        else RegisterTranspose.Block8<WholeRows>(source, sourceStride, rows, columns: 8, target, targetStride);
     }
 
     /// <summary>
@@ -402,7 +402,7 @@ public sealed partial class Gemm : IGemmKernel
         /// <summary>NC: columns of one packed block; KC x NC of B stays in L2.</summary>
         static abstract int BlockColumns { get; }
 
-        /// <summary>Whether packing may transpose with AVX-512 shuffles (see <see cref="Transpose16x16"/>).</summary>
+        /// <summary>Whether packing may transpose with AVX-512 shuffles (see <see cref="RegisterTranspose.Block16"/>).</summary>
         static abstract bool PackWithAvx512 { get; }
 
         static abstract unsafe void Run(int depth, float* a, float* b, float* c, nint ldc, bool accumulate);

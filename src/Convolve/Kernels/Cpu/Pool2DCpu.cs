@@ -184,36 +184,8 @@ public static unsafe class Pool2DCpu
         }
 
         // Reference order: window rows, then columns; a larger value or a NaN replaces the best.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void MaxForwardPlane(int plane, float* x, float* y, int* argmax)
-        {
-            int outW = g.OutW, planeIn = g.InH * g.InW;
-            for (int oh = 0; oh < g.OutH; oh++)
-            for (int ow = 0; ow < outW; ow++)
-            {
-                float best = float.NegativeInfinity;
-                int bestIndex = -1;
-                for (int kh = 0; kh < g.KernelH; kh++)
-                {
-                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                    if (ih < 0 || ih >= g.InH) continue;
-                    for (int kw = 0; kw < g.KernelW; kw++)
-                    {
-                        int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                        if (iw < 0 || iw >= g.InW) continue;
-                        int index = ih * g.InW + iw;
-                        float value = x[index];
-                        if (bestIndex < 0 || value > best || float.IsNaN(value))
-                        {
-                            best = value;
-                            bestIndex = index;
-                        }
-                    }
-                }
-                y[oh * outW + ow] = best;
-                argmax[oh * outW + ow] = bestIndex < 0 ? -1 : plane * planeIn + bestIndex;
-            }
-        }
+        private void MaxForwardPlane(int plane, float* x, float* y, int* argmax) =>
+            EachWindow<MaxWindow, MaxWindow.Best>(new MaxWindow(x, y, argmax, plane * g.InH * g.InW, g.OutW));
 
         // The same comparisons on the four cells (2oh, 2ow), (2oh, 2ow+1), (2oh+1, 2ow), (2oh+1, 2ow+1):
         // with the widest vectors of at most `width` that a row holds, or one by one in rows
@@ -353,38 +325,28 @@ public static unsafe class Pool2DCpu
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void AvgForwardPlane(float* x, float* y)
-        {
-            int outW = g.OutW;
-            for (int oh = 0; oh < g.OutH; oh++)
-            for (int ow = 0; ow < outW; ow++)
-            {
-                double sum = 0;
-                for (int kh = 0; kh < g.KernelH; kh++)
-                {
-                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                    if (ih < 0 || ih >= g.InH) continue;
-                    for (int kw = 0; kw < g.KernelW; kw++)
-                    {
-                        int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                        if (iw < 0 || iw >= g.InW) continue;
-                        sum += x[ih * g.InW + iw];
-                    }
-                }
-                y[oh * outW + ow] = (float)(sum / (countH[oh] * countW[ow]));
-            }
-        }
+        private void AvgForwardPlane(float* x, float* y) =>
+            EachWindow<AverageWindow, double>(new AverageWindow(x, y, countH, countW, g.OutW));
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void AvgBackwardPlane(float* dx, float* dy)
         {
             new Span<float>(dx, g.InH * g.InW).Clear();
+            EachWindow<AverageGradientWindow, float>(new AverageGradientWindow(dx, dy, countH, countW, g.OutW));
+        }
+
+        /// <summary>
+        /// The reference's loop over one plane's windows: for each output (oh, ow), the window's cells
+        /// inside the input, rows then columns, each given to <paramref name="window"/> by its index in
+        /// the input plane. The operation is a struct, so each instantiation is its own loop, inlined.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void EachWindow<TWindow, TState>(TWindow window) where TWindow : struct, IWindow<TState>
+        {
             int outW = g.OutW;
             for (int oh = 0; oh < g.OutH; oh++)
             for (int ow = 0; ow < outW; ow++)
             {
-                float share = dy[oh * outW + ow] / (countH[oh] * countW[ow]);
+                var state = window.Open(oh, ow);
                 for (int kh = 0; kh < g.KernelH; kh++)
                 {
                     int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
@@ -393,10 +355,83 @@ public static unsafe class Pool2DCpu
                     {
                         int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
                         if (iw < 0 || iw >= g.InW) continue;
-                        dx[ih * g.InW + iw] += share;
+                        window.Cell(ref state, ih * g.InW + iw);
                     }
                 }
+                window.Close(oh, ow, state);
             }
         }
+    }
+
+    /// <summary>
+    /// One pooling operation over the cells of a window, for <see cref="Job.EachWindow"/>: a state opened
+    /// per output (at row oh, column ow), each cell inside the input given by its index in the plane,
+    /// then the state closed into that output.
+    /// </summary>
+    private interface IWindow<TState>
+    {
+        TState Open(int oh, int ow);
+
+        void Cell(ref TState state, int index);
+
+        void Close(int oh, int ow, TState state);
+    }
+
+    // y[oh, ow] = the largest cell (a NaN wins); argmax its index in the whole input (planeStart + index), -1 for an empty window.
+    private readonly struct MaxWindow(float* x, float* y, int* argmax, int planeStart, int outW) : IWindow<MaxWindow.Best>
+    {
+        public struct Best
+        {
+            public float Value;
+            public int Index;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Best Open(int oh, int ow) => new() { Value = float.NegativeInfinity, Index = -1 };
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Cell(ref Best state, int index)
+        {
+            float value = x[index];
+            if (state.Index < 0 || value > state.Value || float.IsNaN(value))
+            {
+                state.Value = value;
+                state.Index = index;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Close(int oh, int ow, Best state)
+        {
+            int o = oh * outW + ow;
+            y[o] = state.Value;
+            argmax[o] = state.Index < 0 ? -1 : planeStart + state.Index;
+        }
+    }
+
+    // y[oh, ow] = the window's sum in double, divided by its cell count.
+    private readonly struct AverageWindow(float* x, float* y, int* countH, int* countW, int outW) : IWindow<double>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public double Open(int oh, int ow) => 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Cell(ref double sum, int index) => sum += x[index];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Close(int oh, int ow, double sum) => y[oh * outW + ow] = (float)(sum / (countH[oh] * countW[ow]));
+    }
+
+    // dx[cell] += dy[oh, ow] / the window's cell count, for each cell of the window.
+    private readonly struct AverageGradientWindow(float* dx, float* dy, int* countH, int* countW, int outW) : IWindow<float>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Open(int oh, int ow) => dy[oh * outW + ow] / (countH[oh] * countW[ow]);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Cell(ref float share, int index) => dx[index] += share;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Close(int oh, int ow, float share) { }
     }
 }
