@@ -40,7 +40,7 @@ public static class ReduceOnnx
             throw node.Refuse($"axes [{string.Join(", ", axes)}] are out of range for input {node.Show(inputShape)}");
         if (resolved.Contains(0))
             throw node.Refuse($"axes [{string.Join(", ", axes)}] include the batch axis 0; Convolve reduces each batch item");
-        return OnnxRule.Construct(node, () => new Reduce(kind, [.. resolved.Select(a => (int)a)], keepDims));
+        return OnnxRule.Construct(node, () => new Reduce(kind, [.. axes.Select(a => (int)a)], keepDims));
     }
 
     /// <summary>GlobalMaxPool: the largest value of each channel, [N, C, H, W] to [N, C, 1, 1].</summary>

@@ -45,7 +45,7 @@ public sealed class LayerTypesTests : IDisposable
         new SliceConfig(2, 1, -1),
         new PadConfig([0, 1, 2, 0, 1, 2], PadMode.Reflect),
         new PadConfig([1, 1], PadMode.Constant, float.NegativeInfinity),
-        new ReduceConfig(Kernels.ReduceKind.Max, [2, 3], KeepDims: false),
+        new ReduceConfig(Convolve.Kernels.ReduceKind.Max, [2, 3], KeepDims: false),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
