@@ -22,7 +22,8 @@ internal sealed class ImportPlan
 
     private readonly string source;
     private readonly long opset;
-    private readonly IReadOnlyDictionary<string, TensorProto> constants;
+    private readonly Dictionary<string, TensorProto> constants;
+    private readonly ConstantFolder folder;
     private readonly string output;
     private readonly long? fixedBatch;
     private readonly Dictionary<string, int> valueOf = new(StringComparer.Ordinal);
@@ -32,13 +33,14 @@ internal sealed class ImportPlan
     private readonly Dictionary<string, List<NodeProto>> readers = new(StringComparer.Ordinal);
     private readonly HashSet<NodeProto> folded = new(ReferenceEqualityComparer.Instance);
 
-    public ImportPlan(string source, long opset, IReadOnlyDictionary<string, TensorProto> constants, string input, Shape inputShape,
+    public ImportPlan(string source, long opset, Dictionary<string, TensorProto> constants, string input, Shape inputShape,
         IReadOnlyList<NodeProto> nodes, string output, long? fixedBatch)
     {
         this.fixedBatch = fixedBatch;
         this.source = source;
         this.opset = opset;
         this.constants = constants;
+        folder = new ConstantFolder(source, constants);
         this.output = output;
         valueOf[input] = 0;
         shapes.Add(inputShape);
@@ -61,7 +63,12 @@ internal sealed class ImportPlan
     public void Map(NodeProto proto)
     {
         if (folded.Contains(proto)) return;
+        // A node computing on constants (or on a value's shape only) becomes a constant itself.
+        if (folder.TryFold(proto, ShapeOf)) return;
         var node = Node(proto);
+        for (int j = 0; j < proto.Input.Count; j++)
+            if (folder.IsOpen(proto.Input[j]) && !(proto.OpType == "Reshape" && j == 1 && folder.IsReshapeTarget(proto.Input[j])))
+                throw node.Refuse(folder.WhyOpen(proto.Input[j], j));
         if (proto.Output.Count == 0 || proto.Output[0].Length == 0) throw node.Refuse("the node has no output");
         var computed = Enumerable.Range(0, proto.Input.Count).Where(j => proto.Input[j].Length > 0 && !constants.ContainsKey(proto.Input[j])).ToList();
         if (OnnxLayers.SplitImportRule(proto.OpType) is { } split)
@@ -160,6 +167,12 @@ internal sealed class ImportPlan
         for (int i = 0; i < layers.Length; i++)
             if (layers[i] is { } layer) Add(node, layer, proto.Output[i], [from]);
     }
+
+    /// <summary>Whether <paramref name="value"/> is computed from the model's input (not folded to a constant).</summary>
+    public bool Computes(string value) => valueOf.ContainsKey(value);
+
+    // The shape of a computed value (batch first, the stand-in batch of one), or null for a constant.
+    private Shape? ShapeOf(string value) => valueOf.TryGetValue(value, out int v) ? shapes[v] : null;
 
     private OnnxNode Node(NodeProto proto) => new(proto, source, opset, constants, symbolicBatch: true) { FixedBatch = fixedBatch };
 

@@ -85,6 +85,8 @@ public static class OnnxImporter
         long? fixedBatch = InputDims(input) is [{ } batch, ..] ? batch : null;
         var plan = new ImportPlan(source, opset, constants, input.Name, item.Prepend(1), nodes, output, fixedBatch);
         foreach (var node in nodes) plan.Map(node);
+        if (!plan.Computes(output))
+            throw new OnnxImportException($"{source}: the graph output '{output}' is computed from constants alone; a model's output must depend on its input.");
         return plan.Finish(item);
     }
 

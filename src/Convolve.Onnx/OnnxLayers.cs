@@ -110,6 +110,13 @@ public static class OnnxLayers
         ImportMerge("Concat", MergesOnnx.Concat);
         ExportMerge<Concat>(MergesOnnx.Export);
         Import("Identity", IdentityOnnx.Import);
+        Import("ReduceMean", ReduceOnnx.Import);
+        Import("ReduceSum", ReduceOnnx.Import);
+        Import("ReduceMax", ReduceOnnx.Import);
+        Import("ReduceMin", ReduceOnnx.Import);
+        Import("ReduceL2", ReduceOnnx.Import);
+        Import("GlobalMaxPool", ReduceOnnx.GlobalMaxPool);
+        Export<Reduce>(ReduceOnnx.Export);
     }
 
     private static readonly Lock Gate = new();
@@ -204,8 +211,15 @@ public static class OnnxLayers
     public static IReadOnlyList<string> MultiValueOperators =>
         [.. Sorted(mergeImports, op => op).Concat(Sorted(splitImports, op => op)).Order(StringComparer.Ordinal)];
 
-    /// <summary>Every operator the importer reads (Constant nodes it reads itself), in alphabetical order, for messages.</summary>
-    public static IReadOnlyList<string> AllOperators => [.. Operators.Concat(MultiValueOperators).Append("Constant").Distinct().Order(StringComparer.Ordinal)];
+    /// <summary>
+    /// Every operator the importer reads: those with layers, Constant nodes, and those it folds when
+    /// they compute on constants or shapes (<see cref="FoldedOperators"/>), in alphabetical order, for messages.
+    /// </summary>
+    public static IReadOnlyList<string> AllOperators =>
+        [.. Operators.Concat(MultiValueOperators).Concat(FoldedOperators).Append("Constant").Distinct().Order(StringComparer.Ordinal)];
+
+    /// <summary>The operators computed once at import when their inputs are constants (or a value's shape).</summary>
+    public static IReadOnlyList<string> FoldedOperators => ConstantFolder.Operators;
 
     /// <summary>The layer types that export, in alphabetical order.</summary>
     public static IReadOnlyList<string> ExportedLayers => Sorted(exports, t => t.Name);
@@ -222,8 +236,13 @@ public static class OnnxLayers
     {
         if (node.Proto.Domain is not ("" or "ai.onnx"))
             throw node.Refuse($"operator domain '{node.Proto.Domain}' is not the standard ONNX operator set");
-        var rule = ImportRule(node.OpType)
-            ?? throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) has no Convolve layer (Convolve imports {string.Join(", ", AllOperators)})");
+        if (ImportRule(node.OpType) is not { } rule)
+        {
+            if (FoldedOperators.Contains(node.OpType))
+                throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) computes here on values that depend on the model input; " +
+                    $"Convolve computes {node.OpType} only on constants and shapes, once at import");
+            throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) has no Convolve layer (Convolve imports {string.Join(", ", AllOperators)})");
+        }
         return rule(node, inputShape);
     }
 

@@ -8,6 +8,9 @@ public enum TestData
 
     /// <summary>The ResNet-18 ONNX files and the photos, see <see cref="ResNet18Files"/>.</summary>
     ResNet18,
+
+    /// <summary>torchvision's models exported to ONNX, and the photos, see <see cref="TorchvisionFiles"/>.</summary>
+    Torchvision,
 }
 
 /// <summary>
@@ -23,6 +26,7 @@ public static class TestDataRequirement
     {
         TestData.OnnxVectors => OnnxTestData.IsInstalled ? null : OnnxTestData.MissingMessage,
         TestData.ResNet18 => ResNet18Files.Missing,
+        TestData.Torchvision => TorchvisionFiles.Missing ?? ResNet18Files.Missing,
         _ => throw new ArgumentOutOfRangeException(nameof(data)),
     };
 

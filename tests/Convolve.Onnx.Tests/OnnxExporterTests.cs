@@ -121,7 +121,7 @@ public sealed class OnnxExporterTests(ITestOutputHelper log)
         var error = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(model));
         Assert.Equal("OnnxExporter: layer 'unknown_1' (Unknown()) has no ONNX export; exportable layers are AvgPool2D, BatchNorm2D, " +
             "Clip, Conv2D, Dense, Dropout, ElementwiseConstant, Flatten, GlobalAvgPool2D, HardSigmoid, HardSwish, LeakyReLU, MaxPool2D, " +
-            "Pad, ReLU, Reshape, Sigmoid, Slice, Softmax, Tanh and Transpose.", error.Message);
+            "Pad, ReLU, Reduce, Reshape, Sigmoid, Slice, Softmax, Tanh and Transpose.", error.Message);
     }
 
     [Fact]

@@ -111,10 +111,21 @@ public sealed class OnnxImportErrorTests
     {
         var g = new TestGraph(14, 3);
         var y = g.Node("Selu", "selu", ["x"]);
-        Assert.Equal("m.onnx: Selu node 'selu': operator Selu (opset 14) has no Convolve layer (Convolve imports Add, AveragePool, " +
-            "BatchNormalization, Clip, Concat, Constant, Conv, Div, Dropout, Flatten, Gemm, GlobalAveragePool, HardSigmoid, HardSwish, Identity, " +
-            "LeakyRelu, MatMul, MaxPool, Mul, Pad, Relu, Reshape, Sigmoid, Slice, Softmax, Split, Squeeze, Sub, Sum, Tanh, Transpose, Unsqueeze).",
+        Assert.Equal("m.onnx: Selu node 'selu': operator Selu (opset 14) has no Convolve layer (Convolve imports Abs, Add, AveragePool, " +
+            "BatchNormalization, Cast, Ceil, Clip, Concat, Constant, ConstantOfShape, Conv, Div, Dropout, Equal, Expand, Flatten, Floor, Gather, " +
+            "Gemm, GlobalAveragePool, GlobalMaxPool, Greater, HardSigmoid, HardSwish, Identity, LeakyRelu, Less, MatMul, Max, MaxPool, Min, Mul, " +
+            "Neg, Not, Pad, Pow, Range, Reciprocal, ReduceL2, ReduceMax, ReduceMean, ReduceMin, ReduceSum, Relu, Reshape, Shape, Sigmoid, Size, " +
+            "Slice, Softmax, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Transpose, Unsqueeze, Where).",
             Refusal("m.onnx", g.Finish(y)));
+    }
+
+    [Fact]
+    public void FoldedOperator_OnTheModelInput_IsRefusedSayingItIsFoldedOnly()
+    {
+        var g = new TestGraph(13, 3);
+        var y = g.Node("Sqrt", "root", ["x"]);
+        Assert.Equal("m.onnx: Sqrt node 'root': operator Sqrt (opset 13) computes here on values that depend on the model input; " +
+            "Convolve computes Sqrt only on constants and shapes, once at import.", Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]

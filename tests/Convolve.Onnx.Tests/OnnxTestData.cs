@@ -26,6 +26,7 @@ public static class OnnxTestData
     {
         "Clip", "HardSigmoid", "HardSwish", "Add", "Sub", "Mul", "Div", "Sum", "Transpose", "Squeeze", "Unsqueeze",
         "Concat", "Reshape", "Split", "Pad", "Slice",
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "GlobalMaxPool",
     };
 
     /// <summary>Where the node tests are.</summary>

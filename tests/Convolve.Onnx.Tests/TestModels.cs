@@ -19,6 +19,7 @@ public static class TestModels
         data.Add("every-layer-2");
         data.Add("resnet-graph");
         data.Add("new-layers");
+        data.Add("reduce-layers");
         return data;
     }
 
@@ -39,6 +40,7 @@ public static class TestModels
                 "every-layer-2" => (EveryLayer2(), new Shape(2, 9, 10)),
                 "resnet-graph" => ((Model)ResNetGraph(), new Shape(3, 10, 9)),
                 "new-layers" => (NewLayers(), new Shape(3, 6, 5)),
+                "reduce-layers" => (ReduceLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -147,6 +149,22 @@ public static class TestModels
         x = g.Apply(new Pad([0, 2, 0, 1], PadMode.Constant, 0.5f), x);                  // [3, 63]
         x = g.Apply(new Pad([1, 0, 1, 0], PadMode.Edge), x);                            // [5, 63]
         g.Apply(new Dense(5), g.Apply(new Flatten(), x));
+        return g;
+    }
+
+    /// <summary>Every reduction: a squeeze-and-excitation gate (mean over H and W), and max, sum, L2 and min over other axes.</summary>
+    private static Graph ReduceLayers()
+    {
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                     // [4, 6, 5]
+        var squeezed = g.Apply(new Reduce(Kernels.ReduceKind.Mean, [2, 3]), x);                    // [4, 1, 1]
+        x = g.Apply(new Multiply(), x, g.Apply(new Sigmoid(), squeezed));
+        var channels = g.Apply(new Reduce(Kernels.ReduceKind.Max, [1]), x);                         // [1, 6, 5]
+        var rows = g.Apply(new Reduce(Kernels.ReduceKind.Sum, [-1], keepDims: false), x);           // [4, 6]
+        var norms = g.Apply(new Reduce(Kernels.ReduceKind.L2, [1, 3], keepDims: false), x);         // [6]
+        var low = g.Apply(new Reduce(Kernels.ReduceKind.Min, [2, 3], keepDims: false), x);          // [4]
+        var all = g.Apply(new Concat(axis: 1), g.Apply(new Flatten(), channels), g.Apply(new Flatten(), rows), norms, low); // [64]
+        g.Apply(new Dense(5), all);
         return g;
     }
 

@@ -45,6 +45,7 @@ public static class LayerTypes
         Register<TransposeConfig>("Transpose");
         Register<SliceConfig>("Slice");
         Register<PadConfig>("Pad");
+        Register<ReduceConfig>("Reduce");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

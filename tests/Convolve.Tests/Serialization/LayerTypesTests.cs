@@ -45,6 +45,7 @@ public sealed class LayerTypesTests : IDisposable
         new SliceConfig(2, 1, -1),
         new PadConfig([0, 1, 2, 0, 1, 2], PadMode.Reflect),
         new PadConfig([1, 1], PadMode.Constant, float.NegativeInfinity),
+        new ReduceConfig(Convolve.Kernels.ReduceKind.Max, [2, 3], KeepDims: false),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
@@ -158,5 +159,6 @@ public sealed class LayerTypesTests : IDisposable
         {"type":"Slice","axis":2,"start":1,"end":-1}
         {"type":"Pad","pads":[0,1,2,0,1,2],"mode":"Reflect","value":0}
         {"type":"Pad","pads":[1,1],"mode":"Constant","value":"-Infinity"}
+        {"type":"Reduce","kind":"Max","axes":[2,3],"keepDims":false}
         """;
 }
