@@ -5,6 +5,8 @@ using Convolve.Layers;
 using Convolve.Tensors;
 using Convolve.Training;
 
+using Convolve.Tests.Kernels.Cpu;
+
 namespace Convolve.Tests.Training;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using Convolve.Training;
 
+using Convolve.Tests.Training.Diagnostics;
+
 namespace Convolve.Tests.Training;
 
 /// <summary>The learning rate flows one way: from the schedule, through the trainer, into each optimizer step.</summary>

@@ -2,7 +2,7 @@ using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
 
-namespace Convolve.Tests.Kernels;
+namespace Convolve.Tests.Kernels.Cpu;
 
 /// <summary>
 /// <see cref="Conv2DDirect"/> against the reference kernel (same check and tolerance as

@@ -3,7 +3,7 @@ using CsCheck;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
 
-namespace Convolve.Tests.Kernels;
+namespace Convolve.Tests.Kernels.Cpu;
 
 /// <summary>
 /// The blocked <see cref="Gemm"/> against <see cref="GemmReference"/>, on every micro-kernel path

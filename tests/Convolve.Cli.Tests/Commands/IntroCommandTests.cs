@@ -1,6 +1,6 @@
 using Convolve.Analysis;
 
-namespace Convolve.Cli.Tests;
+namespace Convolve.Cli.Tests.Commands;
 
 /// <summary>One run of <c>convolve intro</c> (it trains a small network, so it is shared by the tests).</summary>
 public sealed class IntroFixture : IDisposable
@@ -20,7 +20,7 @@ public sealed class IntroFixture : IDisposable
     }
 }
 
-public class IntroTests(IntroFixture intro) : IClassFixture<IntroFixture>
+public class IntroCommandTests(IntroFixture intro) : IClassFixture<IntroFixture>
 {
     private string Output => intro.Result.Output;
     private string Flat => intro.Result.Flat;

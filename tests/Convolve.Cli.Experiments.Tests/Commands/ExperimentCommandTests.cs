@@ -1,4 +1,4 @@
-namespace Convolve.Cli.Experiments.Tests;
+namespace Convolve.Cli.Experiments.Tests.Commands;
 
 public class ExperimentCommandTests
 {

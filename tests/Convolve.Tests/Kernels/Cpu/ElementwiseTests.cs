@@ -3,7 +3,7 @@ using Convolve.Layers;
 using Convolve.Tensors;
 using CsCheck;
 
-namespace Convolve.Tests.Kernels;
+namespace Convolve.Tests.Kernels.Cpu;
 
 public class ElementwiseTests
 {

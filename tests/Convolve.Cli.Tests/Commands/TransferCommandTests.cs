@@ -6,7 +6,7 @@ using Convolve.Onnx;
 using Convolve.Serialization;
 using Convolve.Tensors;
 
-namespace Convolve.Cli.Tests;
+namespace Convolve.Cli.Tests.Commands;
 
 /// <summary><c>convolve transfer</c> on a tiny backbone and tiny generated data sets.</summary>
 public sealed class TransferCommandTests : IDisposable

@@ -1,7 +1,7 @@
 using Convolve.Cli.Pictures;
 using SkiaSharp;
 
-namespace Convolve.Cli.Tests;
+namespace Convolve.Cli.Tests.Pictures;
 
 public class HeatMapTests
 {

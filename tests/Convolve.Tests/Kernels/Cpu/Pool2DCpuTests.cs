@@ -3,7 +3,7 @@ using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
 
-namespace Convolve.Tests.Kernels;
+namespace Convolve.Tests.Kernels.Cpu;
 
 /// <summary>
 /// <see cref="Pool2DCpu"/> against <see cref="Pool2DReference"/>. The fast kernels do the same

@@ -4,7 +4,7 @@ using Convolve.Tensors;
 using Convolve.Training;
 using Convolve.Training.Diagnostics;
 
-namespace Convolve.Tests.Training;
+namespace Convolve.Tests.Training.Diagnostics;
 
 public sealed class LearningRateFinderTests
 {

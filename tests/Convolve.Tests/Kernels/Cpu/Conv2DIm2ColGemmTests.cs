@@ -3,7 +3,7 @@ using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
 
-namespace Convolve.Tests.Kernels;
+namespace Convolve.Tests.Kernels.Cpu;
 
 /// <summary>
 /// <see cref="Conv2DIm2ColGemm"/> against <see cref="Conv2DReference"/> on random geometries, on

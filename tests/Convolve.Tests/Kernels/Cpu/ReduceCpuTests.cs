@@ -3,7 +3,7 @@ using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
 using CsCheck;
 
-namespace Convolve.Tests.Kernels;
+namespace Convolve.Tests.Kernels.Cpu;
 
 /// <summary>The fast reductions (<see cref="ReduceCpu"/>) against the reference on random shapes and axis sets.</summary>
 public sealed class ReduceCpuTests

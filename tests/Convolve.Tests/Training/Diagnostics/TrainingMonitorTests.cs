@@ -5,7 +5,7 @@ using Convolve.Tensors;
 using Convolve.Training;
 using Convolve.Training.Diagnostics;
 
-namespace Convolve.Tests.Training;
+namespace Convolve.Tests.Training.Diagnostics;
 
 /// <summary>The training diagnostics on small synthetic problems: each finding appears when it should and not otherwise.</summary>
 public sealed class TrainingMonitorTests
