@@ -53,8 +53,8 @@ internal static class ExperimentCommand
     private static OptionBinder<T> WithCommonOptions<T>(OptionBinder<T> options) where T : CommonSettings, new()
     {
         var defaults = options.Defaults;
-        static string PerClass(string description, int? value) =>
-            $"{description} (default: {(value is { } d ? d.ToString(CultureInfo.InvariantCulture) : "all")}).";
+        // A default of null (every image) is not shown by the help's [default: ...]: say it in words.
+        static string PerClass(string description, int? value) => value is null ? $"{description} (default: all)." : $"{description}.";
         return options
             .Option(s => s.Data, "--data", DataOption.Help)
             .Option(s => s.Epochs, "--epochs", "Passes over the training images.")

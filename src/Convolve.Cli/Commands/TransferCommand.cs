@@ -71,8 +71,8 @@ internal static class TransferCommand
         public string? InputShape { get; init; }
         public float PixelScale { get; init; } = 1f;
         public int Hidden { get; init; }
-        public int Epochs { get; init; } = 20;
-        public int Batch { get; init; } = 32;
+        public int Epochs { get; init; } = TransferOptions.DefaultEpochs;
+        public int Batch { get; init; } = TransferOptions.DefaultBatchSize;
         public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
         /// <summary>Null for the optimizer's default rate (<see cref="TransferOptions.DefaultLearningRate"/>).</summary>
         public float? LearningRate { get; init; }

@@ -13,7 +13,8 @@ namespace Convolve.Transfer;
 /// <param name="Seed">Seed of initialisation and shuffling.</param>
 /// <param name="Optimizer">Optimizer and learning rate (default Adam with <see cref="OptimizerSettings"/>'s defaults).</param>
 /// <param name="Hidden">Units of a hidden ReLU layer in the head; 0 for none (a linear classifier).</param>
-public sealed record TransferOptions(int Epochs = 20, int BatchSize = 32, int Seed = 0, OptimizerSettings? Optimizer = null, int Hidden = 0)
+public sealed record TransferOptions(int Epochs = TransferOptions.DefaultEpochs, int BatchSize = TransferOptions.DefaultBatchSize, int Seed = 0,
+    OptimizerSettings? Optimizer = null, int Hidden = 0)
 {
     /// <summary>
     /// SGD's learning rate in a transfer comparison when none is given, lower than
@@ -22,6 +23,12 @@ public sealed record TransferOptions(int Epochs = 20, int BatchSize = 32, int Se
     /// command's larger step is too large.
     /// </summary>
     public const float DefaultSgdLearningRate = 0.01f;
+
+    /// <summary>The default number of epochs: small heads on small data sets converge in about this many.</summary>
+    public const int DefaultEpochs = 20;
+
+    /// <summary>The default batch size.</summary>
+    public const int DefaultBatchSize = 32;
 
     /// <summary>The learning rate of <paramref name="kind"/> in a transfer comparison when none is given.</summary>
     public static float DefaultLearningRate(OptimizerKind kind) =>

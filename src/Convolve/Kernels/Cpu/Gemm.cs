@@ -56,7 +56,6 @@ public sealed partial class Gemm : IGemmKernel
 
     internal Gemm(GemmPath path, int maxThreads = 0)
     {
-        if (maxThreads < 0) throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "Gemm: maxThreads must be 0 (all cores) or positive.");
         this.path = path;
         this.maxThreads = ThreadCount.Resolve(maxThreads);
     }

@@ -188,7 +188,8 @@ public static class ThreadCount
     /// <summary>The threads to use for <paramref name="maxThreads"/> (0: all cores), at least 1 and at most the core count.</summary>
     public static int Resolve(int maxThreads)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(maxThreads);
+        if (maxThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "A thread count is 0 (one thread per core) or positive.");
         return maxThreads == 0 ? Environment.ProcessorCount : Math.Min(maxThreads, Environment.ProcessorCount);
     }
 }
