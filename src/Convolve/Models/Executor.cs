@@ -86,7 +86,7 @@ internal sealed class Executor
     // Runs the block beginning at step k and returns the step after it.
     private int RunBlock(int k, FusedBlock block, bool training)
     {
-        var input = values[k]!;
+        var input = values[inputs[k][0]]!;
         int v = k + 1; // the value the next layer of the block computes
         if (block.Norm is null && block.Pool is null)
         {

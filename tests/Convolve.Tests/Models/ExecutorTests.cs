@@ -204,6 +204,48 @@ public class ExecutorTests
         Assert.Equal(unfused.DParameters, fused.DParameters);
     }
 
+    // A residual block with a projection shortcut, as in ResNet: the shortcut's convolution reads
+    // the block's input, not the value computed just before it. separated: an identity layer after
+    // each convolution, so that nothing fuses.
+    private static Graph Residual(bool separated)
+    {
+        var graph = new Graph();
+        GraphNode Conv(Conv2D conv, GraphNode x) => separated ? graph.Apply(new Identity(), graph.Apply(conv, x)) : graph.Apply(conv, x);
+        var stem = graph.Apply(new MaxPool2D(2), graph.Apply(new ReLU(), graph.Apply(new BatchNorm2D(4), Conv(new Conv2D(2, 4, 3, padding: 1), graph.Input))));
+        var main = graph.Apply(new ReLU(), graph.Apply(new BatchNorm2D(6), Conv(new Conv2D(4, 6, 3, stride: 2, padding: 1, bias: false), stem)));
+        main = graph.Apply(new BatchNorm2D(6), Conv(new Conv2D(6, 6, 3, padding: 1, bias: false), main));
+        var shortcut = graph.Apply(new BatchNorm2D(6), Conv(new Conv2D(4, 6, 1, stride: 2, bias: false), stem));
+        var sum = graph.Apply(new ReLU(), graph.Apply(new Add(), main, shortcut));
+        graph.Apply(new Dense(3), graph.Apply(new Flatten(), graph.Apply(new GlobalAvgPool2D(), sum)));
+        return graph;
+    }
+
+    [Fact]
+    public void ResidualBlock_FusedAtInference_GivesTheUnfusedResults()
+    {
+        var fused = Residual(separated: false);
+        fused.Build(new Shape(2, 12, 12), seed: 21);
+        Perturb(fused, 22);
+        Assert.Equal(4, fused.Executor!.FusedBlocks(training: false).Count);
+        var plain = Residual(separated: true);
+        plain.Build(new Shape(2, 12, 12), seed: 23);
+        Assert.Empty(plain.Executor!.FusedBlocks(training: false));
+        fused.ParameterValues.CopyTo(plain.ParameterValues);
+        var random = new Random(24);
+        var input = GradientCheck.RandomTensor(new Shape(3, 2, 12, 12), random);
+        var upstream = GradientCheck.RandomTensor(new Shape(3, 3), random);
+
+        var expected = Executed(plain, input, upstream, training: false);
+        var actual = Executed(fused, input, upstream, training: false);
+        AssertClose(expected.Output, actual.Output, FoldTolerance);
+        Assert.Equal(expected.DInput, actual.DInput);
+        Assert.Equal(expected.DParameters, actual.DParameters);
+        expected = Executed(plain, input, upstream, training: true);
+        actual = Executed(fused, input, upstream, training: true);
+        Assert.Equal(expected.Output, actual.Output);
+        Assert.Equal(expected.DParameters, actual.DParameters);
+    }
+
     private sealed class Identity : Layer
     {
         public override Shape GetOutputShape(Shape inputShape) => inputShape;
