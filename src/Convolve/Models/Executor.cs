@@ -67,7 +67,8 @@ internal sealed class Executor
     {
         for (int k = 0; k < last;)
         {
-            if (blocks[k] is { } block && k + block.Length <= last) k = RunBlock(k, block, training);
+            if (blocks[k] is { } block && k + block.Length <= last && (block.Folded is null || block.FoldPays(values[inputs[k][0]]!.Shape)))
+                k = RunBlock(k, block, training);
             else
             {
                 values[k + 1] = layers[k] is MergeLayer merge ? merge.Forward(MergeInputs(k), training) : layers[k].Forward(values[inputs[k][0]]!, training);

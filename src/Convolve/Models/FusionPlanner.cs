@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Convolve.Layers;
+using Convolve.Tensors;
 
 namespace Convolve.Models;
 
@@ -27,6 +28,19 @@ internal sealed class FusedBlock
 
     /// <summary>The convolution's weights with <see cref="Norm"/> folded in; null without a batch normalisation.</summary>
     public FoldedConvolution? Folded { get; }
+
+    /// <summary>
+    /// Whether folding the normalisation saves time for a batch of <paramref name="inputShape"/>:
+    /// checking the parameters for a change reads two values per weight, the fold saves the
+    /// normalisation's pass over the output, so it pays when each filter has at least as many
+    /// output positions (N * H_out * W_out) as weights (C/groups * kH * kW). Deep layers of a
+    /// network at batch 1 (few positions, many weights) run unfolded.
+    /// </summary>
+    public bool FoldPays(Shape inputShape)
+    {
+        var g = Conv.GetGeometry(inputShape);
+        return (long)g.Batch * g.OutH * g.OutW >= (long)g.InChannelsPerGroup * g.KernelH * g.KernelW;
+    }
 
     /// <summary>How many steps the block covers.</summary>
     public int Length => 1 + (Norm is null ? 0 : 1) + (ReLU is null ? 0 : 1) + (Pool is null ? 0 : 1);

@@ -105,6 +105,12 @@ public class ExecutorTests
         Assert.Equal(["conv2d_1 + batchnorm2d_1 + relu_1 + maxpool2d_1", "conv2d_2 + batchnorm2d_2 + relu_2", "conv2d_3 + relu_3"],
             graph.Executor!.FusedBlocks(training: false).Select(b => b.ToString()));
         Assert.Equal(["conv2d_3 + relu_3"], graph.Executor.FusedBlocks(training: true).Select(b => b.ToString()));
+
+        // Folding pays where a filter has as many output positions as weights: 3 x 10 x 10 >= 2 x 3 x 3, but 3 x 3 x 3 < 6 x 3 x 3.
+        var blocks = graph.Executor.FusedBlocks(training: false);
+        Assert.True(blocks[0].FoldPays(new Shape(3, 2, 10, 10)));
+        Assert.False(blocks[1].FoldPays(new Shape(3, 6, 5, 5)));
+        Assert.True(blocks[1].FoldPays(new Shape(6, 6, 5, 5)));
     }
 
     [Theory]
