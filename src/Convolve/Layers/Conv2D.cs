@@ -205,7 +205,8 @@ public sealed class Conv2D : Layer, IThreadedLayer
     private void RequireOwnForward()
     {
         if (input is null)
-            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the layers after it, which keeps nothing for a backward pass; run this layer's Forward first (models do so themselves).");
+            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the layers after it, " +
+                "which keeps nothing for a backward pass; run this layer's Forward first (models do so themselves).");
     }
 
     // dOutput where the rectified output is positive, 0 elsewhere: the fused ReLU's backward pass.

@@ -43,7 +43,8 @@ public sealed class GraphNode
 /// graph.Build(new Shape(1, 28, 28), seed: 0);
 /// </code>
 /// The backward pass visits the nodes in reverse and sums the gradients of a node read by
-/// several layers.
+/// several layers. Runs on the executor <see cref="Sequential"/> uses; a convolution fuses with
+/// the layers after it only where each value in between has that one reader (see <see cref="FusionPlanner"/>).
 /// </summary>
 public sealed class Graph : Model
 {

@@ -11,6 +11,8 @@ namespace Convolve.Models;
 ///     new Flatten(), new Dense(2), new Softmax());
 /// model.Build(new Shape(1, 6, 6), seed: 42);
 /// </code>
+/// It runs as a straight-line <see cref="Graph"/> does, on the same executor and with the same
+/// fused blocks (a convolution with its ReLU, pooling and batch normalisation; see <see cref="FusionPlanner"/>).
 /// </summary>
 public sealed class Sequential : Model
 {
