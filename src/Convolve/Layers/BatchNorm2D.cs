@@ -1,4 +1,5 @@
 using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Layers;
 
@@ -154,6 +155,28 @@ public sealed class BatchNorm2D : Layer
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The weights and bias of one convolution that computes a convolution followed by this layer
+    /// in evaluation mode: with <c>s = weight / sqrt(running_var + eps)</c> per channel,
+    /// <c>foldedWeight[k, ...] = convWeight[k, ...] * s[k]</c> and
+    /// <c>foldedBias[k] = (convBias[k] - running_mean[k]) * s[k] + bias[k]</c> (convBias 0 when
+    /// empty). The same function as the two layers up to float rounding; nothing stored changes.
+    /// </summary>
+    internal void Fold(ReadOnlySpan<float> convWeight, ReadOnlySpan<float> convBias, Span<float> foldedWeight, Span<float> foldedBias)
+    {
+        int channels = Config.Channels, perChannel = convWeight.Length / channels;
+        var gamma = weight.Value.Span;
+        var beta = bias.Value.Span;
+        var rMean = runningMean.Value.Span;
+        var rVar = runningVar.Value.Span;
+        for (int c = 0; c < channels; c++)
+        {
+            double scale = gamma[c] / Math.Sqrt(rVar[c] + (double)Config.Epsilon);
+            TensorPrimitives.Multiply(convWeight.Slice(c * perChannel, perChannel), (float)scale, foldedWeight.Slice(c * perChannel, perChannel));
+            foldedBias[c] = (float)(((convBias.IsEmpty ? 0 : convBias[c]) - rMean[c]) * scale + beta[c]);
+        }
     }
 
     public override LayerConfig GetConfig() => Config;

@@ -123,33 +123,55 @@ public sealed class Conv2D : Layer, IThreadedLayer
     /// the convolution's output, or null when the kernel has no such path for this shape (then
     /// run the layers as usual). Nothing is kept for a backward pass: the pool refuses one.
     /// </summary>
-    public Tensor? TryForwardRectifiedPooled(Tensor input, MaxPool2D pool)
+    public Tensor? TryForwardRectifiedPooled(Tensor input, MaxPool2D pool) =>
+        TryForwardRectifiedPooledWith(input, pool, weight.Value.Span, bias is null ? default : bias.Value.Span);
+
+    /// <summary>
+    /// <see cref="TryForwardRectifiedPooled"/> with other weights and bias of
+    /// this layer's shapes (a batch normalisation folded in, see <see cref="BatchNorm2D.Fold"/>).
+    /// </summary>
+    internal Tensor? TryForwardRectifiedPooledWith(Tensor input, MaxPool2D pool, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
     {
         var g = GetGeometry(input.Shape);
         if (!pool.IsTwoByTwo || !kernel.CanForwardRectifiedPooled(g)) return null;
         var result = pool.BeginFusedForward(OutputShapeFor(input.Shape));
         this.input = null;
-        kernel.ForwardRectifiedPooled(g, input.Span, weight.Value.Span, bias is null ? default : bias.Value.Span, result.Span);
+        kernel.ForwardRectifiedPooled(g, input.Span, weight, bias, result.Span);
         return result;
     }
 
+    /// <summary>
+    /// An inference pass with other weights and bias of this layer's shapes (a batch
+    /// normalisation folded in, see <see cref="BatchNorm2D.Fold"/>), rectified or not. The
+    /// output is not this layer's own, so a backward pass needs a <see cref="Forward"/> first.
+    /// </summary>
+    internal Tensor ForwardInference(Tensor input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool rectify)
+    {
+        var result = Run(input, rectify, training: false, weight, bias);
+        this.input = null;
+        return result;
+    }
+
+    private Tensor Run(Tensor input, bool rectify, bool training) =>
+        Run(input, rectify, training, weight.Value.Span, bias is null ? default : bias.Value.Span);
+
     // In training the kernel may keep what it derives from the input for the weight gradient.
-    private Tensor Run(Tensor input, bool rectify, bool training)
+    private Tensor Run(Tensor input, bool rectify, bool training, ReadOnlySpan<float> w, ReadOnlySpan<float> b)
     {
         var g = GetGeometry(input.Shape);
         this.input = input;
         rectified = rectify;
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
-        var b = bias is null ? default : bias.Value.Span;
-        if (training) kernel.ForwardTraining(g, input.Span, weight.Value.Span, b, result.Span, rectify);
-        else if (rectify) kernel.ForwardRectified(g, input.Span, weight.Value.Span, b, result.Span);
-        else kernel.Forward(g, input.Span, weight.Value.Span, b, result.Span);
+        if (training) kernel.ForwardTraining(g, input.Span, w, b, result.Span, rectify);
+        else if (rectify) kernel.ForwardRectified(g, input.Span, w, b, result.Span);
+        else kernel.Forward(g, input.Span, w, b, result.Span);
         return result;
     }
 
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
+        RequireOwnForward();
         var g = GetGeometry(input!.Shape);
         var result = Tensor.Reuse(ref dInput, input.Shape);
         if (kernel.CanBackward(g))
@@ -168,6 +190,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
+        RequireOwnForward();
         var g = GetGeometry(input!.Shape);
         var dBias = bias is null ? default : bias.Gradient.Span;
         // The ReLU's gradient applied inside the weight-gradient loop, where the kernel can.
@@ -175,6 +198,15 @@ public sealed class Conv2D : Layer, IThreadedLayer
             return;
         var d = rectified ? Gate(dOutput) : dOutput;
         kernel.BackwardWeight(g, input.Span, d.Span, weight.Gradient.Span, dBias);
+    }
+
+    // After an inference pass with pooling or other weights fused in, the output is not what this
+    // layer's gradient is computed from.
+    private void RequireOwnForward()
+    {
+        if (input is null)
+            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the layers after it, " +
+                "which keeps nothing for a backward pass; run this layer's Forward first (models do so themselves).");
     }
 
     // dOutput where the rectified output is positive, 0 elsewhere: the fused ReLU's backward pass.

@@ -1,6 +1,5 @@
 using Convolve.Layers;
 using Convolve.Tensors;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Models;
 
@@ -44,19 +43,14 @@ public sealed class GraphNode
 /// graph.Build(new Shape(1, 28, 28), seed: 0);
 /// </code>
 /// The backward pass visits the nodes in reverse and sums the gradients of a node read by
-/// several layers.
+/// several layers. Runs on the executor <see cref="Sequential"/> uses; a convolution fuses with
+/// the layers after it only where each value in between has that one reader (see <see cref="FusionPlanner"/>).
 /// </summary>
 public sealed class Graph : Model
 {
     private readonly List<GraphNode> nodes = [];
     private readonly List<Layer> layers = [];
-    private Tensor?[] values = [];
-    private Tensor?[] gradients = [];
-    private Tensor?[] gradientBuffers = [];
-    private int[] consumers = [];
-    private bool[] needsGradient = [];
-    private readonly List<Tensor> mergeInputs = [];
-    private int lastComputed;
+    private Executor? executor;
 
     public Graph() => nodes.Add(new GraphNode(this, 0, null, []));
 
@@ -95,9 +89,6 @@ public sealed class Graph : Model
     protected override Shape BuildLayers(Shape inputShape)
     {
         if (nodes.Count == 1) throw new InvalidOperationException("Graph: a model needs at least one layer.");
-        consumers = new int[nodes.Count];
-        foreach (var node in nodes)
-            foreach (var input in node.Inputs) consumers[input.Index]++;
         var used = new bool[nodes.Count];
         used[Output.Index] = true;
         for (int i = Output.Index; i > 0; i--)
@@ -107,10 +98,8 @@ public sealed class Graph : Model
         if (Output.Index != nodes.Count - 1) throw new InvalidOperationException("Graph: the output must be the last node added.");
 
         var shapes = NodeShapes(inputShape, build: true, standInBatch: true);
-        values = new Tensor?[nodes.Count];
-        gradients = new Tensor?[nodes.Count];
-        gradientBuffers = new Tensor?[nodes.Count];
-        needsGradient = new bool[nodes.Count];
+        // Node i is step i - 1 of the plan and computes its value i.
+        executor = new Executor(layers, [.. nodes.Skip(1).Select(node => node.Inputs.Select(input => input.Index).ToArray())], HasTrainableParameters);
         return shapes[^1];
     }
 
@@ -153,106 +142,32 @@ public sealed class Graph : Model
         return shapes;
     }
 
-    public override Tensor Forward(Tensor input, bool training = false) => Run(input, training, nodes.Count - 1);
-
-    public override Tensor ForwardLogits(Tensor input, bool training = false) =>
-        Output.Layer is Softmax && consumers[Output.Inputs[0].Index] == 1
-            ? Run(input, training, Output.Index - 1, Output.Inputs[0].Index)
-            : Forward(input, training);
-
-    private Tensor Run(Tensor input, bool training, int last, int? result = null)
+    public override Tensor Forward(Tensor input, bool training = false)
     {
         RequireInput(input);
-        values[0] = input;
-        for (int i = 1; i <= last; i++)
-        {
-            var node = nodes[i];
-            if (node.Layer is MergeLayer merge)
-            {
-                mergeInputs.Clear();
-                foreach (var from in node.Inputs) mergeInputs.Add(values[from.Index]!);
-                values[i] = merge.Forward(mergeInputs, training);
-            }
-            else if (node.Layer is Conv2D conv && i < last && consumers[i] == 1 && i != result
-                && nodes[i + 1].Layer is ReLU relu && nodes[i + 1].Inputs[0] == node)
-            {
-                // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
-                values[i] = conv.ForwardRectified(values[node.Inputs[0].Index]!, training);
-                values[i + 1] = relu.ForwardFused(values[i]!);
-                i++;
-            }
-            else values[i] = node.Layer!.Forward(values[node.Inputs[0].Index]!, training);
-        }
-        lastComputed = result ?? last;
-        return values[lastComputed]!;
+        return executor!.Forward(input, training, logits: false);
+    }
+
+    public override Tensor ForwardLogits(Tensor input, bool training = false)
+    {
+        RequireInput(input);
+        return executor!.Forward(input, training, logits: true);
     }
 
     public override Tensor Backward(Tensor dOutput)
     {
         RequireBuilt();
-        // Every node's gradient is wanted, the input's too.
-        Array.Fill(needsGradient, true);
-        Propagate(dOutput);
-        return gradients[0]!;
+        return executor!.Backward(dOutput);
     }
 
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireBuilt();
-        // A node's gradient is wanted only if its value depends on a trainable parameter.
-        needsGradient[0] = false;
-        for (int i = 1; i < nodes.Count; i++)
-        {
-            bool depends = HasTrainableParameters(i - 1);
-            foreach (var input in nodes[i].Inputs) depends |= needsGradient[input.Index];
-            needsGradient[i] = depends;
-        }
-        Propagate(dOutput);
+        executor!.BackwardParameters(dOutput);
     }
 
-    // Back from the last computed node, into the nodes whose gradient is wanted; a layer none of
-    // whose inputs wants one only adds to its parameters' gradients.
-    private void Propagate(Tensor dOutput)
-    {
-        Array.Clear(gradients);
-        gradients[lastComputed] = dOutput;
-        for (int i = lastComputed; i > 0; i--)
-        {
-            var node = nodes[i];
-            var dNode = gradients[i];
-            if (dNode is null || !needsGradient[i]) continue;
-            bool inputsNeedGradient = false;
-            foreach (var input in node.Inputs) inputsNeedGradient |= needsGradient[input.Index];
-            if (!inputsNeedGradient)
-                node.Layer!.BackwardParameters(dNode);
-            else if (node.Layer is MergeLayer merge)
-            {
-                var dInputs = merge.BackwardAll(dNode);
-                for (int k = 0; k < node.Inputs.Count; k++)
-                    if (needsGradient[node.Inputs[k].Index]) Accumulate(node.Inputs[k].Index, dInputs[k]);
-            }
-            else Accumulate(node.Inputs[0].Index, node.Layer!.Backward(dNode));
-        }
-    }
-
-    // Adds one reader's gradient to node j's. A node with one reader takes the layer's tensor as
-    // it is; a node with several sums them in a buffer of the graph's.
-    private void Accumulate(int j, Tensor gradient)
-    {
-        if (gradients[j] is null)
-        {
-            if (consumers[j] == 1)
-            {
-                gradients[j] = gradient;
-                return;
-            }
-            var buffer = Tensor.Reuse(ref gradientBuffers[j], gradient.Shape);
-            gradient.Span.CopyTo(buffer.Span);
-            gradients[j] = buffer;
-            return;
-        }
-        TensorPrimitives.Add(gradients[j]!.Span, gradient.Span, gradients[j]!.Span);
-    }
+    /// <summary>The plan the model runs by, made by <see cref="Model.Build"/>; null before.</summary>
+    internal Executor? Executor => executor;
 
     public override string ToString() =>
         $"Graph({string.Join(", ", nodes.Skip(1).Select(n => $"{n.Layer}<-[{string.Join(", ", n.Inputs.Select(i => i.Name))}]"))})";

@@ -11,15 +11,13 @@ namespace Convolve.Models;
 ///     new Flatten(), new Dense(2), new Softmax());
 /// model.Build(new Shape(1, 6, 6), seed: 42);
 /// </code>
+/// It runs as a straight-line <see cref="Graph"/> does, on the same executor and with the same
+/// fused blocks (a convolution with its ReLU, pooling and batch normalisation; see <see cref="FusionPlanner"/>).
 /// </summary>
 public sealed class Sequential : Model
 {
     private readonly List<Layer> layers;
-    private bool skippedSoftmax;
-
-    // The convolution + ReLU + max pooling blocks the last inference pass computed in one pass
-    // (the convolution's index and input): such a pass keeps nothing for a backward pass.
-    private readonly List<(int Index, Tensor Input)> fusedBlocks = [];
+    private Executor? executor;
 
     public Sequential(params IEnumerable<Layer> layers)
     {
@@ -37,6 +35,8 @@ public sealed class Sequential : Model
             try { shape = layer.Build(shape); }
             catch (ShapeException e) { throw ShapeException.InLayer(e, layer.Name, layer.ToString(), [shape], standInBatch: true); }
         }
+        // A straight line: layer k reads the value layer k - 1 computes.
+        executor = new Executor(layers, [.. Enumerable.Range(0, layers.Count).Select(k => new[] { k })], HasTrainableParameters);
         return shape;
     }
 
@@ -77,71 +77,32 @@ public sealed class Sequential : Model
         return shapes;
     }
 
-    public override Tensor Forward(Tensor input, bool training = false) => Run(input, training, layers.Count);
+    public override Tensor Forward(Tensor input, bool training = false)
+    {
+        RequireInput(input);
+        return executor!.Forward(input, training, logits: false);
+    }
 
-    public override Tensor ForwardLogits(Tensor input, bool training = false) =>
-        Run(input, training, layers[^1] is Softmax ? layers.Count - 1 : layers.Count);
+    public override Tensor ForwardLogits(Tensor input, bool training = false)
+    {
+        RequireInput(input);
+        return executor!.Forward(input, training, logits: true);
+    }
 
     public override Tensor Backward(Tensor dOutput)
     {
         RequireBuilt();
-        RecomputeFusedBlocks();
-        for (int i = (skippedSoftmax ? layers.Count - 1 : layers.Count) - 1; i >= 0; i--)
-            dOutput = layers[i].Backward(dOutput);
-        return dOutput;
+        return executor!.Backward(dOutput);
     }
 
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireBuilt();
-        RecomputeFusedBlocks();
-        int first = 0;
-        while (first < layers.Count && !HasTrainableParameters(first)) first++;
-        int i = (skippedSoftmax ? layers.Count - 1 : layers.Count) - 1;
-        for (; i > first; i--) dOutput = layers[i].Backward(dOutput);
-        if (i == first) layers[first].BackwardParameters(dOutput);
+        executor!.BackwardParameters(dOutput);
     }
 
-    // A backward pass after an inference pass works whichever kernels that pass ran: blocks the
-    // inference pass fused (where this CPU has a kernel for it) run again layer by layer, as
-    // they would have without the fused kernel, before going back through them. The values are
-    // the same; only a backward pass after inference pays for it.
-    private void RecomputeFusedBlocks()
-    {
-        foreach (var (i, input) in fusedBlocks)
-        {
-            var rectified = ((ReLU)layers[i + 1]).ForwardFused(((Conv2D)layers[i]).ForwardRectified(input));
-            layers[i + 2].Forward(rectified);
-        }
-        fusedBlocks.Clear();
-    }
-
-    private Tensor Run(Tensor input, bool training, int count)
-    {
-        RequireInput(input);
-        skippedSoftmax = count < layers.Count;
-        fusedBlocks.Clear();
-        for (int i = 0; i < count; i++)
-        {
-            if (!training && i + 2 < count && layers[i] is Conv2D c && layers[i + 1] is ReLU && layers[i + 2] is MaxPool2D pool
-                && c.TryForwardRectifiedPooled(input, pool) is { } pooled)
-            {
-                // Inference: convolution, ReLU and 2x2 max pooling in one pass, the convolution's
-                // output never written.
-                fusedBlocks.Add((i, input));
-                input = pooled;
-                i += 2;
-            }
-            else if (i + 1 < count && layers[i] is Conv2D conv && layers[i + 1] is ReLU relu)
-            {
-                // Convolution and ReLU in one pass; the convolution also does the ReLU's backward.
-                input = relu.ForwardFused(conv.ForwardRectified(input, training));
-                i++;
-            }
-            else input = layers[i].Forward(input, training);
-        }
-        return input;
-    }
+    /// <summary>The plan the model runs by, made by <see cref="Model.Build"/>; null before.</summary>
+    internal Executor? Executor => executor;
 
     /// <summary>One line per layer, e.g. "Sequential(Conv2D(1->1, 3x3), ReLU(), ...)".</summary>
     public override string ToString() => $"Sequential({string.Join(", ", layers)})";
