@@ -69,6 +69,7 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
     {
         if (!Foldable.Contains(node.OpType) || node.Domain is not ("" or "ai.onnx") || node.Output.Count == 0) return false;
         var inputs = node.Input.Where(i => i.Length > 0).ToList();
+        if (inputs.Count == 0) return false;   // nothing to fold from; the layer's rule says what is missing
         bool allConstant = inputs.All(constants.ContainsKey);
         Value result;
         if (node.OpType is "Shape" or "Size" && inputs.Count == 1 && !allConstant)
@@ -100,6 +101,7 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
     // The value of input i: the open form when there is one, else the constant.
     private Value Input(NodeProto node, int i)
     {
+        if (!Has(node, i)) throw Refuse(node, $"input {i} is missing");
         string name = node.Input[i];
         if (open.TryGetValue(name, out var v)) return v;
         return Value.From(constants[name], $"{source}: {node.Describe()} input '{name}'");
@@ -171,6 +173,7 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         var indices = Input(node, 1);
         if (indices.Ints is not { } index || index.Any(IsMarker)) throw Refuse(node, "the indices are not fixed integers");
         int rank = data.Dims.Length;
+        if (rank == 0) throw Refuse(node, "the data is a scalar, which has no axis to gather from");
         int axis = (int)Axis(node, node.GetInt("axis", 0), rank);
         long size = data.Dims[axis];
         long[] dims = [.. data.Dims[..axis], .. indices.Dims, .. data.Dims[(axis + 1)..]];
@@ -210,6 +213,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
     {
         var parts = Enumerable.Range(0, node.Input.Count).Where(i => Has(node, i)).Select(i => Input(node, i)).ToList();
         int rank = parts[0].Dims.Length;
+        if (rank == 0 || parts.Any(p => p.Dims.Length != rank || (p.Floats is null) != (parts[0].Floats is null)))
+            throw Refuse(node, "the inputs are scalars, or differ in rank or element type");
         int axis = (int)Axis(node, node.GetInt("axis", 0), rank);
         long outer = Product(parts[0].Dims[..axis]);
         var dims = (long[])parts[0].Dims.Clone();
@@ -233,6 +238,7 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
     {
         var x = Input(node, 0);
         int rank = x.Dims.Length;
+        if (rank == 0) throw Refuse(node, "the data is a scalar, which has no axis to slice");
         long[] starts, ends, axes, steps;
         if (Has(node, 1))
         {
@@ -248,6 +254,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
             axes = node.GetInts("axes") ?? [.. Enumerable.Range(0, starts.Length).Select(a => (long)a)];
             steps = [.. starts.Select(_ => 1L)];
         }
+        if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
+            throw Refuse(node, "starts, ends, axes and steps differ in length");
         // Per axis, the indices kept, in order (numpy's slicing, with ONNX's clamping).
         var kept = x.Dims.Select(d => Enumerable.Range(0, (int)d).Select(i => (long)i).ToList()).ToArray();
         for (int k = 0; k < starts.Length; k++)
@@ -281,14 +289,19 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         var (start, limit, delta) = (Input(node, 0), Input(node, 1), Input(node, 2));
         if (start.Floats is not null)
         {
+            if (start.Floats.Length != 1 || limit.Floats?.Length != 1 || delta.Floats?.Length != 1) throw Refuse(node, "start, limit and delta are not scalars of one type");
             float s = start.Floats[0], l = limit.Floats![0], d = delta.Floats![0];
-            int n = Math.Max((int)Math.Ceiling((l - s) / d), 0);
+            double steps = Math.Ceiling((l - s) / (double)d);
+            if (!(steps <= 1 << 24)) throw Refuse(node, "the range is empty of meaning or holds too many values to fold (over 16 million)");
+            int n = Math.Max((int)steps, 0);
             return Value.Vector(DataType.Float, [.. Enumerable.Range(0, n).Select(i => s + i * d)]);
         }
+        if (start.Ints!.Length != 1 || limit.Ints?.Length != 1 || delta.Ints?.Length != 1) throw Refuse(node, "start, limit and delta are not scalars of one type");
         long si = start.Ints![0], li = limit.Ints![0], di = delta.Ints![0];
         if (IsMarker(si) || IsMarker(li) || IsMarker(di)) throw Refuse(node, "its bounds depend on the batch size");
         if (di == 0) throw Refuse(node, "delta is 0");
         long count = Math.Max((long)Math.Ceiling((double)(li - si) / di), 0);
+        if (count > 1 << 24) throw Refuse(node, $"the range holds {count} values, too many to fold (over 16 million)");
         return Value.Vector([.. Enumerable.Range(0, (int)count).Select(i => si + i * di)]) with { Type = start.Type };
     }
 
@@ -337,7 +350,9 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         int inferred = -1;
         for (int i = 0; i < target.Length; i++)
         {
-            if (target[i] == 0 && !allowZero) dims[i] = x.Dims[i];
+            if (target[i] == 0 && !allowZero)
+                dims[i] = i < x.Dims.Length ? x.Dims[i] : throw Refuse(node, $"entry {i} copies a dimension the input [{string.Join(", ", x.Dims)}] does not have");
+            else if (target[i] < -1) throw Refuse(node, $"shape [{string.Join(", ", target)}] has a negative entry other than -1");
             else if (target[i] == -1) inferred = inferred < 0 ? i : throw Refuse(node, "the shape has two -1 entries");
             else dims[i] = target[i];
         }
@@ -451,7 +466,13 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         var (c, a, b) = (Input(node, 0), Input(node, 1), Input(node, 2));
         int rank = new[] { c.Dims.Length, a.Dims.Length, b.Dims.Length }.Max();
         var dims = new long[rank];
-        for (int i = 0; i < rank; i++) dims[i] = new[] { At(c.Dims, i, rank), At(a.Dims, i, rank), At(b.Dims, i, rank) }.Max();
+        for (int i = 0; i < rank; i++)
+        {
+            long[] sizes = [At(c.Dims, i, rank), At(a.Dims, i, rank), At(b.Dims, i, rank)];
+            dims[i] = sizes.Max();
+            if (sizes.Any(d => d != 1 && d != dims[i])) throw Refuse(node, "its inputs do not broadcast");
+        }
+        if (c.Ints is null || (a.Floats is null) != (b.Floats is null)) throw Refuse(node, "the condition is not boolean, or the values differ in element type");
         var ic = BroadcastIndex(c.Dims, dims);
         var ia = BroadcastIndex(a.Dims, dims);
         var ib = BroadcastIndex(b.Dims, dims);
@@ -464,6 +485,7 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
     private Value Broadcast(NodeProto node, Value x, long[] dims)
     {
         if (dims.Any(IsMarker) || x.Ints?.Any(IsMarker) == true) throw Refuse(node, "the shape depends on the batch size");
+        if (dims.Any(d => d < 0)) throw Refuse(node, $"shape [{string.Join(", ", dims)}] has a negative dimension");
         if (Product(dims) > 1 << 24) throw Refuse(node, $"the result [{string.Join(", ", dims)}] is too large to fold (over 16 million values)");
         var index = BroadcastIndex(x.Dims, dims);
         return x.Take(dims, [.. index]);

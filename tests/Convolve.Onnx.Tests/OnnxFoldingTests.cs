@@ -207,4 +207,25 @@ public sealed class OnnxFoldingTests
         g.Node("Mul", "out", ["x", transposed]);
         ImportAndCompare(g.Finish("out"), "out", new Shape(2, 3));
     }
+
+    [Fact]
+    public void MalformedFoldedNodes_AreRefusedNamingThem_NotCrashes()
+    {
+        // A Gather without indices, a Slice whose ends are missing, a Reshape copying a dimension
+        // its input lacks, an Expand to a negative size: each a one-line refusal.
+        string Refusal(Action<TestGraph> build)
+        {
+            var g = new TestGraph(13, 4);
+            build(g);
+            return Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(OnnxModel.Parse(g.Finish("out"), "bad.onnx"))).Message;
+        }
+        Assert.Equal("bad.onnx: Gather node 'k': input 1 is missing.",
+            Refusal(g => g.Node("Mul", "out", ["x", g.Node("Gather", "k", [g.Int64s("v", 1, 2)])])));
+        Assert.Equal("bad.onnx: Slice node 'k': input 2 is missing.",
+            Refusal(g => g.Node("Mul", "out", ["x", g.Node("Slice", "k", [g.Int64s("v", 1, 2), g.Int64s("s", 0)])])));
+        Assert.Equal("bad.onnx: Reshape node 'k': entry 1 copies a dimension the input [2] does not have.",
+            Refusal(g => g.Node("Mul", "out", ["x", g.Node("Reshape", "k", [g.Int64s("v", 1, 2), g.Int64s("t", 2, 0)])])));
+        Assert.Equal("bad.onnx: Expand node 'k': shape [-2] has a negative dimension.",
+            Refusal(g => g.Node("Mul", "out", ["x", g.Node("Expand", "k", [g.Int64s("v", 1), g.Int64s("t", -2)])])));
+    }
 }
