@@ -84,6 +84,7 @@ internal sealed class ImportPlan
                 throw node.Refuse($"output {j} ('{extra}') is {(extra == output ? "the graph output" : $"read by {readers[extra][0].Describe()}")}; " +
                     "Convolve's layer computes the first output only");
         }
+        if (!proto.Input.Any(i => i.Length > 0)) throw node.Refuse("the node has no inputs");
         var merge = OnnxLayers.MergeImportRule(proto.OpType);
         var single = OnnxLayers.ImportRule(proto.OpType);
         if (merge is not null && computed.Count == proto.Input.Count)
