@@ -37,7 +37,8 @@ static void ShapeBench(int m, int n, int k, bool transA, bool transB, int thread
 
 static void GemmBench(int[] sizes)
 {
-    Console.WriteLine($"sgemm C = A * B, square, row-major; {Environment.ProcessorCount} cores; Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+    Console.WriteLine($"sgemm C = A * B, square, row-major; {Environment.ProcessorCount} cores; " +
+        $"Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
     foreach (int size in sizes)
     {
         var random = new Random(1);
@@ -96,7 +97,8 @@ static void ConvBench(bool withReference)
         {
             // Both gradients in one pass (what Conv2D runs on this path).
             var (fused, fusedCpu) = Best(() => kernel.Backward(g, input, dOutput, default, weight, dInput, dWeight, dBias), 2 * flops, repeats);
-            Console.WriteLine($"  {"",-10} backward in one pass {fused * 1e3,9:F2} ms ({2 * flops / fused / 1e9,6:F1} GFLOP/s); CPU time {fusedCpu * 1e3:F2} ms");
+            Console.WriteLine($"  {"",-10} backward in one pass {fused * 1e3,9:F2} ms ({2 * flops / fused / 1e9,6:F1} GFLOP/s); " +
+                $"CPU time {fusedCpu * 1e3:F2} ms");
         }
     }
 }

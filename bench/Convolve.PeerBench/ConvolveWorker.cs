@@ -27,12 +27,14 @@ public static class ConvolveWorker
         {
             var trainer = new Trainer(model, new Sgd(model.Parameters, Workload.Momentum), Workload.LearningRate);
             double train = Stopwatches.ImagesPerSecond(() => trainer.TrainStep(batch, labels), Workload.BatchSize, seconds);
-            return new WorkerResult { Engine = "convolve", Model = modelName, Mode = mode, Threads = threads, Train = train, PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
+            return new WorkerResult { Engine = "convolve", Model = modelName, Mode = mode, Threads = threads, Train = train,
+                PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
         }
 
         var one = new Tensor(new Shape(1, Workload.Channels, Workload.Height, Workload.Width), images[..Workload.ImageSize]);
         double infer64 = Stopwatches.ImagesPerSecond(() => model.ForwardLogits(batch), Workload.BatchSize, seconds);
         double infer1 = Stopwatches.ImagesPerSecond(() => model.ForwardLogits(one), 1, seconds);
-        return new WorkerResult { Engine = "convolve", Model = modelName, Mode = mode, Threads = threads, Infer64 = infer64, Infer1 = infer1, PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
+        return new WorkerResult { Engine = "convolve", Model = modelName, Mode = mode, Threads = threads, Infer64 = infer64, Infer1 = infer1,
+            PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
     }
 }

@@ -27,7 +27,8 @@ public static class Machine
     {
         get
         {
-            string[] switches = ["DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableAVX", "DOTNET_EnableHWIntrinsic", "DOTNET_PreferredVectorBitWidth"];
+            string[] switches = ["DOTNET_EnableAVX512", "DOTNET_EnableAVX512F", "DOTNET_EnableAVX2", "DOTNET_EnableAVX", "DOTNET_EnableHWIntrinsic",
+                "DOTNET_PreferredVectorBitWidth"];
             var set = switches.Where(name => Environment.GetEnvironmentVariable(name) is { Length: > 0 })
                 .Select(name => $"{name}={Environment.GetEnvironmentVariable(name)}").ToList();
             string path = $"Convolve's vector path: {Convolve.Kernels.Cpu.Simd.InstructionSet} ({Convolve.Kernels.Cpu.Simd.Best})";

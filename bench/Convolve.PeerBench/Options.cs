@@ -64,11 +64,14 @@ public sealed record Options
             };
         }
         foreach (var model in options.Models)
-            if (!Workload.Models.Contains(model)) throw new ArgumentException($"--models: unknown model '{model}'; known: {string.Join(", ", Workload.Models)}.");
+            if (!Workload.Models.Contains(model))
+                throw new ArgumentException($"--models: unknown model '{model}'; known: {string.Join(", ", Workload.Models)}.");
         foreach (var engine in options.Engines)
-            if (Engine.Find(engine) is null) throw new ArgumentException($"--engines: unknown engine '{engine}'; known: {string.Join(", ", Engine.All.Select(e => e.Name))}.");
+            if (Engine.Find(engine) is null)
+                throw new ArgumentException($"--engines: unknown engine '{engine}'; known: {string.Join(", ", Engine.All.Select(e => e.Name))}.");
         if (!options.Engines.Contains("convolve")) throw new ArgumentException("--engines must include convolve: every ratio is Convolve/peer.");
-        if (options.OnnxFrom is not ("convolve" or "pytorch")) throw new ArgumentException($"--onnx-from: expected convolve or pytorch, got '{options.OnnxFrom}'.");
+        if (options.OnnxFrom is not ("convolve" or "pytorch"))
+            throw new ArgumentException($"--onnx-from: expected convolve or pytorch, got '{options.OnnxFrom}'.");
         if (options.Threads.Any(t => t < 1)) throw new ArgumentException("--threads: thread counts must be at least 1.");
         if (!(options.Seconds > 0) || options.Rounds < 1) throw new ArgumentException("--seconds must be positive and --rounds at least 1.");
         return options;

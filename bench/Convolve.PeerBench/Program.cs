@@ -50,7 +50,8 @@ Console.WriteLine($"Load average after: {loadAfter}; {clock.Elapsed.TotalSeconds
 var markdown = new StringBuilder();
 if (options.Label is not null) markdown.AppendLine($"**{options.Label}**").AppendLine();
 markdown.AppendLine($"Measured {started:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench/Convolve.PeerBench --{CommandLine(args)}`")
-    .AppendLine($"({options.Seconds.ToString(CultureInfo.InvariantCulture)} s per figure after warm-up, median of {Stopwatches.Windows} windows, {options.Rounds} round(s), {clock.Elapsed.TotalSeconds:N0} s in all).")
+    .AppendLine($"({options.Seconds.ToString(CultureInfo.InvariantCulture)} s per figure after warm-up, median of {Stopwatches.Windows} windows, " +
+        $"{options.Rounds} round(s), {clock.Elapsed.TotalSeconds:N0} s in all).")
     .AppendLine()
     .AppendLine($"Machine: {machine}.")
     .AppendLine()
@@ -68,7 +69,11 @@ var notes = harness.Runs.Where(r => r.Result?.Note is not null)
         ? [$"- {g.Key.Title}, {g.Key.Threads} thread(s): {g.First().Result!.Note}"]
         : g.Select(r => $"- {g.Key.Title}, {r.Model}, {g.Key.Threads} thread(s): {r.Result!.Note}").Distinct())
     .ToList();
-if (notes.Count > 0) markdown.AppendLine().AppendLine("Workers' notes (version and thread setting, as each worker reported them):").AppendLine().AppendJoin('\n', notes).AppendLine();
+if (notes.Count > 0)
+{
+    markdown.AppendLine().AppendLine("Workers' notes (version and thread setting, as each worker reported them):")
+        .AppendLine().AppendJoin('\n', notes).AppendLine();
+}
 foreach (var error in table.Errors) markdown.AppendLine().AppendLine($"- failed: {error.Replace("|", "\\|")}");
 File.WriteAllText(options.Out, markdown.ToString());
 Console.WriteLine($"Markdown written to {Path.GetFullPath(options.Out)}.");
@@ -107,7 +112,8 @@ static void UpdateBenchmarksMd(string path, string table, string key)
 // --worker ENGINE MODEL MODE --threads N --seconds S --batch FILE [--onnx DIR] [--compare-with-convolve yes]: one measurement, one result line.
 static int Worker(string[] args)
 {
-    if (args.Length < 4) throw new ArgumentException("--worker ENGINE MODEL MODE [--threads N] [--seconds S] [--batch FILE] [--onnx DIR] [--compare-with-convolve yes]");
+    if (args.Length < 4)
+        throw new ArgumentException("--worker ENGINE MODEL MODE [--threads N] [--seconds S] [--batch FILE] [--onnx DIR] [--compare-with-convolve yes]");
     string engine = args[1], model = args[2], mode = args[3];
     int threads = 1;
     double seconds = 1;

@@ -65,7 +65,8 @@ public sealed class ResultTable
     }
 
     private static (double, double)? PeakOf(List<WorkerResult> results) =>
-        results.Count == 0 ? null : (Median(results.Select(r => (double?)r.PeakKiB))!.Value / 1024, Median(results.Select(r => (double?)r.StartKiB))!.Value / 1024);
+        results.Count == 0 ? null
+            : (Median(results.Select(r => (double?)r.PeakKiB))!.Value / 1024, Median(results.Select(r => (double?)r.StartKiB))!.Value / 1024);
 
     private static double? Median(IEnumerable<double?> values)
     {

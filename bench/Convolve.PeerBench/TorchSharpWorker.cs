@@ -39,7 +39,8 @@ public static class TorchSharpWorker
                 optimizer.step();
                 output.item<float>();
             }, Workload.BatchSize, seconds);
-            return new WorkerResult { Engine = engine, Model = modelName, Mode = mode, Threads = threads, Train = train, PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
+            return new WorkerResult { Engine = engine, Model = modelName, Mode = mode, Threads = threads, Train = train,
+                PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
         }
 
         model.eval();
@@ -51,7 +52,8 @@ public static class TorchSharpWorker
         }, count, seconds);
         double infer64 = Infer(batch, Workload.BatchSize);
         double infer1 = Infer(one, 1);
-        return new WorkerResult { Engine = engine, Model = modelName, Mode = mode, Threads = threads, Infer64 = infer64, Infer1 = infer1, PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
+        return new WorkerResult { Engine = engine, Model = modelName, Mode = mode, Threads = threads, Infer64 = infer64, Infer1 = infer1,
+            PeakKiB = Memory.PeakKiB(), StartKiB = start, Note = note };
     }
 
     /// <summary>The same layers as <c>Convolve.Models.Architectures</c>, without the trailing softmax (the loss works on logits).</summary>

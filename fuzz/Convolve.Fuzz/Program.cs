@@ -110,8 +110,10 @@ internal static class Seeds
         Put("npy", "labels-i8.npy", Npy.Format("<i8", [3], [.. new long[] { 0, 1, 1 }.SelectMany(BitConverter.GetBytes)]));
 
         Put("image", "gray.png", SkiaImageEncoder.Encode(new DecodedImage(3, 2, 1, [0, 50, 100, 150, 200, 250]), SKEncodedImageFormat.Png));
-        Put("image", "rgba.png", SkiaImageEncoder.Encode(new DecodedImage(2, 2, 4, [.. Enumerable.Range(0, 16).Select(i => (byte)(i * 16))]), SKEncodedImageFormat.Png));
-        Put("image", "rgb.jpg", SkiaImageEncoder.Encode(new DecodedImage(4, 4, 3, [.. Enumerable.Range(0, 48).Select(i => (byte)(i * 5))]), SKEncodedImageFormat.Jpeg, 80));
+        Put("image", "rgba.png",
+            SkiaImageEncoder.Encode(new DecodedImage(2, 2, 4, [.. Enumerable.Range(0, 16).Select(i => (byte)(i * 16))]), SKEncodedImageFormat.Png));
+        Put("image", "rgb.jpg",
+            SkiaImageEncoder.Encode(new DecodedImage(4, 4, 3, [.. Enumerable.Range(0, 48).Select(i => (byte)(i * 5))]), SKEncodedImageFormat.Jpeg, 80));
 
         // cli: the first byte picks the command (FuzzTargets' list), the rest are arguments one a line.
         string[][] lines =

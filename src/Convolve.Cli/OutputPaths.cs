@@ -37,7 +37,8 @@ internal static class OutputPaths
     /// <summary>Refuses two options that name the same file (one would overwrite the other).</summary>
     public static void CheckDistinct(string option, string path, string otherOption, string otherPath)
     {
-        if (string.Equals(Path.GetFullPath(path), Path.GetFullPath(otherPath), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        if (string.Equals(Path.GetFullPath(path), Path.GetFullPath(otherPath),
+            OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
             throw new ArgumentException($"{option} {path}: is also the {otherOption} file; give them different names.");
     }
 

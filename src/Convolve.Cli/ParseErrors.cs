@@ -39,7 +39,8 @@ internal static class ParseErrors
             else if (command.Subcommands.Count > 0 && !commandReported)
             {
                 commandReported = true;
-                yield return $"'{arg}' is not a command of '{Path(command)}'.{Suggestions.DidYouMean(arg, command.Subcommands.SelectMany(c => c.Aliases.Prepend(c.Name)))}";
+                yield return $"'{arg}' is not a command of '{Path(command)}'." +
+                    $"{Suggestions.DidYouMean(arg, command.Subcommands.SelectMany(c => c.Aliases.Prepend(c.Name)))}";
             }
             else yield return $"unexpected argument '{arg}' for '{Path(command)}'.";
         }
@@ -54,13 +55,15 @@ internal static class ParseErrors
                 if (anyUnmatched) continue;
                 if (commandResult.Command.Subcommands.Count > 0 && commandResult.Command.Action is null)
                 {
-                    yield return $"'{Path(commandResult.Command)}' needs a command: {string.Join(", ", commandResult.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}.";
+                    yield return $"'{Path(commandResult.Command)}' needs a command: " +
+                        $"{string.Join(", ", commandResult.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}.";
                     continue;
                 }
             }
             if (error.SymbolResult is ArgumentResult { Tokens.Count: 0 } missing && missing.Parent is CommandResult owner)
                 yield return $"'{Path(owner.Command)}' needs <{missing.Argument.Name}>: {missing.Argument.Description}";
-            else if (error.SymbolResult is OptionResult { IdentifierToken: null, Option.Required: true } required && required.Parent is CommandResult optionOwner)
+            else if (error.SymbolResult is OptionResult { IdentifierToken: null, Option.Required: true } required
+                && required.Parent is CommandResult optionOwner)
                 yield return $"'{Path(optionOwner.Command)}' needs {required.Option.Name}: {required.Option.Description}";
             else if (OptionOf(error.SymbolResult) is { } given && given.Option.Arity.MaximumNumberOfValues == 1 && given.Tokens.Count != 1)
                 yield return given.Tokens.Count == 0

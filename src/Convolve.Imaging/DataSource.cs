@@ -24,7 +24,8 @@ public static class DataSource
             return new LoadedData(Datasets.Load(spec), []);
         if (!Directory.Exists(spec))
             throw new DirectoryNotFoundException(
-                $"{spec}: not a data set name ({string.Join(", ", Datasets.Names)}) and not a folder; a folder holds either MNIST-named IDX files or one sub-folder of images per class.");
+                $"{spec}: not a data set name ({string.Join(", ", Datasets.Names)}) and not a folder; " +
+                "a folder holds either MNIST-named IDX files or one sub-folder of images per class.");
         if (File.Exists(Path.Combine(spec, "train-images-idx3-ubyte")) || File.Exists(Path.Combine(spec, "train-images-idx3-ubyte.gz")))
             return new LoadedData(Datasets.LoadDirectory(spec, spec, Datasets.DigitClassNames), []);
         var (splits, skipped) = ImageFolder.LoadSplits(spec, new SkiaImageDecoder(), imageOptions, seed: seed);

@@ -164,7 +164,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
             if (to == DataType.Bool && x.Ints is not null) ints = [.. ints.Select(e => IsMarker(e) ? Unknown : e != 0 ? 1L : 0)];
             return new Value(to, x.Dims, null, ints);
         }
-        throw Refuse(node, $"casts to {OnnxTensor.DataTypeName((int)to)}, which Convolve does not fold (it folds FLOAT, DOUBLE, and the integer and BOOL types)");
+        throw Refuse(node,
+            $"casts to {OnnxTensor.DataTypeName((int)to)}, which Convolve does not fold (it folds FLOAT, DOUBLE, and the integer and BOOL types)");
     }
 
     private Value Gather(NodeProto node)
@@ -289,14 +290,16 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         var (start, limit, delta) = (Input(node, 0), Input(node, 1), Input(node, 2));
         if (start.Floats is not null)
         {
-            if (start.Floats.Length != 1 || limit.Floats?.Length != 1 || delta.Floats?.Length != 1) throw Refuse(node, "start, limit and delta are not scalars of one type");
+            if (start.Floats.Length != 1 || limit.Floats?.Length != 1 || delta.Floats?.Length != 1)
+                throw Refuse(node, "start, limit and delta are not scalars of one type");
             float s = start.Floats[0], l = limit.Floats![0], d = delta.Floats![0];
             double steps = Math.Ceiling((l - s) / (double)d);
             if (!(steps <= 1 << 24)) throw Refuse(node, "the range is empty of meaning or holds too many values to fold (over 16 million)");
             int n = Math.Max((int)steps, 0);
             return Value.Vector(DataType.Float, [.. Enumerable.Range(0, n).Select(i => s + i * d)]);
         }
-        if (start.Ints!.Length != 1 || limit.Ints?.Length != 1 || delta.Ints?.Length != 1) throw Refuse(node, "start, limit and delta are not scalars of one type");
+        if (start.Ints!.Length != 1 || limit.Ints?.Length != 1 || delta.Ints?.Length != 1)
+            throw Refuse(node, "start, limit and delta are not scalars of one type");
         long si = start.Ints![0], li = limit.Ints![0], di = delta.Ints![0];
         if (IsMarker(si) || IsMarker(li) || IsMarker(di)) throw Refuse(node, "its bounds depend on the batch size");
         if (di == 0) throw Refuse(node, "delta is 0");
@@ -322,7 +325,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         for (int i = 0; i < rank; i++)
         {
             long a = At(x.Dims, i, rank), b = At(target, i, rank);
-            dims[i] = a == 1 ? b : b == 1 || b == a ? a : throw Refuse(node, $"shape [{string.Join(", ", x.Dims)}] does not expand to [{string.Join(", ", target)}]");
+            dims[i] = a == 1 ? b : b == 1 || b == a ? a
+                : throw Refuse(node, $"shape [{string.Join(", ", x.Dims)}] does not expand to [{string.Join(", ", target)}]");
         }
         return Broadcast(node, x, dims);
     }
@@ -332,7 +336,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         var x = Input(node, 0);
         int rank = x.Dims.Length;
         long[] perm = node.GetInts("perm") ?? [.. Enumerable.Range(0, rank).Reverse().Select(a => (long)a)];
-        if (perm.Length != rank || perm.Order().Where((a, i) => a != i).Any()) throw Refuse(node, $"perm [{string.Join(", ", perm)}] is not a permutation of {rank} axes");
+        if (perm.Length != rank || perm.Order().Where((a, i) => a != i).Any())
+            throw Refuse(node, $"perm [{string.Join(", ", perm)}] is not a permutation of {rank} axes");
         long[] dims = [.. perm.Select(a => x.Dims[a])];
         var strides = Strides(x.Dims);
         var kept = dims.Select(d => Enumerable.Range(0, (int)d).Select(i => (long)i).ToList()).ToArray();
@@ -351,7 +356,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         for (int i = 0; i < target.Length; i++)
         {
             if (target[i] == 0 && !allowZero)
-                dims[i] = i < x.Dims.Length ? x.Dims[i] : throw Refuse(node, $"entry {i} copies a dimension the input [{string.Join(", ", x.Dims)}] does not have");
+                dims[i] = i < x.Dims.Length ? x.Dims[i]
+                    : throw Refuse(node, $"entry {i} copies a dimension the input [{string.Join(", ", x.Dims)}] does not have");
             else if (target[i] < -1) throw Refuse(node, $"shape [{string.Join(", ", target)}] has a negative entry other than -1");
             else if (target[i] == -1) inferred = inferred < 0 ? i : throw Refuse(node, "the shape has two -1 entries");
             else dims[i] = target[i];
@@ -361,7 +367,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
             long rest = Product([.. dims.Where((_, i) => i != inferred)]);
             dims[inferred] = rest == 0 ? 0 : x.Count / rest;
         }
-        if (Product(dims) != x.Count) throw Refuse(node, $"shape [{string.Join(", ", target)}] does not hold the {x.Count} values of [{string.Join(", ", x.Dims)}]");
+        if (Product(dims) != x.Count)
+            throw Refuse(node, $"shape [{string.Join(", ", target)}] does not hold the {x.Count} values of [{string.Join(", ", x.Dims)}]");
         return x with { Dims = dims };
     }
 
@@ -405,7 +412,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         for (int i = 0; i < rank; i++)
         {
             long x = At(a.Dims, i, rank), y = At(b.Dims, i, rank);
-            dims[i] = x == y || y == 1 ? x : x == 1 ? y : throw Refuse(node, $"inputs [{string.Join(", ", a.Dims)}] and [{string.Join(", ", b.Dims)}] do not broadcast");
+            dims[i] = x == y || y == 1 ? x : x == 1 ? y
+                : throw Refuse(node, $"inputs [{string.Join(", ", a.Dims)}] and [{string.Join(", ", b.Dims)}] do not broadcast");
         }
         var ia = BroadcastIndex(a.Dims, dims);
         var ib = BroadcastIndex(b.Dims, dims);
@@ -472,7 +480,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
             dims[i] = sizes.Max();
             if (sizes.Any(d => d != 1 && d != dims[i])) throw Refuse(node, "its inputs do not broadcast");
         }
-        if (c.Ints is null || (a.Floats is null) != (b.Floats is null)) throw Refuse(node, "the condition is not boolean, or the values differ in element type");
+        if (c.Ints is null || (a.Floats is null) != (b.Floats is null))
+            throw Refuse(node, "the condition is not boolean, or the values differ in element type");
         var ic = BroadcastIndex(c.Dims, dims);
         var ia = BroadcastIndex(a.Dims, dims);
         var ib = BroadcastIndex(b.Dims, dims);
@@ -580,7 +589,8 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
                 DataType.Int64 or DataType.Int32 => new Value(type, dims, null, OnnxTensor.ToInt64Array(tensor, where)),
                 DataType.Bool => new Value(type, dims, null, [.. OnnxTensor.ToBoolArray(tensor, where).Select(b => b ? 1L : 0)]),
                 _ => throw new OnnxImportException(
-                    $"{where}: element type {OnnxTensor.DataTypeName((int)type)} cannot be folded; Convolve folds FLOAT, DOUBLE, INT64, INT32 and BOOL values."),
+                    $"{where}: element type {OnnxTensor.DataTypeName((int)type)} cannot be folded; " +
+                    "Convolve folds FLOAT, DOUBLE, INT64, INT32 and BOOL values."),
             };
         }
 

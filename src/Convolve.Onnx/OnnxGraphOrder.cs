@@ -31,9 +31,11 @@ internal static class OnnxGraphOrder
             {
                 if (value.Length == 0) continue;
                 if (value == input || constants.ContainsKey(value))
-                    throw new OnnxFormatException($"{source}: {nodes[i].Describe()}: output '{value}' is also the name of the graph's {(value == input ? "input" : "constant")}; a value is defined once.");
+                    throw new OnnxFormatException($"{source}: {nodes[i].Describe()}: output '{value}' is also the name of the graph's " +
+                        $"{(value == input ? "input" : "constant")}; a value is defined once.");
                 if (!producer.TryAdd(value, i))
-                    throw new OnnxFormatException($"{source}: {nodes[i].Describe()}: output '{value}' is also the output of {nodes[producer[value]].Describe()}; a value is defined once.");
+                    throw new OnnxFormatException($"{source}: {nodes[i].Describe()}: output '{value}' is also the output of " +
+                        $"{nodes[producer[value]].Describe()}; a value is defined once.");
             }
         }
         for (int i = 0; i < nodes.Count; i++)
@@ -43,7 +45,8 @@ internal static class OnnxGraphOrder
             {
                 string value = inputs[j];
                 if (value.Length > 0 && value != input && !constants.ContainsKey(value) && !producer.ContainsKey(value))
-                    throw new OnnxFormatException($"{source}: {nodes[i].Describe()}: input {j} ('{value}') is neither the graph input, a constant, nor any node's output.");
+                    throw new OnnxFormatException($"{source}: {nodes[i].Describe()}: input {j} ('{value}') " +
+                        "is neither the graph input, a constant, nor any node's output.");
             }
         }
 

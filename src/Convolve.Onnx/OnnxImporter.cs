@@ -48,7 +48,8 @@ public static class OnnxImporter
         var warnings = new List<string>();
         long opset = model.GetOpsetVersion();
         if (opset > NewestCheckedOpset)
-            warnings.Add($"{model.Source}: opset {opset} is newer than the newest checked, {NewestCheckedOpset}; operators may have changed meaning, so compare the imported model's outputs with the original's.");
+            warnings.Add($"{model.Source}: opset {opset} is newer than the newest checked, {NewestCheckedOpset}; " +
+                "operators may have changed meaning, so compare the imported model's outputs with the original's.");
         return warnings;
     }
 
@@ -69,7 +70,8 @@ public static class OnnxImporter
         var input = SingleInput(model);
         var item = ResolveItemShape(model, input, itemShape);
         if (graph.Output.Count != 1)
-            throw new OnnxImportException($"{source}: the graph has {graph.Output.Count} outputs ({Names(graph.Output)}); Convolve imports models with one output.");
+            throw new OnnxImportException($"{source}: the graph has {graph.Output.Count} outputs ({Names(graph.Output)}); " +
+                "Convolve imports models with one output.");
         string output = graph.Output[0].Name;
 
         // Constants first: a Constant node's value does not depend on the input, wherever it stands.
@@ -86,7 +88,8 @@ public static class OnnxImporter
         var plan = new ImportPlan(source, opset, constants, input.Name, item.Prepend(1), nodes, output, fixedBatch);
         foreach (var node in nodes) plan.Map(node);
         if (!plan.Computes(output))
-            throw new OnnxImportException($"{source}: the graph output '{output}' is computed from constants alone; a model's output must depend on its input.");
+            throw new OnnxImportException($"{source}: the graph output '{output}' is computed from constants alone; " +
+                "a model's output must depend on its input.");
         return plan.Finish(item);
     }
 
@@ -121,7 +124,8 @@ public static class OnnxImporter
         string source = model.Source;
         int elementType = input.Type?.TensorType?.ElemType ?? 0;
         if (elementType != 0 && elementType != (int)DataType.Float)
-            throw new OnnxImportException($"{source}: input '{input.Name}' has element type {OnnxTensor.DataTypeName(elementType)}; Convolve models take FLOAT (1).");
+            throw new OnnxImportException($"{source}: input '{input.Name}' has element type {OnnxTensor.DataTypeName(elementType)}; " +
+                "Convolve models take FLOAT (1).");
         var dims = InputDims(input);
         string declared = dims is null ? "no declared shape" : $"declared shape [{string.Join(", ", dims.Select(d => d?.ToString() ?? "?"))}]";
         if (given is { } shape)
@@ -131,7 +135,8 @@ public static class OnnxImporter
             return shape;
         }
         return DeclaredItemShape(model)
-            ?? throw new OnnxImportException($"{source}: input '{input.Name}' has {declared}; the dimensions after the batch must be fixed numbers, or the item shape given (e.g. --input-shape C,H,W).");
+            ?? throw new OnnxImportException($"{source}: input '{input.Name}' has {declared}; " +
+                "the dimensions after the batch must be fixed numbers, or the item shape given (e.g. --input-shape C,H,W).");
     }
 
     // The constant an Add adds to a MatMul's output (in either order), or null.
@@ -174,7 +179,8 @@ public static class OnnxImporter
                 tensor.Int64Data.Add(node.GetInts("value_ints")!);
                 return tensor;
             default:
-                throw new OnnxImportException($"{source}: {node.Describe()}: a Constant's {a.Name} ({a.Type.ToString().ToUpperInvariant()}) has no Convolve value; Convolve reads value, value_float(s) and value_int(s).");
+                throw new OnnxImportException($"{source}: {node.Describe()}: a Constant's {a.Name} ({a.Type.ToString().ToUpperInvariant()}) " +
+                    "has no Convolve value; Convolve reads value, value_float(s) and value_int(s).");
         }
     }
 

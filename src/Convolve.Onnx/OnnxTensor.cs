@@ -152,7 +152,8 @@ public static class OnnxTensor
         {
             count *= d;
             if (count > Array.MaxLength)
-                throw new OnnxFormatException($"{Describe(tensor, source)}: dimensions [{string.Join(", ", tensor.Dims)}] hold more than {Array.MaxLength:N0} elements, more than an array can.");
+                throw new OnnxFormatException($"{Describe(tensor, source)}: dimensions [{string.Join(", ", tensor.Dims)}] " +
+                    $"hold more than {Array.MaxLength:N0} elements, more than an array can.");
         }
         return (int)count;
     }
@@ -176,7 +177,8 @@ public static class OnnxTensor
             return true;
         }
         if (typedCount != count)
-            throw new OnnxFormatException($"{Describe(tensor, source)}: holds {typedCount} values; dimensions [{string.Join(", ", tensor.Dims)}] need {count}.");
+            throw new OnnxFormatException(
+                $"{Describe(tensor, source)}: holds {typedCount} values; dimensions [{string.Join(", ", tensor.Dims)}] need {count}.");
         return false;
     }
 

@@ -46,7 +46,8 @@ public class ErrorTests
     {
         var r = CliRunner.Run("coverage", "--size", "4", "--kernel", "3", "--dilation", "2");
         Assert.Equal(ConvolveApp.Failure, r.ExitCode);
-        Assert.Equal("convolve: kernel 3 with dilation 2 spans 2*(3-1)+1 = 5 pixels, more than the padded input 4 + 2*0 = 4: no window fits.", r.Error.TrimEnd());
+        Assert.Equal("convolve: kernel 3 with dilation 2 spans 2*(3-1)+1 = 5 pixels, more than the padded input 4 + 2*0 = 4: no window fits.",
+            r.Error.TrimEnd());
     }
 
     [Fact]
@@ -54,7 +55,8 @@ public class ErrorTests
     {
         var r = CliRunner.Run("summary", "resnet");
         Assert.Equal(ConvolveApp.Failure, r.ExitCode);
-        Assert.Equal("convolve: 'resnet' is not a built-in architecture (known: article, seed, lenet5, mnist-cnn, mlp) nor an existing file.", r.Error.TrimEnd());
+        Assert.Equal("convolve: 'resnet' is not a built-in architecture (known: article, seed, lenet5, mnist-cnn, mlp) nor an existing file.",
+            r.Error.TrimEnd());
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public class LargeInputTests
     {
         var r = CliRunner.Run("coverage", "--size", "100000", "--image", Path.Combine(Path.GetTempPath(), "never-written.png"));
         Assert.Equal(ConvolveApp.Failure, r.ExitCode);
-        Assert.Equal("convolve: --image: a grid of 100000x100000 pixels is too large to draw (at most 4,096 a side); without --image the grid is summarised.", r.Error.TrimEnd());
+        Assert.Equal("convolve: --image: a grid of 100000x100000 pixels is too large to draw (at most 4,096 a side); " +
+            "without --image the grid is summarised.", r.Error.TrimEnd());
     }
 }

@@ -124,7 +124,8 @@ public class ParseMessageTests
     {
         var r = CliRunner.Run("train", "--epoch", "3");
         Assert.Equal(ConvolveApp.UsageError, r.ExitCode);
-        Assert.Equal("convolve: unknown option '--epoch' for 'convolve train'. Did you mean '--epochs'?\nRun 'convolve train --help' for usage.\n", r.Error.Replace("\r", ""));
+        Assert.Equal("convolve: unknown option '--epoch' for 'convolve train'. Did you mean '--epochs'?\nRun 'convolve train --help' for usage.\n",
+            r.Error.Replace("\r", ""));
     }
 
     [Fact]
@@ -287,7 +288,8 @@ public class FailureMessageTests
     [Fact]
     public void Overflow_AndOutOfMemory_ArePlain()
     {
-        Assert.StartsWith("a size or count in the input is too large", Failures.Message(new OverflowException("Arithmetic operation resulted in an overflow.")));
+        Assert.StartsWith("a size or count in the input is too large",
+            Failures.Message(new OverflowException("Arithmetic operation resulted in an overflow.")));
         Assert.StartsWith("not enough memory", Failures.Message(new OutOfMemoryException()));
     }
 

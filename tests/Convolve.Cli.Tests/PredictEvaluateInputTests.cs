@@ -118,8 +118,10 @@ public sealed class PredictEvaluateInputTests : IDisposable
 
         Assert.Equal((0, ""), (r.ExitCode, r.Error));
         Assert.Contains("Notes:", r.Output);
-        Assert.Contains($"{PathOf("photo.png")}: resized from 120x90 to 28x28; converted to gray from colour; unlike the training images: brightness (mean) ", r.Flat);
-        Assert.Contains($"{PathOf("one.png")}: resized from 1x1 to 28x28 (enlarged from a tiny image: there is little for the model to see); unlike the training images", r.Flat);
+        Assert.Contains($"{PathOf("photo.png")}: resized from 120x90 to 28x28; converted to gray from colour; " +
+            "unlike the training images: brightness (mean) ", r.Flat);
+        Assert.Contains($"{PathOf("one.png")}: resized from 1x1 to 28x28 (enlarged from a tiny image: there is little for the model to see); " +
+            "unlike the training images", r.Flat);
     }
 
     [Fact]
@@ -163,7 +165,8 @@ public sealed class PredictEvaluateInputTests : IDisposable
         var predict = CliRunner.Run("predict", combined, image, "--top", "2");
 
         Assert.Equal((0, ""), (predict.ExitCode, predict.Error));
-        var rows = predict.Output.Split('\n').Where(l => l.Contains("| dark ") || l.Contains("| light ")).Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToList();
+        var rows = predict.Output.Split('\n').Where(l => l.Contains("| dark ") || l.Contains("| light "))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToList();
         Assert.Equal([Percent(expected[0]), Percent(expected[1])], rows.OrderBy(cells => cells[2]).Select(cells => cells[3]));
         // Values in 0..1, what predict fed every model before, give another answer.
         Assert.NotEqual(Percent(expected[1]), Percent(model.Forward(zeroToOne).ToArray()[1]));
@@ -174,6 +177,7 @@ public sealed class PredictEvaluateInputTests : IDisposable
         var evaluation = new Trainer(model, new Sgd(model.Parameters)).Evaluate(fitted);
         var evaluate = CliRunner.Run("evaluate", combined, "--data", data);
         Assert.Equal((0, ""), (evaluate.ExitCode, evaluate.Error));
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Accuracy: {evaluation.Accuracy * 100:F2}%   (loss {evaluation.Loss:F4})"), evaluate.Output);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Accuracy: {evaluation.Accuracy * 100:F2}%   (loss {evaluation.Loss:F4})"),
+            evaluate.Output);
     }
 }

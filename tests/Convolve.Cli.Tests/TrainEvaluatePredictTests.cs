@@ -80,7 +80,8 @@ public sealed class TrainEvaluatePredictTests : IDisposable
     [InlineData(new[] { "train", "--epochs", "0" }, 2, "convolve: --epochs must be a positive whole number, got 0.")]
     [InlineData(new[] { "train", "--validation", "1.5" }, 1, "convolve: --validation must be in [0, 1), got 1.5.")]
     [InlineData(new[] { "evaluate", "no-such-model.cvm" }, 1, "convolve: no-such-model.cvm: no such model file (train one with 'convolve train --out FILE').")]
-    [InlineData(new[] { "predict", "no-such-model.cvm", "x.png" }, 1, "convolve: no-such-model.cvm: no such model file (train one with 'convolve train --out FILE').")]
+    [InlineData(new[] { "predict", "no-such-model.cvm", "x.png" }, 1,
+        "convolve: no-such-model.cvm: no such model file (train one with 'convolve train --out FILE').")]
     public void BadArguments_GiveAClearMessageAndANonZeroExitCode(string[] args, int exitCode, string message)
     {
         var result = CliRunner.Run(args);

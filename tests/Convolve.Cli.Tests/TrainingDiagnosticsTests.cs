@@ -47,7 +47,8 @@ public sealed class TrainingDiagnosticsTests : IDisposable
 
         Assert.Equal(TrainingDiagnosticsView.Diverged, result.ExitCode);
         Assert.Equal(3, TrainingDiagnosticsView.Diverged);
-        Assert.Contains("Error: training stopped in epoch 1. The loss became NaN at step 2: the output of dense_1 (Dense(5408->10)) was the first to overflow", result.Flat);
+        Assert.Contains("Error: training stopped in epoch 1. The loss became NaN at step 2: " +
+            "the output of dense_1 (Dense(5408->10)) was the first to overflow", result.Flat);
         Assert.Contains("Training diverged: the learning rate (1e+30) is too large.", result.Flat);
         Assert.Matches(@"A learning-rate range test on this model and data suggests --lr 0\.0\d+\.", result.Flat);
         Assert.Contains("The model was not saved (no epoch had finished, so there is no checkpoint).", result.Flat);
@@ -63,7 +64,8 @@ public sealed class TrainingDiagnosticsTests : IDisposable
 
         Assert.Equal(TrainingDiagnosticsView.LearnedNothing, result.ExitCode);
         Assert.Contains("Warning: ", result.Output);
-        Assert.Matches(@"Error: After epoch 1 the validation accuracy \([0-9.]+%\) is no better than always answering the most common class, '\d' \([0-9.]+% of the validation images\), and the loss rose", result.Flat);
+        Assert.Matches(@"Error: After epoch 1 the validation accuracy \([0-9.]+%\) is no better than always answering the most common class, " +
+            @"'\d' \([0-9.]+% of the validation images\), and the loss rose", result.Flat);
         Assert.Contains("training diverged.", result.Flat);
         Assert.Matches(@"suggests --lr 0\.0\d+\.", result.Flat);
     }

@@ -10,7 +10,10 @@ namespace Convolve.Benchmarks.Micro;
 /// </summary>
 public interface IFlopCount
 {
-    /// <summary>Floating-point operations (a multiply-add counts 2) of one call of the benchmark method named <paramref name="method"/>; null when it does no arithmetic worth counting (a copy, a max).</summary>
+    /// <summary>
+    /// Floating-point operations (a multiply-add counts 2) of one call of the benchmark method named <paramref name="method"/>;
+    /// null when it does no arithmetic worth counting (a copy, a max).
+    /// </summary>
     double? Flops(string method);
 
     /// <summary>The most threads the call uses, when the parameter says (otherwise the parameter "Threads" does, or 1).</summary>
@@ -46,9 +49,11 @@ public sealed class FlopColumn : IColumn
 
     private static readonly Lazy<(double Gflops, string Source)> peak = new(() =>
     {
-        if (double.TryParse(Environment.GetEnvironmentVariable("CONVOLVE_PEAK_GFLOPS"), System.Globalization.CultureInfo.InvariantCulture, out double given) && given > 0)
+        if (double.TryParse(Environment.GetEnvironmentVariable("CONVOLVE_PEAK_GFLOPS"), System.Globalization.CultureInfo.InvariantCulture, out double given)
+            && given > 0)
             return (given, "CONVOLVE_PEAK_GFLOPS");
-        return (FmaPeak.MeasurePerCoreGflops(), $"measured by the host process after the run, {(FmaPeak.HasVector512 ? "Vector512" : "Vector256")} FMA loop, best of 40");
+        return (FmaPeak.MeasurePerCoreGflops(),
+            $"measured by the host process after the run, {(FmaPeak.HasVector512 ? "Vector512" : "Vector256")} FMA loop, best of 40");
     });
 
     /// <summary>The single-core peak the fraction divides by, in GFLOP/s, and where it came from.</summary>

@@ -14,7 +14,10 @@ namespace Convolve.Benchmarks.Micro;
 /// </summary>
 public static class FmaPeak
 {
-    /// <summary>Independent accumulators per loop (16 of the 32 zmm/ymm registers AVX-512 gives; 16 of AVX2's 16 ymm would not leave room for a and b, so the Vector256 loop keeps 12).</summary>
+    /// <summary>
+    /// Independent accumulators per loop (16 of the 32 zmm/ymm registers AVX-512 gives; 16 of AVX2's 16 ymm would not leave room
+    /// for a and b, so the Vector256 loop keeps 12).
+    /// </summary>
     public const int Accumulators = 16, Accumulators256 = 12;
 
     /// <summary>Loop iterations per call: about 2.5 ms at 200 GFLOP/s for the Vector512 loop.</summary>

@@ -34,7 +34,10 @@ public static class Workload
         return (new Tensor(shape, images), [.. Enumerable.Range(0, Batch).Select(_ => random.Next(classes))]);
     }
 
-    /// <summary>Multiply-add flops of one forward pass of <paramref name="layer"/> on <paramref name="inputShape"/>: convolutions and dense layers only (the rest is memory-bound and not counted).</summary>
+    /// <summary>
+    /// Multiply-add flops of one forward pass of <paramref name="layer"/> on <paramref name="inputShape"/>: convolutions and dense layers only
+    /// (the rest is memory-bound and not counted).
+    /// </summary>
     public static double ForwardFlops(Layer layer, Shape inputShape) => layer switch
     {
         Conv2D c when c.GetGeometry(inputShape) is var g =>

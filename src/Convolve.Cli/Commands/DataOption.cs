@@ -7,7 +7,8 @@ internal static class DataOption
 {
     /// <summary>What <c>--data</c> accepts, for help texts.</summary>
     public static string Help =>
-        $"{string.Join(", ", Datasets.Names)} (embedded MNIST subset, the default), a folder of MNIST-named IDX files, or a folder with one sub-folder of images per class (train/ and test/ sub-folders are used when present).";
+        $"{string.Join(", ", Datasets.Names)} (embedded MNIST subset, the default), a folder of MNIST-named IDX files, " +
+        "or a folder with one sub-folder of images per class (train/ and test/ sub-folders are used when present).";
 
     /// <summary>
     /// The train and test sets of <paramref name="name"/>. Folders of images are decoded into

@@ -36,7 +36,8 @@ internal static class FiltersCommand
         OutputPaths.CheckFile("--out", path, example: "filters.png");
         var net = ModelInput.LoadModel(modelPath);
         var conv = LayerOutputs.FirstConvolution(net)
-            ?? throw new ArgumentException($"{modelPath}: the model has no convolution layer, so it has no filters to draw (layers: {string.Join(", ", net.Layers)}).");
+            ?? throw new ArgumentException($"{modelPath}: the model has no convolution layer, so it has no filters to draw " +
+                $"(layers: {string.Join(", ", net.Layers)}).");
         var weight = conv.Weight.Value; // [K, C, kH, kW]
         int k = weight.Shape[0], c = weight.Shape[1], kH = weight.Shape[2], kW = weight.Shape[3];
         var tiles = new List<MapTile>();
@@ -57,12 +58,15 @@ internal static class FiltersCommand
         var section = new MapSection(title, tiles, sharedScale ? SignedScale.For(weight.Span.ToArray()) : null,
             zoom, c == 1 ? columns : c * Math.Max(1, columns / c));
         MapGrid.Write(path, [section]);
-        terminal.Text($"{conv.Name} {conv}: {Terminal.Plural(k, "filter")} of {kH}x{kW}{(c > 1 ? $" over {c} channels" : "")}, weights in [{Terminal.Number(Math.Round(weight.Span.ToArray().Min(), 3))}, {Terminal.Number(Math.Round(weight.Span.ToArray().Max(), 3))}].");
+        terminal.Text($"{conv.Name} {conv}: {Terminal.Plural(k, "filter")} of {kH}x{kW}{(c > 1 ? $" over {c} channels" : "")}, " +
+            $"weights in [{Terminal.Number(Math.Round(weight.Span.ToArray().Min(), 3))}, {Terminal.Number(Math.Round(weight.Span.ToArray().Max(), 3))}].");
         terminal.Text("Red is a positive weight, blue a negative one, white zero. A filter with a red side and a blue side responds to an edge between them.");
         var edgeLike = fits.Where(f => f.IsEdgeLike).ToList();
-        terminal.Text($"{edgeLike.Count} of {Terminal.Plural(fits.Count, "filter")} {(edgeLike.Count == 1 ? "is" : "are")} edge-like (a plane explains at least {EdgeFit.EdgeLikeThreshold:P0} of their variation; " +
+        terminal.Text($"{edgeLike.Count} of {Terminal.Plural(fits.Count, "filter")} {(edgeLike.Count == 1 ? "is" : "are")} edge-like " +
+            $"(a plane explains at least {EdgeFit.EdgeLikeThreshold:P0} of their variation; " +
             $"marked under each filter with the edge's direction): " +
-            string.Join(", ", Enum.GetValues<EdgeOrientation>().Skip(1).Select(o => $"{edgeLike.Count(f => f.Orientation == o)} {o.ToString().ToLowerInvariant()}{Symbol(o)}")) + ".");
+            string.Join(", ", Enum.GetValues<EdgeOrientation>().Skip(1)
+                .Select(o => $"{edgeLike.Count(f => f.Orientation == o)} {o.ToString().ToLowerInvariant()}{Symbol(o)}")) + ".");
         terminal.Text($"To see what they do to an image: convolve features {modelPath}");
         terminal.Text($"Picture written: {path}");
         return ConvolveApp.Success;

@@ -35,7 +35,9 @@ internal static class ModelInput
     public static string NameOnce(string file, string message) =>
         message.StartsWith(file + ":", StringComparison.Ordinal) ? message : $"{file}: {message}";
 
-    /// <summary>Test image <paramref name="index"/> of the data set <paramref name="data"/>, prepared for <paramref name="model"/>, with its class name.</summary>
+    /// <summary>
+    /// Test image <paramref name="index"/> of the data set <paramref name="data"/>, prepared for <paramref name="model"/>, with its class name.
+    /// </summary>
     public static (Tensor Image, string ClassName) FromTestSet(string data, int index, Model model, Terminal terminal)
     {
         var inputShape = model.InputShape;

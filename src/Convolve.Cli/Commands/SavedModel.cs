@@ -26,7 +26,10 @@ internal sealed record SavedModel(string Path, Model Model, IReadOnlyList<string
         get
         {
             try { return Model.PreparationOrDefault; }
-            catch (ShapeException) { throw new ArgumentException($"{Path}: the model takes inputs {Model.InputShape}, not images [C, H, W] of 1 (gray) or 3 (RGB) channels."); }
+            catch (ShapeException)
+            {
+                throw new ArgumentException($"{Path}: the model takes inputs {Model.InputShape}, not images [C, H, W] of 1 (gray) or 3 (RGB) channels.");
+            }
         }
     }
 

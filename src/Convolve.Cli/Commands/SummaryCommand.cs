@@ -12,7 +12,8 @@ internal static class SummaryCommand
     {
         var model = new Argument<string?>("model")
         {
-            Description = $"A built-in architecture ({string.Join(", ", Architectures.All.Select(a => a.Name))}) or a saved model file. Without it, lists the built-ins.",
+            Description = $"A built-in architecture ({string.Join(", ", Architectures.All.Select(a => a.Name))}) or a saved model file. " +
+                "Without it, lists the built-ins.",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var kernels = new Option<bool>("--kernels")
@@ -24,7 +25,10 @@ internal static class SummaryCommand
             Description = "The batch size the kernel choices are for (with --kernels).",
             DefaultValueFactory = _ => 64,
         };
-        var command = new Command("summary", "Layers, output shapes and parameter counts of a built-in architecture or a model file.") { model, kernels, batch };
+        var command = new Command("summary", "Layers, output shapes and parameter counts of a built-in architecture or a model file.")
+        {
+            model, kernels, batch
+        };
         command.SetAction(result =>
         {
             string? name = result.GetValue(model);

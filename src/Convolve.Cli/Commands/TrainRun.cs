@@ -92,7 +92,8 @@ internal static class TrainRun
         Compare("--flip", s.Flip, options.Augmentation?.HorizontalFlip ?? false, b => b ? "on" : "off");
 
         // Data settings: a checkpoint without them (written before they were recorded) takes the command line's.
-        if (saved.TryGetValue(ValidationKey, out var validationText) && double.TryParse(validationText, NumberStyles.Float, CultureInfo.InvariantCulture, out double validation))
+        if (saved.TryGetValue(ValidationKey, out var validationText)
+            && double.TryParse(validationText, NumberStyles.Float, CultureInfo.InvariantCulture, out double validation))
         {
             Compare("--validation", s.Validation, validation, v => v.ToString(CultureInfo.InvariantCulture));
             s = s with { Validation = validation };

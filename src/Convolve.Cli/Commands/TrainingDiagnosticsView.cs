@@ -191,7 +191,8 @@ internal sealed class TrainingDiagnosticsView
     /// </summary>
     public static int FindLearningRate(Terminal terminal, Model model, ImageDataset train, OptimizerSettings optimizer, int batch, int seed, string? curves)
     {
-        terminal.Text($"Learning-rate range test: 100 steps of {Kind(optimizer.Kind)} from 1e-06 to 10, batch {batch}, on {Terminal.Count(train.Count)} training images; the weights are put back afterwards.");
+        terminal.Text($"Learning-rate range test: 100 steps of {Kind(optimizer.Kind)} from 1e-06 to 10, batch {batch}, " +
+            $"on {Terminal.Count(train.Count)} training images; the weights are put back afterwards.");
         var range = LearningRateFinder.Run(model, train, optimizer, new LearningRateFinderOptions { BatchSize = batch, Seed = seed });
         var table = terminal.Table(">learning rate", ">loss (smoothed)", "");
         float best = range.Points.Min(p => p.SmoothedLoss);
@@ -201,7 +202,8 @@ internal sealed class TrainingDiagnosticsView
             table.AddRow(Markup.Escape(Rate(point.Rate)), point.SmoothedLoss.ToString("F4", CultureInfo.InvariantCulture), mark);
         }
         terminal.Write(table);
-        terminal.Text($"The loss fell fastest at {Rate(range.Steepest)} and was lowest ({best.ToString("F4", CultureInfo.InvariantCulture)}) at {Rate(range.MinimumLoss)}" +
+        terminal.Text($"The loss fell fastest at {Rate(range.Steepest)} and was lowest ({best.ToString("F4", CultureInfo.InvariantCulture)}) " +
+            $"at {Rate(range.MinimumLoss)}" +
             (range.Diverged ? $"; it blew up after {Rate(range.Points[^1].Rate)}." : "."));
         terminal.Markup($"Suggested learning rate: [bold green]{Rate(range.Suggested)}[/]  (train with --lr {Rate(range.Suggested)})");
         if (curves is not null)

@@ -17,7 +17,9 @@ public static class HeatMap
     /// <summary>Space around everything, between panels, and between a grid and its legend, in pixels.</summary>
     public const int Margin = 12, PanelGap = 24, LegendGap = 10, LegendBarWidth = 14, LegendLabelWidth = 64, CaptionHeight = 24;
 
-    /// <summary>The side of one cell for a grid of <paramref name="rows"/> x <paramref name="columns"/>: about 288 pixels across, between 6 and 48 per cell.</summary>
+    /// <summary>
+    /// The side of one cell for a grid of <paramref name="rows"/> x <paramref name="columns"/>: about 288 pixels across, between 6 and 48 per cell.
+    /// </summary>
     public static int CellSize(int rows, int columns) => Math.Clamp(288 / Math.Max(rows, columns), 6, 48);
 
     /// <summary>Width of one panel: grid, gap, legend bar and labels.</summary>

@@ -55,7 +55,8 @@ public sealed record CoverageGrid(int Height, int Width, int KernelH, int Kernel
     {
         long padded = size + 2L * padding;
         if (padded > MaxPaddedSize)
-            throw new ArgumentException($"a padded size of {padded:N0} pixels ({size:N0} + 2*{padding:N0}) is too large to count; the largest is {MaxPaddedSize:N0}.");
+            throw new ArgumentException($"a padded size of {padded:N0} pixels ({size:N0} + 2*{padding:N0}) is too large to count; " +
+                $"the largest is {MaxPaddedSize:N0}.");
         var runs = new int[padded + stride];
         for (long i = 0; i < kernel; i++)
         {

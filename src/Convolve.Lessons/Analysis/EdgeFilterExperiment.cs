@@ -24,7 +24,8 @@ public sealed record TrainingStart(int InitSeed, double ValidationAccuracy, floa
 /// <param name="TestAccuracy">Accuracy on held-out images that played no part in training or in choosing the start.</param>
 public sealed record EdgeFilterResult(
     Sequential Model, float[] Kernel, float KernelBias, double Correlation, double LineCorrelation, double RowStructure,
-    int TrainCount, int ValidationCount, int TestCount, int Epochs, float LearningRate, int BatchSize, double TargetValidationAccuracy, IReadOnlyList<TrainingStart> Starts, int ChosenStart,
+    int TrainCount, int ValidationCount, int TestCount, int Epochs, float LearningRate, int BatchSize, double TargetValidationAccuracy,
+    IReadOnlyList<TrainingStart> Starts, int ChosenStart,
     double TrainAccuracy, double TestAccuracy);
 
 /// <summary>The learned filter's response to one image.</summary>
@@ -81,7 +82,8 @@ public static class EdgeFilterExperiment
         double correlation = KernelMath.Correlation(kernel, ArticleExample.HorizontalKernel().Span);
         double lineCorrelation = KernelMath.Correlation(kernel, LineKernel().Span);
         return new EdgeFilterResult(best, kernel, kernelBias, correlation, lineCorrelation, KernelMath.RowStructure(kernel, 3),
-            trainCount, validationCount, testCount, epochs, learningRate, batchSize, targetValidationAccuracy, tried, chosen, Accuracy(best, train), Accuracy(best, test));
+            trainCount, validationCount, testCount, epochs, learningRate, batchSize, targetValidationAccuracy, tried, chosen,
+            Accuracy(best, train), Accuracy(best, test));
     }
 
     /// <summary>

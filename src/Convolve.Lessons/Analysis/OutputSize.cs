@@ -68,7 +68,8 @@ public static class OutputSize
         Require(padded <= int.MaxValue, $"the padded input {size} + 2*{padding} = {padded} is more than {int.MaxValue} pixels.");
         Require(span <= padded, span == kernel
             ? $"kernel {kernel} is larger than the padded input {size} + 2*{padding} = {padded}: no window fits."
-            : $"kernel {kernel} with dilation {dilation} spans {dilation}*({kernel}-1)+1 = {span} pixels, more than the padded input {size} + 2*{padding} = {padded}: no window fits.");
+            : $"kernel {kernel} with dilation {dilation} spans {dilation}*({kernel}-1)+1 = {span} pixels, " +
+                $"more than the padded input {size} + 2*{padding} = {padded}: no window fits.");
 
         int output = kind == WindowKind.Convolution
             ? Conv2DGeometry.OutputSize(size, kernel, stride, 2 * padding, dilation)

@@ -22,7 +22,8 @@ public static class Canvas
         int channels = item[0], inH = item[1], inW = item[2];
         if (top < 0 || left < 0 || top + inH > height || left + inW > width)
             throw new ArgumentException(
-                $"Canvas.Place: a {inH}x{inW} image at offset (y {top}, x {left}) does not fit on a {height}x{width} canvas; offsets must be in 0..{height - inH} (y) and 0..{width - inW} (x).");
+                $"Canvas.Place: a {inH}x{inW} image at offset (y {top}, x {left}) does not fit on a {height}x{width} canvas; " +
+                $"offsets must be in 0..{height - inH} (y) and 0..{width - inW} (x).");
         var images = new Tensor(new Shape(data.Count, channels, height, width));
         var source = data.Images.Span;
         var target = images.Span;

@@ -6,9 +6,14 @@ namespace Convolve.Experiments;
 /// <param name="CanvasSize">Side of the square canvas the images are placed on.</param>
 /// <param name="TrainTop">Row of the training images' top-left corner on the canvas.</param>
 /// <param name="TrainLeft">Column of the training images' top-left corner on the canvas.</param>
-/// <param name="TestOffsets">Offsets tried along each axis when testing; every (y, x) pair of them is tested, or only y = x when <paramref name="DiagonalOnly"/>.</param>
+/// <param name="TestOffsets">
+/// Offsets tried along each axis when testing; every (y, x) pair of them is tested, or only y = x when <paramref name="DiagonalOnly"/>.
+/// </param>
 /// <param name="DiagonalOnly">Test only the offsets (d, d).</param>
-/// <param name="WithShiftAugmentation">Also train each model on images placed in the middle of the canvas and shifted at random by up to the largest offset / 2 each epoch, so that it sees every position.</param>
+/// <param name="WithShiftAugmentation">
+/// Also train each model on images placed in the middle of the canvas and shifted at random by up to the largest offset / 2 each epoch,
+/// so that it sees every position.
+/// </param>
 public sealed record TranslationOptions(int CanvasSize, int TrainTop, int TrainLeft, IReadOnlyList<int> TestOffsets,
     bool DiagonalOnly = false, bool WithShiftAugmentation = false)
 {
@@ -67,7 +72,9 @@ public sealed record TranslationRow(string Name, TranslationTraining Training, s
 /// </remarks>
 public static class Translation
 {
-    /// <summary>The three networks compared by default: the MLP, the <c>seed</c> CNN with its dense head, and a CNN with a global-average-pooling head.</summary>
+    /// <summary>
+    /// The three networks compared by default: the MLP, the <c>seed</c> CNN with its dense head, and a CNN with a global-average-pooling head.
+    /// </summary>
     public static IReadOnlyList<Candidate> DefaultCandidates { get; } = [Candidate.Mlp, Candidate.DenseHeadCnn, Candidate.GlobalPoolCnn];
 
     /// <summary>The (y, x) offsets tested for <paramref name="options"/>, row by row.</summary>
@@ -96,7 +103,8 @@ public static class Translation
         foreach (int offset in options.TestOffsets.Append(options.TrainTop).Append(options.TrainLeft))
         {
             if (offset < 0 || offset > maxOffset)
-                throw new ArgumentException($"Translation: offset {offset} is outside 0..{maxOffset}, where a {imageH}x{imageW} image fits on a {size}x{size} canvas.");
+                throw new ArgumentException($"Translation: offset {offset} is outside 0..{maxOffset}, " +
+                    $"where a {imageH}x{imageW} image fits on a {size}x{size} canvas.");
         }
 
         var placements = TestPlacements(options);

@@ -13,7 +13,8 @@ public static class BackboneInput
     /// <paramref name="images"/> [N, C, H, W] (values 0..1) as inputs for items of
     /// <paramref name="itemShape"/>: for [C', H', W'], gray is repeated into 3 channels or RGB turned
     /// into gray (luma, as <see cref="ImageResize"/> does), each plane resized to H' x W' as
-    /// <see cref="ImageResize.Resize"/> does (by area when shrinking, bilinear when enlarging), every value multiplied by <paramref name="pixelScale"/> (255 for a backbone that
+    /// <see cref="ImageResize.Resize"/> does (by area when shrinking, bilinear when enlarging), every value multiplied by
+    /// <paramref name="pixelScale"/> (255 for a backbone that
     /// expects 0..255). For a flat item [F] with F = C x H x W, the images are flattened as they are.
     /// </summary>
     /// <exception cref="ShapeException">The images cannot be made to fit; the message says both shapes.</exception>
@@ -26,7 +27,8 @@ public static class BackboneInput
         {
             int outC = itemShape[0], outH = itemShape[1], outW = itemShape[2];
             if (!(outC == c || (c == 1 && outC == 3) || (c == 3 && outC == 1)))
-                throw new ShapeException($"The backbone takes {outC}-channel inputs {itemShape}; images with {Words.Plural(c, "channel")} cannot be converted to that (only gray to RGB and RGB to gray).");
+                throw new ShapeException($"The backbone takes {outC}-channel inputs {itemShape}; " +
+                    $"images with {Words.Plural(c, "channel")} cannot be converted to that (only gray to RGB and RGB to gray).");
             fitted = new Tensor(new Shape(n, outC, outH, outW));
             var plane = new float[h * w];
             int inPlane = h * w, outPlane = outH * outW;
@@ -49,7 +51,8 @@ public static class BackboneInput
         {
             fitted = images.Clone().Reshape(new Shape(n, itemShape[0]));
         }
-        else throw new ShapeException($"The backbone takes inputs {itemShape}; images of {c}x{h}x{w} (C x H x W) cannot be made to fit (expected a backbone input [C, H, W], or [{c * h * w}]).");
+        else throw new ShapeException($"The backbone takes inputs {itemShape}; images of {c}x{h}x{w} (C x H x W) cannot be made to fit " +
+            $"(expected a backbone input [C, H, W], or [{c * h * w}]).");
         if (pixelScale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(fitted.Span, pixelScale, fitted.Span);
         return fitted;
     }

@@ -47,7 +47,8 @@ public sealed record Augmentation
             throw new ArgumentOutOfRangeException(nameof(MaxShift), $"Augmentation: MaxShift is {MaxShift}; it must be 0 or more.");
         int size = channels * height * width;
         if (source.Length != size || target.Length != size)
-            throw new ArgumentException($"Augmentation.Apply: an image of {channels}x{height}x{width} needs {size} values, got source {source.Length} and target {target.Length}.");
+            throw new ArgumentException($"Augmentation.Apply: an image of {channels}x{height}x{width} needs {size} values, " +
+                $"got source {source.Length} and target {target.Length}.");
         ulong state = key;
         int dy = 0, dx = 0;
         if (MaxShift > 0)

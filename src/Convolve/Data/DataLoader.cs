@@ -119,7 +119,8 @@ public sealed class DataLoader
     private IEnumerable<Batch> Iterate(int epoch, int firstBatch)
     {
         if (iterating)
-            throw new InvalidOperationException("DataLoader: an epoch is already being iterated; its batches share one buffer, so finish it (or use a second loader) first.");
+            throw new InvalidOperationException(
+                "DataLoader: an epoch is already being iterated; its batches share one buffer, so finish it (or use a second loader) first.");
         iterating = true;
         try
         {

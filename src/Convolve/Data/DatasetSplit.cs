@@ -26,7 +26,8 @@ public static class DatasetSplit
         double validationFraction, int seed, bool stratified = true)
     {
         if (!(validationFraction > 0 && validationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), $"DatasetSplit: the validation fraction is {validationFraction}; it must be between 0 and 1.");
+            throw new ArgumentOutOfRangeException(nameof(validationFraction),
+                $"DatasetSplit: the validation fraction is {validationFraction}; it must be between 0 and 1.");
         var random = new Random(Seeds.Derive(seed, 0, Seeds.SplitStream));
         var inValidation = new bool[labels.Length];
         if (stratified)
@@ -49,7 +50,8 @@ public static class DatasetSplit
         var validation = Enumerable.Range(0, labels.Length).Where(i => inValidation[i]).ToArray();
         var train = Enumerable.Range(0, labels.Length).Where(i => !inValidation[i]).ToArray();
         if (validation.Length == 0 || train.Length == 0)
-            throw new ArgumentException($"DatasetSplit: a validation fraction of {validationFraction} of {labels.Length} items leaves {train.Length} for training and {validation.Length} for validation; both need at least one.");
+            throw new ArgumentException($"DatasetSplit: a validation fraction of {validationFraction} of {labels.Length} items leaves " +
+                $"{train.Length} for training and {validation.Length} for validation; both need at least one.");
         return (train, validation);
     }
 
@@ -67,7 +69,8 @@ public static class DatasetSplit
         for (int c = 0; c < byClass.Length; c++)
         {
             if (byClass[c].Length < perClass)
-                throw new ArgumentException($"DatasetSplit.TakePerClass: class {c} ('{data.ClassNames[c]}') has {byClass[c].Length} items, fewer than the {perClass} asked for.");
+                throw new ArgumentException($"DatasetSplit.TakePerClass: class {c} ('{data.ClassNames[c]}') has {byClass[c].Length} items, " +
+                    $"fewer than the {perClass} asked for.");
             Seeds.Shuffle(byClass[c].AsSpan(), random);
             chosen.AddRange(byClass[c].AsSpan(0, perClass));
         }

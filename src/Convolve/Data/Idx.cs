@@ -142,7 +142,8 @@ public static class Idx
         {
             string what = Enum.IsDefined((IdxElementType)type)
                 ? $"element type 0x{type:X2} ({Describe((IdxElementType)type)}) is not supported; Convolve reads unsigned-byte IDX files (0x08)"
-                : $"0x{type:X2} is not an IDX element type (known: 0x08 unsigned byte, 0x09 signed byte, 0x0B 16-bit integer, 0x0C 32-bit integer, 0x0D 32-bit float, 0x0E 64-bit float)";
+                : $"0x{type:X2} is not an IDX element type (known: 0x08 unsigned byte, 0x09 signed byte, 0x0B 16-bit integer, " +
+                    "0x0C 32-bit integer, 0x0D 32-bit float, 0x0E 64-bit float)";
             throw new IdxFormatException(name, 2, $"{name}: byte offset 2{where}: {what}.");
         }
         int rank = magic[3];
@@ -167,7 +168,8 @@ public static class Idx
             size *= d;
             if (size > Array.MaxLength)
                 throw new IdxFormatException(name, 4 + 4 * i,
-                    $"{name}: byte offset {4 + 4 * i}{where}: dimensions {FormatDimensions(dimensions.AsSpan(0, i + 1))} need more than {Array.MaxLength.ToString("N0", Invariant)} bytes, more than Convolve can hold in memory.");
+                    $"{name}: byte offset {4 + 4 * i}{where}: dimensions {FormatDimensions(dimensions.AsSpan(0, i + 1))} need more than " +
+                    $"{Array.MaxLength.ToString("N0", Invariant)} bytes, more than Convolve can hold in memory.");
         }
 
         // Memory follows the bytes actually present, not the header's claim: a 16-byte file can
@@ -184,11 +186,13 @@ public static class Idx
         }
         if (got < size)
             throw new IdxFormatException(name, headerSize + got,
-                $"{name}: truncated at byte offset {N(headerSize + got)}{where}: expected {N(size)} bytes of data ({FormatDimensions(dimensions)}) after the {headerSize}-byte header, found {N(got)}.");
+                $"{name}: truncated at byte offset {N(headerSize + got)}{where}: expected {N(size)} bytes of data ({FormatDimensions(dimensions)}) " +
+                $"after the {headerSize}-byte header, found {N(got)}.");
         long extra = CountRemaining(stream);
         if (extra > 0)
             throw new IdxFormatException(name, headerSize + size,
-                $"{name}: {N(extra)} bytes past the end of the data at byte offset {N(headerSize + size)}{where}: the header declares {FormatDimensions(dimensions)} = {N(size)} bytes, so the file should end there.");
+                $"{name}: {N(extra)} bytes past the end of the data at byte offset {N(headerSize + size)}{where}: " +
+                $"the header declares {FormatDimensions(dimensions)} = {N(size)} bytes, so the file should end there.");
         return new IdxArray(dimensions, data);
     }
 

@@ -23,13 +23,15 @@ public static class IdxDataset
     {
         if (images.Dimensions.Count != 3)
             throw new IdxFormatException(imagesName, 3,
-                $"{imagesName}: expected images with 3 dimensions (count x height x width), found {images.Dimensions.Count} ({Idx.FormatDimensions(images.Dimensions)}).");
+                $"{imagesName}: expected images with 3 dimensions (count x height x width), " +
+                $"found {images.Dimensions.Count} ({Idx.FormatDimensions(images.Dimensions)}).");
         if (labels.Dimensions.Count != 1)
             throw new IdxFormatException(labelsName, 3,
                 $"{labelsName}: expected labels with 1 dimension (count), found {labels.Dimensions.Count} ({Idx.FormatDimensions(labels.Dimensions)}).");
         if (images.Count != labels.Count)
             throw new IdxFormatException(labelsName, 4,
-                $"{imagesName} holds {Idx.N(images.Count)} images but {labelsName} holds {Idx.N(labels.Count)} labels; the two files must hold the same number of items.");
+                $"{imagesName} holds {Idx.N(images.Count)} images but {labelsName} holds {Idx.N(labels.Count)} labels; " +
+                "the two files must hold the same number of items.");
 
         const int labelHeader = 8;
         var labelValues = new int[labels.Count];
@@ -38,7 +40,8 @@ public static class IdxDataset
             int label = labels.Data[i];
             if (label >= classNames.Count)
                 throw new IdxFormatException(labelsName, labelHeader + i,
-                    $"{labelsName}: byte offset {Idx.N(labelHeader + i)}: label {label} of item {Idx.N(i)} is outside 0..{classNames.Count - 1} ({classNames.Count} classes).");
+                    $"{labelsName}: byte offset {Idx.N(labelHeader + i)}: label {label} of item {Idx.N(i)} " +
+                    $"is outside 0..{classNames.Count - 1} ({classNames.Count} classes).");
             labelValues[i] = label;
         }
 

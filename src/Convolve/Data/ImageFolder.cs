@@ -67,7 +67,8 @@ public static class ImageFolder
         var classDirs = Directory.GetDirectories(root).Where(d => !Path.GetFileName(d).StartsWith('.'))
             .Order(StringComparer.Ordinal).ToArray();
         if (classDirs.Length == 0)
-            throw new InvalidDataException($"{root}: no sub-folders; expected one sub-folder of images per class ({Path.Combine(root, "cat", "1.png")}, {Path.Combine(root, "dog", "1.png")}, ...).");
+            throw new InvalidDataException($"{root}: no sub-folders; expected one sub-folder of images per class " +
+                $"({Path.Combine(root, "cat", "1.png")}, {Path.Combine(root, "dog", "1.png")}, ...).");
         var classNames = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
 
         var files = new List<(string Path, int Label)>();
@@ -157,7 +158,8 @@ public static class ImageFolder
             var train = Load(trainDir, decoder, options);
             var test = Load(testDir, decoder, options);
             if (!train.Dataset.ClassNames.SequenceEqual(test.Dataset.ClassNames))
-                throw new InvalidDataException($"{root}: train/ has classes {string.Join(", ", train.Dataset.ClassNames)} but test/ has {string.Join(", ", test.Dataset.ClassNames)}; they must have the same class sub-folders.");
+                throw new InvalidDataException($"{root}: train/ has classes {string.Join(", ", train.Dataset.ClassNames)} " +
+                    $"but test/ has {string.Join(", ", test.Dataset.ClassNames)}; they must have the same class sub-folders.");
             return (new DatasetSplits(root, train.Dataset, test.Dataset, root), [.. train.Skipped, .. test.Skipped]);
         }
         var all = Load(root, decoder, options);

@@ -70,7 +70,8 @@ public static class Npy
         // NumPy writes one-byte types as '|u1'; '<u1' and 'u1' mean the same.
         if (descr is "<u1" or "u1" or "B") descr = "|u1";
         if (!SupportedTypes.TryGetValue(descr, out int itemSize))
-            throw Error(name, headerStart, $"element type '{descr}' is not supported; this reader takes {string.Join(", ", SupportedTypes.Keys)} (little-endian)");
+            throw Error(name, headerStart,
+                $"element type '{descr}' is not supported; this reader takes {string.Join(", ", SupportedTypes.Keys)} (little-endian)");
         if (fortran)
             throw Error(name, headerStart, "the array is in Fortran (column-major) order; save it in C order (numpy.ascontiguousarray) first");
 
@@ -84,9 +85,11 @@ public static class Npy
         long expected = count * itemSize;
         long actual = bytes.Length - dataStart;
         if (actual < expected)
-            throw Error(name, dataStart, $"truncated: shape ({string.Join(", ", shape)}) of {descr} needs {expected} bytes of data, but only {actual} follow the header");
+            throw Error(name, dataStart,
+                $"truncated: shape ({string.Join(", ", shape)}) of {descr} needs {expected} bytes of data, but only {actual} follow the header");
         if (actual > expected)
-            throw Error(name, dataStart + expected, $"{actual - expected} unexplained bytes after the {expected} bytes of data of shape ({string.Join(", ", shape)}) {descr}");
+            throw Error(name, dataStart + expected,
+                $"{actual - expected} unexplained bytes after the {expected} bytes of data of shape ({string.Join(", ", shape)}) {descr}");
 
         var data = bytes.Slice((int)dataStart, (int)expected);
         var values = new float[count];

@@ -37,7 +37,8 @@ public sealed class Conv2D : Layer, IThreadedLayer
         if (config.Padding.Top < 0 || config.Padding.Left < 0 || config.Padding.Bottom < 0 || config.Padding.Right < 0)
             throw new ArgumentException($"Conv2D: padding must not be negative, got {config.Padding}.");
         if (config.InChannels % config.Groups != 0 || config.OutChannels % config.Groups != 0)
-            throw new ArgumentException($"Conv2D: groups ({config.Groups}) must divide both input channels ({config.InChannels}) and output channels ({config.OutChannels}).");
+            throw new ArgumentException($"Conv2D: groups ({config.Groups}) must divide both input channels ({config.InChannels}) " +
+                $"and output channels ({config.OutChannels}).");
         weight = new Parameter("weight", new Shape(config.OutChannels, config.InChannels / config.Groups, config.KernelH, config.KernelW));
         this.bias = config.Bias ? new Parameter("bias", new Shape(config.OutChannels)) : null;
         kernel = new Conv2DDispatcher();
@@ -238,7 +239,8 @@ public sealed class Conv2D : Layer, IThreadedLayer
             var parts = new List<string> { $"{c.InChannels}->{c.OutChannels}", $"{c.KernelH}x{c.KernelW}" };
             if (c.StrideH != 1 || c.StrideW != 1) parts.Add(c.StrideH == c.StrideW ? $"stride={c.StrideH}" : $"stride=({c.StrideH}, {c.StrideW})");
             if (c.Padding != Padding.Valid) parts.Add($"padding={c.Padding}");
-            if (c.DilationH != 1 || c.DilationW != 1) parts.Add(c.DilationH == c.DilationW ? $"dilation={c.DilationH}" : $"dilation=({c.DilationH}, {c.DilationW})");
+            if (c.DilationH != 1 || c.DilationW != 1)
+                parts.Add(c.DilationH == c.DilationW ? $"dilation={c.DilationH}" : $"dilation=({c.DilationH}, {c.DilationW})");
             if (c.Groups != 1) parts.Add($"groups={c.Groups}");
             if (!c.Bias) parts.Add("bias=false");
             return string.Join(", ", parts);

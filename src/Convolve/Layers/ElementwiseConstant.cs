@@ -34,7 +34,8 @@ public sealed class ElementwiseConstant : Layer
     public ElementwiseConstant(ElementwiseConstantConfig config)
     {
         if (!Enum.IsDefined(config.Operation))
-            throw new ArgumentException($"ElementwiseConstant: operation {config.Operation} is not one of {string.Join(", ", Enum.GetNames<BinaryOperation>())}.");
+            throw new ArgumentException(
+                $"ElementwiseConstant: operation {config.Operation} is not one of {string.Join(", ", Enum.GetNames<BinaryOperation>())}.");
         Config = config;
         constant = new Parameter("constant", new Shape(config.ConstantShape ?? []), trainable: false);
     }
@@ -58,9 +59,11 @@ public sealed class ElementwiseConstant : Layer
     {
         var c = constant.Shape;
         if (c.Rank > inputShape.Rank || (c.Rank == inputShape.Rank && c.Rank > 0 && c[0] != 1))
-            throw new ShapeException($"{this}: the constant {c} must have fewer dimensions than the input, or a leading 1 for the batch, got input {inputShape}.");
+            throw new ShapeException($"{this}: the constant {c} must have fewer dimensions than the input, " +
+                $"or a leading 1 for the batch, got input {inputShape}.");
         if (!Broadcast.TryGetShape(inputShape, c, out var shape, out int axis))
-            throw new ShapeException($"{this}: the constant {c} does not broadcast against input {inputShape}: they differ in dimension {axis} (counted in the input) and neither size is 1.");
+            throw new ShapeException($"{this}: the constant {c} does not broadcast against input {inputShape}: " +
+                $"they differ in dimension {axis} (counted in the input) and neither size is 1.");
         return shape;
     }
 
@@ -141,13 +144,17 @@ public sealed class ElementwiseConstant : Layer
     }
 }
 
-/// <summary>Options of an <see cref="ElementwiseConstant"/> layer: the operation, the constant's shape (its values are a parameter) and which side it is on.</summary>
+/// <summary>
+/// Options of an <see cref="ElementwiseConstant"/> layer: the operation, the constant's shape (its values are a parameter)
+/// and which side it is on.
+/// </summary>
 public sealed record ElementwiseConstantConfig(BinaryOperation Operation, int[] ConstantShape, bool ConstantOnLeft = false) : LayerConfig
 {
     public override Layer CreateLayer() => new ElementwiseConstant(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
-    public bool Equals(ElementwiseConstantConfig? other) => other is not null && base.Equals(other) && Operation == other.Operation && ConstantShape.AsSpan().SequenceEqual(other.ConstantShape) && ConstantOnLeft == other.ConstantOnLeft;
+    public bool Equals(ElementwiseConstantConfig? other) => other is not null && base.Equals(other) && Operation == other.Operation
+        && ConstantShape.AsSpan().SequenceEqual(other.ConstantShape) && ConstantOnLeft == other.ConstantOnLeft;
 
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Operation, ConstantShape.Length, ConstantOnLeft);
 }

@@ -62,13 +62,15 @@ public sealed class Pad : Layer
     public override Shape GetOutputShape(Shape inputShape)
     {
         if (inputShape.Rank != ItemRank + 1)
-            throw new ShapeException($"{this}: expected input with {ItemRank} dimensions after the batch (the pads give {ItemRank} begin/end pairs), got {inputShape}.");
+            throw new ShapeException($"{this}: expected input with {ItemRank} dimensions after the batch " +
+                $"(the pads give {ItemRank} begin/end pairs), got {inputShape}.");
         var dims = inputShape.Dims.ToArray();
         for (int k = 0; k < ItemRank; k++)
         {
             int size = inputShape[k + 1], before = pads[k], after = pads[k + ItemRank];
             if (Mode == PadMode.Reflect && (before >= size || after >= size))
-                throw new ShapeException($"{this}: reflect padding of {Math.Max(before, after)} on axis {k + 1} needs more than {Math.Max(before, after)} values there, got input {inputShape}.");
+                throw new ShapeException($"{this}: reflect padding of {Math.Max(before, after)} on axis {k + 1} " +
+                    $"needs more than {Math.Max(before, after)} values there, got input {inputShape}.");
             dims[k + 1] = size + before + after;
         }
         return new Shape(dims);
@@ -177,7 +179,8 @@ public sealed class Pad : Layer
     public override LayerConfig GetConfig() => new PadConfig([.. pads], Mode, Value);
 
     protected override string ExtraDescription =>
-        "[" + string.Join(", ", pads) + "]" + (Mode == PadMode.Constant ? "" : $", {Mode.ToString().ToLowerInvariant()}") + (Value == 0 ? "" : $", value={Value}");
+        "[" + string.Join(", ", pads) + "]" + (Mode == PadMode.Constant ? "" : $", {Mode.ToString().ToLowerInvariant()}")
+        + (Value == 0 ? "" : $", value={Value}");
 }
 
 /// <summary>Options of a <see cref="Pad"/> layer; an infinite value is written as "Infinity" / "-Infinity".</summary>
@@ -189,7 +192,8 @@ public sealed record PadConfig(
     public override Layer CreateLayer() => new Pad(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
-    public bool Equals(PadConfig? other) => other is not null && base.Equals(other) && Pads.AsSpan().SequenceEqual(other.Pads) && Mode == other.Mode && Value.Equals(other.Value);
+    public bool Equals(PadConfig? other) => other is not null && base.Equals(other) && Pads.AsSpan().SequenceEqual(other.Pads)
+        && Mode == other.Mode && Value.Equals(other.Value);
 
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Pads.Length, Mode, Value);
 }

@@ -14,12 +14,14 @@ public abstract class Pool2D : Layer, IThreadedLayer
         int dilationH, int dilationW, bool ceilMode)
     {
         if (kernelH <= 0 || kernelW <= 0 || strideH <= 0 || strideW <= 0 || dilationH <= 0 || dilationW <= 0)
-            throw new ArgumentException($"{TypeName}: kernel, stride and dilation must be positive, got kernel {kernelH}x{kernelW}, stride {strideH}x{strideW}, dilation {dilationH}x{dilationW}.");
+            throw new ArgumentException($"{TypeName}: kernel, stride and dilation must be positive, " +
+                $"got kernel {kernelH}x{kernelW}, stride {strideH}x{strideW}, dilation {dilationH}x{dilationW}.");
         // PyTorch allows at most half the kernel; ONNX (e.g. a 3x3 window with padding 2) allows
         // anything that keeps the first and last windows reaching into the input.
         int extentH = dilationH * (kernelH - 1) + 1, extentW = dilationW * (kernelW - 1) + 1;
         if (!padding.IsSame && (padding.Top >= extentH || padding.Bottom >= extentH || padding.Left >= extentW || padding.Right >= extentW))
-            throw new ArgumentException($"{TypeName}: padding {padding} must be smaller than the {extentH}x{extentW} window on every side, so that no window lies wholly in the padding.");
+            throw new ArgumentException($"{TypeName}: padding {padding} must be smaller than the {extentH}x{extentW} window on every side, " +
+                "so that no window lies wholly in the padding.");
         (KernelH, KernelW, StrideH, StrideW, Padding, DilationH, DilationW, CeilMode) =
             (kernelH, kernelW, strideH, strideW, padding, dilationH, dilationW, ceilMode);
     }
@@ -125,7 +127,8 @@ public sealed class MaxPool2D : Pool2D
     public override Tensor Backward(Tensor dOutput)
     {
         if (fused)
-            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the convolution before it, which keeps nothing for a backward pass; run this layer's Forward first (Sequential does so itself).");
+            throw new InvalidOperationException($"{this}: the last forward pass was an inference pass fused with the convolution before it, " +
+                "which keeps nothing for a backward pass; run this layer's Forward first (Sequential does so itself).");
         RequireSameShape(dOutput, output);
         var result = Tensor.Reuse(ref dInput, inputShape);
         Kernels.Cpu.Pool2DCpu.MaxBackward(GetGeometry(inputShape), dOutput.Span, argmax, result.Span, MaxThreads);

@@ -50,7 +50,8 @@ public sealed class Reshape : ViewLayer
         if (inferred >= 0)
         {
             if (item.Size % known != 0)
-                throw new ShapeException($"{this}: input items {item} have {item.Size} values, which is not a multiple of {known}, the product of the other target dimensions.");
+                throw new ShapeException($"{this}: input items {item} have {item.Size} values, " +
+                    $"which is not a multiple of {known}, the product of the other target dimensions.");
             dims[inferred] = (int)(item.Size / known);
         }
         else if (known != item.Size)

@@ -38,7 +38,8 @@ public sealed class Slice(int axis, int start, int end = int.MaxValue) : Layer
     {
         int axis = Axis < 0 ? inputShape.Rank + Axis : Axis;
         if (axis < 1 || axis >= inputShape.Rank)
-            throw new ShapeException($"{this}: axis {Axis} is not a non-batch axis of input {inputShape} (axes 1 to {inputShape.Rank - 1}, or -1 to {1 - inputShape.Rank}).");
+            throw new ShapeException($"{this}: axis {Axis} is not a non-batch axis of input {inputShape} " +
+                $"(axes 1 to {inputShape.Rank - 1}, or -1 to {1 - inputShape.Rank}).");
         int size = inputShape[axis];
         int from = Math.Clamp(Start < 0 ? Start + size : Start, 0, size);
         int to = Math.Clamp(End < 0 ? (int)Math.Max((long)End + size, int.MinValue) : End, 0, size);

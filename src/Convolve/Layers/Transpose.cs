@@ -28,7 +28,8 @@ public sealed class Transpose : Layer
         if (permutation.Length == 0 || !permutation.Order().SequenceEqual(Enumerable.Range(0, permutation.Length)))
             throw new ArgumentException($"Transpose({text}): expected a permutation of 0 to {permutation.Length - 1}.");
         if (permutation[0] != 0)
-            throw new ArgumentException($"Transpose({text}): the batch axis must stay first (permutation[0] must be 0), got {permutation[0]}; a model's layers keep the batch as axis 0.");
+            throw new ArgumentException($"Transpose({text}): the batch axis must stay first (permutation[0] must be 0), " +
+                $"got {permutation[0]}; a model's layers keep the batch as axis 0.");
         this.permutation = [.. permutation];
         inverse = new int[permutation.Length];
         for (int i = 0; i < permutation.Length; i++) inverse[permutation[i]] = i;

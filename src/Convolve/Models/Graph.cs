@@ -70,14 +70,19 @@ public sealed class Graph : Model
 
     public override IReadOnlyList<Layer> Layers => layers;
 
-    /// <summary>Applies <paramref name="layer"/> to <paramref name="inputs"/> (several only for a <see cref="MergeLayer"/>) and returns its output node.</summary>
+    /// <summary>
+    /// Applies <paramref name="layer"/> to <paramref name="inputs"/> (several only for a <see cref="MergeLayer"/>)
+    /// and returns its output node.
+    /// </summary>
     public GraphNode Apply(Layer layer, params GraphNode[] inputs)
     {
         if (IsBuilt) throw new InvalidOperationException("Graph: the model is built; layers cannot be added any more.");
-        if (layers.Contains(layer)) throw new ArgumentException($"Graph: {layer} is in the graph already; a layer is applied once (create another for a second use).");
+        if (layers.Contains(layer))
+            throw new ArgumentException($"Graph: {layer} is in the graph already; a layer is applied once (create another for a second use).");
         if (inputs.Length == 0) throw new ArgumentException($"Graph: {layer} needs an input node.");
         if (inputs.Length > 1 && layer is not MergeLayer)
-            throw new ArgumentException($"Graph: {layer} takes one input, got {inputs.Length}; merge branches with a merge layer (Add, Subtract, Multiply, Divide, Concat).");
+            throw new ArgumentException($"Graph: {layer} takes one input, got {inputs.Length}; " +
+                "merge branches with a merge layer (Add, Subtract, Multiply, Divide, Concat).");
         foreach (var input in inputs)
             if (input.Graph != this) throw new ArgumentException($"Graph: an input of {layer} belongs to another graph.");
         var node = new GraphNode(this, nodes.Count, layer, inputs);

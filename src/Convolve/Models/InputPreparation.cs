@@ -85,7 +85,10 @@ public sealed record InputStatistics(int Images, float PixelMean, float PixelStd
 /// <param name="ConvertedToGray">Whether a colour image was turned into gray for a gray model.</param>
 /// <param name="Mean">The mean of the prepared image in 0..1 values (before scale and normalisation).</param>
 /// <param name="Std">The standard deviation of the prepared image in 0..1 values.</param>
-/// <param name="Unusual">Whether <see cref="Mean"/> or <see cref="Std"/> is far (more than <see cref="InputPreparation.UnusualDeviations"/> standard deviations) from those of the training images.</param>
+/// <param name="Unusual">
+/// Whether <see cref="Mean"/> or <see cref="Std"/> is far (more than <see cref="InputPreparation.UnusualDeviations"/>
+/// standard deviations) from those of the training images.
+/// </param>
 /// <param name="Notes">All of the above worth telling a user, in plain words; empty when the image fitted as it was.</param>
 public sealed record PreparationReport(int SourceWidth, int SourceHeight, bool Resized, bool Enlarged, bool ConvertedToGray,
     float Mean, float Std, bool Unusual, IReadOnlyList<string> Notes);
@@ -176,7 +179,8 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
         if (Std is not null && (Std.Length != Channels || !Std.All(s => float.IsFinite(s) && s > 0)))
             return $"has std [{List(Std)}]; expected one positive finite number per channel ({Words.Plural(Channels, "channel")})";
         if (!Enum.IsDefined(Resize) || !Enum.IsDefined(ChannelOrder)) return "has an unknown resize mode or channel order";
-        if (Training is { } t && !(float.IsFinite(t.PixelMean + t.PixelStd + t.ImageMeanMean + t.ImageMeanStd + t.ImageStdMean + t.ImageStdStd) && t.Images > 0))
+        if (Training is { } t
+            && !(float.IsFinite(t.PixelMean + t.PixelStd + t.ImageMeanMean + t.ImageMeanStd + t.ImageStdMean + t.ImageStdStd) && t.Images > 0))
             return "has training statistics that are not finite numbers of at least one image";
         return null;
     }
@@ -210,7 +214,8 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
             unusual = meanDeviations > UnusualDeviations || stdDeviations > UnusualDeviations;
             if (unusual)
                 notes.Add($"unlike the training images: brightness (mean) {Format(mean)} and contrast (std) {Format(std)}, " +
-                    $"where the training images have {Format(t.ImageMeanMean)} ± {Format(t.ImageMeanStd)} and {Format(t.ImageStdMean)} ± {Format(t.ImageStdStd)}; " +
+                    $"where the training images have {Format(t.ImageMeanMean)} ± {Format(t.ImageMeanStd)} " +
+                    $"and {Format(t.ImageStdMean)} ± {Format(t.ImageStdStd)}; " +
                     "the prediction may mean little");
         }
         return new PreparationReport(image.Width, image.Height, resized, enlarged, toGray, mean, std, unusual, notes);
@@ -282,9 +287,12 @@ public sealed record InputPreparation(int Channels, int Height, int Width)
     /// <summary>The non-default settings, e.g. "1x28x28, values 0..1" or "3x224x224 BGR, values 0..255, mean [104, 117, 123]".</summary>
     public override string ToString()
     {
-        string text = $"{Width}x{Height}x{Channels}{(Channels == 3 && ChannelOrder == ChannelOrder.Bgr ? " BGR" : "")}, values 0..{Scale.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}";
-        if (Mean is not null) text += $", minus mean [{string.Join(", ", Mean.Select(m => m.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)))}]";
-        if (Std is not null) text += $", divided by std [{string.Join(", ", Std.Select(m => m.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)))}]";
+        string text = $"{Width}x{Height}x{Channels}{(Channels == 3 && ChannelOrder == ChannelOrder.Bgr ? " BGR" : "")}, " +
+            $"values 0..{Scale.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}";
+        if (Mean is not null)
+            text += $", minus mean [{string.Join(", ", Mean.Select(m => m.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)))}]";
+        if (Std is not null)
+            text += $", divided by std [{string.Join(", ", Std.Select(m => m.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)))}]";
         return text;
     }
 }

@@ -157,10 +157,12 @@ public static class ModelFile
             throw new ModelFormatException($"{name}: format version {version} at byte 8 is not one this Convolve reads (1 to {FormatVersion}).");
         uint headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]);
         if (PreambleLength + (long)headerLength + ChecksumLength > bytes.Length)
-            throw new ModelFormatException($"{name}: truncated: the header length at byte 12 says {headerLength} bytes, but only {bytes.Length - PreambleLength - ChecksumLength} follow before the checksum.");
+            throw new ModelFormatException($"{name}: truncated: the header length at byte 12 says {headerLength} bytes, " +
+                $"but only {bytes.Length - PreambleLength - ChecksumLength} follow before the checksum.");
         var body = bytes[..^ChecksumLength];
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes[^ChecksumLength..]))
-            throw new ModelFormatException($"{name}: checksum mismatch: the SHA-256 stored in the last 32 bytes does not match the contents; the file is corrupt or truncated.");
+            throw new ModelFormatException(
+                $"{name}: checksum mismatch: the SHA-256 stored in the last 32 bytes does not match the contents; the file is corrupt or truncated.");
 
         Header header;
         try
@@ -215,7 +217,8 @@ public static class ModelFile
             if (parameters.Remove(entry.Name, out var parameter))
             {
                 if (parameter.Shape != shape)
-                    throw new ModelFormatException($"{name}: tensor '{entry.Name}' has shape {shape} in the file, but the architecture needs {parameter.Shape}.");
+                    throw new ModelFormatException(
+                        $"{name}: tensor '{entry.Name}' has shape {shape} in the file, but the architecture needs {parameter.Shape}.");
                 target = parameter.Value;
             }
             else extras[entry.Name] = target = new Tensor(shape);
@@ -255,7 +258,8 @@ public static class ModelFile
             for (int i = 0; i < entry.Shape.Length; i++)
             {
                 if (entry.Shape[i] <= 0)
-                    throw new ModelFormatException($"{name}: tensor '{entry.Name}' at byte {offset}: dimension {i} of {dims} is {entry.Shape[i]}; every dimension must be positive.");
+                    throw new ModelFormatException(
+                        $"{name}: tensor '{entry.Name}' at byte {offset}: dimension {i} of {dims} is {entry.Shape[i]}; every dimension must be positive.");
                 count *= entry.Shape[i];
                 if (count > int.MaxValue)
                     throw new ModelFormatException($"{name}: tensor '{entry.Name}' at byte {offset}: shape {dims} holds more than {int.MaxValue:N0} values, " +
@@ -263,7 +267,8 @@ public static class ModelFile
             }
             long length = count * sizeof(float);
             if (offset + length > dataEnd)
-                throw new ModelFormatException($"{name}: truncated: tensor '{entry.Name}' {dims} needs {length:N0} bytes at byte {offset}, but the data ends at byte {dataEnd}.");
+                throw new ModelFormatException($"{name}: truncated: tensor '{entry.Name}' {dims} needs {length:N0} bytes at byte {offset}, " +
+                    $"but the data ends at byte {dataEnd}.");
             offset += length;
         }
     }
@@ -274,10 +279,12 @@ public static class ModelFile
         foreach (int d in dims)
         {
             if (d <= 0)
-                throw new ModelFormatException($"{name}: the input shape [{string.Join(", ", dims)}] in the header has a dimension of {d}; every dimension must be positive.");
+                throw new ModelFormatException($"{name}: the input shape [{string.Join(", ", dims)}] in the header has a dimension of {d}; " +
+                    "every dimension must be positive.");
             count *= d;
             if (count > int.MaxValue)
-                throw new ModelFormatException($"{name}: the input shape [{string.Join(", ", dims)}] in the header holds more than {int.MaxValue:N0} values per item; the header is corrupt.");
+                throw new ModelFormatException($"{name}: the input shape [{string.Join(", ", dims)}] in the header " +
+                    $"holds more than {int.MaxValue:N0} values per item; the header is corrupt.");
         }
     }
 

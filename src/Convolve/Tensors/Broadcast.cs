@@ -29,7 +29,10 @@ public sealed class Broadcast
 {
     private readonly int[] dims, strideA, strideB;
 
-    /// <summary>Plans the element-wise work for operands of shapes <paramref name="a"/> and <paramref name="b"/>; throws a <see cref="ShapeException"/> if they do not broadcast.</summary>
+    /// <summary>
+    /// Plans the element-wise work for operands of shapes <paramref name="a"/> and <paramref name="b"/>;
+    /// throws a <see cref="ShapeException"/> if they do not broadcast.
+    /// </summary>
     public Broadcast(Shape a, Shape b)
     {
         A = a;
@@ -117,7 +120,10 @@ public sealed class Broadcast
         return stride;
     }
 
-    /// <summary>output = a op b, with a of shape <see cref="A"/>, b of <see cref="B"/> and output of <see cref="Output"/>. output may be a or b itself when that one is full.</summary>
+    /// <summary>
+    /// output = a op b, with a of shape <see cref="A"/>, b of <see cref="B"/> and output of <see cref="Output"/>.
+    /// output may be a or b itself when that one is full.
+    /// </summary>
     public void Apply(BinaryOperation operation, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output)
     {
         Check(a.Length, A, "a");

@@ -60,7 +60,8 @@ public sealed class ClassificationReport
         for (int i = 0; i < labels.Length; i++)
         {
             if ((uint)labels[i] >= (uint)classes || (uint)predictions[i] >= (uint)classes)
-                throw new ArgumentException($"ClassificationReport: item {i} has label {labels[i]} and prediction {predictions[i]}; classes are 0 to {classes - 1}.");
+                throw new ArgumentException($"ClassificationReport: item {i} has label {labels[i]} and prediction {predictions[i]}; " +
+                    $"classes are 0 to {classes - 1}.");
             confusion[labels[i], predictions[i]]++;
         }
         return new ClassificationReport(classNames, confusion);

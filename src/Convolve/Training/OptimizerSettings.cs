@@ -100,7 +100,8 @@ public sealed record OptimizerSettings(
     /// <summary>Short description, e.g. "SGD(lr=0.05, momentum=0.9)".</summary>
     public override string ToString() => Kind switch
     {
-        OptimizerKind.Sgd => $"SGD(lr={N(LearningRate)}" + (Momentum > 0 ? $", momentum={N(Momentum)}" : "") + (Nesterov ? ", nesterov" : "") + (WeightDecay > 0 ? $", weight_decay={N(WeightDecay)}" : "") + ")",
+        OptimizerKind.Sgd => $"SGD(lr={N(LearningRate)}" + (Momentum > 0 ? $", momentum={N(Momentum)}" : "") + (Nesterov ? ", nesterov" : "")
+            + (WeightDecay > 0 ? $", weight_decay={N(WeightDecay)}" : "") + ")",
         _ => $"{Kind}(lr={N(LearningRate)}" + (WeightDecay > 0 ? $", weight_decay={N(WeightDecay)}" : "") + ")",
     };
 

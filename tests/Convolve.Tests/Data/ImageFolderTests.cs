@@ -113,7 +113,8 @@ public class ImageFolderTests
 
         var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(folder.Path, new TextDecoder(), new ImageFolderOptions()));
 
-        Assert.Equal($"{folder.Path}: none of its 2 images could be decoded; the first failure: {folder.File("k/bad.txt")}: {folder.File("k/bad.txt")}: not a text image.", e.Message);
+        Assert.Equal($"{folder.Path}: none of its 2 images could be decoded; " +
+            $"the first failure: {folder.File("k/bad.txt")}: {folder.File("k/bad.txt")}: not a text image.", e.Message);
     }
 
     [Fact]

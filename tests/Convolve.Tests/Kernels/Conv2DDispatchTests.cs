@@ -62,11 +62,16 @@ public class Conv2DDispatchTests
     {
         foreach (var width in new[] { SimdWidth.Vector512, SimdWidth.Vector256 })
         {
-            Assert.Equal(Conv2DAlgorithm.Direct, Conv2DDispatch.Choose(Conv2DPass.Forward, new(64, 1, 28, 28, 32, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
-            Assert.Equal(Conv2DAlgorithm.Direct, Conv2DDispatch.Choose(Conv2DPass.ForwardPooled, new(1, 1, 28, 28, 32, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
-            Assert.Equal(Conv2DAlgorithm.ChannelVector, Conv2DDispatch.Choose(Conv2DPass.Forward, new(64, 6, 14, 14, 16, 5, 5), Conv2DAlgorithm.Auto, 2, width).Kernel);
-            Assert.Equal(Conv2DAlgorithm.Winograd, Conv2DDispatch.Choose(Conv2DPass.Forward, new(64, 32, 26, 26, 64, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
-            Assert.Equal(Conv2DAlgorithm.Winograd, Conv2DDispatch.Choose(Conv2DPass.Backward, new(64, 32, 26, 26, 64, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
+            Assert.Equal(Conv2DAlgorithm.Direct,
+                Conv2DDispatch.Choose(Conv2DPass.Forward, new(64, 1, 28, 28, 32, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
+            Assert.Equal(Conv2DAlgorithm.Direct,
+                Conv2DDispatch.Choose(Conv2DPass.ForwardPooled, new(1, 1, 28, 28, 32, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
+            Assert.Equal(Conv2DAlgorithm.ChannelVector,
+                Conv2DDispatch.Choose(Conv2DPass.Forward, new(64, 6, 14, 14, 16, 5, 5), Conv2DAlgorithm.Auto, 2, width).Kernel);
+            Assert.Equal(Conv2DAlgorithm.Winograd,
+                Conv2DDispatch.Choose(Conv2DPass.Forward, new(64, 32, 26, 26, 64, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
+            Assert.Equal(Conv2DAlgorithm.Winograd,
+                Conv2DDispatch.Choose(Conv2DPass.Backward, new(64, 32, 26, 26, 64, 3, 3), Conv2DAlgorithm.Auto, 2, width).Kernel);
         }
     }
 
@@ -77,7 +82,8 @@ public class Conv2DDispatchTests
         var g = new Conv2DGeometry(1, 32, 26, 26, 64, 3, 3);
         foreach (int threads in new[] { 1, 2 })
         {
-            Assert.Equal(Conv2DAlgorithm.Winograd, Conv2DDispatch.Choose(Conv2DPass.BackwardWeight, g, Conv2DAlgorithm.Auto, threads, SimdWidth.Vector256).Kernel);
+            Assert.Equal(Conv2DAlgorithm.Winograd,
+                Conv2DDispatch.Choose(Conv2DPass.BackwardWeight, g, Conv2DAlgorithm.Auto, threads, SimdWidth.Vector256).Kernel);
             Assert.Equal(Conv2DAlgorithm.Winograd, Conv2DDispatch.Choose(Conv2DPass.Backward, g, Conv2DAlgorithm.Auto, threads, SimdWidth.Vector256).Kernel);
         }
     }

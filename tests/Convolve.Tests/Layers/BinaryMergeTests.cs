@@ -67,9 +67,11 @@ public class BinaryMergeTests
     [Fact]
     public void Merges_OfShapesThatDoNotBroadcast_AreRefusedWithTheShapes()
     {
-        Assert.Equal("Add(): inputs [1, 2, 2, 2] and [1, 1, 4, 4] do not broadcast: input 1 differs in dimension 2 (counted in the broadcast result) and neither size is 1.",
+        Assert.Equal("Add(): inputs [1, 2, 2, 2] and [1, 1, 4, 4] do not broadcast: " +
+            "input 1 differs in dimension 2 (counted in the broadcast result) and neither size is 1.",
             Assert.Throws<ShapeException>(() => new Add().GetOutputShape([new Shape(1, 2, 2, 2), new Shape(1, 1, 4, 4)])).Message);
-        Assert.Equal("Subtract(): inputs [2, 3, 4] and [5, 4] do not broadcast: they differ in dimension 1 (counted in the broadcast result) and neither size is 1.",
+        Assert.Equal("Subtract(): inputs [2, 3, 4] and [5, 4] do not broadcast: " +
+            "they differ in dimension 1 (counted in the broadcast result) and neither size is 1.",
             Assert.Throws<ShapeException>(() => new Subtract().GetOutputShape([new Shape(2, 3, 4), new Shape(5, 4)])).Message);
         Assert.Equal("Multiply(): needs two inputs, got 3.",
             Assert.Throws<ShapeException>(() => new Multiply().GetOutputShape([new Shape(2), new Shape(2), new Shape(2)])).Message);

@@ -69,12 +69,15 @@ public class ElementwiseConstantTests
         Assert.False(perChannel.Constant.Trainable);
         Assert.Equal("constant", perChannel.Constant.Name);
 
-        Assert.Equal("ElementwiseConstant(x * c[3, 1, 1]): the constant [3, 1, 1] does not broadcast against input [2, 4, 5, 5]: they differ in dimension 1 (counted in the input) and neither size is 1.",
+        Assert.Equal("ElementwiseConstant(x * c[3, 1, 1]): the constant [3, 1, 1] does not broadcast against input [2, 4, 5, 5]: " +
+            "they differ in dimension 1 (counted in the input) and neither size is 1.",
             Assert.Throws<ShapeException>(() => perChannel.Build(new Shape(2, 4, 5, 5))).Message);
-        Assert.Equal("ElementwiseConstant(x * c[3, 1, 1]): the constant [3, 1, 1] must have fewer dimensions than the input, or a leading 1 for the batch, got input [2, 3, 1].",
+        Assert.Equal("ElementwiseConstant(x * c[3, 1, 1]): the constant [3, 1, 1] must have fewer dimensions than the input, " +
+            "or a leading 1 for the batch, got input [2, 3, 1].",
             Assert.Throws<ShapeException>(() => perChannel.Build(new Shape(2, 3, 1))).Message);
         var batched = new ElementwiseConstant(BinaryOperation.Add, new Tensor(new Shape(2, 3)));
-        Assert.Equal("ElementwiseConstant(x + c[2, 3]): the constant [2, 3] must have fewer dimensions than the input, or a leading 1 for the batch, got input [2, 3].",
+        Assert.Equal("ElementwiseConstant(x + c[2, 3]): the constant [2, 3] must have fewer dimensions than the input, " +
+            "or a leading 1 for the batch, got input [2, 3].",
             Assert.Throws<ShapeException>(() => batched.Build(new Shape(2, 3))).Message);
     }
 }

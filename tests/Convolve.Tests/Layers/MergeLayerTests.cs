@@ -13,7 +13,8 @@ public class MergeLayerTests
     public void Add_OfThreeInputs_Broadcasting_MatchesReferenceAndFiniteDifferences()
     {
         var random = new Random(3);
-        Tensor[] inputs = [BroadcastReference.Operand(new Shape(2, 3, 1, 4), random, false), BroadcastReference.Operand(new Shape(1, 1, 2, 4), random, false), BroadcastReference.Operand(new Shape(3, 1, 1), random, false)];
+        Tensor[] inputs = [BroadcastReference.Operand(new Shape(2, 3, 1, 4), random, false), BroadcastReference.Operand(new Shape(1, 1, 2, 4), random, false),
+            BroadcastReference.Operand(new Shape(3, 1, 1), random, false)];
         var layer = new Add();
 
         var output = layer.Forward(inputs);
@@ -30,7 +31,8 @@ public class MergeLayerTests
     public void Add_OfEqualShapes_GivesEveryInputDOutputItself()
     {
         var random = new Random(4);
-        Tensor[] inputs = [BroadcastReference.Operand(new Shape(2, 3), random, false), BroadcastReference.Operand(new Shape(2, 3), random, false), BroadcastReference.Operand(new Shape(2, 3), random, false)];
+        Tensor[] inputs = [BroadcastReference.Operand(new Shape(2, 3), random, false), BroadcastReference.Operand(new Shape(2, 3), random, false),
+            BroadcastReference.Operand(new Shape(2, 3), random, false)];
         var layer = new Add();
         var output = layer.Forward(inputs);
         var dOutput = BroadcastReference.Operand(output.Shape, random, false);

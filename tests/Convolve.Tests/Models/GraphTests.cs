@@ -98,7 +98,8 @@ public class GraphTests
         var mismatched = new Graph();
         var a = mismatched.Apply(new Conv2D(1, 2, 3), mismatched.Input);
         mismatched.Apply(new Add(), a, mismatched.Input);
-        Assert.Equal("add_1 Add(): inputs [N, 2, 2, 2] and [N, 1, 4, 4] do not broadcast: input 1 differs in dimension 2 (counted in the broadcast result) and neither size is 1.",
+        Assert.Equal("add_1 Add(): inputs [N, 2, 2, 2] and [N, 1, 4, 4] do not broadcast: " +
+            "input 1 differs in dimension 2 (counted in the broadcast result) and neither size is 1.",
             Assert.Throws<ShapeException>(() => mismatched.Build(new Shape(1, 4, 4))).Message);
     }
 }

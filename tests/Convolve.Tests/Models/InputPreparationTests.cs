@@ -83,7 +83,10 @@ public sealed class InputPreparationTests : IDisposable
         var images = new Tensor(new Shape(2, 3, 4, 4));
         for (int i = 0; i < images.Length; i++) images.Span[i] = i % 7 / 7f;
         var training = InputStatistics.Of(images);
-        model.Preparation = new InputPreparation(3, 4, 4) { ChannelOrder = ChannelOrder.Bgr, Scale = 255, Mean = [1, 2, 3], Std = [4, 5, 6], Training = training };
+        model.Preparation = new InputPreparation(3, 4, 4)
+        {
+            ChannelOrder = ChannelOrder.Bgr, Scale = 255, Mean = [1, 2, 3], Std = [4, 5, 6], Training = training
+        };
 
         ModelFile.Save(model, PathOf("p.cvm"));
         var back = ModelFile.Load(PathOf("p.cvm")).Preparation!;
@@ -145,7 +148,8 @@ public sealed class InputPreparationTests : IDisposable
 
     private static InputPreparation DigitsLike() => new(1, 28, 28)
     {
-        Training = new InputStatistics(1000, PixelMean: 0.13f, PixelStd: 0.31f, ImageMeanMean: 0.13f, ImageMeanStd: 0.04f, ImageStdMean: 0.30f, ImageStdStd: 0.04f),
+        Training = new InputStatistics(1000, PixelMean: 0.13f, PixelStd: 0.31f, ImageMeanMean: 0.13f, ImageMeanStd: 0.04f,
+            ImageStdMean: 0.30f, ImageStdStd: 0.04f),
     };
 
     [Fact]

@@ -14,7 +14,10 @@ public sealed class AtomicFileTests : IDisposable
     // The id of a process that has exited, as a save killed by `kill -9` leaves behind.
     private static int ExitedProcessId()
     {
-        using var process = Process.Start(new ProcessStartInfo(OperatingSystem.IsWindows() ? "cmd.exe" : "true") { Arguments = OperatingSystem.IsWindows() ? "/c exit" : "" })!;
+        using var process = Process.Start(new ProcessStartInfo(OperatingSystem.IsWindows() ? "cmd.exe" : "true")
+        {
+            Arguments = OperatingSystem.IsWindows() ? "/c exit" : ""
+        })!;
         process.WaitForExit();
         return process.Id;
     }

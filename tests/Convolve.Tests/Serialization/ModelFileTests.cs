@@ -98,7 +98,8 @@ public sealed class ModelFileTests : IDisposable
     {
         var bytes = SavedBytes();
         bytes[bytes.Length - 40] ^= 0x10;
-        Assert.Equal("m.cvm: checksum mismatch: the SHA-256 stored in the last 32 bytes does not match the contents; the file is corrupt or truncated.", ParseError(bytes));
+        Assert.Equal("m.cvm: checksum mismatch: the SHA-256 stored in the last 32 bytes does not match the contents; the file is corrupt or truncated.",
+            ParseError(bytes));
     }
 
     [Fact]
@@ -112,7 +113,8 @@ public sealed class ModelFileTests : IDisposable
     [Fact]
     public void AnotherFile_IsNotTakenForAModel()
     {
-        Assert.Equal("m.cvm: not a Convolve model file (it does not start with \"CONVOLVE\").", ParseError(Encoding.ASCII.GetBytes("\x89PNG and more bytes than the magic")));
+        Assert.Equal("m.cvm: not a Convolve model file (it does not start with \"CONVOLVE\").",
+            ParseError(Encoding.ASCII.GetBytes("\x89PNG and more bytes than the magic")));
     }
 
     [Fact]
@@ -127,7 +129,8 @@ public sealed class ModelFileTests : IDisposable
     public void ATensorWhoseShapeDoesNotFitTheArchitecture_IsRefused()
     {
         // Same byte count, another shape: the file is consistent but does not fit the layers.
-        var bytes = ModelFileBytes.Rewrite(SavedBytes(), header => header.Replace("{\"name\":\"dense_2.weight\",\"shape\":[2,3]}", "{\"name\":\"dense_2.weight\",\"shape\":[3,2]}"));
+        var bytes = ModelFileBytes.Rewrite(SavedBytes(),
+            header => header.Replace("{\"name\":\"dense_2.weight\",\"shape\":[2,3]}", "{\"name\":\"dense_2.weight\",\"shape\":[3,2]}"));
         Assert.Equal("m.cvm: tensor 'dense_2.weight' has shape [3, 2] in the file, but the architecture needs [2, 3].", ParseError(bytes));
     }
 

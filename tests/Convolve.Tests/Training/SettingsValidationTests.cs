@@ -79,7 +79,8 @@ public sealed class SettingsValidationTests
             var commas = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
             commas.NumberFormat.NumberDecimalSeparator = ",";
             System.Globalization.CultureInfo.CurrentCulture = commas;
-            Assert.Equal("SGD(lr=0.05, momentum=0.9, weight_decay=0.0005)", new OptimizerSettings(OptimizerKind.Sgd, 0.05f, 0.9f, WeightDecay: 0.0005f).ToString());
+            Assert.Equal("SGD(lr=0.05, momentum=0.9, weight_decay=0.0005)",
+                new OptimizerSettings(OptimizerKind.Sgd, 0.05f, 0.9f, WeightDecay: 0.0005f).ToString());
         }
         finally
         {

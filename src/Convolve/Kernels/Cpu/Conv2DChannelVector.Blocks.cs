@@ -26,7 +26,8 @@ public sealed partial class Conv2DChannelVector
     private struct Columns11 : IColumns { public static int Count => 11; }
     private struct Columns12 : IColumns { public static int Count => 12; }
 
-    private static unsafe void ForwardBlock<V, TVec>(int columns, float* origin, float* weights, int* offsets, int taps, int pw, TVec start, float* tile, int tileRow)
+    private static unsafe void ForwardBlock<V, TVec>(int columns, float* origin, float* weights, int* offsets, int taps, int pw, TVec start, float* tile,
+        int tileRow)
         where V : struct, IVector<TVec> where TVec : unmanaged
     {
         switch (columns)
@@ -50,7 +51,8 @@ public sealed partial class Conv2DChannelVector
     // start plus, for each tap t, weights[t] times the input at offsets[t], broadcast; stored to
     // the tile (rows tileRow apart).
     [SkipLocalsInit]
-    private static unsafe void ForwardBlock<V, TVec, TColumns>(float* origin, float* weights, int* offsets, int taps, int pw, TVec start, float* tile, int tileRow)
+    private static unsafe void ForwardBlock<V, TVec, TColumns>(float* origin, float* weights, int* offsets, int taps, int pw, TVec start, float* tile,
+        int tileRow)
         where V : struct, IVector<TVec> where TVec : unmanaged where TColumns : struct, IColumns
     {
         int n = TColumns.Count, L = V.Count;
@@ -87,7 +89,8 @@ public sealed partial class Conv2DChannelVector
         if (n > 11) { V.Store(a11, tile + 11 * L); V.Store(b11, tile + tileRow + 11 * L); }
     }
 
-    private static unsafe void ForwardPair<V, TVec>(int columns, float* origin, float* weights, int* offsets, int taps, int pw, TVec start0, TVec start1, float* tile0, float* tile1, int tileRow)
+    private static unsafe void ForwardPair<V, TVec>(int columns, float* origin, float* weights, int* offsets, int taps, int pw, TVec start0, TVec start1,
+        float* tile0, float* tile1, int tileRow)
         where V : struct, IVector<TVec> where TVec : unmanaged
     {
         switch (columns)
@@ -102,7 +105,8 @@ public sealed partial class Conv2DChannelVector
     // the other, taps x W each) at up to three columns: each broadcast input feeds both vectors.
     // The first vector's outputs go to tile0, the second's to tile1.
     [SkipLocalsInit]
-    private static unsafe void ForwardPair<V, TVec, TColumns>(float* origin, float* weights, int* offsets, int taps, int pw, TVec start0, TVec start1, float* tile0, float* tile1, int tileRow)
+    private static unsafe void ForwardPair<V, TVec, TColumns>(float* origin, float* weights, int* offsets, int taps, int pw, TVec start0, TVec start1,
+        float* tile0, float* tile1, int tileRow)
         where V : struct, IVector<TVec> where TVec : unmanaged where TColumns : struct, IColumns
     {
         int n = TColumns.Count, L = V.Count;
@@ -114,16 +118,20 @@ public sealed partial class Conv2DChannelVector
             var w0 = V.Load(weights + t * L);
             var w1 = V.Load(weights1 + t * L);
             float* p = origin + offsets[t], q = p + pw;
-            { var x = V.Create(p[0]); var z = V.Create(q[0]); a0 = V.MultiplyAdd(w0, x, a0); c0 = V.MultiplyAdd(w1, x, c0); b0 = V.MultiplyAdd(w0, z, b0); d0 = V.MultiplyAdd(w1, z, d0); }
-            if (n > 1) { var x = V.Create(p[1]); var z = V.Create(q[1]); a1 = V.MultiplyAdd(w0, x, a1); c1 = V.MultiplyAdd(w1, x, c1); b1 = V.MultiplyAdd(w0, z, b1); d1 = V.MultiplyAdd(w1, z, d1); }
-            if (n > 2) { var x = V.Create(p[2]); var z = V.Create(q[2]); a2 = V.MultiplyAdd(w0, x, a2); c2 = V.MultiplyAdd(w1, x, c2); b2 = V.MultiplyAdd(w0, z, b2); d2 = V.MultiplyAdd(w1, z, d2); }
+            { var x = V.Create(p[0]); var z = V.Create(q[0]); a0 = V.MultiplyAdd(w0, x, a0);
+                c0 = V.MultiplyAdd(w1, x, c0); b0 = V.MultiplyAdd(w0, z, b0); d0 = V.MultiplyAdd(w1, z, d0); }
+            if (n > 1) { var x = V.Create(p[1]); var z = V.Create(q[1]); a1 = V.MultiplyAdd(w0, x, a1);
+                c1 = V.MultiplyAdd(w1, x, c1); b1 = V.MultiplyAdd(w0, z, b1); d1 = V.MultiplyAdd(w1, z, d1); }
+            if (n > 2) { var x = V.Create(p[2]); var z = V.Create(q[2]); a2 = V.MultiplyAdd(w0, x, a2);
+                c2 = V.MultiplyAdd(w1, x, c2); b2 = V.MultiplyAdd(w0, z, b2); d2 = V.MultiplyAdd(w1, z, d2); }
         }
         { V.Store(a0, tile0 + 0 * L); V.Store(b0, tile0 + tileRow + 0 * L); V.Store(c0, tile1 + 0 * L); V.Store(d0, tile1 + tileRow + 0 * L); }
         if (n > 1) { V.Store(a1, tile0 + 1 * L); V.Store(b1, tile0 + tileRow + 1 * L); V.Store(c1, tile1 + 1 * L); V.Store(d1, tile1 + tileRow + 1 * L); }
         if (n > 2) { V.Store(a2, tile0 + 2 * L); V.Store(b2, tile0 + tileRow + 2 * L); V.Store(c2, tile1 + 2 * L); V.Store(d2, tile1 + tileRow + 2 * L); }
     }
 
-    private static unsafe void WeightPair<V, TVec>(int columns, float* origin, float* dys0, float* dys1, int tileRow, bool skipFirstRow, int* offsets, int taps, int pw, float* dWeights)
+    private static unsafe void WeightPair<V, TVec>(int columns, float* origin, float* dys0, float* dys1, int tileRow, bool skipFirstRow, int* offsets, int taps,
+        int pw, float* dWeights)
         where V : struct, IVector<TVec> where TVec : unmanaged
     {
         switch (columns)
@@ -138,16 +146,20 @@ public sealed partial class Conv2DChannelVector
     // after the other, taps x W each) at up to three columns: each broadcast input feeds both,
     // one sum per vector (the taps' sums are independent, so their latencies overlap).
     [SkipLocalsInit]
-    private static unsafe void WeightPair<V, TVec, TColumns>(float* origin, float* dys0, float* dys1, int tileRow, bool skipFirstRow, int* offsets, int taps, int pw, float* dWeights)
+    private static unsafe void WeightPair<V, TVec, TColumns>(float* origin, float* dys0, float* dys1, int tileRow, bool skipFirstRow, int* offsets, int taps,
+        int pw, float* dWeights)
         where V : struct, IVector<TVec> where TVec : unmanaged where TColumns : struct, IColumns
     {
         int n = TColumns.Count, L = V.Count;
         var keep = skipFirstRow ? V.Zero : V.LanesFrom(0);
         TVec a0 = default, a1 = default, a2 = default, b0 = default, b1 = default, b2 = default;
         TVec c0 = default, c1 = default, c2 = default, d0 = default, d1 = default, d2 = default;
-        { a0 = V.BitwiseAnd(V.Load(dys0 + 0 * L), keep); b0 = V.Load(dys0 + tileRow + 0 * L); c0 = V.BitwiseAnd(V.Load(dys1 + 0 * L), keep); d0 = V.Load(dys1 + tileRow + 0 * L); }
-        if (n > 1) { a1 = V.BitwiseAnd(V.Load(dys0 + 1 * L), keep); b1 = V.Load(dys0 + tileRow + 1 * L); c1 = V.BitwiseAnd(V.Load(dys1 + 1 * L), keep); d1 = V.Load(dys1 + tileRow + 1 * L); }
-        if (n > 2) { a2 = V.BitwiseAnd(V.Load(dys0 + 2 * L), keep); b2 = V.Load(dys0 + tileRow + 2 * L); c2 = V.BitwiseAnd(V.Load(dys1 + 2 * L), keep); d2 = V.Load(dys1 + tileRow + 2 * L); }
+        { a0 = V.BitwiseAnd(V.Load(dys0 + 0 * L), keep); b0 = V.Load(dys0 + tileRow + 0 * L);
+            c0 = V.BitwiseAnd(V.Load(dys1 + 0 * L), keep); d0 = V.Load(dys1 + tileRow + 0 * L); }
+        if (n > 1) { a1 = V.BitwiseAnd(V.Load(dys0 + 1 * L), keep); b1 = V.Load(dys0 + tileRow + 1 * L);
+            c1 = V.BitwiseAnd(V.Load(dys1 + 1 * L), keep); d1 = V.Load(dys1 + tileRow + 1 * L); }
+        if (n > 2) { a2 = V.BitwiseAnd(V.Load(dys0 + 2 * L), keep); b2 = V.Load(dys0 + tileRow + 2 * L);
+            c2 = V.BitwiseAnd(V.Load(dys1 + 2 * L), keep); d2 = V.Load(dys1 + tileRow + 2 * L); }
         float* dWeights1 = dWeights + taps * L;
         for (int t = 0; t < taps; t++)
         {
@@ -157,15 +169,18 @@ public sealed partial class Conv2DChannelVector
             var s1 = V.Multiply(c0, x0);
             s0 = V.MultiplyAdd(b0, z0, s0);
             s1 = V.MultiplyAdd(d0, z0, s1);
-            if (n > 1) { var x = V.Create(p[1]); var z = V.Create(q[1]); s0 = V.MultiplyAdd(a1, x, s0); s1 = V.MultiplyAdd(c1, x, s1); s0 = V.MultiplyAdd(b1, z, s0); s1 = V.MultiplyAdd(d1, z, s1); }
-            if (n > 2) { var x = V.Create(p[2]); var z = V.Create(q[2]); s0 = V.MultiplyAdd(a2, x, s0); s1 = V.MultiplyAdd(c2, x, s1); s0 = V.MultiplyAdd(b2, z, s0); s1 = V.MultiplyAdd(d2, z, s1); }
+            if (n > 1) { var x = V.Create(p[1]); var z = V.Create(q[1]); s0 = V.MultiplyAdd(a1, x, s0);
+                s1 = V.MultiplyAdd(c1, x, s1); s0 = V.MultiplyAdd(b1, z, s0); s1 = V.MultiplyAdd(d1, z, s1); }
+            if (n > 2) { var x = V.Create(p[2]); var z = V.Create(q[2]); s0 = V.MultiplyAdd(a2, x, s0);
+                s1 = V.MultiplyAdd(c2, x, s1); s0 = V.MultiplyAdd(b2, z, s0); s1 = V.MultiplyAdd(d2, z, s1); }
             float* d = dWeights + t * L, e = dWeights1 + t * L;
             V.Store(V.Add(V.Load(d), s0), d);
             V.Store(V.Add(V.Load(e), s1), e);
         }
     }
 
-    private static unsafe void WeightBlock<V, TVec>(int columns, float* origin, float* dys, int tileRow, bool skipFirstRow, int* offsets, int taps, int pw, float* dWeights)
+    private static unsafe void WeightBlock<V, TVec>(int columns, float* origin, float* dys, int tileRow, bool skipFirstRow, int* offsets, int taps, int pw,
+        float* dWeights)
         where V : struct, IVector<TVec> where TVec : unmanaged
     {
         switch (columns)
@@ -189,13 +204,16 @@ public sealed partial class Conv2DChannelVector
     // in the tile `dys`: dWeights[t] += Σ_positions dOutput * the input at offsets[t], broadcast,
     // in four partial sums. The first row's dOutput counts as zero when skipFirstRow.
     [SkipLocalsInit]
-    private static unsafe void WeightBlock<V, TVec, TColumns>(float* origin, float* dys, int tileRow, bool skipFirstRow, int* offsets, int taps, int pw, float* dWeights)
+    private static unsafe void WeightBlock<V, TVec, TColumns>(float* origin, float* dys, int tileRow, bool skipFirstRow, int* offsets, int taps, int pw,
+        float* dWeights)
         where V : struct, IVector<TVec> where TVec : unmanaged where TColumns : struct, IColumns
     {
         int n = TColumns.Count, L = V.Count;
         var keep = skipFirstRow ? V.Zero : V.LanesFrom(0);
-        TVec a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
-        TVec b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default, b8 = default, b9 = default, b10 = default, b11 = default;
+        TVec a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default,
+            a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+        TVec b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default,
+            b6 = default, b7 = default, b8 = default, b9 = default, b10 = default, b11 = default;
         { a0 = V.BitwiseAnd(V.Load(dys + 0 * L), keep); b0 = V.Load(dys + tileRow + 0 * L); }
         if (n > 1) { a1 = V.BitwiseAnd(V.Load(dys + 1 * L), keep); b1 = V.Load(dys + tileRow + 1 * L); }
         if (n > 2) { a2 = V.BitwiseAnd(V.Load(dys + 2 * L), keep); b2 = V.Load(dys + tileRow + 2 * L); }
@@ -236,7 +254,8 @@ public sealed partial class Conv2DChannelVector
     /// after) in registers, each packed weight broadcast, in four partial sums.
     /// </summary>
     [SkipLocalsInit]
-    private static unsafe void InputColumns<V, TVec>(float* dy, int stride, int count, float* weights, int taps, float* columns, int columnStride, bool accumulate)
+    private static unsafe void InputColumns<V, TVec>(float* dy, int stride, int count, float* weights, int taps, float* columns, int columnStride,
+        bool accumulate)
         where V : struct, IVector<TVec> where TVec : unmanaged
     {
         int L = V.Count;

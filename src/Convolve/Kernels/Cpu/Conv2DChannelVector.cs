@@ -167,7 +167,8 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
     {
         Require(Conv2DPass.ForwardPooled, g);
         if (pooled.Length * 4L < g.OutputLength)
-            throw new ArgumentException($"Conv2DChannelVector.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
+            throw new ArgumentException(
+                $"Conv2DChannelVector.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
         RunForward(g, input, weight, bias, pooled, Mode.ForwardRectifiedPooled);
     }
 
@@ -193,7 +194,8 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         Require(Conv2DPass.BackwardWeight, g);
         Check(g, nameof(BackwardWeight), input.Length, dWeight.Length, dOutput.Length, "dOutput", g.OutputLength);
         if (!dBias.IsEmpty && dBias.Length < g.OutChannels)
-            throw new ArgumentException($"Conv2DChannelVector.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
+            throw new ArgumentException(
+                $"Conv2DChannelVector.BackwardWeight: dBias needs {g.OutChannels} values (one per output channel), got {dBias.Length}.");
         int lanes = Lanes;
         int parts = Prepare(g, g.Batch * (g.OutChannels / GroupChannels));
         int taps = Taps(g), packedLength = g.WeightLength;

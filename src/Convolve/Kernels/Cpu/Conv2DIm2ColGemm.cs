@@ -130,7 +130,8 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
         int weightLength, int lastLength, string lastName, int lastExpected)
     {
         if (g.Groups <= 0 || g.InChannels % g.Groups != 0 || g.OutChannels % g.Groups != 0)
-            throw new ArgumentException($"Conv2DIm2ColGemm.{pass}: groups ({g.Groups}) must divide input channels ({g.InChannels}) and output channels ({g.OutChannels}).");
+            throw new ArgumentException($"Conv2DIm2ColGemm.{pass}: groups ({g.Groups}) must divide input channels ({g.InChannels}) " +
+                $"and output channels ({g.OutChannels}).");
         if (g.OutH <= 0 || g.OutW <= 0)
             throw new ArgumentException($"Conv2DIm2ColGemm.{pass}: output would be {g.OutH}x{g.OutW} for {g}.");
         if (firstLength < firstExpected || weightLength < g.WeightLength || lastLength < lastExpected)

@@ -127,7 +127,8 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
         ReadOnlySpan<float> bias, Span<float> pooled)
     {
         if (pooled.Length * 4L < g.OutputLength)
-            throw new ArgumentException($"Conv2DWinograd.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
+            throw new ArgumentException(
+                $"Conv2DWinograd.ForwardRectifiedPooled: expected a pooled output of {g.OutputLength / 4} values, got {pooled.Length}.");
         RunForward(g, input, weight, bias, pooled, Output.RectifiedPooled);
     }
 

@@ -84,7 +84,8 @@ public sealed partial class Gemm : IGemmKernel
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentOutOfRangeException(nameof(m), $"Gemm: sizes must not be negative, got m={m}, n={n}, k={k}.");
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
-            throw new ArgumentException($"Gemm: m={m}, n={n}, k={k} needs A of {(long)m * k}, B of {(long)k * n} and C of {(long)m * n} values; got {a.Length}, {b.Length} and {c.Length}.");
+            throw new ArgumentException($"Gemm: m={m}, n={n}, k={k} needs A of {(long)m * k}, B of {(long)k * n} and C of {(long)m * n} values; " +
+                $"got {a.Length}, {b.Length} and {c.Length}.");
         if (m == 0 || n == 0) return;
         if (k == 0)
         {
@@ -424,7 +425,8 @@ public sealed partial class Gemm : IGemmKernel
         {
             // 16 sums in locals (registers where the JIT can), written out rather than looped.
             float* row1 = c + ldc, row2 = c + 2 * ldc, row3 = c + 3 * ldc;
-            float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+            float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0,
+                c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
             if (accumulate)
             {
                 c00 = c[0]; c01 = c[1]; c02 = c[2]; c03 = c[3];

@@ -16,7 +16,10 @@ public sealed record MonitorOptions
     /// <summary>Weight of the past in the loss's exponential moving average (fastai's lr_find uses 0.98).</summary>
     public double Smoothing { get; init; } = 0.98;
 
-    /// <summary>Steps in a row the smoothed loss must stay above <see cref="RiseFactor"/> times its best (plus <see cref="RiseMargin"/>) to count as rising.</summary>
+    /// <summary>
+    /// Steps in a row the smoothed loss must stay above <see cref="RiseFactor"/> times its best (plus <see cref="RiseMargin"/>)
+    /// to count as rising.
+    /// </summary>
     public int RiseSteps { get; init; } = 20;
 
     /// <summary>How far above its best the smoothed loss must be, as a factor.</summary>

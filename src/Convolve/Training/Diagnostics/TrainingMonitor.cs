@@ -124,8 +124,10 @@ public sealed class TrainingMonitor
             double chance = Math.Log(classes);
             if (Math.Abs(smoothed - chance) <= Options.ChanceTolerance * chance)
                 Raise(DiagnosticSeverity.Warning, DiagnosticCode.LossAtChance, null, step,
-                    Invariant($"After {seen} steps the loss ({smoothed:G3}) is still at the level of guessing among {classes} classes (ln {classes} = {chance:G3}): the network is not learning."),
-                    "The learning rate (" + Rate(BaseRate(trainer)) + ") may be too large (the network diverged and settled) or too small. " + RateAdvice(trainer, smaller: null));
+                    Invariant($"After {seen} steps the loss ({smoothed:G3}) is still at the level of guessing among {classes} classes ") +
+                    Invariant($"(ln {classes} = {chance:G3}): the network is not learning."),
+                    "The learning rate (" + Rate(BaseRate(trainer)) + ") may be too large (the network diverged and settled) or too small. "
+                    + RateAdvice(trainer, smaller: null));
         }
     }
 
@@ -155,12 +157,14 @@ public sealed class TrainingMonitor
             string name = layers[i].Name;
             if (weightNorm > 0 && gradientNorm < Options.VanishingRatio * weightNorm)
                 Raise(DiagnosticSeverity.Warning, DiagnosticCode.VanishingGradient, name, step,
-                    Invariant($"The gradient of {name} has vanished: its norm is {gradientNorm:G2}, against {weightNorm:G3} for its weights, so the layer no longer learns."),
+                    Invariant($"The gradient of {name} has vanished: its norm is {gradientNorm:G2}, against {weightNorm:G3} for its weights, ") +
+                    "so the layer no longer learns.",
                     "ReLUs that never fire above it, or saturated activations, cause this. " + RateAdvice(trainer, smaller: true));
             else if (gradientNorm > Options.ExplodingRatio * Math.Max(weightNorm, 1e-3)
                 || (firstGradientNorm[i] > 0 && gradientNorm > Options.ExplodingGrowth * firstGradientNorm[i]))
                 Raise(DiagnosticSeverity.Warning, DiagnosticCode.ExplodingGradient, name, step,
-                    Invariant($"The gradient of {name} is exploding: its norm is {gradientNorm:G3} (it was {firstGradientNorm[i]:G3} at the first check), against {weightNorm:G3} for its weights."),
+                    Invariant($"The gradient of {name} is exploding: its norm is {gradientNorm:G3} ") +
+                    Invariant($"(it was {firstGradientNorm[i]:G3} at the first check), against {weightNorm:G3} for its weights."),
                     RateAdvice(trainer, smaller: true));
         }
 
@@ -213,7 +217,8 @@ public sealed class TrainingMonitor
         bool rose = LossRose || (seen > 0 && SmoothedLoss > first * Options.RiseFactor + Options.RiseMargin);
         var severity = rose ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
         var found = Raise(severity, DiagnosticCode.BelowClassPrior, null, step,
-            Invariant($"After epoch {epoch + 1} the {which} accuracy ({accuracy * 100:F1}%) is no better than always answering the most common class, '{data.ClassNames[common]}' ({prior * 100:F1}% of the {which} images)") +
+            Invariant($"After epoch {epoch + 1} the {which} accuracy ({accuracy * 100:F1}%) is no better than always answering ") +
+            Invariant($"the most common class, '{data.ClassNames[common]}' ({prior * 100:F1}% of the {which} images)") +
             (rose ? Invariant($", and the loss rose (smoothed {SmoothedLoss:G3}, against {best:G3} at best): training diverged.") : "."),
             rose ? "The learning rate (" + Rate(learningRate) + ") is too large. " + RateAdvice(null, smaller: true, current: learningRate)
                  : "Train for more epochs, check the learning rate (" + Rate(learningRate) + "), and check that the labels belong to the images.",
@@ -236,7 +241,8 @@ public sealed class TrainingMonitor
         foreach (var (layer, dead, units) in findings)
             if (units > 0 && (double)dead / units > Options.DeadReLUShare)
                 Raise(DiagnosticSeverity.Warning, DiagnosticCode.DeadReLUs, layer.Name, -1,
-                    Invariant($"{dead} of {units} units of {layer.Name} ({100.0 * dead / units:F0}%) were never active on {count} {which} images: they pass no gradient and no longer learn."),
+                    Invariant($"{dead} of {units} units of {layer.Name} ({100.0 * dead / units:F0}%) were never active on {count} {which} images: ") +
+                    "they pass no gradient and no longer learn.",
                     "A learning rate that is too large often kills ReLUs; try a smaller one, or LeakyReLU.", epoch);
     }
 
@@ -271,7 +277,8 @@ public sealed class TrainingMonitor
         double deviation = Math.Sqrt(Math.Max(0, TensorPrimitives.SumOfSquares(values) / (double)values.Length - mean * mean));
         if (max - min > Options.InputRangeLimit || Math.Abs(mean) > Options.InputRangeLimit / 2)
             Raise(DiagnosticSeverity.Warning, DiagnosticCode.InputsNotNormalised, null, step,
-                Invariant($"The inputs are not normalised: the first batch's values range from {min:G4} to {max:G4} (mean {mean:G3}, deviation {deviation:G3})."),
+                Invariant($"The inputs are not normalised: the first batch's values range from {min:G4} to {max:G4} ") +
+                Invariant($"(mean {mean:G3}, deviation {deviation:G3})."),
                 max > 200 && min >= 0
                     ? "Pixels of 0..255 train poorly: divide them by 255 (or subtract the mean and divide by the deviation)."
                     : "Scale them to about 0..1, or subtract the mean and divide by the deviation.");
@@ -298,7 +305,8 @@ public sealed class TrainingMonitor
                     {
                         if (IsFinite(output.Span)) return true;
                         layer = l;
-                        where = Invariant($": the output of {l.Name} ({l}) was the first to overflow, from an input reaching {TensorPrimitives.MaxMagnitude(input.Span):G3} and weights reaching {MaxWeight(l):G3}");
+                        where = Invariant($": the output of {l.Name} ({l}) was the first to overflow, ") +
+                            Invariant($"from an input reaching {TensorPrimitives.MaxMagnitude(input.Span):G3} and weights reaching {MaxWeight(l):G3}");
                         return false;
                     });
             }

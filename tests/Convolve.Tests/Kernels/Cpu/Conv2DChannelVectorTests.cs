@@ -208,7 +208,8 @@ public class Conv2DChannelVectorTests
         var g = new Conv2DGeometry(2, 6, 14, 14, 16, 5, 5);
         var error = Assert.Throws<ArgumentException>(() => new Conv2DChannelVector(1, SimdWidth.Vector128).BackwardInput(
             g, new float[g.OutputLength], new float[g.WeightLength], new float[g.InputLength - 1]));
-        Assert.Equal($"Conv2DChannelVector.BackwardInput: expected dInput of 2352, weight of 2400 and dOutput of 3200 values; got 2351, 2400 and 3200.", error.Message);
+        Assert.Equal($"Conv2DChannelVector.BackwardInput: expected dInput of 2352, weight of 2400 and dOutput of 3200 values; " +
+            $"got 2351, 2400 and 3200.", error.Message);
     }
 
     [Fact]

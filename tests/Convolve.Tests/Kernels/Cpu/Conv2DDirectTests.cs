@@ -104,7 +104,8 @@ public class Conv2DDirectTests
     public void WarmPasses_AllocateNothing_AtEveryWidth()
     {
         foreach (var width in Widths)
-            Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.Direct, maxThreads: 1, width: width), new Conv2DGeometry(4, 1, 28, 28, 8, 3, 3));
+            Conv2DIm2ColGemmTests.CheckWarmPassesAllocateNothing(new Conv2DDispatcher(Conv2DAlgorithm.Direct, maxThreads: 1, width: width),
+                new Conv2DGeometry(4, 1, 28, 28, 8, 3, 3));
     }
 
     [Fact]

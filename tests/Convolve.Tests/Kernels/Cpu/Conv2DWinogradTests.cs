@@ -43,7 +43,8 @@ public class Conv2DWinogradTests
             var (g, seed, withBias, threads) = t;
             foreach (var width in DispatchWidths)
             {
-                Assert.True(Conv2DWinograd.Supports(Conv2DPass.Forward, g, width) == (width != SimdWidth.Scalar), $"{g} should take the Winograd path at {width} exactly where there are vectors");
+                Assert.True(Conv2DWinograd.Supports(Conv2DPass.Forward, g, width) == (width != SimdWidth.Scalar),
+                    $"{g} should take the Winograd path at {width} exactly where there are vectors");
                 Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, threads, width), g, seed, withBias);
             }
         }, iter: 60);

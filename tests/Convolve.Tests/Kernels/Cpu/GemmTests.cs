@@ -163,7 +163,8 @@ public class GemmTests
     // [N, out] x [out, in], weight gradient [N, out]^T x [N, in]) and the path each takes.
     [InlineData(nameof(GemmPath.Vector256), false, true, 1, 128, 9216, "dot products (Vector256): few rows of A against B transposed")]
     [InlineData(nameof(GemmPath.Vector256), false, true, 64, 10, 5408, "dot products (Vector256): rows of A against few rows of B (B transposed)")]
-    [InlineData(nameof(GemmPath.Vector256), false, false, 1, 9216, 128, "row combinations (Vector256): each row of C a combination of rows of B, read in place")]
+    [InlineData(nameof(GemmPath.Vector256), false, false, 1, 9216, 128,
+        "row combinations (Vector256): each row of C a combination of rows of B, read in place")]
     [InlineData(nameof(GemmPath.Vector128), true, false, 128, 9216, 1, "row combinations (Vector128): each row of C a combination of rows of B, read in place")]
     [InlineData(nameof(GemmPath.Vector256), false, true, 64, 128, 9216, "packed 6 x 16 micro-kernel (Vector256)")]
     [InlineData(nameof(GemmPath.Vector256), true, false, 128, 9216, 64, "packed 6 x 16 micro-kernel (Vector256)")]
@@ -172,7 +173,8 @@ public class GemmTests
     [InlineData(nameof(GemmPath.Vector128), false, false, 64, 64, 64, "packed 4 x 4 scalar micro-kernel")]
     [InlineData(nameof(GemmPath.Scalar), false, true, 1, 128, 9216, "packed 4 x 4 scalar micro-kernel")]
     [InlineData(nameof(GemmPath.Vector256), false, false, 16, 1024, 1024, "packed 6 x 16 micro-kernel (Vector256)")] // B rows 4 KB apart
-    [InlineData(nameof(GemmPath.Vector128), false, false, 16, 1024, 1024, "row combinations (Vector128): each row of C a combination of rows of B, read in place")] // the packed path there is scalar
+    [InlineData(nameof(GemmPath.Vector128), false, false, 16, 1024, 1024,
+        "row combinations (Vector128): each row of C a combination of rows of B, read in place")] // the packed path there is scalar
     public void Describe_NamesTheKernelMultiplyRuns(string pathName, bool transA, bool transB, int m, int n, int k, string expected)
     {
         Assert.Equal(expected, Gemm.Describe(Enum.Parse<GemmPath>(pathName), transA, transB, m, n, k));

@@ -38,7 +38,8 @@ public sealed class LearningRateFinderTests
         // The rate it suggests trains the network; the smallest rate of the test does not.
         float Accuracy(float lr)
         {
-            var session = new TrainingSession(NetworkWithDropout(), new TrainingOptions(3, 16, Seed: 1, new OptimizerSettings(OptimizerKind.Sgd, lr, Momentum: 0.9f)));
+            var session = new TrainingSession(NetworkWithDropout(),
+                new TrainingOptions(3, 16, Seed: 1, new OptimizerSettings(OptimizerKind.Sgd, lr, Momentum: 0.9f)));
             while (!session.IsFinished) session.RunEpoch(data);
             return session.Trainer.Evaluate(TrainingMonitorTests.Separable(200, seed: 3, noise: 0.2f)).Accuracy;
         }

@@ -10,7 +10,9 @@ namespace Convolve.Tests.Training.Diagnostics;
 /// <summary>The training diagnostics on small synthetic problems: each finding appears when it should and not otherwise.</summary>
 public sealed class TrainingMonitorTests
 {
-    /// <summary>8x8 images of 3 classes, each class brighter by 0.5 on its own third of the pixels (easy to learn), over noise of 0..<paramref name="noise"/>.</summary>
+    /// <summary>
+    /// 8x8 images of 3 classes, each class brighter by 0.5 on its own third of the pixels (easy to learn), over noise of 0..<paramref name="noise"/>.
+    /// </summary>
     internal static ImageDataset Separable(int count, int seed, float scale = 1, float noise = 0.5f)
     {
         var random = new Random(seed);
@@ -83,7 +85,8 @@ public sealed class TrainingMonitorTests
         var model = new Sequential(new Flatten(), new Dense(3));
         model.Build(new Shape(1, 8, 8), seed: 1);
         var initial = model.ParameterValues.ToArray();
-        var session = new TrainingSession(model, new TrainingOptions(Epochs: 2, BatchSize: 16, Optimizer: new OptimizerSettings(LearningRate: float.MaxValue, Momentum: 0)));
+        var session = new TrainingSession(model,
+            new TrainingOptions(Epochs: 2, BatchSize: 16, Optimizer: new OptimizerSettings(LearningRate: float.MaxValue, Momentum: 0)));
 
         var e = Assert.Throws<TrainingDivergedException>(() => session.RunEpoch(Separable(16, seed: 1, scale: 100)));
 
@@ -159,7 +162,8 @@ public sealed class TrainingMonitorTests
         var d = Assert.Single(monitor.Diagnostics);
         Assert.Equal(DiagnosticCode.LossRising, d.Code);
         Assert.StartsWith("The loss has risen for 20 steps", d.Message);
-        Assert.Equal("The learning rate (0.01) is probably too large. Try a smaller learning rate, e.g. 0.001, or run a learning-rate range test to choose one.", d.Suggestion);
+        Assert.Equal("The learning rate (0.01) is probably too large. " +
+            "Try a smaller learning rate, e.g. 0.001, or run a learning-rate range test to choose one.", d.Suggestion);
         Assert.True(monitor.LossRose);
     }
 
@@ -259,7 +263,8 @@ public sealed class TrainingMonitorTests
 
         var d = Assert.Single(raised, r => r.Code == DiagnosticCode.BelowClassPrior);
         Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
-        Assert.Matches(@"^After epoch 1 the training accuracy \([0-9.]+%\) is no better than always answering the most common class, 'a' \(80\.0% of the training images\)\.$", d.Message);
+        Assert.Matches(@"^After epoch 1 the training accuracy \([0-9.]+%\) is no better than always answering the most common class, " +
+            @"'a' \(80\.0% of the training images\)\.$", d.Message);
         Assert.Null(session.Monitor.EpochVerdict);
     }
 
