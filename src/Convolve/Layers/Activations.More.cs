@@ -1,0 +1,358 @@
+using System.Runtime.CompilerServices;
+using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Convolve.Layers;
+
+/// <summary>
+/// A function of one value with its derivative, for <see cref="ScalarActivation{TFunction}"/>:
+/// the struct is a type argument, so its two methods inline into the loops.
+/// </summary>
+public interface IScalarFunction
+{
+    /// <summary>f(x).</summary>
+    float Value(float x);
+
+    /// <summary>f'(x), given y = f(x) (whichever of the two is cheaper to use).</summary>
+    float Slope(float x, float y);
+}
+
+/// <summary>An <see cref="Activation"/> computed element by element from a <see cref="IScalarFunction"/>.</summary>
+public abstract class ScalarActivation<TFunction> : Activation where TFunction : struct, IScalarFunction
+{
+    /// <summary>The function with this layer's options.</summary>
+    protected abstract TFunction Function { get; }
+
+    protected sealed override void Apply(ReadOnlySpan<float> input, Span<float> output)
+    {
+        var f = Function;
+        for (int i = 0; i < input.Length; i++) output[i] = f.Value(input[i]);
+    }
+
+    protected sealed override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
+    {
+        var f = Function;
+        for (int i = 0; i < input.Length; i++) dInput[i] = dOutput[i] * f.Slope(input[i], output[i]);
+    }
+
+    /// <summary>Formats an option for <see cref="Layer.ToString"/>, or null when it has its default value.</summary>
+    protected static string? Option(string name, float value, float defaultValue) => value == defaultValue ? null : $"{name}={value}";
+
+    /// <summary>The options that are not null, comma-separated.</summary>
+    protected static string Options(params string?[] options) => string.Join(", ", options.OfType<string>());
+}
+
+/// <summary>
+/// x for x &gt; 0, alpha * (e^x - 1) otherwise (ONNX's Elu, PyTorch's nn.ELU; alpha defaults to 1).
+/// f' = 1 for x &gt; 0, y + alpha otherwise.
+/// </summary>
+public sealed class ELU(float alpha = 1f) : ScalarActivation<ELU.Formula>
+{
+    /// <summary>The value approached as x goes to minus infinity is -alpha.</summary>
+    public float Alpha { get; } = alpha;
+
+    protected override Formula Function => new(Alpha, 1);
+
+    /// <summary>scale * (x &gt; 0 ? x : alpha * (e^x - 1)): ELU (scale 1) and SELU.</summary>
+    public readonly struct Formula(float alpha, float scale) : IScalarFunction
+    {
+        public float Value(float x) => x > 0 ? scale * x : scale * alpha * (MathF.Exp(x) - 1);
+        public float Slope(float x, float y) => x > 0 ? scale : y + scale * alpha;
+    }
+
+    public override LayerConfig GetConfig() => new ELUConfig(Alpha);
+
+    protected override string ExtraDescription => Options(Option("alpha", Alpha, 1));
+}
+
+/// <summary>
+/// gamma * ELU(x) with alpha (ONNX's Selu, PyTorch's nn.SELU), defaults the self-normalising
+/// constants alpha = 1.6732632 and gamma = 1.050701 (ONNX's float values).
+/// </summary>
+public sealed class SELU(float alpha = SELU.DefaultAlpha, float gamma = SELU.DefaultGamma) : ScalarActivation<ELU.Formula>
+{
+    /// <summary>ONNX's default alpha.</summary>
+    public const float DefaultAlpha = 1.67326319217681884765625f;
+
+    /// <summary>ONNX's default gamma.</summary>
+    public const float DefaultGamma = 1.05070102214813232421875f;
+
+    /// <summary>The ELU's alpha.</summary>
+    public float Alpha { get; } = alpha;
+
+    /// <summary>The scale of the whole function.</summary>
+    public float Gamma { get; } = gamma;
+
+    protected override ELU.Formula Function => new(Alpha, Gamma);
+
+    public override LayerConfig GetConfig() => new SELUConfig(Alpha, Gamma);
+
+    protected override string ExtraDescription => Options(Option("alpha", Alpha, DefaultAlpha), Option("gamma", Gamma, DefaultGamma));
+}
+
+/// <summary>
+/// max(0, x) + min(0, alpha * (e^(x / alpha) - 1)) (ONNX's Celu, PyTorch's nn.CELU; alpha defaults
+/// to 1). f' = 1 for x &gt; 0, e^(x / alpha) otherwise.
+/// </summary>
+public sealed class CELU : ScalarActivation<CELU.Formula>
+{
+    /// <summary>A CELU with the given alpha (not 0).</summary>
+    public CELU(float alpha = 1f)
+    {
+        if (alpha == 0 || float.IsNaN(alpha)) throw new ArgumentException($"CELU: alpha must not be 0, got {alpha}.", nameof(alpha));
+        Alpha = alpha;
+    }
+
+    /// <summary>The scale of the negative part.</summary>
+    public float Alpha { get; }
+
+    protected override Formula Function => new(Alpha);
+
+    /// <summary>CELU's function.</summary>
+    public readonly struct Formula(float alpha) : IScalarFunction
+    {
+        public float Value(float x) => x > 0 ? x : alpha * (MathF.Exp(x / alpha) - 1);
+        public float Slope(float x, float y) => x > 0 ? 1 : MathF.Exp(x / alpha);
+    }
+
+    public override LayerConfig GetConfig() => new CELUConfig(Alpha);
+
+    protected override string ExtraDescription => Options(Option("alpha", Alpha, 1));
+}
+
+/// <summary>
+/// ln(1 + e^x) (ONNX's Softplus, PyTorch's nn.Softplus with beta 1), computed as
+/// max(x, 0) + ln(1 + e^-|x|) so that large inputs do not overflow. f' = sigmoid(x).
+/// </summary>
+public sealed class Softplus : ScalarActivation<Softplus.Formula>
+{
+    protected override Formula Function => default;
+
+    /// <summary>Softplus's function.</summary>
+    public readonly struct Formula : IScalarFunction
+    {
+        public float Value(float x) => Of(x);
+        public float Slope(float x, float y) => SiLU.Logistic(x);
+
+        /// <summary>ln(1 + e^x) without overflow.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Of(float x) => MathF.Max(x, 0) + float.LogP1(MathF.Exp(-MathF.Abs(x)));
+    }
+
+    public override LayerConfig GetConfig() => new SoftplusConfig();
+}
+
+/// <summary>x / (1 + |x|) (ONNX's Softsign, PyTorch's nn.Softsign). f' = 1 / (1 + |x|)^2.</summary>
+public sealed class Softsign : ScalarActivation<Softsign.Formula>
+{
+    protected override Formula Function => default;
+
+    /// <summary>Softsign's function.</summary>
+    public readonly struct Formula : IScalarFunction
+    {
+        public float Value(float x) => x / (1 + MathF.Abs(x));
+        public float Slope(float x, float y)
+        {
+            float d = 1 + MathF.Abs(x);
+            return 1 / (d * d);
+        }
+    }
+
+    public override LayerConfig GetConfig() => new SoftsignConfig();
+}
+
+/// <summary>
+/// x for x &gt; alpha, 0 otherwise (ONNX's ThresholdedRelu; alpha defaults to 1). The gradient at
+/// x = alpha is 0, as ReLU's is at 0.
+/// </summary>
+public sealed class ThresholdedReLU(float alpha = 1f) : ScalarActivation<ThresholdedReLU.Formula>
+{
+    /// <summary>The threshold.</summary>
+    public float Alpha { get; } = alpha;
+
+    protected override Formula Function => new(Alpha);
+
+    /// <summary>ThresholdedReLU's function.</summary>
+    public readonly struct Formula(float alpha) : IScalarFunction
+    {
+        public float Value(float x) => x > alpha ? x : 0;
+        public float Slope(float x, float y) => x > alpha ? 1 : 0;
+    }
+
+    public override LayerConfig GetConfig() => new ThresholdedReLUConfig(Alpha);
+
+    protected override string ExtraDescription => Options(Option("alpha", Alpha, 1));
+}
+
+/// <summary>
+/// x * Phi(x), Phi the standard normal distribution function: x / 2 * (1 + erf(x / sqrt 2)) (ONNX's
+/// Gelu, PyTorch's nn.GELU). With <see cref="Approximate"/> "tanh", the approximation
+/// x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))).
+/// </summary>
+public sealed class GELU : ScalarActivation<GELU.Formula>
+{
+    /// <summary>GELU with the exact form ("none") or the tanh approximation ("tanh"), as ONNX and PyTorch name them.</summary>
+    public GELU(string approximate = "none")
+    {
+        if (approximate is not ("none" or "tanh"))
+            throw new ArgumentException($"GELU: approximate must be \"none\" or \"tanh\", got \"{approximate}\".", nameof(approximate));
+        Approximate = approximate;
+    }
+
+    /// <summary>"none" for the exact form, "tanh" for the approximation.</summary>
+    public string Approximate { get; }
+
+    protected override Formula Function => new(Approximate == "tanh");
+
+    /// <summary>GELU's function, exact or approximated with tanh.</summary>
+    public readonly struct Formula(bool tanh) : IScalarFunction
+    {
+        private const float InverseSqrt2 = 0.70710678118654752f;
+        private const float InverseSqrt2Pi = 0.39894228040143268f;
+        private const float Sqrt2OverPi = 0.79788456080286536f;
+        private const float Cubic = 0.044715f;
+
+        public float Value(float x)
+        {
+            if (!tanh) return 0.5f * x * (1 + Erf.Of(x * InverseSqrt2));
+            return 0.5f * x * (1 + MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x)));
+        }
+
+        // Exact: Phi(x) + x * phi(x). Tanh: 1/2 (1 + t) + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+        public float Slope(float x, float y)
+        {
+            if (!tanh) return 0.5f * (1 + Erf.Of(x * InverseSqrt2)) + x * InverseSqrt2Pi * MathF.Exp(-0.5f * x * x);
+            float t = MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x));
+            return 0.5f * (1 + t) + 0.5f * x * (1 - t * t) * Sqrt2OverPi * (1 + 3 * Cubic * x * x);
+        }
+    }
+
+    public override LayerConfig GetConfig() => new GELUConfig(Approximate);
+
+    protected override string ExtraDescription => Approximate == "none" ? "" : $"approximate={Approximate}";
+}
+
+/// <summary>
+/// The error function, erf(x) = 2 / sqrt(pi) * integral from 0 to x of e^(-t^2) dt (ONNX's Erf, which
+/// exporters write for GELU). f' = 2 / sqrt(pi) * e^(-x^2).
+/// </summary>
+public sealed class Erf : ScalarActivation<Erf.Formula>
+{
+    protected override Formula Function => default;
+
+    /// <summary>Erf's function.</summary>
+    public readonly struct Formula : IScalarFunction
+    {
+        private const float TwoOverSqrtPi = 1.12837916709551257f;
+
+        public float Value(float x) => Of(x);
+        public float Slope(float x, float y) => TwoOverSqrtPi * MathF.Exp(-x * x);
+    }
+
+    /// <summary>
+    /// The error function in float32, within a few units in the last place: a rational
+    /// approximation on [-4, 4] (beyond it erf is +-1 to float precision), the one Eigen and XLA use.
+    /// </summary>
+    public static float Of(float x)
+    {
+        x = Math.Clamp(x, -4f, 4f);
+        float x2 = x * x;
+        float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+        p = x2 * p + -2.10102402082508e-06f;
+        p = x2 * p + -5.69250639462346e-05f;
+        p = x2 * p + -7.34990630326855e-04f;
+        p = x2 * p + -2.95459980854025e-03f;
+        p = x2 * p + -1.60960333262415e-02f;
+        p *= x;
+        float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+        q = x2 * q + -1.68282697438203e-03f;
+        q = x2 * q + -7.37332916720468e-03f;
+        q = x2 * q + -1.42647390514189e-02f;
+        return p / q;
+    }
+
+    public override LayerConfig GetConfig() => new ErfConfig();
+}
+
+/// <summary>
+/// x * tanh(softplus(x)) (ONNX's Mish, PyTorch's nn.Mish).
+/// f' = tanh(sp) + x * (1 - tanh(sp)^2) * sigmoid(x), sp = softplus(x).
+/// </summary>
+public sealed class Mish : ScalarActivation<Mish.Formula>
+{
+    protected override Formula Function => default;
+
+    /// <summary>Mish's function.</summary>
+    public readonly struct Formula : IScalarFunction
+    {
+        public float Value(float x) => x * MathF.Tanh(Softplus.Formula.Of(x));
+        public float Slope(float x, float y)
+        {
+            float t = MathF.Tanh(Softplus.Formula.Of(x));
+            return t + x * (1 - t * t) * SiLU.Logistic(x);
+        }
+    }
+
+    public override LayerConfig GetConfig() => new MishConfig();
+}
+
+/// <summary>
+/// x * sigmoid(x) (PyTorch's nn.SiLU, also called Swish; ONNX writes it as Sigmoid and Mul).
+/// f' = s * (1 + x * (1 - s)), s = sigmoid(x).
+/// </summary>
+public sealed class SiLU : Activation
+{
+    protected override void Apply(ReadOnlySpan<float> input, Span<float> output)
+    {
+        TensorPrimitives.Sigmoid(input, output);
+        TensorPrimitives.Multiply(input, output, output);
+    }
+
+    protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
+    {
+        for (int i = 0; i < input.Length; i++)
+        {
+            float x = input[i], s = Logistic(x);
+            dInput[i] = dOutput[i] * s * (1 + x * (1 - s));
+        }
+    }
+
+    /// <summary>1 / (1 + e^-x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Logistic(float x) => 1 / (1 + MathF.Exp(-x));
+
+    public override LayerConfig GetConfig() => new SiLUConfig();
+}
+
+/// <summary>Options of an <see cref="ELU"/> layer.</summary>
+public sealed record ELUConfig(float Alpha = 1f) : LayerConfig { public override Layer CreateLayer() => new ELU(Alpha); }
+
+/// <summary>Options of a <see cref="SELU"/> layer.</summary>
+public sealed record SELUConfig(float Alpha = SELU.DefaultAlpha, float Gamma = SELU.DefaultGamma) : LayerConfig
+{
+    public override Layer CreateLayer() => new SELU(Alpha, Gamma);
+}
+
+/// <summary>Options of a <see cref="CELU"/> layer.</summary>
+public sealed record CELUConfig(float Alpha = 1f) : LayerConfig { public override Layer CreateLayer() => new CELU(Alpha); }
+
+/// <summary>Options of a <see cref="Softplus"/> layer (none).</summary>
+public sealed record SoftplusConfig : LayerConfig { public override Layer CreateLayer() => new Softplus(); }
+
+/// <summary>Options of a <see cref="Softsign"/> layer (none).</summary>
+public sealed record SoftsignConfig : LayerConfig { public override Layer CreateLayer() => new Softsign(); }
+
+/// <summary>Options of a <see cref="ThresholdedReLU"/> layer.</summary>
+public sealed record ThresholdedReLUConfig(float Alpha = 1f) : LayerConfig { public override Layer CreateLayer() => new ThresholdedReLU(Alpha); }
+
+/// <summary>Options of a <see cref="GELU"/> layer.</summary>
+public sealed record GELUConfig(string Approximate = "none") : LayerConfig { public override Layer CreateLayer() => new GELU(Approximate); }
+
+/// <summary>Options of a <see cref="Mish"/> layer (none).</summary>
+public sealed record MishConfig : LayerConfig { public override Layer CreateLayer() => new Mish(); }
+
+/// <summary>Options of a <see cref="SiLU"/> layer (none).</summary>
+public sealed record SiLUConfig : LayerConfig { public override Layer CreateLayer() => new SiLU(); }
+
+/// <summary>Options of an <see cref="Erf"/> layer (none).</summary>
+public sealed record ErfConfig : LayerConfig { public override Layer CreateLayer() => new Erf(); }
