@@ -8,14 +8,14 @@ public static class PReLUOnnx
 {
     /// <summary>
     /// PRelu as <see cref="PReLU"/>. The slope broadcasts against the whole input [N, ...] aligned at
-    /// the right; leading sizes of 1 that reach the batch (a slope [1, C, 1, 1]) are dropped, and a
-    /// slope that varies along the batch is refused.
+    /// the right; leading sizes of 1 change nothing there and are dropped (a slope [1, C, 1, 1] is
+    /// [C, 1, 1], [1, 1, 1, 1] is [1]), and a slope that varies along the batch is refused.
     /// </summary>
     public static PReLU Import(OnnxNode node, Shape inputShape)
     {
         var slope = node.Float(1);
         var dims = slope.Shape.Dims.ToArray().ToList();
-        while (dims.Count > 1 && dims.Count >= inputShape.Rank && dims[0] == 1) dims.RemoveAt(0);
+        while (dims.Count > 1 && dims[0] == 1) dims.RemoveAt(0);
         if (dims.Count == 0) dims.Add(1);
         if (dims.Count >= inputShape.Rank)
             throw node.Refuse($"slope {slope.Shape} varies along the batch of input {node.Show(inputShape)}; Convolve's PReLU shares its slope across the batch");
