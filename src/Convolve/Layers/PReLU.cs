@@ -1,4 +1,6 @@
+using Convolve.Kernels.Cpu;
 using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Layers;
 
@@ -15,6 +17,10 @@ public sealed class PReLU : Layer
     private Tensor? input, output, dInput;
     private Shape mapFor;
     private int[] map = [];
+    private int run; // consecutive item elements sharing one slope (H * W for a slope per channel)
+
+    // Below this run length the element loop beats a vector pass per run.
+    private const int MinimumRun = 16;
 
     /// <summary>A PReLU whose slope has <paramref name="slopeShape"/> ([1] when null), each slope starting at <paramref name="init"/>.</summary>
     public PReLU(int[]? slopeShape = null, float init = 0.25f) : this(new PReLUConfig(slopeShape ?? [1], init)) { }
@@ -76,6 +82,8 @@ public sealed class PReLU : Layer
             }
             result[i] = index;
         }
+        run = 1;
+        for (int k = 1; k <= itemRank && (k > s.Length || s[^k] == 1); k++) run *= shape[shape.Rank - k];
         mapFor = shape;
         return map = result;
     }
@@ -88,6 +96,13 @@ public sealed class PReLU : Layer
         var x = input.Span;
         var y = result.Span;
         var a = slope.Value.Span;
+        if (run >= MinimumRun)
+        {
+            // Gating x by itself with slope a is x for x > 0, a * x otherwise (as LeakyReLU does).
+            for (int start = 0; start < x.Length; start += run)
+                Elementwise.Apply(new ReLU.Gate(a[m[start % m.Length]]), x.Slice(start, run), x.Slice(start, run), y.Slice(start, run));
+            return result;
+        }
         for (int start = 0; start < x.Length; start += m.Length)
             for (int i = 0; i < m.Length; i++)
             {
@@ -107,6 +122,21 @@ public sealed class PReLU : Layer
         var dx = result.Span;
         var a = slope.Value.Span;
         var da = slope.Gradient.Span;
+        if (run >= MinimumRun)
+        {
+            for (int start = 0; start < x.Length; start += run)
+            {
+                int index = m[start % m.Length];
+                var xs = x.Slice(start, run);
+                var dys = dy.Slice(start, run);
+                var dxs = dx.Slice(start, run);
+                // The slope's gradient sum(dy * min(x, 0)), with min(x, 0) held in dInput until the gate overwrites it.
+                TensorPrimitives.Min(xs, 0f, dxs);
+                da[index] += TensorPrimitives.Dot(dys, dxs);
+                Elementwise.Apply(new ReLU.Gate(a[index]), xs, dys, dxs);
+            }
+            return result;
+        }
         for (int start = 0; start < x.Length; start += m.Length)
             for (int i = 0; i < m.Length; i++)
             {

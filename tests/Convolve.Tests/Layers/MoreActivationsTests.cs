@@ -85,6 +85,51 @@ public class MoreActivationsTests
         // Spread keeps inputs 0.05 from the kinks (0, and ThresholdedReLU's 1 and 0.3).
         GradientCheck.Check(Create(name).Layer, new Shape(2, 3, 4, 4), input: GradientCheck.Spread);
 
+    public static TheoryData<string> Formulas => ["ELU", "SELU", "CELU(2)", "Softplus", "Softsign", "ThresholdedReLU(0.3)", "GELU", "GELU(tanh)", "Erf", "Mish", "SiLU"];
+
+    [Theory]
+    [MemberData(nameof(Formulas))]
+    public void VectorForm_MatchesTheScalarReference(string name)
+    {
+        switch (name)
+        {
+            case "ELU": Compare(new ELU.Formula(1, 1)); break;
+            case "SELU": Compare(new ELU.Formula(SELU.DefaultAlpha, SELU.DefaultGamma)); break;
+            case "CELU(2)": Compare(new CELU.Formula(2)); break;
+            case "Softplus": Compare(new Softplus.Formula()); break;
+            case "Softsign": Compare(new Softsign.Formula()); break;
+            case "ThresholdedReLU(0.3)": Compare(new ThresholdedReLU.Formula(0.3f)); break;
+            case "GELU": Compare(new GELU.Formula(false)); break;
+            case "GELU(tanh)": Compare(new GELU.Formula(true)); break;
+            case "Erf": Compare(new Erf.Formula()); break;
+            case "Mish": Compare(new Mish.Formula()); break;
+            default: Compare(new SiLU.Formula()); break;
+        }
+    }
+
+    // Random values in [-12, 12), a run from -100 to 100 and the extremes; forward and slope equal (infinities) or within
+    // 2e-6 of the scalar form, relative to max(1, |value|) (the vector form uses Vector256.Exp, not MathF.Exp).
+    private static void Compare<T>(T f) where T : struct, IScalarFunction
+    {
+        var random = new Random(11);
+        var values = new List<float>();
+        for (int i = 0; i < 4001; i++) values.Add((float)(24 * random.NextDouble() - 12));
+        for (int i = -1000; i <= 1000; i++) values.Add(i / 10f);
+        values.AddRange([1e4f, -1e4f, 0f, -0f, 88.7f, -88.7f, 1e-30f, -1e-30f]);
+        float[] x = [.. values], dy = [.. values.Select(_ => (float)random.NextDouble() + 0.5f)];
+        var (y, yRef, dx, dxRef) = (new float[x.Length], new float[x.Length], new float[x.Length], new float[x.Length]);
+        ScalarActivation<T>.Apply(f, x, y, vector: true);
+        ScalarActivation<T>.Apply(f, x, yRef, vector: false);
+        ScalarActivation<T>.Derive(f, x, yRef, dy, dx, vector: true);
+        ScalarActivation<T>.Derive(f, x, yRef, dy, dxRef, vector: false);
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(y[i] == yRef[i] || Math.Abs(y[i] - yRef[i]) <= 2e-6 * Math.Max(1, Math.Abs(yRef[i])), $"f({x[i]}): vector {y[i]}, scalar {yRef[i]}");
+            Assert.True(dx[i] == dxRef[i] || Math.Abs(dx[i] - dxRef[i]) <= 2e-6 * Math.Max(1, Math.Abs(dxRef[i])),
+                $"f'({x[i]}): vector {dx[i]}, scalar {dxRef[i]}");
+        }
+    }
+
     [Fact]
     public void Erf_IsWithin5e7OfTheDoubleValue()
     {
