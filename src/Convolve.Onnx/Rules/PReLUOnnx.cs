@@ -18,7 +18,8 @@ public static class PReLUOnnx
         while (dims.Count > 1 && dims[0] == 1) dims.RemoveAt(0);
         if (dims.Count == 0) dims.Add(1);
         if (dims.Count >= inputShape.Rank)
-            throw node.Refuse($"slope {slope.Shape} varies along the batch of input {node.Show(inputShape)}; Convolve's PReLU shares its slope across the batch");
+            throw node.Refuse($"slope {slope.Shape} varies along the batch of input {node.Show(inputShape)}; " +
+                "Convolve's PReLU shares its slope across the batch");
         var layer = OnnxRule.Construct(node, () => new PReLU([.. dims]));
         slope.Span.CopyTo(layer.Slope.Value.Span);
         return layer;

@@ -88,7 +88,8 @@ public sealed class ELU(float alpha = 1f) : ScalarActivation<ELU.Formula>
         public float Value(float x) => x > 0 ? scale * x : scale * alpha * (MathF.Exp(x) - 1);
         public float Slope(float x, float y) => x > 0 ? scale : y + scale * alpha;
         public Vector256<float> Value(Vector256<float> x) =>
-            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x * scale, (Vector256.Exp(x) - Vector256<float>.One) * (scale * alpha));
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x * scale,
+                (Vector256.Exp(x) - Vector256<float>.One) * (scale * alpha));
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y) =>
             Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(scale), y + Vector256.Create(scale * alpha));
     }

@@ -154,8 +154,11 @@ public sealed class PReLU : Layer
     public override LayerConfig GetConfig() => Config;
 
     protected override string ExtraDescription =>
-        string.Join(", ", new[] { Config.SlopeShape is [1] ? null : $"slope=[{string.Join(", ", Config.SlopeShape)}]", Config.Init == 0.25f ? null : $"init={Config.Init}" }
-            .OfType<string>());
+        string.Join(", ", new[]
+        {
+            Config.SlopeShape is [1] ? null : $"slope=[{string.Join(", ", Config.SlopeShape)}]",
+            Config.Init == 0.25f ? null : $"init={Config.Init}",
+        }.OfType<string>());
 }
 
 /// <summary>Options of a <see cref="PReLU"/> layer: the slope's shape (see <see cref="PReLU"/>) and its initial value.</summary>

@@ -85,7 +85,8 @@ public class MoreActivationsTests
         // Spread keeps inputs 0.05 from the kinks (0, and ThresholdedReLU's 1 and 0.3).
         GradientCheck.Check(Create(name).Layer, new Shape(2, 3, 4, 4), input: GradientCheck.Spread);
 
-    public static TheoryData<string> Formulas => ["ELU", "SELU", "CELU(2)", "Softplus", "Softsign", "ThresholdedReLU(0.3)", "GELU", "GELU(tanh)", "Erf", "Mish", "SiLU"];
+    public static TheoryData<string> Formulas =>
+        ["ELU", "SELU", "CELU(2)", "Softplus", "Softsign", "ThresholdedReLU(0.3)", "GELU", "GELU(tanh)", "Erf", "Mish", "SiLU"];
 
     [Theory]
     [MemberData(nameof(Formulas))]
