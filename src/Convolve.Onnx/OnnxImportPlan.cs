@@ -135,6 +135,28 @@ internal sealed class ImportPlan
             folded.Add(multiply);
             result = multiply.Output[0];
         }
+        else if (proto.OpType == "Sigmoid" && IsTimesInput(proto, result) is { } siluMultiply)
+        {
+            // x * Sigmoid(x) is SiLU (exporters have no operator for it).
+            layer = new SiLU();
+            folded.Add(siluMultiply);
+            result = siluMultiply.Output[0];
+        }
+        else if (proto.OpType == "Softplus" && SoleReader(result) is { OpType: "Tanh" } tanh && tanh.Input[0] == result
+                 && IsTimesInput(proto, tanh.Output[0]) is { } mishMultiply)
+        {
+            // x * Tanh(Softplus(x)) is Mish (how opset 13 writes opset 18's Mish).
+            layer = new Mish();
+            folded.UnionWith([tanh, mishMultiply]);
+            result = mishMultiply.Output[0];
+        }
+        else if (proto.OpType == "Div" && computed is [0] && GeluAfter(proto, result) is { } gelu)
+        {
+            // x * 0.5 * (1 + Erf(x / sqrt 2)) is GELU (how opset 13 writes opset 20's Gelu).
+            layer = new GELU();
+            folded.UnionWith(gelu);
+            result = gelu[^1].Output[0];
+        }
         else layer = OnnxLayers.Create(node, shape);
 
         if (layer is null) valueOf[result] = from;
@@ -146,6 +168,42 @@ internal sealed class ImportPlan
         hardSigmoid.GetFloat("alpha", 0.2f) == 1f / 6 && hardSigmoid.GetFloat("beta", 0.5f) == 0.5f
         && SoleReader(result) is { OpType: "Mul", Input.Count: 2 } multiply
         && multiply.Input.Contains(result) && multiply.Input.Contains(hardSigmoid.Input[0]) ? multiply : null;
+
+    // The Mul reading value and the input x of node (x * f(x)) as its only reader, or null.
+    private NodeProto? IsTimesInput(NodeProto node, string value) =>
+        SoleReader(value) is { OpType: "Mul", Input.Count: 2 } multiply
+        && multiply.Input.Contains(value) && multiply.Input.Contains(node.Input[0]) ? multiply : null;
+
+    // The Erf, Add, Mul and Mul after Div(x, sqrt 2) that compute x * (1 + Erf(x / sqrt 2)) * 0.5, each the sole
+    // reader of the one before, or null. The constants may stand on either side of Add and of the last Mul.
+    private NodeProto[]? GeluAfter(NodeProto div, string result)
+    {
+        string x = div.Input[0];
+        if (!IsScalar(div.Input[1], Math.Sqrt(2))
+            || SoleReader(result) is not { OpType: "Erf" } erf || erf.Input[0] != result
+            || SoleReader(erf.Output[0]) is not { OpType: "Add", Input.Count: 2 } add || Other(add, erf.Output[0]) is not { } one || !IsScalar(one, 1)
+            || SoleReader(add.Output[0]) is not { OpType: "Mul", Input.Count: 2 } times || Other(times, add.Output[0]) != x
+            || SoleReader(times.Output[0]) is not { OpType: "Mul", Input.Count: 2 } scale || Other(scale, times.Output[0]) is not { } half
+            || !IsScalar(half, 0.5))
+            return null;
+        return [erf, add, times, scale];
+    }
+
+    // The input of a two-input node that is not value (null when both are).
+    private static string? Other(NodeProto node, string value) =>
+        node.Input[0] == value ? (node.Input[1] == value ? null : node.Input[1]) : node.Input[1] == value ? node.Input[0] : null;
+
+    // Whether name is a constant of one value within float precision of expected.
+    private bool IsScalar(string name, double expected)
+    {
+        if (!constants.TryGetValue(name, out var proto)) return false;
+        try
+        {
+            var t = OnnxTensor.ToTensor(proto, source);
+            return t.Length == 1 && Math.Abs(t[0] - expected) <= 1e-6 * Math.Abs(expected);
+        }
+        catch (OnnxFormatException) { return false; }
+    }
 
     // A node whose inputs are all computed values: a merge layer, or nothing (a Sum or Concat of one value).
     private void Merge(OnnxNode node, OnnxMergeImportRule rule)

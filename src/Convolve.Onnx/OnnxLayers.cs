@@ -117,6 +117,27 @@ public static class OnnxLayers
         Import("ReduceL2", ReduceOnnx.Import);
         Import("GlobalMaxPool", ReduceOnnx.GlobalMaxPool);
         Export<Reduce>(ReduceOnnx.Export);
+        Import("PRelu", PReLUOnnx.Import);
+        Export<PReLU>(PReLUOnnx.Export);
+        Import("Elu", MoreActivationsOnnx.Elu);
+        Export<ELU>(MoreActivationsOnnx.Export);
+        Import("Selu", MoreActivationsOnnx.Selu);
+        Export<SELU>(MoreActivationsOnnx.Export);
+        Import("Celu", MoreActivationsOnnx.Celu);
+        Export<CELU>(MoreActivationsOnnx.Export);
+        Import("Softplus", MoreActivationsOnnx.Softplus);
+        Export<Softplus>(MoreActivationsOnnx.Export);
+        Import("Softsign", MoreActivationsOnnx.Softsign);
+        Export<Softsign>(MoreActivationsOnnx.Export);
+        Import("ThresholdedRelu", MoreActivationsOnnx.ThresholdedRelu);
+        Export<ThresholdedReLU>(MoreActivationsOnnx.Export);
+        Import("Gelu", MoreActivationsOnnx.Gelu);
+        Export<GELU>(MoreActivationsOnnx.Export);
+        Import("Mish", MoreActivationsOnnx.Mish);
+        Export<Mish>(MoreActivationsOnnx.Export);
+        Export<SiLU>(MoreActivationsOnnx.Export);
+        Import("Erf", MoreActivationsOnnx.Erf);
+        Export<Erf>(MoreActivationsOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

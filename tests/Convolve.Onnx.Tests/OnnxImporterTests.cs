@@ -281,6 +281,7 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
     [Theory]
     [InlineData("resnet-graph")]
     [InlineData("new-layers")]
+    [InlineData("activation-layers")]
     public void ShuffledNodes_ImportToTheSameOutputs(string name)
     {
         var original = TestModels.Create(name);
@@ -307,6 +308,7 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
     [Theory]
     [InlineData("resnet-graph")]
     [InlineData("new-layers")]
+    [InlineData("activation-layers")]
     public void ExportThenImport_OfAGraph_TakesTheSameSgdStep(string name)
     {
         var original = TestModels.Create(name);

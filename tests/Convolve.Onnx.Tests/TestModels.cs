@@ -20,6 +20,7 @@ public static class TestModels
         data.Add("resnet-graph");
         data.Add("new-layers");
         data.Add("reduce-layers");
+        data.Add("activation-layers");
         return data;
     }
 
@@ -41,6 +42,7 @@ public static class TestModels
                 "resnet-graph" => ((Model)ResNetGraph(), new Shape(3, 10, 9)),
                 "new-layers" => (NewLayers(), new Shape(3, 6, 5)),
                 "reduce-layers" => (ReduceLayers(), new Shape(3, 6, 5)),
+                "activation-layers" => (ActivationLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -52,6 +54,8 @@ public static class TestModels
                 foreach (ref float v in p.Value.Span) v = (float)(random.NextDouble() - 0.5);
             else if (key.EndsWith(".running_var") || (key.StartsWith("batchnorm2d") && key.EndsWith(".weight")))
                 foreach (ref float v in p.Value.Span) v = (float)(0.5 + random.NextDouble());
+            else if (key.StartsWith("prelu"))
+                foreach (ref float v in p.Value.Span) v = (float)random.NextDouble();
         }
         return model;
     }
@@ -167,6 +171,17 @@ public static class TestModels
         g.Apply(new Dense(5), all);
         return g;
     }
+
+    /// <summary>
+    /// The activations of real CNNs: PReLU per channel and with one slope, ELU, SELU, CELU, Softplus,
+    /// Softsign, ThresholdedReLU, Erf, and GELU, Mish and SiLU, which export as their opset-13
+    /// decompositions and must import back as one layer each.
+    /// </summary>
+    private static Sequential ActivationLayers() => new(
+        new Conv2D(3, 4, kernelSize: 3, padding: 1), new PReLU([4, 1, 1]), new ELU(0.5f),
+        new Conv2D(4, 4, kernelSize: 3, padding: 1), new SELU(), new CELU(2), new GELU(), new Softsign(),
+        new Conv2D(4, 4, kernelSize: 3, padding: 1), new Mish(), new SiLU(), new ThresholdedReLU(0.05f), new Softplus(), new Erf(),
+        new Flatten(), new Dense(6), new PReLU());
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)

@@ -46,6 +46,17 @@ public static class LayerTypes
         Register<SliceConfig>("Slice");
         Register<PadConfig>("Pad");
         Register<ReduceConfig>("Reduce");
+        Register<PReLUConfig>("PReLU");
+        Register<ELUConfig>("ELU");
+        Register<SELUConfig>("SELU");
+        Register<CELUConfig>("CELU");
+        Register<SoftplusConfig>("Softplus");
+        Register<SoftsignConfig>("Softsign");
+        Register<ThresholdedReLUConfig>("ThresholdedReLU");
+        Register<GELUConfig>("GELU");
+        Register<MishConfig>("Mish");
+        Register<SiLUConfig>("SiLU");
+        Register<ErfConfig>("Erf");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

@@ -46,6 +46,17 @@ public sealed class LayerTypesTests : IDisposable
         new PadConfig([0, 1, 2, 0, 1, 2], PadMode.Reflect),
         new PadConfig([1, 1], PadMode.Constant, float.NegativeInfinity),
         new ReduceConfig(Convolve.Kernels.ReduceKind.Max, [2, 3], KeepDims: false),
+        new PReLUConfig([3, 1, 1], 0.1f),
+        new ELUConfig(0.5f),
+        new SELUConfig(1.5f, 1.25f),
+        new CELUConfig(2),
+        new SoftplusConfig(),
+        new SoftsignConfig(),
+        new ThresholdedReLUConfig(0.5f),
+        new GELUConfig("tanh"),
+        new MishConfig(),
+        new SiLUConfig(),
+        new ErfConfig(),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
@@ -160,5 +171,16 @@ public sealed class LayerTypesTests : IDisposable
         {"type":"Pad","pads":[0,1,2,0,1,2],"mode":"Reflect","value":0}
         {"type":"Pad","pads":[1,1],"mode":"Constant","value":"-Infinity"}
         {"type":"Reduce","kind":"Max","axes":[2,3],"keepDims":false}
+        {"type":"PReLU","slopeShape":[3,1,1],"init":0.1}
+        {"type":"ELU","alpha":0.5}
+        {"type":"SELU","alpha":1.5,"gamma":1.25}
+        {"type":"CELU","alpha":2}
+        {"type":"Softplus"}
+        {"type":"Softsign"}
+        {"type":"ThresholdedReLU","alpha":0.5}
+        {"type":"GELU","approximate":"tanh"}
+        {"type":"Mish"}
+        {"type":"SiLU"}
+        {"type":"Erf"}
         """;
 }
