@@ -117,6 +117,17 @@ public static class OnnxLayers
         Import("ReduceL2", ReduceOnnx.Import);
         Import("GlobalMaxPool", ReduceOnnx.GlobalMaxPool);
         Export<Reduce>(ReduceOnnx.Export);
+        Import("LogSoftmax", LogSoftmaxOnnx.Import);
+        Export<LogSoftmax>(LogSoftmaxOnnx.Export);
+        Import("Exp", UnaryMathOnnx.Import);
+        Import("Log", UnaryMathOnnx.Import);
+        Import("Sqrt", UnaryMathOnnx.Import);
+        Import("Neg", UnaryMathOnnx.Import);
+        Import("Abs", UnaryMathOnnx.Import);
+        Import("Reciprocal", UnaryMathOnnx.Import);
+        Import("Pow", UnaryMathOnnx.Import);
+        Import("Erf", UnaryMathOnnx.Import);
+        Export<UnaryMath>(UnaryMathOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

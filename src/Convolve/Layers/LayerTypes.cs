@@ -46,6 +46,8 @@ public static class LayerTypes
         Register<SliceConfig>("Slice");
         Register<PadConfig>("Pad");
         Register<ReduceConfig>("Reduce");
+        Register<LogSoftmaxConfig>("LogSoftmax");
+        Register<UnaryMathConfig>("UnaryMath");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

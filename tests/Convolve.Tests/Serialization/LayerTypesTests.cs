@@ -46,6 +46,9 @@ public sealed class LayerTypesTests : IDisposable
         new PadConfig([0, 1, 2, 0, 1, 2], PadMode.Reflect),
         new PadConfig([1, 1], PadMode.Constant, float.NegativeInfinity),
         new ReduceConfig(Convolve.Kernels.ReduceKind.Max, [2, 3], KeepDims: false),
+        new LogSoftmaxConfig(1),
+        new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Pow, 0.5f),
+        new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Erf),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
@@ -160,5 +163,8 @@ public sealed class LayerTypesTests : IDisposable
         {"type":"Pad","pads":[0,1,2,0,1,2],"mode":"Reflect","value":0}
         {"type":"Pad","pads":[1,1],"mode":"Constant","value":"-Infinity"}
         {"type":"Reduce","kind":"Max","axes":[2,3],"keepDims":false}
+        {"type":"LogSoftmax","axis":1}
+        {"type":"UnaryMath","kind":"Pow","exponent":0.5}
+        {"type":"UnaryMath","kind":"Erf","exponent":1}
         """;
 }
