@@ -56,10 +56,16 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
         ["test_reflect_pad"] = "INT32 tensors: Convolve computes in float32 only (reflect padding is checked against ONNX Runtime in OnnxImporterTests).",
         ["test_reshape_allowzero_reordered"] = "An empty input [0, 3, 4]: Convolve's tensors are never empty.",
         ["test_split_zero_size_splits"] = "An empty input [0]: Convolve's tensors are never empty.",
+        ["test_pow_types_float"] = Int64Base, ["test_pow_types_int64_int64"] = Int64Base,
+        ["test_pow_types_int64_float32"] = Int64Base, ["test_pow_types_int32_int32"] = Int32Base, ["test_pow_types_int32_float32"] = Int32Base,
+        ["test_pow_types_float32_uint32"] = "A UINT32 exponent: Convolve reads a constant exponent as FLOAT, DOUBLE, INT32 or INT64.",
+        ["test_pow_types_float32_uint64"] = "A UINT64 exponent: Convolve reads a constant exponent as FLOAT, DOUBLE, INT32 or INT64.",
     };
 
     private const string Uint8 = "UINT8 tensors: Convolve computes in float32 only.";
     private const string Int8 = "INT8 tensors: Convolve computes in float32 only.";
+    private const string Int64Base = "An INT64 base: Convolve computes in float32 only.";
+    private const string Int32Base = "An INT32 base: Convolve computes in float32 only.";
 
     /// <summary>
     /// Operators none of whose vectors can import, and why: the harness makes every input but the

@@ -20,6 +20,7 @@ public static class TestModels
         data.Add("resnet-graph");
         data.Add("new-layers");
         data.Add("reduce-layers");
+        data.Add("unary-math-layers");
         return data;
     }
 
@@ -41,6 +42,7 @@ public static class TestModels
                 "resnet-graph" => ((Model)ResNetGraph(), new Shape(3, 10, 9)),
                 "new-layers" => (NewLayers(), new Shape(3, 6, 5)),
                 "reduce-layers" => (ReduceLayers(), new Shape(3, 6, 5)),
+                "unary-math-layers" => (UnaryMathLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -167,6 +169,17 @@ public static class TestModels
         g.Apply(new Dense(5), all);
         return g;
     }
+
+    /// <summary>
+    /// Every element-wise function of <see cref="UnaryMath"/>, chained so that each stays in its
+    /// domain (Sqrt of a power of |x|, Log of the reciprocal of an exponential), and a LogSoftmax head.
+    /// </summary>
+    private static Sequential UnaryMathLayers() => new(
+        new Conv2D(3, 4, kernelSize: 3, padding: 1),
+        new UnaryMath(Kernels.UnaryMathKind.Abs), new UnaryMath(Kernels.UnaryMathKind.Pow, 1.5f), new UnaryMath(Kernels.UnaryMathKind.Sqrt),
+        new UnaryMath(Kernels.UnaryMathKind.Neg), new UnaryMath(Kernels.UnaryMathKind.Exp), new UnaryMath(Kernels.UnaryMathKind.Reciprocal),
+        new UnaryMath(Kernels.UnaryMathKind.Log), new UnaryMath(Kernels.UnaryMathKind.Erf), new UnaryMath(Kernels.UnaryMathKind.Pow, 2),
+        new Flatten(), new Dense(5), new LogSoftmax());
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)

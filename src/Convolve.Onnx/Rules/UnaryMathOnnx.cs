@@ -19,9 +19,13 @@ public static class UnaryMathOnnx
         if (node.Proto.Input.Count != 2) throw node.Refuse($"{node.Proto.Input.Count} inputs, expected 2");
         if (node.IsConstant(0) || !node.IsConstant(1))
             throw node.Refuse("the exponent is a computed value; Convolve's Pow raises a computed value to a constant exponent");
-        var exponent = node.Float(1);
-        if (exponent.Length != 1 || exponent.Shape.Rank > inputShape.Rank)
-            throw node.Refuse($"the exponent {exponent.Shape} is not a single value; Convolve's Pow takes one exponent for every element");
+        // Opset 12 on, the exponent may be an integer tensor (x ** 2 with an INT64 2).
+        var proto = node.Constant(1);
+        float[] exponent = OnnxTensor.GetDataType(proto) is Protos.TensorProto.Types.DataType.Int64 or Protos.TensorProto.Types.DataType.Int32
+            ? [.. node.Ints(1).Select(v => (float)v)]
+            : node.Float(1).ToArray();
+        if (exponent.Length != 1 || proto.Dims.Count > inputShape.Rank)
+            throw node.Refuse($"the exponent [{string.Join(", ", proto.Dims)}] is not a single value; Convolve's Pow takes one exponent for every element");
         return OnnxRule.Construct(node, () => new UnaryMath(kind, exponent[0]));
     }
 
