@@ -128,6 +128,12 @@ public static class OnnxLayers
         Import("Pow", UnaryMathOnnx.Import);
         Import("Erf", UnaryMathOnnx.Import);
         Export<UnaryMath>(UnaryMathOnnx.Export);
+        Import("Min", ElementwiseConstantOnnx.Import);
+        Import("Max", ElementwiseConstantOnnx.Import);
+        ImportMerge("Min", MergesOnnx.Arithmetic);
+        ImportMerge("Max", MergesOnnx.Arithmetic);
+        ExportMerge<Minimum>(MergesOnnx.Export);
+        ExportMerge<Maximum>(MergesOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

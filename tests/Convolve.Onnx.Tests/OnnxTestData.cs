@@ -27,7 +27,7 @@ public static class OnnxTestData
         "Clip", "HardSigmoid", "HardSwish", "Add", "Sub", "Mul", "Div", "Sum", "Transpose", "Squeeze", "Unsqueeze",
         "Concat", "Reshape", "Split", "Pad", "Slice",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "GlobalMaxPool",
-        "LogSoftmax", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Erf",
+        "LogSoftmax", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Erf", "Min", "Max",
     };
 
     /// <summary>Where the node tests are.</summary>

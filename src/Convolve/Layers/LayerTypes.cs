@@ -48,6 +48,8 @@ public static class LayerTypes
         Register<ReduceConfig>("Reduce");
         Register<LogSoftmaxConfig>("LogSoftmax");
         Register<UnaryMathConfig>("UnaryMath");
+        Register<MinimumConfig>("Minimum");
+        Register<MaximumConfig>("Maximum");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

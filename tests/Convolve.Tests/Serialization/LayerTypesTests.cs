@@ -49,6 +49,8 @@ public sealed class LayerTypesTests : IDisposable
         new LogSoftmaxConfig(1),
         new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Pow, 0.5f),
         new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Erf),
+        new MinimumConfig(),
+        new MaximumConfig(),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
@@ -166,5 +168,7 @@ public sealed class LayerTypesTests : IDisposable
         {"type":"LogSoftmax","axis":1}
         {"type":"UnaryMath","kind":"Pow","exponent":0.5}
         {"type":"UnaryMath","kind":"Erf","exponent":1}
+        {"type":"Minimum"}
+        {"type":"Maximum"}
         """;
 }
