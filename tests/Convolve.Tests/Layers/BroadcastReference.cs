@@ -84,7 +84,10 @@ internal static class BroadcastReference
         return t;
     }
 
-    /// <summary>Operands for <paramref name="operation"/>: on a grid for Min and Max (offset by <paramref name="second"/>), else <see cref="Operand"/>.</summary>
+    /// <summary>
+    /// Operands for <paramref name="operation"/>: on a grid for Min and Max (the <paramref name="second"/>
+    /// offset), else <see cref="Operand"/>.
+    /// </summary>
     public static Tensor For(BinaryOperation operation, Shape shape, Random random, bool divisor, bool second) =>
         operation is BinaryOperation.Min or BinaryOperation.Max ? OnGrid(shape, random, second ? 0.05f : 0) : Operand(shape, random, divisor);
 }

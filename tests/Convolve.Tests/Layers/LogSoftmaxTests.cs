@@ -50,7 +50,9 @@ public sealed class LogSoftmaxTests
         int[] labels = [0, 2, 1, 1, 0, 2];
         Sequential Make(bool head)
         {
-            var model = head ? new Sequential(new Dense(8), new ReLU(), new Dense(3), new LogSoftmax()) : new Sequential(new Dense(8), new ReLU(), new Dense(3));
+            var model = head
+                ? new Sequential(new Dense(8), new ReLU(), new Dense(3), new LogSoftmax())
+                : new Sequential(new Dense(8), new ReLU(), new Dense(3));
             model.Build(new Shape(5), seed: 4);
             return model;
         }
