@@ -73,16 +73,21 @@ public static class UnaryMathCpu
         }
     }
 
-    // x^p. A whole exponent goes element by element through MathF.Pow, which takes negative bases
-    // (x^2 of a signed value is common); squares and square roots are one pass.
+    // x^p. Whole exponents must take negative bases (x^2 of a signed value is common): up to 8 in
+    // size they are repeated products (then the reciprocal for a negative one), larger ones go
+    // element by element through MathF.Pow; a square root is one pass.
     private static void Pow(ReadOnlySpan<float> x, float p, Span<float> result)
     {
-        if (p == 1) x.CopyTo(result);
-        else if (p == 2) TensorPrimitives.Multiply(x, x, result);
-        else if (p == 0.5f) TensorPrimitives.Sqrt(x, result);
-        else if (p == -1) TensorPrimitives.Reciprocal(x, result);
-        else if (p == MathF.Round(p)) for (int i = 0; i < x.Length; i++) result[i] = MathF.Pow(x[i], p);
-        else TensorPrimitives.Pow(x, p, result);
+        if (p == 0.5f) TensorPrimitives.Sqrt(x, result);
+        else if (p != MathF.Round(p)) TensorPrimitives.Pow(x, p, result);
+        else if (p == 0) result.Fill(1);
+        else if (MathF.Abs(p) <= 8)
+        {
+            x.CopyTo(result);
+            for (int k = 1; k < MathF.Abs(p); k++) TensorPrimitives.Multiply(result, x, result);
+            if (p < 0) TensorPrimitives.Reciprocal(result, result);
+        }
+        else for (int i = 0; i < x.Length; i++) result[i] = MathF.Pow(x[i], p);
     }
 
     /// <summary>(x, dy) -> dy * sign(x), with 0 at x = 0.</summary>
