@@ -136,8 +136,23 @@ public static class OnnxLayers
         Import("Mish", MoreActivationsOnnx.Mish);
         Export<Mish>(MoreActivationsOnnx.Export);
         Export<SiLU>(MoreActivationsOnnx.Export);
-        Import("Erf", MoreActivationsOnnx.Erf);
-        Export<Erf>(MoreActivationsOnnx.Export);
+        Import("LogSoftmax", LogSoftmaxOnnx.Import);
+        Export<LogSoftmax>(LogSoftmaxOnnx.Export);
+        Import("Exp", UnaryMathOnnx.Import);
+        Import("Log", UnaryMathOnnx.Import);
+        Import("Sqrt", UnaryMathOnnx.Import);
+        Import("Neg", UnaryMathOnnx.Import);
+        Import("Abs", UnaryMathOnnx.Import);
+        Import("Reciprocal", UnaryMathOnnx.Import);
+        Import("Pow", UnaryMathOnnx.Import);
+        Import("Erf", UnaryMathOnnx.Import);
+        Export<UnaryMath>(UnaryMathOnnx.Export);
+        Import("Min", ElementwiseConstantOnnx.Import);
+        Import("Max", ElementwiseConstantOnnx.Import);
+        ImportMerge("Min", MergesOnnx.Arithmetic);
+        ImportMerge("Max", MergesOnnx.Arithmetic);
+        ExportMerge<Minimum>(MergesOnnx.Export);
+        ExportMerge<Maximum>(MergesOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

@@ -56,20 +56,39 @@ public sealed class OnnxConformanceImportTests(ITestOutputHelper log)
         ["test_reflect_pad"] = "INT32 tensors: Convolve computes in float32 only (reflect padding is checked against ONNX Runtime in OnnxImporterTests).",
         ["test_reshape_allowzero_reordered"] = "An empty input [0, 3, 4]: Convolve's tensors are never empty.",
         ["test_split_zero_size_splits"] = "An empty input [0]: Convolve's tensors are never empty.",
+        ["test_pow_types_float"] = Int64Base, ["test_pow_types_int64_int64"] = Int64Base,
+        ["test_pow_types_int64_float32"] = Int64Base, ["test_pow_types_int32_int32"] = Int32Base, ["test_pow_types_int32_float32"] = Int32Base,
+        ["test_pow_types_float32_uint32"] = "A UINT32 exponent: Convolve reads a constant exponent as FLOAT, DOUBLE, INT32 or INT64.",
+        ["test_pow_types_float32_uint64"] = "A UINT64 exponent: Convolve reads a constant exponent as FLOAT, DOUBLE, INT32 or INT64.",
+        ["test_min_float16"] = FloatOnly("FLOAT16"), ["test_min_int8"] = FloatOnly("INT8"), ["test_min_int16"] = FloatOnly("INT16"),
+        ["test_min_int32"] = FloatOnly("INT32"), ["test_min_int64"] = FloatOnly("INT64"), ["test_min_uint8"] = FloatOnly("UINT8"),
+        ["test_min_uint16"] = FloatOnly("UINT16"), ["test_min_uint32"] = FloatOnly("UINT32"), ["test_min_uint64"] = FloatOnly("UINT64"),
+        ["test_max_float16"] = FloatOnly("FLOAT16"), ["test_max_int8"] = FloatOnly("INT8"), ["test_max_int16"] = FloatOnly("INT16"),
+        ["test_max_int32"] = FloatOnly("INT32"), ["test_max_int64"] = FloatOnly("INT64"), ["test_max_uint8"] = FloatOnly("UINT8"),
+        ["test_max_uint16"] = FloatOnly("UINT16"), ["test_max_uint32"] = FloatOnly("UINT32"), ["test_max_uint64"] = FloatOnly("UINT64"),
     };
 
     private const string Uint8 = "UINT8 tensors: Convolve computes in float32 only.";
     private const string Int8 = "INT8 tensors: Convolve computes in float32 only.";
+    private static string FloatOnly(string type) => $"{type} tensors: Convolve computes in float32 only.";
+    private const string MinMaxVectors = "every float32 vector is 1-D, its one axis the batch, against constants of the same length, which " +
+        "Convolve broadcasts over the batch only, or takes one input (a model of no layer) or three (the harness makes two constants); " +
+        "Min and Max of computed values and constants are checked against ONNX Runtime in the export tests (min-max-layers)";
+    private const string Int64Base = "An INT64 base: Convolve computes in float32 only.";
+    private const string Int32Base = "An INT32 base: Convolve computes in float32 only.";
 
     /// <summary>
     /// Operators none of whose vectors can import, and why: the harness makes every input but the
-    /// first a constant, and these operators join computed values only (Concat and Sum of graph
-    /// values are checked against ONNX Runtime in <see cref="OnnxImporterTests"/>).
+    /// first a constant, and Concat and Sum join computed values only (Concat and Sum of graph
+    /// values are checked against ONNX Runtime in <see cref="OnnxImporterTests"/>); Min's and Max's
+    /// vectors are 1-D.
     /// </summary>
     private static readonly IReadOnlyDictionary<string, string> OperatorsWithoutAnImportableVector = new Dictionary<string, string>
     {
         ["Concat"] = "every vector concatenates two or more inputs, which the harness turns into constants",
         ["Sum"] = "every vector sums two or more inputs, which the harness turns into constants, or one (an identity: a model of no layer)",
+        ["Min"] = MinMaxVectors,
+        ["Max"] = MinMaxVectors,
     };
 
     /// <summary>The vectors of <see cref="OnnxTestData.ImportOperators"/> not listed as unsupported (a placeholder when none are installed).</summary>

@@ -28,6 +28,7 @@ public static class OnnxTestData
         "Concat", "Reshape", "Split", "Pad", "Slice",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "GlobalMaxPool",
         "PRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign", "ThresholdedRelu", "Erf",
+        "LogSoftmax", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Min", "Max",
     };
 
     /// <summary>Where the node tests are.</summary>

@@ -21,6 +21,8 @@ public static class TestModels
         data.Add("new-layers");
         data.Add("reduce-layers");
         data.Add("activation-layers");
+        data.Add("unary-math-layers");
+        data.Add("min-max-layers");
         return data;
     }
 
@@ -43,6 +45,8 @@ public static class TestModels
                 "new-layers" => (NewLayers(), new Shape(3, 6, 5)),
                 "reduce-layers" => (ReduceLayers(), new Shape(3, 6, 5)),
                 "activation-layers" => (ActivationLayers(), new Shape(3, 6, 5)),
+                "unary-math-layers" => (UnaryMathLayers(), new Shape(3, 6, 5)),
+                "min-max-layers" => (MinMaxLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -174,14 +178,40 @@ public static class TestModels
 
     /// <summary>
     /// The activations of real CNNs: PReLU per channel and with one slope, ELU, SELU, CELU, Softplus,
-    /// Softsign, ThresholdedReLU, Erf, and GELU, Mish and SiLU, which export as their opset-13
+    /// Softsign, ThresholdedReLU, and GELU, Mish and SiLU, which export as their opset-13
     /// decompositions and must import back as one layer each.
     /// </summary>
     private static Sequential ActivationLayers() => new(
         new Conv2D(3, 4, kernelSize: 3, padding: 1), new PReLU([4, 1, 1]), new ELU(0.5f),
         new Conv2D(4, 4, kernelSize: 3, padding: 1), new SELU(), new CELU(2), new GELU(), new Softsign(),
-        new Conv2D(4, 4, kernelSize: 3, padding: 1), new Mish(), new SiLU(), new ThresholdedReLU(0.05f), new Softplus(), new Erf(),
+        new Conv2D(4, 4, kernelSize: 3, padding: 1), new Mish(), new SiLU(), new ThresholdedReLU(0.05f), new Softplus(),
         new Flatten(), new Dense(6), new PReLU());
+
+    /// <summary>
+    /// Every element-wise function of <see cref="UnaryMath"/>, chained so that each stays in its
+    /// domain (Sqrt of a power of |x|, Log of the reciprocal of an exponential), and a LogSoftmax head.
+    /// </summary>
+    private static Sequential UnaryMathLayers() => new(
+        new Conv2D(3, 4, kernelSize: 3, padding: 1),
+        new UnaryMath(Kernels.UnaryMathKind.Abs), new UnaryMath(Kernels.UnaryMathKind.Pow, 1.5f), new UnaryMath(Kernels.UnaryMathKind.Sqrt),
+        new UnaryMath(Kernels.UnaryMathKind.Neg), new UnaryMath(Kernels.UnaryMathKind.Exp), new UnaryMath(Kernels.UnaryMathKind.Reciprocal),
+        new UnaryMath(Kernels.UnaryMathKind.Log), new UnaryMath(Kernels.UnaryMathKind.Erf), new UnaryMath(Kernels.UnaryMathKind.Pow, 2),
+        new Flatten(), new Dense(5), new LogSoftmax());
+
+    /// <summary>Min and Max of two computed values (broadcasting a per-channel one) and of a value and constants on either side.</summary>
+    private static Graph MinMaxLayers()
+    {
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                      // [4, 6, 5]
+        var y = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                      // [4, 6, 5]
+        var channels = g.Apply(new Reduce(Kernels.ReduceKind.Mean, [2, 3]), y);                     // [4, 1, 1]
+        var low = g.Apply(new Minimum(), x, channels);                                               // [4, 6, 5]
+        var high = g.Apply(new Maximum(), y, x);                                                     // [4, 6, 5]
+        var floor = g.Apply(new ElementwiseConstant(BinaryOperation.Max, Tensor.FromArray([-0.1f, 0, 0.1f, 0.2f], 4, 1, 1)), low);
+        var cap = g.Apply(new ElementwiseConstant(BinaryOperation.Min, Tensor.FromArray([0.3f], 1), constantOnLeft: true), high);
+        g.Apply(new Dense(5), g.Apply(new Flatten(), g.Apply(new Add(), floor, cap)));
+        return g;
+    }
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)

@@ -3,11 +3,11 @@ using Convolve.Tensors;
 
 namespace Convolve.Onnx.Rules;
 
-/// <summary>ElementwiseConstant in ONNX: Add, Sub, Mul or Div of a computed value and a constant, both ways.</summary>
+/// <summary>ElementwiseConstant in ONNX: Add, Sub, Mul, Div, Min or Max of a computed value and a constant, both ways.</summary>
 public static class ElementwiseConstantOnnx
 {
     /// <summary>
-    /// Add, Sub, Mul or Div of the computed value and a constant (on either side) as an
+    /// Add, Sub, Mul, Div, Min or Max of the computed value and a constant (on either side) as an
     /// <see cref="ElementwiseConstant"/>, the constant broadcasting against the input.
     /// </summary>
     public static ElementwiseConstant Import(OnnxNode node, Shape inputShape)
@@ -18,6 +18,8 @@ public static class ElementwiseConstantOnnx
             "Add" => BinaryOperation.Add,
             "Sub" => BinaryOperation.Subtract,
             "Mul" => BinaryOperation.Multiply,
+            "Min" => BinaryOperation.Min,
+            "Max" => BinaryOperation.Max,
             _ => BinaryOperation.Divide,
         };
         bool constantOnLeft = node.IsConstant(0);
@@ -33,7 +35,7 @@ public static class ElementwiseConstantOnnx
         return new ElementwiseConstant(operation, constant, constantOnLeft);
     }
 
-    /// <summary>Add, Sub, Mul or Div with the constant as an initializer (NAME.constant) on its side.</summary>
+    /// <summary>Add, Sub, Mul, Div, Min or Max with the constant as an initializer (NAME.constant) on its side.</summary>
     public static string Export(OnnxGraphBuilder graph, ElementwiseConstant layer, string input, Shape inputShape, string output)
     {
         string constant = graph.Initializer($"{layer.Name}.constant", layer.Constant.Value);

@@ -5,18 +5,19 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>
-/// The merge layers in ONNX: Add (Add or Sum), Subtract, Multiply and Divide (Sub, Mul, Div,
-/// broadcasting) and Concat, each of computed values.
+/// The merge layers in ONNX: Add (Add or Sum), Subtract, Multiply, Divide, Minimum and Maximum
+/// (Sub, Mul, Div, Min, Max, broadcasting) and Concat, each of computed values.
 /// </summary>
 public static class MergesOnnx
 {
     /// <summary>
-    /// Add or Sum, Sub, Mul and Div of computed values as <see cref="Add"/>, <see cref="Subtract"/>,
-    /// <see cref="Multiply"/> or <see cref="Divide"/>; a Sum of one value passes it through.
+    /// Add or Sum, Sub, Mul, Div, Min and Max of computed values as <see cref="Add"/>, <see cref="Subtract"/>,
+    /// <see cref="Multiply"/>, <see cref="Divide"/>, <see cref="Minimum"/> or <see cref="Maximum"/>;
+    /// a Sum, Min or Max of one value passes it through. Min and Max of more than two values are refused.
     /// </summary>
     public static Layer? Arithmetic(OnnxNode node, IReadOnlyList<Shape> inputShapes)
     {
-        if (inputShapes.Count == 1 && node.OpType == "Sum") return null;
+        if (inputShapes.Count == 1 && node.OpType is "Sum" or "Min" or "Max") return null;
         if (node.OpType != "Sum" && inputShapes.Count != 2)
             throw node.Refuse($"{inputShapes.Count} inputs, expected 2");
         var shape = inputShapes[0];
@@ -29,6 +30,8 @@ public static class MergesOnnx
             "Add" or "Sum" => new Add(),
             "Sub" => new Subtract(),
             "Mul" => new Multiply(),
+            "Min" => new Minimum(),
+            "Max" => new Maximum(),
             _ => new Divide(),
         };
     }
@@ -51,7 +54,7 @@ public static class MergesOnnx
     public static string Export(OnnxGraphBuilder graph, Add layer, IReadOnlyList<string> inputs, string output) =>
         graph.AddNode(inputs.Count == 2 ? "Add" : "Sum", layer.Name, inputs, output);
 
-    /// <summary>Sub, Mul or Div.</summary>
+    /// <summary>Sub, Mul, Div, Min or Max.</summary>
     public static string Export(OnnxGraphBuilder graph, BinaryMerge layer, IReadOnlyList<string> inputs, string output) =>
         graph.AddNode(OnnxRule.Operator(layer.Operation), layer.Name, inputs, output);
 

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>
-/// Elu, Selu, Celu, Softplus, Softsign, ThresholdedRelu, Gelu, Erf and Mish as Convolve's activations,
+/// Elu, Selu, Celu, Softplus, Softsign, ThresholdedRelu, Gelu and Mish as Convolve's activations,
 /// and SiLU, which ONNX writes as x * Sigmoid(x). Gelu (opset 20) and Mish (opset 18) export as
 /// their opset-13 decompositions; the importer reads those (and x * Sigmoid(x)) back as one layer.
 /// </summary>
@@ -36,12 +36,6 @@ public static class MoreActivationsOnnx
     /// <summary>Mish (opset 18) as <see cref="Layers.Mish"/>; the importer also reads x * Tanh(Softplus(x)) as one.</summary>
     public static Mish Mish(OnnxNode node, Shape inputShape) => new();
 
-    /// <summary>Erf as <see cref="Layers.Erf"/>.</summary>
-    public static Erf Erf(OnnxNode node, Shape inputShape) => new();
-
-    /// <summary>Erf.</summary>
-    public static string Export(OnnxGraphBuilder graph, Erf layer, string input, Shape inputShape, string output) =>
-        graph.AddNode("Erf", layer.Name, [input], output);
 
     /// <summary>Elu with its alpha.</summary>
     public static string Export(OnnxGraphBuilder graph, ELU layer, string input, Shape inputShape, string output) =>

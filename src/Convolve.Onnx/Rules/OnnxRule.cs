@@ -92,6 +92,8 @@ internal static class OnnxRule
         BinaryOperation.Add => "Add",
         BinaryOperation.Subtract => "Sub",
         BinaryOperation.Multiply => "Mul",
+        BinaryOperation.Min => "Min",
+        BinaryOperation.Max => "Max",
         _ => "Div",
     };
 }

@@ -263,14 +263,14 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
 
         public float Value(float x)
         {
-            if (!tanh) return 0.5f * x * (1 + Erf.Of(x * InverseSqrt2));
+            if (!tanh) return 0.5f * x * (1 + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default));
             return 0.5f * x * (1 + MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x)));
         }
 
         // Exact: Phi(x) + x * phi(x). Tanh: 1/2 (1 + t) + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
         public float Slope(float x, float y)
         {
-            if (!tanh) return 0.5f * (1 + Erf.Of(x * InverseSqrt2)) + x * InverseSqrt2Pi * MathF.Exp(-0.5f * x * x);
+            if (!tanh) return 0.5f * (1 + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default)) + x * InverseSqrt2Pi * MathF.Exp(-0.5f * x * x);
             float t = MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x));
             return 0.5f * (1 + t) + 0.5f * x * (1 - t * t) * Sqrt2OverPi * (1 + 3 * Cubic * x * x);
         }
@@ -278,14 +278,14 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
         public Vector256<float> Value(Vector256<float> x)
         {
             var half = Vector256.Create(0.5f);
-            if (!tanh) return half * x * (Vector256<float>.One + Erf.Formula.Of(x * InverseSqrt2));
+            if (!tanh) return half * x * (Vector256<float>.One + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default));
             return half * x * (Vector256<float>.One + Tanh(Sqrt2OverPi * (x + Cubic * x * x * x), out _));
         }
 
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y)
         {
             var half = Vector256.Create(0.5f);
-            if (!tanh) return half * (Vector256<float>.One + Erf.Formula.Of(x * InverseSqrt2)) + x * InverseSqrt2Pi * Vector256.Exp(-half * x * x);
+            if (!tanh) return half * (Vector256<float>.One + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default)) + x * InverseSqrt2Pi * Vector256.Exp(-half * x * x);
             var t = Tanh(Sqrt2OverPi * (x + Cubic * x * x * x), out var sech2);
             return half * (Vector256<float>.One + t) + half * x * sech2 * Sqrt2OverPi * (Vector256<float>.One + 3 * Cubic * x * x);
         }
@@ -307,68 +307,6 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
     protected override string ExtraDescription => Approximate == "none" ? "" : $"approximate={Approximate}";
 }
 
-/// <summary>
-/// The error function, erf(x) = 2 / sqrt(pi) * integral from 0 to x of e^(-t^2) dt (ONNX's Erf, which
-/// exporters write for GELU). f' = 2 / sqrt(pi) * e^(-x^2).
-/// </summary>
-public sealed class Erf : ScalarActivation<Erf.Formula>
-{
-    protected override Formula Function => default;
-
-    /// <summary>Erf's function.</summary>
-    public readonly struct Formula : IScalarFunction
-    {
-        private const float TwoOverSqrtPi = 1.12837916709551257f;
-
-        public float Value(float x) => Erf.Of(x);
-        public float Slope(float x, float y) => TwoOverSqrtPi * MathF.Exp(-x * x);
-        public Vector256<float> Value(Vector256<float> x) => Of(x);
-        public Vector256<float> Slope(Vector256<float> x, Vector256<float> y) => TwoOverSqrtPi * Vector256.Exp(-x * x);
-
-        /// <summary><see cref="Erf.Of"/> on 8 lanes.</summary>
-        public static Vector256<float> Of(Vector256<float> x)
-        {
-            x = Vector256.Min(Vector256.Max(x, Vector256.Create(-4f)), Vector256.Create(4f));
-            var x2 = x * x;
-            var p = x2 * -2.72614225801306e-10f + Vector256.Create(2.77068142495902e-08f);
-            p = x2 * p + Vector256.Create(-2.10102402082508e-06f);
-            p = x2 * p + Vector256.Create(-5.69250639462346e-05f);
-            p = x2 * p + Vector256.Create(-7.34990630326855e-04f);
-            p = x2 * p + Vector256.Create(-2.95459980854025e-03f);
-            p = x2 * p + Vector256.Create(-1.60960333262415e-02f);
-            p *= x;
-            var q = x2 * -1.45660718464996e-05f + Vector256.Create(-2.13374055278905e-04f);
-            q = x2 * q + Vector256.Create(-1.68282697438203e-03f);
-            q = x2 * q + Vector256.Create(-7.37332916720468e-03f);
-            q = x2 * q + Vector256.Create(-1.42647390514189e-02f);
-            return p / q;
-        }
-    }
-
-    /// <summary>
-    /// The error function in float32, within 5e-7 (a few units in the last place): a rational
-    /// approximation on [-4, 4] (beyond it erf is +-1 to float precision), the one Eigen and XLA use.
-    /// </summary>
-    public static float Of(float x)
-    {
-        x = Math.Clamp(x, -4f, 4f);
-        float x2 = x * x;
-        float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
-        p = x2 * p + -2.10102402082508e-06f;
-        p = x2 * p + -5.69250639462346e-05f;
-        p = x2 * p + -7.34990630326855e-04f;
-        p = x2 * p + -2.95459980854025e-03f;
-        p = x2 * p + -1.60960333262415e-02f;
-        p *= x;
-        float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
-        q = x2 * q + -1.68282697438203e-03f;
-        q = x2 * q + -7.37332916720468e-03f;
-        q = x2 * q + -1.42647390514189e-02f;
-        return p / q;
-    }
-
-    public override LayerConfig GetConfig() => new ErfConfig();
-}
 
 /// <summary>
 /// x * tanh(softplus(x)) (ONNX's Mish, PyTorch's nn.Mish).
@@ -474,5 +412,3 @@ public sealed record MishConfig : LayerConfig { public override Layer CreateLaye
 /// <summary>Options of a <see cref="SiLU"/> layer (none).</summary>
 public sealed record SiLUConfig : LayerConfig { public override Layer CreateLayer() => new SiLU(); }
 
-/// <summary>Options of an <see cref="Erf"/> layer (none).</summary>
-public sealed record ErfConfig : LayerConfig { public override Layer CreateLayer() => new Erf(); }

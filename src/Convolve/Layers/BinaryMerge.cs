@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using Convolve.Kernels.Cpu;
 using Convolve.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -55,6 +57,19 @@ public abstract class BinaryMerge : MergeLayer
                 var gradient = p.BIsFull ? Copy(dy, ref dB) : SumToB(dy);
                 TensorPrimitives.Negate(gradient.Span, gradient.Span);
                 gradients[1] = gradient;
+                break;
+            }
+            case BinaryOperation.Min or BinaryOperation.Max:
+            {
+                // The output is a or b, element by element: a's gradient is dOutput where the output
+                // is a (ties included), b's is the rest, each summed where repeated.
+                var taken = Tensor.Reuse(ref scratch, p.Output);
+                OutputWith(ref outputWithA, a!.Shape).Apply(BinaryOperation.Subtract, output!.Span, a.Span, taken.Span);
+                Elementwise.Apply(new Where(zero: true), taken.Span, dy, taken.Span);
+                var gradientA = p.AIsFull ? Copy(taken.Span, ref dA) : SumToA(taken.Span);
+                TensorPrimitives.Subtract(dy, taken.Span, taken.Span);
+                gradients[0] = gradientA;
+                gradients[1] = p.BIsFull ? Copy(taken.Span, ref dB) : SumToB(taken.Span);
                 break;
             }
             case BinaryOperation.Multiply:
@@ -119,6 +134,22 @@ public abstract class BinaryMerge : MergeLayer
     }
 }
 
+/// <summary>(d, dy) -> dy where d is 0 (<paramref name="zero"/>) or where it is not, else 0: picks the gradient of the operand a Min or Max took.</summary>
+internal readonly struct Where(bool zero) : IBinaryOperator
+{
+    public float Invoke(float d, float dy) => (d == 0) == zero ? dy : 0;
+    public Vector256<float> Invoke(Vector256<float> d, Vector256<float> dy)
+    {
+        var isZero = Vector256.Equals(d, Vector256<float>.Zero);
+        return dy & (zero ? isZero : ~isZero);
+    }
+    public Vector512<float> Invoke(Vector512<float> d, Vector512<float> dy)
+    {
+        var isZero = Vector512.Equals(d, Vector512<float>.Zero);
+        return dy & (zero ? isZero : ~isZero);
+    }
+}
+
 /// <summary>a - b, broadcasting (see <see cref="BinaryMerge"/>); dA = dOutput, dB = -dOutput (each summed where repeated).</summary>
 public sealed class Subtract : BinaryMerge
 {
@@ -142,6 +173,34 @@ public sealed class Divide : BinaryMerge
 
     public override LayerConfig GetConfig() => new DivideConfig();
 }
+
+/// <summary>
+/// min(a, b), broadcasting (see <see cref="BinaryMerge"/>; PyTorch's torch.minimum, ONNX's Min of two
+/// values): dOutput goes to the smaller operand, to a at ties (each summed where repeated).
+/// </summary>
+public sealed class Minimum : BinaryMerge
+{
+    public override BinaryOperation Operation => BinaryOperation.Min;
+
+    public override LayerConfig GetConfig() => new MinimumConfig();
+}
+
+/// <summary>
+/// max(a, b), broadcasting (see <see cref="BinaryMerge"/>; PyTorch's torch.maximum, ONNX's Max of two
+/// values): dOutput goes to the larger operand, to a at ties (each summed where repeated).
+/// </summary>
+public sealed class Maximum : BinaryMerge
+{
+    public override BinaryOperation Operation => BinaryOperation.Max;
+
+    public override LayerConfig GetConfig() => new MaximumConfig();
+}
+
+/// <summary>Options of a <see cref="Minimum"/> layer (none).</summary>
+public sealed record MinimumConfig : LayerConfig { public override Layer CreateLayer() => new Minimum(); }
+
+/// <summary>Options of a <see cref="Maximum"/> layer (none).</summary>
+public sealed record MaximumConfig : LayerConfig { public override Layer CreateLayer() => new Maximum(); }
 
 /// <summary>Options of a <see cref="Subtract"/> layer (none).</summary>
 public sealed record SubtractConfig : LayerConfig { public override Layer CreateLayer() => new Subtract(); }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Convolve.Kernels.Cpu;
 using Convolve.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -6,7 +7,7 @@ namespace Convolve.Layers;
 
 /// <summary>
 /// The input combined element-wise with a constant tensor c: <c>x op c</c>, or <c>c op x</c> when
-/// the constant is on the left (ONNX's Add, Sub, Mul and Div with an initializer operand). The
+/// the constant is on the left (ONNX's Add, Sub, Mul, Div, Min and Max with an initializer operand). The
 /// constant broadcasts against the input by numpy's rule (see <see cref="Broadcast"/>): shapes are
 /// aligned at their last dimensions, so a scalar, a per-channel [C, 1, 1] and a row [1, W] all
 /// work against [N, C, H, W]; the constant may have fewer dimensions than the input, or as many with
@@ -103,6 +104,12 @@ public sealed class ElementwiseConstant : Layer
             case BinaryOperation.Multiply:                            // d(x * c) = dOutput * c
                 outputWithConstant!.Apply(BinaryOperation.Multiply, dy, c, gradient.Span);
                 break;
+            case BinaryOperation.Min or BinaryOperation.Max:
+                // dOutput where the input was taken, i.e. the output differs from c; at a tie the
+                // constant is taken and the gradient is 0, as with ReLU = max(x, 0) at 0 and Clip.
+                outputWithConstant!.Apply(BinaryOperation.Subtract, output!.Span, c, gradient.Span);
+                Elementwise.Apply(new Where(zero: false), gradient.Span, dy, gradient.Span);
+                break;
             default:
                 if (!ConstantOnLeft)                                   // d(x / c) = dOutput / c
                     outputWithConstant!.Apply(BinaryOperation.Divide, dy, c, gradient.Span);
@@ -139,6 +146,7 @@ public sealed class ElementwiseConstant : Layer
                 ? constant.Value[0].ToString(CultureInfo.InvariantCulture)
                 : $"c{constant.Shape}";
             string symbol = Broadcast.Symbol(Operation);
+            if (Operation is BinaryOperation.Min or BinaryOperation.Max) return ConstantOnLeft ? $"{symbol}({c}, x)" : $"{symbol}(x, {c})";
             return ConstantOnLeft ? $"{c} {symbol} x" : $"x {symbol} {c}";
         }
     }

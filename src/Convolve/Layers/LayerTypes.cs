@@ -56,7 +56,10 @@ public static class LayerTypes
         Register<GELUConfig>("GELU");
         Register<MishConfig>("Mish");
         Register<SiLUConfig>("SiLU");
-        Register<ErfConfig>("Erf");
+        Register<LogSoftmaxConfig>("LogSoftmax");
+        Register<UnaryMathConfig>("UnaryMath");
+        Register<MinimumConfig>("Minimum");
+        Register<MaximumConfig>("Maximum");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

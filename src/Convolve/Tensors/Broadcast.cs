@@ -2,13 +2,17 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Tensors;
 
-/// <summary>An element-wise operation of two values: <c>a + b</c>, <c>a - b</c>, <c>a * b</c>, <c>a / b</c>.</summary>
+/// <summary>An element-wise operation of two values: <c>a + b</c>, <c>a - b</c>, <c>a * b</c>, <c>a / b</c>, <c>min(a, b)</c>, <c>max(a, b)</c>.</summary>
 public enum BinaryOperation
 {
     Add,
     Subtract,
     Multiply,
     Divide,
+    /// <summary>The smaller of a and b (NaN if either is NaN).</summary>
+    Min,
+    /// <summary>The larger of a and b (NaN if either is NaN).</summary>
+    Max,
 }
 
 /// <summary>
@@ -202,6 +206,8 @@ public sealed class Broadcast
             case BinaryOperation.Add: TensorPrimitives.Add(a, b, result); break;
             case BinaryOperation.Subtract: TensorPrimitives.Subtract(a, b, result); break;
             case BinaryOperation.Multiply: TensorPrimitives.Multiply(a, b, result); break;
+            case BinaryOperation.Min: TensorPrimitives.Min(a, b, result); break;
+            case BinaryOperation.Max: TensorPrimitives.Max(a, b, result); break;
             default: TensorPrimitives.Divide(a, b, result); break;
         }
     }
@@ -213,6 +219,8 @@ public sealed class Broadcast
             case BinaryOperation.Add: TensorPrimitives.Add(a, b, result); break;
             case BinaryOperation.Subtract: TensorPrimitives.Subtract(a, b, result); break;
             case BinaryOperation.Multiply: TensorPrimitives.Multiply(a, b, result); break;
+            case BinaryOperation.Min: TensorPrimitives.Min(a, b, result); break;
+            case BinaryOperation.Max: TensorPrimitives.Max(a, b, result); break;
             default: TensorPrimitives.Divide(a, b, result); break;
         }
     }
@@ -224,6 +232,8 @@ public sealed class Broadcast
             case BinaryOperation.Add: TensorPrimitives.Add(b, a, result); break;
             case BinaryOperation.Subtract: TensorPrimitives.Subtract(a, b, result); break;
             case BinaryOperation.Multiply: TensorPrimitives.Multiply(b, a, result); break;
+            case BinaryOperation.Min: TensorPrimitives.Min(b, a, result); break;
+            case BinaryOperation.Max: TensorPrimitives.Max(b, a, result); break;
             default: TensorPrimitives.Divide(a, b, result); break;
         }
     }
@@ -234,15 +244,19 @@ public sealed class Broadcast
         BinaryOperation.Add => a + b,
         BinaryOperation.Subtract => a - b,
         BinaryOperation.Multiply => a * b,
+        BinaryOperation.Min => MathF.Min(a, b),
+        BinaryOperation.Max => MathF.Max(a, b),
         _ => a / b,
     };
 
-    /// <summary>The operator's symbol: "+", "-", "*", "/".</summary>
+    /// <summary>The operator's symbol: "+", "-", "*", "/", or the function's name "min", "max".</summary>
     public static string Symbol(BinaryOperation operation) => operation switch
     {
         BinaryOperation.Add => "+",
         BinaryOperation.Subtract => "-",
         BinaryOperation.Multiply => "*",
+        BinaryOperation.Min => "min",
+        BinaryOperation.Max => "max",
         _ => "/",
     };
 }

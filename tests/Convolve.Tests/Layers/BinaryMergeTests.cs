@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Tests.Layers;
 
 /// <summary>
-/// The broadcasting merges Add, Subtract, Multiply and Divide against <see cref="BroadcastReference"/>,
+/// The broadcasting merges Add, Subtract, Multiply, Divide, Minimum and Maximum against <see cref="BroadcastReference"/>,
 /// and their gradients against central finite differences.
 /// </summary>
 public class BinaryMergeTests
@@ -29,6 +29,8 @@ public class BinaryMergeTests
         BinaryOperation.Add => new Add(),
         BinaryOperation.Subtract => new Subtract(),
         BinaryOperation.Multiply => new Multiply(),
+        BinaryOperation.Min => new Minimum(),
+        BinaryOperation.Max => new Maximum(),
         _ => new Divide(),
     };
 
@@ -58,8 +60,8 @@ public class BinaryMergeTests
         foreach (var operation in Enum.GetValues<BinaryOperation>())
         {
             var random = new Random(2);
-            var a = BroadcastReference.Operand(new Shape(aDims), random, divisor: false);
-            var b = BroadcastReference.Operand(new Shape(bDims), random, divisor: operation == BinaryOperation.Divide);
+            var a = BroadcastReference.For(operation, new Shape(aDims), random, divisor: false, second: false);
+            var b = BroadcastReference.For(operation, new Shape(bDims), random, divisor: operation == BinaryOperation.Divide, second: true);
             GradientCheck.CheckMerge(Merge(operation), [a, b], random);
         }
     }
@@ -77,5 +79,22 @@ public class BinaryMergeTests
             Assert.Throws<ShapeException>(() => new Multiply().GetOutputShape([new Shape(2), new Shape(2), new Shape(2)])).Message);
         Assert.Equal("Divide(): inputs [3, 2] and [2, 2] do not broadcast: they differ in dimension 0 (counted in the broadcast result) and neither size is 1.",
             Assert.Throws<ShapeException>(() => new Divide().Forward([new Tensor(new Shape(3, 2)), new Tensor(new Shape(2, 2))])).Message);
+    }
+    [Fact]
+    public void MinimumAndMaximum_SendTheGradientToTheOperandTaken_TheFirstAtTies()
+    {
+        var a = Tensor.FromArray([1f, 5, 3], 1, 3);
+        var b = Tensor.FromArray([2f, 4, 3], 1, 3);
+        var dy = Tensor.FromArray([10f, 20, 30], 1, 3);
+        var max = new Maximum();
+        Assert.Equal([2f, 5, 3], max.Forward([a, b]).ToArray());
+        var grads = max.BackwardAll(dy);
+        Assert.Equal([0f, 20, 30], grads[0].ToArray());
+        Assert.Equal([10f, 0, 0], grads[1].ToArray());
+        var min = new Minimum();
+        Assert.Equal([1f, 4, 3], min.Forward([a, b]).ToArray());
+        grads = min.BackwardAll(dy);
+        Assert.Equal([10f, 0, 30], grads[0].ToArray());
+        Assert.Equal([0f, 20, 0], grads[1].ToArray());
     }
 }

@@ -59,6 +59,8 @@ internal static class BroadcastReference
         BinaryOperation.Add => (x, y) => x + y,
         BinaryOperation.Subtract => (x, y) => x - y,
         BinaryOperation.Multiply => (x, y) => x * y,
+        BinaryOperation.Min => Math.Min,
+        BinaryOperation.Max => Math.Max,
         _ => (x, y) => x / y,
     };
 
@@ -69,4 +71,23 @@ internal static class BroadcastReference
         if (divisor) for (int i = 0; i < t.Length; i++) t[i] = (t[i] < 0 ? -1 : 1) * (0.5f + MathF.Abs(t[i]));
         return t;
     }
+
+    /// <summary>
+    /// Values k/10 + <paramref name="offset"/> in [-1, 1): operands on grids 0.05 apart (offsets 0
+    /// and 0.05) never tie within a finite-difference step, which Min and Max need (the gradient
+    /// jumps at a tie).
+    /// </summary>
+    public static Tensor OnGrid(Shape shape, Random random, float offset)
+    {
+        var t = new Tensor(shape);
+        for (int i = 0; i < t.Length; i++) t[i] = random.Next(-10, 10) / 10f + offset;
+        return t;
+    }
+
+    /// <summary>
+    /// Operands for <paramref name="operation"/>: on a grid for Min and Max (the <paramref name="second"/>
+    /// offset), else <see cref="Operand"/>.
+    /// </summary>
+    public static Tensor For(BinaryOperation operation, Shape shape, Random random, bool divisor, bool second) =>
+        operation is BinaryOperation.Min or BinaryOperation.Max ? OnGrid(shape, random, second ? 0.05f : 0) : Operand(shape, random, divisor);
 }

@@ -19,7 +19,7 @@ public class ElementwiseConstantTests
     }
 
     private static ElementwiseConstant ConstantLayer(BinaryOperation operation, bool left, Shape constantShape, Random random) =>
-        new(operation, BroadcastReference.Operand(constantShape, random, divisor: operation == BinaryOperation.Divide && !left), left);
+        new(operation, BroadcastReference.For(operation, constantShape, random, divisor: operation == BinaryOperation.Divide && !left, second: true), left);
 
     [Theory]
     [MemberData(nameof(ConstantCases))]
@@ -45,7 +45,7 @@ public class ElementwiseConstantTests
         var layer = ConstantLayer(operation, left, new Shape(constantDims), random);
         var constant = layer.Constant.Value.ToArray();
         GradientCheck.Check(layer, new Shape(inputDims), seed: 6,
-            input: (r, shape) => BroadcastReference.Operand(shape, r, divisor: operation == BinaryOperation.Divide && left));
+            input: (r, shape) => BroadcastReference.For(operation, shape, r, divisor: operation == BinaryOperation.Divide && left, second: false));
         Assert.Equal(constant, layer.Constant.Value.ToArray());      // not trained, not re-initialised
     }
 
@@ -57,6 +57,22 @@ public class ElementwiseConstantTests
         var layer = ConstantLayer(BinaryOperation.Multiply, false, new Shape(3, 1, 1), random);
         Assert.Equal(new Shape(2, 3, 2, 2), layer.GetOutputShape(new Shape(2, 1, 2, 2)));
         GradientCheck.Check(layer, new Shape(2, 1, 2, 2), seed: 7);
+    }
+
+    [Fact]
+    public void ElementwiseConstant_MaxAndMin_PassTheGradientWhereTheInputIsTaken_NoneAtTies()
+    {
+        // max(x, 0) is ReLU, whose gradient at 0 is 0 in this library; min and max with a constant follow it.
+        var x = Tensor.FromArray([-1f, 0, 2], 1, 3);
+        var dy = Tensor.FromArray([10f, 20, 30], 1, 3);
+        var max = new ElementwiseConstant(BinaryOperation.Max, Tensor.FromArray([0f], 1));
+        Assert.Equal([0f, 0, 2], max.Forward(x).ToArray());
+        Assert.Equal([0f, 0, 30], max.Backward(dy).ToArray());
+        var min = new ElementwiseConstant(BinaryOperation.Min, Tensor.FromArray([0f], 1), constantOnLeft: true);
+        Assert.Equal([-1f, 0, 0], min.Forward(x).ToArray());
+        Assert.Equal([10f, 0, 0], min.Backward(dy).ToArray());
+        Assert.Equal("ElementwiseConstant(max(x, 0))", max.ToString());
+        Assert.Equal("ElementwiseConstant(min(0, x))", min.ToString());
     }
 
     [Fact]

@@ -56,7 +56,11 @@ public sealed class LayerTypesTests : IDisposable
         new GELUConfig("tanh"),
         new MishConfig(),
         new SiLUConfig(),
-        new ErfConfig(),
+        new LogSoftmaxConfig(1),
+        new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Pow, 0.5f),
+        new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Erf),
+        new MinimumConfig(),
+        new MaximumConfig(),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
@@ -181,6 +185,10 @@ public sealed class LayerTypesTests : IDisposable
         {"type":"GELU","approximate":"tanh"}
         {"type":"Mish"}
         {"type":"SiLU"}
-        {"type":"Erf"}
+        {"type":"LogSoftmax","axis":1}
+        {"type":"UnaryMath","kind":"Pow","exponent":0.5}
+        {"type":"UnaryMath","kind":"Erf","exponent":1}
+        {"type":"Minimum"}
+        {"type":"Maximum"}
         """;
 }
