@@ -120,7 +120,8 @@ internal sealed class ImportPlan
             var pooled = Node(next);
             try
             {
-                RequireOneComputedInput(pooled, [.. Enumerable.Range(0, next.Input.Count).Where(j => next.Input[j].Length > 0 && !constants.ContainsKey(next.Input[j]))]);
+                RequireOneComputedInput(pooled,
+                    [.. Enumerable.Range(0, next.Input.Count).Where(j => next.Input[j].Length > 0 && !constants.ContainsKey(next.Input[j]))]);
                 layer = next.OpType == "Conv" ? Conv2DOnnx.Import(pooled, shape, padded) : Pool2DOnnx.AveragePool(pooled, shape, padded);
                 folded.Add(next);
                 node = pooled;

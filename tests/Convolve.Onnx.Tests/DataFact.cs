@@ -34,10 +34,14 @@ public static class TestDataRequirement
     public static bool IsCi => Environment.GetEnvironmentVariable("CI") is { } ci
         && (ci.Equals("true", StringComparison.OrdinalIgnoreCase) || ci == "1");
 
-    /// <summary>The skip reason for a test whose files are <paramref name="missing"/> (null when present): none under CI, where the test fails instead.</summary>
+    /// <summary>
+    /// The skip reason for a test whose files are <paramref name="missing"/> (null when present): none under CI, where the test fails instead.
+    /// </summary>
     public static string? SkipReason(string? missing, bool ci) => ci ? null : missing;
 
-    /// <summary>Fails with the reason when <paramref name="data"/> is missing: what a data test does first, so that under CI it fails saying what to install.</summary>
+    /// <summary>
+    /// Fails with the reason when <paramref name="data"/> is missing: what a data test does first, so that under CI it fails saying what to install.
+    /// </summary>
     public static void Require(TestData data)
     {
         if (Missing(data) is { } why) Assert.Fail(why);

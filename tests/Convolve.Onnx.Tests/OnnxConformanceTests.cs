@@ -139,7 +139,8 @@ public sealed class OnnxConformanceTests(ITestOutputHelper log)
                     if (Close(got[i], want[i])) continue;
                     if (mismatches++ == 0) first = $"element {i}: got {got[i]:R}, expected {want[i]:R}";
                 }
-                Assert.True(mismatches == 0, $"{what}: {mismatches} of {want.Length} values differ by more than {Tolerance} * max(1, |expected|); first at {first}.");
+                Assert.True(mismatches == 0,
+                    $"{what}: {mismatches} of {want.Length} values differ by more than {Tolerance} * max(1, |expected|); first at {first}.");
                 break;
             case DataType.Int64:
                 var indices = Assert.IsType<long[]>(actual);

@@ -32,7 +32,8 @@ public sealed class OnnxHardeningTests
         var e = Assert.Throws<OnnxFormatException>(() => OnnxImporter.Import(model));
 
         Assert.StartsWith("big.onnx: Conv node '", e.Message);
-        Assert.EndsWith($" input '{weight.Name}': tensor '{weight.Name}': dimensions [2000000000, 1, 3, 3] hold more than 2,147,483,591 elements, more than an array can.", e.Message);
+        Assert.EndsWith($" input '{weight.Name}': tensor '{weight.Name}': " +
+            "dimensions [2000000000, 1, 3, 3] hold more than 2,147,483,591 elements, more than an array can.", e.Message);
     }
 
     [Fact]

@@ -44,7 +44,8 @@ public sealed class OnnxImportErrorTests
     {
         var g = new TestGraph(13, 3, 4, 4);
         var y = g.Node("Concat", "concat", ["x", g.Weight("c", [1, 1, 4, 4])], Int("axis", 1));
-        Assert.Equal("m.onnx: Concat node 'concat': input 1 ('c') is a constant; Convolve's Concat joins computed values only.", Refusal("m.onnx", g.Finish(y)));
+        Assert.Equal("m.onnx: Concat node 'concat': input 1 ('c') is a constant; Convolve's Concat joins computed values only.",
+            Refusal("m.onnx", g.Finish(y)));
     }
 
     [Fact]
@@ -71,7 +72,8 @@ public sealed class OnnxImportErrorTests
     public void ASecondOutputThatIsRead_IsRefused()
     {
         var g = new TestGraph(13, 1, 4, 4);
-        g.Graph.Node.Add(new NodeProto { OpType = "MaxPool", Name = "pool", Input = { "x" }, Output = { "pooled", "indices" }, Attribute = { Ints("kernel_shape", 2, 2) } });
+        g.Graph.Node.Add(new NodeProto { OpType = "MaxPool", Name = "pool", Input = { "x" }, Output = { "pooled", "indices" },
+            Attribute = { Ints("kernel_shape", 2, 2) } });
         var y = g.Node("Relu", "r", ["indices"]);
         Assert.Equal("m.onnx: MaxPool node 'pool': output 1 ('indices') is read by Relu node 'r'; Convolve's layer computes the first output only.",
             Refusal("m.onnx", g.Finish(y)));
@@ -83,7 +85,8 @@ public sealed class OnnxImportErrorTests
         var g = new TestGraph(13, 3);
         var y = g.Node("Relu", "r", ["x"]);
         y = g.Node("Add", "add", [y, "nowhere"]);
-        Assert.Equal("m.onnx: Add node 'add': input 1 ('nowhere') is neither the graph input, a constant, nor any node's output.", FormatError("m.onnx", g.Finish(y)));
+        Assert.Equal("m.onnx: Add node 'add': input 1 ('nowhere') is neither the graph input, a constant, nor any node's output.",
+            FormatError("m.onnx", g.Finish(y)));
     }
 
     [Fact]
@@ -93,7 +96,8 @@ public sealed class OnnxImportErrorTests
         g.Node("Add", "a", ["x", "b"]);
         g.Node("Relu", "b", ["a"]);
         var y = g.Node("Sigmoid", "out", ["b"]);
-        Assert.Equal("m.onnx: the graph has a cycle: Add node 'a' reads the output of Relu node 'b', which reads the output of Add node 'a'; an ONNX graph is acyclic.",
+        Assert.Equal("m.onnx: the graph has a cycle: Add node 'a' reads the output of Relu node 'b', " +
+            "which reads the output of Add node 'a'; an ONNX graph is acyclic.",
             FormatError("m.onnx", g.Finish(y)));
     }
 
@@ -103,7 +107,8 @@ public sealed class OnnxImportErrorTests
         var g = new TestGraph(13, 3);
         g.Node("Relu", "a", ["x"]);
         g.Graph.Node.Add(new NodeProto { OpType = "Sigmoid", Name = "s", Input = { "x" }, Output = { "a" } });
-        Assert.Equal("m.onnx: Sigmoid node 's': output 'a' is also the output of Relu node 'a'; a value is defined once.", FormatError("m.onnx", g.Finish("a")));
+        Assert.Equal("m.onnx: Sigmoid node 's': output 'a' is also the output of Relu node 'a'; a value is defined once.",
+            FormatError("m.onnx", g.Finish("a")));
     }
 
     [Fact]
@@ -264,7 +269,8 @@ public sealed class OnnxImportErrorTests
     public void TrainingModeBatchNormalization_IsRefused()
     {
         var g = new TestGraph(14, 2, 3, 3);
-        var y = g.Node("BatchNormalization", "bn", ["x", g.Weight("s", [2]), g.Weight("b", [2]), g.Weight("m", [2]), g.Weight("v", [2], true)], Int("training_mode", 1));
+        var y = g.Node("BatchNormalization", "bn", ["x", g.Weight("s", [2]), g.Weight("b", [2]), g.Weight("m", [2]), g.Weight("v", [2], true)],
+            Int("training_mode", 1));
         Assert.Equal("m.onnx: BatchNormalization node 'bn': training_mode = 1 computes batch statistics in the graph; import models exported for inference.",
             Refusal("m.onnx", g.Finish(y)));
     }

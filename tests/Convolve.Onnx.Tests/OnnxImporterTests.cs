@@ -13,7 +13,8 @@ namespace Convolve.Onnx.Tests;
 public sealed class OnnxImporterTests(ITestOutputHelper log)
 {
     /// <summary>Graphs built by <see cref="Graph"/>.</summary>
-    public static TheoryData<string> GraphNames() => ["convolutions", "gemm-and-flatten", "opset8", "constant-nodes", "residual", "branches", "elementwise-and-shapes", "opset10-shapes"];
+    public static TheoryData<string> GraphNames() =>
+        ["convolutions", "gemm-and-flatten", "opset8", "constant-nodes", "residual", "branches", "elementwise-and-shapes", "opset10-shapes"];
 
     private static byte[] Graph(string name)
     {
@@ -23,14 +24,17 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
             {
                 // auto_pad of every kind, groups, dilation, asymmetric pads, both pools, MatMul + Add.
                 var g = new TestGraph(13, 2, 7, 8);
-                var y = g.Node("Conv", "same_upper", ["x", g.Weight("w1", [4, 2, 3, 3]), g.Weight("b1", [4])], String("auto_pad", "SAME_UPPER"), Ints("strides", 2, 2));
+                var y = g.Node("Conv", "same_upper", ["x", g.Weight("w1", [4, 2, 3, 3]), g.Weight("b1", [4])],
+                    String("auto_pad", "SAME_UPPER"), Ints("strides", 2, 2));
                 y = g.Node("Relu", "relu", [y]);
                 y = g.Node("Conv", "valid_depthwise", [y, g.Weight("w2", [4, 1, 3, 2])], String("auto_pad", "VALID"), Int("group", 4), Ints("dilations", 1, 1));
                 y = g.Node("Conv", "same_lower", [y, g.Weight("w3", [6, 4, 2, 3])], String("auto_pad", "SAME_LOWER"));
-                y = g.Node("Conv", "asymmetric", [y, g.Weight("w4", [6, 3, 2, 2]), g.Weight("b4", [6])], Ints("pads", 0, 1, 2, 0), Int("group", 2), Ints("dilations", 2, 1));
+                y = g.Node("Conv", "asymmetric", [y, g.Weight("w4", [6, 3, 2, 2]), g.Weight("b4", [6])],
+                    Ints("pads", 0, 1, 2, 0), Int("group", 2), Ints("dilations", 2, 1));
                 y = g.Node("LeakyRelu", "leaky", [y], Float("alpha", 0.3f));
                 y = g.Node("MaxPool", "maxpool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 1, 1), String("auto_pad", "SAME_UPPER"));
-                y = g.Node("AveragePool", "avgpool", [y], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1), Int("count_include_pad", 1));
+                y = g.Node("AveragePool", "avgpool", [y], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1),
+                    Int("count_include_pad", 1));
                 y = g.Node("GlobalAveragePool", "gap", [y]);
                 y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 0, -1)]);
                 y = g.Node("MatMul", "matmul", [y, g.Weight("w5", [6, 5])]);
@@ -61,7 +65,8 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
                     Float("epsilon", 1e-3f), Int("spatial", 1));
                 y = g.Node("Relu", "relu", [y]);
                 y = g.Node("GlobalAveragePool", "gap", [y]);
-                y = g.Node("BatchNormalization", "bn_per_value", [y, g.Weight("s2", [4, 1, 1], true), g.Weight("bb2", [4, 1, 1]), g.Weight("m2", [4, 1, 1]), g.Weight("v2", [4, 1, 1], true)],
+                y = g.Node("BatchNormalization", "bn_per_value",
+                    [y, g.Weight("s2", [4, 1, 1], true), g.Weight("bb2", [4, 1, 1]), g.Weight("m2", [4, 1, 1]), g.Weight("v2", [4, 1, 1], true)],
                     Int("spatial", 0));
                 y = g.Node("Dropout", "dropout", [y], Float("ratio", 0.25f));
                 y = g.Node("Softmax", "softmax", [y]);
@@ -126,7 +131,8 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
                 y = g.Node("Sub", "from_constant", [g.Weight("per_channel", [4, 1, 1]), y]);
                 y = g.Node("Div", "per_column", [y, g.Weight("columns", [5], positive: true)]);
                 y = g.Node("Transpose", "transpose", [y], Ints("perm", 0, 1, 3, 2));
-                g.Graph.Node.Add(new Protos.NodeProto { OpType = "Split", Name = "split", Input = { y, g.Int64s("sizes", 1, 3) }, Output = { "one", "three" }, Attribute = { Int("axis", 1) } });
+                g.Graph.Node.Add(new Protos.NodeProto { OpType = "Split", Name = "split", Input = { y, g.Int64s("sizes", 1, 3) }, Output = { "one", "three" },
+                    Attribute = { Int("axis", 1) } });
                 var gated = g.Node("Mul", "broadcast", ["one", "three"]);
                 y = g.Node("Concat", "rows", [gated, "three"], Int("axis", 2));
                 y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 0, 3, -1)]);
@@ -144,7 +150,8 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
                 var g = new TestGraph(10, 2, 5, 5);
                 var y = g.Node("Pad", "pad", ["x"], Ints("pads", 0, 0, 1, 1, 0, 0, 1, 1), String("mode", "edge"));
                 y = g.Node("Clip", "clip", [y], Float("min", -0.6f), Float("max", 0.7f));
-                g.Graph.Node.Add(new Protos.NodeProto { OpType = "Split", Name = "split", Input = { y }, Output = { "a", "b" }, Attribute = { Int("axis", 1), Ints("split", 1, 1) } });
+                g.Graph.Node.Add(new Protos.NodeProto { OpType = "Split", Name = "split", Input = { y }, Output = { "a", "b" },
+                    Attribute = { Int("axis", 1), Ints("split", 1, 1) } });
                 y = g.Node("Add", "sum", ["a", "b"]);
                 y = g.Node("Unsqueeze", "unsqueeze", [y], Ints("axes", 1));
                 y = g.Node("Squeeze", "squeeze", [y], Ints("axes", 1));

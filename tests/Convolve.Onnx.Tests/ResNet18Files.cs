@@ -40,7 +40,8 @@ public static class ResNet18Files
         {
             var why = new List<string>();
             if (!File.Exists(Model) || !File.Exists(Preprocessing))
-                why.Add($"the ONNX files of NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 are not at {Path.GetDirectoryName(Path.GetDirectoryName(Model))} (restore the test project)");
+                why.Add("the ONNX files of NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 are not at " +
+                    $"{Path.GetDirectoryName(Path.GetDirectoryName(Model))} (restore the test project)");
             var photos = Photos.Where(p => !File.Exists(p)).ToList();
             if (photos.Count > 0)
                 why.Add($"photos missing: {string.Join(", ", photos)} (apt-get install python3-skimage darknet)");

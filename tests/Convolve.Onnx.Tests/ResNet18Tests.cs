@@ -73,7 +73,8 @@ public sealed class ResNet18Tests(ITestOutputHelper log)
             var a = features.Span.Slice(n * 512, 512).ToArray();
             double largest = b.Max(Math.Abs), worst = a.Zip(b).Max(p => Math.Abs(p.First - p.Second));
             log.WriteLine($"{Path.GetFileName(ResNet18Files.Photos[n])}: max |a - b| / max |b| = {worst / largest:E2}");
-            Assert.True(worst <= Tolerance * largest, $"{ResNet18Files.Photos[n]}: max |a - b| = {worst:E3} is more than {Tolerance:E0} of the largest feature {largest:F4}");
+            Assert.True(worst <= Tolerance * largest,
+                $"{ResNet18Files.Photos[n]}: max |a - b| = {worst:E3} is more than {Tolerance:E0} of the largest feature {largest:F4}");
         }
     }
 

@@ -151,7 +151,8 @@ public static class TestModels
         var rest = g.Apply(new Slice(1, 1), x);                                         // [3, 5, 6]
         var denominator = g.Apply(new ElementwiseConstant(BinaryOperation.Add, Constant(2, 2, 1)), g.Apply(new Sigmoid(), one));
         var quotient = g.Apply(new Divide(), rest, denominator);
-        var difference = g.Apply(new Subtract(), quotient, g.Apply(new ElementwiseConstant(BinaryOperation.Divide, Constant(1, 2, 1), constantOnLeft: true), denominator));
+        var difference = g.Apply(new Subtract(), quotient,
+            g.Apply(new ElementwiseConstant(BinaryOperation.Divide, Constant(1, 2, 1), constantOnLeft: true), denominator));
         x = g.Apply(new Concat(axis: 2), quotient, difference);                        // [3, 10, 6]
         x = g.Apply(new Reshape(0, -1), x);                                             // [3, 60]
         x = g.Apply(new Pad([0, 2, 0, 1], PadMode.Constant, 0.5f), x);                  // [3, 63]

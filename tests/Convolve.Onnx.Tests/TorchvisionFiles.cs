@@ -63,7 +63,8 @@ public static class TorchvisionFiles
                 throw new TimeoutException($"{script} did not finish in 30 minutes.");
             }
             if (process.ExitCode != 0 || !IsExported)
-                throw new InvalidOperationException($"{script} {Directory} failed (exit code {process.ExitCode}):\n{Tail(error.Result)}\n{Tail(output.Result)}");
+                throw new InvalidOperationException(
+                    $"{script} {Directory} failed (exit code {process.ExitCode}):\n{Tail(error.Result)}\n{Tail(output.Result)}");
         }
     }
 

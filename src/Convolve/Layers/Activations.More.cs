@@ -285,7 +285,9 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y)
         {
             var half = Vector256.Create(0.5f);
-            if (!tanh) return half * (Vector256<float>.One + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default)) + x * InverseSqrt2Pi * Vector256.Exp(-half * x * x);
+            if (!tanh)
+                return half * (Vector256<float>.One + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default))
+                    + x * InverseSqrt2Pi * Vector256.Exp(-half * x * x);
             var t = Tanh(Sqrt2OverPi * (x + Cubic * x * x * x), out var sech2);
             return half * (Vector256<float>.One + t) + half * x * sech2 * Sqrt2OverPi * (Vector256<float>.One + 3 * Cubic * x * x);
         }

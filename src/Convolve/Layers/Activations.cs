@@ -290,7 +290,10 @@ public sealed record ClipConfig(
 }
 
 /// <summary>Options of a <see cref="HardSigmoid"/> layer.</summary>
-public sealed record HardSigmoidConfig(float Alpha = 0.2f, float Beta = 0.5f) : LayerConfig { public override Layer CreateLayer() => new HardSigmoid(Alpha, Beta); }
+public sealed record HardSigmoidConfig(float Alpha = 0.2f, float Beta = 0.5f) : LayerConfig
+{
+    public override Layer CreateLayer() => new HardSigmoid(Alpha, Beta);
+}
 
 /// <summary>Options of a <see cref="HardSwish"/> layer (none).</summary>
 public sealed record HardSwishConfig : LayerConfig { public override Layer CreateLayer() => new HardSwish(); }

@@ -24,7 +24,8 @@ public abstract class BinaryMerge : MergeLayer
     {
         if (inputShapes.Count != 2) throw new ShapeException($"{this}: needs two inputs, got {inputShapes.Count}.");
         if (!Broadcast.TryGetShape(inputShapes[0], inputShapes[1], out var shape, out int axis))
-            throw new ShapeException($"{this}: inputs {inputShapes[0]} and {inputShapes[1]} do not broadcast: they differ in dimension {axis} (counted in the broadcast result) and neither size is 1.");
+            throw new ShapeException($"{this}: inputs {inputShapes[0]} and {inputShapes[1]} do not broadcast: " +
+                $"they differ in dimension {axis} (counted in the broadcast result) and neither size is 1.");
         return shape;
     }
 

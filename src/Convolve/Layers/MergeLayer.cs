@@ -50,7 +50,8 @@ public sealed class Add : MergeLayer
         {
             if (inputShapes[i] == shape) continue;
             if (!Broadcast.TryGetShape(shape, inputShapes[i], out shape, out int axis))
-                throw new ShapeException($"{this}: inputs {string.Join(" and ", inputShapes)} do not broadcast: input {i} differs in dimension {axis} (counted in the broadcast result) and neither size is 1.");
+                throw new ShapeException($"{this}: inputs {string.Join(" and ", inputShapes)} do not broadcast: " +
+                    $"input {i} differs in dimension {axis} (counted in the broadcast result) and neither size is 1.");
         }
         return shape;
     }
@@ -227,5 +228,7 @@ public sealed class Concat(int axis = 1) : MergeLayer
 /// <summary>Options of an <see cref="Add"/> layer (none).</summary>
 public sealed record AddConfig : LayerConfig { public override Layer CreateLayer() => new Add(); }
 
-/// <summary>Options of a <see cref="Concat"/> layer: the axis it joins along (1, the channels, when absent, as in files written before the option existed).</summary>
+/// <summary>
+/// Options of a <see cref="Concat"/> layer: the axis it joins along (1, the channels, when absent, as in files written before the option existed).
+/// </summary>
 public sealed record ConcatConfig(int Axis = 1) : LayerConfig { public override Layer CreateLayer() => new Concat(this); }

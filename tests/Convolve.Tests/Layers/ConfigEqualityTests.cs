@@ -14,7 +14,8 @@ public class ConfigEqualityTests
         { new TransposeConfig([0, 2, 1]), new TransposeConfig([0, 2, 1]), new TransposeConfig([0, 1, 2]) },
         { new ElementwiseConstantConfig(BinaryOperation.Subtract, [3, 1, 1]), new ElementwiseConstantConfig(BinaryOperation.Subtract, [3, 1, 1]),
           new ElementwiseConstantConfig(BinaryOperation.Subtract, [3, 1, 1], ConstantOnLeft: true) },
-        { new ReduceConfig(Convolve.Kernels.ReduceKind.Mean, [2, 3]), new ReduceConfig(Convolve.Kernels.ReduceKind.Mean, [2, 3]), new ReduceConfig(Convolve.Kernels.ReduceKind.Mean, [3, 2]) },
+        { new ReduceConfig(Convolve.Kernels.ReduceKind.Mean, [2, 3]), new ReduceConfig(Convolve.Kernels.ReduceKind.Mean, [2, 3]),
+          new ReduceConfig(Convolve.Kernels.ReduceKind.Mean, [3, 2]) },
     };
 
     [Theory]
