@@ -1,9 +1,9 @@
-using Google.Protobuf;
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Onnx.Protos;
 using Convolve.Serialization;
 using Convolve.Tensors;
+using Google.Protobuf;
 using AttributeType = Convolve.Onnx.Protos.AttributeProto.Types.AttributeType;
 using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
 
@@ -47,42 +47,42 @@ public static class OnnxExporter
         switch (model)
         {
             case Sequential:
-            {
-                string current = InputName;
-                var layers = model.Layers;
-                for (int i = 0; i < layers.Count; i++)
                 {
-                    current = graph.AddLayer(layers[i], current, shape, i == layers.Count - 1 ? OutputName : layers[i].Name);
-                    shape = layers[i].GetOutputShape(shape);
+                    string current = InputName;
+                    var layers = model.Layers;
+                    for (int i = 0; i < layers.Count; i++)
+                    {
+                        current = graph.AddLayer(layers[i], current, shape, i == layers.Count - 1 ? OutputName : layers[i].Name);
+                        shape = layers[i].GetOutputShape(shape);
+                    }
+                    break;
                 }
-                break;
-            }
             case Graph dag:
-            {
-                // Nodes were added in a topological order, which ONNX asks of a file's nodes;
-                // each value is named after the layer computing it.
-                var names = new string[dag.Nodes.Count];
-                var shapes = new Shape[dag.Nodes.Count];
-                names[0] = InputName;
-                shapes[0] = shape;
-                foreach (var node in dag.Nodes.Skip(1))
                 {
-                    string name = node == dag.Output ? OutputName : node.Name;
-                    if (node.Layer is MergeLayer merge)
+                    // Nodes were added in a topological order, which ONNX asks of a file's nodes;
+                    // each value is named after the layer computing it.
+                    var names = new string[dag.Nodes.Count];
+                    var shapes = new Shape[dag.Nodes.Count];
+                    names[0] = InputName;
+                    shapes[0] = shape;
+                    foreach (var node in dag.Nodes.Skip(1))
                     {
-                        names[node.Index] = graph.AddMerge(merge, [.. node.Inputs.Select(n => names[n.Index])], name);
-                        shapes[node.Index] = merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])]);
+                        string name = node == dag.Output ? OutputName : node.Name;
+                        if (node.Layer is MergeLayer merge)
+                        {
+                            names[node.Index] = graph.AddMerge(merge, [.. node.Inputs.Select(n => names[n.Index])], name);
+                            shapes[node.Index] = merge.GetOutputShape([.. node.Inputs.Select(n => shapes[n.Index])]);
+                        }
+                        else
+                        {
+                            var from = node.Inputs[0].Index;
+                            names[node.Index] = graph.AddLayer(node.Layer!, names[from], shapes[from], name);
+                            shapes[node.Index] = node.Layer!.GetOutputShape(shapes[from]);
+                        }
                     }
-                    else
-                    {
-                        var from = node.Inputs[0].Index;
-                        names[node.Index] = graph.AddLayer(node.Layer!, names[from], shapes[from], name);
-                        shapes[node.Index] = node.Layer!.GetOutputShape(shapes[from]);
-                    }
+                    shape = shapes[dag.Output.Index];
+                    break;
                 }
-                shape = shapes[dag.Output.Index];
-                break;
-            }
             default:
                 throw new NotSupportedException($"OnnxExporter: {model.GetType().Name} models cannot be exported; Sequential and Graph models can.");
         }

@@ -156,28 +156,28 @@ public static class OnnxLayers
     }
 
     private static readonly Lock Gate = new();
-    private static readonly Dictionary<string, OnnxImportRule> imports = new(StringComparer.Ordinal);
-    private static readonly Dictionary<string, OnnxMergeImportRule> mergeImports = new(StringComparer.Ordinal);
-    private static readonly Dictionary<string, OnnxSplitImportRule> splitImports = new(StringComparer.Ordinal);
-    private static readonly Dictionary<Type, OnnxExportRule<Layer>> exports = [];
-    private static readonly Dictionary<Type, OnnxMergeExportRule<MergeLayer>> mergeExports = [];
+    private static readonly Dictionary<string, OnnxImportRule> ImportRules = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, OnnxMergeImportRule> MergeImports = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, OnnxSplitImportRule> SplitImports = new(StringComparer.Ordinal);
+    private static readonly Dictionary<Type, OnnxExportRule<Layer>> ExportRules = [];
+    private static readonly Dictionary<Type, OnnxMergeExportRule<MergeLayer>> MergeExports = [];
 
-    private static readonly List<OnnxRuleInfo> registrations = [];
+    private static readonly List<OnnxRuleInfo> Registered = [];
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes that compute on one value (plus constants).</summary>
-    public static void Import(string opType, OnnxImportRule rule) => Add(imports, opType, rule, OnnxRuleKind.Import, opType, rule);
+    public static void Import(string opType, OnnxImportRule rule) => Add(ImportRules, opType, rule, OnnxRuleKind.Import, opType, rule);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes whose inputs are all computed values.</summary>
-    public static void ImportMerge(string opType, OnnxMergeImportRule rule) => Add(mergeImports, opType, rule, OnnxRuleKind.ImportMerge, opType, rule);
+    public static void ImportMerge(string opType, OnnxMergeImportRule rule) => Add(MergeImports, opType, rule, OnnxRuleKind.ImportMerge, opType, rule);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes with several outputs.</summary>
-    public static void ImportSplit(string opType, OnnxSplitImportRule rule) => Add(splitImports, opType, rule, OnnxRuleKind.ImportSplit, opType, rule);
+    public static void ImportSplit(string opType, OnnxSplitImportRule rule) => Add(SplitImports, opType, rule, OnnxRuleKind.ImportSplit, opType, rule);
 
     /// <summary>Registers how layers of type <typeparamref name="TLayer"/> (and types derived from it, unless they have a rule of their own) export.</summary>
     public static void Export<TLayer>(OnnxExportRule<TLayer> rule) where TLayer : Layer
     {
         ArgumentNullException.ThrowIfNull(rule);
-        Add(exports, typeof(TLayer), (graph, layer, input, shape, output) => rule(graph, (TLayer)layer, input, shape, output),
+        Add(ExportRules, typeof(TLayer), (graph, layer, input, shape, output) => rule(graph, (TLayer)layer, input, shape, output),
             OnnxRuleKind.Export, typeof(TLayer).Name, rule);
     }
 
@@ -185,7 +185,7 @@ public static class OnnxLayers
     public static void ExportMerge<TLayer>(OnnxMergeExportRule<TLayer> rule) where TLayer : MergeLayer
     {
         ArgumentNullException.ThrowIfNull(rule);
-        Add(mergeExports, typeof(TLayer), (graph, layer, inputs, output) => rule(graph, (TLayer)layer, inputs, output),
+        Add(MergeExports, typeof(TLayer), (graph, layer, inputs, output) => rule(graph, (TLayer)layer, inputs, output),
             OnnxRuleKind.ExportMerge, typeof(TLayer).Name, rule);
     }
 
@@ -197,14 +197,14 @@ public static class OnnxLayers
         {
             if (!rules.TryAdd(key, rule))
                 throw new ArgumentException($"OnnxLayers: {subject} already has a rule of kind {kind}.");
-            registrations.Add(new OnnxRuleInfo(kind, subject, original.Method));
+            Registered.Add(new OnnxRuleInfo(kind, subject, original.Method));
         }
     }
 
     /// <summary>Every registered rule, in the order registered (docs/onnx.md lists them from here).</summary>
     public static IReadOnlyList<OnnxRuleInfo> Registrations
     {
-        get { lock (Gate) return [.. registrations]; }
+        get { lock (Gate) return [.. Registered]; }
     }
 
     private static TRule? Find<TKey, TRule>(Dictionary<TKey, TRule> rules, TKey key) where TKey : notnull where TRule : class
@@ -226,26 +226,26 @@ public static class OnnxLayers
     }
 
     /// <summary>The import rule of an operator computing on one value, or null.</summary>
-    public static OnnxImportRule? ImportRule(string opType) => Find(imports, opType);
+    public static OnnxImportRule? ImportRule(string opType) => Find(ImportRules, opType);
 
     /// <summary>The import rule of an operator whose inputs are all computed values, or null.</summary>
-    public static OnnxMergeImportRule? MergeImportRule(string opType) => Find(mergeImports, opType);
+    public static OnnxMergeImportRule? MergeImportRule(string opType) => Find(MergeImports, opType);
 
     /// <summary>The import rule of an operator with several outputs, or null.</summary>
-    public static OnnxSplitImportRule? SplitImportRule(string opType) => Find(splitImports, opType);
+    public static OnnxSplitImportRule? SplitImportRule(string opType) => Find(SplitImports, opType);
 
     /// <summary>The export rule of <paramref name="layer"/>'s type (or the nearest base type that has one), or null.</summary>
-    public static OnnxExportRule<Layer>? ExportRule(Layer layer) => FindByType(exports, layer.GetType());
+    public static OnnxExportRule<Layer>? ExportRule(Layer layer) => FindByType(ExportRules, layer.GetType());
 
     /// <summary>The export rule of the merge <paramref name="layer"/>'s type, or null.</summary>
-    public static OnnxMergeExportRule<MergeLayer>? MergeExportRule(MergeLayer layer) => FindByType(mergeExports, layer.GetType());
+    public static OnnxMergeExportRule<MergeLayer>? MergeExportRule(MergeLayer layer) => FindByType(MergeExports, layer.GetType());
 
     /// <summary>The operators <see cref="Create"/> maps, each computing on one value of the graph, in alphabetical order.</summary>
-    public static IReadOnlyList<string> Operators => Sorted(imports, op => op);
+    public static IReadOnlyList<string> Operators => Sorted(ImportRules, op => op);
 
     /// <summary>Operators of several computed values or outputs (merges and Split), in alphabetical order.</summary>
     public static IReadOnlyList<string> MultiValueOperators =>
-        [.. Sorted(mergeImports, op => op).Concat(Sorted(splitImports, op => op)).Order(StringComparer.Ordinal)];
+        [.. Sorted(MergeImports, op => op).Concat(Sorted(SplitImports, op => op)).Order(StringComparer.Ordinal)];
 
     /// <summary>
     /// Every operator the importer reads: those with layers, Constant nodes, and those it folds when
@@ -258,10 +258,10 @@ public static class OnnxLayers
     public static IReadOnlyList<string> FoldedOperators => ConstantFolder.Operators;
 
     /// <summary>The layer types that export, in alphabetical order.</summary>
-    public static IReadOnlyList<string> ExportedLayers => Sorted(exports, t => t.Name);
+    public static IReadOnlyList<string> ExportedLayers => Sorted(ExportRules, t => t.Name);
 
     /// <summary>The merge layer types that export, in alphabetical order.</summary>
-    public static IReadOnlyList<string> ExportedMerges => Sorted(mergeExports, t => t.Name);
+    public static IReadOnlyList<string> ExportedMerges => Sorted(MergeExports, t => t.Name);
 
     /// <summary>
     /// The layer for <paramref name="node"/> applied to inputs of <paramref name="inputShape"/>
@@ -277,7 +277,7 @@ public static class OnnxLayers
             if (FoldedOperators.Contains(node.OpType))
                 throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) computes here on values that depend on the model input; " +
                     $"Convolve computes {node.OpType} only on constants and shapes, once at import");
-            throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) has no Convolve layer (Convolve imports {string.Join(", ", AllOperators)})");
+            throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) has no Convolve layer (Convolve ImportRules {string.Join(", ", AllOperators)})");
         }
         return rule(node, inputShape);
     }

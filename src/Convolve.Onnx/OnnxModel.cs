@@ -1,5 +1,5 @@
-using Google.Protobuf;
 using Convolve.Onnx.Protos;
+using Google.Protobuf;
 
 namespace Convolve.Onnx;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using Google.Protobuf;
 using Convolve.Onnx.Protos;
 using Convolve.Tensors;
+using Google.Protobuf;
 using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
 
 namespace Convolve.Onnx;

@@ -1,9 +1,9 @@
-using Google.Protobuf;
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Onnx;
 using Convolve.Serialization;
 using Convolve.Tensors;
+using Google.Protobuf;
 
 namespace Convolve.Cli.Tests;
 

@@ -109,8 +109,8 @@ public sealed class PredictEvaluateInputTests : IDisposable
         int w = 120, h = 90;
         var pixels = new byte[w * h * 3];
         for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            (pixels[(y * w + x) * 3], pixels[(y * w + x) * 3 + 1], pixels[(y * w + x) * 3 + 2]) = ((byte)(2 * x), (byte)(2 * y), 140);
+            for (int x = 0; x < w; x++)
+                (pixels[(y * w + x) * 3], pixels[(y * w + x) * 3 + 1], pixels[(y * w + x) * 3 + 2]) = ((byte)(2 * x), (byte)(2 * y), 140);
         SkiaImageEncoder.Save(new DecodedImage(w, h, 3, pixels), PathOf("photo.png"));
         SkiaImageEncoder.Save(new DecodedImage(1, 1, 1, [200]), PathOf("one.png"));
 

@@ -53,7 +53,15 @@ public sealed class TrainEvaluatePredictTests : IDisposable
         var terminal = new Terminal(new StringWriter(), plain: true);
         TrainCommand.Settings Settings(string output, string? resume = null) => new()
         {
-            Epochs = 2, Batch = 32, Momentum = 0.9f, Seed = 3, Validation = 0, Limit = 200, Shift = 0, Output = output, Resume = resume,
+            Epochs = 2,
+            Batch = 32,
+            Momentum = 0.9f,
+            Seed = 3,
+            Validation = 0,
+            Limit = 200,
+            Shift = 0,
+            Output = output,
+            Resume = resume,
         };
 
         Assert.Equal(ConvolveApp.Success, TrainCommand.Run(terminal, Settings(PathOf("straight.cvm"))));

@@ -1,7 +1,7 @@
-using Convolve.Data;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Convolve.Data;
 
 namespace Convolve.Imaging.Tests;
 

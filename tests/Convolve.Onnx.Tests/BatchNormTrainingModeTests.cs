@@ -33,10 +33,10 @@ public sealed class BatchNormTrainingModeTests
         {
             double sum = 0, squares = 0;
             for (int b = 0; b < n; b++)
-            for (int i = 0; i < plane; i++) sum += x[(b * channels + c) * plane + i];
+                for (int i = 0; i < plane; i++) sum += x[(b * channels + c) * plane + i];
             double mean = sum / count;
             for (int b = 0; b < n; b++)
-            for (int i = 0; i < plane; i++) squares += Math.Pow(x[(b * channels + c) * plane + i] - mean, 2);
+                for (int i = 0; i < plane; i++) squares += Math.Pow(x[(b * channels + c) * plane + i] - mean, 2);
             double biased = squares / count, unbiased = squares / (count - 1);
             Assert.True(OnnxConformanceTests.Close(expectedVar[c], (float)(momentum * inputVar[c] + (1 - momentum) * biased)),
                 $"{name} channel {c}: ONNX's running_var {expectedVar[c]} is not the biased update.");

@@ -98,14 +98,14 @@ public sealed class OnnxConformanceTests(ITestOutputHelper log)
         Assert.True(name != MissingPlaceholder && OnnxTestData.IsInstalled, OnnxTestData.MissingMessage);
         var test = OnnxTestData.Load(name);
         foreach (var backend in Backend.All)
-        foreach (var set in test.DataSets)
-        {
-            var actual = new OnnxNodeRunner(test.Model, test.Node, set.Inputs, backend).Run();
-            Assert.True(actual.Length >= set.Outputs.Count,
-                $"{name}/{set.Name} on {backend}: the node gave {actual.Length} outputs, the vector expects {set.Outputs.Count}.");
-            for (int i = 0; i < set.Outputs.Count; i++)
-                AssertMatches(set.Outputs[i].Path, set.Outputs[i].Tensor, actual[i], $"{name}/{set.Name} output {i} on {backend}");
-        }
+            foreach (var set in test.DataSets)
+            {
+                var actual = new OnnxNodeRunner(test.Model, test.Node, set.Inputs, backend).Run();
+                Assert.True(actual.Length >= set.Outputs.Count,
+                    $"{name}/{set.Name} on {backend}: the node gave {actual.Length} outputs, the vector expects {set.Outputs.Count}.");
+                for (int i = 0; i < set.Outputs.Count; i++)
+                    AssertMatches(set.Outputs[i].Path, set.Outputs[i].Tensor, actual[i], $"{name}/{set.Name} output {i} on {backend}");
+            }
     }
 
     /// <summary>Each listed vector really is refused, with a reason, so the list cannot go stale silently.</summary>

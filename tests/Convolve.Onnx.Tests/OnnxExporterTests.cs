@@ -1,8 +1,8 @@
-using Google.Protobuf;
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Onnx.Protos;
 using Convolve.Tensors;
+using Google.Protobuf;
 using Xunit.Abstractions;
 
 namespace Convolve.Onnx.Tests;

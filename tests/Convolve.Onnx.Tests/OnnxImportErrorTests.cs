@@ -1,6 +1,6 @@
-using Google.Protobuf;
 using Convolve.Onnx.Protos;
 using Convolve.Tensors;
+using Google.Protobuf;
 using static Convolve.Onnx.Tests.TestGraph;
 
 namespace Convolve.Onnx.Tests;
@@ -72,8 +72,14 @@ public sealed class OnnxImportErrorTests
     public void ASecondOutputThatIsRead_IsRefused()
     {
         var g = new TestGraph(13, 1, 4, 4);
-        g.Graph.Node.Add(new NodeProto { OpType = "MaxPool", Name = "pool", Input = { "x" }, Output = { "pooled", "indices" },
-            Attribute = { Ints("kernel_shape", 2, 2) } });
+        g.Graph.Node.Add(new NodeProto
+        {
+            OpType = "MaxPool",
+            Name = "pool",
+            Input = { "x" },
+            Output = { "pooled", "indices" },
+            Attribute = { Ints("kernel_shape", 2, 2) }
+        });
         var y = g.Node("Relu", "r", ["indices"]);
         Assert.Equal("m.onnx: MaxPool node 'pool': output 1 ('indices') is read by Relu node 'r'; Convolve's layer computes the first output only.",
             Refusal("m.onnx", g.Finish(y)));

@@ -21,145 +21,158 @@ public sealed class OnnxImporterTests(ITestOutputHelper log)
         switch (name)
         {
             case "convolutions":
-            {
-                // auto_pad of every kind, groups, dilation, asymmetric pads, both pools, MatMul + Add.
-                var g = new TestGraph(13, 2, 7, 8);
-                var y = g.Node("Conv", "same_upper", ["x", g.Weight("w1", [4, 2, 3, 3]), g.Weight("b1", [4])],
-                    String("auto_pad", "SAME_UPPER"), Ints("strides", 2, 2));
-                y = g.Node("Relu", "relu", [y]);
-                y = g.Node("Conv", "valid_depthwise", [y, g.Weight("w2", [4, 1, 3, 2])], String("auto_pad", "VALID"), Int("group", 4), Ints("dilations", 1, 1));
-                y = g.Node("Conv", "same_lower", [y, g.Weight("w3", [6, 4, 2, 3])], String("auto_pad", "SAME_LOWER"));
-                y = g.Node("Conv", "asymmetric", [y, g.Weight("w4", [6, 3, 2, 2]), g.Weight("b4", [6])],
-                    Ints("pads", 0, 1, 2, 0), Int("group", 2), Ints("dilations", 2, 1));
-                y = g.Node("LeakyRelu", "leaky", [y], Float("alpha", 0.3f));
-                y = g.Node("MaxPool", "maxpool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 1, 1), String("auto_pad", "SAME_UPPER"));
-                y = g.Node("AveragePool", "avgpool", [y], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1),
-                    Int("count_include_pad", 1));
-                y = g.Node("GlobalAveragePool", "gap", [y]);
-                y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 0, -1)]);
-                y = g.Node("MatMul", "matmul", [y, g.Weight("w5", [6, 5])]);
-                y = g.Node("Add", "add", [g.Weight("b5", [5]), y]);
-                y = g.Node("Identity", "identity", [y]);
-                y = g.Node("Dropout", "dropout", [y, g.ConstantNode("ratio", Tensor.FromArray([0.25f]))]);
-                y = g.Node("Softmax", "softmax", [y]);
-                return g.Finish(y);
-            }
+                {
+                    // auto_pad of every kind, groups, dilation, asymmetric pads, both pools, MatMul + Add.
+                    var g = new TestGraph(13, 2, 7, 8);
+                    var y = g.Node("Conv", "same_upper", ["x", g.Weight("w1", [4, 2, 3, 3]), g.Weight("b1", [4])],
+                        String("auto_pad", "SAME_UPPER"), Ints("strides", 2, 2));
+                    y = g.Node("Relu", "relu", [y]);
+                    y = g.Node("Conv", "valid_depthwise", [y, g.Weight("w2", [4, 1, 3, 2])],
+                        String("auto_pad", "VALID"), Int("group", 4), Ints("dilations", 1, 1));
+                    y = g.Node("Conv", "same_lower", [y, g.Weight("w3", [6, 4, 2, 3])], String("auto_pad", "SAME_LOWER"));
+                    y = g.Node("Conv", "asymmetric", [y, g.Weight("w4", [6, 3, 2, 2]), g.Weight("b4", [6])],
+                        Ints("pads", 0, 1, 2, 0), Int("group", 2), Ints("dilations", 2, 1));
+                    y = g.Node("LeakyRelu", "leaky", [y], Float("alpha", 0.3f));
+                    y = g.Node("MaxPool", "maxpool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 1, 1), String("auto_pad", "SAME_UPPER"));
+                    y = g.Node("AveragePool", "avgpool", [y], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1),
+                        Int("count_include_pad", 1));
+                    y = g.Node("GlobalAveragePool", "gap", [y]);
+                    y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 0, -1)]);
+                    y = g.Node("MatMul", "matmul", [y, g.Weight("w5", [6, 5])]);
+                    y = g.Node("Add", "add", [g.Weight("b5", [5]), y]);
+                    y = g.Node("Identity", "identity", [y]);
+                    y = g.Node("Dropout", "dropout", [y, g.ConstantNode("ratio", Tensor.FromArray([0.25f]))]);
+                    y = g.Node("Softmax", "softmax", [y]);
+                    return g.Finish(y);
+                }
             case "gemm-and-flatten":
-            {
-                var g = new TestGraph(13, 1, 4, 4);
-                var y = g.Node("Flatten", "flatten", ["x"]);
-                y = g.Node("Gemm", "gemm_b", [y, g.Weight("w1", [16, 5]), g.Weight("c1", [1, 5])]);
-                y = g.Node("Sigmoid", "sigmoid", [y]);
-                y = g.Node("Gemm", "gemm_bt", [y, g.Weight("w2", [3, 5])], Int("transB", 1));
-                y = g.Node("Tanh", "tanh", [y]);
-                y = g.Node("MatMul", "matmul_no_bias", [y, g.Weight("w3", [3, 4])]);
-                return g.Finish(y);
-            }
+                {
+                    var g = new TestGraph(13, 1, 4, 4);
+                    var y = g.Node("Flatten", "flatten", ["x"]);
+                    y = g.Node("Gemm", "gemm_b", [y, g.Weight("w1", [16, 5]), g.Weight("c1", [1, 5])]);
+                    y = g.Node("Sigmoid", "sigmoid", [y]);
+                    y = g.Node("Gemm", "gemm_bt", [y, g.Weight("w2", [3, 5])], Int("transB", 1));
+                    y = g.Node("Tanh", "tanh", [y]);
+                    y = g.Node("MatMul", "matmul_no_bias", [y, g.Weight("w3", [3, 4])]);
+                    return g.Finish(y);
+                }
             case "opset8":
-            {
-                // BatchNormalization with the spatial attribute (opset 7/8), Dropout's ratio
-                // attribute and Softmax's flattening axis of opset 8.
-                var g = new TestGraph(8, 3, 5, 5);
-                var y = g.Node("Conv", "conv", ["x", g.Weight("w", [4, 3, 3, 3]), g.Weight("b", [4])], Ints("pads", 1, 1, 1, 1));
-                y = g.Node("BatchNormalization", "bn", [y, g.Weight("s", [4], true), g.Weight("bb", [4]), g.Weight("m", [4]), g.Weight("v", [4], true)],
-                    Float("epsilon", 1e-3f), Int("spatial", 1));
-                y = g.Node("Relu", "relu", [y]);
-                y = g.Node("GlobalAveragePool", "gap", [y]);
-                y = g.Node("BatchNormalization", "bn_per_value",
-                    [y, g.Weight("s2", [4, 1, 1], true), g.Weight("bb2", [4, 1, 1]), g.Weight("m2", [4, 1, 1]), g.Weight("v2", [4, 1, 1], true)],
-                    Int("spatial", 0));
-                y = g.Node("Dropout", "dropout", [y], Float("ratio", 0.25f));
-                y = g.Node("Softmax", "softmax", [y]);
-                y = g.Node("Flatten", "flatten", [y]);
-                return g.Finish(y);
-            }
+                {
+                    // BatchNormalization with the spatial attribute (opset 7/8), Dropout's ratio
+                    // attribute and Softmax's flattening axis of opset 8.
+                    var g = new TestGraph(8, 3, 5, 5);
+                    var y = g.Node("Conv", "conv", ["x", g.Weight("w", [4, 3, 3, 3]), g.Weight("b", [4])], Ints("pads", 1, 1, 1, 1));
+                    y = g.Node("BatchNormalization", "bn", [y, g.Weight("s", [4], true), g.Weight("bb", [4]), g.Weight("m", [4]), g.Weight("v", [4], true)],
+                        Float("epsilon", 1e-3f), Int("spatial", 1));
+                    y = g.Node("Relu", "relu", [y]);
+                    y = g.Node("GlobalAveragePool", "gap", [y]);
+                    y = g.Node("BatchNormalization", "bn_per_value",
+                        [y, g.Weight("s2", [4, 1, 1], true), g.Weight("bb2", [4, 1, 1]), g.Weight("m2", [4, 1, 1]), g.Weight("v2", [4, 1, 1], true)],
+                        Int("spatial", 0));
+                    y = g.Node("Dropout", "dropout", [y], Float("ratio", 0.25f));
+                    y = g.Node("Softmax", "softmax", [y]);
+                    y = g.Node("Flatten", "flatten", [y]);
+                    return g.Finish(y);
+                }
             case "constant-nodes":
-            {
-                // Weights from Constant nodes rather than initializers; a zero Pad (6x6 to 7x8) folded into the Conv.
-                var g = new TestGraph(13, 1, 6, 6);
-                var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 0, 0, 0, 0, 2)]);
-                y = g.Node("Conv", "conv", [y, g.ConstantNode("w", [3, 1, 3, 3]), g.ConstantNode("b", [3])]);
-                // 5x6 pooled in ceil mode: 3x3, so 3 * 3 * 3 = 27 features.
-                y = g.Node("MaxPool", "pool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1));
-                y = g.Node("Flatten", "flatten", [y], Int("axis", -3));
-                y = g.Node("Gemm", "gemm", [y, g.ConstantNode("fc", [2, 27]), g.ConstantNode("fcb", [2])], Int("transB", 1));
-                return g.Finish(y);
-            }
+                {
+                    // Weights from Constant nodes rather than initializers; a zero Pad (6x6 to 7x8) folded into the Conv.
+                    var g = new TestGraph(13, 1, 6, 6);
+                    var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 0, 0, 0, 0, 2)]);
+                    y = g.Node("Conv", "conv", [y, g.ConstantNode("w", [3, 1, 3, 3]), g.ConstantNode("b", [3])]);
+                    // 5x6 pooled in ceil mode: 3x3, so 3 * 3 * 3 = 27 features.
+                    y = g.Node("MaxPool", "pool", [y], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1));
+                    y = g.Node("Flatten", "flatten", [y], Int("axis", -3));
+                    y = g.Node("Gemm", "gemm", [y, g.ConstantNode("fc", [2, 27]), g.ConstantNode("fcb", [2])], Int("transB", 1));
+                    return g.Finish(y);
+                }
             case "residual":
-            {
-                // A residual block with its nodes listed backwards (the importer sorts them), then
-                // global pooling, Flatten and MatMul + Add, the Add listed before its MatMul.
-                var g = new TestGraph(13, 2, 6, 6);
-                var y = g.Node("Add", "bias", [g.Weight("fcb", [3]), "matmul"]);
-                g.Node("MatMul", "matmul", ["flatten", g.Weight("fc", [2, 3])]);
-                g.Node("Flatten", "flatten", ["gap"]);
-                g.Node("GlobalAveragePool", "gap", ["block"]);
-                g.Node("Relu", "block", ["sum"]);
-                g.Node("Add", "sum", ["relu", "x"]);
-                g.Node("Relu", "relu", ["bn"]);
-                g.Node("BatchNormalization", "bn", ["conv", g.Weight("s", [2], true), g.Weight("b", [2]), g.Weight("m", [2]), g.Weight("v", [2], true)]);
-                g.Node("Conv", "conv", ["x", g.Weight("w", [2, 2, 3, 3]), g.Weight("cb", [2])], Ints("pads", 1, 1, 1, 1));
-                return g.Finish(y);
-            }
+                {
+                    // A residual block with its nodes listed backwards (the importer sorts them), then
+                    // global pooling, Flatten and MatMul + Add, the Add listed before its MatMul.
+                    var g = new TestGraph(13, 2, 6, 6);
+                    var y = g.Node("Add", "bias", [g.Weight("fcb", [3]), "matmul"]);
+                    g.Node("MatMul", "matmul", ["flatten", g.Weight("fc", [2, 3])]);
+                    g.Node("Flatten", "flatten", ["gap"]);
+                    g.Node("GlobalAveragePool", "gap", ["block"]);
+                    g.Node("Relu", "block", ["sum"]);
+                    g.Node("Add", "sum", ["relu", "x"]);
+                    g.Node("Relu", "relu", ["bn"]);
+                    g.Node("BatchNormalization", "bn", ["conv", g.Weight("s", [2], true), g.Weight("b", [2]), g.Weight("m", [2]), g.Weight("v", [2], true)]);
+                    g.Node("Conv", "conv", ["x", g.Weight("w", [2, 2, 3, 3]), g.Weight("cb", [2])], Ints("pads", 1, 1, 1, 1));
+                    return g.Finish(y);
+                }
             case "branches":
-            {
-                // The input read by two nodes, their outputs joined, a Sum of three values, an
-                // Identity as the output, and a node after it that the output does not need.
-                var g = new TestGraph(13, 3, 5, 4);
-                var a = g.Node("Relu", "a", ["x"]);
-                var b = g.Node("Sigmoid", "b", ["x"]);
-                var y = g.Node("Concat", "concat", [a, b], Int("axis", 1));
-                y = g.Node("Conv", "mix", [y, g.Weight("w", [3, 6, 1, 1])]);
-                y = g.Node("Sum", "sum", [y, a, "x"]);
-                y = g.Node("Identity", "same", [y]);
-                g.Node("Tanh", "unused", [y]);
-                return g.Finish(y);
-            }
+                {
+                    // The input read by two nodes, their outputs joined, a Sum of three values, an
+                    // Identity as the output, and a node after it that the output does not need.
+                    var g = new TestGraph(13, 3, 5, 4);
+                    var a = g.Node("Relu", "a", ["x"]);
+                    var b = g.Node("Sigmoid", "b", ["x"]);
+                    var y = g.Node("Concat", "concat", [a, b], Int("axis", 1));
+                    y = g.Node("Conv", "mix", [y, g.Weight("w", [3, 6, 1, 1])]);
+                    y = g.Node("Sum", "sum", [y, a, "x"]);
+                    y = g.Node("Identity", "same", [y]);
+                    g.Node("Tanh", "unused", [y]);
+                    return g.Finish(y);
+                }
             case "elementwise-and-shapes":
-            {
-                // The operators of the shape and element-wise layers at opset 13 (inputs for Clip's
-                // bounds, Split's sizes and Squeeze's axes), broadcasting merges, a constant on the
-                // left, a reflect Pad before a Conv, and HardSwish written as x * HardSigmoid(x).
-                var g = new TestGraph(13, 3, 6, 5);
-                var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 2, 0, 0, 1, 0)], String("mode", "reflect"));
-                var c = g.Node("Conv", "conv", [y, g.Weight("w", [4, 3, 3, 3])]);
-                var k = g.Node("Clip", "clip", [c, g.ConstantNode("lo", Tensor.FromArray([-0.5f])), g.ConstantNode("hi", Tensor.FromArray([0.8f]))]);
-                var h = g.Node("HardSigmoid", "hardsigmoid", [c], Float("alpha", 0.3f), Float("beta", 0.4f));
-                var m = g.Node("Mul", "gate", [k, h]);
-                var hs = g.Node("HardSigmoid", "hs_gate", [m], Float("alpha", 1f / 6), Float("beta", 0.5f));
-                y = g.Node("Mul", "hardswish", [m, hs]);
-                y = g.Node("Sub", "from_constant", [g.Weight("per_channel", [4, 1, 1]), y]);
-                y = g.Node("Div", "per_column", [y, g.Weight("columns", [5], positive: true)]);
-                y = g.Node("Transpose", "transpose", [y], Ints("perm", 0, 1, 3, 2));
-                g.Graph.Node.Add(new Protos.NodeProto { OpType = "Split", Name = "split", Input = { y, g.Int64s("sizes", 1, 3) }, Output = { "one", "three" },
-                    Attribute = { Int("axis", 1) } });
-                var gated = g.Node("Mul", "broadcast", ["one", "three"]);
-                y = g.Node("Concat", "rows", [gated, "three"], Int("axis", 2));
-                y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 0, 3, -1)]);
-                y = g.Node("Unsqueeze", "unsqueeze", [y, g.Int64s("axes1", 2)]);
-                y = g.Node("Squeeze", "squeeze", [y, g.Int64s("axes2", -2)]);
-                var r = g.Node("Relu", "relu", [y]);
-                y = g.Node("Sub", "negative_part", [y, r]);
-                y = g.Node("Slice", "slice", [y, g.Int64s("starts", 5), g.Int64s("ends", -3), g.Int64s("axes", -1)]);
-                return g.Finish(y);
-            }
+                {
+                    // The operators of the shape and element-wise layers at opset 13 (inputs for Clip's
+                    // bounds, Split's sizes and Squeeze's axes), broadcasting merges, a constant on the
+                    // left, a reflect Pad before a Conv, and HardSwish written as x * HardSigmoid(x).
+                    var g = new TestGraph(13, 3, 6, 5);
+                    var y = g.Node("Pad", "pad", ["x", g.Int64s("pads", 0, 0, 1, 2, 0, 0, 1, 0)], String("mode", "reflect"));
+                    var c = g.Node("Conv", "conv", [y, g.Weight("w", [4, 3, 3, 3])]);
+                    var k = g.Node("Clip", "clip", [c, g.ConstantNode("lo", Tensor.FromArray([-0.5f])), g.ConstantNode("hi", Tensor.FromArray([0.8f]))]);
+                    var h = g.Node("HardSigmoid", "hardsigmoid", [c], Float("alpha", 0.3f), Float("beta", 0.4f));
+                    var m = g.Node("Mul", "gate", [k, h]);
+                    var hs = g.Node("HardSigmoid", "hs_gate", [m], Float("alpha", 1f / 6), Float("beta", 0.5f));
+                    y = g.Node("Mul", "hardswish", [m, hs]);
+                    y = g.Node("Sub", "from_constant", [g.Weight("per_channel", [4, 1, 1]), y]);
+                    y = g.Node("Div", "per_column", [y, g.Weight("columns", [5], positive: true)]);
+                    y = g.Node("Transpose", "transpose", [y], Ints("perm", 0, 1, 3, 2));
+                    g.Graph.Node.Add(new Protos.NodeProto
+                    {
+                        OpType = "Split",
+                        Name = "split",
+                        Input = { y, g.Int64s("sizes", 1, 3) },
+                        Output = { "one", "three" },
+                        Attribute = { Int("axis", 1) }
+                    });
+                    var gated = g.Node("Mul", "broadcast", ["one", "three"]);
+                    y = g.Node("Concat", "rows", [gated, "three"], Int("axis", 2));
+                    y = g.Node("Reshape", "reshape", [y, g.Int64s("shape", 0, 3, -1)]);
+                    y = g.Node("Unsqueeze", "unsqueeze", [y, g.Int64s("axes1", 2)]);
+                    y = g.Node("Squeeze", "squeeze", [y, g.Int64s("axes2", -2)]);
+                    var r = g.Node("Relu", "relu", [y]);
+                    y = g.Node("Sub", "negative_part", [y, r]);
+                    y = g.Node("Slice", "slice", [y, g.Int64s("starts", 5), g.Int64s("ends", -3), g.Int64s("axes", -1)]);
+                    return g.Finish(y);
+                }
             case "opset10-shapes":
-            {
-                // The older spellings: Pad's pads and Clip's bounds as attributes, Split's sizes and
-                // Unsqueeze's axes as attributes, Slice's ranges as inputs (opset 10).
-                var g = new TestGraph(10, 2, 5, 5);
-                var y = g.Node("Pad", "pad", ["x"], Ints("pads", 0, 0, 1, 1, 0, 0, 1, 1), String("mode", "edge"));
-                y = g.Node("Clip", "clip", [y], Float("min", -0.6f), Float("max", 0.7f));
-                g.Graph.Node.Add(new Protos.NodeProto { OpType = "Split", Name = "split", Input = { y }, Output = { "a", "b" },
-                    Attribute = { Int("axis", 1), Ints("split", 1, 1) } });
-                y = g.Node("Add", "sum", ["a", "b"]);
-                y = g.Node("Unsqueeze", "unsqueeze", [y], Ints("axes", 1));
-                y = g.Node("Squeeze", "squeeze", [y], Ints("axes", 1));
-                y = g.Node("Pad", "zero_pad", [y], Ints("pads", 0, 0, 0, 1, 0, 0, 0, 1));
-                y = g.Node("AveragePool", "pool", [y], Ints("kernel_shape", 2, 2), Int("count_include_pad", 1));
-                y = g.Node("Slice", "slice", [y, g.Int64s("starts", 1), g.Int64s("ends", 100), g.Int64s("axes", 3)]);
-                return g.Finish(y);
-            }
+                {
+                    // The older spellings: Pad's pads and Clip's bounds as attributes, Split's sizes and
+                    // Unsqueeze's axes as attributes, Slice's ranges as inputs (opset 10).
+                    var g = new TestGraph(10, 2, 5, 5);
+                    var y = g.Node("Pad", "pad", ["x"], Ints("pads", 0, 0, 1, 1, 0, 0, 1, 1), String("mode", "edge"));
+                    y = g.Node("Clip", "clip", [y], Float("min", -0.6f), Float("max", 0.7f));
+                    g.Graph.Node.Add(new Protos.NodeProto
+                    {
+                        OpType = "Split",
+                        Name = "split",
+                        Input = { y },
+                        Output = { "a", "b" },
+                        Attribute = { Int("axis", 1), Ints("split", 1, 1) }
+                    });
+                    y = g.Node("Add", "sum", ["a", "b"]);
+                    y = g.Node("Unsqueeze", "unsqueeze", [y], Ints("axes", 1));
+                    y = g.Node("Squeeze", "squeeze", [y], Ints("axes", 1));
+                    y = g.Node("Pad", "zero_pad", [y], Ints("pads", 0, 0, 0, 1, 0, 0, 0, 1));
+                    y = g.Node("AveragePool", "pool", [y], Ints("kernel_shape", 2, 2), Int("count_include_pad", 1));
+                    y = g.Node("Slice", "slice", [y, g.Int64s("starts", 1), g.Int64s("ends", 100), g.Int64s("axes", 3)]);
+                    return g.Finish(y);
+                }
             default:
                 throw new ArgumentException(name);
         }

@@ -165,8 +165,8 @@ public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDic
         int cRows = c is null || c.Shape.Rank < 2 ? 1 : c.Shape[0];
         int cColumns = c is null || c.Shape.Rank == 0 ? 1 : c.Shape[^1];
         for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++)
-            y[i, j] = alpha * y[i, j] + (c is null ? 0 : beta * c[i % cRows * cColumns + j % cColumns]);
+            for (int j = 0; j < n; j++)
+                y[i, j] = alpha * y[i, j] + (c is null ? 0 : beta * c[i % cRows * cColumns + j % cColumns]);
         return y;
     }
 

@@ -1,6 +1,6 @@
-using Google.Protobuf;
 using Convolve.Onnx.Protos;
 using Convolve.Tensors;
+using Google.Protobuf;
 
 namespace Convolve.Onnx.Tests;
 

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
-using Google.Protobuf;
 using Convolve.Onnx.Protos;
 using Convolve.Tensors;
-using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
+using Google.Protobuf;
 using AttributeType = Convolve.Onnx.Protos.AttributeProto.Types.AttributeType;
+using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
 
 namespace Convolve.Onnx.Tests;
 

@@ -1,5 +1,5 @@
-using Microsoft.ML.OnnxRuntime;
 using Convolve.Tensors;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Convolve.Onnx.Tests;
 

@@ -45,7 +45,7 @@ public static class OnnxTestData
     /// <summary>Whether the vectors are installed.</summary>
     public static bool IsInstalled => System.IO.Directory.Exists(Directory);
 
-    private static readonly Lazy<IReadOnlyDictionary<string, string>> singleNodes = new(Discover);
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> SingleNodes = new(Discover);
 
     /// <summary>
     /// Test name -> op type, for every test whose model is a single node of one of
@@ -57,7 +57,7 @@ public static class OnnxTestData
     public static IReadOnlyDictionary<string, string> ImportCases => Of(ImportOperators);
 
     private static SortedDictionary<string, string> Of(IReadOnlySet<string> operators) =>
-        new(singleNodes.Value.Where(kv => operators.Contains(kv.Value)).ToDictionary(), StringComparer.Ordinal);
+        new(SingleNodes.Value.Where(kv => operators.Contains(kv.Value)).ToDictionary(), StringComparer.Ordinal);
 
     // Every test whose model is a single node, with its operator.
     private static IReadOnlyDictionary<string, string> Discover()

@@ -1,6 +1,6 @@
-using Google.Protobuf;
 using Convolve.Onnx.Protos;
 using Convolve.Tensors;
+using Google.Protobuf;
 using AttributeType = Convolve.Onnx.Protos.AttributeProto.Types.AttributeType;
 using DataType = Convolve.Onnx.Protos.TensorProto.Types.DataType;
 

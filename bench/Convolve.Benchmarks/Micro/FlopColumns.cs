@@ -47,7 +47,7 @@ public sealed class FlopColumn : IColumn
     public static readonly FlopColumn GflopsPerThread = new(Kind.GflopsPerThread);
     public static readonly FlopColumn FractionOfPeak = new(Kind.FractionOfPeak);
 
-    private static readonly Lazy<(double Gflops, string Source)> peak = new(() =>
+    private static readonly Lazy<(double Gflops, string Source)> Peak = new(() =>
     {
         if (double.TryParse(Environment.GetEnvironmentVariable("CONVOLVE_PEAK_GFLOPS"), System.Globalization.CultureInfo.InvariantCulture, out double given)
             && given > 0)
@@ -57,7 +57,7 @@ public sealed class FlopColumn : IColumn
     });
 
     /// <summary>The single-core peak the fraction divides by, in GFLOP/s, and where it came from.</summary>
-    public static (double Gflops, string Source) PeakPerCore => peak.Value;
+    public static (double Gflops, string Source) PeakPerCore => Peak.Value;
 
     public string Id => "Convolve." + kind;
 
@@ -65,7 +65,7 @@ public sealed class FlopColumn : IColumn
     {
         Kind.Gflops => "GFLOP/s",
         Kind.GflopsPerThread => "GFLOP/s/thread",
-        _ => "of peak",
+        _ => "of Peak",
     };
 
     public bool AlwaysShow => true;
@@ -78,7 +78,7 @@ public sealed class FlopColumn : IColumn
     {
         Kind.Gflops => "Floating-point operations of one call (multiply-add = 2) / median time, in 10^9 per second",
         Kind.GflopsPerThread => "GFLOP/s divided by the threads the call may use",
-        _ => $"GFLOP/s / (threads x one core's FMA peak, {PeakPerCore.Gflops:F1} GFLOP/s: {PeakPerCore.Source})",
+        _ => $"GFLOP/s / (threads x one core's FMA Peak, {PeakPerCore.Gflops:F1} GFLOP/s: {PeakPerCore.Source})",
     };
 
     public bool IsAvailable(Summary summary) => true;

@@ -1,7 +1,7 @@
-using Spectre.Console;
 using System.CommandLine;
 using Convolve.Analysis;
 using Convolve.Cli.Pictures;
+using Spectre.Console;
 
 namespace Convolve.Cli.Commands;
 
@@ -66,7 +66,7 @@ internal static class CoverageCommand
         {
             var values = new float[g.Height, g.Width];
             for (int r = 0; r < g.Height; r++)
-            for (int c = 0; c < g.Width; c++) values[r, c] = g[r, c];
+                for (int c = 0; c < g.Width; c++) values[r, c] = g[r, c];
             terminal.NumberGrid(values, "row");
         }
         else terminal.Text($"(The grid is {g.Width} columns wide; it is summarised, not printed. Use --image to draw it.)");

@@ -102,11 +102,11 @@ internal static class EvaluateCommand
         var values = new float[classCount, classCount];
         int largest = 1;
         for (int r = 0; r < classCount; r++)
-        for (int c = 0; c < classCount; c++)
-        {
-            values[r, c] = report.Confusion[r, c];
-            largest = Math.Max(largest, report.Confusion[r, c]);
-        }
+            for (int c = 0; c < classCount; c++)
+            {
+                values[r, c] = report.Confusion[r, c];
+                largest = Math.Max(largest, report.Confusion[r, c]);
+            }
         HeatMap.Write(png, new HeatPanel(values, new SequentialScale(0, largest), "confusion: rows true, columns predicted"));
         terminal.Text($"Confusion matrix picture: {png}");
     }

@@ -1,8 +1,8 @@
-using Convolve.Models;
 using System.CommandLine;
 using Convolve.Analysis;
 using Convolve.Cli.Pictures;
 using Convolve.Data;
+using Convolve.Models;
 using Convolve.Tensors;
 using Spectre.Console;
 
@@ -124,7 +124,7 @@ internal static class FeaturesCommand
         {
             var values = new float[h, w];
             for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) values[y, x] = maps[(m * h + y) * w + x];
+                for (int x = 0; x < w; x++) values[y, x] = maps[(m * h + y) * w + x];
             tiles.Add(new MapTile(values, c > 1 ? $"{m}" : null));
         }
         int zoom = Math.Max(1, (int)Math.Round((double)TargetTileSize / Math.Max(h, w)));

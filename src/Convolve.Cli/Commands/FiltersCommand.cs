@@ -43,15 +43,15 @@ internal static class FiltersCommand
         var tiles = new List<MapTile>();
         var fits = new List<EdgeFit>();
         for (int f = 0; f < k; f++)
-        for (int ch = 0; ch < c; ch++)
-        {
-            var values = new float[kH, kW];
-            for (int y = 0; y < kH; y++)
-            for (int x = 0; x < kW; x++) values[y, x] = weight[f, ch, y, x];
-            var fit = EdgeFit.Of(weight.Span.Slice((f * c + ch) * kH * kW, kH * kW), kH, kW);
-            fits.Add(fit);
-            tiles.Add(new MapTile(values, (c == 1 ? $"{f}" : $"{f}.{ch}") + Symbol(fit.Orientation)));
-        }
+            for (int ch = 0; ch < c; ch++)
+            {
+                var values = new float[kH, kW];
+                for (int y = 0; y < kH; y++)
+                    for (int x = 0; x < kW; x++) values[y, x] = weight[f, ch, y, x];
+                var fit = EdgeFit.Of(weight.Span.Slice((f * c + ch) * kH * kW, kH * kW), kH, kW);
+                fits.Add(fit);
+                tiles.Add(new MapTile(values, (c == 1 ? $"{f}" : $"{f}.{ch}") + Symbol(fit.Orientation)));
+            }
         int zoom = Math.Max(1, TargetTileSize / Math.Max(kH, kW));
         string title = $"{conv.Name} {conv}: {Terminal.Plural(k, "filter")} {kH}x{kW}" + (c > 1 ? $" x {c} channels" : "") +
             (sharedScale ? "" : ", each scaled to its own largest |weight|");

@@ -1,9 +1,9 @@
-using Spectre.Console;
 using System.CommandLine;
 using Convolve.Analysis;
 using Convolve.Cli.Pictures;
 using Convolve.Models;
 using Convolve.Tensors;
+using Spectre.Console;
 
 namespace Convolve.Cli.Commands;
 

@@ -1,6 +1,6 @@
-using Spectre.Console;
 using System.CommandLine;
 using Convolve.Analysis;
+using Spectre.Console;
 
 namespace Convolve.Cli.Commands;
 

@@ -1,7 +1,7 @@
-using Spectre.Console;
 using System.CommandLine;
 using Convolve.Models;
 using Convolve.Serialization;
+using Spectre.Console;
 
 namespace Convolve.Cli.Commands;
 

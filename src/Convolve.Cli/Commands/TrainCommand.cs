@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Convolve.Cli.Pictures;
 using Convolve.Data;
 using Convolve.Kernels.Cpu;
 using Convolve.Models;
 using Convolve.Serialization;
 using Convolve.Training;
-using Convolve.Cli.Pictures;
 using Spectre.Console;
 
 namespace Convolve.Cli.Commands;

@@ -117,10 +117,16 @@ internal static class TrainRun
         // The run's own settings from here on: the seed also draws the validation split.
         s = s with
         {
-            Epochs = options.Epochs, Batch = options.BatchSize, Optimizer = optimizer.Kind,
-            LearningRate = given.Contains("--lr") ? s.LearningRate : optimizer.LearningRate, Schedule = options.Schedule,
-            Momentum = optimizer.Momentum, WeightDecay = optimizer.WeightDecay, Seed = options.Seed,
-            Shift = options.Augmentation?.MaxShift ?? 0, Flip = options.Augmentation?.HorizontalFlip ?? false,
+            Epochs = options.Epochs,
+            Batch = options.BatchSize,
+            Optimizer = optimizer.Kind,
+            LearningRate = given.Contains("--lr") ? s.LearningRate : optimizer.LearningRate,
+            Schedule = options.Schedule,
+            Momentum = optimizer.Momentum,
+            WeightDecay = optimizer.WeightDecay,
+            Seed = options.Seed,
+            Shift = options.Augmentation?.MaxShift ?? 0,
+            Flip = options.Augmentation?.HorizontalFlip ?? false,
         };
         if (s.Curves is null && saved.TryGetValue(CurvesKey, out var curves) && curves.Length > 0) s = s with { Curves = curves };
         return s;

@@ -66,7 +66,7 @@ public static class HeatMap
     {
         var values = new float[grid.Height, grid.Width];
         for (int r = 0; r < grid.Height; r++)
-        for (int c = 0; c < grid.Width; c++) values[r, c] = grid[r, c];
+            for (int c = 0; c < grid.Width; c++) values[r, c] = grid[r, c];
         return new HeatPanel(values, new SequentialScale(0, Math.Max(1, grid.Max)), caption);
     }
 
@@ -76,7 +76,7 @@ public static class HeatMap
         int h = tensor.Shape[2], w = tensor.Shape[3];
         var values = new float[h, w];
         for (int r = 0; r < h; r++)
-        for (int c = 0; c < w; c++) values[r, c] = tensor[0, 0, r, c];
+            for (int c = 0; c < w; c++) values[r, c] = tensor[0, 0, r, c];
         return values;
     }
 
@@ -110,17 +110,17 @@ public static class HeatMap
             canvas.DrawText(panel.Caption, left, top - 8, SKTextAlign.Left, font, ink);
 
         for (int r = 0; r < rows; r++)
-        for (int c = 0; c < columns; c++)
-        {
-            var color = panel.Scale.Map(panel.Values[r, c]);
-            fill.Color = color;
-            canvas.DrawRect(left + c * cell, top + r * cell, cell, cell, fill);
-            if (cell >= 32 && font is not null)
+            for (int c = 0; c < columns; c++)
             {
-                ink.Color = Luminance(color) < 0.5 ? SKColors.White : SKColors.Black;
-                canvas.DrawText(Label(panel.Values[r, c]), left + c * cell + cell / 2f, top + r * cell + cell / 2f + 5, SKTextAlign.Center, font, ink);
+                var color = panel.Scale.Map(panel.Values[r, c]);
+                fill.Color = color;
+                canvas.DrawRect(left + c * cell, top + r * cell, cell, cell, fill);
+                if (cell >= 32 && font is not null)
+                {
+                    ink.Color = Luminance(color) < 0.5 ? SKColors.White : SKColors.Black;
+                    canvas.DrawText(Label(panel.Values[r, c]), left + c * cell + cell / 2f, top + r * cell + cell / 2f + 5, SKTextAlign.Center, font, ink);
+                }
             }
-        }
         if (cell >= 12)
         {
             // Thin lines between cells, drawn on the cell borders so that cell interiors keep their colour.

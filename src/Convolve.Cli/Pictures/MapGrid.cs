@@ -90,11 +90,11 @@ public static class MapGrid
             var scale = section.Scale ?? DivergingScale.For(tile.Values);
             int rows = tile.Values.GetLength(0), columns = tile.Values.GetLength(1);
             for (int r = 0; r < rows; r++)
-            for (int c = 0; c < columns; c++)
-            {
-                fill.Color = scale.Map(tile.Values[r, c]);
-                canvas.DrawRect(x0 + c * section.Zoom, y0 + r * section.Zoom, section.Zoom, section.Zoom, fill);
-            }
+                for (int c = 0; c < columns; c++)
+                {
+                    fill.Color = scale.Map(tile.Values[r, c]);
+                    canvas.DrawRect(x0 + c * section.Zoom, y0 + r * section.Zoom, section.Zoom, section.Zoom, fill);
+                }
             canvas.DrawRect(x0 - 0.5f, y0 - 0.5f, columns * section.Zoom, rows * section.Zoom, frame);
             if (tile.Label is not null && small is not null)
                 canvas.DrawText(tile.Label, x0 + columns * section.Zoom / 2f, y0 + rows * section.Zoom + LabelHeight - 3, SKTextAlign.Center, small, ink);

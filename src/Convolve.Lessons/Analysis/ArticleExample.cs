@@ -77,8 +77,8 @@ public static class ArticleExample
     public static bool RowsAreUniform(Tensor tensor)
     {
         for (int h = 0; h < tensor.Shape[2]; h++)
-        for (int w = 1; w < tensor.Shape[3]; w++)
-            if (tensor[0, 0, h, w] != tensor[0, 0, h, 0]) return false;
+            for (int w = 1; w < tensor.Shape[3]; w++)
+                if (tensor[0, 0, h, w] != tensor[0, 0, h, 0]) return false;
         return true;
     }
 
@@ -93,9 +93,9 @@ public static class ArticleExample
         const int rows = 6, count = 1 << rows;
         var images = new Tensor(new Shape(count, 1, rows, rows));
         for (int n = 0; n < count; n++)
-        for (int r = 0; r < rows; r++)
-            if ((n >> r & 1) == 1)
-                for (int w = 0; w < rows; w++) images[n, 0, r, w] = Bright;
+            for (int r = 0; r < rows; r++)
+                if ((n >> r & 1) == 1)
+                    for (int w = 0; w < rows; w++) images[n, 0, r, w] = Bright;
         var output = Convolve(images, kernel);
         if (rowValues.Count != output.Shape[2])
             throw new ArgumentException($"RowPatternsGiving: the output has {output.Shape[2]} rows, got {rowValues.Count} values.");
@@ -104,8 +104,8 @@ public static class ArticleExample
         {
             bool same = true;
             for (int h = 0; h < output.Shape[2] && same; h++)
-            for (int w = 0; w < output.Shape[3] && same; w++)
-                same = output[n, 0, h, w] == rowValues[h];
+                for (int w = 0; w < output.Shape[3] && same; w++)
+                    same = output[n, 0, h, w] == rowValues[h];
             if (same) matches.Add([.. Enumerable.Range(0, rows).Select(r => (n >> r & 1) == 1)]);
         }
         return matches;

@@ -118,8 +118,8 @@ public static class EdgeFilterExperiment
         int peakRow = 0;
         float peak = float.NegativeInfinity;
         for (int h = 0; h < featureMap.Shape[2]; h++)
-        for (int w = 0; w < featureMap.Shape[3]; w++)
-            if (featureMap[0, 0, h, w] > peak) (peak, peakRow) = (featureMap[0, 0, h, w], h);
+            for (int w = 0; w < featureMap.Shape[3]; w++)
+                if (featureMap[0, 0, h, w] > peak) (peak, peakRow) = (featureMap[0, 0, h, w], h);
         return new FilterResponse(image, featureMap, peakRow, peak, edgeProbability);
     }
 }

@@ -69,15 +69,15 @@ public readonly record struct EdgeFit(float Mean, float SlopeX, float SlopeY, fl
         // On a centred grid the constants, x and y are orthogonal, so each slope is a separate projection.
         double sxw = 0, sxx = 0, syw = 0, syy = 0, total = 0;
         for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++)
-        {
-            double w = weights[y * width + x] - mean, dx = x - cx, dy = y - cy;
-            sxw += dx * w;
-            sxx += dx * dx;
-            syw += dy * w;
-            syy += dy * dy;
-            total += w * w;
-        }
+            for (int x = 0; x < width; x++)
+            {
+                double w = weights[y * width + x] - mean, dx = x - cx, dy = y - cy;
+                sxw += dx * w;
+                sxx += dx * dx;
+                syw += dy * w;
+                syy += dy * dy;
+                total += w * w;
+            }
         double slopeX = sxx > 0 ? sxw / sxx : 0, slopeY = syy > 0 ? syw / syy : 0;
         double explained = total > 0 ? (slopeX * slopeX * sxx + slopeY * slopeY * syy) / total : 0;
         return new EdgeFit((float)mean, (float)slopeX, (float)slopeY, (float)Math.Clamp(explained, 0, 1));

@@ -90,8 +90,8 @@ public static class EdgeImages
             throw new ArgumentException($"EdgeImages: an edge above row {edgeRow} is not inside a {Size}-row image (rows 1..{Size - 1}).");
         var image = new Tensor(new Shape(1, 1, Size, Size));
         for (int r = 0; r < Size; r++)
-        for (int c = 0; c < Size; c++)
-            image[0, 0, r, c] = (r < edgeRow) == brightAbove ? 1 : 0;
+            for (int c = 0; c < Size; c++)
+                image[0, 0, r, c] = (r < edgeRow) == brightAbove ? 1 : 0;
         return image;
     }
 
@@ -106,10 +106,10 @@ public static class EdgeImages
     private static void DrawStripe(Tensor image, int start, int height, float background, float stripe, bool horizontal)
     {
         for (int r = 0; r < Size; r++)
-        for (int c = 0; c < Size; c++)
-        {
-            int along = horizontal ? r : c;
-            image[0, 0, r, c] = along >= start && along < start + height ? stripe : background;
-        }
+            for (int c = 0; c < Size; c++)
+            {
+                int along = horizontal ? r : c;
+                image[0, 0, r, c] = along >= start && along < start + height ? stripe : background;
+            }
     }
 }

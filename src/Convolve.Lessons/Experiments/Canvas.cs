@@ -28,12 +28,12 @@ public static class Canvas
         var source = data.Images.Span;
         var target = images.Span;
         for (int n = 0; n < data.Count; n++)
-        for (int c = 0; c < channels; c++)
-        for (int y = 0; y < inH; y++)
-        {
-            var row = source.Slice(((n * channels + c) * inH + y) * inW, inW);
-            row.CopyTo(target.Slice(((n * channels + c) * height + top + y) * width + left, inW));
-        }
+            for (int c = 0; c < channels; c++)
+                for (int y = 0; y < inH; y++)
+                {
+                    var row = source.Slice(((n * channels + c) * inH + y) * inW, inW);
+                    row.CopyTo(target.Slice(((n * channels + c) * height + top + y) * width + left, inW));
+                }
         return new ImageDataset(images, (int[])data.Labels.Clone(), data.ClassNames);
     }
 

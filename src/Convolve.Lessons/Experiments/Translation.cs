@@ -125,14 +125,14 @@ public static class Translation
 
         var rows = new List<TranslationRow>();
         foreach (var training in trainings)
-        foreach (var candidate in candidates)
-        {
-            var fitted = ExperimentTraining.Fit(candidate, training.Data, settings, augmentation: training.Augmentation, cancellation: cancellation);
-            var accuracy = tests.Select(t => ExperimentTraining.Accuracy(fitted.Model, t)).ToList();
-            var row = new TranslationRow(candidate.Name, training.Kind, training.Placement, fitted.Parameters, fitted.TrainSeconds, placements, accuracy);
-            rows.Add(row);
-            onRow?.Invoke(row);
-        }
+            foreach (var candidate in candidates)
+            {
+                var fitted = ExperimentTraining.Fit(candidate, training.Data, settings, augmentation: training.Augmentation, cancellation: cancellation);
+                var accuracy = tests.Select(t => ExperimentTraining.Accuracy(fitted.Model, t)).ToList();
+                var row = new TranslationRow(candidate.Name, training.Kind, training.Placement, fitted.Parameters, fitted.TrainSeconds, placements, accuracy);
+                rows.Add(row);
+                onRow?.Invoke(row);
+            }
         return rows;
     }
 }

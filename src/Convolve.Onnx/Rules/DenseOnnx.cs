@@ -73,8 +73,8 @@ public static class DenseOnnx
         var dense = new Dense(k, outputs, bias: bias is not null);
         var weight = dense.Weight.Value;
         for (int j = 0; j < outputs; j++)
-        for (int p = 0; p < k; p++)
-            weight[j, p] = transposed ? b[j, p] : b[p, j];
+            for (int p = 0; p < k; p++)
+                weight[j, p] = transposed ? b[j, p] : b[p, j];
         if (bias is not null)
         {
             var target = dense.Bias!.Value.Span;

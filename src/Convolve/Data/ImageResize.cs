@@ -123,11 +123,11 @@ public static class ImageResize
         int plane = height * width;
         var pixels = new byte[channels * plane];
         for (int c = 0; c < channels; c++)
-        for (int p = 0; p < plane; p++)
-        {
-            float v = Math.Clamp(values[c * plane + p], 0f, 1f);
-            pixels[p * channels + c] = (byte)MathF.Round(v * 255f);
-        }
+            for (int p = 0; p < plane; p++)
+            {
+                float v = Math.Clamp(values[c * plane + p], 0f, 1f);
+                pixels[p * channels + c] = (byte)MathF.Round(v * 255f);
+            }
         return new DecodedImage(width, height, channels, pixels);
     }
 

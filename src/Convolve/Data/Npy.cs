@@ -28,7 +28,11 @@ public static class Npy
     /// <summary>The element types <see cref="Read"/> accepts, with their sizes in bytes.</summary>
     public static IReadOnlyDictionary<string, int> SupportedTypes { get; } = new Dictionary<string, int>
     {
-        ["<f8"] = 8, ["<f4"] = 4, ["|u1"] = 1, ["<i4"] = 4, ["<i8"] = 8,
+        ["<f8"] = 8,
+        ["<f4"] = 4,
+        ["|u1"] = 1,
+        ["<i4"] = 4,
+        ["<i8"] = 8,
     };
 
     /// <summary>Reads the file at <paramref name="path"/>.</summary>

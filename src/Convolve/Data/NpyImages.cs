@@ -44,10 +44,10 @@ public static class NpyImages
             var images = new Tensor(new Shape(n, c, h, w));
             var from = array.Values;
             for (int i = 0; i < n; i++)
-            for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-            for (int k = 0; k < c; k++)
-                images[i, k, y, x] = from[((i * h + y) * w + x) * c + k] / divisor;
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                        for (int k = 0; k < c; k++)
+                            images[i, k, y, x] = from[((i * h + y) * w + x) * c + k] / divisor;
             return images;
         }
         if (s[1] is 1 or 3)

@@ -53,44 +53,44 @@ public abstract class BinaryMerge : MergeLayer
         switch (Operation)
         {
             case BinaryOperation.Subtract:
-            {
-                gradients[0] = p.AIsFull ? dOutput : SumToA(dy);
-                var gradient = p.BIsFull ? Copy(dy, ref dB) : SumToB(dy);
-                TensorPrimitives.Negate(gradient.Span, gradient.Span);
-                gradients[1] = gradient;
-                break;
-            }
+                {
+                    gradients[0] = p.AIsFull ? dOutput : SumToA(dy);
+                    var gradient = p.BIsFull ? Copy(dy, ref dB) : SumToB(dy);
+                    TensorPrimitives.Negate(gradient.Span, gradient.Span);
+                    gradients[1] = gradient;
+                    break;
+                }
             case BinaryOperation.Min or BinaryOperation.Max:
-            {
-                // The output is a or b, element by element: a's gradient is dOutput where the output
-                // is a (ties included), b's is the rest, each summed where repeated.
-                var taken = Tensor.Reuse(ref scratch, p.Output);
-                OutputWith(ref outputWithA, a!.Shape).Apply(BinaryOperation.Subtract, output!.Span, a.Span, taken.Span);
-                Elementwise.Apply(new Where(zero: true), taken.Span, dy, taken.Span);
-                var gradientA = p.AIsFull ? Copy(taken.Span, ref dA) : SumToA(taken.Span);
-                TensorPrimitives.Subtract(dy, taken.Span, taken.Span);
-                gradients[0] = gradientA;
-                gradients[1] = p.BIsFull ? Copy(taken.Span, ref dB) : SumToB(taken.Span);
-                break;
-            }
+                {
+                    // The output is a or b, element by element: a's gradient is dOutput where the output
+                    // is a (ties included), b's is the rest, each summed where repeated.
+                    var taken = Tensor.Reuse(ref scratch, p.Output);
+                    OutputWith(ref outputWithA, a!.Shape).Apply(BinaryOperation.Subtract, output!.Span, a.Span, taken.Span);
+                    Elementwise.Apply(new Where(zero: true), taken.Span, dy, taken.Span);
+                    var gradientA = p.AIsFull ? Copy(taken.Span, ref dA) : SumToA(taken.Span);
+                    TensorPrimitives.Subtract(dy, taken.Span, taken.Span);
+                    gradients[0] = gradientA;
+                    gradients[1] = p.BIsFull ? Copy(taken.Span, ref dB) : SumToB(taken.Span);
+                    break;
+                }
             case BinaryOperation.Multiply:
                 // dA = dOutput * b and dB = dOutput * a, each summed over the axes its operand was repeated along.
                 gradients[0] = Times(dy, OutputWith(ref outputWithB, b!.Shape), b.Span, toA: true);
                 gradients[1] = Times(dy, OutputWith(ref outputWithA, a!.Shape), a.Span, toA: false);
                 break;
             default:
-            {
-                // y = a / b: dA = dOutput / b; dB = -dOutput * a / b^2 = -(dOutput / b) * y.
-                var quotient = Tensor.Reuse(ref scratch, p.Output);
-                OutputWith(ref outputWithB, b!.Shape).Apply(BinaryOperation.Divide, dy, b.Span, quotient.Span);
-                var gradientA = p.AIsFull ? Copy(quotient.Span, ref dA) : SumToA(quotient.Span);
-                TensorPrimitives.Multiply(quotient.Span, output!.Span, quotient.Span);
-                var gradientB = p.BIsFull ? Copy(quotient.Span, ref dB) : SumToB(quotient.Span);
-                TensorPrimitives.Negate(gradientB.Span, gradientB.Span);
-                gradients[0] = gradientA;
-                gradients[1] = gradientB;
-                break;
-            }
+                {
+                    // y = a / b: dA = dOutput / b; dB = -dOutput * a / b^2 = -(dOutput / b) * y.
+                    var quotient = Tensor.Reuse(ref scratch, p.Output);
+                    OutputWith(ref outputWithB, b!.Shape).Apply(BinaryOperation.Divide, dy, b.Span, quotient.Span);
+                    var gradientA = p.AIsFull ? Copy(quotient.Span, ref dA) : SumToA(quotient.Span);
+                    TensorPrimitives.Multiply(quotient.Span, output!.Span, quotient.Span);
+                    var gradientB = p.BIsFull ? Copy(quotient.Span, ref dB) : SumToB(quotient.Span);
+                    TensorPrimitives.Negate(gradientB.Span, gradientB.Span);
+                    gradients[0] = gradientA;
+                    gradients[1] = gradientB;
+                    break;
+                }
         }
         return gradients;
     }

@@ -25,7 +25,8 @@ public sealed class Conv2D : Layer, IThreadedLayer
     public Conv2D(int inChannels, int outChannels, int kernelSize, int stride = 1, Padding padding = default,
         int dilation = 1, int groups = 1, bool bias = true, Initializer initializer = Initializer.HeUniform)
         : this(new Conv2DConfig(inChannels, outChannels, kernelSize, kernelSize, stride, stride, padding,
-            dilation, dilation, groups, bias, initializer)) { }
+            dilation, dilation, groups, bias, initializer))
+    { }
 
     /// <summary>Creates a convolution from its full options.</summary>
     public Conv2D(Conv2DConfig config)

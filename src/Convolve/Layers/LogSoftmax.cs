@@ -1,5 +1,5 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Layers;
 
@@ -55,16 +55,16 @@ public sealed class LogSoftmax(int axis = -1) : Layer
             return result;
         }
         for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int start = o * length * inner + i;
-            float max = float.NegativeInfinity;
-            for (int j = 0; j < length; j++) max = MathF.Max(max, x[start + j * inner]);
-            double sum = 0;
-            for (int j = 0; j < length; j++) sum += MathF.Exp(x[start + j * inner] - max);
-            float logSum = (float)Math.Log(sum);
-            for (int j = 0; j < length; j++) y[start + j * inner] = x[start + j * inner] - max - logSum;
-        }
+            for (int i = 0; i < inner; i++)
+            {
+                int start = o * length * inner + i;
+                float max = float.NegativeInfinity;
+                for (int j = 0; j < length; j++) max = MathF.Max(max, x[start + j * inner]);
+                double sum = 0;
+                for (int j = 0; j < length; j++) sum += MathF.Exp(x[start + j * inner] - max);
+                float logSum = (float)Math.Log(sum);
+                for (int j = 0; j < length; j++) y[start + j * inner] = x[start + j * inner] - max - logSum;
+            }
         return result;
     }
 
@@ -77,14 +77,14 @@ public sealed class LogSoftmax(int axis = -1) : Layer
         var dy = dOutput.Span;
         var dx = result.Span;
         for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int start = o * length * inner + i;
-            double sum = 0;
-            for (int j = 0; j < length; j++) sum += dy[start + j * inner];
-            for (int j = 0; j < length; j++)
-                dx[start + j * inner] = (float)(dy[start + j * inner] - Math.Exp(y[start + j * inner]) * sum);
-        }
+            for (int i = 0; i < inner; i++)
+            {
+                int start = o * length * inner + i;
+                double sum = 0;
+                for (int j = 0; j < length; j++) sum += dy[start + j * inner];
+                for (int j = 0; j < length; j++)
+                    dx[start + j * inner] = (float)(dy[start + j * inner] - Math.Exp(y[start + j * inner]) * sum);
+            }
         return result;
     }
 

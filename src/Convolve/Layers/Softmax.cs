@@ -1,5 +1,5 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Layers;
 
@@ -48,15 +48,15 @@ public sealed class Softmax(int axis = -1) : Layer
             return result;
         }
         for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int start = o * length * inner + i;
-            float max = float.NegativeInfinity;
-            for (int j = 0; j < length; j++) max = MathF.Max(max, x[start + j * inner]);
-            double sum = 0;
-            for (int j = 0; j < length; j++) sum += y[start + j * inner] = MathF.Exp(x[start + j * inner] - max);
-            for (int j = 0; j < length; j++) y[start + j * inner] = (float)(y[start + j * inner] / sum);
-        }
+            for (int i = 0; i < inner; i++)
+            {
+                int start = o * length * inner + i;
+                float max = float.NegativeInfinity;
+                for (int j = 0; j < length; j++) max = MathF.Max(max, x[start + j * inner]);
+                double sum = 0;
+                for (int j = 0; j < length; j++) sum += y[start + j * inner] = MathF.Exp(x[start + j * inner] - max);
+                for (int j = 0; j < length; j++) y[start + j * inner] = (float)(y[start + j * inner] / sum);
+            }
         return result;
     }
 
@@ -69,14 +69,14 @@ public sealed class Softmax(int axis = -1) : Layer
         var dy = dOutput.Span;
         var dx = result.Span;
         for (int o = 0; o < outer; o++)
-        for (int i = 0; i < inner; i++)
-        {
-            int start = o * length * inner + i;
-            double dot = 0;
-            for (int j = 0; j < length; j++) dot += dy[start + j * inner] * y[start + j * inner];
-            for (int j = 0; j < length; j++)
-                dx[start + j * inner] = (float)(y[start + j * inner] * (dy[start + j * inner] - dot));
-        }
+            for (int i = 0; i < inner; i++)
+            {
+                int start = o * length * inner + i;
+                double dot = 0;
+                for (int j = 0; j < length; j++) dot += dy[start + j * inner] * y[start + j * inner];
+                for (int j = 0; j < length; j++)
+                    dx[start + j * inner] = (float)(y[start + j * inner] * (dy[start + j * inner] - dot));
+            }
         return result;
     }
 

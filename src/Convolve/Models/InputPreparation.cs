@@ -1,7 +1,7 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Text.Json.Serialization;
 using Convolve.Data;
 using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Models;
 

@@ -31,9 +31,9 @@ public sealed class TransferCommandTests : IDisposable
         var random = new Random(2);
         var pixels = new byte[24 * 10 * 10];
         for (int i = 0; i < 24; i++)
-        for (int y = 0; y < 10; y++)
-        for (int x = 0; x < 10; x++)
-            pixels[(i * 10 + y) * 10 + x] = (byte)(((x < 5) == (i < 12) ? 200 : 20) + random.Next(30));
+            for (int y = 0; y < 10; y++)
+                for (int x = 0; x < 10; x++)
+                    pixels[(i * 10 + y) * 10 + x] = (byte)(((x < 5) == (i < 12) ? 200 : 20) + random.Next(30));
         string path = PathOf("halves.npy");
         File.WriteAllBytes(path, Npy.Format("|u1", [24, 10, 10], pixels));
         return path;

@@ -60,8 +60,8 @@ public class HeatMapTests
         int cell = HeatMap.CellSize(1, 2);
         // Away from the grid lines (first row/column) and the centred label.
         for (int dy = 1; dy < cell / 4; dy++)
-        for (int dx = 1; dx < cell; dx++)
-            Assert.Equal(DivergingScale.Negative, bitmap.GetPixel(x + dx, y + dy));
+            for (int dx = 1; dx < cell; dx++)
+                Assert.Equal(DivergingScale.Negative, bitmap.GetPixel(x + dx, y + dy));
     }
 
     [Fact]

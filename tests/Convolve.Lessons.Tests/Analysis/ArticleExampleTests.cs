@@ -12,8 +12,8 @@ public class ArticleExampleTests
         var map = ArticleExample.Convolve(ArticleExample.AnchorImage(), ArticleExample.HorizontalKernel());
         Assert.Equal([1, 1, 4, 4], map.Shape.Dims.ToArray());
         for (int h = 0; h < 4; h++)
-        for (int w = 0; w < 4; w++)
-            Assert.Equal(3 * (ImageRows[h] - ImageRows[h + 2]), map[0, 0, h, w]);
+            for (int w = 0; w < 4; w++)
+                Assert.Equal(3 * (ImageRows[h] - ImageRows[h + 2]), map[0, 0, h, w]);
         Assert.Equal([-765f, -765f, 765f, 765f], Enumerable.Range(0, 4).Select(h => map[0, 0, h, 0]));
     }
 

@@ -51,7 +51,7 @@ public class CoverageTests
                 dOutput.Fill(1);
                 var dInput = conv.Backward(dOutput);
                 for (int r = 0; r < h; r++)
-                for (int c = 0; c < w; c++) Assert.Equal(dInput[0, 0, r, c], grid[r, c]);
+                    for (int c = 0; c < w; c++) Assert.Equal(dInput[0, 0, r, c], grid[r, c]);
             }, iter: 100);
 
     [Fact]
@@ -74,21 +74,21 @@ public class CoverageTests
                 var grid = CoverageGrid.Compute(h, w, kH, kW, s, p, d);
                 var expected = new long[h, w];
                 for (int oh = 0; oh < grid.OutH; oh++)
-                for (int ow = 0; ow < grid.OutW; ow++)
-                for (int i = 0; i < kH; i++)
-                for (int j = 0; j < kW; j++)
-                {
-                    int r = oh * s - p + i * d, c = ow * s - p + j * d;
-                    if (r >= 0 && r < h && c >= 0 && c < w) expected[r, c]++;
-                }
+                    for (int ow = 0; ow < grid.OutW; ow++)
+                        for (int i = 0; i < kH; i++)
+                            for (int j = 0; j < kW; j++)
+                            {
+                                int r = oh * s - p + i * d, c = ow * s - p + j * d;
+                                if (r >= 0 && r < h && c >= 0 && c < w) expected[r, c]++;
+                            }
                 long sum = 0, unused = 0;
                 for (int r = 0; r < h; r++)
-                for (int c = 0; c < w; c++)
-                {
-                    Assert.Equal(expected[r, c], grid[r, c]);
-                    sum += expected[r, c];
-                    if (expected[r, c] == 0) unused++;
-                }
+                    for (int c = 0; c < w; c++)
+                    {
+                        Assert.Equal(expected[r, c], grid[r, c]);
+                        sum += expected[r, c];
+                        if (expected[r, c] == 0) unused++;
+                    }
                 Assert.Equal(sum, grid.Sum);
                 Assert.Equal(unused, grid.Unused);
                 Assert.Equal(expected.Cast<long>().Min(), grid.Min);

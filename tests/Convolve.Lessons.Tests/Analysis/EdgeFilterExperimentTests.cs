@@ -29,7 +29,7 @@ public class EdgeFilterExperimentTests
         var top = EdgeFilterExperiment.Respond(r.Model, EdgeImages.HorizontalEdge(2, true));
         var bottom = EdgeFilterExperiment.Respond(r.Model, EdgeImages.HorizontalEdge(4, true));
         for (int h = 0; h < 2; h++)
-        for (int w = 0; w < 4; w++)
-            Assert.Equal(top.FeatureMap[0, 0, h, w], bottom.FeatureMap[0, 0, h + 2, w]);
+            for (int w = 0; w < 4; w++)
+                Assert.Equal(top.FeatureMap[0, 0, h, w], bottom.FeatureMap[0, 0, h + 2, w]);
     }
 }

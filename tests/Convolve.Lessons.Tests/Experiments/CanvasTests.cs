@@ -26,14 +26,14 @@ public class CanvasTests
 
         Assert.Equal(new Shape(2, 2, 6, 7), placed.Images.Shape);
         for (int n = 0; n < 2; n++)
-        for (int c = 0; c < 2; c++)
-        for (int y = 0; y < 6; y++)
-        for (int x = 0; x < 7; x++)
-        {
-            bool inside = y >= top && y < top + 3 && x >= left && x < left + 4;
-            float expected = inside ? data.Images[n, c, y - top, x - left] : 0;
-            Assert.Equal(expected, placed.Images[n, c, y, x]);
-        }
+            for (int c = 0; c < 2; c++)
+                for (int y = 0; y < 6; y++)
+                    for (int x = 0; x < 7; x++)
+                    {
+                        bool inside = y >= top && y < top + 3 && x >= left && x < left + 4;
+                        float expected = inside ? data.Images[n, c, y - top, x - left] : 0;
+                        Assert.Equal(expected, placed.Images[n, c, y, x]);
+                    }
         Assert.Equal(data.Labels, placed.Labels);
         Assert.Equal(data.ClassNames, placed.ClassNames);
     }

@@ -31,8 +31,8 @@ internal static class TransferData
         {
             labels[i] = i % 2;
             for (int y = 0; y < 8; y++)
-            for (int x = 0; x < 8; x++)
-                images[i, 0, y, x] = ((x < 4) == (labels[i] == 0) ? 0.8f : 0.1f) + 0.1f * (float)random.NextDouble();
+                for (int x = 0; x < 8; x++)
+                    images[i, 0, y, x] = ((x < 4) == (labels[i] == 0) ? 0.8f : 0.1f) + 0.1f * (float)random.NextDouble();
         }
         return new ImageDataset(images, labels, ["left", "right"]);
     }

@@ -9,14 +9,14 @@ public class AugmentationTests
     {
         var result = new float[source.Length];
         for (int c = 0; c < channels; c++)
-        for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++)
-        {
-            int sy = y - dy, sx = x - dx;
-            if (sy < 0 || sy >= height || sx < 0 || sx >= width) continue;
-            if (flip) sx = width - 1 - sx;
-            result[(c * height + y) * width + x] = source[(c * height + sy) * width + sx];
-        }
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    int sy = y - dy, sx = x - dx;
+                    if (sy < 0 || sy >= height || sx < 0 || sx >= width) continue;
+                    if (flip) sx = width - 1 - sx;
+                    result[(c * height + y) * width + x] = source[(c * height + sy) * width + sx];
+                }
         return result;
     }
 
@@ -44,11 +44,11 @@ public class AugmentationTests
             augmentation.Apply(source, target, c, h, w, key: (ulong)trial);
             var candidates = new List<(int, int, bool)>();
             for (int dy = -maxShift; dy <= maxShift; dy++)
-            for (int dx = -maxShift; dx <= maxShift; dx++)
-            foreach (bool f in flip ? new[] { false, true } : [false])
-            {
-                if (Expected(source, c, h, w, dy, dx, f).SequenceEqual(target)) candidates.Add((dy, dx, f));
-            }
+                for (int dx = -maxShift; dx <= maxShift; dx++)
+                    foreach (bool f in flip ? new[] { false, true } : [false])
+                    {
+                        if (Expected(source, c, h, w, dy, dx, f).SequenceEqual(target)) candidates.Add((dy, dx, f));
+                    }
             Assert.Single(candidates);
             seen.Add(candidates[0]);
         }

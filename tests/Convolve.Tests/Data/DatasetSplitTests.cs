@@ -13,11 +13,11 @@ public class DatasetSplitTests
         var labels = new int[n];
         int i = 0;
         for (int c = 0; c < classCounts.Length; c++)
-        for (int k = 0; k < classCounts[c]; k++, i++)
-        {
-            images[i] = i;
-            labels[i] = c;
-        }
+            for (int k = 0; k < classCounts[c]; k++, i++)
+            {
+                images[i] = i;
+                labels[i] = c;
+            }
         return new ImageDataset(images, labels, classCounts.Select((_, c) => c.ToString()).ToArray());
     }
 

@@ -13,18 +13,18 @@ public class ImageResizeAreaTests
         var target = new float[outH * outW];
         double sy = (double)inH / outH, sx = (double)inW / outW;
         for (int y = 0; y < outH; y++)
-        for (int x = 0; x < outW; x++)
-        {
-            double top = y * sy, bottom = (y + 1) * sy, left = x * sx, right = (x + 1) * sx, sum = 0;
-            for (int i = 0; i < inH; i++)
-            for (int j = 0; j < inW; j++)
+            for (int x = 0; x < outW; x++)
             {
-                double overlapY = Math.Max(0, Math.Min(bottom, i + 1) - Math.Max(top, i));
-                double overlapX = Math.Max(0, Math.Min(right, j + 1) - Math.Max(left, j));
-                sum += overlapY * overlapX * source[i * inW + j];
+                double top = y * sy, bottom = (y + 1) * sy, left = x * sx, right = (x + 1) * sx, sum = 0;
+                for (int i = 0; i < inH; i++)
+                    for (int j = 0; j < inW; j++)
+                    {
+                        double overlapY = Math.Max(0, Math.Min(bottom, i + 1) - Math.Max(top, i));
+                        double overlapX = Math.Max(0, Math.Min(right, j + 1) - Math.Max(left, j));
+                        sum += overlapY * overlapX * source[i * inW + j];
+                    }
+                target[y * outW + x] = (float)(sum / (sy * sx));
             }
-            target[y * outW + x] = (float)(sum / (sy * sx));
-        }
         return target;
     }
 
@@ -64,7 +64,7 @@ public class ImageResizeAreaTests
         int outSize = 28, inSize = outSize * factor;
         var board = new float[inSize * inSize];
         for (int y = 0; y < inSize; y++)
-        for (int x = 0; x < inSize; x++) board[y * inSize + x] = (x + y) % 2;
+            for (int x = 0; x < inSize; x++) board[y * inSize + x] = (x + y) % 2;
         var target = new float[outSize * outSize];
 
         ImageResize.Resize(board, inSize, inSize, target, outSize, outSize);
@@ -80,7 +80,7 @@ public class ImageResizeAreaTests
         int size = 196;
         var pixels = new byte[size * size];
         for (int y = 0; y < size; y++)
-        for (int x = 0; x < size; x++) pixels[y * size + x] = (byte)((x + y) % 2 * 255);
+            for (int x = 0; x < size; x++) pixels[y * size + x] = (byte)((x + y) % 2 * 255);
         var target = new float[28 * 28];
 
         ImageResize.ToTensor(new DecodedImage(size, size, 1, pixels), 1, 28, 28, target);
@@ -120,7 +120,7 @@ public class ImageResizeAreaTests
         ImageResize.Resize(source, inH, inW, target, outH, outW);
 
         for (int y = 0; y < outH; y++)
-        for (int x = 0; x < outW; x++)
-            Assert.Equal((row[3 * x] + row[3 * x + 1] + row[3 * x + 2]) / 3, target[y * outW + x], 5);
+            for (int x = 0; x < outW; x++)
+                Assert.Equal((row[3 * x] + row[3 * x + 1] + row[3 * x + 2]) / 3, target[y * outW + x], 5);
     }
 }

@@ -44,14 +44,14 @@ public class Conv2DDispatchTests
             new(4, 8, 12, 12, 8, 3, 3, Groups: 2),   // groups: im2col
         ];
         foreach (var g in layers)
-        foreach (var pass in new[] { Conv2DPass.Forward, Conv2DPass.BackwardInput, Conv2DPass.BackwardWeight })
-        {
-            var choice = Conv2DDispatch.Choose(pass, g, Conv2DAlgorithm.Auto, threads: 2, width);
-            Assert.NotNull(choice.Kernel);
-            Assert.True(Conv2DDispatch.Supports(choice.Kernel!.Value, pass, g, width), $"{choice} for {pass} of {g} at {width}");
-            Assert.False(string.IsNullOrWhiteSpace(choice.Reason));
-            Assert.NotEqual(Conv2DAlgorithm.Reference, choice.Kernel);
-        }
+            foreach (var pass in new[] { Conv2DPass.Forward, Conv2DPass.BackwardInput, Conv2DPass.BackwardWeight })
+            {
+                var choice = Conv2DDispatch.Choose(pass, g, Conv2DAlgorithm.Auto, threads: 2, width);
+                Assert.NotNull(choice.Kernel);
+                Assert.True(Conv2DDispatch.Supports(choice.Kernel!.Value, pass, g, width), $"{choice} for {pass} of {g} at {width}");
+                Assert.False(string.IsNullOrWhiteSpace(choice.Reason));
+                Assert.NotEqual(Conv2DAlgorithm.Reference, choice.Kernel);
+            }
         Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2DDispatch.Choose(Conv2DPass.Forward, layers[4], Conv2DAlgorithm.Auto, 2, width).Kernel);
         Assert.Equal(Conv2DAlgorithm.Im2ColGemm, Conv2DDispatch.Choose(Conv2DPass.Forward, layers[5], Conv2DAlgorithm.Auto, 2, width).Kernel);
     }

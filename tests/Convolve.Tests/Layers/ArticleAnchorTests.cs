@@ -37,8 +37,8 @@ public class ArticleAnchorTests
         float[] expectedRows = [.. Enumerable.Range(0, 4).Select(i => 3 * (imageRows[i] - imageRows[i + 2]))];
         Assert.Equal([-765f, -765f, 765f, 765f], expectedRows);
         for (int h = 0; h < 4; h++)
-        for (int w = 0; w < 4; w++)
-            Assert.Equal(expectedRows[h], output[0, 0, h, w]);
+            for (int w = 0; w < 4; w++)
+                Assert.Equal(expectedRows[h], output[0, 0, h, w]);
     }
 
     [Fact]

@@ -24,8 +24,8 @@ public class SoftmaxLargeInputTests
         var y = new Softmax().Forward(x);
         var expected = SoftmaxOf0123();
         for (int row = 0; row < 2; row++)
-        for (int i = 0; i < 4; i++)
-            Assert.Equal(expected[i], y[row, i], 1e-6);
+            for (int i = 0; i < 4; i++)
+                Assert.Equal(expected[i], y[row, i], 1e-6);
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public class SoftmaxLargeInputTests
         var y = new Softmax(axis: 0).Forward(x);
         var expected = SoftmaxOf0123();
         for (int i = 0; i < 4; i++)
-        for (int column = 0; column < 2; column++)
-            Assert.Equal(expected[i], y[i, column], 1e-6);
+            for (int column = 0; column < 2; column++)
+                Assert.Equal(expected[i], y[i, column], 1e-6);
     }
 }

@@ -6,9 +6,8 @@ using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Serialization;
 using Convolve.Tensors;
-using Convolve.Transfer;
-
 using Convolve.Tests.Serialization;
+using Convolve.Transfer;
 
 namespace Convolve.Tests.Models;
 
@@ -85,7 +84,11 @@ public sealed class InputPreparationTests : IDisposable
         var training = InputStatistics.Of(images);
         model.Preparation = new InputPreparation(3, 4, 4)
         {
-            ChannelOrder = ChannelOrder.Bgr, Scale = 255, Mean = [1, 2, 3], Std = [4, 5, 6], Training = training
+            ChannelOrder = ChannelOrder.Bgr,
+            Scale = 255,
+            Mean = [1, 2, 3],
+            Std = [4, 5, 6],
+            Training = training
         };
 
         ModelFile.Save(model, PathOf("p.cvm"));
@@ -159,12 +162,12 @@ public sealed class InputPreparationTests : IDisposable
         int w = 200, h = 150;
         var pixels = new byte[w * h * 3];
         for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-        {
-            pixels[(y * w + x) * 3] = (byte)(x * 255 / w);
-            pixels[(y * w + x) * 3 + 1] = (byte)(y * 255 / h);
-            pixels[(y * w + x) * 3 + 2] = 128;
-        }
+            for (int x = 0; x < w; x++)
+            {
+                pixels[(y * w + x) * 3] = (byte)(x * 255 / w);
+                pixels[(y * w + x) * 3 + 1] = (byte)(y * 255 / h);
+                pixels[(y * w + x) * 3 + 2] = 128;
+            }
         var report = DigitsLike().Prepare(new DecodedImage(w, h, 3, pixels), new float[28 * 28]);
 
         Assert.True(report is { Resized: true, Enlarged: false, ConvertedToGray: true, Unusual: true });
@@ -190,7 +193,7 @@ public sealed class InputPreparationTests : IDisposable
         // A light stroke on black, the size of the input: nothing to say.
         var pixels = new byte[28 * 28];
         for (int y = 4; y < 24; y++)
-        for (int x = 12; x < 16; x++) pixels[y * 28 + x] = 255;
+            for (int x = 12; x < 16; x++) pixels[y * 28 + x] = 255;
         var report = DigitsLike().Prepare(new DecodedImage(28, 28, 1, pixels), new float[28 * 28]);
 
         Assert.Empty(report.Notes);

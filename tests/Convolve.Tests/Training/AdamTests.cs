@@ -30,27 +30,27 @@ public class AdamTests
         var sizes = new Random(11);
         int[] lengths = [.. Enumerable.Range(0, 40), .. Enumerable.Range(0, 6).Select(_ => sizes.Next(41, 5000)), (1 << 17) + 13, 300_007];
         foreach (int length in lengths)
-        foreach (long step in new long[] { 1, 2, 50 })
-        {
-            var random = new Random(length * 7 + (int)step);
-            var start = Values(random, length);
-            var gradient = Values(random, length);
-            // Moments as a run leaves them: any mean, a square of 0 or more (0 at the first step).
-            var startMean = step == 1 ? new float[length] : Values(random, length);
-            var startSquare = step == 1 ? new float[length] : [.. Values(random, length).Select(x => x * x)];
-            var (expected, expectedMean, expectedSquare) = ((float[])start.Clone(), (float[])startMean.Clone(), (float[])startSquare.Clone());
-            AdamReference.Update(expected, gradient, expectedMean, expectedSquare, 0.01f, beta1, beta2, 1e-8f, decay, decoupled, step);
-            foreach (var width in widths)
-            foreach (int threads in new[] { 1, 2 })
+            foreach (long step in new long[] { 1, 2, 50 })
             {
-                var (actual, actualMean, actualSquare) = ((float[])start.Clone(), (float[])startMean.Clone(), (float[])startSquare.Clone());
-                AdamUpdate.Update(actual, gradient, actualMean, actualSquare, 0.01f, beta1, beta2, 1e-8f, decay, decoupled, step, threads, width);
-                string where = $"{width}, threads {threads}, length {length}, step {step}";
-                AssertSameBits(expected, actual, $"{where}, value");
-                AssertSameBits(expectedMean, actualMean, $"{where}, mean");
-                AssertSameBits(expectedSquare, actualSquare, $"{where}, square");
+                var random = new Random(length * 7 + (int)step);
+                var start = Values(random, length);
+                var gradient = Values(random, length);
+                // Moments as a run leaves them: any mean, a square of 0 or more (0 at the first step).
+                var startMean = step == 1 ? new float[length] : Values(random, length);
+                var startSquare = step == 1 ? new float[length] : [.. Values(random, length).Select(x => x * x)];
+                var (expected, expectedMean, expectedSquare) = ((float[])start.Clone(), (float[])startMean.Clone(), (float[])startSquare.Clone());
+                AdamReference.Update(expected, gradient, expectedMean, expectedSquare, 0.01f, beta1, beta2, 1e-8f, decay, decoupled, step);
+                foreach (var width in widths)
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        var (actual, actualMean, actualSquare) = ((float[])start.Clone(), (float[])startMean.Clone(), (float[])startSquare.Clone());
+                        AdamUpdate.Update(actual, gradient, actualMean, actualSquare, 0.01f, beta1, beta2, 1e-8f, decay, decoupled, step, threads, width);
+                        string where = $"{width}, threads {threads}, length {length}, step {step}";
+                        AssertSameBits(expected, actual, $"{where}, value");
+                        AssertSameBits(expectedMean, actualMean, $"{where}, mean");
+                        AssertSameBits(expectedSquare, actualSquare, $"{where}, square");
+                    }
             }
-        }
     }
 
     [Theory]

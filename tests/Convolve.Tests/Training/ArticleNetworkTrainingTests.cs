@@ -28,11 +28,11 @@ public class ArticleNetworkTrainingTests
             if (random.Next(2) == 0) (background, band) = (band, background);
             float flat = (float)random.NextDouble();
             for (int h = 0; h < 6; h++)
-            for (int w = 0; w < 6; w++)
-            {
-                bool inBand = labels[n] == 1 && h >= bandTop && h < bandTop + 2;
-                images[n, 0, h, w] = (labels[n] == 0 ? flat : inBand ? band : background) - 0.5f + (float)(random.NextDouble() - 0.5) * 0.1f;
-            }
+                for (int w = 0; w < 6; w++)
+                {
+                    bool inBand = labels[n] == 1 && h >= bandTop && h < bandTop + 2;
+                    images[n, 0, h, w] = (labels[n] == 0 ? flat : inBand ? band : background) - 0.5f + (float)(random.NextDouble() - 0.5) * 0.1f;
+                }
         }
         return new ImageDataset(images, labels, ["no edge", "edge"]);
     }

@@ -1,11 +1,10 @@
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
-using Convolve.Tests.Kernels;
 using Convolve.Layers;
 using Convolve.Tensors;
-using Convolve.Training;
-
+using Convolve.Tests.Kernels;
 using Convolve.Tests.Kernels.Cpu;
+using Convolve.Training;
 
 namespace Convolve.Tests.Training;
 
@@ -45,17 +44,17 @@ public class SgdTests
                 // The rule, one value at a time: g = grad + decay * p; v = momentum * v + g;
                 // p -= lr * v (Nesterov: p -= lr * (g + momentum * v)); without momentum p -= lr * g.
                 for (int step = 1; step <= 3; step++)
-                for (int i = 0; i < length; i++)
-                {
-                    float g = 0.3f * expected[i] + step * (i % 7 - 3) + decay * expected[i];
-                    if (momentum == 0)
+                    for (int i = 0; i < length; i++)
                     {
-                        expected[i] -= lr * g;
-                        continue;
+                        float g = 0.3f * expected[i] + step * (i % 7 - 3) + decay * expected[i];
+                        if (momentum == 0)
+                        {
+                            expected[i] -= lr * g;
+                            continue;
+                        }
+                        velocity[i] = momentum * velocity[i] + g;
+                        expected[i] -= lr * (nesterov ? g + momentum * velocity[i] : velocity[i]);
                     }
-                    velocity[i] = momentum * velocity[i] + g;
-                    expected[i] -= lr * (nesterov ? g + momentum * velocity[i] : velocity[i]);
-                }
             }
             for (int i = 0; i < length; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(p.Value[i]),
@@ -83,20 +82,20 @@ public class SgdTests
             var expectedVelocity = (float[])startVelocity.Clone();
             SgdReference.Update(expected, gradient, expectedVelocity, 0.05f, momentum, nesterov, decay);
             foreach (var width in widths)
-            foreach (int threads in new[] { 1, 2 })
-            {
-                var actual = (float[])start.Clone();
-                var actualVelocity = (float[])startVelocity.Clone();
-                SgdUpdate.Update(actual, gradient, actualVelocity, 0.05f, momentum, nesterov, decay, threads, width);
-                for (int i = 0; i < length; i++)
+                foreach (int threads in new[] { 1, 2 })
                 {
-                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                        $"{width}, threads {threads}, length {length}, value {i}: {actual[i]:R}, reference {expected[i]:R}");
-                    if (momentum > 0)
-                        Assert.True(BitConverter.SingleToInt32Bits(expectedVelocity[i]) == BitConverter.SingleToInt32Bits(actualVelocity[i]),
-                            $"{width}, threads {threads}, length {length}, velocity {i}");
+                    var actual = (float[])start.Clone();
+                    var actualVelocity = (float[])startVelocity.Clone();
+                    SgdUpdate.Update(actual, gradient, actualVelocity, 0.05f, momentum, nesterov, decay, threads, width);
+                    for (int i = 0; i < length; i++)
+                    {
+                        Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                            $"{width}, threads {threads}, length {length}, value {i}: {actual[i]:R}, reference {expected[i]:R}");
+                        if (momentum > 0)
+                            Assert.True(BitConverter.SingleToInt32Bits(expectedVelocity[i]) == BitConverter.SingleToInt32Bits(actualVelocity[i]),
+                                $"{width}, threads {threads}, length {length}, velocity {i}");
+                    }
                 }
-            }
         }
     }
 }

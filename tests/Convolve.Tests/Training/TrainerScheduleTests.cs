@@ -1,6 +1,5 @@
-using Convolve.Training;
-
 using Convolve.Tests.Training.Diagnostics;
+using Convolve.Training;
 
 namespace Convolve.Tests.Training;
 

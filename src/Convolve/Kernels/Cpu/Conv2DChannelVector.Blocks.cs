@@ -118,12 +118,20 @@ public sealed partial class Conv2DChannelVector
             var w0 = V.Load(weights + t * L);
             var w1 = V.Load(weights1 + t * L);
             float* p = origin + offsets[t], q = p + pw;
-            { var x = V.Create(p[0]); var z = V.Create(q[0]); a0 = V.MultiplyAdd(w0, x, a0);
-                c0 = V.MultiplyAdd(w1, x, c0); b0 = V.MultiplyAdd(w0, z, b0); d0 = V.MultiplyAdd(w1, z, d0); }
-            if (n > 1) { var x = V.Create(p[1]); var z = V.Create(q[1]); a1 = V.MultiplyAdd(w0, x, a1);
-                c1 = V.MultiplyAdd(w1, x, c1); b1 = V.MultiplyAdd(w0, z, b1); d1 = V.MultiplyAdd(w1, z, d1); }
-            if (n > 2) { var x = V.Create(p[2]); var z = V.Create(q[2]); a2 = V.MultiplyAdd(w0, x, a2);
-                c2 = V.MultiplyAdd(w1, x, c2); b2 = V.MultiplyAdd(w0, z, b2); d2 = V.MultiplyAdd(w1, z, d2); }
+            {
+                var x = V.Create(p[0]); var z = V.Create(q[0]); a0 = V.MultiplyAdd(w0, x, a0);
+                c0 = V.MultiplyAdd(w1, x, c0); b0 = V.MultiplyAdd(w0, z, b0); d0 = V.MultiplyAdd(w1, z, d0);
+            }
+            if (n > 1)
+            {
+                var x = V.Create(p[1]); var z = V.Create(q[1]); a1 = V.MultiplyAdd(w0, x, a1);
+                c1 = V.MultiplyAdd(w1, x, c1); b1 = V.MultiplyAdd(w0, z, b1); d1 = V.MultiplyAdd(w1, z, d1);
+            }
+            if (n > 2)
+            {
+                var x = V.Create(p[2]); var z = V.Create(q[2]); a2 = V.MultiplyAdd(w0, x, a2);
+                c2 = V.MultiplyAdd(w1, x, c2); b2 = V.MultiplyAdd(w0, z, b2); d2 = V.MultiplyAdd(w1, z, d2);
+            }
         }
         { V.Store(a0, tile0 + 0 * L); V.Store(b0, tile0 + tileRow + 0 * L); V.Store(c0, tile1 + 0 * L); V.Store(d0, tile1 + tileRow + 0 * L); }
         if (n > 1) { V.Store(a1, tile0 + 1 * L); V.Store(b1, tile0 + tileRow + 1 * L); V.Store(c1, tile1 + 1 * L); V.Store(d1, tile1 + tileRow + 1 * L); }
@@ -154,12 +162,20 @@ public sealed partial class Conv2DChannelVector
         var keep = skipFirstRow ? V.Zero : V.LanesFrom(0);
         TVec a0 = default, a1 = default, a2 = default, b0 = default, b1 = default, b2 = default;
         TVec c0 = default, c1 = default, c2 = default, d0 = default, d1 = default, d2 = default;
-        { a0 = V.BitwiseAnd(V.Load(dys0 + 0 * L), keep); b0 = V.Load(dys0 + tileRow + 0 * L);
-            c0 = V.BitwiseAnd(V.Load(dys1 + 0 * L), keep); d0 = V.Load(dys1 + tileRow + 0 * L); }
-        if (n > 1) { a1 = V.BitwiseAnd(V.Load(dys0 + 1 * L), keep); b1 = V.Load(dys0 + tileRow + 1 * L);
-            c1 = V.BitwiseAnd(V.Load(dys1 + 1 * L), keep); d1 = V.Load(dys1 + tileRow + 1 * L); }
-        if (n > 2) { a2 = V.BitwiseAnd(V.Load(dys0 + 2 * L), keep); b2 = V.Load(dys0 + tileRow + 2 * L);
-            c2 = V.BitwiseAnd(V.Load(dys1 + 2 * L), keep); d2 = V.Load(dys1 + tileRow + 2 * L); }
+        {
+            a0 = V.BitwiseAnd(V.Load(dys0 + 0 * L), keep); b0 = V.Load(dys0 + tileRow + 0 * L);
+            c0 = V.BitwiseAnd(V.Load(dys1 + 0 * L), keep); d0 = V.Load(dys1 + tileRow + 0 * L);
+        }
+        if (n > 1)
+        {
+            a1 = V.BitwiseAnd(V.Load(dys0 + 1 * L), keep); b1 = V.Load(dys0 + tileRow + 1 * L);
+            c1 = V.BitwiseAnd(V.Load(dys1 + 1 * L), keep); d1 = V.Load(dys1 + tileRow + 1 * L);
+        }
+        if (n > 2)
+        {
+            a2 = V.BitwiseAnd(V.Load(dys0 + 2 * L), keep); b2 = V.Load(dys0 + tileRow + 2 * L);
+            c2 = V.BitwiseAnd(V.Load(dys1 + 2 * L), keep); d2 = V.Load(dys1 + tileRow + 2 * L);
+        }
         float* dWeights1 = dWeights + taps * L;
         for (int t = 0; t < taps; t++)
         {
@@ -169,10 +185,16 @@ public sealed partial class Conv2DChannelVector
             var s1 = V.Multiply(c0, x0);
             s0 = V.MultiplyAdd(b0, z0, s0);
             s1 = V.MultiplyAdd(d0, z0, s1);
-            if (n > 1) { var x = V.Create(p[1]); var z = V.Create(q[1]); s0 = V.MultiplyAdd(a1, x, s0);
-                s1 = V.MultiplyAdd(c1, x, s1); s0 = V.MultiplyAdd(b1, z, s0); s1 = V.MultiplyAdd(d1, z, s1); }
-            if (n > 2) { var x = V.Create(p[2]); var z = V.Create(q[2]); s0 = V.MultiplyAdd(a2, x, s0);
-                s1 = V.MultiplyAdd(c2, x, s1); s0 = V.MultiplyAdd(b2, z, s0); s1 = V.MultiplyAdd(d2, z, s1); }
+            if (n > 1)
+            {
+                var x = V.Create(p[1]); var z = V.Create(q[1]); s0 = V.MultiplyAdd(a1, x, s0);
+                s1 = V.MultiplyAdd(c1, x, s1); s0 = V.MultiplyAdd(b1, z, s0); s1 = V.MultiplyAdd(d1, z, s1);
+            }
+            if (n > 2)
+            {
+                var x = V.Create(p[2]); var z = V.Create(q[2]); s0 = V.MultiplyAdd(a2, x, s0);
+                s1 = V.MultiplyAdd(c2, x, s1); s0 = V.MultiplyAdd(b2, z, s0); s1 = V.MultiplyAdd(d2, z, s1);
+            }
             float* d = dWeights + t * L, e = dWeights1 + t * L;
             V.Store(V.Add(V.Load(d), s0), d);
             V.Store(V.Add(V.Load(e), s1), e);
@@ -233,16 +255,16 @@ public sealed partial class Conv2DChannelVector
             var s1 = V.Multiply(b0, V.Create(q[0]));
             TVec s2 = default, s3 = default;
             if (n > 1) { s2 = V.Multiply(a1, V.Create(p[1])); s3 = V.Multiply(b1, V.Create(q[1])); }
-                if (n > 2) { s0 = V.MultiplyAdd(a2, V.Create(p[2]), s0); s1 = V.MultiplyAdd(b2, V.Create(q[2]), s1); }
-                if (n > 3) { s2 = V.MultiplyAdd(a3, V.Create(p[3]), s2); s3 = V.MultiplyAdd(b3, V.Create(q[3]), s3); }
-                if (n > 4) { s0 = V.MultiplyAdd(a4, V.Create(p[4]), s0); s1 = V.MultiplyAdd(b4, V.Create(q[4]), s1); }
-                if (n > 5) { s2 = V.MultiplyAdd(a5, V.Create(p[5]), s2); s3 = V.MultiplyAdd(b5, V.Create(q[5]), s3); }
-                if (n > 6) { s0 = V.MultiplyAdd(a6, V.Create(p[6]), s0); s1 = V.MultiplyAdd(b6, V.Create(q[6]), s1); }
-                if (n > 7) { s2 = V.MultiplyAdd(a7, V.Create(p[7]), s2); s3 = V.MultiplyAdd(b7, V.Create(q[7]), s3); }
-                if (n > 8) { s0 = V.MultiplyAdd(a8, V.Create(p[8]), s0); s1 = V.MultiplyAdd(b8, V.Create(q[8]), s1); }
-                if (n > 9) { s2 = V.MultiplyAdd(a9, V.Create(p[9]), s2); s3 = V.MultiplyAdd(b9, V.Create(q[9]), s3); }
-                if (n > 10) { s0 = V.MultiplyAdd(a10, V.Create(p[10]), s0); s1 = V.MultiplyAdd(b10, V.Create(q[10]), s1); }
-                if (n > 11) { s2 = V.MultiplyAdd(a11, V.Create(p[11]), s2); s3 = V.MultiplyAdd(b11, V.Create(q[11]), s3); }
+            if (n > 2) { s0 = V.MultiplyAdd(a2, V.Create(p[2]), s0); s1 = V.MultiplyAdd(b2, V.Create(q[2]), s1); }
+            if (n > 3) { s2 = V.MultiplyAdd(a3, V.Create(p[3]), s2); s3 = V.MultiplyAdd(b3, V.Create(q[3]), s3); }
+            if (n > 4) { s0 = V.MultiplyAdd(a4, V.Create(p[4]), s0); s1 = V.MultiplyAdd(b4, V.Create(q[4]), s1); }
+            if (n > 5) { s2 = V.MultiplyAdd(a5, V.Create(p[5]), s2); s3 = V.MultiplyAdd(b5, V.Create(q[5]), s3); }
+            if (n > 6) { s0 = V.MultiplyAdd(a6, V.Create(p[6]), s0); s1 = V.MultiplyAdd(b6, V.Create(q[6]), s1); }
+            if (n > 7) { s2 = V.MultiplyAdd(a7, V.Create(p[7]), s2); s3 = V.MultiplyAdd(b7, V.Create(q[7]), s3); }
+            if (n > 8) { s0 = V.MultiplyAdd(a8, V.Create(p[8]), s0); s1 = V.MultiplyAdd(b8, V.Create(q[8]), s1); }
+            if (n > 9) { s2 = V.MultiplyAdd(a9, V.Create(p[9]), s2); s3 = V.MultiplyAdd(b9, V.Create(q[9]), s3); }
+            if (n > 10) { s0 = V.MultiplyAdd(a10, V.Create(p[10]), s0); s1 = V.MultiplyAdd(b10, V.Create(q[10]), s1); }
+            if (n > 11) { s2 = V.MultiplyAdd(a11, V.Create(p[11]), s2); s3 = V.MultiplyAdd(b11, V.Create(q[11]), s3); }
             float* d = dWeights + t * L;
             V.Store(V.Add(V.Load(d), V.Add(V.Add(s0, s1), V.Add(s2, s3))), d);
         }

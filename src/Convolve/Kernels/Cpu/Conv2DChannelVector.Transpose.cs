@@ -88,11 +88,11 @@ public sealed partial class Conv2DChannelVector
     private static unsafe void TransposePlain(int lanes, float* from, int fromStride, float* to, int toStride, int loadCount, int storeCount, bool rectify)
     {
         for (int j = 0; j < lanes; j++)
-        for (int i = 0; i < storeCount; i++)
-        {
-            float value = j < loadCount ? from[i * fromStride + j] : 0f;
-            to[j * toStride + i] = rectify ? (value > 0f || float.IsNaN(value) ? value : 0f) : value;
-        }
+            for (int i = 0; i < storeCount; i++)
+            {
+                float value = j < loadCount ? from[i * fromStride + j] : 0f;
+                to[j * toStride + i] = rectify ? (value > 0f || float.IsNaN(value) ? value : 0f) : value;
+            }
     }
 
     /// <summary>Lanes l with <paramref name="low"/> &lt;= l &lt; <paramref name="high"/> all ones, the others zero.</summary>

@@ -315,9 +315,9 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
         if (tapOffsets.Length != taps) tapOffsets = new int[taps];
         int ph = IsPadded(g) ? PaddedH(g) : g.InH, pw = IsPadded(g) ? PaddedW(g) : g.InW;
         for (int c = 0, t = 0; c < g.InChannels; c++)
-        for (int kh = 0; kh < g.KernelH; kh++)
-        for (int kw = 0; kw < g.KernelW; kw++, t++)
-            tapOffsets[t] = (c * ph + kh) * pw + kw;
+            for (int kh = 0; kh < g.KernelH; kh++)
+                for (int kw = 0; kw < g.KernelW; kw++, t++)
+                    tapOffsets[t] = (c * ph + kh) * pw + kw;
         // Column blocks of at most MaxBlockColumns, as even as possible (a narrow last block
         // would leave too few accumulators to hide the multiply-adds' latency).
         int outW = g.OutW, blocks = (outW + MaxBlockColumns(width) - 1) / MaxBlockColumns(width);
@@ -397,12 +397,12 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                         float* pooled = pooledTile + v * pooledSubTile;
                         int pooledW = g.OutW / 2;
                         for (int i = 0; i < g.OutH / 2; i++)
-                        for (int j = 0; j < pooledW; j++)
-                        {
-                            float* top = sub + (2 * i * g.OutW + 2 * j) * Lanes, bottom = top + g.OutW * Lanes;
-                            var max = V.Max(V.Max(V.Load(top), V.Load(top + Lanes)), V.Max(V.Load(bottom), V.Load(bottom + Lanes)));
-                            V.Store(V.Max(max, V.Zero), pooled + (i * pooledW + j) * Lanes);
-                        }
+                            for (int j = 0; j < pooledW; j++)
+                            {
+                                float* top = sub + (2 * i * g.OutW + 2 * j) * Lanes, bottom = top + g.OutW * Lanes;
+                                var max = V.Max(V.Max(V.Load(top), V.Load(top + Lanes)), V.Max(V.Load(bottom), V.Load(bottom + Lanes)));
+                                V.Store(V.Max(max, V.Zero), pooled + (i * pooledW + j) * Lanes);
+                            }
                         TileToPlanes<V, TVec>(pooled, planes, pooledPlane, rectify: false);
                     }
                 }
@@ -439,9 +439,9 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
                     }
                     if (!IsPadded(g)) continue;
                     for (int c = 0; c < g.InChannels; c++)
-                    for (int h = 0; h < g.InH; h++)
-                        new ReadOnlySpan<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW)
-                            .CopyTo(new Span<float>(image + (c * g.InH + h) * g.InW, g.InW));
+                        for (int h = 0; h < g.InH; h++)
+                            new ReadOnlySpan<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW)
+                                .CopyTo(new Span<float>(image + (c * g.InH + h) * g.InW, g.InW));
                 }
             }
         }
@@ -492,9 +492,9 @@ public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledFo
             int ph = PaddedH(g), pw = PaddedW(g);
             new Span<float>(scratch, g.InChannels * ph * pw).Clear();
             for (int c = 0; c < g.InChannels; c++)
-            for (int h = 0; h < g.InH; h++)
-                new ReadOnlySpan<float>(image + (c * g.InH + h) * g.InW, g.InW)
-                    .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
+                for (int h = 0; h < g.InH; h++)
+                    new ReadOnlySpan<float>(image + (c * g.InH + h) * g.InW, g.InW)
+                        .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
         }
 
         // tile[p, k] = bias[k] + Σ_t weights[t, k] * plane[p's input + offsets[t]], by blocks of

@@ -193,9 +193,9 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
         if (tapOffsets.Length != slots) tapOffsets = new int[slots];
         int ph = PaddedH(g), pw = PaddedW(g);
         for (int c = 0, t = 0; c < g.InChannels; c++)
-        for (int kh = 0; kh < g.KernelH; kh++)
-        for (int kw = 0; kw < g.KernelW; kw++, t++)
-            tapOffsets[t] = (c * ph + kh) * pw + kw;
+            for (int kh = 0; kh < g.KernelH; kh++)
+                for (int kw = 0; kw < g.KernelW; kw++, t++)
+                    tapOffsets[t] = (c * ph + kh) * pw + kw;
         for (int t = taps; t < slots; t++) tapOffsets[t] = 0;
         return parts;
     }
@@ -266,9 +266,9 @@ public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2
             int ph = PaddedH(g), pw = PaddedW(g);
             new Span<float>(scratch, g.InChannels * ph * pw).Clear();
             for (int c = 0; c < g.InChannels; c++)
-            for (int h = 0; h < g.InH; h++)
-                new ReadOnlySpan<float>(image + (c * g.InH + h) * g.InW, g.InW)
-                    .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
+                for (int h = 0; h < g.InH; h++)
+                    new ReadOnlySpan<float>(image + (c * g.InH + h) * g.InW, g.InW)
+                        .CopyTo(new Span<float>(scratch + (c * ph + h + g.PadTop) * pw + g.PadLeft, g.InW));
             return scratch;
         }
 

@@ -188,12 +188,12 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
             fixed (float* col = column) // pinned too (see RunParts)
             {
                 for (int n = first; n < last; n++)
-                for (int group = 0; group < g.Groups; group++)
-                {
-                    // Kept matrices: packed by the forward pass, read by the weight gradient.
-                    float* own = keptColumns is null ? col : keptColumns + ((long)n * g.Groups + group) * ColumnLength(g);
-                    RunGroup(gemm, n, group, pointwise ? null : own, dw, db, pack: keptColumns is null || pass != Pass.BackwardWeight);
-                }
+                    for (int group = 0; group < g.Groups; group++)
+                    {
+                        // Kept matrices: packed by the forward pass, read by the weight gradient.
+                        float* own = keptColumns is null ? col : keptColumns + ((long)n * g.Groups + group) * ColumnLength(g);
+                        RunGroup(gemm, n, group, pointwise ? null : own, dw, db, pack: keptColumns is null || pass != Pass.BackwardWeight);
+                    }
             }
         }
 
@@ -212,39 +212,39 @@ public sealed class Conv2DIm2ColGemm : IConv2DKernel
             {
                 case Pass.Forward:
                 case Pass.ForwardRectified:
-                {
-                    if (col is not null && pack)
                     {
-                        // A single part (one image): the packing is split over threads too.
-                        if (kernel.Parts(g) == 1) Im2Col.PackParallel(g, xGroup, col, kernel.maxThreads);
-                        else Im2Col.Pack(g, xGroup, col);
+                        if (col is not null && pack)
+                        {
+                            // A single part (one image): the packing is split over threads too.
+                            if (kernel.Parts(g) == 1) Im2Col.PackParallel(g, xGroup, col, kernel.maxThreads);
+                            else Im2Col.Pack(g, xGroup, col);
+                        }
+                        var weightMatrix = new ReadOnlySpan<float>(w + weightOffset, kPerGroup * ckk);
+                        if (b is not null)
+                            for (int k = 0; k < kPerGroup; k++)
+                                yMatrix.Slice(k * planeOut, planeOut).Fill(b[group * kPerGroup + k]);
+                        gemm.Multiply(false, false, kPerGroup, planeOut, ckk, weightMatrix, colMatrix, yMatrix, accumulate: b is not null);
+                        // Rectified while this item's outputs are still in cache.
+                        if (pass == Pass.ForwardRectified) TensorPrimitives.Max(yMatrix, 0f, yMatrix);
+                        break;
                     }
-                    var weightMatrix = new ReadOnlySpan<float>(w + weightOffset, kPerGroup * ckk);
-                    if (b is not null)
-                        for (int k = 0; k < kPerGroup; k++)
-                            yMatrix.Slice(k * planeOut, planeOut).Fill(b[group * kPerGroup + k]);
-                    gemm.Multiply(false, false, kPerGroup, planeOut, ckk, weightMatrix, colMatrix, yMatrix, accumulate: b is not null);
-                    // Rectified while this item's outputs are still in cache.
-                    if (pass == Pass.ForwardRectified) TensorPrimitives.Max(yMatrix, 0f, yMatrix);
-                    break;
-                }
                 case Pass.BackwardInput:
-                {
-                    var weightMatrix = new ReadOnlySpan<float>(w + weightOffset, kPerGroup * ckk);
-                    gemm.Multiply(true, false, ckk, planeOut, kPerGroup, weightMatrix, yMatrix, colMatrix, accumulate: false);
-                    if (col is not null) Im2Col.Unpack(g, col, xGroup);
-                    break;
-                }
+                    {
+                        var weightMatrix = new ReadOnlySpan<float>(w + weightOffset, kPerGroup * ckk);
+                        gemm.Multiply(true, false, ckk, planeOut, kPerGroup, weightMatrix, yMatrix, colMatrix, accumulate: false);
+                        if (col is not null) Im2Col.Unpack(g, col, xGroup);
+                        break;
+                    }
                 default:
-                {
-                    if (col is not null && pack) Im2Col.Pack(g, xGroup, col);
-                    var dWeightMatrix = new Span<float>(dw + weightOffset, kPerGroup * ckk);
-                    gemm.Multiply(false, true, kPerGroup, ckk, planeOut, yMatrix, colMatrix, dWeightMatrix, accumulate: true);
-                    if (db is not null)
-                        for (int k = 0; k < kPerGroup; k++)
-                            db[group * kPerGroup + k] += TensorPrimitives.Sum<float>(yMatrix.Slice(k * planeOut, planeOut));
-                    break;
-                }
+                    {
+                        if (col is not null && pack) Im2Col.Pack(g, xGroup, col);
+                        var dWeightMatrix = new Span<float>(dw + weightOffset, kPerGroup * ckk);
+                        gemm.Multiply(false, true, kPerGroup, ckk, planeOut, yMatrix, colMatrix, dWeightMatrix, accumulate: true);
+                        if (db is not null)
+                            for (int k = 0; k < kPerGroup; k++)
+                                db[group * kPerGroup + k] += TensorPrimitives.Sum<float>(yMatrix.Slice(k * planeOut, planeOut));
+                        break;
+                    }
             }
         }
     }

@@ -166,44 +166,44 @@ public sealed partial class Conv2DWinograd
             {
                 float* plane0 = dOutput + (long)ch * outH * outW;
                 for (int row = row0; row < row1; row++)
-                for (int tile = 0; tile < tilesW; tile += lanes)
-                {
-                    int at = tilesW >= lanes ? Math.Min(tile, tilesW - lanes) : 0;
-                    // The 2V columns from 2 * at of the block's two rows; past the edges, zeros.
-                    int columns = outW - 2 * at;
-                    float* top = plane0 + (long)2 * row * outW + 2 * at;
-                    TVec a0, a1, b0 = V.Zero, b1 = V.Zero;
-                    bool below = 2 * row + 1 < outH;
-                    if (columns >= 2 * lanes)
+                    for (int tile = 0; tile < tilesW; tile += lanes)
                     {
-                        a0 = V.Load(top); a1 = V.Load(top + lanes);
-                        if (below) { b0 = V.Load(top + outW); b1 = V.Load(top + outW + lanes); }
+                        int at = tilesW >= lanes ? Math.Min(tile, tilesW - lanes) : 0;
+                        // The 2V columns from 2 * at of the block's two rows; past the edges, zeros.
+                        int columns = outW - 2 * at;
+                        float* top = plane0 + (long)2 * row * outW + 2 * at;
+                        TVec a0, a1, b0 = V.Zero, b1 = V.Zero;
+                        bool below = 2 * row + 1 < outH;
+                        if (columns >= 2 * lanes)
+                        {
+                            a0 = V.Load(top); a1 = V.Load(top + lanes);
+                            if (below) { b0 = V.Load(top + outW); b1 = V.Load(top + outW + lanes); }
+                        }
+                        else
+                        {
+                            var low = Lanes<V, TVec>.Below(columns);
+                            var high = Lanes<V, TVec>.Below(columns - lanes);
+                            a0 = Lanes<V, TVec>.MaskLoad(top, low); a1 = Lanes<V, TVec>.MaskLoad(top + lanes, high);
+                            if (below) { b0 = Lanes<V, TVec>.MaskLoad(top + outW, low); b1 = Lanes<V, TVec>.MaskLoad(top + outW + lanes, high); }
+                        }
+                        Lanes<V, TVec>.Deinterleave(a0, a1, out var y00, out var y01);
+                        Lanes<V, TVec>.Deinterleave(b0, b1, out var y10, out var y11);
+                        // y Aᵀ: each row's two values spread over four.
+                        var u00 = y00; var u01 = V.Add(y00, y01); var u02 = V.Subtract(y00, y01); var u03 = Lanes<V, TVec>.Negate(y01);
+                        var u10 = y10; var u11 = V.Add(y10, y11); var u12 = V.Subtract(y10, y11); var u13 = Lanes<V, TVec>.Negate(y11);
+                        // A (y Aᵀ): the two rows spread over four, stored by position.
+                        var w4 = V.Add(u00, u10); var w5 = V.Add(u01, u11); var w6 = V.Add(u02, u12); var w7 = V.Add(u03, u13);
+                        var w8 = V.Subtract(u00, u10); var w9 = V.Subtract(u01, u11); var w10 = V.Subtract(u02, u12); var w11 = V.Subtract(u03, u13);
+                        var w12 = Lanes<V, TVec>.Negate(u10); var w13 = Lanes<V, TVec>.Negate(u11);
+                        var w14 = Lanes<V, TVec>.Negate(u12); var w15 = Lanes<V, TVec>.Negate(u13);
+                        int t = (row - row0) * tilesW + at, offset = t % nr, split = Math.Min(count, nr - offset);
+                        float* s = w + t / nr * panel + ch * nr + offset;
+                        var tiles = new Tiles<V, TVec>(s, s + panel - nr, plane, split, count);
+                        tiles.Store(0, u00); tiles.Store(1, u01); tiles.Store(2, u02); tiles.Store(3, u03);
+                        tiles.Store(4, w4); tiles.Store(5, w5); tiles.Store(6, w6); tiles.Store(7, w7);
+                        tiles.Store(8, w8); tiles.Store(9, w9); tiles.Store(10, w10); tiles.Store(11, w11);
+                        tiles.Store(12, w12); tiles.Store(13, w13); tiles.Store(14, w14); tiles.Store(15, w15);
                     }
-                    else
-                    {
-                        var low = Lanes<V, TVec>.Below(columns);
-                        var high = Lanes<V, TVec>.Below(columns - lanes);
-                        a0 = Lanes<V, TVec>.MaskLoad(top, low); a1 = Lanes<V, TVec>.MaskLoad(top + lanes, high);
-                        if (below) { b0 = Lanes<V, TVec>.MaskLoad(top + outW, low); b1 = Lanes<V, TVec>.MaskLoad(top + outW + lanes, high); }
-                    }
-                    Lanes<V, TVec>.Deinterleave(a0, a1, out var y00, out var y01);
-                    Lanes<V, TVec>.Deinterleave(b0, b1, out var y10, out var y11);
-                    // y Aᵀ: each row's two values spread over four.
-                    var u00 = y00; var u01 = V.Add(y00, y01); var u02 = V.Subtract(y00, y01); var u03 = Lanes<V, TVec>.Negate(y01);
-                    var u10 = y10; var u11 = V.Add(y10, y11); var u12 = V.Subtract(y10, y11); var u13 = Lanes<V, TVec>.Negate(y11);
-                    // A (y Aᵀ): the two rows spread over four, stored by position.
-                    var w4 = V.Add(u00, u10); var w5 = V.Add(u01, u11); var w6 = V.Add(u02, u12); var w7 = V.Add(u03, u13);
-                    var w8 = V.Subtract(u00, u10); var w9 = V.Subtract(u01, u11); var w10 = V.Subtract(u02, u12); var w11 = V.Subtract(u03, u13);
-                    var w12 = Lanes<V, TVec>.Negate(u10); var w13 = Lanes<V, TVec>.Negate(u11);
-                    var w14 = Lanes<V, TVec>.Negate(u12); var w15 = Lanes<V, TVec>.Negate(u13);
-                    int t = (row - row0) * tilesW + at, offset = t % nr, split = Math.Min(count, nr - offset);
-                    float* s = w + t / nr * panel + ch * nr + offset;
-                    var tiles = new Tiles<V, TVec>(s, s + panel - nr, plane, split, count);
-                    tiles.Store(0, u00); tiles.Store(1, u01); tiles.Store(2, u02); tiles.Store(3, u03);
-                    tiles.Store(4, w4); tiles.Store(5, w5); tiles.Store(6, w6); tiles.Store(7, w7);
-                    tiles.Store(8, w8); tiles.Store(9, w9); tiles.Store(10, w10); tiles.Store(11, w11);
-                    tiles.Store(12, w12); tiles.Store(13, w13); tiles.Store(14, w14); tiles.Store(15, w15);
-                }
             }
             ClearTail(w, plane, k, (row1 - row0) * tilesW, nr);
         }
@@ -215,8 +215,8 @@ public sealed partial class Conv2DWinograd
             if (used == 0) return;
             float* last = buffer + (long)(tiles / nr) * rows * nr + used;
             for (int position = 0; position < Positions; position++)
-            for (int row = 0; row < rows; row++)
-                new Span<float>(last + position * plane + (long)row * nr, nr - used).Clear();
+                for (int row = 0; row < rows; row++)
+                    new Span<float>(last + position * plane + (long)row * nr, nr - used).Clear();
         }
 
         /// <summary>
@@ -235,32 +235,36 @@ public sealed partial class Conv2DWinograd
             {
                 float* image = dInput + (long)ch * inH * inW;
                 for (int row = row0; row < row1; row++)
-                for (int tile = 0; tile < tilesW; tile += lanes)
-                {
-                    int count = Math.Min(lanes, tilesW - tile);
-                    // Lanes past the row's last tile are 0 (the products hold a vector's slack past their end).
-                    var inside = Lanes<V, TVec>.Below(count);
-                    float* s = products + (long)ch * stride + (row - row0) * tilesW + tile;
-                    var m00 = Load(s, inside); var m01 = Load(s + plane, inside); var m02 = Load(s + 2 * plane, inside); var m03 = Load(s + 3 * plane, inside);
-                    s += 4 * plane;
-                    var m10 = Load(s, inside); var m11 = Load(s + plane, inside); var m12 = Load(s + 2 * plane, inside); var m13 = Load(s + 3 * plane, inside);
-                    s += 4 * plane;
-                    var m20 = Load(s, inside); var m21 = Load(s + plane, inside); var m22 = Load(s + 2 * plane, inside); var m23 = Load(s + 3 * plane, inside);
-                    s += 4 * plane;
-                    var m30 = Load(s, inside); var m31 = Load(s + plane, inside); var m32 = Load(s + 2 * plane, inside); var m33 = Load(s + 3 * plane, inside);
-                    // B m: rows combined.
-                    var x10 = V.Add(V.Subtract(m10, m20), m30); var x11 = V.Add(V.Subtract(m11, m21), m31);
-                    var x12 = V.Add(V.Subtract(m12, m22), m32); var x13 = V.Add(V.Subtract(m13, m23), m33);
-                    var x20 = V.Subtract(V.Add(m10, m20), m00); var x21 = V.Subtract(V.Add(m11, m21), m01);
-                    var x22 = V.Subtract(V.Add(m12, m22), m02); var x23 = V.Subtract(V.Add(m13, m23), m03);
-                    var x30 = Lanes<V, TVec>.Negate(m30); var x31 = Lanes<V, TVec>.Negate(m31);
-                    var x32 = Lanes<V, TVec>.Negate(m32); var x33 = Lanes<V, TVec>.Negate(m33);
-                    int column = 2 * tile - g.PadLeft, top = 2 * row - g.PadTop;
-                    AddRow(image, top, column, m00, m01, m02, m03, count);
-                    AddRow(image, top + 1, column, x10, x11, x12, x13, count);
-                    AddRow(image, top + 2, column, x20, x21, x22, x23, count);
-                    AddRow(image, top + 3, column, x30, x31, x32, x33, count);
-                }
+                    for (int tile = 0; tile < tilesW; tile += lanes)
+                    {
+                        int count = Math.Min(lanes, tilesW - tile);
+                        // Lanes past the row's last tile are 0 (the products hold a vector's slack past their end).
+                        var inside = Lanes<V, TVec>.Below(count);
+                        float* s = products + (long)ch * stride + (row - row0) * tilesW + tile;
+                        var m00 = Load(s, inside); var m01 = Load(s + plane, inside);
+                        var m02 = Load(s + 2 * plane, inside); var m03 = Load(s + 3 * plane, inside);
+                        s += 4 * plane;
+                        var m10 = Load(s, inside); var m11 = Load(s + plane, inside);
+                        var m12 = Load(s + 2 * plane, inside); var m13 = Load(s + 3 * plane, inside);
+                        s += 4 * plane;
+                        var m20 = Load(s, inside); var m21 = Load(s + plane, inside);
+                        var m22 = Load(s + 2 * plane, inside); var m23 = Load(s + 3 * plane, inside);
+                        s += 4 * plane;
+                        var m30 = Load(s, inside); var m31 = Load(s + plane, inside);
+                        var m32 = Load(s + 2 * plane, inside); var m33 = Load(s + 3 * plane, inside);
+                        // B m: rows combined.
+                        var x10 = V.Add(V.Subtract(m10, m20), m30); var x11 = V.Add(V.Subtract(m11, m21), m31);
+                        var x12 = V.Add(V.Subtract(m12, m22), m32); var x13 = V.Add(V.Subtract(m13, m23), m33);
+                        var x20 = V.Subtract(V.Add(m10, m20), m00); var x21 = V.Subtract(V.Add(m11, m21), m01);
+                        var x22 = V.Subtract(V.Add(m12, m22), m02); var x23 = V.Subtract(V.Add(m13, m23), m03);
+                        var x30 = Lanes<V, TVec>.Negate(m30); var x31 = Lanes<V, TVec>.Negate(m31);
+                        var x32 = Lanes<V, TVec>.Negate(m32); var x33 = Lanes<V, TVec>.Negate(m33);
+                        int column = 2 * tile - g.PadLeft, top = 2 * row - g.PadTop;
+                        AddRow(image, top, column, m00, m01, m02, m03, count);
+                        AddRow(image, top + 1, column, x10, x11, x12, x13, count);
+                        AddRow(image, top + 2, column, x20, x21, x22, x23, count);
+                        AddRow(image, top + 3, column, x30, x31, x32, x33, count);
+                    }
             }
         }
 

@@ -93,9 +93,9 @@ public sealed partial class Conv2DWinograd
                 float* tiles = b + position * bPlane;
                 float* product = products + position * productPlane;
                 for (int rowPanel = 0; rowPanel < plan.RowPanels; rowPanel++)
-                for (int panel = 0; panel < panels; panel++)
-                    Gemm.MultiplyTile(V.Width, mr, depth, weights + (long)rowPanel * mr * depth, tiles + (long)panel * depth * nr,
-                        product + (long)rowPanel * mr * stride + panel * nr, stride, accumulate: false);
+                    for (int panel = 0; panel < panels; panel++)
+                        Gemm.MultiplyTile(V.Width, mr, depth, weights + (long)rowPanel * mr * depth, tiles + (long)panel * depth * nr,
+                            product + (long)rowPanel * mr * stride + panel * nr, stride, accumulate: false);
             }
         }
 
@@ -108,26 +108,26 @@ public sealed partial class Conv2DWinograd
         {
             int lanes = V.Count, width = plan.PaddedWidth, rows = 2 * (row1 - row0) + 2, left = g.PadLeft, inW = g.InW;
             for (int ch = 0; ch < g.InChannels; ch++)
-            for (int r = 0; r < rows; r++)
-            {
-                float* target = padded + ((long)ch * plan.PaddedRows + r) * width;
-                int source = 2 * row0 - g.PadTop + r;
-                if (source < 0 || source >= g.InH)
+                for (int r = 0; r < rows; r++)
                 {
-                    for (int j = 0; j < width; j += lanes) V.Store(V.Zero, target + j);
-                    continue;
+                    float* target = padded + ((long)ch * plan.PaddedRows + r) * width;
+                    int source = 2 * row0 - g.PadTop + r;
+                    if (source < 0 || source >= g.InH)
+                    {
+                        for (int j = 0; j < width; j += lanes) V.Store(V.Zero, target + j);
+                        continue;
+                    }
+                    // A vector at a time (the width is whole vectors): the input where it lies under
+                    // the row, read under a mask at its ends, zeros around it.
+                    float* from = image + ((long)ch * g.InH + source) * inW - left;
+                    for (int j = 0; j < width; j += lanes)
+                    {
+                        if (j >= left && j + lanes <= left + inW)
+                            V.Store(V.Load(from + j), target + j);
+                        else
+                            V.Store(Lanes<V, TVec>.MaskLoad(from + j, V.BitwiseAnd(V.LanesFrom(left - j), Lanes<V, TVec>.Below(left + inW - j))), target + j);
+                    }
                 }
-                // A vector at a time (the width is whole vectors): the input where it lies under
-                // the row, read under a mask at its ends, zeros around it.
-                float* from = image + ((long)ch * g.InH + source) * inW - left;
-                for (int j = 0; j < width; j += lanes)
-                {
-                    if (j >= left && j + lanes <= left + inW)
-                        V.Store(V.Load(from + j), target + j);
-                    else
-                        V.Store(Lanes<V, TVec>.MaskLoad(from + j, V.BitwiseAnd(V.LanesFrom(left - j), Lanes<V, TVec>.Below(left + inW - j))), target + j);
-                }
-            }
         }
 
         /// <summary>
@@ -146,36 +146,37 @@ public sealed partial class Conv2DWinograd
             // Channel by channel: consecutive tile rows reuse two of their four input rows, and
             // store into the same panel lines.
             for (int ch = 0; ch < g.InChannels; ch++)
-            for (int row = row0; row < row1; row++)
-            for (int tile = 0; tile < tilesW; tile += lanes)
-            {
-                int at = tilesW >= lanes ? Math.Min(tile, tilesW - lanes) : 0;
-                int t = (row - row0) * tilesW + at, offset = t % nr;
-                // Lanes [0, split) go to panel t / nr from offset, lanes [split, count) to the next from 0.
-                int split = Math.Min(count, nr - offset);
-                float* p = padded + ((long)ch * plan.PaddedRows + 2 * (row - row0)) * width + 2 * at;
-                // d[i, j] for V tiles: row i of each patch, column j.
-                Row(p, out var d00, out var d01, out var d02, out var d03);
-                Row(p + width, out var d10, out var d11, out var d12, out var d13);
-                Row(p + 2 * width, out var d20, out var d21, out var d22, out var d23);
-                Row(p + 3 * width, out var d30, out var d31, out var d32, out var d33);
-                // Bᵀ d: rows combined.
-                var t00 = V.Subtract(d00, d20); var t01 = V.Subtract(d01, d21); var t02 = V.Subtract(d02, d22); var t03 = V.Subtract(d03, d23);
-                var t10 = V.Add(d10, d20); var t11 = V.Add(d11, d21); var t12 = V.Add(d12, d22); var t13 = V.Add(d13, d23);
-                var t20 = V.Subtract(d20, d10); var t21 = V.Subtract(d21, d11); var t22 = V.Subtract(d22, d12); var t23 = V.Subtract(d23, d13);
-                var t30 = V.Subtract(d10, d30); var t31 = V.Subtract(d11, d31); var t32 = V.Subtract(d12, d32); var t33 = V.Subtract(d13, d33);
-                // (Bᵀ d) B: columns combined, stored by position.
-                float* s = v + t / nr * panel + ch * nr + offset;
-                var tiles = new Tiles<V, TVec>(s, s + panel - nr, plane, split, count); // lane l of the second part lands at l - nr + offset in the next panel
-                tiles.Store(0, V.Subtract(t00, t02)); tiles.Store(1, V.Add(t01, t02));
-                tiles.Store(2, V.Subtract(t02, t01)); tiles.Store(3, V.Subtract(t01, t03));
-                tiles.Store(4, V.Subtract(t10, t12)); tiles.Store(5, V.Add(t11, t12));
-                tiles.Store(6, V.Subtract(t12, t11)); tiles.Store(7, V.Subtract(t11, t13));
-                tiles.Store(8, V.Subtract(t20, t22)); tiles.Store(9, V.Add(t21, t22));
-                tiles.Store(10, V.Subtract(t22, t21)); tiles.Store(11, V.Subtract(t21, t23));
-                tiles.Store(12, V.Subtract(t30, t32)); tiles.Store(13, V.Add(t31, t32));
-                tiles.Store(14, V.Subtract(t32, t31)); tiles.Store(15, V.Subtract(t31, t33));
-            }
+                for (int row = row0; row < row1; row++)
+                    for (int tile = 0; tile < tilesW; tile += lanes)
+                    {
+                        int at = tilesW >= lanes ? Math.Min(tile, tilesW - lanes) : 0;
+                        int t = (row - row0) * tilesW + at, offset = t % nr;
+                        // Lanes [0, split) go to panel t / nr from offset, lanes [split, count) to the next from 0.
+                        int split = Math.Min(count, nr - offset);
+                        float* p = padded + ((long)ch * plan.PaddedRows + 2 * (row - row0)) * width + 2 * at;
+                        // d[i, j] for V tiles: row i of each patch, column j.
+                        Row(p, out var d00, out var d01, out var d02, out var d03);
+                        Row(p + width, out var d10, out var d11, out var d12, out var d13);
+                        Row(p + 2 * width, out var d20, out var d21, out var d22, out var d23);
+                        Row(p + 3 * width, out var d30, out var d31, out var d32, out var d33);
+                        // Bᵀ d: rows combined.
+                        var t00 = V.Subtract(d00, d20); var t01 = V.Subtract(d01, d21); var t02 = V.Subtract(d02, d22); var t03 = V.Subtract(d03, d23);
+                        var t10 = V.Add(d10, d20); var t11 = V.Add(d11, d21); var t12 = V.Add(d12, d22); var t13 = V.Add(d13, d23);
+                        var t20 = V.Subtract(d20, d10); var t21 = V.Subtract(d21, d11); var t22 = V.Subtract(d22, d12); var t23 = V.Subtract(d23, d13);
+                        var t30 = V.Subtract(d10, d30); var t31 = V.Subtract(d11, d31); var t32 = V.Subtract(d12, d32); var t33 = V.Subtract(d13, d33);
+                        // (Bᵀ d) B: columns combined, stored by position.
+                        float* s = v + t / nr * panel + ch * nr + offset;
+                        // Lane l of the second part lands at l - nr + offset in the next panel.
+                        var tiles = new Tiles<V, TVec>(s, s + panel - nr, plane, split, count);
+                        tiles.Store(0, V.Subtract(t00, t02)); tiles.Store(1, V.Add(t01, t02));
+                        tiles.Store(2, V.Subtract(t02, t01)); tiles.Store(3, V.Subtract(t01, t03));
+                        tiles.Store(4, V.Subtract(t10, t12)); tiles.Store(5, V.Add(t11, t12));
+                        tiles.Store(6, V.Subtract(t12, t11)); tiles.Store(7, V.Subtract(t11, t13));
+                        tiles.Store(8, V.Subtract(t20, t22)); tiles.Store(9, V.Add(t21, t22));
+                        tiles.Store(10, V.Subtract(t22, t21)); tiles.Store(11, V.Subtract(t21, t23));
+                        tiles.Store(12, V.Subtract(t30, t32)); tiles.Store(13, V.Add(t31, t32));
+                        tiles.Store(14, V.Subtract(t32, t31)); tiles.Store(15, V.Subtract(t31, t33));
+                    }
         }
 
         // Columns 2t, 2t + 1, 2t + 2, 2t + 3 of one padded row for the V tiles t from p.
@@ -203,47 +204,47 @@ public sealed partial class Conv2DWinograd
                 float* plain = output + (long)ch * outH * outW;
                 float* pool = output + (long)ch * plan.TilesH * tilesW;
                 for (int row = row0; row < row1; row++)
-                for (int tile = 0; tile < tilesW; tile += lanes)
-                {
-                    int at = tilesW >= lanes ? Math.Min(tile, tilesW - lanes) : 0;
-                    float* s = m + (long)ch * stride + (row - row0) * tilesW + at;
-                    // Aᵀ m: the four rows of m combined into two.
-                    var m00 = V.Load(s); var m01 = V.Load(s + plane);
-                    var m02 = V.Load(s + 2 * plane); var m03 = V.Load(s + 3 * plane);
-                    s += 4 * plane;
-                    var m10 = V.Load(s); var m11 = V.Load(s + plane);
-                    var m12 = V.Load(s + 2 * plane); var m13 = V.Load(s + 3 * plane);
-                    s += 4 * plane;
-                    var m20 = V.Load(s); var m21 = V.Load(s + plane);
-                    var m22 = V.Load(s + 2 * plane); var m23 = V.Load(s + 3 * plane);
-                    s += 4 * plane;
-                    var m30 = V.Load(s); var m31 = V.Load(s + plane);
-                    var m32 = V.Load(s + 2 * plane); var m33 = V.Load(s + 3 * plane);
-                    var s0 = V.Add(V.Add(m00, m10), m20); var s1 = V.Add(V.Add(m01, m11), m21);
-                    var s2 = V.Add(V.Add(m02, m12), m22); var s3 = V.Add(V.Add(m03, m13), m23);
-                    var r0 = V.Subtract(V.Subtract(m10, m20), m30); var r1 = V.Subtract(V.Subtract(m11, m21), m31);
-                    var r2 = V.Subtract(V.Subtract(m12, m22), m32); var r3 = V.Subtract(V.Subtract(m13, m23), m33);
-                    // (Aᵀ m) A: the four columns combined into two.
-                    var y00 = V.Add(V.Add(V.Add(s0, s1), s2), b); var y01 = V.Add(V.Subtract(V.Subtract(s1, s2), s3), b);
-                    var y10 = V.Add(V.Add(V.Add(r0, r1), r2), b); var y11 = V.Add(V.Subtract(V.Subtract(r1, r2), r3), b);
-                    if (rectify)
+                    for (int tile = 0; tile < tilesW; tile += lanes)
                     {
-                        y00 = V.Max(y00, V.Zero); y01 = V.Max(y01, V.Zero);
-                        y10 = V.Max(y10, V.Zero); y11 = V.Max(y11, V.Zero);
+                        int at = tilesW >= lanes ? Math.Min(tile, tilesW - lanes) : 0;
+                        float* s = m + (long)ch * stride + (row - row0) * tilesW + at;
+                        // Aᵀ m: the four rows of m combined into two.
+                        var m00 = V.Load(s); var m01 = V.Load(s + plane);
+                        var m02 = V.Load(s + 2 * plane); var m03 = V.Load(s + 3 * plane);
+                        s += 4 * plane;
+                        var m10 = V.Load(s); var m11 = V.Load(s + plane);
+                        var m12 = V.Load(s + 2 * plane); var m13 = V.Load(s + 3 * plane);
+                        s += 4 * plane;
+                        var m20 = V.Load(s); var m21 = V.Load(s + plane);
+                        var m22 = V.Load(s + 2 * plane); var m23 = V.Load(s + 3 * plane);
+                        s += 4 * plane;
+                        var m30 = V.Load(s); var m31 = V.Load(s + plane);
+                        var m32 = V.Load(s + 2 * plane); var m33 = V.Load(s + 3 * plane);
+                        var s0 = V.Add(V.Add(m00, m10), m20); var s1 = V.Add(V.Add(m01, m11), m21);
+                        var s2 = V.Add(V.Add(m02, m12), m22); var s3 = V.Add(V.Add(m03, m13), m23);
+                        var r0 = V.Subtract(V.Subtract(m10, m20), m30); var r1 = V.Subtract(V.Subtract(m11, m21), m31);
+                        var r2 = V.Subtract(V.Subtract(m12, m22), m32); var r3 = V.Subtract(V.Subtract(m13, m23), m33);
+                        // (Aᵀ m) A: the four columns combined into two.
+                        var y00 = V.Add(V.Add(V.Add(s0, s1), s2), b); var y01 = V.Add(V.Subtract(V.Subtract(s1, s2), s3), b);
+                        var y10 = V.Add(V.Add(V.Add(r0, r1), r2), b); var y11 = V.Add(V.Subtract(V.Subtract(r1, r2), r3), b);
+                        if (rectify)
+                        {
+                            y00 = V.Max(y00, V.Zero); y01 = V.Max(y01, V.Zero);
+                            y10 = V.Max(y10, V.Zero); y11 = V.Max(y11, V.Zero);
+                        }
+                        if (pooled)
+                        {
+                            var best = V.Max(V.Max(y00, y01), V.Max(y10, y11));
+                            float* target = pool + (long)row * tilesW + at;
+                            if (tilesW >= lanes) V.Store(best, target);
+                            else Lanes<V, TVec>.MaskStore(target, Lanes<V, TVec>.Below(tilesW), best);
+                            continue;
+                        }
+                        int columns = Math.Min(2 * lanes, outW - 2 * at); // outputs of this vector inside the row
+                        float* top = plain + (long)2 * row * outW + 2 * at;
+                        StoreRow(top, y00, y01, columns);
+                        if (2 * row + 1 < outH) StoreRow(top + outW, y10, y11, columns);
                     }
-                    if (pooled)
-                    {
-                        var best = V.Max(V.Max(y00, y01), V.Max(y10, y11));
-                        float* target = pool + (long)row * tilesW + at;
-                        if (tilesW >= lanes) V.Store(best, target);
-                        else Lanes<V, TVec>.MaskStore(target, Lanes<V, TVec>.Below(tilesW), best);
-                        continue;
-                    }
-                    int columns = Math.Min(2 * lanes, outW - 2 * at); // outputs of this vector inside the row
-                    float* top = plain + (long)2 * row * outW + 2 * at;
-                    StoreRow(top, y00, y01, columns);
-                    if (2 * row + 1 < outH) StoreRow(top + outW, y10, y11, columns);
-                }
             }
         }
 

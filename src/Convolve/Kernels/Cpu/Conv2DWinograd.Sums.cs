@@ -29,14 +29,14 @@ public sealed partial class Conv2DWinograd
                     TVec s00 = V.Zero, s01 = V.Zero, s02 = V.Zero, s03 = V.Zero, s10 = V.Zero, s11 = V.Zero, s12 = V.Zero, s13 = V.Zero;
                     float* w0 = w + (long)i * nr, v0 = v + (long)j * nr;
                     for (int panel = 0; panel < panels; panel++, w0 += wPanel, v0 += vPanel)
-                    for (int t = 0; t < nr; t += V.Count)
-                    {
-                        var a0 = V.Load(w0 + t); var a1 = V.Load(w0 + nr + t);
-                        var b = V.Load(v0 + t); s00 = V.MultiplyAdd(a0, b, s00); s10 = V.MultiplyAdd(a1, b, s10);
-                        b = V.Load(v0 + nr + t); s01 = V.MultiplyAdd(a0, b, s01); s11 = V.MultiplyAdd(a1, b, s11);
-                        b = V.Load(v0 + 2 * nr + t); s02 = V.MultiplyAdd(a0, b, s02); s12 = V.MultiplyAdd(a1, b, s12);
-                        b = V.Load(v0 + 3 * nr + t); s03 = V.MultiplyAdd(a0, b, s03); s13 = V.MultiplyAdd(a1, b, s13);
-                    }
+                        for (int t = 0; t < nr; t += V.Count)
+                        {
+                            var a0 = V.Load(w0 + t); var a1 = V.Load(w0 + nr + t);
+                            var b = V.Load(v0 + t); s00 = V.MultiplyAdd(a0, b, s00); s10 = V.MultiplyAdd(a1, b, s10);
+                            b = V.Load(v0 + nr + t); s01 = V.MultiplyAdd(a0, b, s01); s11 = V.MultiplyAdd(a1, b, s11);
+                            b = V.Load(v0 + 2 * nr + t); s02 = V.MultiplyAdd(a0, b, s02); s12 = V.MultiplyAdd(a1, b, s12);
+                            b = V.Load(v0 + 3 * nr + t); s03 = V.MultiplyAdd(a0, b, s03); s13 = V.MultiplyAdd(a1, b, s13);
+                        }
                     float* target = sums + (long)i * columns + j;
                     (Vector128.Load(target) + Lanes<V, TVec>.Sum4(s00, s01, s02, s03)).Store(target);
                     (Vector128.Load(target + columns) + Lanes<V, TVec>.Sum4(s10, s11, s12, s13)).Store(target + columns);
@@ -48,8 +48,8 @@ public sealed partial class Conv2DWinograd
                 }
             }
             for (; i < rows; i++)
-            for (int j = 0; j < columns; j++)
-                sums[(long)i * columns + j] += Dot(w + (long)i * nr, wPanel, v + (long)j * nr, vPanel, panels, nr);
+                for (int j = 0; j < columns; j++)
+                    sums[(long)i * columns + j] += Dot(w + (long)i * nr, wPanel, v + (long)j * nr, vPanel, panels, nr);
         }
 
         // Σ_t a[t] · b[t] over the panels, by lanes, then the lanes added.
@@ -57,8 +57,8 @@ public sealed partial class Conv2DWinograd
         {
             var sum = V.Zero;
             for (int panel = 0; panel < panels; panel++, a += aPanel, b += bPanel)
-            for (int t = 0; t < nr; t += V.Count)
-                sum = V.MultiplyAdd(V.Load(a + t), V.Load(b + t), sum);
+                for (int t = 0; t < nr; t += V.Count)
+                    sum = V.MultiplyAdd(V.Load(a + t), V.Load(b + t), sum);
             return V.Sum(sum);
         }
     }

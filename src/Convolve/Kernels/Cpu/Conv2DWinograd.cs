@@ -226,21 +226,21 @@ public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward
             var u = values.AsSpan(0, length);
             u.Clear();
             for (int o = 0; o < rows; o++)
-            for (int i = 0; i < columns; i++)
-            {
-                var f = weight.Slice((transposed ? i * c + o : o * c + i) * 9, 9);
-                double g00 = f[0], g01 = f[1], g02 = f[2], g10 = f[3], g11 = f[4], g12 = f[5], g20 = f[6], g21 = f[7], g22 = f[8];
-                // G g: 4 x 3, by columns.
-                double a0 = g00, b0 = 0.5 * (g00 + g10 + g20), c0 = 0.5 * (g00 - g10 + g20), d0 = g20;
-                double a1 = g01, b1 = 0.5 * (g01 + g11 + g21), c1 = 0.5 * (g01 - g11 + g21), d1 = g21;
-                double a2 = g02, b2 = 0.5 * (g02 + g12 + g22), c2 = 0.5 * (g02 - g12 + g22), d2 = g22;
-                // (G g) Gᵀ: 4 x 4, row by row.
-                int at = o / tileRows * panel + i * tileRows + o % tileRows;
-                Row(u, at, position, a0, a1, a2);
-                Row(u, at + 4 * position, position, b0, b1, b2);
-                Row(u, at + 8 * position, position, c0, c1, c2);
-                Row(u, at + 12 * position, position, d0, d1, d2);
-            }
+                for (int i = 0; i < columns; i++)
+                {
+                    var f = weight.Slice((transposed ? i * c + o : o * c + i) * 9, 9);
+                    double g00 = f[0], g01 = f[1], g02 = f[2], g10 = f[3], g11 = f[4], g12 = f[5], g20 = f[6], g21 = f[7], g22 = f[8];
+                    // G g: 4 x 3, by columns.
+                    double a0 = g00, b0 = 0.5 * (g00 + g10 + g20), c0 = 0.5 * (g00 - g10 + g20), d0 = g20;
+                    double a1 = g01, b1 = 0.5 * (g01 + g11 + g21), c1 = 0.5 * (g01 - g11 + g21), d1 = g21;
+                    double a2 = g02, b2 = 0.5 * (g02 + g12 + g22), c2 = 0.5 * (g02 - g12 + g22), d2 = g22;
+                    // (G g) Gᵀ: 4 x 4, row by row.
+                    int at = o / tileRows * panel + i * tileRows + o % tileRows;
+                    Row(u, at, position, a0, a1, a2);
+                    Row(u, at + 4 * position, position, b0, b1, b2);
+                    Row(u, at + 8 * position, position, c0, c1, c2);
+                    Row(u, at + 12 * position, position, d0, d1, d2);
+                }
         }
 
         private static void Row(Span<float> u, int at, int position, double h0, double h1, double h2)

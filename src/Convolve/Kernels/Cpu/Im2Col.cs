@@ -45,30 +45,30 @@ internal static unsafe class Im2Col
     {
         int outH = g.OutH, outW = g.OutW;
         for (int c = cFirst; c < cLast; c++)
-        for (int kh = 0; kh < g.KernelH; kh++)
-        for (int kw = 0; kw < g.KernelW; kw++)
-        {
-            float* row = col + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * outH * outW;
-            var (owFirst, owEnd, iwFirst) = Columns(g, kw);
-            for (int oh = 0; oh < outH; oh++)
-            {
-                float* target = row + (long)oh * outW;
-                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                if (ih < 0 || ih >= g.InH)
+            for (int kh = 0; kh < g.KernelH; kh++)
+                for (int kw = 0; kw < g.KernelW; kw++)
                 {
-                    new Span<float>(target, outW).Clear();
-                    continue;
+                    float* row = col + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * outH * outW;
+                    var (owFirst, owEnd, iwFirst) = Columns(g, kw);
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        float* target = row + (long)oh * outW;
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        if (ih < 0 || ih >= g.InH)
+                        {
+                            new Span<float>(target, outW).Clear();
+                            continue;
+                        }
+                        if (owFirst > 0) new Span<float>(target, owFirst).Clear();
+                        if (owEnd < outW) new Span<float>(target + owEnd, outW - owEnd).Clear();
+                        float* source = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
+                        int count = owEnd - owFirst;
+                        if (g.StrideW == 1)
+                            CopyShort(source, target + owFirst, count);
+                        else
+                            for (int i = 0; i < count; i++) target[owFirst + i] = source[(long)i * g.StrideW];
+                    }
                 }
-                if (owFirst > 0) new Span<float>(target, owFirst).Clear();
-                if (owEnd < outW) new Span<float>(target + owEnd, outW - owEnd).Clear();
-                float* source = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
-                int count = owEnd - owFirst;
-                if (g.StrideW == 1)
-                    CopyShort(source, target + owFirst, count);
-                else
-                    for (int i = 0; i < count; i++) target[owFirst + i] = source[(long)i * g.StrideW];
-            }
-        }
     }
 
     /// <summary>
@@ -81,24 +81,24 @@ internal static unsafe class Im2Col
         int outH = g.OutH, outW = g.OutW;
         new Span<float>(x, g.InChannelsPerGroup * g.InH * g.InW).Clear();
         for (int c = 0; c < g.InChannelsPerGroup; c++)
-        for (int kh = 0; kh < g.KernelH; kh++)
-        for (int kw = 0; kw < g.KernelW; kw++)
-        {
-            float* row = col + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * outH * outW;
-            var (owFirst, owEnd, iwFirst) = Columns(g, kw);
-            int count = owEnd - owFirst;
-            for (int oh = 0; oh < outH; oh++)
-            {
-                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                if (ih < 0 || ih >= g.InH) continue;
-                float* source = row + (long)oh * outW + owFirst;
-                float* target = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
-                if (g.StrideW == 1)
-                    AddShort(source, target, count);
-                else
-                    for (int i = 0; i < count; i++) target[(long)i * g.StrideW] += source[i];
-            }
-        }
+            for (int kh = 0; kh < g.KernelH; kh++)
+                for (int kw = 0; kw < g.KernelW; kw++)
+                {
+                    float* row = col + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * outH * outW;
+                    var (owFirst, owEnd, iwFirst) = Columns(g, kw);
+                    int count = owEnd - owFirst;
+                    for (int oh = 0; oh < outH; oh++)
+                    {
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        if (ih < 0 || ih >= g.InH) continue;
+                        float* source = row + (long)oh * outW + owFirst;
+                        float* target = x + ((long)c * g.InH + ih) * g.InW + iwFirst;
+                        if (g.StrideW == 1)
+                            AddShort(source, target, count);
+                        else
+                            for (int i = 0; i < count; i++) target[(long)i * g.StrideW] += source[i];
+                    }
+                }
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
-using Convolve.Kernels.Reference;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Convolve.Kernels.Reference;
 
 namespace Convolve.Kernels.Cpu;
 
@@ -344,22 +344,22 @@ public static unsafe class Pool2DCpu
         {
             int outW = g.OutW;
             for (int oh = 0; oh < g.OutH; oh++)
-            for (int ow = 0; ow < outW; ow++)
-            {
-                var state = window.Open(oh, ow);
-                for (int kh = 0; kh < g.KernelH; kh++)
+                for (int ow = 0; ow < outW; ow++)
                 {
-                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                    if (ih < 0 || ih >= g.InH) continue;
-                    for (int kw = 0; kw < g.KernelW; kw++)
+                    var state = window.Open(oh, ow);
+                    for (int kh = 0; kh < g.KernelH; kh++)
                     {
-                        int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                        if (iw < 0 || iw >= g.InW) continue;
-                        window.Cell(ref state, ih * g.InW + iw);
+                        int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                        if (ih < 0 || ih >= g.InH) continue;
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            if (iw < 0 || iw >= g.InW) continue;
+                            window.Cell(ref state, ih * g.InW + iw);
+                        }
                     }
+                    window.Close(oh, ow, state);
                 }
-                window.Close(oh, ow, state);
-            }
         }
     }
 

@@ -15,25 +15,25 @@ public sealed class Conv2DReference : IConv2DKernel
     {
         int outH = g.OutH, outW = g.OutW, cPerGroup = g.InChannelsPerGroup, kPerGroup = g.OutChannelsPerGroup;
         for (int n = 0; n < g.Batch; n++)
-        for (int k = 0; k < g.OutChannels; k++)
-        {
-            int firstChannel = k / kPerGroup * cPerGroup;
-            for (int oh = 0; oh < outH; oh++)
-            for (int ow = 0; ow < outW; ow++)
+            for (int k = 0; k < g.OutChannels; k++)
             {
-                double sum = bias.IsEmpty ? 0 : bias[k];
-                for (int c = 0; c < cPerGroup; c++)
-                for (int kh = 0; kh < g.KernelH; kh++)
-                for (int kw = 0; kw < g.KernelW; kw++)
-                {
-                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                    int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                    sum += input[InputIndex(g, n, firstChannel + c, ih, iw)] * weight[WeightIndex(g, k, c, kh, kw)];
-                }
-                output[((n * g.OutChannels + k) * outH + oh) * outW + ow] = (float)sum;
+                int firstChannel = k / kPerGroup * cPerGroup;
+                for (int oh = 0; oh < outH; oh++)
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        double sum = bias.IsEmpty ? 0 : bias[k];
+                        for (int c = 0; c < cPerGroup; c++)
+                            for (int kh = 0; kh < g.KernelH; kh++)
+                                for (int kw = 0; kw < g.KernelW; kw++)
+                                {
+                                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                                    int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
+                                    sum += input[InputIndex(g, n, firstChannel + c, ih, iw)] * weight[WeightIndex(g, k, c, kh, kw)];
+                                }
+                        output[((n * g.OutChannels + k) * outH + oh) * outW + ow] = (float)sum;
+                    }
             }
-        }
     }
 
     public void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
@@ -42,24 +42,24 @@ public sealed class Conv2DReference : IConv2DKernel
         dInput.Clear();
         int outH = g.OutH, outW = g.OutW, cPerGroup = g.InChannelsPerGroup, kPerGroup = g.OutChannelsPerGroup;
         for (int n = 0; n < g.Batch; n++)
-        for (int k = 0; k < g.OutChannels; k++)
-        {
-            int firstChannel = k / kPerGroup * cPerGroup;
-            for (int oh = 0; oh < outH; oh++)
-            for (int ow = 0; ow < outW; ow++)
+            for (int k = 0; k < g.OutChannels; k++)
             {
-                float dOut = dOutput[((n * g.OutChannels + k) * outH + oh) * outW + ow];
-                for (int c = 0; c < cPerGroup; c++)
-                for (int kh = 0; kh < g.KernelH; kh++)
-                for (int kw = 0; kw < g.KernelW; kw++)
-                {
-                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                    int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                    dInput[InputIndex(g, n, firstChannel + c, ih, iw)] += dOut * weight[WeightIndex(g, k, c, kh, kw)];
-                }
+                int firstChannel = k / kPerGroup * cPerGroup;
+                for (int oh = 0; oh < outH; oh++)
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        float dOut = dOutput[((n * g.OutChannels + k) * outH + oh) * outW + ow];
+                        for (int c = 0; c < cPerGroup; c++)
+                            for (int kh = 0; kh < g.KernelH; kh++)
+                                for (int kw = 0; kw < g.KernelW; kw++)
+                                {
+                                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                                    int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
+                                    dInput[InputIndex(g, n, firstChannel + c, ih, iw)] += dOut * weight[WeightIndex(g, k, c, kh, kw)];
+                                }
+                    }
             }
-        }
     }
 
     public void BackwardWeight(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput,
@@ -67,25 +67,25 @@ public sealed class Conv2DReference : IConv2DKernel
     {
         int outH = g.OutH, outW = g.OutW, cPerGroup = g.InChannelsPerGroup, kPerGroup = g.OutChannelsPerGroup;
         for (int n = 0; n < g.Batch; n++)
-        for (int k = 0; k < g.OutChannels; k++)
-        {
-            int firstChannel = k / kPerGroup * cPerGroup;
-            for (int oh = 0; oh < outH; oh++)
-            for (int ow = 0; ow < outW; ow++)
+            for (int k = 0; k < g.OutChannels; k++)
             {
-                float dOut = dOutput[((n * g.OutChannels + k) * outH + oh) * outW + ow];
-                if (!dBias.IsEmpty) dBias[k] += dOut;
-                for (int c = 0; c < cPerGroup; c++)
-                for (int kh = 0; kh < g.KernelH; kh++)
-                for (int kw = 0; kw < g.KernelW; kw++)
-                {
-                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                    int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                    dWeight[WeightIndex(g, k, c, kh, kw)] += dOut * input[InputIndex(g, n, firstChannel + c, ih, iw)];
-                }
+                int firstChannel = k / kPerGroup * cPerGroup;
+                for (int oh = 0; oh < outH; oh++)
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        float dOut = dOutput[((n * g.OutChannels + k) * outH + oh) * outW + ow];
+                        if (!dBias.IsEmpty) dBias[k] += dOut;
+                        for (int c = 0; c < cPerGroup; c++)
+                            for (int kh = 0; kh < g.KernelH; kh++)
+                                for (int kw = 0; kw < g.KernelW; kw++)
+                                {
+                                    int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                                    int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                                    if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
+                                    dWeight[WeightIndex(g, k, c, kh, kw)] += dOut * input[InputIndex(g, n, firstChannel + c, ih, iw)];
+                                }
+                    }
             }
-        }
     }
 
     private static int InputIndex(in Conv2DGeometry g, int n, int c, int h, int w) =>

@@ -10,16 +10,16 @@ public sealed class GemmReference : IGemmKernel
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate)
     {
         for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++)
-        {
-            double sum = accumulate ? c[i * n + j] : 0;
-            for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++)
             {
-                float aValue = transA ? a[p * m + i] : a[i * k + p];
-                float bValue = transB ? b[j * k + p] : b[p * n + j];
-                sum += aValue * bValue;
+                double sum = accumulate ? c[i * n + j] : 0;
+                for (int p = 0; p < k; p++)
+                {
+                    float aValue = transA ? a[p * m + i] : a[i * k + p];
+                    float bValue = transB ? b[j * k + p] : b[p * n + j];
+                    sum += aValue * bValue;
+                }
+                c[i * n + j] = (float)sum;
             }
-            c[i * n + j] = (float)sum;
-        }
     }
 }

@@ -12,28 +12,28 @@ public static class Pool2DReference
     {
         int outH = g.OutH, outW = g.OutW;
         for (int plane = 0; plane < g.Batch * g.Channels; plane++)
-        for (int oh = 0; oh < outH; oh++)
-        for (int ow = 0; ow < outW; ow++)
-        {
-            float best = float.NegativeInfinity;
-            int bestIndex = -1;
-            for (int kh = 0; kh < g.KernelH; kh++)
-            for (int kw = 0; kw < g.KernelW; kw++)
-            {
-                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                int index = (plane * g.InH + ih) * g.InW + iw;
-                if (bestIndex < 0 || input[index] > best || float.IsNaN(input[index]))
+            for (int oh = 0; oh < outH; oh++)
+                for (int ow = 0; ow < outW; ow++)
                 {
-                    best = input[index];
-                    bestIndex = index;
+                    float best = float.NegativeInfinity;
+                    int bestIndex = -1;
+                    for (int kh = 0; kh < g.KernelH; kh++)
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
+                            int index = (plane * g.InH + ih) * g.InW + iw;
+                            if (bestIndex < 0 || input[index] > best || float.IsNaN(input[index]))
+                            {
+                                best = input[index];
+                                bestIndex = index;
+                            }
+                        }
+                    int o = (plane * outH + oh) * outW + ow;
+                    output[o] = best;
+                    argmax[o] = bestIndex;
                 }
-            }
-            int o = (plane * outH + oh) * outW + ow;
-            output[o] = best;
-            argmax[o] = bestIndex;
-        }
     }
 
     /// <summary>dInput = 0, then each output's gradient is added at its argmax. Overwrites dInput.</summary>
@@ -53,20 +53,20 @@ public static class Pool2DReference
     {
         int outH = g.OutH, outW = g.OutW;
         for (int plane = 0; plane < g.Batch * g.Channels; plane++)
-        for (int oh = 0; oh < outH; oh++)
-        for (int ow = 0; ow < outW; ow++)
-        {
-            double sum = 0;
-            for (int kh = 0; kh < g.KernelH; kh++)
-            for (int kw = 0; kw < g.KernelW; kw++)
-            {
-                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                sum += input[(plane * g.InH + ih) * g.InW + iw];
-            }
-            output[(plane * outH + oh) * outW + ow] = (float)(sum / Divisor(g, countIncludePad, oh, ow));
-        }
+            for (int oh = 0; oh < outH; oh++)
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    double sum = 0;
+                    for (int kh = 0; kh < g.KernelH; kh++)
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
+                            sum += input[(plane * g.InH + ih) * g.InW + iw];
+                        }
+                    output[(plane * outH + oh) * outW + ow] = (float)(sum / Divisor(g, countIncludePad, oh, ow));
+                }
     }
 
     /// <summary>Each output's gradient spread evenly over its window's counted cells. Overwrites dInput.</summary>
@@ -75,19 +75,19 @@ public static class Pool2DReference
         dInput.Clear();
         int outH = g.OutH, outW = g.OutW;
         for (int plane = 0; plane < g.Batch * g.Channels; plane++)
-        for (int oh = 0; oh < outH; oh++)
-        for (int ow = 0; ow < outW; ow++)
-        {
-            float share = dOutput[(plane * outH + oh) * outW + ow] / Divisor(g, countIncludePad, oh, ow);
-            for (int kh = 0; kh < g.KernelH; kh++)
-            for (int kw = 0; kw < g.KernelW; kw++)
-            {
-                int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
-                int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
-                if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
-                dInput[(plane * g.InH + ih) * g.InW + iw] += share;
-            }
-        }
+            for (int oh = 0; oh < outH; oh++)
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    float share = dOutput[(plane * outH + oh) * outW + ow] / Divisor(g, countIncludePad, oh, ow);
+                    for (int kh = 0; kh < g.KernelH; kh++)
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            int ih = oh * g.StrideH - g.PadTop + kh * g.DilationH;
+                            int iw = ow * g.StrideW - g.PadLeft + kw * g.DilationW;
+                            if (ih < 0 || ih >= g.InH || iw < 0 || iw >= g.InW) continue;
+                            dInput[(plane * g.InH + ih) * g.InW + iw] += share;
+                        }
+                }
     }
 
     private static int Divisor(in Pool2DGeometry g, bool countIncludePad, int oh, int ow)

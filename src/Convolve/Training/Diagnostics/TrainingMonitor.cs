@@ -1,9 +1,9 @@
 using System.Globalization;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Convolve.Data;
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Convolve.Training.Diagnostics;
 

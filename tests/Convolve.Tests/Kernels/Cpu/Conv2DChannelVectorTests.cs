@@ -1,7 +1,7 @@
-using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
+using CsCheck;
 
 namespace Convolve.Tests.Kernels.Cpu;
 
@@ -55,12 +55,12 @@ public class Conv2DChannelVectorTests
         ];
         int seed = 400;
         foreach (var width in Widths)
-        foreach (var g in layers)
-        {
-            Assert.True(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width), $"{g} at {width}");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, width: width), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1, width), g, ++seed, withBias: false);
-        }
+            foreach (var g in layers)
+            {
+                Assert.True(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width), $"{g} at {width}");
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, width: width), g, ++seed, withBias: true);
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, maxThreads: 1, width), g, ++seed, withBias: false);
+            }
     }
 
     [Fact]
@@ -106,11 +106,11 @@ public class Conv2DChannelVectorTests
         ];
         int seed = 0;
         foreach (var width in Widths)
-        foreach (var g in others)
-        {
-            Assert.False(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width), $"{g} should not take the channel-vector path at {width}");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, width: width), g, ++seed, withBias: true);
-        }
+            foreach (var g in others)
+            {
+                Assert.False(Conv2DChannelVector.Supports(Conv2DPass.Forward, g, width), $"{g} should not take the channel-vector path at {width}");
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.ChannelVector, width: width), g, ++seed, withBias: true);
+            }
     }
 
     [Fact]

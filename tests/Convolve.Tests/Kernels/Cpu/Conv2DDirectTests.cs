@@ -1,6 +1,6 @@
-using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
+using CsCheck;
 
 namespace Convolve.Tests.Kernels.Cpu;
 
@@ -57,11 +57,11 @@ public class Conv2DDirectTests
         ];
         int seed = 0;
         foreach (var width in Widths)
-        foreach (var g in others)
-        {
-            Assert.False(Conv2DDirect.Supports(Conv2DPass.Forward, g, width), $"{g} should not take the direct path at {width}");
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, width: width), g, ++seed, withBias: true);
-        }
+            foreach (var g in others)
+            {
+                Assert.False(Conv2DDirect.Supports(Conv2DPass.Forward, g, width), $"{g} should not take the direct path at {width}");
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, width: width), g, ++seed, withBias: true);
+            }
     }
 
     [Fact]
@@ -91,13 +91,13 @@ public class Conv2DDirectTests
         ];
         int seed = 100;
         foreach (var width in Widths)
-        foreach (var g in layers)
-        {
-            Assert.True(Conv2DDirect.Supports(Conv2DPass.Forward, g, width));
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, width: width), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, maxThreads: 1, width: width), g, ++seed, withBias: false);
-            if (g.OutH % 2 == 0) Conv2DIm2ColGemmTests.CheckPooled(new Conv2DDirect(width: width), g, ++seed);
-        }
+            foreach (var g in layers)
+            {
+                Assert.True(Conv2DDirect.Supports(Conv2DPass.Forward, g, width));
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, width: width), g, ++seed, withBias: true);
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Direct, maxThreads: 1, width: width), g, ++seed, withBias: false);
+                if (g.OutH % 2 == 0) Conv2DIm2ColGemmTests.CheckPooled(new Conv2DDirect(width: width), g, ++seed);
+            }
     }
 
     [Fact]

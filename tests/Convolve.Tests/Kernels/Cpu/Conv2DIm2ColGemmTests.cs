@@ -1,7 +1,7 @@
-using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
+using CsCheck;
 
 namespace Convolve.Tests.Kernels.Cpu;
 
@@ -218,16 +218,16 @@ public class Conv2DIm2ColGemmTests
         var pooled = Enumerable.Repeat(float.NaN, g.Batch * g.OutChannels * ph * pw).ToArray(); // must be overwritten
         kernel.ForwardRectifiedPooled(g, input, weight, bias, pooled);
         for (int plane = 0; plane < g.Batch * g.OutChannels; plane++)
-        for (int y = 0; y < ph; y++)
-        for (int x = 0; x < pw; x++)
-        {
-            int at = plane * g.OutH * g.OutW + 2 * y * g.OutW + 2 * x;
-            int[] window = [at, at + 1, at + g.OutW, at + g.OutW + 1];
-            float expected = Math.Max(0, window.Max(i => full[i]));
-            double allowed = 1e-5 * (1 + window.Max(i => magnitude[i]));
-            float actual = pooled[(plane * ph + y) * pw + x];
-            Assert.True(Math.Abs(actual - expected) <= allowed, $"pooled[{plane}, {y}, {x}] = {actual}, reference {expected}, for {g}");
-        }
+            for (int y = 0; y < ph; y++)
+                for (int x = 0; x < pw; x++)
+                {
+                    int at = plane * g.OutH * g.OutW + 2 * y * g.OutW + 2 * x;
+                    int[] window = [at, at + 1, at + g.OutW, at + g.OutW + 1];
+                    float expected = Math.Max(0, window.Max(i => full[i]));
+                    double allowed = 1e-5 * (1 + window.Max(i => magnitude[i]));
+                    float actual = pooled[(plane * ph + y) * pw + x];
+                    Assert.True(Math.Abs(actual - expected) <= allowed, $"pooled[{plane}, {y}, {x}] = {actual}, reference {expected}, for {g}");
+                }
     }
 
     internal static void CheckAllPasses(IConv2DKernel fast, Conv2DGeometry g, int seed, bool withBias)

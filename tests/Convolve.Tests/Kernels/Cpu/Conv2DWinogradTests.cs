@@ -1,7 +1,7 @@
-using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
+using CsCheck;
 
 namespace Convolve.Tests.Kernels.Cpu;
 
@@ -63,12 +63,12 @@ public class Conv2DWinogradTests
         ];
         int seed = 200;
         foreach (var width in DispatchWidths)
-        foreach (var g in layers)
-        {
-            Assert.Equal(width != SimdWidth.Scalar, Conv2DWinograd.Supports(Conv2DPass.Forward, g, width));
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, width: width), g, ++seed, withBias: true);
-            Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1, width), g, ++seed, withBias: false);
-        }
+            foreach (var g in layers)
+            {
+                Assert.Equal(width != SimdWidth.Scalar, Conv2DWinograd.Supports(Conv2DPass.Forward, g, width));
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, width: width), g, ++seed, withBias: true);
+                Conv2DIm2ColGemmTests.CheckAllPasses(new Conv2DDispatcher(Conv2DAlgorithm.Winograd, maxThreads: 1, width), g, ++seed, withBias: false);
+            }
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
-using CsCheck;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
+using CsCheck;
 
 namespace Convolve.Tests.Kernels.Cpu;
 
@@ -100,17 +100,17 @@ public class GemmTests
     {
         int seed = 10;
         foreach (var path in SkinnyPaths())
-        foreach (int threads in new[] { 1, 0 })
-        {
-            var gemm = new Gemm(path, threads);
-            foreach (var (m, n, k, transA, transB, accumulate, kind) in SkinnyShapes)
+            foreach (int threads in new[] { 1, 0 })
             {
-                string chosen = Gemm.Describe(path, transA, transB, m, n, k);
-                Assert.StartsWith(kind == 'd' ? "dot products" : "row combinations", chosen);
-                Assert.Contains($"({path})", chosen);
-                CheckAgainstReference(gemm, m, n, k, transA, transB, accumulate, ++seed);
+                var gemm = new Gemm(path, threads);
+                foreach (var (m, n, k, transA, transB, accumulate, kind) in SkinnyShapes)
+                {
+                    string chosen = Gemm.Describe(path, transA, transB, m, n, k);
+                    Assert.StartsWith(kind == 'd' ? "dot products" : "row combinations", chosen);
+                    Assert.Contains($"({path})", chosen);
+                    CheckAgainstReference(gemm, m, n, k, transA, transB, accumulate, ++seed);
+                }
             }
-        }
     }
 
     [Fact]
@@ -120,23 +120,23 @@ public class GemmTests
     public void Multiply_SkinnyShapes_OneThreadAndAllThreads_GiveIdenticalBits()
     {
         foreach (var path in SkinnyPaths())
-        foreach (var (m, n, k, transA, transB) in new[]
-        {
+            foreach (var (m, n, k, transA, transB) in new[]
+            {
             (64, 10, 5408, false, true), (1, 128, 9216, false, true), (10, 5409, 64, true, false),
             (128, 4101, 1, true, false), (1, 9219, 128, false, false),
         })
-        {
-            Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
-            var random = new Random(7);
-            var a = RandomValues(random, m * k);
-            var b = RandomValues(random, k * n);
-            var c0 = RandomValues(random, m * n);
-            var serial = (float[])c0.Clone();
-            var parallel = (float[])c0.Clone();
-            new Gemm(path, 1).Multiply(transA, transB, m, n, k, a, b, serial, true);
-            new Gemm(path, 0).Multiply(transA, transB, m, n, k, a, b, parallel, true);
-            Assert.Equal(serial, parallel);
-        }
+            {
+                Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
+                var random = new Random(7);
+                var a = RandomValues(random, m * k);
+                var b = RandomValues(random, k * n);
+                var c0 = RandomValues(random, m * n);
+                var serial = (float[])c0.Clone();
+                var parallel = (float[])c0.Clone();
+                new Gemm(path, 1).Multiply(transA, transB, m, n, k, a, b, serial, true);
+                new Gemm(path, 0).Multiply(transA, transB, m, n, k, a, b, parallel, true);
+                Assert.Equal(serial, parallel);
+            }
     }
 
     [Fact]
@@ -294,20 +294,20 @@ public class GemmTests
         GemmReference.Instance.Multiply(transA, transB, m, n, k, a, b, expected, accumulate);
         gemm.Multiply(transA, transB, m, n, k, a, b, actual, accumulate);
         for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++)
-        {
-            double magnitude = 1 + (accumulate ? Math.Abs(c0[i * n + j]) : 0);
-            for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++)
             {
-                float aValue = transA ? a[p * m + i] : a[i * k + p];
-                float bValue = transB ? b[j * k + p] : b[p * n + j];
-                magnitude += Math.Abs((double)aValue * bValue);
+                double magnitude = 1 + (accumulate ? Math.Abs(c0[i * n + j]) : 0);
+                for (int p = 0; p < k; p++)
+                {
+                    float aValue = transA ? a[p * m + i] : a[i * k + p];
+                    float bValue = transB ? b[j * k + p] : b[p * n + j];
+                    magnitude += Math.Abs((double)aValue * bValue);
+                }
+                double error = Math.Abs(actual[i * n + j] - expected[i * n + j]);
+                Assert.True(error <= 1e-5 * magnitude,
+                    $"{gemm.Path}: m={m} n={n} k={k} transA={transA} transB={transB} accumulate={accumulate}: " +
+                    $"C[{i}, {j}] = {actual[i * n + j]}, reference {expected[i * n + j]}, allowed error {1e-5 * magnitude}");
             }
-            double error = Math.Abs(actual[i * n + j] - expected[i * n + j]);
-            Assert.True(error <= 1e-5 * magnitude,
-                $"{gemm.Path}: m={m} n={n} k={k} transA={transA} transB={transB} accumulate={accumulate}: " +
-                $"C[{i}, {j}] = {actual[i * n + j]}, reference {expected[i * n + j]}, allowed error {1e-5 * magnitude}");
-        }
     }
 
     internal static float[] RandomValues(Random random, int length)

@@ -1,7 +1,7 @@
-using CsCheck;
 using Convolve.Kernels;
 using Convolve.Kernels.Cpu;
 using Convolve.Kernels.Reference;
+using CsCheck;
 
 namespace Convolve.Tests.Kernels.Cpu;
 
