@@ -277,7 +277,7 @@ public static class OnnxLayers
             if (FoldedOperators.Contains(node.OpType))
                 throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) computes here on values that depend on the model input; " +
                     $"Convolve computes {node.OpType} only on constants and shapes, once at import");
-            throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) has no Convolve layer (Convolve ImportRules {string.Join(", ", AllOperators)})");
+            throw node.Refuse($"operator {node.OpType} (opset {node.Opset}) has no Convolve layer (Convolve imports {string.Join(", ", AllOperators)})");
         }
         return rule(node, inputShape);
     }

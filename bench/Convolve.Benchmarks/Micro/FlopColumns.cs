@@ -65,7 +65,7 @@ public sealed class FlopColumn : IColumn
     {
         Kind.Gflops => "GFLOP/s",
         Kind.GflopsPerThread => "GFLOP/s/thread",
-        _ => "of Peak",
+        _ => "of peak",
     };
 
     public bool AlwaysShow => true;
@@ -78,7 +78,7 @@ public sealed class FlopColumn : IColumn
     {
         Kind.Gflops => "Floating-point operations of one call (multiply-add = 2) / median time, in 10^9 per second",
         Kind.GflopsPerThread => "GFLOP/s divided by the threads the call may use",
-        _ => $"GFLOP/s / (threads x one core's FMA Peak, {PeakPerCore.Gflops:F1} GFLOP/s: {PeakPerCore.Source})",
+        _ => $"GFLOP/s / (threads x one core's FMA peak, {PeakPerCore.Gflops:F1} GFLOP/s: {PeakPerCore.Source})",
     };
 
     public bool IsAvailable(Summary summary) => true;
