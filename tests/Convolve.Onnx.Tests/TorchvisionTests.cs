@@ -29,8 +29,13 @@ public sealed class TorchvisionTests(ITestOutputHelper log)
 
     public static TheoryData<string> ModelNames() => [.. TorchvisionFiles.Models];
 
-    // The photos as torchvision's models expect them: RGB 224x224 in 0..1, normalised by ImageNet's mean and deviation.
-    private static Tensor Photos()
+    // The photos as torchvision's models expect them: RGB 224x224 in 0..1, normalised by ImageNet's
+    // mean and deviation. Decoded once for every test (the models do not change their input).
+    private static readonly Lazy<Tensor> PhotoBatch = new(DecodePhotos);
+
+    private static Tensor Photos() => PhotoBatch.Value;
+
+    private static Tensor DecodePhotos()
     {
         float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
         var batch = new Tensor(new Shape(PhotoCount, 3, 224, 224));

@@ -14,22 +14,11 @@ namespace Convolve.Layers;
 /// log-sum-exp of log-probabilities is 0, and its gradient passes through this layer unchanged.
 /// </para>
 /// </summary>
-public sealed class LogSoftmax(int axis = -1) : Layer
+public sealed class LogSoftmax(int axis = -1) : AxisLayer(axis)
 {
     private Tensor? output, dInput;
 
     public LogSoftmax(LogSoftmaxConfig config) : this(config.Axis) { }
-
-    /// <summary>The axis whose exponentials sum to 1; negative counts from the end.</summary>
-    public int Axis { get; } = axis;
-
-    public override Shape GetOutputShape(Shape inputShape)
-    {
-        int axis = Axis < 0 ? inputShape.Rank + Axis : Axis;
-        if (axis < 0 || axis >= inputShape.Rank)
-            throw new ShapeException($"{this}: axis {Axis} is out of range for input {inputShape}.");
-        return inputShape;
-    }
 
     public override Tensor Forward(Tensor input, bool training = false)
     {
@@ -88,19 +77,7 @@ public sealed class LogSoftmax(int axis = -1) : Layer
         return result;
     }
 
-    private (int Outer, int Length, int Inner) Split(Shape shape)
-    {
-        GetOutputShape(shape);
-        int axis = Axis < 0 ? shape.Rank + Axis : Axis;
-        int outer = 1, inner = 1;
-        for (int d = 0; d < axis; d++) outer *= shape[d];
-        for (int d = axis + 1; d < shape.Rank; d++) inner *= shape[d];
-        return (outer, shape[axis], inner);
-    }
-
     public override LayerConfig GetConfig() => new LogSoftmaxConfig(Axis);
-
-    protected override string ExtraDescription => Axis == -1 ? "" : $"axis={Axis}";
 }
 
 /// <summary>Options of a <see cref="LogSoftmax"/> layer.</summary>
