@@ -23,6 +23,7 @@ public static class TestModels
         data.Add("activation-layers");
         data.Add("unary-math-layers");
         data.Add("min-max-layers");
+        data.Add("conv-transpose-layers");
         return data;
     }
 
@@ -47,6 +48,7 @@ public static class TestModels
                 "activation-layers" => (ActivationLayers(), new Shape(3, 6, 5)),
                 "unary-math-layers" => (UnaryMathLayers(), new Shape(3, 6, 5)),
                 "min-max-layers" => (MinMaxLayers(), new Shape(3, 6, 5)),
+                "conv-transpose-layers" => (ConvTransposeLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -213,6 +215,18 @@ public static class TestModels
         g.Apply(new Dense(5), g.Apply(new Flatten(), g.Apply(new Add(), floor, cap)));
         return g;
     }
+
+    /// <summary>
+    /// A small decoder: Conv, ReLU, then transposed convolutions upsampling by 2 (DCGAN's 4x4 with
+    /// padding 1), with output padding, asymmetric pads, groups, dilation and no bias, and a 1x1 one.
+    /// </summary>
+    private static Sequential ConvTransposeLayers() => new(
+        new Conv2D(3, 8, kernelSize: 3, padding: 1), new ReLU(),                                    // [8, 6, 5]
+        new ConvTranspose2D(8, 4, kernelSize: 4, stride: 2, padding: 1), new ReLU(),                // [4, 12, 10]
+        new ConvTranspose2D(new ConvTranspose2DConfig(4, 6, 3, 2, 2, 1, new Padding(1, 0, 2, 1), 1, 0, 1, 2, Groups: 2, Bias: false)),
+        new Tanh(),                                                                                 // [6, 23, 11]
+        new ConvTranspose2D(6, 2, kernelSize: 1),                                                   // [2, 23, 11]
+        new Flatten(), new Dense(5));
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)
