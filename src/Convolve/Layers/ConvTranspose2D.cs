@@ -147,7 +147,9 @@ public sealed class ConvTranspose2D : Layer, IThreadedLayer
             if (c.StrideH != 1 || c.StrideW != 1) parts.Add(c.StrideH == c.StrideW ? $"stride={c.StrideH}" : $"stride=({c.StrideH}, {c.StrideW})");
             if (c.Padding != Padding.Valid) parts.Add($"padding={c.Padding}");
             if (c.OutputPaddingH != 0 || c.OutputPaddingW != 0)
-                parts.Add(c.OutputPaddingH == c.OutputPaddingW ? $"output_padding={c.OutputPaddingH}" : $"output_padding=({c.OutputPaddingH}, {c.OutputPaddingW})");
+                parts.Add(c.OutputPaddingH == c.OutputPaddingW
+                    ? $"output_padding={c.OutputPaddingH}"
+                    : $"output_padding=({c.OutputPaddingH}, {c.OutputPaddingW})");
             if (c.DilationH != 1 || c.DilationW != 1)
                 parts.Add(c.DilationH == c.DilationW ? $"dilation={c.DilationH}" : $"dilation=({c.DilationH}, {c.DilationW})");
             if (c.Groups != 1) parts.Add($"groups={c.Groups}");
