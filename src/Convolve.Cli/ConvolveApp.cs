@@ -31,7 +31,7 @@ public static class ConvolveApp
             var root = CreateRootCommand(terminal);
             // No response files: an argument such as "@photo.png" is a file name, not a list of arguments to read.
             var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-            if (parseResult.Errors.Count > 0 && parseResult.Action is not (PlainHelp or VersionAction))
+            if (parseResult.Errors.Count > 0 && parseResult.Action is not PlainHelp && !(parseResult.Action is VersionAction && args.Length == 1))
             {
                 var command = parseResult.CommandResult.Command;
                 if (args.Length == 0)
