@@ -5,7 +5,7 @@ namespace Convolve.Packaging.Tests;
 
 /// <summary>What the README's pack command makes, and what NuGet users expect inside each package.</summary>
 [Collection(PackagingCollection.Name)]
-public sealed class PackageContentsTests(PackedSolution packed)
+public sealed class PackageContentsTests(PackedSolution packed, ITestOutputHelper log)
 {
     private static readonly string[] Libraries = ["Convolve", "Convolve.Onnx", "Convolve.Imaging"];
     private static readonly string[] Packages = [.. Libraries, "Convolve.Cli"];
@@ -17,6 +17,9 @@ public sealed class PackageContentsTests(PackedSolution packed)
         var made = Directory.GetFiles(packed.Artifacts).Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(expected, made);
         Assert.DoesNotContain("warning", packed.PackResult.Output, StringComparison.OrdinalIgnoreCase);
+        log.WriteLine($"{packed.PackResult.Command}: {packed.PackResult.Elapsed.TotalSeconds:F1} s");
+        foreach (var file in Directory.GetFiles(packed.Artifacts).Order(StringComparer.Ordinal))
+            log.WriteLine($"{Path.GetFileName(file)}: {new FileInfo(file).Length:N0} bytes");
     }
 
     [Theory]

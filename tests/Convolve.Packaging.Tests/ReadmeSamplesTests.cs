@@ -8,7 +8,7 @@ namespace Convolve.Packaging.Tests;
 /// folder offline, and the README's C# samples, taken from README.md itself, as its Program.cs.
 /// </summary>
 [Collection(PackagingCollection.Name)]
-public sealed partial class ReadmeSamplesTests(PackedSolution packed)
+public sealed partial class ReadmeSamplesTests(PackedSolution packed, ITestOutputHelper log)
 {
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(5);
 
@@ -28,12 +28,12 @@ public sealed partial class ReadmeSamplesTests(PackedSolution packed)
     {
         string project = Directory.CreateDirectory(Path.Combine(packed.User, "sample")).FullName;
         var env = packed.OfflineEnvironment;
-        Dotnet.Succeed(project, Step, "dotnet", ["new", "console", "--name", "Sample", "--output", ".", "--no-update-check"], env);
+        Log(Dotnet.Succeed(project, Step, "dotnet", ["new", "console", "--name", "Sample", "--output", ".", "--no-update-check"], env));
         foreach (var id in new[] { "Convolve", "Convolve.Onnx" })
-            Dotnet.Succeed(project, Step, "dotnet", ["add", "package", id, "--version", packed.Version], env);
+            Log(Dotnet.Succeed(project, Step, "dotnet", ["add", "package", id, "--version", packed.Version], env));
         File.WriteAllText(Path.Combine(project, "Program.cs"), Program(File.ReadAllText(Path.Combine(packed.Root, "README.md"))));
 
-        var run = Dotnet.Succeed(project, TimeSpan.FromMinutes(10), "dotnet", ["run", "-c", "Release"], env);
+        var run = Log(Dotnet.Succeed(project, TimeSpan.FromMinutes(10), "dotnet", ["run", "-c", "Release"], env));
 
         // The summary's table, five epochs, the test accuracy, a prediction and the ONNX round trip.
         Assert.Contains("Conv2D", run.Output, StringComparison.Ordinal);
@@ -47,6 +47,12 @@ public sealed partial class ReadmeSamplesTests(PackedSolution packed)
         Assert.True(roundTrip.Success, $"no ONNX round trip line; {run}");
         Assert.Equal("40", roundTrip.Groups[1].Value); // 4 digits x 10 classes
         Assert.Equal(0f, float.Parse(roundTrip.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    private ProcessResult Log(ProcessResult result)
+    {
+        log.WriteLine($"{result.Command}: {result.Elapsed.TotalSeconds:F1} s");
+        return result;
     }
 
     /// <summary>
