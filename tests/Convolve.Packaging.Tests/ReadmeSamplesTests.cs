@@ -12,6 +12,9 @@ public sealed partial class ReadmeSamplesTests(PackedSolution packed, ITestOutpu
 {
     private static readonly TimeSpan Step = TimeSpan.FromMinutes(5);
 
+    /// <summary>The library packages; the console project adds them all.</summary>
+    private static readonly string[] Libraries = ["Convolve", "Convolve.Onnx", "Convolve.Imaging"];
+
     /// <summary>The README's section whose ```csharp blocks, in order, make one program.</summary>
     public const string Section = "## In C#";
 
@@ -29,9 +32,16 @@ public sealed partial class ReadmeSamplesTests(PackedSolution packed, ITestOutpu
         string project = Directory.CreateDirectory(Path.Combine(packed.User, "sample")).FullName;
         var env = packed.OfflineEnvironment;
         Log(Dotnet.Succeed(project, Step, "dotnet", ["new", "console", "--name", "Sample", "--output", ".", "--no-update-check"], env));
-        foreach (var id in new[] { "Convolve", "Convolve.Onnx" })
+        foreach (var id in Libraries)
             Log(Dotnet.Succeed(project, Step, "dotnet", ["add", "package", id, "--version", packed.Version], env));
         File.WriteAllText(Path.Combine(project, "Program.cs"), Program(File.ReadAllText(Path.Combine(packed.Root, "README.md"))));
+        // The sample of each library's package README is compiled too (as a method nobody calls:
+        // it reads files a user would have, such as model.onnx).
+        foreach (var id in Libraries)
+        {
+            string readme = File.ReadAllText(Path.Combine(packed.Root, "src", id, "README.md"));
+            File.WriteAllText(Path.Combine(project, $"{id.Replace('.', '_')}_Readme.cs"), AsMethod(readme, id.Replace('.', '_') + "_Readme"));
+        }
 
         var run = Log(Dotnet.Succeed(project, TimeSpan.FromMinutes(10), "dotnet", ["run", "-c", "Release"], env));
 
@@ -70,6 +80,17 @@ public sealed partial class ReadmeSamplesTests(PackedSolution packed, ITestOutpu
         var lines = blocks.SelectMany(b => b.Split('\n')).Select(l => l.TrimEnd('\r')).ToList();
         var usings = lines.Where(IsUsing).Distinct().ToList();
         return string.Join('\n', usings.Concat([""]).Concat(lines.Where(l => !IsUsing(l)))) + "\n";
+    }
+
+    /// <summary>A package README's one ```csharp block as the body of a static method: its <c>using</c> directives first.</summary>
+    internal static string AsMethod(string readme, string className)
+    {
+        var blocks = CSharpBlock().Matches(readme).Select(m => m.Groups[1].Value).ToList();
+        Assert.True(blocks.Count == 1, $"{className}: {blocks.Count} C# blocks, not one");
+        var lines = blocks[0].Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        return string.Join('\n',
+            [.. lines.Where(IsUsing), "", $"internal static class {className}", "{", "    public static void Run()", "    {",
+             .. lines.Where(l => !IsUsing(l)).Select(l => "        " + l), "    }", "}"]) + "\n";
     }
 
     private static bool IsUsing(string line) => UsingDirective().IsMatch(line);
