@@ -60,6 +60,7 @@ public static class LayerTypes
         Register<UnaryMathConfig>("UnaryMath");
         Register<MinimumConfig>("Minimum");
         Register<MaximumConfig>("Maximum");
+        Register<ResizeConfig>("Resize");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

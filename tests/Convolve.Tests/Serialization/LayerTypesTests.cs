@@ -61,6 +61,7 @@ public sealed class LayerTypesTests : IDisposable
         new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Erf),
         new MinimumConfig(),
         new MaximumConfig(),
+        new ResizeConfig(ResizeInterpolation.Linear, 2f, 1.5f, Coordinates: ResizeCoordinates.AlignCorners),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
