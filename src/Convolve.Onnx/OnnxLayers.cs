@@ -153,6 +153,9 @@ public static class OnnxLayers
         ImportMerge("Max", MergesOnnx.Arithmetic);
         ExportMerge<Minimum>(MergesOnnx.Export);
         ExportMerge<Maximum>(MergesOnnx.Export);
+        Import("Resize", ResizeOnnx.Resize);
+        Import("Upsample", ResizeOnnx.Upsample);
+        Export<Resize>(ResizeOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

@@ -23,6 +23,7 @@ public static class TestModels
         data.Add("activation-layers");
         data.Add("unary-math-layers");
         data.Add("min-max-layers");
+        data.Add("resize-layers");
         return data;
     }
 
@@ -47,6 +48,7 @@ public static class TestModels
                 "activation-layers" => (ActivationLayers(), new Shape(3, 6, 5)),
                 "unary-math-layers" => (UnaryMathLayers(), new Shape(3, 6, 5)),
                 "min-max-layers" => (MinMaxLayers(), new Shape(3, 6, 5)),
+                "resize-layers" => (ResizeLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -211,6 +213,25 @@ public static class TestModels
         var floor = g.Apply(new ElementwiseConstant(BinaryOperation.Max, Tensor.FromArray([-0.1f, 0, 0.1f, 0.2f], 4, 1, 1)), low);
         var cap = g.Apply(new ElementwiseConstant(BinaryOperation.Min, Tensor.FromArray([0.3f], 1), constantOnLeft: true), high);
         g.Apply(new Dense(5), g.Apply(new Flatten(), g.Apply(new Add(), floor, cap)));
+        return g;
+    }
+
+    /// <summary>
+    /// Conv -> nearest x2 -> Conv beside bilinear resizes (by scales, and to a fixed size, which
+    /// exports through Shape -> Slice -> Concat), nearest with other roundings, and a shrink.
+    /// </summary>
+    private static Graph ResizeLayers()
+    {
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                                          // [4, 6, 5]
+        var up = g.Apply(new Conv2D(4, 4, kernelSize: 3, padding: 1), g.Apply(new Resize(2, 2), x));                    // [4, 12, 10]
+        var linear = g.Apply(new Resize(2, 2, ResizeInterpolation.Linear), x);                                        // [4, 12, 10]
+        var corners = g.Apply(Resize.ToSize(12, 10, ResizeInterpolation.Linear, ResizeCoordinates.AlignCorners), x);   // [4, 12, 10]
+        var ceil = g.Apply(Resize.ToSize(12, 10, ResizeInterpolation.Nearest, ResizeCoordinates.TfHalfPixelForNN, ResizeRounding.RoundPreferCeil), x);
+        var sum = g.Apply(new Add(), g.Apply(new Add(), up, linear), g.Apply(new Add(), corners, ceil));
+        var odd = g.Apply(new Resize(1.5f, 1.5f, ResizeInterpolation.Linear, ResizeCoordinates.PytorchHalfPixel), sum); // [4, 18, 15]
+        var shrunk = g.Apply(new Resize(0.4f, 0.5f, ResizeInterpolation.Nearest, ResizeCoordinates.Asymmetric, ResizeRounding.Floor), odd); // [4, 7, 7]
+        g.Apply(new Dense(5), g.Apply(new Flatten(), shrunk));
         return g;
     }
 

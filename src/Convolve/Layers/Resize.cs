@@ -57,7 +57,8 @@ public enum ResizeRounding
 /// <c>nn.Upsample</c> and <c>F.interpolate</c> in nearest and bilinear modes). The output size
 /// comes from scale factors, H' = floor(H * scaleH), or is fixed (<see cref="ToSize"/>). Each
 /// output pixel maps to input coordinates (<see cref="ResizeCoordinates"/>, dividing by the
-/// scale factor given, or by H' / H for a fixed size, as ONNX defines), then takes the nearest
+/// scale factor given, or by H' / H for a fixed size, as ONNX defines; align_corners divides by
+/// H * scale - 1 unrounded, as ONNX's reference does, where ONNX Runtime takes H' - 1), then takes the nearest
 /// input pixel or blends the neighbours. No parameters; backward sends each output gradient back
 /// to the input pixels it read, with the same weights.
 /// </summary>
@@ -149,8 +150,10 @@ public sealed class Resize : Layer, IThreadedLayer
     {
         var outShape = GetOutputShape(inputShape);
         int inH = inputShape[2], inW = inputShape[3], outH = outShape[2], outW = outShape[3];
-        return new ResizeGeometry(inputShape[0] * inputShape[1], inH, inW, outH, outW,
-            IsSized ? (float)outH / inH : ScaleH, IsSized ? (float)outW / inW : ScaleW, Mode, Coordinates, Rounding);
+        return IsSized
+            ? new ResizeGeometry(inputShape[0] * inputShape[1], inH, inW, outH, outW, (float)outH / inH, (float)outW / inW, Mode, Coordinates, Rounding)
+            : new ResizeGeometry(inputShape[0] * inputShape[1], inH, inW, outH, outW, ScaleH, ScaleW, Mode, Coordinates, Rounding,
+                inH * ScaleH, inW * ScaleW);
     }
 
     // The tables of the current shape, made anew when the shape or the thread count changes.

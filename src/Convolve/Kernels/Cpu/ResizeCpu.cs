@@ -17,8 +17,8 @@ internal sealed class ResizePlan
     public ResizePlan(in ResizeGeometry g, int parts)
     {
         Geometry = g;
-        (RowLo, RowHi, RowWeight) = Axis(g, g.InH, g.OutH, g.ScaleH);
-        (ColLo, ColHi, ColWeight) = Axis(g, g.InW, g.OutW, g.ScaleW);
+        (RowLo, RowHi, RowWeight) = Axis(g, g.InH, g.OutH, g.LengthH, g.ScaleH);
+        (ColLo, ColHi, ColWeight) = Axis(g, g.InW, g.OutW, g.LengthW, g.ScaleW);
         Repeat = RepeatOf(g, ColLo);
         bool[] used = new bool[g.InH];
         for (int y = 0; y < g.OutH; y++) used[RowLo[y]] = used[RowHi[y]] = true;
@@ -74,12 +74,12 @@ internal sealed class ResizePlan
         return k;
     }
 
-    private static (int[] Lo, int[] Hi, float[] Weight) Axis(in ResizeGeometry g, int inLength, int outLength, float scale)
+    private static (int[] Lo, int[] Hi, float[] Weight) Axis(in ResizeGeometry g, int inLength, int outLength, float resized, float scale)
     {
         var (lo, hi, weight) = (new int[outLength], new int[outLength], new float[outLength]);
         for (int o = 0; o < outLength; o++)
         {
-            float s = ResizeReference.SourceCoordinate(g.Coordinates, o, inLength, outLength, scale);
+            float s = ResizeReference.SourceCoordinate(g.Coordinates, o, inLength, resized, scale);
             if (g.Mode == ResizeInterpolation.Nearest) lo[o] = hi[o] = ResizeReference.NearestIndex(g.Rounding, s, inLength);
             else (lo[o], hi[o], weight[o]) = ResizeReference.LinearTaps(s, inLength);
         }

@@ -6,10 +6,18 @@ namespace Convolve.Kernels.Reference;
 /// The shape of one resize: <see cref="Planes"/> = N * C planes of <see cref="InH"/> x <see cref="InW"/>
 /// become <see cref="OutH"/> x <see cref="OutW"/>. <see cref="ScaleH"/> and <see cref="ScaleW"/> are the
 /// factors the coordinate mapping divides by: the given scales, or out / in when sizes were given.
+/// <see cref="LengthH"/> and <see cref="LengthW"/> are the resized lengths align_corners and
+/// pytorch_half_pixel use: in * scale unrounded when scales were given (ONNX's definition, e.g.
+/// 2.4 for 4 * 0.6), else the output size.
 /// </summary>
 internal readonly record struct ResizeGeometry(int Planes, int InH, int InW, int OutH, int OutW, float ScaleH, float ScaleW,
-    ResizeInterpolation Mode, ResizeCoordinates Coordinates, ResizeRounding Rounding)
+    ResizeInterpolation Mode, ResizeCoordinates Coordinates, ResizeRounding Rounding, float LengthH, float LengthW)
 {
+    /// <summary>A geometry whose resized lengths are the output sizes (sizes given, or scales whose products are whole).</summary>
+    public ResizeGeometry(int planes, int inH, int inW, int outH, int outW, float scaleH, float scaleW,
+        ResizeInterpolation mode, ResizeCoordinates coordinates, ResizeRounding rounding)
+        : this(planes, inH, inW, outH, outW, scaleH, scaleW, mode, coordinates, rounding, outH, outW) { }
+
     /// <summary>Values in the input: Planes * InH * InW.</summary>
     public int InputLength => Planes * InH * InW;
 
@@ -27,16 +35,17 @@ internal static class ResizeReference
 {
     /// <summary>
     /// The input coordinate of output coordinate <paramref name="x"/> along an axis of
-    /// <paramref name="inLength"/> input and <paramref name="outLength"/> output pixels:
-    /// half_pixel (x + 0.5) / scale - 0.5; pytorch_half_pixel the same, but 0 for an output of
-    /// length 1; align_corners x * (in - 1) / (out - 1), 0 for an output of length 1;
-    /// asymmetric x / scale; tf_half_pixel_for_nn (x + 0.5) / scale.
+    /// <paramref name="inLength"/> input pixels resized to length <paramref name="resized"/>
+    /// (in * scale, unrounded, when scales were given): half_pixel (x + 0.5) / scale - 0.5;
+    /// pytorch_half_pixel the same, but 0 for a resized length of at most 1; align_corners
+    /// x * (in - 1) / (resized - 1), 0 for a resized length of 1; asymmetric x / scale;
+    /// tf_half_pixel_for_nn (x + 0.5) / scale.
     /// </summary>
-    public static float SourceCoordinate(ResizeCoordinates mode, int x, int inLength, int outLength, float scale) => mode switch
+    public static float SourceCoordinate(ResizeCoordinates mode, int x, int inLength, float resized, float scale) => mode switch
     {
         ResizeCoordinates.HalfPixel => ((x + 0.5f) / scale) - 0.5f,
-        ResizeCoordinates.PytorchHalfPixel => outLength > 1 ? ((x + 0.5f) / scale) - 0.5f : 0f,
-        ResizeCoordinates.AlignCorners => outLength == 1 ? 0f : x * (float)(inLength - 1) / (outLength - 1),
+        ResizeCoordinates.PytorchHalfPixel => resized > 1 ? ((x + 0.5f) / scale) - 0.5f : 0f,
+        ResizeCoordinates.AlignCorners => resized == 1 ? 0f : x * (float)(inLength - 1) / (resized - 1),
         ResizeCoordinates.Asymmetric => x / scale,
         _ => (x + 0.5f) / scale,
     };
@@ -76,10 +85,10 @@ internal static class ResizeReference
             var plane = input.Slice(p * g.InH * g.InW, g.InH * g.InW);
             for (int y = 0; y < g.OutH; y++)
             {
-                float sy = SourceCoordinate(g.Coordinates, y, g.InH, g.OutH, g.ScaleH);
+                float sy = SourceCoordinate(g.Coordinates, y, g.InH, g.LengthH, g.ScaleH);
                 for (int x = 0; x < g.OutW; x++)
                 {
-                    float sx = SourceCoordinate(g.Coordinates, x, g.InW, g.OutW, g.ScaleW);
+                    float sx = SourceCoordinate(g.Coordinates, x, g.InW, g.LengthW, g.ScaleW);
                     float value = 0;
                     foreach (var (index, weight) in Taps(g, sy, sx)) value += weight * plane[index];
                     output[(p * g.OutH + y) * g.OutW + x] = value;
@@ -100,10 +109,10 @@ internal static class ResizeReference
             var plane = dInput.Slice(p * g.InH * g.InW, g.InH * g.InW);
             for (int y = 0; y < g.OutH; y++)
             {
-                float sy = SourceCoordinate(g.Coordinates, y, g.InH, g.OutH, g.ScaleH);
+                float sy = SourceCoordinate(g.Coordinates, y, g.InH, g.LengthH, g.ScaleH);
                 for (int x = 0; x < g.OutW; x++)
                 {
-                    float sx = SourceCoordinate(g.Coordinates, x, g.InW, g.OutW, g.ScaleW);
+                    float sx = SourceCoordinate(g.Coordinates, x, g.InW, g.LengthW, g.ScaleW);
                     float d = dOutput[(p * g.OutH + y) * g.OutW + x];
                     foreach (var (index, weight) in Taps(g, sy, sx)) plane[index] += weight * d;
                 }

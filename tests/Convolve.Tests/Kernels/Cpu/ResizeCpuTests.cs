@@ -22,7 +22,7 @@ public sealed class ResizeCpuTests
         }
         float sh = Scales[random.Next(Scales.Length)], sw = Scales[random.Next(Scales.Length)];
         int h = Math.Max(1, (int)MathF.Floor(inH * sh)), w = Math.Max(1, (int)MathF.Floor(inW * sw));
-        return new ResizeGeometry(planes, inH, inW, h, w, sh, sw, mode, coordinates, rounding);
+        return new ResizeGeometry(planes, inH, inW, h, w, sh, sw, mode, coordinates, rounding, inH * sh, inW * sw);
     }
 
     private static float[] RandomValues(Random random, int length) => [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1))];
