@@ -74,9 +74,36 @@ public sealed class ResizeImportTests(ITestOutputHelper log)
             var model = OnnxImporter.Import(OnnxModel.Parse(bytes, $"{name}.onnx"));
             using var runtime = new OnnxRuntimeRunner(bytes);
             var input = TestModels.RandomInput(model, batch: 2, seed: 6);
-            double worst = OnnxExporterTests.AssertClose(runtime.Run(input, "x", "resize"), TestModels.Forward(model, input), $"{name}, scales [{string.Join(", ", scales)}]");
+            double worst = OnnxExporterTests.AssertClose(runtime.Run(input, "x", "resize"), TestModels.Forward(model, input),
+                $"{name}, scales [{string.Join(", ", scales)}]");
             log.WriteLine($"{name}, scales [{string.Join(", ", scales)}]: {model.Layers.Single()}, largest difference {worst:E2}");
         }
+    }
+
+    [Theory]
+    [InlineData(7, "nearest")]
+    [InlineData(7, "linear")]
+    [InlineData(9, "nearest")]
+    [InlineData(9, "linear")]
+    public void UpsampleNode_MatchesOnnxRuntime(long opset, string mode)
+    {
+        var g = new TestGraph(opset, 2, 3, 5);
+        float[] scales = [1, 1, 2, 1.5f];
+        if (opset < 9) g.Node("Upsample", "up", ["x"], String("mode", mode), FloatsAttribute("scales", scales));
+        else g.Node("Upsample", "up", ["x", g.ConstantNode("scales", new Tensor(new Shape(4), scales))], String("mode", mode));
+        var bytes = g.Finish("up");
+        var model = OnnxImporter.Import(OnnxModel.Parse(bytes, "up.onnx"));
+        using var runtime = new OnnxRuntimeRunner(bytes);
+        var input = TestModels.RandomInput(model, batch: 2, seed: 8);
+        double worst = OnnxExporterTests.AssertClose(runtime.Run(input, "x", "up"), TestModels.Forward(model, input), $"Upsample-{opset} {mode}");
+        log.WriteLine($"Upsample-{opset} {mode}: {model.Layers.Single()}, largest difference {worst:E2}");
+    }
+
+    private static AttributeProto FloatsAttribute(string name, float[] values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Floats };
+        a.Floats.Add(values);
+        return a;
     }
 
     /// <summary>

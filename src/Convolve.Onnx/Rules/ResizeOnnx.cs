@@ -180,7 +180,10 @@ public static class ResizeOnnx
         if (sizes.Length != 4)
             throw node.Refuse($"sizes [{string.Join(", ", sizes)}] has {sizes.Length} values, expected 4 for input {node.Show(inputShape)}");
         if ((sizes[0] != 0 && sizes[0] != inputShape[0]) || sizes[1] != inputShape[1])
-            throw node.Refuse($"sizes [{string.Join(", ", sizes)}] resize the batch or the channels of input {node.Show(inputShape)}; Convolve resizes H and W only");
+        {
+            throw node.Refuse($"sizes [{string.Join(", ", sizes)}] resize the batch or the channels of input {node.Show(inputShape)}; " +
+                "Convolve resizes H and W only");
+        }
         if (sizes[2] <= 0 || sizes[3] <= 0 || sizes[2] > int.MaxValue || sizes[3] > int.MaxValue)
             throw node.Refuse($"sizes [{string.Join(", ", sizes)}] are not positive");
         return ((int)sizes[2], (int)sizes[3]);

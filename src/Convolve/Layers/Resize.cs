@@ -66,13 +66,14 @@ public sealed class Resize : Layer, IThreadedLayer
 {
     private Tensor? output, dInput;
     private ResizePlan? plan;
+    private Shape lastInputShape;
 
     /// <summary>
     /// Resizes by <paramref name="scaleH"/> along H and <paramref name="scaleW"/> along W (2 doubles
     /// each side; 0.5 halves it). Defaults are ONNX's: half_pixel coordinates, halves rounded down.
     /// </summary>
-    public Resize(float scaleH, float scaleW, ResizeInterpolation mode = ResizeInterpolation.Nearest, ResizeCoordinates coordinates = ResizeCoordinates.HalfPixel,
-        ResizeRounding rounding = ResizeRounding.RoundPreferFloor)
+    public Resize(float scaleH, float scaleW, ResizeInterpolation mode = ResizeInterpolation.Nearest,
+        ResizeCoordinates coordinates = ResizeCoordinates.HalfPixel, ResizeRounding rounding = ResizeRounding.RoundPreferFloor)
         : this(new ResizeConfig(mode, scaleH, scaleW, 0, 0, coordinates, rounding)) { }
 
     /// <summary>A resize from a config; a config with <c>Height</c> and <c>Width</c> set has a fixed output size.</summary>
@@ -93,8 +94,8 @@ public sealed class Resize : Layer, IThreadedLayer
     }
 
     /// <summary>Resizes every input to <paramref name="height"/> x <paramref name="width"/>; the coordinate mapping divides by output / input.</summary>
-    public static Resize ToSize(int height, int width, ResizeInterpolation mode = ResizeInterpolation.Nearest, ResizeCoordinates coordinates = ResizeCoordinates.HalfPixel,
-        ResizeRounding rounding = ResizeRounding.RoundPreferFloor) =>
+    public static Resize ToSize(int height, int width, ResizeInterpolation mode = ResizeInterpolation.Nearest,
+        ResizeCoordinates coordinates = ResizeCoordinates.HalfPixel, ResizeRounding rounding = ResizeRounding.RoundPreferFloor) =>
         new(new ResizeConfig(mode, 0, 0, height, width, coordinates, rounding));
 
     /// <summary>Nearest or linear.</summary>
@@ -146,20 +147,20 @@ public sealed class Resize : Layer, IThreadedLayer
         IsSized ? (Height, Width) : ((int)MathF.Floor(inH * ScaleH), (int)MathF.Floor(inW * ScaleW));
 
     /// <summary>The kernels' description of resizing an input of <paramref name="inputShape"/>.</summary>
-    internal ResizeGeometry GetGeometry(Shape inputShape)
+    internal ResizeGeometry GetGeometry(Shape inputShape) => Geometry(inputShape, GetOutputShape(inputShape));
+
+    private ResizeGeometry Geometry(Shape inputShape, Shape outputShape)
     {
-        var outShape = GetOutputShape(inputShape);
-        int inH = inputShape[2], inW = inputShape[3], outH = outShape[2], outW = outShape[3];
+        int planes = inputShape[0] * inputShape[1], inH = inputShape[2], inW = inputShape[3], outH = outputShape[2], outW = outputShape[3];
         return IsSized
-            ? new ResizeGeometry(inputShape[0] * inputShape[1], inH, inW, outH, outW, (float)outH / inH, (float)outW / inW, Mode, Coordinates, Rounding)
-            : new ResizeGeometry(inputShape[0] * inputShape[1], inH, inW, outH, outW, ScaleH, ScaleW, Mode, Coordinates, Rounding,
-                inH * ScaleH, inW * ScaleW);
+            ? new ResizeGeometry(planes, inH, inW, outH, outW, (float)outH / inH, (float)outW / inW, Mode, Coordinates, Rounding)
+            : new ResizeGeometry(planes, inH, inW, outH, outW, ScaleH, ScaleW, Mode, Coordinates, Rounding, inH * ScaleH, inW * ScaleW);
     }
 
     // The tables of the current shape, made anew when the shape or the thread count changes.
-    private ResizePlan PlanFor(Shape inputShape)
+    private ResizePlan PlanFor(Shape inputShape, Shape outputShape)
     {
-        var g = GetGeometry(inputShape);
+        var g = Geometry(inputShape, outputShape);
         int parts = ResizeCpu.Parts(g, MaxThreads);
         if (plan is null || plan.Geometry != g || plan.Parts < parts) plan = new ResizePlan(g, parts);
         return plan;
@@ -169,7 +170,8 @@ public sealed class Resize : Layer, IThreadedLayer
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
-        ResizeCpu.Forward(PlanFor(input.Shape), input.Span, result.Span, MaxThreads);
+        ResizeCpu.Forward(PlanFor(input.Shape, result.Shape), input.Span, result.Span, MaxThreads);
+        lastInputShape = input.Shape;
         return result;
     }
 
@@ -177,9 +179,8 @@ public sealed class Resize : Layer, IThreadedLayer
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
-        var g = plan!.Geometry;
-        var result = Tensor.Reuse(ref dInput, new Shape(dOutput.Shape[0], dOutput.Shape[1], g.InH, g.InW));
-        ResizeCpu.Backward(plan, dOutput.Span, result.Span, MaxThreads);
+        var result = Tensor.Reuse(ref dInput, lastInputShape);
+        ResizeCpu.Backward(plan!, dOutput.Span, result.Span, MaxThreads);
         return result;
     }
 

@@ -72,4 +72,24 @@ public sealed class ResizeTests
         Assert.Equal((7, 9, ResizeInterpolation.Linear, ResizeCoordinates.AlignCorners), (copy.Height, copy.Width, copy.Mode, copy.Coordinates));
         Assert.Equal(layer.GetConfig(), copy.GetConfig());
     }
+
+    [Theory]
+    [InlineData(ResizeInterpolation.Nearest, 2)]
+    [InlineData(ResizeInterpolation.Linear, 2)]
+    [InlineData(ResizeInterpolation.Nearest, 32)]
+    [InlineData(ResizeInterpolation.Linear, 32)]
+    public void ASecondBatch_AllocatesNothing(ResizeInterpolation mode, int channels)
+    {
+        var layer = new Resize(2, 1.5f, mode);
+        var shape = new Shape(2, channels, 24, 20);
+        layer.Build(shape);
+        var input = GradientCheck.RandomTensor(shape, new Random(1));
+        var dOutput = GradientCheck.RandomTensor(layer.Forward(input).Shape, new Random(2));
+        layer.Backward(dOutput);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        layer.Forward(input);
+        layer.Backward(dOutput);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

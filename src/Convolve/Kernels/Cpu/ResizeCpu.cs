@@ -96,6 +96,10 @@ internal sealed class ResizePlan
 /// blends two of those rows with one weight (TensorPrimitives). Backward scatters the same reads
 /// in reverse. Matches <see cref="ResizeReference"/> exactly for nearest, and up to float32
 /// rounding of the blends for linear.
+/// <para>
+/// The loops are compiled fully optimized from the first call: a layer runs them a few times per
+/// batch, and a busy machine can leave them at the unoptimized tier for many batches.
+/// </para>
 /// </summary>
 internal static unsafe class ResizeCpu
 {
@@ -148,6 +152,7 @@ internal static unsafe class ResizeCpu
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NearestForward(ResizePlan plan, ReadOnlySpan<float> input, Span<float> output)
     {
         var g = plan.Geometry;
@@ -171,6 +176,7 @@ internal static unsafe class ResizeCpu
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NearestBackward(ResizePlan plan, ReadOnlySpan<float> dOutput, Span<float> dInput, Span<float> sum)
     {
         var g = plan.Geometry;
@@ -209,6 +215,7 @@ internal static unsafe class ResizeCpu
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LinearForward(ResizePlan plan, ReadOnlySpan<float> input, Span<float> output, Span<float> rows)
     {
         var g = plan.Geometry;
@@ -235,6 +242,7 @@ internal static unsafe class ResizeCpu
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LinearBackward(ResizePlan plan, ReadOnlySpan<float> dOutput, Span<float> dInput, Span<float> rows)
     {
         var g = plan.Geometry;
@@ -264,17 +272,20 @@ internal static unsafe class ResizeCpu
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Gather(ReadOnlySpan<float> source, int[] columns, Span<float> row)
     {
         for (int c = 0; c < row.Length; c++) row[c] = source[columns[c]];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RepeatEach(ReadOnlySpan<float> source, Span<float> row, int k)
     {
         for (int i = 0; i < source.Length; i++) row.Slice(i * k, k).Fill(source[i]);
     }
 
     // row[2i] = row[2i + 1] = source[i]: four inputs at a time become two vectors of pairs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RepeatTwice(ReadOnlySpan<float> source, Span<float> row)
     {
         int i = 0;
