@@ -58,7 +58,7 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
     /// <summary>Why the open value <paramref name="name"/>, a node's input <paramref name="input"/>, cannot be used there: a refusal's reason.</summary>
     public string WhyOpen(string name, int input) =>
         $"input {input} ('{name}') depends on the batch size (it comes from {openFrom[name].Describe()}), which stays open at import; " +
-        "Convolve can use such a value only as a Reshape's target whose first entry is the batch";
+        "Convolve can use such a value only as a Reshape's target or a Resize's sizes whose first entry is the batch";
 
     /// <summary>
     /// Folds <paramref name="node"/> when it computes on constants only, or is Shape or Size of a

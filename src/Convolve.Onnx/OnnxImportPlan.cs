@@ -67,7 +67,8 @@ internal sealed class ImportPlan
         if (folder.TryFold(proto, ShapeOf)) return;
         var node = Node(proto);
         for (int j = 0; j < proto.Input.Count; j++)
-            if (folder.IsOpen(proto.Input[j]) && !(proto.OpType == "Reshape" && j == 1 && folder.IsReshapeTarget(proto.Input[j])))
+            if (folder.IsOpen(proto.Input[j]) && !(proto.OpType == "Reshape" && j == 1 && folder.IsReshapeTarget(proto.Input[j]))
+                && !(proto.OpType == "Resize" && j == 3 && folder.IsReshapeTarget(proto.Input[j])))
                 throw node.Refuse(folder.WhyOpen(proto.Input[j], j));
         if (proto.Output.Count == 0 || proto.Output[0].Length == 0) throw node.Refuse("the node has no output");
         var computed = Enumerable.Range(0, proto.Input.Count).Where(j => proto.Input[j].Length > 0 && !constants.ContainsKey(proto.Input[j])).ToList();

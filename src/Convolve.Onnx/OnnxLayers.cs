@@ -155,6 +155,9 @@ public static class OnnxLayers
         ExportMerge<Maximum>(MergesOnnx.Export);
         Import("ConvTranspose", ConvTranspose2DOnnx.Import);
         Export<ConvTranspose2D>(ConvTranspose2DOnnx.Export);
+        Import("Resize", ResizeOnnx.Resize);
+        Import("Upsample", ResizeOnnx.Upsample);
+        Export<Resize>(ResizeOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

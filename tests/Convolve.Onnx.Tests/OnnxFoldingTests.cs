@@ -162,7 +162,8 @@ public sealed class OnnxFoldingTests
         g.Node("Reshape", "out", ["x", target]);
         var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Import(OnnxModel.Parse(g.Finish("out"), "size.onnx")));
         Assert.Equal("size.onnx: Reshape node 'out': input 1 ('target') depends on the batch size (it comes from Unsqueeze node 'target'), " +
-            "which stays open at import; Convolve can use such a value only as a Reshape's target whose first entry is the batch.", e.Message);
+            "which stays open at import; Convolve can use such a value only as a Reshape's target or a Resize's sizes " +
+            "whose first entry is the batch.", e.Message);
     }
 
     [Fact]

@@ -126,8 +126,8 @@ public sealed class OnnxImportErrorTests
             "BatchNormalization, Cast, Ceil, Celu, Clip, Concat, Constant, ConstantOfShape, Conv, ConvTranspose, Div, Dropout, Elu, Equal, Erf, Exp, Expand, " +
             "Flatten, Floor, Gather, Gelu, Gemm, GlobalAveragePool, GlobalMaxPool, Greater, HardSigmoid, HardSwish, Identity, LeakyRelu, Less, " +
             "Log, LogSoftmax, MatMul, Max, MaxPool, Min, Mish, Mul, Neg, Not, PRelu, Pad, Pow, Range, Reciprocal, ReduceL2, ReduceMax, ReduceMean, " +
-            "ReduceMin, ReduceSum, Relu, Reshape, Selu, Shape, Sigmoid, Size, Slice, Softmax, Softplus, Softsign, Split, Sqrt, Squeeze, Sub, Sum, " +
-            "Tanh, ThresholdedRelu, Transpose, Unsqueeze, Where).",
+            "ReduceMin, ReduceSum, Relu, Reshape, Resize, Selu, Shape, Sigmoid, Size, Slice, Softmax, Softplus, Softsign, Split, Sqrt, Squeeze, Sub, Sum, " +
+            "Tanh, ThresholdedRelu, Transpose, Unsqueeze, Upsample, Where).",
             Refusal("m.onnx", g.Finish(y)));
     }
 

@@ -30,6 +30,7 @@ public static class OnnxTestData
         "PRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign", "ThresholdedRelu", "Erf",
         "LogSoftmax", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Min", "Max",
         "ConvTranspose",
+        "Resize", "Upsample",
     };
 
     /// <summary>Where the node tests are.</summary>

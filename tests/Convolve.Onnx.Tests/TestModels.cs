@@ -24,6 +24,7 @@ public static class TestModels
         data.Add("unary-math-layers");
         data.Add("min-max-layers");
         data.Add("conv-transpose-layers");
+        data.Add("resize-layers");
         return data;
     }
 
@@ -49,6 +50,7 @@ public static class TestModels
                 "unary-math-layers" => (UnaryMathLayers(), new Shape(3, 6, 5)),
                 "min-max-layers" => (MinMaxLayers(), new Shape(3, 6, 5)),
                 "conv-transpose-layers" => (ConvTransposeLayers(), new Shape(3, 6, 5)),
+                "resize-layers" => (ResizeLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -227,6 +229,25 @@ public static class TestModels
         new Tanh(),                                                                                 // [6, 23, 11]
         new ConvTranspose2D(6, 2, kernelSize: 1),                                                   // [2, 23, 11]
         new Flatten(), new Dense(5));
+
+    /// <summary>
+    /// Conv -> nearest x2 -> Conv beside bilinear resizes (by scales, and to a fixed size, which
+    /// exports through Shape -> Slice -> Concat), nearest with other roundings, and a shrink.
+    /// </summary>
+    private static Graph ResizeLayers()
+    {
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                                          // [4, 6, 5]
+        var up = g.Apply(new Conv2D(4, 4, kernelSize: 3, padding: 1), g.Apply(new Resize(2, 2), x));                    // [4, 12, 10]
+        var linear = g.Apply(new Resize(2, 2, ResizeInterpolation.Linear), x);                                        // [4, 12, 10]
+        var corners = g.Apply(Resize.ToSize(12, 10, ResizeInterpolation.Linear, ResizeCoordinates.AlignCorners), x);   // [4, 12, 10]
+        var ceil = g.Apply(Resize.ToSize(12, 10, ResizeInterpolation.Nearest, ResizeCoordinates.TfHalfPixelForNN, ResizeRounding.RoundPreferCeil), x);
+        var sum = g.Apply(new Add(), g.Apply(new Add(), up, linear), g.Apply(new Add(), corners, ceil));
+        var odd = g.Apply(new Resize(1.5f, 1.5f, ResizeInterpolation.Linear, ResizeCoordinates.PytorchHalfPixel), sum); // [4, 18, 15]
+        var shrunk = g.Apply(new Resize(0.4f, 0.5f, ResizeInterpolation.Nearest, ResizeCoordinates.Asymmetric, ResizeRounding.Floor), odd); // [4, 7, 7]
+        g.Apply(new Dense(5), g.Apply(new Flatten(), shrunk));
+        return g;
+    }
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)

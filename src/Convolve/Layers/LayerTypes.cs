@@ -61,6 +61,7 @@ public static class LayerTypes
         Register<MinimumConfig>("Minimum");
         Register<MaximumConfig>("Maximum");
         Register<ConvTranspose2DConfig>("ConvTranspose2D");
+        Register<ResizeConfig>("Resize");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

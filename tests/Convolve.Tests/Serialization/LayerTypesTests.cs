@@ -62,6 +62,7 @@ public sealed class LayerTypesTests : IDisposable
         new MinimumConfig(),
         new MaximumConfig(),
         new ConvTranspose2DConfig(8, 6, 4, 3, 2, 1, new Padding(1, 0, 2, 1), 1, 0, 1, 2, 2, false, Initializer.GlorotUniform),
+        new ResizeConfig(ResizeInterpolation.Linear, 2f, 1.5f, Coordinates: ResizeCoordinates.AlignCorners),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
