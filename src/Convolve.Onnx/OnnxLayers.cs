@@ -153,6 +153,10 @@ public static class OnnxLayers
         ImportMerge("Max", MergesOnnx.Arithmetic);
         ExportMerge<Minimum>(MergesOnnx.Export);
         ExportMerge<Maximum>(MergesOnnx.Export);
+        Import("Tile", TileOnnx.Import);
+        Export<Tile>(TileOnnx.Export);
+        Import("Gather", GatherOnnx.Import);
+        Export<Gather>(GatherOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

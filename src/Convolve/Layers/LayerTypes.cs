@@ -60,6 +60,8 @@ public static class LayerTypes
         Register<UnaryMathConfig>("UnaryMath");
         Register<MinimumConfig>("Minimum");
         Register<MaximumConfig>("Maximum");
+        Register<TileConfig>("Tile");
+        Register<GatherConfig>("Gather");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>
