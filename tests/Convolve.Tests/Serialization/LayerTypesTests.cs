@@ -61,6 +61,8 @@ public sealed class LayerTypesTests : IDisposable
         new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Erf),
         new MinimumConfig(),
         new MaximumConfig(),
+        new TileConfig([1, 1, 2, 3]),
+        new GatherConfig(2, [0, -1, 2, 2], [2, 2]),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
