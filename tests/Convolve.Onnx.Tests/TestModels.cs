@@ -23,6 +23,7 @@ public static class TestModels
         data.Add("activation-layers");
         data.Add("unary-math-layers");
         data.Add("min-max-layers");
+        data.Add("tile-gather-layers");
         return data;
     }
 
@@ -47,6 +48,7 @@ public static class TestModels
                 "activation-layers" => (ActivationLayers(), new Shape(3, 6, 5)),
                 "unary-math-layers" => (UnaryMathLayers(), new Shape(3, 6, 5)),
                 "min-max-layers" => (MinMaxLayers(), new Shape(3, 6, 5)),
+                "tile-gather-layers" => (TileGatherLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -211,6 +213,27 @@ public static class TestModels
         var floor = g.Apply(new ElementwiseConstant(BinaryOperation.Max, Tensor.FromArray([-0.1f, 0, 0.1f, 0.2f], 4, 1, 1)), low);
         var cap = g.Apply(new ElementwiseConstant(BinaryOperation.Min, Tensor.FromArray([0.3f], 1), constantOnLeft: true), high);
         g.Apply(new Dense(5), g.Apply(new Flatten(), g.Apply(new Add(), floor, cap)));
+        return g;
+    }
+
+    /// <summary>
+    /// Tile of H and W, Gather with a scalar index (the axis dropped), a vector with a repeat and a
+    /// negative index, and 2-D indices, and Min and Max of three and four values, broadcasting.
+    /// </summary>
+    private static Graph TileGatherLayers()
+    {
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                      // [4, 6, 5]
+        var y = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                      // [4, 6, 5]
+        var tiled = g.Apply(new Tile(1, 1, 2, 3), x);                                               // [4, 12, 15]
+        var rows = g.Apply(new Gather(2, [0, 11, -1, 3, 5, 7], [2, 3]), tiled);                     // [4, 2, 3, 15]
+        var channel = g.Apply(new Gather(1, [2], []), y);                                           // [6, 5]
+        var columns = g.Apply(new Gather(-1, [4, 0, 4, -2]), channel);                             // [6, 4]
+        var means = g.Apply(new Reduce(Kernels.ReduceKind.Mean, [2, 3]), y);                       // [4, 1, 1]
+        var low = g.Apply(new Minimum(), x, y, means);                                              // [4, 6, 5]
+        var high = g.Apply(new Maximum(), low, y, g.Apply(new Tile(1, 1, 1, 5), g.Apply(new Reduce(Kernels.ReduceKind.Max, [3]), x)), means);
+        var all = g.Apply(new Concat(axis: 1), g.Apply(new Flatten(), rows), g.Apply(new Flatten(), columns), g.Apply(new Flatten(), high));
+        g.Apply(new Dense(5), all);
         return g;
     }
 

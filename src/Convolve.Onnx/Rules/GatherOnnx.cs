@@ -27,7 +27,7 @@ public static class GatherOnnx
                 throw node.Refuse($"index {index} is out of range for axis {resolved} of input {node.Show(inputShape)} " +
                     $"(size {size}: 0 to {size - 1}, or -1 to {-size})");
         if (indices.Length == 0) throw node.Refuse("the indices are empty, which would leave the output empty; Convolve's values are never empty");
-        return OnnxRule.Construct(node, () => new Gather((int)resolved, [.. indices.Select(i => (int)i)], shape));
+        return OnnxRule.Construct(node, () => new Gather((int)axis, [.. indices.Select(i => (int)i)], shape));
     }
 
     /// <summary>Gather along the layer's axis with the indices as an INT64 initializer (NAME.indices) of their shape.</summary>
