@@ -85,6 +85,22 @@ public sealed class MinMaxManyInputsTests
     }
 
     [Fact]
+    public void ASecondBatch_AllocatesNothing()
+    {
+        var random = new Random(3);
+        Tensor[] inputs = [GradientCheck.RandomTensor(new Shape(2, 3, 4, 5), random), GradientCheck.RandomTensor(new Shape(1, 3, 1, 5), random),
+            GradientCheck.RandomTensor(new Shape(5), random)];
+        var layer = new Maximum();
+        var dOutput = GradientCheck.RandomTensor(layer.Forward(inputs).Shape, random);
+        layer.BackwardAll(dOutput);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        layer.Forward(inputs);
+        layer.BackwardAll(dOutput);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void OneInput_IsRefused_AndShapesThatDoNotBroadcast_NameTheInput()
     {
         Assert.Equal("Minimum(): needs at least two inputs, got 1.",

@@ -38,6 +38,22 @@ public sealed class TileTests
     }
 
     [Fact]
+    public void ASecondBatch_AllocatesNothing()
+    {
+        var layer = new Tile(1, 2, 1, 3);
+        var shape = new Shape(2, 3, 4, 5);
+        layer.Build(shape);
+        var input = GradientCheck.RandomTensor(shape, new Random(1));
+        var dOutput = GradientCheck.RandomTensor(layer.Forward(input).Shape, new Random(2));
+        layer.Backward(dOutput);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        layer.Forward(input);
+        layer.Backward(dOutput);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Config_RoundTripsThroughTheModelFile()
     {
         var model = new Sequential(new Conv2D(1, 2, 3), new Tile(1, 2, 1, 3), new Flatten(), new Dense(2));
