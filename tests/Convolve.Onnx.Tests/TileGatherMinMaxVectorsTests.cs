@@ -83,7 +83,10 @@ public sealed class TileGatherMinMaxVectorsTests(ITestOutputHelper log)
         }
     }
 
-    /// <summary>Both Tile vectors repeat the batch, which is refused naming the node; with its repeat set to 1 each gives the expected output's first items.</summary>
+    /// <summary>
+    /// Both Tile vectors repeat the batch, which is refused naming the node; with its repeat set to 1
+    /// each gives the expected output's first items.
+    /// </summary>
     [DataTheory(TestData.OnnxVectors)]
     [InlineData("test_tile")]
     [InlineData("test_tile_precomputed")]

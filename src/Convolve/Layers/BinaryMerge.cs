@@ -51,7 +51,8 @@ public abstract class BinaryMerge : MergeLayer
         for (int i = 1; i < inputShapes.Count; i++)
             if (!Broadcast.TryGetShape(shape, inputShapes[i], out shape, out int axis))
                 throw new ShapeException($"{this}: inputs {string.Join(" and ", inputShapes)} do not broadcast: " +
-                    $"{(inputShapes.Count == 2 ? "they differ" : $"input {i} differs")} in dimension {axis} (counted in the broadcast result) and neither size is 1.");
+                    $"{(inputShapes.Count == 2 ? "they differ" : $"input {i} differs")} in dimension {axis} (counted in the broadcast result) " +
+                    "and neither size is 1.");
         return shape;
     }
 

@@ -50,16 +50,20 @@ public sealed class Gather : Layer
     /// <summary>The shape the indices are laid out in, which replaces the axis in the output ([] for one index, dropping it).</summary>
     public IReadOnlyList<int> IndicesShape => indicesShape;
 
-    private static string Describe(int axis, int[] indices, int[] shape) =>
-        $"axis={axis}, indices={(shape.Length == 0 && indices.Length == 1 ? indices[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : $"[{string.Join(", ", indices)}]")}" +
-        (shape.Length > 1 ? $" as [{string.Join(", ", shape)}]" : "");
+    private static string Describe(int axis, int[] indices, int[] shape)
+    {
+        string list = $"[{string.Join(", ", indices)}]";
+        string values = shape.Length == 0 && indices.Length == 1 ? indices[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : list;
+        return $"axis={axis}, indices={values}" + (shape.Length > 1 ? $" as [{string.Join(", ", shape)}]" : "");
+    }
 
     // The axis for this input, checked, and the indices made non-negative.
     private (int Axis, int[] Indices) Resolve(Shape inputShape)
     {
         int axis = Axis < 0 ? inputShape.Rank + Axis : Axis;
         if (axis < 1 || axis >= inputShape.Rank)
-            throw new ShapeException($"{this}: axis {Axis} is not an item axis of input {inputShape} (axes 1 to {inputShape.Rank - 1}, or -1 to {1 - inputShape.Rank}).");
+            throw new ShapeException($"{this}: axis {Axis} is not an item axis of input {inputShape} " +
+                $"(axes 1 to {inputShape.Rank - 1}, or -1 to {1 - inputShape.Rank}).");
         int size = inputShape[axis];
         var result = new int[indices.Length];
         for (int k = 0; k < indices.Length; k++)

@@ -37,7 +37,8 @@ public sealed class TileGatherCpuTests
             TileReference.Backward(c.Dims, c.Repeats, dOutput, dRef);
             TileCpu.Backward(dims, repeats, dOutput, dFast);
             for (int i = 0; i < inputLength; i++)
-                Assert.True(Math.Abs(dRef[i] - dFast[i]) <= 1e-5f * Math.Max(1, Math.Abs(dRef[i])), $"Tile of {where}: dInput {i} is {dFast[i]}, reference {dRef[i]}");
+                Assert.True(Math.Abs(dRef[i] - dFast[i]) <= 1e-5f * Math.Max(1, Math.Abs(dRef[i])),
+                    $"Tile of {where}: dInput {i} is {dFast[i]}, reference {dRef[i]}");
         }, iter: 300);
     }
 
