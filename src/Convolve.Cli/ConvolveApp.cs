@@ -31,7 +31,7 @@ public static class ConvolveApp
             var root = CreateRootCommand(terminal);
             // No response files: an argument such as "@photo.png" is a file name, not a list of arguments to read.
             var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-            if (parseResult.Errors.Count > 0 && parseResult.Action is not PlainHelp)
+            if (parseResult.Errors.Count > 0 && parseResult.Action is not PlainHelp && !(parseResult.Action is VersionAction && args.Length == 1))
             {
                 var command = parseResult.CommandResult.Command;
                 if (args.Length == 0)
@@ -60,7 +60,8 @@ public static class ConvolveApp
         // A plain Command named "convolve" rather than a RootCommand, which would take its name
         // from the executable ("Convolve.Cli" under dotnet run) in the help text.
         var help = new System.CommandLine.Help.HelpOption();
-        var root = new Command("convolve", "Convolve: convolutional neural networks in C#. The article's examples, computed.") { help };
+        var version = new VersionOption { Action = new VersionAction() };
+        var root = new Command("convolve", "Convolve: convolutional neural networks in C#. The article's examples, computed.") { help, version };
         root.Subcommands.Add(IntroCommand.Create(terminal));
         root.Subcommands.Add(ParamsCommand.Create(terminal));
         root.Subcommands.Add(ShapeCommand.Create(terminal));

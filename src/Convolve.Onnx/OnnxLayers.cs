@@ -153,6 +153,8 @@ public static class OnnxLayers
         ImportMerge("Max", MergesOnnx.Arithmetic);
         ExportMerge<Minimum>(MergesOnnx.Export);
         ExportMerge<Maximum>(MergesOnnx.Export);
+        Import("ConvTranspose", ConvTranspose2DOnnx.Import);
+        Export<ConvTranspose2D>(ConvTranspose2DOnnx.Export);
         Import("Tile", TileOnnx.Import);
         Export<Tile>(TileOnnx.Export);
         Import("Gather", GatherOnnx.Import);

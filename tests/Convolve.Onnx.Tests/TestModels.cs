@@ -23,6 +23,7 @@ public static class TestModels
         data.Add("activation-layers");
         data.Add("unary-math-layers");
         data.Add("min-max-layers");
+        data.Add("conv-transpose-layers");
         data.Add("tile-gather-layers");
         return data;
     }
@@ -48,6 +49,7 @@ public static class TestModels
                 "activation-layers" => (ActivationLayers(), new Shape(3, 6, 5)),
                 "unary-math-layers" => (UnaryMathLayers(), new Shape(3, 6, 5)),
                 "min-max-layers" => (MinMaxLayers(), new Shape(3, 6, 5)),
+                "conv-transpose-layers" => (ConvTransposeLayers(), new Shape(3, 6, 5)),
                 "tile-gather-layers" => (TileGatherLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
@@ -215,6 +217,18 @@ public static class TestModels
         g.Apply(new Dense(5), g.Apply(new Flatten(), g.Apply(new Add(), floor, cap)));
         return g;
     }
+
+    /// <summary>
+    /// A small decoder: Conv, ReLU, then transposed convolutions upsampling by 2 (DCGAN's 4x4 with
+    /// padding 1), with output padding, asymmetric pads, groups, dilation and no bias, and a 1x1 one.
+    /// </summary>
+    private static Sequential ConvTransposeLayers() => new(
+        new Conv2D(3, 8, kernelSize: 3, padding: 1), new ReLU(),                                    // [8, 6, 5]
+        new ConvTranspose2D(8, 4, kernelSize: 4, stride: 2, padding: 1), new ReLU(),                // [4, 12, 10]
+        new ConvTranspose2D(new ConvTranspose2DConfig(4, 6, 3, 2, 2, 1, new Padding(1, 0, 2, 1), 1, 0, 1, 2, Groups: 2, Bias: false)),
+        new Tanh(),                                                                                 // [6, 23, 11]
+        new ConvTranspose2D(6, 2, kernelSize: 1),                                                   // [2, 23, 11]
+        new Flatten(), new Dense(5));
 
     /// <summary>
     /// Tile of H and W, Gather with a scalar index (the axis dropped), a vector with a repeat and a

@@ -60,6 +60,7 @@ public static class LayerTypes
         Register<UnaryMathConfig>("UnaryMath");
         Register<MinimumConfig>("Minimum");
         Register<MaximumConfig>("Maximum");
+        Register<ConvTranspose2DConfig>("ConvTranspose2D");
         Register<TileConfig>("Tile");
         Register<GatherConfig>("Gather");
     }

@@ -61,6 +61,7 @@ public sealed class LayerTypesTests : IDisposable
         new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Erf),
         new MinimumConfig(),
         new MaximumConfig(),
+        new ConvTranspose2DConfig(8, 6, 4, 3, 2, 1, new Padding(1, 0, 2, 1), 1, 0, 1, 2, 2, false, Initializer.GlorotUniform),
         new TileConfig([1, 1, 2, 3]),
         new GatherConfig(2, [0, -1, 2, 2], [2, 2]),
     ];
