@@ -100,8 +100,14 @@ internal sealed class ImportPlan
                 $"Convolve's {proto.OpType switch { "Concat" => "Concat joins", "Sum" => "Add sums", var op => $"{op} takes" }} computed values only");
         }
         // Add, Sub, Mul and Div (merges of computed values, or layers holding a constant) compute
-        // on their other input, whichever side the constant is.
-        bool binary = merge is not null && single is not null && proto.Input.Count == 2 && computed.Count == 1;
+        // on their other input, whichever side the constant is; Min and Max on their one computed input among constants.
+        bool binary = merge is not null && single is not null && (proto.Input.Count == 2 || proto.OpType is "Min" or "Max") && computed.Count == 1;
+        if (merge is not null && computed.Count > 1)
+        {
+            int j = Enumerable.Range(0, proto.Input.Count).First(j => !computed.Contains(j));
+            throw node.Refuse($"input {j} ('{proto.Input[j]}') is a constant among {computed.Count} computed values; " +
+                $"Convolve's {proto.OpType} takes computed values only, or one computed value and constants");
+        }
         if (!binary) RequireOneComputedInput(node, computed);
         int from = valueOf[proto.Input[binary ? computed[0] : 0]];
         var shape = shapes[from];

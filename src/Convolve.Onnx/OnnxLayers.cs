@@ -158,6 +158,10 @@ public static class OnnxLayers
         Import("Resize", ResizeOnnx.Resize);
         Import("Upsample", ResizeOnnx.Upsample);
         Export<Resize>(ResizeOnnx.Export);
+        Import("Tile", TileOnnx.Import);
+        Export<Tile>(TileOnnx.Export);
+        Import("Gather", GatherOnnx.Import);
+        Export<Gather>(GatherOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

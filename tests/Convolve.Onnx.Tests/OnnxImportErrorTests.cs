@@ -127,7 +127,7 @@ public sealed class OnnxImportErrorTests
             "Flatten, Floor, Gather, Gelu, Gemm, GlobalAveragePool, GlobalMaxPool, Greater, HardSigmoid, HardSwish, Identity, LeakyRelu, Less, " +
             "Log, LogSoftmax, MatMul, Max, MaxPool, Min, Mish, Mul, Neg, Not, PRelu, Pad, Pow, Range, Reciprocal, ReduceL2, ReduceMax, ReduceMean, " +
             "ReduceMin, ReduceSum, Relu, Reshape, Resize, Selu, Shape, Sigmoid, Size, Slice, Softmax, Softplus, Softsign, Split, Sqrt, Squeeze, Sub, Sum, " +
-            "Tanh, ThresholdedRelu, Transpose, Unsqueeze, Upsample, Where).",
+            "Tanh, ThresholdedRelu, Tile, Transpose, Unsqueeze, Upsample, Where).",
             Refusal("m.onnx", g.Finish(y)));
     }
 

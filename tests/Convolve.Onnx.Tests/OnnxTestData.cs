@@ -31,6 +31,7 @@ public static class OnnxTestData
         "LogSoftmax", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Min", "Max",
         "ConvTranspose",
         "Resize", "Upsample",
+        "Tile", "Gather",
     };
 
     /// <summary>Where the node tests are.</summary>

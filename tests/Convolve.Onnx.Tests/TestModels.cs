@@ -25,6 +25,7 @@ public static class TestModels
         data.Add("min-max-layers");
         data.Add("conv-transpose-layers");
         data.Add("resize-layers");
+        data.Add("tile-gather-layers");
         return data;
     }
 
@@ -51,6 +52,7 @@ public static class TestModels
                 "min-max-layers" => (MinMaxLayers(), new Shape(3, 6, 5)),
                 "conv-transpose-layers" => (ConvTransposeLayers(), new Shape(3, 6, 5)),
                 "resize-layers" => (ResizeLayers(), new Shape(3, 6, 5)),
+                "tile-gather-layers" => (TileGatherLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -246,6 +248,27 @@ public static class TestModels
         var odd = g.Apply(new Resize(1.5f, 1.5f, ResizeInterpolation.Linear, ResizeCoordinates.PytorchHalfPixel), sum); // [4, 18, 15]
         var shrunk = g.Apply(new Resize(0.4f, 0.5f, ResizeInterpolation.Nearest, ResizeCoordinates.Asymmetric, ResizeRounding.Floor), odd); // [4, 7, 7]
         g.Apply(new Dense(5), g.Apply(new Flatten(), shrunk));
+        return g;
+    }
+
+    /// <summary>
+    /// Tile of H and W, Gather with a scalar index (the axis dropped), a vector with a repeat and a
+    /// negative index, and 2-D indices, and Min and Max of three and four values, broadcasting.
+    /// </summary>
+    private static Graph TileGatherLayers()
+    {
+        var g = new Graph();
+        var x = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                      // [4, 6, 5]
+        var y = g.Apply(new Conv2D(3, 4, kernelSize: 3, padding: 1), g.Input);                      // [4, 6, 5]
+        var tiled = g.Apply(new Tile(1, 1, 2, 3), x);                                               // [4, 12, 15]
+        var rows = g.Apply(new Gather(2, [0, 11, -1, 3, 5, 7], [2, 3]), tiled);                     // [4, 2, 3, 15]
+        var channel = g.Apply(new Gather(1, [2], []), y);                                           // [6, 5]
+        var columns = g.Apply(new Gather(-1, [4, 0, 4, -2]), channel);                             // [6, 4]
+        var means = g.Apply(new Reduce(Kernels.ReduceKind.Mean, [2, 3]), y);                       // [4, 1, 1]
+        var low = g.Apply(new Minimum(), x, y, means);                                              // [4, 6, 5]
+        var high = g.Apply(new Maximum(), low, y, g.Apply(new Tile(1, 1, 1, 5), g.Apply(new Reduce(Kernels.ReduceKind.Max, [3]), x)), means);
+        var all = g.Apply(new Concat(axis: 1), g.Apply(new Flatten(), rows), g.Apply(new Flatten(), columns), g.Apply(new Flatten(), high));
+        g.Apply(new Dense(5), all);
         return g;
     }
 

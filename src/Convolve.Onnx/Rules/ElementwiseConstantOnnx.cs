@@ -8,10 +8,13 @@ public static class ElementwiseConstantOnnx
 {
     /// <summary>
     /// Add, Sub, Mul, Div, Min or Max of the computed value and a constant (on either side) as an
-    /// <see cref="ElementwiseConstant"/>, the constant broadcasting against the input.
+    /// <see cref="ElementwiseConstant"/>, the constant broadcasting against the input. Min and Max
+    /// of one computed value and two or more constants take the constants' Min or Max, computed
+    /// once here, as the one constant.
     /// </summary>
     public static ElementwiseConstant Import(OnnxNode node, Shape inputShape)
     {
+        if (node.OpType is "Min" or "Max" && node.Proto.Input.Count > 2) return Extremum(node, inputShape);
         if (node.Proto.Input.Count != 2) throw node.Refuse($"{node.Proto.Input.Count} inputs, expected 2");
         var operation = node.OpType switch
         {
@@ -24,6 +27,35 @@ public static class ElementwiseConstantOnnx
         };
         bool constantOnLeft = node.IsConstant(0);
         var constant = node.Float(constantOnLeft ? 0 : 1);
+        return Layer(node, inputShape, operation, constant, constantOnLeft);
+    }
+
+    // Min or Max of the computed value and the constants' Min or Max; the constant stands on the right,
+    // so the computed value takes the gradient at ties, as it does when it comes first.
+    private static ElementwiseConstant Extremum(OnnxNode node, Shape inputShape)
+    {
+        var operation = node.OpType == "Min" ? BinaryOperation.Min : BinaryOperation.Max;
+        Tensor? folded = null;
+        for (int i = 0; i < node.Proto.Input.Count; i++)
+        {
+            if (!node.IsConstant(i)) continue;
+            var next = node.Float(i);
+            if (folded is null)
+            {
+                folded = next;
+                continue;
+            }
+            if (!Broadcast.TryGetShape(folded.Shape, next.Shape, out var shape, out _))
+                throw node.Refuse($"the constant {next.Shape} (input {i}) does not broadcast against the constants before it, {folded.Shape}");
+            var result = new Tensor(shape);
+            new Broadcast(folded.Shape, next.Shape).Apply(operation, folded.Span, next.Span, result.Span);
+            folded = result;
+        }
+        return Layer(node, inputShape, operation, folded!, constantOnLeft: false);
+    }
+
+    private static ElementwiseConstant Layer(OnnxNode node, Shape inputShape, BinaryOperation operation, Tensor constant, bool constantOnLeft)
+    {
         var c = constant.Shape;
         if (c.Rank > inputShape.Rank || (c.Rank == inputShape.Rank && c.Rank > 0 && c[0] != 1))
             throw node.Refuse($"the constant {c} has {(c.Rank > inputShape.Rank ? "more dimensions than" : "as many dimensions as")} " +

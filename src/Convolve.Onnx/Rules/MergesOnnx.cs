@@ -13,12 +13,14 @@ public static class MergesOnnx
     /// <summary>
     /// Add or Sum, Sub, Mul, Div, Min and Max of computed values as <see cref="Add"/>, <see cref="Subtract"/>,
     /// <see cref="Multiply"/>, <see cref="Divide"/>, <see cref="Minimum"/> or <see cref="Maximum"/>;
-    /// a Sum, Min or Max of one value passes it through. Min and Max of more than two values are refused.
+    /// a Sum, Min or Max of one value passes it through. Sum, Min and Max of three or more values are one
+    /// layer of all of them (Min and Max are variadic merges, as Add is, rather than chains of binary
+    /// ones: one pass over the output per input, no intermediate values, and one node back on export).
     /// </summary>
     public static Layer? Arithmetic(OnnxNode node, IReadOnlyList<Shape> inputShapes)
     {
         if (inputShapes.Count == 1 && node.OpType is "Sum" or "Min" or "Max") return null;
-        if (node.OpType != "Sum" && inputShapes.Count != 2)
+        if (node.OpType is not ("Sum" or "Min" or "Max") && inputShapes.Count != 2)
             throw node.Refuse($"{inputShapes.Count} inputs, expected 2");
         var shape = inputShapes[0];
         foreach (var other in inputShapes.Skip(1))
@@ -54,7 +56,7 @@ public static class MergesOnnx
     public static string Export(OnnxGraphBuilder graph, Add layer, IReadOnlyList<string> inputs, string output) =>
         graph.AddNode(inputs.Count == 2 ? "Add" : "Sum", layer.Name, inputs, output);
 
-    /// <summary>Sub, Mul, Div, Min or Max.</summary>
+    /// <summary>Sub, Mul, Div, Min or Max (Min and Max of all the layer's inputs).</summary>
     public static string Export(OnnxGraphBuilder graph, BinaryMerge layer, IReadOnlyList<string> inputs, string output) =>
         graph.AddNode(OnnxRule.Operator(layer.Operation), layer.Name, inputs, output);
 

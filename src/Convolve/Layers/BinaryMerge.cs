@@ -10,6 +10,13 @@ namespace Convolve.Layers;
 /// (and ONNX's) rule, the batch axis included (see <see cref="Broadcast"/>): [N, C, H, W] with
 /// [N, C, 1, 1] or [1, C, H, W] gives [N, C, H, W]. A repeated operand's gradient is summed over
 /// the axes along which it was repeated. (Sums of two or more values are <see cref="Add"/>.)
+/// <para>
+/// Min and Max also take three or more inputs (ONNX's variadic Min and Max), all broadcasting to one
+/// shape: the output starts at +inf (Min) or -inf (Max) and takes each input in turn, and dOutput
+/// goes, element by element, to the first input holding the value taken (the last input gets what
+/// no earlier one took), each input's share summed where it was repeated. With two inputs this is
+/// the binary rule: to a at ties.
+/// </para>
 /// </summary>
 public abstract class BinaryMerge : MergeLayer
 {
@@ -17,21 +24,43 @@ public abstract class BinaryMerge : MergeLayer
     private Tensor? a, b, output, dA, dB, scratch;
     private readonly Tensor[] gradients = new Tensor[2];
 
+    // Min and Max of three or more inputs: per input, the plan against the output; the inputs, the
+    // shapes planned for, each input's gradient, and the gradient no input has taken yet.
+    private Broadcast[] manyPlans = [];
+    private Tensor[] manyInputs = [], manyGradients = [];
+    private Tensor?[] manyReduced = [];
+    private Shape[] manyShapes = [];
+    private Tensor? remaining;
+
     /// <summary>The operation this layer applies.</summary>
     public abstract BinaryOperation Operation { get; }
 
+    // Min and Max take any number of inputs from two; the others exactly two.
+    private bool Variadic => Operation is BinaryOperation.Min or BinaryOperation.Max;
+
+    private void RequireInputCount(int count)
+    {
+        if (Variadic ? count < 2 : count != 2)
+            throw new ShapeException($"{this}: needs {(Variadic ? "at least two" : "two")} inputs, got {count}.");
+    }
+
     public override Shape GetOutputShape(IReadOnlyList<Shape> inputShapes)
     {
-        if (inputShapes.Count != 2) throw new ShapeException($"{this}: needs two inputs, got {inputShapes.Count}.");
-        if (!Broadcast.TryGetShape(inputShapes[0], inputShapes[1], out var shape, out int axis))
-            throw new ShapeException($"{this}: inputs {inputShapes[0]} and {inputShapes[1]} do not broadcast: " +
-                $"they differ in dimension {axis} (counted in the broadcast result) and neither size is 1.");
+        RequireInputCount(inputShapes.Count);
+        var shape = inputShapes[0];
+        for (int i = 1; i < inputShapes.Count; i++)
+            if (!Broadcast.TryGetShape(shape, inputShapes[i], out shape, out int axis))
+                throw new ShapeException($"{this}: inputs {string.Join(" and ", inputShapes)} do not broadcast: " +
+                    $"{(inputShapes.Count == 2 ? "they differ" : $"input {i} differs")} in dimension {axis} (counted in the broadcast result) " +
+                    "and neither size is 1.");
         return shape;
     }
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs, bool training = false)
     {
-        if (inputs.Count != 2) throw new ShapeException($"{this}: needs two inputs, got {inputs.Count}.");
+        RequireInputCount(inputs.Count);
+        if (inputs.Count > 2) return ForwardMany(inputs);
+        manyInputs = [];
         a = inputs[0];
         b = inputs[1];
         if (plan is null || plan.A != a.Shape || plan.B != b.Shape)
@@ -45,9 +74,58 @@ public abstract class BinaryMerge : MergeLayer
         return result;
     }
 
+    // Min or Max of three or more inputs: the output starts at the operation's identity and takes each input in turn.
+    private Tensor ForwardMany(IReadOnlyList<Tensor> inputs)
+    {
+        bool same = manyShapes.Length == inputs.Count;
+        for (int i = 0; same && i < inputs.Count; i++) same = inputs[i].Shape == manyShapes[i];
+        if (!same) PlanMany([.. inputs.Select(t => t.Shape)]);
+        if (manyInputs.Length != inputs.Count) manyInputs = new Tensor[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++) manyInputs[i] = inputs[i];
+        var result = Tensor.Reuse(ref output, manyPlans[0].A);
+        result.Span.Fill(Operation == BinaryOperation.Min ? float.PositiveInfinity : float.NegativeInfinity);
+        for (int i = 0; i < inputs.Count; i++) manyPlans[i].Apply(Operation, result.Span, inputs[i].Span, result.Span);
+        return result;
+    }
+
+    // Apart from ForwardMany, whose steady state then allocates no closure.
+    private void PlanMany(Shape[] shapes)
+    {
+        var outputShape = GetOutputShape(shapes);
+        manyShapes = shapes;
+        manyPlans = [.. shapes.Select(s => new Broadcast(outputShape, s))];
+        manyGradients = new Tensor[shapes.Length];
+        manyReduced = new Tensor?[shapes.Length];
+    }
+
+    // Each input's gradient: dOutput where it holds the output's value and no earlier input does; the last takes the rest.
+    private IReadOnlyList<Tensor> BackwardMany(Tensor dOutput)
+    {
+        var rest = Tensor.Reuse(ref remaining, dOutput.Shape);
+        var taken = Tensor.Reuse(ref scratch, dOutput.Shape);
+        dOutput.Span.CopyTo(rest.Span);
+        for (int i = 0; i < manyInputs.Length; i++)
+        {
+            var share = rest;
+            if (i < manyInputs.Length - 1)
+            {
+                manyPlans[i].Apply(BinaryOperation.Subtract, output!.Span, manyInputs[i].Span, taken.Span);
+                Elementwise.Apply(new Where(zero: true), taken.Span, rest.Span, taken.Span);
+                TensorPrimitives.Subtract(rest.Span, taken.Span, rest.Span);
+                share = taken;
+            }
+            var gradient = Tensor.Reuse(ref manyReduced[i], manyShapes[i]);
+            if (manyPlans[i].BIsFull) share.Span.CopyTo(gradient.Span);
+            else manyPlans[i].SumToB(share.Span, gradient.Span);
+            manyGradients[i] = gradient;
+        }
+        return manyGradients;
+    }
+
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
+        if (manyInputs.Length > 2) return BackwardMany(dOutput);
         var p = plan!;
         var dy = dOutput.Span;
         switch (Operation)
@@ -176,8 +254,9 @@ public sealed class Divide : BinaryMerge
 }
 
 /// <summary>
-/// min(a, b), broadcasting (see <see cref="BinaryMerge"/>; PyTorch's torch.minimum, ONNX's Min of two
-/// values): dOutput goes to the smaller operand, to a at ties (each summed where repeated).
+/// min(a, b), broadcasting (see <see cref="BinaryMerge"/>; PyTorch's torch.minimum, ONNX's Min): dOutput
+/// goes to the smaller operand, to a at ties (each summed where repeated). Takes three or more inputs too,
+/// the gradient then going to the first input holding the smallest value.
 /// </summary>
 public sealed class Minimum : BinaryMerge
 {
@@ -187,8 +266,9 @@ public sealed class Minimum : BinaryMerge
 }
 
 /// <summary>
-/// max(a, b), broadcasting (see <see cref="BinaryMerge"/>; PyTorch's torch.maximum, ONNX's Max of two
-/// values): dOutput goes to the larger operand, to a at ties (each summed where repeated).
+/// max(a, b), broadcasting (see <see cref="BinaryMerge"/>; PyTorch's torch.maximum, ONNX's Max): dOutput
+/// goes to the larger operand, to a at ties (each summed where repeated). Takes three or more inputs too,
+/// the gradient then going to the first input holding the largest value.
 /// </summary>
 public sealed class Maximum : BinaryMerge
 {

@@ -62,6 +62,8 @@ public static class LayerTypes
         Register<MaximumConfig>("Maximum");
         Register<ConvTranspose2DConfig>("ConvTranspose2D");
         Register<ResizeConfig>("Resize");
+        Register<TileConfig>("Tile");
+        Register<GatherConfig>("Gather");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

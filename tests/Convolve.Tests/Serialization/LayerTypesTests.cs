@@ -63,6 +63,8 @@ public sealed class LayerTypesTests : IDisposable
         new MaximumConfig(),
         new ConvTranspose2DConfig(8, 6, 4, 3, 2, 1, new Padding(1, 0, 2, 1), 1, 0, 1, 2, 2, false, Initializer.GlorotUniform),
         new ResizeConfig(ResizeInterpolation.Linear, 2f, 1.5f, Coordinates: ResizeCoordinates.AlignCorners),
+        new TileConfig([1, 1, 2, 3]),
+        new GatherConfig(2, [0, -1, 2, 2], [2, 2]),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
