@@ -224,7 +224,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
     /// and the rule that chose it: forward, forward with ReLU and 2x2 pooling fused (inference),
     /// input gradient, weight gradient, and both gradients in one pass.
     /// </summary>
-    public IReadOnlyList<(Conv2DPass Pass, Conv2DChoice Choice)> KernelChoices(Shape inputShape)
+    internal IReadOnlyList<(Conv2DPass Pass, Conv2DChoice Choice)> KernelChoices(Shape inputShape)
     {
         var g = GetGeometry(inputShape);
         return [.. Enum.GetValues<Conv2DPass>().Select(pass => (pass, kernel.Choose(pass, g)))];

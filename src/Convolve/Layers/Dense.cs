@@ -34,7 +34,7 @@ public sealed class Dense : Layer, IThreadedLayer
     public DenseConfig Config { get; private set; }
 
     /// <summary>The matrix multiply used; the fastest available by default.</summary>
-    public IGemmKernel Gemm { get; set; } = GemmKernels.Default;
+    internal IGemmKernel Gemm { get; set; } = GemmKernels.Default;
 
     /// <inheritdoc />
     public int MaxThreads
