@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Conv2D in ONNX: the Conv operator, both ways.</summary>
-public static class Conv2DOnnx
+internal static class Conv2DOnnx
 {
     /// <summary>Conv (weight [K, C/group, kH, kW], optional bias [K]) as a <see cref="Conv2D"/>.</summary>
     public static Conv2D Import(OnnxNode node, Shape inputShape) => Import(node, inputShape, Padding.Valid);

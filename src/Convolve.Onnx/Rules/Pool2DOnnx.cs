@@ -6,7 +6,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>MaxPool2D and AvgPool2D in ONNX: MaxPool and AveragePool, both ways.</summary>
-public static class Pool2DOnnx
+internal static class Pool2DOnnx
 {
     /// <summary>MaxPool as a <see cref="MaxPool2D"/> (its Indices output is not the layer's).</summary>
     public static MaxPool2D MaxPool(OnnxNode node, Shape inputShape)

@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Slice in ONNX: Slice both ways, Split (one Slice per output) on import.</summary>
-public static class SliceOnnx
+internal static class SliceOnnx
 {
     /// <summary>
     /// Slice of one non-batch axis with step 1 as a <see cref="Layers.Slice"/>. Starts, ends and
