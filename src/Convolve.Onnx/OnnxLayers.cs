@@ -6,6 +6,7 @@ namespace Convolve.Onnx;
 
 /// <summary>Maps an ONNX node computing on one value of the graph to a layer holding the node's weights, or null for a pass-through.</summary>
 /// <param name="inputShape">The shape of the computed input, batch first.</param>
+/// <param name="node">The node, with its constants.</param>
 internal delegate Layer? OnnxImportRule(OnnxNode node, Shape inputShape);
 
 /// <summary>Maps an ONNX node of several computed values to a merge layer, or null when it passes its only input through.</summary>

@@ -94,6 +94,7 @@ public sealed class OnnxModel
 
     private static string Normalize(string domain) => domain == "ai.onnx" ? "" : domain;
 
+    /// <summary>The source and the graph's size, e.g. "OnnxModel(model.onnx: 52 nodes, 62 initializers, opsets '' v13)".</summary>
     public override string ToString() =>
         $"OnnxModel({Source}: {Graph.Node.Count} nodes, {Graph.Initializer.Count} initializers, " +
         $"opsets {string.Join(", ", Proto.OpsetImport.Select(o => $"'{o.Domain}' v{o.Version}"))})";

@@ -12,6 +12,8 @@ internal static class Conv2DOnnx
 
     /// <summary>Conv as a <see cref="Conv2D"/> reading a zero-padded input.</summary>
     /// <param name="padded">Zero padding of a Pad node before the Conv, added to its pads.</param>
+    /// <param name="node">The node, with its constants.</param>
+    /// <param name="inputShape">The shape of the computed input, batch first.</param>
     public static Conv2D Import(OnnxNode node, Shape inputShape, Padding padded)
     {
         var w = node.Float(1);

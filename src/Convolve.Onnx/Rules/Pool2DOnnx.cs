@@ -25,6 +25,8 @@ internal static class Pool2DOnnx
     /// ceil_mode so): its zeros count in the divisor, so it folds in as padding with
     /// count_include_pad, when the pool's own pads count too and the output size agrees.
     /// </param>
+    /// <param name="node">The node, with its constants.</param>
+    /// <param name="inputShape">The shape of the computed input, batch first.</param>
     public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape, Padding padded)
     {
         var (kh, kw, sh, sw, dh, dw, padding) = OnnxRule.Window(node, inputShape, null, padded);

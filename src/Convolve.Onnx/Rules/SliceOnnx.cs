@@ -30,6 +30,8 @@ internal static class SliceOnnx
 
     /// <summary>Split along a non-batch axis as one <see cref="Layers.Slice"/> per output (null for an output the graph does not read).</summary>
     /// <param name="read">Whether each output is read.</param>
+    /// <param name="node">The node, with its constants.</param>
+    /// <param name="inputShape">The shape of the computed input, batch first.</param>
     public static Layer?[] Split(OnnxNode node, Shape inputShape, bool[] read)
     {
         var n = node.Proto;

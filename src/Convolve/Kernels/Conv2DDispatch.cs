@@ -32,6 +32,9 @@ internal static class Conv2DDispatch
     /// </summary>
     /// <param name="threads">The threads the layer may use (already resolved: at least 1).</param>
     /// <param name="width">The vector width the kernels run at (<see cref="Simd.Best"/> unless a test forces one).</param>
+    /// <param name="pass">The pass to run.</param>
+    /// <param name="g">The layer's sizes for this batch.</param>
+    /// <param name="requested">The layer's algorithm option.</param>
     public static Conv2DChoice Choose(Conv2DPass pass, in Conv2DGeometry g, Conv2DAlgorithm requested, int threads, SimdWidth width)
     {
         if (requested == Conv2DAlgorithm.Reference)

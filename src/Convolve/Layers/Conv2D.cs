@@ -76,6 +76,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         }
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters => bias is null ? [weight] : [weight, bias];
 
     /// <summary>The geometry for an input shape, with "same" padding resolved.</summary>
@@ -95,12 +96,14 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return g;
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         var g = GetGeometry(inputShape);
         return new Shape(g.Batch, g.OutChannels, g.OutH, g.OutW);
     }
 
+    /// <inheritdoc />
     public override void ResetParameters(Random random)
     {
         int fanIn = Config.InChannels / Config.Groups * Config.KernelH * Config.KernelW;
@@ -109,6 +112,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         bias?.Value.Clear();
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false) => Run(input, rectify: false, training);
 
     /// <summary>
@@ -170,6 +174,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -189,6 +194,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return result;
     }
 
+    /// <inheritdoc />
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -230,8 +236,10 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return [.. Enum.GetValues<Conv2DPass>().Select(pass => (pass, kernel.Choose(pass, g)))];
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => Config;
 
+    /// <inheritdoc />
     protected override string ExtraDescription
     {
         get
@@ -256,5 +264,6 @@ public sealed record Conv2DConfig(
     int DilationH = 1, int DilationW = 1, int Groups = 1, bool Bias = true,
     Initializer Initializer = Initializer.HeUniform) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Conv2D(this);
 }
