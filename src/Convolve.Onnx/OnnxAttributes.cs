@@ -7,7 +7,7 @@ namespace Convolve.Onnx;
 /// Typed access to a node's attributes, with the operator's default when an attribute is
 /// absent. An attribute of the wrong type is an error that names the node and the attribute.
 /// </summary>
-public static class OnnxAttributes
+internal static class OnnxAttributes
 {
     /// <summary>The attribute called <paramref name="name"/>, or null.</summary>
     public static AttributeProto? Find(this NodeProto node, string name)

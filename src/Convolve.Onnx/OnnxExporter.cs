@@ -38,7 +38,7 @@ public static class OnnxExporter
     /// The ONNX model of <paramref name="model"/>. Throws <see cref="NotSupportedException"/> naming
     /// the layer when a layer has no ONNX form.
     /// </summary>
-    public static ModelProto Export(Model model, string graphName = "convolve")
+    internal static ModelProto Export(Model model, string graphName = "convolve")
     {
         if (!model.IsBuilt) throw new InvalidOperationException("OnnxExporter: the model is not built; build it (or load it) first.");
         var graph = new OnnxGraphBuilder(graphName);
@@ -111,7 +111,7 @@ public static class OnnxExporter
 /// order, naming each input, and its merges (Add, Concat) with <see cref="AddMerge"/>. Each
 /// layer's nodes come from its export rule in <see cref="OnnxLayers"/>.
 /// </summary>
-public sealed class OnnxGraphBuilder(string name)
+internal sealed class OnnxGraphBuilder(string name)
 {
     /// <summary>The graph built so far.</summary>
     public GraphProto Graph { get; } = new() { Name = name };

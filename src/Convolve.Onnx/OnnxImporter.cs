@@ -60,6 +60,10 @@ public static class OnnxImporter
     /// anything else a <see cref="Graph"/>.
     /// </summary>
     /// <param name="onWarning">Receives each of <see cref="Warnings"/> before the import starts.</param>
+    /// <param name="model">The parsed ONNX model.</param>
+    /// <param name="itemShape">The shape of one input item, without the batch; null to read it from the graph.</param>
+    /// <exception cref="OnnxImportException">The graph uses an operator, attribute or shape Convolve cannot import; the message names the node.</exception>
+    /// <exception cref="OnnxFormatException">The graph is malformed (a value nothing computes, a cycle).</exception>
     public static Model Import(OnnxModel model, Shape? itemShape = null, Action<string>? onWarning = null)
     {
         string source = model.Source;

@@ -6,35 +6,36 @@ namespace Convolve.Onnx;
 
 /// <summary>Maps an ONNX node computing on one value of the graph to a layer holding the node's weights, or null for a pass-through.</summary>
 /// <param name="inputShape">The shape of the computed input, batch first.</param>
-public delegate Layer? OnnxImportRule(OnnxNode node, Shape inputShape);
+/// <param name="node">The node, with its constants.</param>
+internal delegate Layer? OnnxImportRule(OnnxNode node, Shape inputShape);
 
 /// <summary>Maps an ONNX node of several computed values to a merge layer, or null when it passes its only input through.</summary>
-public delegate Layer? OnnxMergeImportRule(OnnxNode node, IReadOnlyList<Shape> inputShapes);
+internal delegate Layer? OnnxMergeImportRule(OnnxNode node, IReadOnlyList<Shape> inputShapes);
 
 /// <summary>Maps an ONNX node with several outputs to one layer per output (null for an output that <paramref name="read"/> says nobody reads).</summary>
-public delegate Layer?[] OnnxSplitImportRule(OnnxNode node, Shape inputShape, bool[] read);
+internal delegate Layer?[] OnnxSplitImportRule(OnnxNode node, Shape inputShape, bool[] read);
 
 /// <summary>
 /// Adds the nodes computing <paramref name="layer"/> on <paramref name="input"/> and returns the
 /// name of their output, <paramref name="output"/>.
 /// </summary>
-public delegate string OnnxExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, string input, Shape inputShape, string output) where TLayer : Layer;
+internal delegate string OnnxExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, string input, Shape inputShape, string output) where TLayer : Layer;
 
 /// <summary>
 /// Adds the node computing the merge <paramref name="layer"/> of <paramref name="inputs"/> and
 /// returns the name of its output, <paramref name="output"/>.
 /// </summary>
-public delegate string OnnxMergeExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, IReadOnlyList<string> inputs, string output)
+internal delegate string OnnxMergeExportRule<in TLayer>(OnnxGraphBuilder graph, TLayer layer, IReadOnlyList<string> inputs, string output)
     where TLayer : MergeLayer;
 
 /// <summary>
 /// What a registered ONNX rule does: import a node of one computed value, of several (a merge),
 /// or with several outputs; export a layer or a merge.
 /// </summary>
-public enum OnnxRuleKind { Import, ImportMerge, ImportSplit, Export, ExportMerge }
+internal enum OnnxRuleKind { Import, ImportMerge, ImportSplit, Export, ExportMerge }
 
 /// <summary>One registered rule: its kind, the operator or layer type it is for, and the method that carries it out.</summary>
-public sealed record OnnxRuleInfo(OnnxRuleKind Kind, string Subject, System.Reflection.MethodInfo Method);
+internal sealed record OnnxRuleInfo(OnnxRuleKind Kind, string Subject, System.Reflection.MethodInfo Method);
 
 /// <summary>
 /// The ONNX rules of every layer: which operators import as which layers, and how each layer
@@ -45,7 +46,7 @@ public sealed record OnnxRuleInfo(OnnxRuleKind Kind, string Subject, System.Refl
 /// A node whose operator or attribute values Convolve cannot express is refused with an
 /// <see cref="OnnxImportException"/> that names it and says why.
 /// </summary>
-public static class OnnxLayers
+internal static class OnnxLayers
 {
     static OnnxLayers()
     {

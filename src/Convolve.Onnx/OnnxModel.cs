@@ -20,22 +20,22 @@ public sealed class OnnxModel
     }
 
     /// <summary>The parsed message.</summary>
-    public ModelProto Proto { get; }
+    internal ModelProto Proto { get; }
 
     /// <summary>Where the model came from (a file path), used in error messages.</summary>
     public string Source { get; }
 
     /// <summary>The main graph.</summary>
-    public GraphProto Graph => Proto.Graph;
+    internal GraphProto Graph => Proto.Graph;
 
     /// <summary>Constant tensors of the graph by value name.</summary>
-    public IReadOnlyDictionary<string, TensorProto> Initializers => initializers;
+    internal IReadOnlyDictionary<string, TensorProto> Initializers => initializers;
 
     /// <summary>
     /// Graph inputs that must be fed at run time: the declared inputs that are not initializers
     /// (before IR version 4, initializers were also listed as inputs).
     /// </summary>
-    public IReadOnlyList<ValueInfoProto> RuntimeInputs => Graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToList();
+    internal IReadOnlyList<ValueInfoProto> RuntimeInputs => Graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToList();
 
     /// <summary>
     /// The version of operator set <paramref name="domain"/> the model imports; the standard set
@@ -94,6 +94,7 @@ public sealed class OnnxModel
 
     private static string Normalize(string domain) => domain == "ai.onnx" ? "" : domain;
 
+    /// <summary>The source and the graph's size, e.g. "OnnxModel(model.onnx: 52 nodes, 62 initializers, opsets '' v13)".</summary>
     public override string ToString() =>
         $"OnnxModel({Source}: {Graph.Node.Count} nodes, {Graph.Initializer.Count} initializers, " +
         $"opsets {string.Join(", ", Proto.OpsetImport.Select(o => $"'{o.Domain}' v{o.Version}"))})";

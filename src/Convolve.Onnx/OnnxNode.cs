@@ -8,7 +8,11 @@ namespace Convolve.Onnx;
 /// and the constant tensors (initializers and Constant nodes' outputs) its weight inputs come from.
 /// </summary>
 /// <param name="symbolicBatch">Whether shapes passed with this node carry a stand-in batch size (the importer's 1), shown as N in messages.</param>
-public sealed class OnnxNode(NodeProto proto, string source, long opset, IReadOnlyDictionary<string, TensorProto> constants, bool symbolicBatch = false)
+/// <param name="proto">The node's message.</param>
+/// <param name="source">The model's file name (or "&lt;memory&gt;"), for messages.</param>
+/// <param name="opset">The default domain's operator-set version the model declares.</param>
+/// <param name="constants">The constant tensors by value name.</param>
+internal sealed class OnnxNode(NodeProto proto, string source, long opset, IReadOnlyDictionary<string, TensorProto> constants, bool symbolicBatch = false)
 {
     /// <summary>The node's message.</summary>
     public NodeProto Proto => proto;

@@ -11,7 +11,7 @@ namespace Convolve.Onnx;
 /// <c>raw_data</c> (little-endian, row-major) when it is set, else from the typed field of the
 /// element type. Errors name the source, the tensor and what is wrong.
 /// </summary>
-public static class OnnxTensor
+internal static class OnnxTensor
 {
     /// <summary>
     /// Reads a file holding one serialized <see cref="TensorProto"/>, such as the

@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace Convolve;
 
-/// <summary>Wording shared by the messages of the library and the projects built on it.</summary>
-public static class Words
+/// <summary>Wording shared by the library's messages.</summary>
+internal static class Words
 {
     /// <summary>A count and a noun that agrees with it: "1 channel", "3 channels", "5,408 features".</summary>
     public static string Plural(long count, string noun) =>

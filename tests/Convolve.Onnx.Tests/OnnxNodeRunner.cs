@@ -8,7 +8,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Tests;
 
 /// <summary>Which Convolve kernels a node runs on.</summary>
-public sealed record Backend(string Name, Conv2DAlgorithm ConvAlgorithm, IGemmKernel Gemm)
+internal sealed record Backend(string Name, Conv2DAlgorithm ConvAlgorithm, IGemmKernel Gemm)
 {
     /// <summary>
     /// The reference kernels, the defaults, and every other convolution algorithm (so that a fast
@@ -32,7 +32,7 @@ public sealed record Backend(string Name, Conv2DAlgorithm ConvAlgorithm, IGemmKe
 /// as a <see cref="Tensor"/> (float), <c>long[]</c> (INT64 indices) or <c>bool[]</c> (a mask).
 /// Throws <see cref="NotSupportedException"/> with the reason when Convolve cannot run the node.
 /// </summary>
-public sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDictionary<string, TensorProto> values, Backend backend)
+internal sealed class OnnxNodeRunner(OnnxModel model, NodeProto node, IReadOnlyDictionary<string, TensorProto> values, Backend backend)
 {
     private string Where => $"{model.Source}: {node.Describe()}";
 

@@ -9,7 +9,7 @@ namespace Convolve.Onnx.Tests;
 /// the graph's I-th runtime input, output I is the expected value of its I-th output).
 /// Set CONVOLVE_ONNX_TESTDATA to use a copy elsewhere.
 /// </summary>
-public static class OnnxTestData
+internal static class OnnxTestData
 {
     /// <summary>The operators whose vectors this suite runs (ONNX op_type names).</summary>
     public static readonly IReadOnlySet<string> Operators = new HashSet<string>
@@ -83,7 +83,7 @@ public static class OnnxTestData
 }
 
 /// <summary>A node test: the model, and each data set's inputs by value name and expected outputs in graph order.</summary>
-public sealed class OnnxTestCase
+internal sealed class OnnxTestCase
 {
     public OnnxTestCase(string directory)
     {
@@ -118,5 +118,5 @@ public sealed class OnnxTestCase
 }
 
 /// <summary>Inputs by value name; expected outputs (file path and tensor) in the order of the graph's outputs.</summary>
-public sealed record OnnxDataSet(string Name, IReadOnlyDictionary<string, TensorProto> Inputs,
+internal sealed record OnnxDataSet(string Name, IReadOnlyDictionary<string, TensorProto> Inputs,
     IReadOnlyList<(string Path, TensorProto Tensor)> Outputs);

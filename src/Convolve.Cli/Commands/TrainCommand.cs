@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Convolve.Cli.Pictures;
 using Convolve.Data;
-using Convolve.Kernels.Cpu;
 using Convolve.Models;
 using Convolve.Serialization;
 using Convolve.Training;
@@ -278,7 +277,7 @@ internal static class TrainCommand
         terminal.Text($"Training: {Terminal.Plural(o.Epochs, "epoch")}, batch {o.BatchSize}, {o.OptimizerOrDefault}, " +
             $"{o.Schedule.ToString().ToLowerInvariant()} schedule, seed {o.Seed}" +
             (o.Augmentation is { IsIdentity: false } a ? $", augmentation {a}" : "") +
-            (threads > 0 ? $", at most {Terminal.Plural(ThreadCount.Resolve(threads), "thread")} of {cores}" : $", {cores}"));
+            (threads > 0 ? $", at most {Terminal.Plural(Math.Min(threads, Environment.ProcessorCount), "thread")} of {cores}" : $", {cores}"));
     }
 
     private static EpochRecord? RunEpoch(Terminal terminal, TrainingSession session, ImageDataset train, ImageDataset? validation, CancellationToken stop)

@@ -28,7 +28,7 @@ public static class BackboneInput
             int outC = itemShape[0], outH = itemShape[1], outW = itemShape[2];
             if (!(outC == c || (c == 1 && outC == 3) || (c == 3 && outC == 1)))
                 throw new ShapeException($"The backbone takes {outC}-channel inputs {itemShape}; " +
-                    $"images with {Words.Plural(c, "channel")} cannot be converted to that (only gray to RGB and RGB to gray).");
+                    $"images with {c} channel{(c == 1 ? "" : "s")} cannot be converted to that (only gray to RGB and RGB to gray).");
             fitted = new Tensor(new Shape(n, outC, outH, outW));
             var plane = new float[h * w];
             int inPlane = h * w, outPlane = outH * outW;

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>The activations in ONNX: Relu, LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid and HardSwish.</summary>
-public static class ActivationsOnnx
+internal static class ActivationsOnnx
 {
     /// <summary>Relu as <see cref="ReLU"/>.</summary>
     public static ReLU Relu(OnnxNode node, Shape inputShape) => new();

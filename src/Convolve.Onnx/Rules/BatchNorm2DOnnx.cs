@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>BatchNorm2D in ONNX: BatchNormalization in inference form, both ways.</summary>
-public static class BatchNorm2DOnnx
+internal static class BatchNorm2DOnnx
 {
     /// <summary>
     /// BatchNormalization in inference form as <see cref="BatchNorm2D"/>. ONNX's momentum weighs

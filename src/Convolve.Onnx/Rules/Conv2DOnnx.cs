@@ -5,13 +5,15 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Conv2D in ONNX: the Conv operator, both ways.</summary>
-public static class Conv2DOnnx
+internal static class Conv2DOnnx
 {
     /// <summary>Conv (weight [K, C/group, kH, kW], optional bias [K]) as a <see cref="Conv2D"/>.</summary>
     public static Conv2D Import(OnnxNode node, Shape inputShape) => Import(node, inputShape, Padding.Valid);
 
     /// <summary>Conv as a <see cref="Conv2D"/> reading a zero-padded input.</summary>
     /// <param name="padded">Zero padding of a Pad node before the Conv, added to its pads.</param>
+    /// <param name="node">The node, with its constants.</param>
+    /// <param name="inputShape">The shape of the computed input, batch first.</param>
     public static Conv2D Import(OnnxNode node, Shape inputShape, Padding padded)
     {
         var w = node.Float(1);

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Dense in ONNX: Gemm both ways, and MatMul (with a following Add of a bias) on import.</summary>
-public static class DenseOnnx
+internal static class DenseOnnx
 {
     /// <summary>
     /// Why Gemm cannot be a <see cref="Dense"/> layer (Y = A B' + C with A the [N, K] input, B

@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Dropout in ONNX, both ways.</summary>
-public static class DropoutOnnx
+internal static class DropoutOnnx
 {
     /// <summary>
     /// Dropout, an identity at inference. From opset 12 the ratio (default 0.5) and training_mode

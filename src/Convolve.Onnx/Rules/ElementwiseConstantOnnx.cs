@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>ElementwiseConstant in ONNX: Add, Sub, Mul, Div, Min or Max of a computed value and a constant, both ways.</summary>
-public static class ElementwiseConstantOnnx
+internal static class ElementwiseConstantOnnx
 {
     /// <summary>
     /// Add, Sub, Mul, Div, Min or Max of the computed value and a constant (on either side) as an

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Flatten in ONNX, both ways (a Reshape to [N, features] imports as one too: <see cref="ReshapeOnnx"/>).</summary>
-public static class FlattenOnnx
+internal static class FlattenOnnx
 {
     /// <summary>Flatten at axis 1 (keeping the batch); other axes would mix batch items.</summary>
     public static Flatten Import(OnnxNode node, Shape inputShape)

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>GlobalAvgPool2D in ONNX: GlobalAveragePool, then Flatten unless the layer keeps [N, C, 1, 1].</summary>
-public static class GlobalAvgPool2DOnnx
+internal static class GlobalAvgPool2DOnnx
 {
     /// <summary>GlobalAveragePool of [N, C, H, W] as <see cref="GlobalAvgPool2D"/> keeping [N, C, 1, 1].</summary>
     public static GlobalAvgPool2D Import(OnnxNode node, Shape inputShape)

@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Identity in ONNX: no layer; the node's output is its input.</summary>
-public static class IdentityOnnx
+internal static class IdentityOnnx
 {
     /// <summary>Nothing: the importer reads Identity's output as its input.</summary>
     public static Layer? Import(OnnxNode node, Shape inputShape) => null;

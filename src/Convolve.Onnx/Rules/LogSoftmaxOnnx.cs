@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>LogSoftmax in ONNX, both ways.</summary>
-public static class LogSoftmaxOnnx
+internal static class LogSoftmaxOnnx
 {
     /// <summary>LogSoftmax over one axis; before opset 13 the flattened-axis rule of Softmax (see <see cref="SoftmaxOnnx.Import"/>).</summary>
     public static LogSoftmax Import(OnnxNode node, Shape inputShape) => new(SoftmaxOnnx.Axis(node, inputShape));

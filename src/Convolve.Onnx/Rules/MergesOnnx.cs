@@ -8,7 +8,7 @@ namespace Convolve.Onnx.Rules;
 /// The merge layers in ONNX: Add (Add or Sum), Subtract, Multiply, Divide, Minimum and Maximum
 /// (Sub, Mul, Div, Min, Max, broadcasting) and Concat, each of computed values.
 /// </summary>
-public static class MergesOnnx
+internal static class MergesOnnx
 {
     /// <summary>
     /// Add or Sum, Sub, Mul, Div, Min and Max of computed values as <see cref="Add"/>, <see cref="Subtract"/>,

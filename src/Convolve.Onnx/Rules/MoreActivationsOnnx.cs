@@ -9,7 +9,7 @@ namespace Convolve.Onnx.Rules;
 /// and SiLU, which ONNX writes as x * Sigmoid(x). Gelu (opset 20) and Mish (opset 18) export as
 /// their opset-13 decompositions; the importer reads those (and x * Sigmoid(x)) back as one layer.
 /// </summary>
-public static class MoreActivationsOnnx
+internal static class MoreActivationsOnnx
 {
     /// <summary>Elu (alpha, default 1) as <see cref="ELU"/>.</summary>
     public static ELU Elu(OnnxNode node, Shape inputShape) => new(node.Proto.GetFloat("alpha", 1f));

@@ -12,6 +12,8 @@ internal static class OnnxRule
     /// </summary>
     /// <param name="weightKernel">The kernel size from the weight (Conv), or null where kernel_shape is required (pools).</param>
     /// <param name="padded">Zero padding of a Pad node before this one, folded into this node's padding.</param>
+    /// <param name="node">The node, with its constants.</param>
+    /// <param name="inputShape">The shape of the computed input, batch first.</param>
     public static (int KH, int KW, int SH, int SW, int DH, int DW, Padding Padding) Window(OnnxNode node, Shape inputShape, (int H, int W)? weightKernel,
         Padding padded = default)
     {

@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>PReLU in ONNX: PRelu with its slope as a constant input, both ways.</summary>
-public static class PReLUOnnx
+internal static class PReLUOnnx
 {
     /// <summary>
     /// PRelu as <see cref="PReLU"/>. The slope broadcasts against the whole input [N, ...] aligned at

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Pad in ONNX, both ways; a zero Pad before a Conv or AveragePool may become that layer's padding instead (the import plan decides).</summary>
-public static class PadOnnx
+internal static class PadOnnx
 {
     /// <summary>
     /// The H and W amounts of a Pad node that pads [N, C, H, W] with zeros (constant mode, value

@@ -6,7 +6,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>MaxPool2D and AvgPool2D in ONNX: MaxPool and AveragePool, both ways.</summary>
-public static class Pool2DOnnx
+internal static class Pool2DOnnx
 {
     /// <summary>MaxPool as a <see cref="MaxPool2D"/> (its Indices output is not the layer's).</summary>
     public static MaxPool2D MaxPool(OnnxNode node, Shape inputShape)
@@ -25,6 +25,8 @@ public static class Pool2DOnnx
     /// ceil_mode so): its zeros count in the divisor, so it folds in as padding with
     /// count_include_pad, when the pool's own pads count too and the output size agrees.
     /// </param>
+    /// <param name="node">The node, with its constants.</param>
+    /// <param name="inputShape">The shape of the computed input, batch first.</param>
     public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape, Padding padded)
     {
         var (kh, kw, sh, sw, dh, dw, padding) = OnnxRule.Window(node, inputShape, null, padded);

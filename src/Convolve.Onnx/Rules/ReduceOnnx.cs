@@ -6,7 +6,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Reduce in ONNX: ReduceMean, ReduceSum, ReduceMax, ReduceMin and ReduceL2 both ways; GlobalMaxPool on import.</summary>
-public static class ReduceOnnx
+internal static class ReduceOnnx
 {
     /// <summary>The ONNX operator of each reduction.</summary>
     public static string OperatorOf(ReduceKind kind) => kind switch

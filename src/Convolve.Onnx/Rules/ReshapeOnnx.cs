@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Reshape in ONNX: Reshape both ways, Squeeze and Unsqueeze on import.</summary>
-public static class ReshapeOnnx
+internal static class ReshapeOnnx
 {
     /// <summary>
     /// Reshape keeping the batch, which it does when the shape's first entry is 0 (copy the batch),

@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Slice in ONNX: Slice both ways, Split (one Slice per output) on import.</summary>
-public static class SliceOnnx
+internal static class SliceOnnx
 {
     /// <summary>
     /// Slice of one non-batch axis with step 1 as a <see cref="Layers.Slice"/>. Starts, ends and
@@ -30,6 +30,8 @@ public static class SliceOnnx
 
     /// <summary>Split along a non-batch axis as one <see cref="Layers.Slice"/> per output (null for an output the graph does not read).</summary>
     /// <param name="read">Whether each output is read.</param>
+    /// <param name="node">The node, with its constants.</param>
+    /// <param name="inputShape">The shape of the computed input, batch first.</param>
     public static Layer?[] Split(OnnxNode node, Shape inputShape, bool[] read)
     {
         var n = node.Proto;

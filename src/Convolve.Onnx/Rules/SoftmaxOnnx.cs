@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Softmax in ONNX, both ways.</summary>
-public static class SoftmaxOnnx
+internal static class SoftmaxOnnx
 {
     /// <summary>
     /// Softmax over one axis (opset 13 on). Before opset 13 Softmax normalised the input flattened

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Transpose in ONNX, both ways.</summary>
-public static class TransposeOnnx
+internal static class TransposeOnnx
 {
     /// <summary>Transpose as a <see cref="Transpose"/>; the permutation (default: all axes reversed) must keep the batch first.</summary>
     public static Transpose Import(OnnxNode node, Shape inputShape)

@@ -5,7 +5,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>UnaryMath in ONNX: Exp, Log, Sqrt, Neg, Abs, Reciprocal, Pow with a constant exponent and Erf, both ways.</summary>
-public static class UnaryMathOnnx
+internal static class UnaryMathOnnx
 {
     /// <summary>
     /// The node as a <see cref="UnaryMath"/> of its operator's kind. Pow needs a constant exponent

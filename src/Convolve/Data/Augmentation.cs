@@ -41,6 +41,11 @@ public sealed record Augmentation
     /// loader derives one key per (seed, epoch, position in the epoch), so any batch can be
     /// rebuilt exactly without replaying a random generator, and nothing is allocated.
     /// </param>
+    /// <param name="source">One image, [channels, height, width] row-major.</param>
+    /// <param name="target">Where the changed image goes: the same length as <paramref name="source"/>, not overlapping it.</param>
+    /// <param name="channels">Channels of the image.</param>
+    /// <param name="height">Rows of the image, in pixels.</param>
+    /// <param name="width">Columns of the image, in pixels.</param>
     public void Apply(ReadOnlySpan<float> source, Span<float> target, int channels, int height, int width, ulong key)
     {
         if (MaxShift < 0)

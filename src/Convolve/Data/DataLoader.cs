@@ -36,6 +36,8 @@ public sealed record DataLoaderOptions
 /// Both belong to the loader and are overwritten by the next batch: copy them to keep them.
 /// </summary>
 /// <param name="Index">The batch's position in the epoch, from 0.</param>
+/// <param name="Images">The images, [n, C, H, W]; n is smaller than the batch size only for a last partial batch.</param>
+/// <param name="Labels">The class index of each image, n of them.</param>
 public readonly record struct Batch(Tensor Images, int[] Labels, int Index)
 {
     /// <summary>Number of images in this batch.</summary>
@@ -68,6 +70,10 @@ public sealed class DataLoader
     private int[]? partialLabels;
     private bool iterating;
 
+    /// <summary>A loader over <paramref name="data"/>; nothing is read or shuffled until it is enumerated.</summary>
+    /// <param name="data">The images and labels to batch.</param>
+    /// <param name="options">Batch size, shuffling, seed, augmentation and what to do with a last partial batch.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The batch size is below 1 or the augmentation's shift is negative.</exception>
     public DataLoader(ImageDataset data, DataLoaderOptions options)
     {
         if (options.BatchSize <= 0)

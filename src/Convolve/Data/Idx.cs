@@ -11,11 +11,17 @@ namespace Convolve.Data;
 /// </summary>
 public enum IdxElementType : byte
 {
+    /// <summary>Unsigned 8-bit integers (0x08), the one type Convolve reads and writes.</summary>
     UnsignedByte = 0x08,
+    /// <summary>Signed 8-bit integers (0x09).</summary>
     SignedByte = 0x09,
+    /// <summary>Big-endian 16-bit integers (0x0B).</summary>
     Int16 = 0x0B,
+    /// <summary>Big-endian 32-bit integers (0x0C).</summary>
     Int32 = 0x0C,
+    /// <summary>Big-endian 32-bit floats (0x0D).</summary>
     Float32 = 0x0D,
+    /// <summary>Big-endian 64-bit floats (0x0E).</summary>
     Float64 = 0x0E,
 }
 
@@ -25,6 +31,10 @@ public enum IdxElementType : byte
 /// </summary>
 public sealed class IdxArray
 {
+    /// <summary>Wraps dimensions and values (not copied).</summary>
+    /// <param name="dimensions">The sizes, outermost (the item count) first; at least one, all positive.</param>
+    /// <param name="data">The values in row-major order: as many as the product of <paramref name="dimensions"/>.</param>
+    /// <exception cref="ArgumentException">No dimensions, one that is not positive, or a value count that does not match them.</exception>
     public IdxArray(int[] dimensions, byte[] data)
     {
         if (dimensions.Length == 0)
@@ -61,6 +71,11 @@ public sealed class IdxArray
 /// </summary>
 public sealed class IdxFormatException : IOException
 {
+    /// <summary>An error at <paramref name="offset"/> of <paramref name="fileName"/>.</summary>
+    /// <param name="fileName">The file that was read.</param>
+    /// <param name="offset">The byte offset where the problem is (in the decompressed data for a gzipped file), or null when it is not at one place.</param>
+    /// <param name="message">What was expected there and what was found.</param>
+    /// <param name="inner">The exception that revealed it, if any.</param>
     public IdxFormatException(string fileName, long? offset, string message, Exception? inner = null)
         : base(message, inner)
     {

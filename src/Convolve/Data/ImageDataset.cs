@@ -8,6 +8,12 @@ namespace Convolve.Data;
 /// </summary>
 public sealed class ImageDataset
 {
+    /// <summary>Labelled images (not copied).</summary>
+    /// <param name="images">The images, [N, C, H, W].</param>
+    /// <param name="labels">N class indices, each in [0, <paramref name="classNames"/>.Count).</param>
+    /// <param name="classNames">The name of each class, by index.</param>
+    /// <exception cref="Tensors.ShapeException">The images are not [N, C, H, W].</exception>
+    /// <exception cref="ArgumentException">The label count is not N, or a label is out of range.</exception>
     public ImageDataset(Tensor images, int[] labels, IReadOnlyList<string> classNames)
     {
         if (images.Shape.Rank != 4)

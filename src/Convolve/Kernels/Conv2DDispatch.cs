@@ -5,7 +5,7 @@ namespace Convolve.Kernels;
 /// <summary>The kernel chosen for one pass of one convolution, and why.</summary>
 /// <param name="Kernel">The kernel, or null for a fused pass no kernel takes (the layer then runs the passes one by one).</param>
 /// <param name="Reason">The rule that chose it, in words.</param>
-public readonly record struct Conv2DChoice(Conv2DAlgorithm? Kernel, string Reason)
+internal readonly record struct Conv2DChoice(Conv2DAlgorithm? Kernel, string Reason)
 {
     public override string ToString() => $"{(Kernel is { } k ? k.ToString() : "not fused")}: {Reason}";
 }
@@ -21,7 +21,7 @@ public readonly record struct Conv2DChoice(Conv2DAlgorithm? Kernel, string Reaso
 /// kernel choices" in BENCHMARKS.md; they fixed the order, not the rules' outcomes on other CPUs.
 /// </para>
 /// </summary>
-public static class Conv2DDispatch
+internal static class Conv2DDispatch
 {
     /// <summary>
     /// The kernel for <paramref name="pass"/> of <paramref name="g"/> (allocation-free: layers
@@ -32,6 +32,9 @@ public static class Conv2DDispatch
     /// </summary>
     /// <param name="threads">The threads the layer may use (already resolved: at least 1).</param>
     /// <param name="width">The vector width the kernels run at (<see cref="Simd.Best"/> unless a test forces one).</param>
+    /// <param name="pass">The pass to run.</param>
+    /// <param name="g">The layer's sizes for this batch.</param>
+    /// <param name="requested">The layer's algorithm option.</param>
     public static Conv2DChoice Choose(Conv2DPass pass, in Conv2DGeometry g, Conv2DAlgorithm requested, int threads, SimdWidth width)
     {
         if (requested == Conv2DAlgorithm.Reference)

@@ -8,7 +8,7 @@ namespace Convolve.Kernels;
 /// owns its own dispatcher), and each pass routed to the kernel <see cref="Conv2DDispatch"/>
 /// chooses for its geometry. Not thread-safe, like the kernels.
 /// </summary>
-public sealed class Conv2DDispatcher : IConv2DKernel
+internal sealed class Conv2DDispatcher : IConv2DKernel
 {
     private readonly int maxThreads;
     private Conv2DIm2ColGemm? im2col;

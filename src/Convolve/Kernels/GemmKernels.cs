@@ -3,7 +3,7 @@ using Convolve.Kernels.Cpu;
 namespace Convolve.Kernels;
 
 /// <summary>The matrix-multiply kernels layers use unless told otherwise.</summary>
-public static class GemmKernels
+internal static class GemmKernels
 {
     /// <summary>The fastest matrix multiply available: the blocked <see cref="Gemm"/> on the widest vectors the machine has, all cores.</summary>
     public static IGemmKernel Default => Gemm.Instance;

@@ -3,7 +3,7 @@ namespace Convolve.Kernels;
 /// <summary>
 /// The passes of a convolution, as <see cref="Conv2DDispatch"/> chooses a kernel for each.
 /// </summary>
-public enum Conv2DPass
+internal enum Conv2DPass
 {
     /// <summary>output = conv(input, weight) + bias, optionally rectified (<see cref="IConv2DForward"/>).</summary>
     Forward,
@@ -26,7 +26,7 @@ public enum Conv2DPass
 /// an empty bias means no bias. Fast kernels compute the reference kernel's numbers up to float
 /// rounding and are tested against it.
 /// </summary>
-public interface IConv2DForward
+internal interface IConv2DForward
 {
     /// <summary>output = conv(input, weight) + bias. Overwrites <paramref name="output"/>.</summary>
     void Forward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
@@ -60,7 +60,7 @@ public interface IConv2DForward
 }
 
 /// <summary>The input gradient of a convolution.</summary>
-public interface IConv2DBackwardInput
+internal interface IConv2DBackwardInput
 {
     /// <summary>dInput = transposed convolution of dOutput with weight. Overwrites <paramref name="dInput"/>.</summary>
     void BackwardInput(in Conv2DGeometry g, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weight,
@@ -68,7 +68,7 @@ public interface IConv2DBackwardInput
 }
 
 /// <summary>The parameter gradients of a convolution.</summary>
-public interface IConv2DBackwardWeight
+internal interface IConv2DBackwardWeight
 {
     /// <summary>
     /// dWeight += correlation of input with dOutput; dBias += sum of dOutput per channel
@@ -82,14 +82,14 @@ public interface IConv2DBackwardWeight
 /// A kernel that computes every pass of every geometry: the reference loops, im2col + GEMM, and
 /// the dispatcher (<see cref="Conv2DDispatcher"/>) that routes each pass to the kernel chosen for it.
 /// </summary>
-public interface IConv2DKernel : IConv2DForward, IConv2DBackwardInput, IConv2DBackwardWeight;
+internal interface IConv2DKernel : IConv2DForward, IConv2DBackwardInput, IConv2DBackwardWeight;
 
 /// <summary>
 /// Both gradients of a convolution in one pass over the batch (each image's dOutput read once
 /// while it is in cache), with the backward pass of a ReLU fused into the forward pass applied
 /// on the way.
 /// </summary>
-public interface IConv2DFusedBackward
+internal interface IConv2DFusedBackward
 {
     /// <summary>
     /// dInput = the input gradient; dWeight and dBias (unless empty) += the parameter gradients.
@@ -104,7 +104,7 @@ public interface IConv2DFusedBackward
 /// A convolution, a ReLU and a 2x2 max pooling in one pass, without writing the convolution's
 /// output (inference).
 /// </summary>
-public interface IConv2DPooledForward
+internal interface IConv2DPooledForward
 {
     /// <summary>pooled [N, K, H_out / 2, W_out / 2] = maxpool2x2(max(0, conv(input, weight) + bias)).</summary>
     void ForwardRectifiedPooled(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,

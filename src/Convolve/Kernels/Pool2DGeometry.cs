@@ -11,9 +11,13 @@ public readonly record struct Pool2DGeometry(
     int StrideH, int StrideW, int PadTop = 0, int PadLeft = 0, int PadBottom = 0, int PadRight = 0,
     int DilationH = 1, int DilationW = 1, bool CeilMode = false)
 {
+    /// <summary>Output rows (see the type's summary).</summary>
     public int OutH => OutputSize(InH, KernelH, StrideH, PadTop, PadBottom, DilationH, CeilMode);
+    /// <summary>Output columns (see the type's summary).</summary>
     public int OutW => OutputSize(InW, KernelW, StrideW, PadLeft, PadRight, DilationW, CeilMode);
+    /// <summary>Elements of the input tensor, N * C * H * W.</summary>
     public int InputLength => Batch * Channels * InH * InW;
+    /// <summary>Elements of the output tensor, N * C * OutH * OutW.</summary>
     public int OutputLength => Batch * Channels * OutH * OutW;
 
     /// <summary>Output length along one axis (see the type's summary).</summary>

@@ -23,7 +23,7 @@ public enum ReduceKind
 /// A reduction's geometry: an input of <see cref="Dims"/> (batch first) reduced over the axes
 /// marked in <see cref="Reduced"/>; the output has the other axes, in order.
 /// </summary>
-public readonly struct ReduceGeometry
+internal readonly struct ReduceGeometry
 {
     public ReduceGeometry(int[] dims, bool[] reduced)
     {

@@ -31,8 +31,10 @@ public abstract class ScalarActivation<TFunction> : Activation where TFunction :
     /// <summary>The function with this layer's options.</summary>
     protected abstract TFunction Function { get; }
 
+    /// <inheritdoc />
     protected sealed override void Apply(ReadOnlySpan<float> input, Span<float> output) => Apply(Function, input, output, vector: true);
 
+    /// <inheritdoc />
     protected sealed override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Derive(Function, input, output, dOutput, dInput, vector: true);
 
@@ -80,22 +82,29 @@ public sealed class ELU(float alpha = 1f) : ScalarActivation<ELU.Formula>
     /// <summary>The value approached as x goes to minus infinity is -alpha.</summary>
     public float Alpha { get; } = alpha;
 
+    /// <inheritdoc />
     protected override Formula Function => new(Alpha, 1);
 
     /// <summary>scale * (x &gt; 0 ? x : alpha * (e^x - 1)): ELU (scale 1) and SELU.</summary>
     public readonly struct Formula(float alpha, float scale) : IScalarFunction
     {
+        /// <inheritdoc />
         public float Value(float x) => x > 0 ? scale * x : scale * alpha * (MathF.Exp(x) - 1);
+        /// <inheritdoc />
         public float Slope(float x, float y) => x > 0 ? scale : y + scale * alpha;
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x) =>
             Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x * scale,
                 (Vector256.Exp(x) - Vector256<float>.One) * (scale * alpha));
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y) =>
             Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256.Create(scale), y + Vector256.Create(scale * alpha));
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new ELUConfig(Alpha);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Options(Option("alpha", Alpha, 1));
 }
 
@@ -117,10 +126,13 @@ public sealed class SELU(float alpha = SELU.DefaultAlpha, float gamma = SELU.Def
     /// <summary>The scale of the whole function.</summary>
     public float Gamma { get; } = gamma;
 
+    /// <inheritdoc />
     protected override ELU.Formula Function => new(Alpha, Gamma);
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SELUConfig(Alpha, Gamma);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Options(Option("alpha", Alpha, DefaultAlpha), Option("gamma", Gamma, DefaultGamma));
 }
 
@@ -140,21 +152,28 @@ public sealed class CELU : ScalarActivation<CELU.Formula>
     /// <summary>The scale of the negative part.</summary>
     public float Alpha { get; }
 
+    /// <inheritdoc />
     protected override Formula Function => new(Alpha);
 
     /// <summary>CELU's function.</summary>
     public readonly struct Formula(float alpha) : IScalarFunction
     {
+        /// <inheritdoc />
         public float Value(float x) => x > 0 ? x : alpha * (MathF.Exp(x / alpha) - 1);
+        /// <inheritdoc />
         public float Slope(float x, float y) => x > 0 ? 1 : MathF.Exp(x / alpha);
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x) =>
             Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, (Vector256.Exp(x / alpha) - Vector256<float>.One) * alpha);
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y) =>
             Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One, Vector256.Exp(x / alpha));
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new CELUConfig(Alpha);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Options(Option("alpha", Alpha, 1));
 }
 
@@ -164,15 +183,20 @@ public sealed class CELU : ScalarActivation<CELU.Formula>
 /// </summary>
 public sealed class Softplus : ScalarActivation<Softplus.Formula>
 {
+    /// <inheritdoc />
     protected override Formula Function => default;
 
     /// <summary>Softplus's function.</summary>
     public readonly struct Formula : IScalarFunction
     {
+        /// <inheritdoc />
         public float Value(float x) => Of(x);
+        /// <inheritdoc />
         public float Slope(float x, float y) => SiLU.Logistic(x);
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x) =>
             Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + Vector256.Exp(-Vector256.Abs(x)));
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y) => SiLU.Logistic(x);
 
         /// <summary>ln(1 + e^x) without overflow.</summary>
@@ -180,24 +204,30 @@ public sealed class Softplus : ScalarActivation<Softplus.Formula>
         public static float Of(float x) => MathF.Max(x, 0) + float.LogP1(MathF.Exp(-MathF.Abs(x)));
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SoftplusConfig();
 }
 
 /// <summary>x / (1 + |x|) (ONNX's Softsign, PyTorch's nn.Softsign). f' = 1 / (1 + |x|)^2.</summary>
 public sealed class Softsign : ScalarActivation<Softsign.Formula>
 {
+    /// <inheritdoc />
     protected override Formula Function => default;
 
     /// <summary>Softsign's function.</summary>
     public readonly struct Formula : IScalarFunction
     {
+        /// <inheritdoc />
         public float Value(float x) => x / (1 + MathF.Abs(x));
+        /// <inheritdoc />
         public float Slope(float x, float y)
         {
             float d = 1 + MathF.Abs(x);
             return 1 / (d * d);
         }
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Abs(x));
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y)
         {
             var d = Vector256<float>.One + Vector256.Abs(x);
@@ -205,6 +235,7 @@ public sealed class Softsign : ScalarActivation<Softsign.Formula>
         }
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SoftsignConfig();
 }
 
@@ -217,19 +248,26 @@ public sealed class ThresholdedReLU(float alpha = 1f) : ScalarActivation<Thresho
     /// <summary>The threshold.</summary>
     public float Alpha { get; } = alpha;
 
+    /// <inheritdoc />
     protected override Formula Function => new(Alpha);
 
     /// <summary>ThresholdedReLU's function.</summary>
     public readonly struct Formula(float alpha) : IScalarFunction
     {
+        /// <inheritdoc />
         public float Value(float x) => x > alpha ? x : 0;
+        /// <inheritdoc />
         public float Slope(float x, float y) => x > alpha ? 1 : 0;
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x) => x & Vector256.GreaterThan(x, Vector256.Create(alpha));
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y) => Vector256<float>.One & Vector256.GreaterThan(x, Vector256.Create(alpha));
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new ThresholdedReLUConfig(Alpha);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Options(Option("alpha", Alpha, 1));
 }
 
@@ -251,6 +289,7 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
     /// <summary>"none" for the exact form, "tanh" for the approximation.</summary>
     public string Approximate { get; }
 
+    /// <inheritdoc />
     protected override Formula Function => new(Approximate == "tanh");
 
     /// <summary>GELU's function, exact or approximated with tanh.</summary>
@@ -261,6 +300,7 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
         private const float Sqrt2OverPi = 0.79788456080286536f;
         private const float Cubic = 0.044715f;
 
+        /// <inheritdoc />
         public float Value(float x)
         {
             if (!tanh) return 0.5f * x * (1 + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default));
@@ -268,6 +308,7 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
         }
 
         // Exact: Phi(x) + x * phi(x). Tanh: 1/2 (1 + t) + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+        /// <inheritdoc />
         public float Slope(float x, float y)
         {
             if (!tanh) return 0.5f * (1 + new Kernels.Cpu.UnaryMathCpu.Erf().Invoke(x * InverseSqrt2, default)) + x * InverseSqrt2Pi * MathF.Exp(-0.5f * x * x);
@@ -275,6 +316,7 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
             return 0.5f * (1 + t) + 0.5f * x * (1 - t * t) * Sqrt2OverPi * (1 + 3 * Cubic * x * x);
         }
 
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x)
         {
             var half = Vector256.Create(0.5f);
@@ -282,6 +324,7 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
             return half * x * (Vector256<float>.One + Tanh(Sqrt2OverPi * (x + Cubic * x * x * x), out _));
         }
 
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y)
         {
             var half = Vector256.Create(0.5f);
@@ -304,8 +347,10 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
         }
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new GELUConfig(Approximate);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Approximate == "none" ? "" : $"approximate={Approximate}";
 }
 
@@ -316,12 +361,15 @@ public sealed class GELU : ScalarActivation<GELU.Formula>
 /// </summary>
 public sealed class Mish : ScalarActivation<Mish.Formula>
 {
+    /// <inheritdoc />
     protected override Formula Function => default;
 
     /// <summary>Mish's function.</summary>
     public readonly struct Formula : IScalarFunction
     {
+        /// <inheritdoc />
         public float Value(float x) => x * MathF.Tanh(Softplus.Formula.Of(x));
+        /// <inheritdoc />
         public float Slope(float x, float y)
         {
             float t = MathF.Tanh(Softplus.Formula.Of(x));
@@ -330,7 +378,9 @@ public sealed class Mish : ScalarActivation<Mish.Formula>
 
         // With n = e^x, tanh(softplus(x)) = n (n + 2) / (n (n + 2) + 2), free of cancellation for
         // negative x; x is capped at 20, beyond which the ratio and sigmoid(x) are 1 in float.
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x) => x * TanhSoftplus(x, out _);
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y)
         {
             var t = TanhSoftplus(x, out var n);
@@ -345,6 +395,7 @@ public sealed class Mish : ScalarActivation<Mish.Formula>
         }
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new MishConfig();
 }
 
@@ -354,18 +405,23 @@ public sealed class Mish : ScalarActivation<Mish.Formula>
 /// </summary>
 public sealed class SiLU : ScalarActivation<SiLU.Formula>
 {
+    /// <inheritdoc />
     protected override Formula Function => default;
 
     /// <summary>SiLU's function.</summary>
     public readonly struct Formula : IScalarFunction
     {
+        /// <inheritdoc />
         public float Value(float x) => x * Logistic(x);
+        /// <inheritdoc />
         public float Slope(float x, float y)
         {
             float s = Logistic(x);
             return s * (1 + x * (1 - s));
         }
+        /// <inheritdoc />
         public Vector256<float> Value(Vector256<float> x) => x * Logistic(x);
+        /// <inheritdoc />
         public Vector256<float> Slope(Vector256<float> x, Vector256<float> y)
         {
             var s = Logistic(x);
@@ -381,36 +437,70 @@ public sealed class SiLU : ScalarActivation<SiLU.Formula>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Logistic(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SiLUConfig();
 }
 
 /// <summary>Options of an <see cref="ELU"/> layer.</summary>
-public sealed record ELUConfig(float Alpha = 1f) : LayerConfig { public override Layer CreateLayer() => new ELU(Alpha); }
+public sealed record ELUConfig(float Alpha = 1f) : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new ELU(Alpha);
+}
 
 /// <summary>Options of a <see cref="SELU"/> layer.</summary>
 public sealed record SELUConfig(float Alpha = SELU.DefaultAlpha, float Gamma = SELU.DefaultGamma) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new SELU(Alpha, Gamma);
 }
 
 /// <summary>Options of a <see cref="CELU"/> layer.</summary>
-public sealed record CELUConfig(float Alpha = 1f) : LayerConfig { public override Layer CreateLayer() => new CELU(Alpha); }
+public sealed record CELUConfig(float Alpha = 1f) : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new CELU(Alpha);
+}
 
 /// <summary>Options of a <see cref="Softplus"/> layer (none).</summary>
-public sealed record SoftplusConfig : LayerConfig { public override Layer CreateLayer() => new Softplus(); }
+public sealed record SoftplusConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Softplus();
+}
 
 /// <summary>Options of a <see cref="Softsign"/> layer (none).</summary>
-public sealed record SoftsignConfig : LayerConfig { public override Layer CreateLayer() => new Softsign(); }
+public sealed record SoftsignConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Softsign();
+}
 
 /// <summary>Options of a <see cref="ThresholdedReLU"/> layer.</summary>
-public sealed record ThresholdedReLUConfig(float Alpha = 1f) : LayerConfig { public override Layer CreateLayer() => new ThresholdedReLU(Alpha); }
+public sealed record ThresholdedReLUConfig(float Alpha = 1f) : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new ThresholdedReLU(Alpha);
+}
 
 /// <summary>Options of a <see cref="GELU"/> layer.</summary>
-public sealed record GELUConfig(string Approximate = "none") : LayerConfig { public override Layer CreateLayer() => new GELU(Approximate); }
+public sealed record GELUConfig(string Approximate = "none") : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new GELU(Approximate);
+}
 
 /// <summary>Options of a <see cref="Mish"/> layer (none).</summary>
-public sealed record MishConfig : LayerConfig { public override Layer CreateLayer() => new Mish(); }
+public sealed record MishConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Mish();
+}
 
 /// <summary>Options of a <see cref="SiLU"/> layer (none).</summary>
-public sealed record SiLUConfig : LayerConfig { public override Layer CreateLayer() => new SiLU(); }
+public sealed record SiLUConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new SiLU();
+}
 

@@ -16,8 +16,10 @@ public abstract class Activation : Layer
     private Tensor? lastOutput; // output, or the layer before's when fused
     private bool fused;
 
+    /// <inheritdoc />
     public sealed override Shape GetOutputShape(Shape inputShape) => inputShape;
 
+    /// <inheritdoc />
     public sealed override Tensor Forward(Tensor input, bool training = false)
     {
         this.input = input;
@@ -42,6 +44,7 @@ public abstract class Activation : Layer
         return applied;
     }
 
+    /// <inheritdoc />
     public sealed override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, lastOutput);
@@ -61,11 +64,14 @@ public abstract class Activation : Layer
 /// <summary>max(0, x). The gradient at 0 is taken as 0.</summary>
 public sealed class ReLU : Activation
 {
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => TensorPrimitives.Max(input, 0f, output);
 
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Elementwise.Apply(new Gate(0), input, dOutput, dInput);
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new ReLUConfig();
 
     /// <summary>(x, dy) -> dy where x &gt; 0, else slope * dy: the gradient of ReLU (slope 0) and LeakyReLU.</summary>
@@ -86,22 +92,28 @@ public sealed class LeakyReLU(float alpha = 0.01f) : Activation
     public float Alpha { get; } = alpha;
 
     // Gating x by itself gives x for x > 0 and alpha * x otherwise: the function itself.
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
         Elementwise.Apply(new ReLU.Gate(Alpha), input, input, output);
 
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Elementwise.Apply(new ReLU.Gate(Alpha), input, dOutput, dInput);
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new LeakyReLUConfig(Alpha);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Alpha == 0.01f ? "" : $"alpha={Alpha}";
 }
 
 /// <summary>1 / (1 + e^-x); f' = y(1 - y).</summary>
 public sealed class Sigmoid : Activation
 {
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => TensorPrimitives.Sigmoid(input, output);
 
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Elementwise.Apply(new Slope(), output, dOutput, dInput);
 
@@ -113,14 +125,17 @@ public sealed class Sigmoid : Activation
         public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * y * (Vector512<float>.One - y);
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SigmoidConfig();
 }
 
 /// <summary>tanh(x); f' = 1 - y^2.</summary>
 public sealed class Tanh : Activation
 {
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => TensorPrimitives.Tanh(input, output);
 
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Elementwise.Apply(new Slope(), output, dOutput, dInput);
 
@@ -132,6 +147,7 @@ public sealed class Tanh : Activation
         public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * (Vector512<float>.One - y * y);
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new TanhConfig();
 }
 
@@ -143,6 +159,10 @@ public sealed class Tanh : Activation
 /// </summary>
 public sealed class Clip : Activation
 {
+    /// <summary>A clip to [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    /// <param name="min">The lower bound; minus infinity for none.</param>
+    /// <param name="max">The upper bound, at least <paramref name="min"/>; plus infinity for none.</param>
+    /// <exception cref="ArgumentException">A bound is NaN or <paramref name="min"/> is above <paramref name="max"/>.</exception>
     public Clip(float min = float.NegativeInfinity, float max = float.PositiveInfinity)
     {
         if (float.IsNaN(min) || float.IsNaN(max) || min > max)
@@ -157,6 +177,7 @@ public sealed class Clip : Activation
     /// <summary>The upper bound.</summary>
     public float Max { get; }
 
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
         Elementwise.Apply(new Line(1, 0, Min, Max), input, input, output);
 
@@ -187,6 +208,7 @@ public sealed class Clip : Activation
         }
     }
 
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Elementwise.Apply(new Inside(Min, Max), input, dOutput, dInput);
 
@@ -200,8 +222,10 @@ public sealed class Clip : Activation
             dy & Vector512.GreaterThan(x, Vector512.Create(low)) & Vector512.LessThan(x, Vector512.Create(high));
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new ClipConfig(Min, Max);
 
+    /// <inheritdoc />
     protected override string ExtraDescription =>
         string.Join(", ", new[] { float.IsNegativeInfinity(Min) ? null : $"min={Min}", float.IsPositiveInfinity(Max) ? null : $"max={Max}" }.OfType<string>());
 }
@@ -219,18 +243,22 @@ public sealed class HardSigmoid(float alpha = 0.2f, float beta = 0.5f) : Activat
     /// <summary>The value at 0.</summary>
     public float Beta { get; } = beta;
 
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
         Elementwise.Apply(new Clip.Line(Alpha, Beta, 0, 1), input, input, output);
 
     // Where the output is strictly between 0 and 1, the function is the line alpha * x + beta.
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput)
     {
         Elementwise.Apply(new Clip.Inside(0, 1), output, dOutput, dInput);
         TensorPrimitives.Multiply(dInput, Alpha, dInput);
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new HardSigmoidConfig(Alpha, Beta);
 
+    /// <inheritdoc />
     protected override string ExtraDescription =>
         string.Join(", ", new[] { Alpha == 0.2f ? null : $"alpha={Alpha}", Beta == 0.5f ? null : $"beta={Beta}" }.OfType<string>());
 }
@@ -242,9 +270,11 @@ public sealed class HardSigmoid(float alpha = 0.2f, float beta = 0.5f) : Activat
 /// </summary>
 public sealed class HardSwish : Activation
 {
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) =>
         Elementwise.Apply(new Clip.Line(1f / 6, 0.5f, 0, 1).Times, input, input, output);
 
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         Elementwise.Apply(new Slope(), input, dOutput, dInput);
 
@@ -266,34 +296,57 @@ public sealed class HardSwish : Activation
         }
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new HardSwishConfig();
 }
 
 /// <summary>Options of a <see cref="ReLU"/> layer (none).</summary>
-public sealed record ReLUConfig : LayerConfig { public override Layer CreateLayer() => new ReLU(); }
+public sealed record ReLUConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new ReLU();
+}
 
 /// <summary>Options of a <see cref="LeakyReLU"/> layer.</summary>
-public sealed record LeakyReLUConfig(float Alpha = 0.01f) : LayerConfig { public override Layer CreateLayer() => new LeakyReLU(Alpha); }
+public sealed record LeakyReLUConfig(float Alpha = 0.01f) : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new LeakyReLU(Alpha);
+}
 
 /// <summary>Options of a <see cref="Sigmoid"/> layer (none).</summary>
-public sealed record SigmoidConfig : LayerConfig { public override Layer CreateLayer() => new Sigmoid(); }
+public sealed record SigmoidConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Sigmoid();
+}
 
 /// <summary>Options of a <see cref="Tanh"/> layer (none).</summary>
-public sealed record TanhConfig : LayerConfig { public override Layer CreateLayer() => new Tanh(); }
+public sealed record TanhConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Tanh();
+}
 
 /// <summary>Options of a <see cref="Clip"/> layer; infinite bounds are written as "Infinity" / "-Infinity".</summary>
 public sealed record ClipConfig(
     [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] float Min = float.NegativeInfinity,
     [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] float Max = float.PositiveInfinity) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Clip(Min, Max);
 }
 
 /// <summary>Options of a <see cref="HardSigmoid"/> layer.</summary>
 public sealed record HardSigmoidConfig(float Alpha = 0.2f, float Beta = 0.5f) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new HardSigmoid(Alpha, Beta);
 }
 
 /// <summary>Options of a <see cref="HardSwish"/> layer (none).</summary>
-public sealed record HardSwishConfig : LayerConfig { public override Layer CreateLayer() => new HardSwish(); }
+public sealed record HardSwishConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new HardSwish();
+}

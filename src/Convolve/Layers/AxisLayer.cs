@@ -11,6 +11,7 @@ public abstract class AxisLayer(int axis) : Layer
     /// <summary>The axis along which the values are taken together; negative counts from the end.</summary>
     public int Axis { get; } = axis;
 
+    /// <inheritdoc />
     public sealed override Shape GetOutputShape(Shape inputShape)
     {
         int resolved = Axis < 0 ? inputShape.Rank + Axis : Axis;
@@ -33,5 +34,6 @@ public abstract class AxisLayer(int axis) : Layer
         return (outer, shape[resolved], inner);
     }
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Axis == -1 ? "" : $"axis={Axis}";
 }

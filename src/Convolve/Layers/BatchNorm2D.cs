@@ -20,9 +20,16 @@ public sealed class BatchNorm2D : Layer
     private readonly float[] inverseStd;
     private bool lastWasTraining;
 
+    /// <summary>Batch normalisation over <paramref name="channels"/> channels, weight 1 and bias 0.</summary>
+    /// <param name="channels">C of the [N, C, H, W] input.</param>
+    /// <param name="epsilon">Added to the variance before the square root, for stability.</param>
+    /// <param name="momentum">How far the running statistics move toward each batch's, in (0, 1].</param>
     public BatchNorm2D(int channels, float epsilon = 1e-5f, float momentum = 0.1f)
         : this(new BatchNorm2DConfig(channels, epsilon, momentum)) { }
 
+    /// <summary>A layer with the options of <paramref name="config"/> (what a model file holds).</summary>
+    /// <param name="config">The options.</param>
+    /// <exception cref="ArgumentException">The channel count is not positive.</exception>
     public BatchNorm2D(BatchNorm2DConfig config)
     {
         if (config.Channels <= 0) throw new ArgumentException($"BatchNorm2D: channels must be positive, got {config.Channels}.");
@@ -39,13 +46,19 @@ public sealed class BatchNorm2D : Layer
     /// <summary>The options of this layer.</summary>
     public BatchNorm2DConfig Config { get; }
 
+    /// <summary>The scale gamma, [C], trained.</summary>
     public Parameter Weight => weight;
+    /// <summary>The shift beta, [C], trained.</summary>
     public Parameter Bias => bias;
+    /// <summary>The running mean of each channel, [C], used in evaluation; saved, not trained.</summary>
     public Parameter RunningMean => runningMean;
+    /// <summary>The running (unbiased) variance of each channel, [C], used in evaluation; saved, not trained.</summary>
     public Parameter RunningVar => runningVar;
 
+    /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters => [weight, bias, runningMean, runningVar];
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         RequireRank(inputShape, 4, "input [N, C, H, W]");
@@ -63,6 +76,7 @@ public sealed class BatchNorm2D : Layer
         runningVar.Value.Fill(1);
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var shape = OutputShapeFor(input.Shape);
@@ -115,6 +129,7 @@ public sealed class BatchNorm2D : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -179,8 +194,10 @@ public sealed class BatchNorm2D : Layer
         }
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => Config;
 
+    /// <inheritdoc />
     protected override string ExtraDescription =>
         $"{Config.Channels}" + (Config.Epsilon != 1e-5f ? $", eps={Config.Epsilon}" : "") + (Config.Momentum != 0.1f ? $", momentum={Config.Momentum}" : "");
 }
@@ -188,5 +205,6 @@ public sealed class BatchNorm2D : Layer
 /// <summary>Options of a <see cref="BatchNorm2D"/> layer.</summary>
 public sealed record BatchNorm2DConfig(int Channels, float Epsilon = 1e-5f, float Momentum = 0.1f) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new BatchNorm2D(this);
 }

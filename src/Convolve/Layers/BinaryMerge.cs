@@ -44,6 +44,7 @@ public abstract class BinaryMerge : MergeLayer
             throw new ShapeException($"{this}: needs {(Variadic ? "at least two" : "two")} inputs, got {count}.");
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(IReadOnlyList<Shape> inputShapes)
     {
         RequireInputCount(inputShapes.Count);
@@ -56,6 +57,7 @@ public abstract class BinaryMerge : MergeLayer
         return shape;
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(IReadOnlyList<Tensor> inputs, bool training = false)
     {
         RequireInputCount(inputs.Count);
@@ -122,6 +124,7 @@ public abstract class BinaryMerge : MergeLayer
         return manyGradients;
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -232,24 +235,30 @@ internal readonly struct Where(bool zero) : IBinaryOperator
 /// <summary>a - b, broadcasting (see <see cref="BinaryMerge"/>); dA = dOutput, dB = -dOutput (each summed where repeated).</summary>
 public sealed class Subtract : BinaryMerge
 {
+    /// <inheritdoc />
     public override BinaryOperation Operation => BinaryOperation.Subtract;
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SubtractConfig();
 }
 
 /// <summary>a * b, broadcasting (see <see cref="BinaryMerge"/>); dA = dOutput * b, dB = dOutput * a (each summed where repeated).</summary>
 public sealed class Multiply : BinaryMerge
 {
+    /// <inheritdoc />
     public override BinaryOperation Operation => BinaryOperation.Multiply;
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new MultiplyConfig();
 }
 
 /// <summary>a / b, broadcasting (see <see cref="BinaryMerge"/>); dA = dOutput / b, dB = -dOutput * a / b^2 (each summed where repeated).</summary>
 public sealed class Divide : BinaryMerge
 {
+    /// <inheritdoc />
     public override BinaryOperation Operation => BinaryOperation.Divide;
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new DivideConfig();
 }
 
@@ -260,8 +269,10 @@ public sealed class Divide : BinaryMerge
 /// </summary>
 public sealed class Minimum : BinaryMerge
 {
+    /// <inheritdoc />
     public override BinaryOperation Operation => BinaryOperation.Min;
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new MinimumConfig();
 }
 
@@ -272,22 +283,44 @@ public sealed class Minimum : BinaryMerge
 /// </summary>
 public sealed class Maximum : BinaryMerge
 {
+    /// <inheritdoc />
     public override BinaryOperation Operation => BinaryOperation.Max;
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new MaximumConfig();
 }
 
 /// <summary>Options of a <see cref="Minimum"/> layer (none).</summary>
-public sealed record MinimumConfig : LayerConfig { public override Layer CreateLayer() => new Minimum(); }
+public sealed record MinimumConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Minimum();
+}
 
 /// <summary>Options of a <see cref="Maximum"/> layer (none).</summary>
-public sealed record MaximumConfig : LayerConfig { public override Layer CreateLayer() => new Maximum(); }
+public sealed record MaximumConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Maximum();
+}
 
 /// <summary>Options of a <see cref="Subtract"/> layer (none).</summary>
-public sealed record SubtractConfig : LayerConfig { public override Layer CreateLayer() => new Subtract(); }
+public sealed record SubtractConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Subtract();
+}
 
 /// <summary>Options of a <see cref="Multiply"/> layer (none).</summary>
-public sealed record MultiplyConfig : LayerConfig { public override Layer CreateLayer() => new Multiply(); }
+public sealed record MultiplyConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Multiply();
+}
 
 /// <summary>Options of a <see cref="Divide"/> layer (none).</summary>
-public sealed record DivideConfig : LayerConfig { public override Layer CreateLayer() => new Divide(); }
+public sealed record DivideConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Divide();
+}

@@ -76,6 +76,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         }
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters => bias is null ? [weight] : [weight, bias];
 
     /// <summary>The geometry for an input shape, with "same" padding resolved.</summary>
@@ -95,12 +96,14 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return g;
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         var g = GetGeometry(inputShape);
         return new Shape(g.Batch, g.OutChannels, g.OutH, g.OutW);
     }
 
+    /// <inheritdoc />
     public override void ResetParameters(Random random)
     {
         int fanIn = Config.InChannels / Config.Groups * Config.KernelH * Config.KernelW;
@@ -109,6 +112,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         bias?.Value.Clear();
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false) => Run(input, rectify: false, training);
 
     /// <summary>
@@ -170,6 +174,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -189,6 +194,7 @@ public sealed class Conv2D : Layer, IThreadedLayer
         return result;
     }
 
+    /// <inheritdoc />
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -224,14 +230,16 @@ public sealed class Conv2D : Layer, IThreadedLayer
     /// and the rule that chose it: forward, forward with ReLU and 2x2 pooling fused (inference),
     /// input gradient, weight gradient, and both gradients in one pass.
     /// </summary>
-    public IReadOnlyList<(Conv2DPass Pass, Conv2DChoice Choice)> KernelChoices(Shape inputShape)
+    internal IReadOnlyList<(Conv2DPass Pass, Conv2DChoice Choice)> KernelChoices(Shape inputShape)
     {
         var g = GetGeometry(inputShape);
         return [.. Enum.GetValues<Conv2DPass>().Select(pass => (pass, kernel.Choose(pass, g)))];
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => Config;
 
+    /// <inheritdoc />
     protected override string ExtraDescription
     {
         get
@@ -256,5 +264,6 @@ public sealed record Conv2DConfig(
     int DilationH = 1, int DilationW = 1, int Groups = 1, bool Bias = true,
     Initializer Initializer = Initializer.HeUniform) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Conv2D(this);
 }

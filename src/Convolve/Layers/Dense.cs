@@ -22,6 +22,9 @@ public sealed class Dense : Layer, IThreadedLayer
     public Dense(int inFeatures, int outFeatures, bool bias = true, Initializer initializer = Initializer.GlorotUniform)
         : this(new DenseConfig(inFeatures, outFeatures, bias, initializer)) { }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
+    /// <exception cref="ArgumentException">A size is not positive (InFeatures may be 0: inferred from the first input).</exception>
     public Dense(DenseConfig config)
     {
         if (config.InFeatures < 0 || config.OutFeatures <= 0)
@@ -34,7 +37,7 @@ public sealed class Dense : Layer, IThreadedLayer
     public DenseConfig Config { get; private set; }
 
     /// <summary>The matrix multiply used; the fastest available by default.</summary>
-    public IGemmKernel Gemm { get; set; } = GemmKernels.Default;
+    internal IGemmKernel Gemm { get; set; } = GemmKernels.Default;
 
     /// <inheritdoc />
     public int MaxThreads
@@ -54,9 +57,11 @@ public sealed class Dense : Layer, IThreadedLayer
     /// <summary>Bias, [out], or null when the layer has none.</summary>
     public Parameter? Bias => weight is null ? throw NotBuilt() : bias;
 
+    /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters =>
         weight is null ? [] : bias is null ? [weight] : [weight, bias];
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         RequireRank(inputShape, 2, "input [N, features] (add a Flatten before Dense)");
@@ -65,6 +70,7 @@ public sealed class Dense : Layer, IThreadedLayer
         return new Shape(inputShape[0], Config.OutFeatures);
     }
 
+    /// <inheritdoc />
     protected override void OnBuild(Shape inputShape)
     {
         if (weight is not null) return;
@@ -78,12 +84,14 @@ public sealed class Dense : Layer, IThreadedLayer
         bias = Config.Bias ? new Parameter("bias", new Shape(Config.OutFeatures)) : null;
     }
 
+    /// <inheritdoc />
     public override void ResetParameters(Random random)
     {
         Initializers.Fill(Weight.Value.Span, Config.Initializer, Config.InFeatures, Config.OutFeatures, random);
         bias?.Value.Clear();
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var shape = OutputShapeFor(input.Shape);
@@ -118,6 +126,7 @@ public sealed class Dense : Layer, IThreadedLayer
         ];
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         BackwardParameters(dOutput);
@@ -128,6 +137,7 @@ public sealed class Dense : Layer, IThreadedLayer
         return result;
     }
 
+    /// <inheritdoc />
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -143,11 +153,13 @@ public sealed class Dense : Layer, IThreadedLayer
         }
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => Config;
 
     private InvalidOperationException NotBuilt() =>
         new($"{this}: the input size is not known yet; build the model (or give the input size) first.");
 
+    /// <inheritdoc />
     protected override string ExtraDescription =>
         (Config.InFeatures > 0 ? $"{Config.InFeatures}->{Config.OutFeatures}" : $"?->{Config.OutFeatures}")
         + (Config.Bias ? "" : ", bias=false");
@@ -157,5 +169,6 @@ public sealed class Dense : Layer, IThreadedLayer
 public sealed record DenseConfig(int InFeatures, int OutFeatures, bool Bias = true,
     Initializer Initializer = Initializer.GlorotUniform) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Dense(this);
 }

@@ -18,19 +18,26 @@ public sealed class Dropout : Layer
     private float[] mask = [];
     private bool lastWasTraining;
 
+    /// <summary>Dropout of a fraction <paramref name="rate"/> of the values in training; the identity in evaluation.</summary>
+    /// <param name="rate">The probability of zeroing each value, in [0, 1); kept values are scaled by 1 / (1 - rate).</param>
+    /// <exception cref="ArgumentException"><paramref name="rate"/> is outside [0, 1).</exception>
     public Dropout(float rate = 0.5f)
     {
         if (!(rate >= 0 && rate < 1)) throw new ArgumentException($"Dropout: rate must be in [0, 1), got {rate}.");
         Rate = rate;
     }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Dropout(DropoutConfig config) : this(config.Rate) { }
 
     /// <summary>The probability that an element is dropped in training.</summary>
     public float Rate { get; }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape) => inputShape;
 
+    /// <inheritdoc />
     public override void ResetParameters(Random random)
     {
         seed = (ulong)random.NextInt64();
@@ -48,6 +55,7 @@ public sealed class Dropout : Layer
         }
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         lastWasTraining = training && Rate > 0;
@@ -70,6 +78,7 @@ public sealed class Dropout : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -89,13 +98,16 @@ public sealed class Dropout : Layer
         return (z >> 40) * (1f / (1 << 24));
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new DropoutConfig(Rate);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => $"rate={Rate}";
 }
 
 /// <summary>Options of a <see cref="Dropout"/> layer.</summary>
 public sealed record DropoutConfig(float Rate = 0.5f) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Dropout(this);
 }

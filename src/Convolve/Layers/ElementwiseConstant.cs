@@ -53,6 +53,7 @@ public sealed class ElementwiseConstant : Layer
     /// <summary>The constant tensor (a non-trainable parameter).</summary>
     public Parameter Constant => constant;
 
+    /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters => [constant];
 
     /// <summary>The broadcast shape of the input and the constant (see <see cref="Broadcast"/>); the batch stays the input's.</summary>
@@ -68,6 +69,7 @@ public sealed class ElementwiseConstant : Layer
         return shape;
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         this.input = input;
@@ -84,6 +86,7 @@ public sealed class ElementwiseConstant : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -135,6 +138,7 @@ public sealed class ElementwiseConstant : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => Config;
 
     /// <summary>"x * c[3, 1, 1]", "1 - x" (a scalar constant shows its value).</summary>
@@ -158,11 +162,14 @@ public sealed class ElementwiseConstant : Layer
 /// </summary>
 public sealed record ElementwiseConstantConfig(BinaryOperation Operation, int[] ConstantShape, bool ConstantOnLeft = false) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new ElementwiseConstant(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
+    /// <inheritdoc />
     public bool Equals(ElementwiseConstantConfig? other) => other is not null && base.Equals(other) && Operation == other.Operation
         && ConstantShape.AsSpan().SequenceEqual(other.ConstantShape) && ConstantOnLeft == other.ConstantOnLeft;
 
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Operation, ConstantShape.Length, ConstantOnLeft);
 }

@@ -9,11 +9,14 @@ namespace Convolve.Layers;
 public sealed class Flatten(int axis = 1) : ViewLayer
 {
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Flatten(FlattenConfig config) : this(config.Axis) { }
 
     /// <summary>The first dimension that is folded into the columns.</summary>
     public int Axis { get; } = axis;
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         int axis = Axis < 0 ? inputShape.Rank + Axis : Axis;
@@ -25,13 +28,16 @@ public sealed class Flatten(int axis = 1) : ViewLayer
         return new Shape(rows, columns);
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new FlattenConfig(Axis);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Axis == 1 ? "" : $"axis={Axis}";
 }
 
 /// <summary>Options of a <see cref="Flatten"/> layer.</summary>
 public sealed record FlattenConfig(int Axis = 1) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Flatten(this);
 }

@@ -18,8 +18,11 @@ public sealed class LogSoftmax(int axis = -1) : AxisLayer(axis)
 {
     private Tensor? output, dInput;
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public LogSoftmax(LogSoftmaxConfig config) : this(config.Axis) { }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var (outer, length, inner) = Split(input.Shape);
@@ -57,6 +60,7 @@ public sealed class LogSoftmax(int axis = -1) : AxisLayer(axis)
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -77,11 +81,13 @@ public sealed class LogSoftmax(int axis = -1) : AxisLayer(axis)
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new LogSoftmaxConfig(Axis);
 }
 
 /// <summary>Options of a <see cref="LogSoftmax"/> layer.</summary>
 public sealed record LogSoftmaxConfig(int Axis = -1) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new LogSoftmax(this);
 }

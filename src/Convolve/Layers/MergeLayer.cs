@@ -17,10 +17,13 @@ public abstract class MergeLayer : Layer
     /// <summary>The gradient with respect to each input, in input order (layer-owned; may share storage).</summary>
     public abstract IReadOnlyList<Tensor> BackwardAll(Tensor dOutput);
 
+    /// <inheritdoc />
     public sealed override Shape GetOutputShape(Shape inputShape) => GetOutputShape([inputShape]);
 
+    /// <inheritdoc />
     public sealed override Tensor Forward(Tensor input, bool training = false) => Forward([input], training);
 
+    /// <inheritdoc />
     public sealed override Tensor Backward(Tensor dOutput) => BackwardAll(dOutput)[0];
 }
 
@@ -42,6 +45,7 @@ public sealed class Add : MergeLayer
     private Shape outputShape;
     private bool broadcasting;
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(IReadOnlyList<Shape> inputShapes)
     {
         if (inputShapes.Count < 2) throw new ShapeException($"{this}: needs at least two inputs, got {inputShapes.Count}.");
@@ -56,6 +60,7 @@ public sealed class Add : MergeLayer
         return shape;
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(IReadOnlyList<Tensor> inputs, bool training = false)
     {
         if (inputs.Count < 2) throw new ShapeException($"{this}: needs at least two inputs, got {inputs.Count}.");
@@ -105,6 +110,7 @@ public sealed class Add : MergeLayer
         reduced = new Tensor?[inputShapes.Length];
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -121,6 +127,7 @@ public sealed class Add : MergeLayer
         return gradients;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new AddConfig();
 }
 
@@ -136,11 +143,14 @@ public sealed class Concat(int axis = 1) : MergeLayer
     private Tensor?[] gradients = [];
     private Shape[] inputShapes = [];
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Concat(ConcatConfig config) : this(config.Axis) { }
 
     /// <summary>The axis the inputs are joined along; negative counts from the end. Never the batch axis.</summary>
     public int Axis { get; } = axis;
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(IReadOnlyList<Shape> shapes)
     {
         if (shapes.Count < 2) throw new ShapeException($"{this}: needs at least two inputs, got {shapes.Count}.");
@@ -170,6 +180,7 @@ public sealed class Concat(int axis = 1) : MergeLayer
         return axis;
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(IReadOnlyList<Tensor> inputs, bool training = false)
     {
         if (!SameShapes(inputs))
@@ -206,6 +217,7 @@ public sealed class Concat(int axis = 1) : MergeLayer
         return true;
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Tensor> BackwardAll(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -220,15 +232,25 @@ public sealed class Concat(int axis = 1) : MergeLayer
         return gradients!;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new ConcatConfig(Axis);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Axis == 1 ? "" : $"axis={Axis}";
 }
 
 /// <summary>Options of an <see cref="Add"/> layer (none).</summary>
-public sealed record AddConfig : LayerConfig { public override Layer CreateLayer() => new Add(); }
+public sealed record AddConfig : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Add();
+}
 
 /// <summary>
 /// Options of a <see cref="Concat"/> layer: the axis it joins along (1, the channels, when absent, as in files written before the option existed).
 /// </summary>
-public sealed record ConcatConfig(int Axis = 1) : LayerConfig { public override Layer CreateLayer() => new Concat(this); }
+public sealed record ConcatConfig(int Axis = 1) : LayerConfig
+{
+    /// <inheritdoc />
+    public override Layer CreateLayer() => new Concat(this);
+}

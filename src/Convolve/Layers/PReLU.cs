@@ -41,8 +41,10 @@ public sealed class PReLU : Layer
     /// <summary>The slopes for negative inputs, of shape <see cref="PReLUConfig.SlopeShape"/>.</summary>
     public Parameter Slope => slope;
 
+    /// <inheritdoc />
     public override IReadOnlyList<Parameter> Parameters => [slope];
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         var s = Config.SlopeShape;
@@ -56,6 +58,7 @@ public sealed class PReLU : Layer
         return inputShape;
     }
 
+    /// <inheritdoc />
     public override void ResetParameters(Random random) => slope.Value.Fill(Config.Init);
 
     // map[i] = the slope index of item element i.
@@ -88,6 +91,7 @@ public sealed class PReLU : Layer
         return map = result;
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var m = Map(input.Shape);
@@ -112,6 +116,7 @@ public sealed class PReLU : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -151,8 +156,10 @@ public sealed class PReLU : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => Config;
 
+    /// <inheritdoc />
     protected override string ExtraDescription =>
         string.Join(", ", new[]
         {
@@ -164,11 +171,14 @@ public sealed class PReLU : Layer
 /// <summary>Options of a <see cref="PReLU"/> layer: the slope's shape (see <see cref="PReLU"/>) and its initial value.</summary>
 public sealed record PReLUConfig(int[] SlopeShape, float Init = 0.25f) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new PReLU(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
+    /// <inheritdoc />
     public bool Equals(PReLUConfig? other) =>
         other is not null && base.Equals(other) && Init == other.Init && SlopeShape.AsSpan().SequenceEqual(other.SlopeShape);
 
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Init, SlopeShape.Length);
 }

@@ -45,6 +45,8 @@ public sealed class Pad : Layer
         Value = value;
     }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Pad(PadConfig config) : this(config.Pads ?? [], config.Mode, config.Value) { }
 
     /// <summary>[begin_1, ..., begin_r, end_1, ..., end_r] for the r item axes.</summary>
@@ -100,6 +102,7 @@ public sealed class Pad : Layer
         }
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
@@ -126,6 +129,7 @@ public sealed class Pad : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -176,8 +180,10 @@ public sealed class Pad : Layer
         }
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new PadConfig([.. pads], Mode, Value);
 
+    /// <inheritdoc />
     protected override string ExtraDescription =>
         "[" + string.Join(", ", pads) + "]" + (Mode == PadMode.Constant ? "" : $", {Mode.ToString().ToLowerInvariant()}")
         + (Value == 0 ? "" : $", value={Value}");
@@ -189,11 +195,14 @@ public sealed record PadConfig(
     PadMode Mode = PadMode.Constant,
     [property: JsonNumberHandling(JsonNumberHandling.AllowNamedFloatingPointLiterals)] float Value = 0) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Pad(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
+    /// <inheritdoc />
     public bool Equals(PadConfig? other) => other is not null && base.Equals(other) && Pads.AsSpan().SequenceEqual(other.Pads)
         && Mode == other.Mode && Value.Equals(other.Value);
 
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Pads.Length, Mode, Value);
 }

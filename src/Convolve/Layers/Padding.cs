@@ -37,6 +37,7 @@ public readonly record struct Padding(int Top, int Left, int Bottom, int Right, 
         return Math.Max(0, (outSize - 1) * s + d * (k - 1) + 1 - n);
     }
 
+    /// <inheritdoc />
     public override string ToString() =>
         IsSame ? "same" : IsSymmetric ? Top.ToString() : $"({Top}, {Left}, {Bottom}, {Right})";
 }

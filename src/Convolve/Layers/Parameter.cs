@@ -48,5 +48,6 @@ public sealed class Parameter
         Gradient = gradient;
     }
 
+    /// <inheritdoc />
     public override string ToString() => $"{Name}{Shape}";
 }

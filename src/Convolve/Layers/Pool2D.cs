@@ -37,13 +37,21 @@ public abstract class Pool2D : Layer, IThreadedLayer
         }
     }
 
+    /// <summary>Window rows.</summary>
     public int KernelH { get; }
+    /// <summary>Window columns.</summary>
     public int KernelW { get; }
+    /// <summary>Rows between the tops of neighbouring windows.</summary>
     public int StrideH { get; }
+    /// <summary>Columns between the left edges of neighbouring windows.</summary>
     public int StrideW { get; }
+    /// <summary>Implicit padding on each side (ignored by max pooling; counted or not by average pooling as its options say), or "same".</summary>
     public Padding Padding { get; }
+    /// <summary>Rows between the taps of a window (1: adjacent).</summary>
     public int DilationH { get; }
+    /// <summary>Columns between the taps of a window (1: adjacent).</summary>
     public int DilationW { get; }
+    /// <summary>Whether output sizes round up (a last partial window is kept) rather than down; see <see cref="Pool2DGeometry"/>.</summary>
     public bool CeilMode { get; }
 
     /// <summary>The geometry for an input shape, with "same" padding resolved.</summary>
@@ -58,12 +66,14 @@ public abstract class Pool2D : Layer, IThreadedLayer
         return g;
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         var g = GetGeometry(inputShape);
         return new Shape(g.Batch, g.Channels, g.OutH, g.OutW);
     }
 
+    /// <inheritdoc />
     protected override string ExtraDescription
     {
         get
@@ -93,9 +103,13 @@ public sealed class MaxPool2D : Pool2D
     public MaxPool2D(int kernelSize, int? stride = null, Padding padding = default, int dilation = 1, bool ceilMode = false)
         : this(new MaxPool2DConfig(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, dilation, dilation, ceilMode)) { }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
+    /// <exception cref="ArgumentException">A size is not positive, or the padding is not smaller than the window.</exception>
     public MaxPool2D(MaxPool2DConfig config)
         : base(config.KernelH, config.KernelW, config.StrideH, config.StrideW, config.Padding, config.DilationH, config.DilationW, config.CeilMode) { }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var g = GetGeometry(input.Shape);
@@ -124,6 +138,7 @@ public sealed class MaxPool2D : Pool2D
         return Tensor.Reuse(ref output, OutputShapeFor(inputShape));
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         if (fused)
@@ -135,6 +150,7 @@ public sealed class MaxPool2D : Pool2D
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() =>
         new MaxPool2DConfig(KernelH, KernelW, StrideH, StrideW, Padding, DilationH, DilationW, CeilMode);
 }
@@ -143,6 +159,7 @@ public sealed class MaxPool2D : Pool2D
 public sealed record MaxPool2DConfig(int KernelH, int KernelW, int StrideH, int StrideW,
     Padding Padding = default, int DilationH = 1, int DilationW = 1, bool CeilMode = false) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new MaxPool2D(this);
 }
 
@@ -160,6 +177,9 @@ public sealed class AvgPool2D : Pool2D
     public AvgPool2D(int kernelSize, int? stride = null, Padding padding = default, bool ceilMode = false, bool countIncludePad = true)
         : this(new AvgPool2DConfig(kernelSize, kernelSize, stride ?? kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad)) { }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
+    /// <exception cref="ArgumentException">A size is not positive, or the padding is not smaller than the window.</exception>
     public AvgPool2D(AvgPool2DConfig config)
         : base(config.KernelH, config.KernelW, config.StrideH, config.StrideW, config.Padding, 1, 1, config.CeilMode)
     {
@@ -169,6 +189,7 @@ public sealed class AvgPool2D : Pool2D
     /// <summary>Whether padded cells count in the divisor.</summary>
     public bool CountIncludePad { get; }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var g = GetGeometry(input.Shape);
@@ -178,6 +199,7 @@ public sealed class AvgPool2D : Pool2D
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -186,9 +208,11 @@ public sealed class AvgPool2D : Pool2D
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() =>
         new AvgPool2DConfig(KernelH, KernelW, StrideH, StrideW, Padding, CeilMode, CountIncludePad);
 
+    /// <inheritdoc />
     protected override string ExtraDescription =>
         base.ExtraDescription + (CountIncludePad ? "" : ", count_include_pad=false");
 }
@@ -197,5 +221,6 @@ public sealed class AvgPool2D : Pool2D
 public sealed record AvgPool2DConfig(int KernelH, int KernelW, int StrideH, int StrideW,
     Padding Padding = default, bool CeilMode = false, bool CountIncludePad = true) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new AvgPool2D(this);
 }

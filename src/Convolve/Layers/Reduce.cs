@@ -30,6 +30,8 @@ public sealed class Reduce : Layer
         KeepDims = keepDims;
     }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Reduce(ReduceConfig config) : this(config.Kind, config.Axes, config.KeepDims) { }
 
     /// <summary>What the reduction computes.</summary>
@@ -41,6 +43,7 @@ public sealed class Reduce : Layer
     /// <summary>Whether the reduced axes stay, with size 1.</summary>
     public bool KeepDims { get; }
 
+    /// <inheritdoc />
     public override string TypeName => $"Reduce{Kind}";
 
     // Which axes of an input of shape are reduced; throws naming the layer for an axis out of range.
@@ -58,6 +61,7 @@ public sealed class Reduce : Layer
         return reduced;
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         var reduced = ReducedAxes(inputShape);
@@ -65,6 +69,7 @@ public sealed class Reduce : Layer
         return new Shape([.. dims.Select((d, a) => reduced[a] ? (KeepDims ? 1 : -1) : d).Where(d => d >= 0)]);
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
@@ -76,6 +81,7 @@ public sealed class Reduce : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -84,19 +90,24 @@ public sealed class Reduce : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new ReduceConfig(Kind, [.. axes], KeepDims);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => $"axes=[{string.Join(", ", axes)}]{(KeepDims ? ", keep_dims=true" : "")}";
 }
 
 /// <summary>Options of a <see cref="Reduce"/> layer.</summary>
 public sealed record ReduceConfig(ReduceKind Kind, int[] Axes, bool KeepDims = true) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Reduce(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
+    /// <inheritdoc />
     public bool Equals(ReduceConfig? other) =>
         other is not null && base.Equals(other) && Kind == other.Kind && KeepDims == other.KeepDims && Axes.AsSpan().SequenceEqual(other.Axes);
 
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Kind, KeepDims, Axes.Length);
 }

@@ -22,11 +22,14 @@ public sealed class Reshape : ViewLayer
         target = [.. shape];
     }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Reshape(ReshapeConfig config) : this(config.Shape ?? []) { }
 
     /// <summary>The target item shape as given (with any 0 and -1).</summary>
     public IReadOnlyList<int> TargetShape => target;
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         if (inputShape.Rank < 1) throw new ShapeException($"{this}: expected an input with a batch dimension, got {inputShape}.");
@@ -59,18 +62,23 @@ public sealed class Reshape : ViewLayer
         return new Shape(dims);
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new ReshapeConfig([.. target]);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => "[" + string.Join(", ", target) + "]";
 }
 
 /// <summary>Options of a <see cref="Reshape"/> layer: the target item shape (0 copies, -1 infers).</summary>
 public sealed record ReshapeConfig(int[] Shape) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Reshape(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
+    /// <inheritdoc />
     public bool Equals(ReshapeConfig? other) => other is not null && base.Equals(other) && Shape.AsSpan().SequenceEqual(other.Shape);
 
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Shape.Length);
 }

@@ -14,6 +14,8 @@ public sealed class Slice(int axis, int start, int end = int.MaxValue) : Layer
     private Tensor? output, dInput;
     private Shape inputShape;     // the last input's: the output alone does not say how long the axis was
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Slice(SliceConfig config) : this(config.Axis, config.Start, config.End) { }
 
     /// <summary>The axis, counted with the batch (1 is the first item axis); negative counts from the end.</summary>
@@ -25,6 +27,7 @@ public sealed class Slice(int axis, int start, int end = int.MaxValue) : Layer
     /// <summary>The index after the last one taken (negative counts from the end; clamped to the size).</summary>
     public int End { get; } = end;
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         var (axis, from, to) = Resolve(inputShape);
@@ -48,6 +51,7 @@ public sealed class Slice(int axis, int start, int end = int.MaxValue) : Layer
         return (axis, from, to);
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
@@ -61,6 +65,7 @@ public sealed class Slice(int axis, int start, int end = int.MaxValue) : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -82,13 +87,16 @@ public sealed class Slice(int axis, int start, int end = int.MaxValue) : Layer
         return inner;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SliceConfig(Axis, Start, End);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => $"axis={Axis}, {Start}:" + (End == int.MaxValue ? "" : $"{End}");
 }
 
 /// <summary>Options of a <see cref="Slice"/> layer.</summary>
 public sealed record SliceConfig(int Axis, int Start, int End = int.MaxValue) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Slice(this);
 }

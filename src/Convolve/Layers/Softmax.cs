@@ -15,8 +15,11 @@ public sealed class Softmax(int axis = -1) : AxisLayer(axis)
 {
     private Tensor? output, dInput;
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Softmax(SoftmaxConfig config) : this(config.Axis) { }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var (outer, length, inner) = Split(input.Shape);
@@ -49,6 +52,7 @@ public sealed class Softmax(int axis = -1) : AxisLayer(axis)
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -69,11 +73,13 @@ public sealed class Softmax(int axis = -1) : AxisLayer(axis)
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new SoftmaxConfig(Axis);
 }
 
 /// <summary>Options of a <see cref="Softmax"/> layer.</summary>
 public sealed record SoftmaxConfig(int Axis = -1) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Softmax(this);
 }

@@ -35,11 +35,14 @@ public sealed class Transpose : Layer
         for (int i = 0; i < permutation.Length; i++) inverse[permutation[i]] = i;
     }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public Transpose(TransposeConfig config) : this(config.Permutation ?? []) { }
 
     /// <summary>Output axis i is input axis Permutation[i].</summary>
     public IReadOnlyList<int> Permutation => permutation;
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         if (inputShape.Rank != permutation.Length)
@@ -49,6 +52,7 @@ public sealed class Transpose : Layer
         return new Shape(dims);
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
@@ -61,6 +65,7 @@ public sealed class Transpose : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -69,8 +74,10 @@ public sealed class Transpose : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new TransposeConfig([.. permutation]);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => "[" + string.Join(", ", permutation) + "]";
 
     /// <summary>A permuted copy for one input shape, with size-1 axes dropped and neighbour axes merged.</summary>
@@ -160,10 +167,13 @@ public sealed class Transpose : Layer
 /// <summary>Options of a <see cref="Transpose"/> layer: the permutation of all axes (batch first).</summary>
 public sealed record TransposeConfig(int[] Permutation) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new Transpose(this);
 
     // Records compare arrays by reference; two configs with equal values are equal.
+    /// <inheritdoc />
     public bool Equals(TransposeConfig? other) => other is not null && base.Equals(other) && Permutation.AsSpan().SequenceEqual(other.Permutation);
 
+    /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Permutation.Length);
 }

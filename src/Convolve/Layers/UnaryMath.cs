@@ -24,6 +24,8 @@ public sealed class UnaryMath : Activation
         Exponent = exponent;
     }
 
+    /// <summary>The layer a model file's options describe (the same as the constructor with those values).</summary>
+    /// <param name="config">The options.</param>
     public UnaryMath(UnaryMathConfig config) : this(config.Kind, config.Exponent) { }
 
     /// <summary>The function.</summary>
@@ -32,20 +34,26 @@ public sealed class UnaryMath : Activation
     /// <summary>Pow's exponent p in x^p (1 for the other functions).</summary>
     public float Exponent { get; }
 
+    /// <inheritdoc />
     public override string TypeName => Kind.ToString();
 
+    /// <inheritdoc />
     protected override void Apply(ReadOnlySpan<float> input, Span<float> output) => UnaryMathCpu.Forward(Kind, Exponent, input, output);
 
+    /// <inheritdoc />
     protected override void Derive(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> dOutput, Span<float> dInput) =>
         UnaryMathCpu.Backward(Kind, Exponent, input, output, dOutput, dInput);
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new UnaryMathConfig(Kind, Exponent);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Kind == UnaryMathKind.Pow ? $"exponent={Exponent}" : "";
 }
 
 /// <summary>Options of a <see cref="UnaryMath"/> layer: the function and, for Pow, the exponent.</summary>
 public sealed record UnaryMathConfig(UnaryMathKind Kind, float Exponent = 1) : LayerConfig
 {
+    /// <inheritdoc />
     public override Layer CreateLayer() => new UnaryMath(this);
 }

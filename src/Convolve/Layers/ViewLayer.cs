@@ -10,6 +10,7 @@ public abstract class ViewLayer : Layer
 {
     private Tensor? output, dInput, lastInput;
 
+    /// <inheritdoc />
     public sealed override Tensor Forward(Tensor input, bool training = false)
     {
         lastInput = input;
@@ -17,6 +18,7 @@ public abstract class ViewLayer : Layer
         return output;
     }
 
+    /// <inheritdoc />
     public sealed override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);

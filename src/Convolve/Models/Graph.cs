@@ -52,6 +52,7 @@ public sealed class Graph : Model
     private readonly List<Layer> layers = [];
     private Executor? executor;
 
+    /// <summary>An empty graph: only its input node; add layers with <see cref="Apply"/>.</summary>
     public Graph() => nodes.Add(new GraphNode(this, 0, null, []));
 
     /// <summary>The model's input.</summary>
@@ -68,6 +69,7 @@ public sealed class Graph : Model
     /// <summary>All nodes, the input first.</summary>
     public IReadOnlyList<GraphNode> Nodes => nodes;
 
+    /// <inheritdoc />
     public override IReadOnlyList<Layer> Layers => layers;
 
     /// <summary>
@@ -91,6 +93,7 @@ public sealed class Graph : Model
         return node;
     }
 
+    /// <inheritdoc />
     protected override Shape BuildLayers(Shape inputShape)
     {
         if (nodes.Count == 1) throw new InvalidOperationException("Graph: a model needs at least one layer.");
@@ -108,14 +111,17 @@ public sealed class Graph : Model
         return shapes[^1];
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape) => NodeShapes(inputShape, build: false, standInBatch: false)[^1];
 
+    /// <inheritdoc />
     public override IReadOnlyList<Shape> LayerOutputShapes()
     {
         RequireBuilt();
         return [.. NodeShapes(InputShape.Prepend(1), build: false, standInBatch: true).Skip(1).Select(s => s.ItemShape)];
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Shape> LayerInputShapes(int batch)
     {
         RequireBuilt();
@@ -147,24 +153,28 @@ public sealed class Graph : Model
         return shapes;
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         RequireInput(input);
         return executor!.Forward(input, training, logits: false);
     }
 
+    /// <inheritdoc />
     public override Tensor ForwardLogits(Tensor input, bool training = false)
     {
         RequireInput(input);
         return executor!.Forward(input, training, logits: true);
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireBuilt();
         return executor!.Backward(dOutput);
     }
 
+    /// <inheritdoc />
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireBuilt();
@@ -174,6 +184,7 @@ public sealed class Graph : Model
     /// <summary>The plan the model runs by, made by <see cref="Model.Build"/>; null before.</summary>
     internal Executor? Executor => executor;
 
+    /// <inheritdoc />
     public override string ToString() =>
         $"Graph({string.Join(", ", nodes.Skip(1).Select(n => $"{n.Layer}<-[{string.Join(", ", n.Inputs.Select(i => i.Name))}]"))})";
 }

@@ -8,6 +8,10 @@ namespace Convolve.Models;
 /// <param name="Weights">Elements of parameters named "weight".</param>
 /// <param name="Biases">Elements of parameters named "bias".</param>
 /// <param name="Other">Elements of all other parameters (e.g. batch-norm running statistics).</param>
+/// <param name="Name">The layer's name in the model.</param>
+/// <param name="Description">The layer and its options, e.g. "Conv2D(1 -> 32, 3x3)".</param>
+/// <param name="OutputShape">The layer's output for one item (no batch dimension).</param>
+/// <param name="Trainable">Elements of the parameters the optimizer updates.</param>
 public sealed record LayerSummary(string Name, string Description, Shape OutputShape, long Weights, long Biases, long Other, long Trainable)
 {
     /// <summary>All parameter elements of the layer.</summary>
@@ -21,10 +25,15 @@ public sealed record LayerSummary(string Name, string Description, Shape OutputS
 /// </summary>
 public sealed record ModelSummary(Shape InputShape, IReadOnlyList<LayerSummary> Rows)
 {
+    /// <summary>All parameter elements of the model.</summary>
     public long TotalParameters => Rows.Sum(r => r.Total);
+    /// <summary>Parameter elements the optimizer updates.</summary>
     public long TrainableParameters => Rows.Sum(r => r.Trainable);
+    /// <summary>Parameter elements saved but not trained (batch-norm running statistics, frozen layers).</summary>
     public long NonTrainableParameters => TotalParameters - TrainableParameters;
+    /// <summary>Elements of all parameters named "weight".</summary>
     public long TotalWeights => Rows.Sum(r => r.Weights);
+    /// <summary>Elements of all parameters named "bias".</summary>
     public long TotalBiases => Rows.Sum(r => r.Biases);
 
     /// <summary>The shapes from input to output: "6x6x1 -> 4x4x1 -> 2x2x1 -> 4 -> 2".</summary>
@@ -60,6 +69,7 @@ public sealed record ModelSummary(Shape InputShape, IReadOnlyList<LayerSummary> 
         return new ModelSummary(model.InputShape, rows);
     }
 
+    /// <inheritdoc />
     public override string ToString()
     {
         string[] header = ["Layer", "Type", "Output shape", "Weights", "Biases", "Params"];

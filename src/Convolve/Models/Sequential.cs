@@ -19,14 +19,19 @@ public sealed class Sequential : Model
     private readonly List<Layer> layers;
     private Executor? executor;
 
+    /// <summary>A model that runs <paramref name="layers"/> in order, each on the previous one's output.</summary>
+    /// <param name="layers">The layers, first to last; each belongs to this model only.</param>
+    /// <exception cref="ArgumentException">No layers.</exception>
     public Sequential(params IEnumerable<Layer> layers)
     {
         this.layers = [.. layers];
         if (this.layers.Count == 0) throw new ArgumentException("Sequential: a model needs at least one layer.");
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Layer> Layers => layers;
 
+    /// <inheritdoc />
     protected override Shape BuildLayers(Shape inputShape)
     {
         var shape = inputShape;
@@ -40,6 +45,7 @@ public sealed class Sequential : Model
         return shape;
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         foreach (var layer in layers)
@@ -50,6 +56,7 @@ public sealed class Sequential : Model
         return inputShape;
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Shape> LayerOutputShapes()
     {
         RequireBuilt();
@@ -63,6 +70,7 @@ public sealed class Sequential : Model
         return shapes;
     }
 
+    /// <inheritdoc />
     public override IReadOnlyList<Shape> LayerInputShapes(int batch)
     {
         RequireBuilt();
@@ -77,24 +85,28 @@ public sealed class Sequential : Model
         return shapes;
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         RequireInput(input);
         return executor!.Forward(input, training, logits: false);
     }
 
+    /// <inheritdoc />
     public override Tensor ForwardLogits(Tensor input, bool training = false)
     {
         RequireInput(input);
         return executor!.Forward(input, training, logits: true);
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireBuilt();
         return executor!.Backward(dOutput);
     }
 
+    /// <inheritdoc />
     public override void BackwardParameters(Tensor dOutput)
     {
         RequireBuilt();

@@ -15,6 +15,7 @@ namespace Convolve.Serialization;
 /// <param name="Tensors">Extra named tensors (optimizer state in checkpoints, ...).</param>
 public sealed record ModelFileExtras(IReadOnlyDictionary<string, string> Metadata, IReadOnlyDictionary<string, Tensor> Tensors)
 {
+    /// <summary>No metadata and no extra tensors.</summary>
     public static readonly ModelFileExtras None = new(new Dictionary<string, string>(), new Dictionary<string, Tensor>());
 }
 
@@ -71,9 +72,16 @@ public static class ModelFile
     }
 
     /// <param name="Inputs">Graph models only: the names of the nodes the layer reads ("input" for the model's input).</param>
+    /// <param name="Name">The layer's name in the model.</param>
+    /// <param name="Config">The layer's options, tagged with its type (LayerTypes).</param>
     private sealed record LayerEntry(string Name, LayerConfig Config, string[]? Inputs = null);
     private sealed record TensorEntry(string Name, int[] Shape);
     /// <param name="Preparation">How images become inputs; absent in files that predate it (they get 0..1 values).</param>
+    /// <param name="Model">"sequential" or "graph".</param>
+    /// <param name="InputShape">The shape of one item, without the batch dimension.</param>
+    /// <param name="Layers">The layers in order.</param>
+    /// <param name="Tensors">The names and shapes of the tensors stored after the header, in order.</param>
+    /// <param name="Metadata">Free-form text entries.</param>
     private sealed record Header(string Model, int[] InputShape, LayerEntry[] Layers, TensorEntry[] Tensors,
         Dictionary<string, string>? Metadata,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InputPreparation? Preparation = null);

@@ -5,9 +5,13 @@ namespace Convolve.Tensors;
 /// <summary>An element-wise operation of two values: <c>a + b</c>, <c>a - b</c>, <c>a * b</c>, <c>a / b</c>, <c>min(a, b)</c>, <c>max(a, b)</c>.</summary>
 public enum BinaryOperation
 {
+    /// <summary>a + b.</summary>
     Add,
+    /// <summary>a - b.</summary>
     Subtract,
+    /// <summary>a * b.</summary>
     Multiply,
+    /// <summary>a / b (IEEE: x / 0 is infinite or NaN).</summary>
     Divide,
     /// <summary>The smaller of a and b (NaN if either is NaN).</summary>
     Min,

@@ -73,15 +73,20 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         return new Shape(d);
     }
 
+    /// <inheritdoc />
     public bool Equals(Shape other) => Dims.SequenceEqual(other.Dims);
+    /// <inheritdoc />
     public override bool Equals(object? obj) => obj is Shape s && Equals(s);
+    /// <inheritdoc />
     public override int GetHashCode()
     {
         var hash = new HashCode();
         foreach (int d in Dims) hash.Add(d);
         return hash.ToHashCode();
     }
+    /// <summary>Whether the two shapes have the same dimensions in the same order.</summary>
     public static bool operator ==(Shape a, Shape b) => a.Equals(b);
+    /// <summary>Whether the two shapes differ in rank or in some dimension.</summary>
     public static bool operator !=(Shape a, Shape b) => !a.Equals(b);
 
     /// <summary>Formats as <c>[8, 1, 28, 28]</c>.</summary>
@@ -99,7 +104,9 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
 
     private static string Format(ReadOnlySpan<int> d) => "[" + string.Join(", ", d.ToArray()) + "]";
 
+    /// <inheritdoc />
     public int Count => Rank;
+    /// <inheritdoc />
     public IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)Dims.ToArray()).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -116,5 +116,6 @@ public sealed class Tensor
         return cache;
     }
 
+    /// <inheritdoc />
     public override string ToString() => $"Tensor{Shape}";
 }

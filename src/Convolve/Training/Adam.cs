@@ -58,6 +58,7 @@ public class Adam : Optimizer
     public bool Decoupled { get; }
 
     // The rule above on every value of the tensor, the step's number giving the bias correction.
+    /// <inheritdoc />
     protected override void Update(int index, Span<float> value, ReadOnlySpan<float> gradient, OptimizerStep step) =>
         AdamUpdate.Update(value, gradient, m[index], v[index], step.LearningRate, Beta1, Beta2, Epsilon, WeightDecay, Decoupled, step.Number,
             step.MaxThreads);

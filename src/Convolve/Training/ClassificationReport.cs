@@ -35,10 +35,15 @@ public sealed class ClassificationReport
         Count = (int)total;
     }
 
+    /// <summary>The name of each class, by index.</summary>
     public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Counts [true class, predicted class]: row c holds where the images of class c went.</summary>
     public int[,] Confusion { get; }
+    /// <summary>The fraction of images predicted right, 0 to 1 (0 for no images).</summary>
     public double Accuracy { get; }
+    /// <summary>For each class, the fraction of the images predicted as it that are it (0 when none were).</summary>
     public double[] Precision { get; }
+    /// <summary>For each class, the fraction of its images predicted as it (0 when it has none).</summary>
     public double[] Recall { get; }
 
     /// <summary>Number of images of each class.</summary>

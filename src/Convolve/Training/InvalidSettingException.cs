@@ -9,6 +9,11 @@ namespace Convolve.Training;
 /// </summary>
 public sealed class InvalidSettingException : ArgumentException
 {
+    /// <summary>The message "<paramref name="label"/> must be <paramref name="allowed"/>, got <paramref name="value"/>."</summary>
+    /// <param name="setting">The setting's property name, e.g. "LearningRate".</param>
+    /// <param name="label">The setting in words, e.g. "The learning rate".</param>
+    /// <param name="allowed">The values allowed, in words, e.g. "a finite number above 0".</param>
+    /// <param name="value">The value given.</param>
     public InvalidSettingException(string setting, string label, string allowed, double value)
         : base($"{label} must be {allowed}, got {Format(value)}.")
     {

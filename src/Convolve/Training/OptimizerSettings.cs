@@ -3,7 +3,17 @@ using Convolve.Layers;
 namespace Convolve.Training;
 
 /// <summary>The kinds of optimizer Convolve has.</summary>
-public enum OptimizerKind { Sgd, Adam, AdamW }
+public enum OptimizerKind
+{
+    /// <summary>Stochastic gradient descent, with optional (Nesterov) momentum.</summary>
+    Sgd,
+
+    /// <summary>Adam: per-parameter steps from running means of the gradient and its square.</summary>
+    Adam,
+
+    /// <summary>Adam with weight decay applied to the weights directly instead of through the gradient.</summary>
+    AdamW,
+}
 
 /// <summary>
 /// An optimizer's kind and hyperparameters as data: what a checkpoint stores and a command line
@@ -15,6 +25,13 @@ public enum OptimizerKind { Sgd, Adam, AdamW }
 /// </summary>
 /// <param name="LearningRate">The base step size (a schedule's rate at step 0); <see cref="DefaultSgdLearningRate"/>
 /// when not given, which suits the default kind only: for Adam pass <see cref="DefaultLearningRate"/> of the kind.</param>
+/// <param name="Kind">SGD, Adam or AdamW.</param>
+/// <param name="Momentum">SGD's momentum, in [0, 1); 0 for plain SGD.</param>
+/// <param name="Nesterov">SGD: Nesterov momentum instead of the classic form.</param>
+/// <param name="WeightDecay">L2 penalty (SGD, Adam) or decoupled decay (AdamW) per step, 0 or more.</param>
+/// <param name="Beta1">Adam's decay of the gradient's running mean, in [0, 1).</param>
+/// <param name="Beta2">Adam's decay of the squared gradient's running mean, in [0, 1).</param>
+/// <param name="Epsilon">Added to Adam's denominator, positive.</param>
 public sealed record OptimizerSettings(
     OptimizerKind Kind = OptimizerKind.Sgd, float LearningRate = OptimizerSettings.DefaultSgdLearningRate,
     float Momentum = OptimizerSettings.DefaultMomentum, bool Nesterov = false, float WeightDecay = 0,

@@ -42,6 +42,7 @@ public sealed class Sgd : Optimizer
     public float WeightDecay { get; }
 
     // The rule above, on every value of the tensor (Kernels.Reference.SgdReference.Update is it as a plain loop).
+    /// <inheritdoc />
     protected override void Update(int index, Span<float> value, ReadOnlySpan<float> gradient, OptimizerStep step)
     {
         var v = Momentum > 0 ? velocity[index] : default(Span<float>);

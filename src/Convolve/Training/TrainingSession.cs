@@ -44,8 +44,11 @@ public sealed class TrainingSession
         Trainer = new Trainer(model, options.OptimizerOrDefault.Create(model.Parameters));
     }
 
+    /// <summary>The model being trained (its weights change in place).</summary>
     public Model Model { get; }
+    /// <summary>Epochs, batch size, optimizer, schedule and seed of this run.</summary>
     public TrainingOptions Options { get; private set; }
+    /// <summary>The trainer that takes the steps, with the optimizer and its state.</summary>
     public Trainer Trainer { get; }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace Convolve.Kernels.Cpu;
 /// reference loop itself. Large tensors are split into contiguous ranges, one per thread; each
 /// value's update does not depend on the split.
 /// </summary>
-public static class AdamUpdate
+internal static class AdamUpdate
 {
     // Below this many values per thread, waking another thread costs more than it saves.
     private const int ParallelLength = 1 << 16;

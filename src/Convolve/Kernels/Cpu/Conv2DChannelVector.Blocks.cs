@@ -5,7 +5,7 @@ namespace Convolve.Kernels.Cpu;
 // The register-blocked micro-kernels of Conv2DChannelVector, written once for every vector
 // width W (V.Count floats: one channel group): the forward and weight-gradient blocks (one
 // compiled copy per column count and width) and BackwardInput's dCol kernel.
-public sealed partial class Conv2DChannelVector
+internal sealed partial class Conv2DChannelVector
 {
     // The number of columns of a block, as a type: each width gets its own compiled block, with
     // the accumulators of the columns past it removed.

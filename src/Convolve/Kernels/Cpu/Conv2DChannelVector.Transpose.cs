@@ -10,7 +10,7 @@ namespace Convolve.Kernels.Cpu;
 // shared with Gemm), and loads and stores of a vector's first lanes. Each branches on the vector type, which the JIT resolves per instantiation; the
 // instruction-set paths (AVX-512, AVX, SSE, AdvSimd) each have a plain fallback that computes
 // the same values, so every width is correct on every CPU.
-public sealed partial class Conv2DChannelVector
+internal sealed partial class Conv2DChannelVector
 {
     // planes [W, count] (rows `count` apart) = tile [count, W] transposed, rectified if asked.
     private static unsafe void TileToPlanes<V, TVec>(float* tile, float* planes, int count, bool rectify)

@@ -54,7 +54,7 @@ namespace Convolve.Kernels.Cpu;
 /// "Convolution kernel choices".
 /// </para>
 /// </summary>
-public sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledForward
+internal sealed partial class Conv2DChannelVector : IConv2DKernel, IConv2DPooledForward
 {
     /// <summary>
     /// The most output channels this path takes: with more, im2col + GEMM fills its tiles and

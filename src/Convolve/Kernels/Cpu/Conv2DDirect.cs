@@ -31,7 +31,7 @@ namespace Convolve.Kernels.Cpu;
 /// the thread count splits the output channels instead.
 /// </para>
 /// </summary>
-public sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2DPooledForward
+internal sealed class Conv2DDirect : IConv2DForward, IConv2DBackwardWeight, IConv2DPooledForward
 {
     /// <summary>The most input values per output (C x kH x kW) the direct path takes.</summary>
     public const int MaxTaps = 75;

@@ -31,7 +31,7 @@ namespace Convolve.Kernels.Cpu;
 /// thread-safe.
 /// </para>
 /// </summary>
-public sealed class Conv2DIm2ColGemm : IConv2DKernel
+internal sealed class Conv2DIm2ColGemm : IConv2DKernel
 {
     private readonly Gemm serialGemm, parallelGemm;
     private readonly int maxThreads;

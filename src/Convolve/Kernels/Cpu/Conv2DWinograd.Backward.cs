@@ -5,7 +5,7 @@ namespace Convolve.Kernels.Cpu;
 
 // The gradients: dOutput's blocks transformed once by A dY Aᵀ, then the weight gradient's sums
 // (Conv2DWinograd.Sums.cs) and the input gradient's multiply and B (·) Bᵀ patches.
-public sealed partial class Conv2DWinograd
+internal sealed partial class Conv2DWinograd
 {
     private unsafe void RunBackward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> rectifiedOutput,
         ReadOnlySpan<float> weight, Span<float> dInput, Span<float> dWeight, Span<float> dBias, bool weights, bool inputs)

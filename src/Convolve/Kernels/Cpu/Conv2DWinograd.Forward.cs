@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Convolve.Kernels.Cpu;
 
 // The forward pass: input tiles transformed by Bᵀ d B, the 16 multiplies, the output transform Aᵀ m A.
-public sealed partial class Conv2DWinograd
+internal sealed partial class Conv2DWinograd
 {
     private unsafe void RunForward(in Conv2DGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, Output mode)

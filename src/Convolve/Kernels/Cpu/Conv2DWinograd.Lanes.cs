@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Convolve.Kernels.Cpu;
 
-public sealed partial class Conv2DWinograd
+internal sealed partial class Conv2DWinograd
 {
     /// <summary>
     /// The lane moves and masked memory accesses the transforms need beyond <see cref="IVector{TVec}"/>,

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace Convolve.Kernels.Cpu;
 
-public sealed partial class Conv2DWinograd
+internal sealed partial class Conv2DWinograd
 {
     /// <summary>
     /// The weight gradient's multiply of one position: <c>sums[i, j] += Σ_t W[i, t] · V[j, t]</c>

@@ -53,7 +53,7 @@ namespace Convolve.Kernels.Cpu;
 /// buffer, added in thread order: results depend on the thread count, never on scheduling.
 /// </para>
 /// </summary>
-public sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward, IConv2DFusedBackward
+internal sealed partial class Conv2DWinograd : IConv2DKernel, IConv2DPooledForward, IConv2DFusedBackward
 {
     /// <summary>Fewer channels than this on either side leave the multiplies too small to pay for the transforms.</summary>
     public const int MinChannels = 8;

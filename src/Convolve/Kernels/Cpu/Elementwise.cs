@@ -10,7 +10,7 @@ namespace Convolve.Kernels.Cpu;
 /// <see cref="Elementwise.Apply{TOperator}(TOperator, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
 /// runs it over spans.
 /// </summary>
-public interface IBinaryOperator
+internal interface IBinaryOperator
 {
     float Invoke(float x, float y);
     Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
@@ -23,7 +23,7 @@ public interface IBinaryOperator
 /// needed: loads and stores are unaligned). Element-wise work that TensorPrimitives has is done
 /// with TensorPrimitives; this is for what it lacks (masks such as ReLU's gradient).
 /// </summary>
-public static class Elementwise
+internal static class Elementwise
 {
     /// <summary>result[i] = op(x[i], y[i]) for every i; the three spans have one length.</summary>
     public static void Apply<TOperator>(TOperator op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> result)

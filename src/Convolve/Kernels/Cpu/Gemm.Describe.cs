@@ -1,6 +1,6 @@
 namespace Convolve.Kernels.Cpu;
 
-public sealed partial class Gemm
+internal sealed partial class Gemm
 {
     /// <summary>
     /// Which kernel <see cref="Multiply"/> runs for these arguments, in one line, e.g.

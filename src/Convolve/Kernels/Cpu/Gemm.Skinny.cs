@@ -24,7 +24,7 @@ namespace Convolve.Kernels.Cpu;
 /// the end and the last k % lanes terms one at a time (so their rounding differs from the packed
 /// path's, within the tests' tolerance).
 /// </summary>
-public sealed partial class Gemm
+internal sealed partial class Gemm
 {
     /// <summary>The largest "tiny" side the unpacked kernels take.</summary>
     internal const int Skinny = 16;

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace Convolve.Kernels.Cpu;
 
-public sealed partial class Gemm
+internal sealed partial class Gemm
 {
     /// <summary>
     /// The micro-kernel tile for an M x N product at <paramref name="width"/>, for callers that

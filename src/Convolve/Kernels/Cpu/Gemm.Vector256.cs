@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace Convolve.Kernels.Cpu;
 
-public sealed partial class Gemm
+internal sealed partial class Gemm
 {
     /// <summary>
     /// AVX2 micro-kernel, 6 x 16: per step p, two 8-lane loads of b, six broadcasts of a and 12

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace Convolve.Kernels.Cpu;
 
-public sealed partial class Gemm
+internal sealed partial class Gemm
 {
     /// <summary>
     /// AVX-512 micro-kernel, 12 x 32: per step p, two 16-lane loads of b (columns 0-15, 16-31), twelve

@@ -36,7 +36,7 @@ namespace Convolve.Kernels.Cpu;
 /// thread helper is allocation-free, so a call allocates nothing once warm.
 /// </para>
 /// </summary>
-public sealed partial class Gemm : IGemmKernel
+internal sealed partial class Gemm : IGemmKernel
 {
     // Below this many multiply-adds (microseconds on one core) one thread finishes before
     // another would wake up and warm its caches.

@@ -183,7 +183,7 @@ internal static class ParallelParts
 }
 
 /// <summary>The one rule for thread-count options: 0 means one thread per core, and no more threads than cores.</summary>
-public static class ThreadCount
+internal static class ThreadCount
 {
     /// <summary>The threads to use for <paramref name="maxThreads"/> (0: all cores), at least 1 and at most the core count.</summary>
     public static int Resolve(int maxThreads)

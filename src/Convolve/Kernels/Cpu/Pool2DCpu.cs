@@ -13,7 +13,7 @@ namespace Convolve.Kernels.Cpu;
 /// dInput, are written by one thread only (a window never leaves its plane), so results do not
 /// depend on scheduling.
 /// </summary>
-public static unsafe class Pool2DCpu
+internal static unsafe class Pool2DCpu
 {
     // Below this many window cells in all, a second thread costs more than it saves.
     private const long ParallelThreshold = 1 << 17;

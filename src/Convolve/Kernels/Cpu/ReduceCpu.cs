@@ -11,7 +11,7 @@ namespace Convolve.Kernels.Cpu;
 /// up to float32 rounding of the sums (the reference sums in double); Max and Min are exact and
 /// choose the same index.
 /// </summary>
-public static class ReduceCpu
+internal static class ReduceCpu
 {
     /// <inheritdoc cref="ReduceReference.Forward"/>
     public static void Forward(ReduceKind kind, in ReduceGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argIndex)

@@ -9,7 +9,7 @@ namespace Convolve.Kernels.Cpu;
 /// values past the last whole vector by the reference loop itself. Large tensors are split into
 /// contiguous ranges, one per thread; each value's update does not depend on the split.
 /// </summary>
-public static class SgdUpdate
+internal static class SgdUpdate
 {
     // Below this many values per thread, waking another thread costs more than it saves.
     private const int ParallelLength = 1 << 16;

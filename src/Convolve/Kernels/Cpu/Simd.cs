@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Convolve.Kernels.Cpu;
 
 /// <summary>The vector widths Convolve's kernels are written for, as floats per register.</summary>
-public enum SimdWidth
+internal enum SimdWidth
 {
     /// <summary>No hardware vectors: plain loops (what <c>DOTNET_EnableHWIntrinsic=0</c> leaves).</summary>
     Scalar = 1,
@@ -26,7 +26,7 @@ public enum SimdWidth
 /// <c>DOTNET_EnableAVX=0</c> (the 128-bit path) and <c>DOTNET_EnableHWIntrinsic=0</c> (plain
 /// loops) narrow it, which is how the tests run every path on one machine.
 /// </summary>
-public static class Simd
+internal static class Simd
 {
     /// <summary>The widest vector this process accelerates.</summary>
     public static SimdWidth Best { get; } =

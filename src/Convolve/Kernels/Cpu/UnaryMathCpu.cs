@@ -9,7 +9,7 @@ namespace Convolve.Kernels.Cpu;
 /// TensorPrimitives, a few passes each; Erf by a vectorised rational approximation. Same results
 /// as <see cref="UnaryMathReference"/> up to float32 rounding.
 /// </summary>
-public static class UnaryMathCpu
+internal static class UnaryMathCpu
 {
     /// <inheritdoc cref="UnaryMathReference.Forward"/>
     public static void Forward(UnaryMathKind kind, float exponent, ReadOnlySpan<float> input, Span<float> output)

@@ -1,7 +1,7 @@
 namespace Convolve.Kernels.Reference;
 
 /// <summary>The Adam and AdamW update by a plain loop: the definition.</summary>
-public static class AdamReference
+internal static class AdamReference
 {
     /// <summary>
     /// Step number <paramref name="step"/> (from 1) on one tensor, value by value, with g the gradient:

@@ -5,7 +5,7 @@ namespace Convolve.Kernels.Reference;
 /// value is the sum, over the input channels of its group and the kernel window, of input
 /// times weight, plus the bias; window positions that fall in the padding contribute zero.
 /// </summary>
-public sealed class Conv2DReference : IConv2DKernel
+internal sealed class Conv2DReference : IConv2DKernel
 {
     /// <summary>The shared instance (the kernel has no state).</summary>
     public static readonly Conv2DReference Instance = new();

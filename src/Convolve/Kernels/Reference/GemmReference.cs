@@ -1,7 +1,7 @@
 namespace Convolve.Kernels.Reference;
 
 /// <summary>Matrix multiply by the textbook triple loop (sums in double): the definition.</summary>
-public sealed class GemmReference : IGemmKernel
+internal sealed class GemmReference : IGemmKernel
 {
     /// <summary>The shared instance (the kernel has no state).</summary>
     public static readonly GemmReference Instance = new();

@@ -1,7 +1,7 @@
 namespace Convolve.Kernels.Reference;
 
 /// <summary>Max and average pooling by direct loops: the definitions.</summary>
-public static class Pool2DReference
+internal static class Pool2DReference
 {
     /// <summary>
     /// Each output is the largest input in its window (padding never wins). <paramref name="argmax"/>

@@ -1,7 +1,7 @@
 namespace Convolve.Kernels.Reference;
 
 /// <summary>Reductions over any set of axes by one loop over the input: the definitions.</summary>
-public static class ReduceReference
+internal static class ReduceReference
 {
     /// <summary>
     /// output[o] = the reduction of every input[i] whose coordinates on the kept axes are o's.

@@ -1,7 +1,7 @@
 namespace Convolve.Kernels.Reference;
 
 /// <summary>The stochastic gradient descent update by a plain loop: the definition.</summary>
-public static class SgdReference
+internal static class SgdReference
 {
     /// <summary>
     /// One step on one tensor, value by value: <c>g = gradient + weightDecay * value</c>; without

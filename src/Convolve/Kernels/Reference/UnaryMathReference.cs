@@ -1,7 +1,7 @@
 namespace Convolve.Kernels.Reference;
 
 /// <summary>The element-wise functions of <see cref="UnaryMathKind"/> and their derivatives, one element at a time in double: the definitions.</summary>
-public static class UnaryMathReference
+internal static class UnaryMathReference
 {
     /// <summary>output[i] = f(input[i]); <paramref name="exponent"/> is Pow's p.</summary>
     public static void Forward(UnaryMathKind kind, float exponent, ReadOnlySpan<float> input, Span<float> output)

@@ -8,6 +8,10 @@ namespace Convolve.Training.Diagnostics;
 /// </summary>
 public sealed class TrainingDivergedException : Exception
 {
+    /// <summary>The error <paramref name="diagnostic"/> found after the step <paramref name="lastGoodStep"/>.</summary>
+    /// <param name="diagnostic">The error: its message, layer, step and suggestion.</param>
+    /// <param name="lastGoodStep">The last step whose weights were finite, which the model now holds.</param>
+    /// <param name="kept">What was kept, in words, put between the message and the suggestion; null for the diagnostic's own text.</param>
     public TrainingDivergedException(Diagnostic diagnostic, long lastGoodStep, string? kept = null)
         : base(kept is null ? diagnostic.ToString() : $"{diagnostic.Message} {kept} {diagnostic.Suggestion}")
     {
