@@ -60,6 +60,8 @@ public static class LayerTypes
         Register<UnaryMathConfig>("UnaryMath");
         Register<MinimumConfig>("Minimum");
         Register<MaximumConfig>("Maximum");
+        Register<InstanceNorm2DConfig>("InstanceNorm2D");
+        Register<LocalResponseNormConfig>("LocalResponseNorm");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>
