@@ -61,6 +61,8 @@ public sealed class LayerTypesTests : IDisposable
         new UnaryMathConfig(Convolve.Kernels.UnaryMathKind.Erf),
         new MinimumConfig(),
         new MaximumConfig(),
+        new InstanceNorm2DConfig(6, 1e-3f),
+        new LocalResponseNormConfig(5, 2e-4f, 0.5f, 2),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
