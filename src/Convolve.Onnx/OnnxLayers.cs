@@ -153,6 +153,10 @@ public static class OnnxLayers
         ImportMerge("Max", MergesOnnx.Arithmetic);
         ExportMerge<Minimum>(MergesOnnx.Export);
         ExportMerge<Maximum>(MergesOnnx.Export);
+        Import("InstanceNormalization", InstanceNorm2DOnnx.Import);
+        Export<InstanceNorm2D>(InstanceNorm2DOnnx.Export);
+        Import("LRN", LocalResponseNormOnnx.Import);
+        Export<LocalResponseNorm>(LocalResponseNormOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

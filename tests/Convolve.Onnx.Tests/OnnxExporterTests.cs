@@ -121,8 +121,8 @@ public sealed class OnnxExporterTests(ITestOutputHelper log)
         var error = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(model));
         Assert.Equal("OnnxExporter: layer 'unknown_1' (Unknown()) has no ONNX export; exportable layers are AvgPool2D, BatchNorm2D, " +
             "CELU, Clip, Conv2D, Dense, Dropout, ELU, ElementwiseConstant, Flatten, GELU, GlobalAvgPool2D, HardSigmoid, HardSwish, " +
-            "LeakyReLU, LogSoftmax, MaxPool2D, Mish, PReLU, Pad, ReLU, Reduce, Reshape, SELU, SiLU, Sigmoid, Slice, Softmax, Softplus, " +
-            "Softsign, Tanh, ThresholdedReLU, Transpose and UnaryMath.", error.Message);
+            "InstanceNorm2D, LeakyReLU, LocalResponseNorm, LogSoftmax, MaxPool2D, Mish, PReLU, Pad, ReLU, Reduce, Reshape, SELU, SiLU, " +
+            "Sigmoid, Slice, Softmax, Softplus, Softsign, Tanh, ThresholdedReLU, Transpose and UnaryMath.", error.Message);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public static class OnnxTestData
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "GlobalMaxPool",
         "PRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign", "ThresholdedRelu", "Erf",
         "LogSoftmax", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Min", "Max",
+        "InstanceNormalization", "LRN",
     };
 
     /// <summary>Where the node tests are.</summary>

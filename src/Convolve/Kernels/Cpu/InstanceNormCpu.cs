@@ -28,7 +28,8 @@ internal static unsafe class InstanceNormCpu
         Check(batch, channels, plane, x.Length, y.Length, scale.Length, bias.Length, mean.Length, inverseStd.Length);
         fixed (float* px = x, py = y, pScale = scale, pBias = bias, pMean = mean, pInv = inverseStd)
         {
-            var job = new Job(true, batch * channels, channels, plane, epsilon, px, py, pScale, pBias, pMean, pInv, null, Parts(batch * channels, plane, maxThreads, out int threads));
+            int parts = Parts(batch * channels, plane, maxThreads, out int threads);
+            var job = new Job(true, batch * channels, channels, plane, epsilon, px, py, pScale, pBias, pMean, pInv, null, parts);
             ParallelParts.Run(job.Parts, threads, job);
         }
     }
@@ -49,7 +50,8 @@ internal static unsafe class InstanceNormCpu
                 $"do not fit [{batch}, {channels}, {plane}].");
         fixed (float* px = x, pdy = dOutput, pdx = dInput, pScale = scale, pMean = mean, pInv = inverseStd, pSums = sums)
         {
-            var job = new Job(false, batch * channels, channels, plane, 0, px, pdx, pScale, pdy, pMean, pInv, pSums, Parts(batch * channels, plane, maxThreads, out int threads));
+            int parts = Parts(batch * channels, plane, maxThreads, out int threads);
+            var job = new Job(false, batch * channels, channels, plane, 0, px, pdx, pScale, pdy, pMean, pInv, pSums, parts);
             ParallelParts.Run(job.Parts, threads, job);
         }
         // The per-plane sums into the channels' gradients, in sample order whatever the threads did.

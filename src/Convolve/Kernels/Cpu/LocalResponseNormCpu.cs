@@ -68,8 +68,10 @@ internal static unsafe class LocalResponseNormCpu
 
     private static void Check(int batch, int channels, int plane, int xLength, int yLength, int rLength, int qLength)
     {
-        if (batch <= 0 || channels <= 0 || plane <= 0 || xLength != batch * channels * plane || yLength != xLength || rLength != xLength || qLength != xLength)
-            throw new ArgumentException($"LocalResponseNormCpu: spans of lengths {xLength}, {yLength}, {rLength}, {qLength} do not fit [{batch}, {channels}, {plane}].");
+        if (batch <= 0 || channels <= 0 || plane <= 0 || xLength != batch * channels * plane
+            || yLength != xLength || rLength != xLength || qLength != xLength)
+            throw new ArgumentException(
+                $"LocalResponseNormCpu: spans of lengths {xLength}, {yLength}, {rLength}, {qLength} do not fit [{batch}, {channels}, {plane}].");
     }
 
     /// <summary>Part = (sample, run of channels); the window sum lives in the part's own plane of scratch.</summary>
