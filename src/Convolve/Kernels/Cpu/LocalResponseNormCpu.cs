@@ -110,7 +110,13 @@ internal static unsafe class LocalResponseNormCpu
                     TensorPrimitives.Sqrt(rc, yc);
                     TensorPrimitives.Multiply(rc, yc, rc);
                 }
-                else TensorPrimitives.Pow(d, -beta, rc);
+                else
+                {
+                    // d^-beta = exp(-beta * log d): TensorPrimitives' Log and Exp are vectorised, its Pow is not.
+                    TensorPrimitives.Log(d, rc);
+                    TensorPrimitives.Multiply(rc, -beta, rc);
+                    TensorPrimitives.Exp(rc, rc);
+                }
                 TensorPrimitives.Multiply(Plane(x, c), rc, yc);
                 TensorPrimitives.Divide(factor, d, d);
             }
