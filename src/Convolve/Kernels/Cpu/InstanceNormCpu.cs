@@ -6,9 +6,10 @@ namespace Convolve.Kernels.Cpu;
 /// <summary>
 /// Instance normalisation with TensorPrimitives over each plane of P = H * W values, the
 /// (sample, channel) planes split between threads. Per plane, forward:
-/// <c>mean = sum(x) / P; y = x - mean; var = sum(y * y) / P; y = y * (scale[c] / sqrt(var + eps)) + bias[c]</c>
-/// (four passes, no scratch; the variance of the centred values, not E[x^2] - mean^2, which
-/// cancels badly when the mean is large). Each plane is written by one thread only; the
+/// <c>mean = sum(x) / P; y = x - mean; e = sum(y) / P; var = sum(y * y) / P - e^2;
+/// y = y * (scale[c] / sqrt(var + eps)) + (bias[c] - e * scale[c] / sqrt(var + eps))</c>
+/// (five passes, no scratch; the variance of the centred values, not E[x^2] - mean^2, which
+/// cancels badly when the mean is large, with e correcting the float rounding of the mean). Each plane is written by one thread only; the
 /// backward pass's per-plane sums go to a scratch array and are added into the scale's and bias's
 /// gradients in plane order afterwards, so results do not depend on scheduling. The same values as
 /// <see cref="InstanceNormReference"/> up to float32 rounding of the sums (the reference sums in double).
@@ -36,7 +37,8 @@ internal static unsafe class InstanceNormCpu
 
     /// <summary>
     /// <see cref="InstanceNormReference.Backward"/> from the statistics <see cref="Forward"/> kept.
-    /// Per plane: <c>xc = x - mean</c> (into dInput), <c>s1 = sum(dy)</c>, <c>s2 = sum(dy * xc) * inverseStd</c>,
+    /// Per plane: <c>xc = x - mean - e</c> (into dInput; e = sum(x - mean) / P, the float rounding of the
+    /// kept mean), <c>s1 = sum(dy)</c>, <c>s2 = sum(dy * xc) * inverseStd</c>,
     /// <c>dx = dy * (g * inv) + xc * (-g * inv^2 * s2 / P) + (-g * inv * s1 / P)</c> with g = scale[c].
     /// <paramref name="sums"/> ([2 * N * C]) is scratch for the per-plane s1 and s2.
     /// </summary>
@@ -105,10 +107,14 @@ internal static unsafe class InstanceNormCpu
                 {
                     float m = TensorPrimitives.Sum(xs) / plane;
                     TensorPrimitives.Subtract(xs, m, ys);
-                    float inv = 1 / MathF.Sqrt(TensorPrimitives.SumOfSquares((ReadOnlySpan<float>)ys) / plane + epsilon);
+                    // The float sum leaves m off by a little when the values sit far from zero; the
+                    // centred values' own mean is that error (the corrected two-pass algorithm).
+                    float error = TensorPrimitives.Sum((ReadOnlySpan<float>)ys) / plane;
+                    float variance = MathF.Max(TensorPrimitives.SumOfSquares((ReadOnlySpan<float>)ys) / plane - error * error, 0);
+                    float inv = 1 / MathF.Sqrt(variance + epsilon);
                     TensorPrimitives.Multiply(ys, inv * g, ys);
-                    TensorPrimitives.Add(ys, b[index % channels], ys);
-                    mean[index] = m;
+                    TensorPrimitives.Add(ys, b[index % channels] - error * inv * g, ys);
+                    mean[index] = m + error;
                     inverseStd[index] = inv;
                 }
                 else
@@ -116,10 +122,13 @@ internal static unsafe class InstanceNormCpu
                     var dys = new ReadOnlySpan<float>(b + (long)index * plane, plane);
                     float m = mean[index], inv = inverseStd[index];
                     TensorPrimitives.Subtract(xs, m, ys);
+                    // The kept mean is rounded to float: e is what the centred values still hold (as in forward).
+                    float error = TensorPrimitives.Sum((ReadOnlySpan<float>)ys) / plane;
                     float s1 = TensorPrimitives.Sum(dys);
-                    float s2 = TensorPrimitives.Dot(dys, ys) * inv;
-                    TensorPrimitives.Multiply(ys, -g * inv * inv * s2 / plane, ys);
-                    TensorPrimitives.Add(ys, -g * inv * s1 / plane, ys);
+                    float s2 = (TensorPrimitives.Dot(dys, ys) - error * s1) * inv;
+                    float k2 = -g * inv * inv * s2 / plane;
+                    TensorPrimitives.Multiply(ys, k2, ys);
+                    TensorPrimitives.Add(ys, -g * inv * s1 / plane - k2 * error, ys);
                     TensorPrimitives.MultiplyAdd(dys, g * inv, ys, ys);
                     sums[2 * index] = s1;
                     sums[2 * index + 1] = s2;
