@@ -9,10 +9,11 @@ namespace Convolve.Kernels.Cpu;
 /// <c>mean = sum(x) / P; y = x - mean; e = sum(y) / P; var = sum(y * y) / P - e^2;
 /// y = y * (scale[c] / sqrt(var + eps)) + (bias[c] - e * scale[c] / sqrt(var + eps))</c>
 /// (five passes, no scratch; the variance of the centred values, not E[x^2] - mean^2, which
-/// cancels badly when the mean is large, with e correcting the float rounding of the mean). Each plane is written by one thread only; the
-/// backward pass's per-plane sums go to a scratch array and are added into the scale's and bias's
-/// gradients in plane order afterwards, so results do not depend on scheduling. The same values as
-/// <see cref="InstanceNormReference"/> up to float32 rounding of the sums (the reference sums in double).
+/// cancels badly when the mean is large, with e correcting the float rounding of the mean). Each
+/// plane is written by one thread only; the backward pass's per-plane sums go to a scratch array
+/// and are added into the scale's and bias's gradients in plane order afterwards, so results do
+/// not depend on scheduling. The same values as <see cref="InstanceNormReference"/> up to float32
+/// rounding of the sums (the reference sums in double).
 /// </summary>
 internal static unsafe class InstanceNormCpu
 {
