@@ -163,6 +163,10 @@ internal static class OnnxLayers
         Export<Tile>(TileOnnx.Export);
         Import("Gather", GatherOnnx.Import);
         Export<Gather>(GatherOnnx.Export);
+        Import("InstanceNormalization", InstanceNorm2DOnnx.Import);
+        Export<InstanceNorm2D>(InstanceNorm2DOnnx.Export);
+        Import("LRN", LocalResponseNormOnnx.Import);
+        Export<LocalResponseNorm>(LocalResponseNormOnnx.Export);
     }
 
     private static readonly Lock Gate = new();

@@ -120,9 +120,9 @@ public sealed class OnnxExporterTests(ITestOutputHelper log)
         model.Build(new Shape(1, 2, 2));
         var error = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(model));
         Assert.Equal("OnnxExporter: layer 'unknown_1' (Unknown()) has no ONNX export; exportable layers are AvgPool2D, BatchNorm2D, " +
-            "CELU, Clip, Conv2D, ConvTranspose2D, Dense, Dropout, ELU, ElementwiseConstant, Flatten, GELU, Gather, GlobalAvgPool2D, " +
-            "HardSigmoid, HardSwish, LeakyReLU, LogSoftmax, MaxPool2D, Mish, PReLU, Pad, ReLU, Reduce, Reshape, Resize, SELU, SiLU, Sigmoid, Slice, " +
-            "Softmax, Softplus, Softsign, Tanh, ThresholdedReLU, Tile, Transpose and UnaryMath.", error.Message);
+            "CELU, Clip, Conv2D, ConvTranspose2D, Dense, Dropout, ELU, ElementwiseConstant, Flatten, GELU, Gather, GlobalAvgPool2D, HardSigmoid, " +
+            "HardSwish, InstanceNorm2D, LeakyReLU, LocalResponseNorm, LogSoftmax, MaxPool2D, Mish, PReLU, Pad, ReLU, Reduce, Reshape, Resize, " +
+            "SELU, SiLU, Sigmoid, Slice, Softmax, Softplus, Softsign, Tanh, ThresholdedReLU, Tile, Transpose and UnaryMath.", error.Message);
     }
 
     [Fact]

@@ -32,6 +32,7 @@ internal static class OnnxTestData
         "ConvTranspose",
         "Resize", "Upsample",
         "Tile", "Gather",
+        "InstanceNormalization", "LRN",
     };
 
     /// <summary>Where the node tests are.</summary>

@@ -26,6 +26,7 @@ public static class TestModels
         data.Add("conv-transpose-layers");
         data.Add("resize-layers");
         data.Add("tile-gather-layers");
+        data.Add("norm-layers");
         return data;
     }
 
@@ -53,6 +54,7 @@ public static class TestModels
                 "conv-transpose-layers" => (ConvTransposeLayers(), new Shape(3, 6, 5)),
                 "resize-layers" => (ResizeLayers(), new Shape(3, 6, 5)),
                 "tile-gather-layers" => (TileGatherLayers(), new Shape(3, 6, 5)),
+                "norm-layers" => (NormLayers(), new Shape(3, 6, 5)),
                 _ => throw new ArgumentException($"no test model '{name}'"),
             };
             model.Build(itemShape, seed: 3);
@@ -66,6 +68,8 @@ public static class TestModels
                 foreach (ref float v in p.Value.Span) v = (float)(0.5 + random.NextDouble());
             else if (key.StartsWith("prelu"))
                 foreach (ref float v in p.Value.Span) v = (float)random.NextDouble();
+            else if (key.StartsWith("instancenorm2d") && key.EndsWith(".weight"))
+                foreach (ref float v in p.Value.Span) v = (float)(0.5 + random.NextDouble());
         }
         return model;
     }
@@ -271,6 +275,17 @@ public static class TestModels
         g.Apply(new Dense(5), all);
         return g;
     }
+
+    /// <summary>
+    /// Instance normalisation of images and of [C, L] rows (a reshape between), and local response
+    /// normalisation with ONNX's defaults, with a window wider than the channels, and with a large alpha
+    /// and another beta (odd sizes on images: ONNX Runtime refuses even sizes and other ranks).
+    /// </summary>
+    private static Sequential NormLayers() => new(
+        new Conv2D(3, 6, kernelSize: 3, padding: 1), new InstanceNorm2D(6), new ReLU(), new LocalResponseNorm(5),
+        new Conv2D(6, 4, kernelSize: 3, padding: 1), new LocalResponseNorm(7, alpha: 0.5f, beta: 0.6f, bias: 2),
+        new LocalResponseNorm(3, alpha: 1), new Reshape(0, -1), new InstanceNorm2D(4, epsilon: 1e-3f),
+        new Flatten(), new Dense(5));
 
     /// <summary>A batch of <paramref name="batch"/> items of the model's input shape, uniform in [-1, 1).</summary>
     public static Tensor RandomInput(Model model, int batch, int seed)

@@ -64,6 +64,8 @@ public static class LayerTypes
         Register<ResizeConfig>("Resize");
         Register<TileConfig>("Tile");
         Register<GatherConfig>("Gather");
+        Register<InstanceNorm2DConfig>("InstanceNorm2D");
+        Register<LocalResponseNormConfig>("LocalResponseNorm");
     }
 
     /// <summary>Every registered config type with its tag, in the order registered.</summary>

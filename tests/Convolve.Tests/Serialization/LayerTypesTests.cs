@@ -65,6 +65,8 @@ public sealed class LayerTypesTests : IDisposable
         new ResizeConfig(ResizeInterpolation.Linear, 2f, 1.5f, Coordinates: ResizeCoordinates.AlignCorners),
         new TileConfig([1, 1, 2, 3]),
         new GatherConfig(2, [0, -1, 2, 2], [2, 2]),
+        new InstanceNorm2DConfig(6, 1e-3f),
+        new LocalResponseNormConfig(5, 2e-4f, 0.5f, 2),
     ];
 
     private static string Json(LayerConfig config) => JsonSerializer.Serialize(config, ModelFile.JsonOptions);
