@@ -104,7 +104,13 @@ internal sealed class ConstantFolder(string source, Dictionary<string, TensorPro
         if (!Has(node, i)) throw Refuse(node, $"input {i} is missing");
         string name = node.Input[i];
         if (open.TryGetValue(name, out var v)) return v;
-        return Value.From(constants[name], $"{source}: {node.Describe()} input '{name}'");
+        var fixedValue = Value.From(constants[name], $"{source}: {node.Describe()} input '{name}'");
+        // Exporters write int64's extremes as unbounded slice ends (PyTorch: -2^63 + 1 when slicing
+        // backwards), which equal the markers. A fixed constant is never open, so such an entry moves
+        // one step inward: still far beyond any dimension, and no longer read as the batch.
+        return fixedValue.Ints is { } ints && ints.Any(IsMarker)
+            ? fixedValue with { Ints = [.. ints.Select(e => IsMarker(e) ? Unknown + 1 : e)] }
+            : fixedValue;
     }
 
     private bool Has(NodeProto node, int i) => i < node.Input.Count && node.Input[i].Length > 0;

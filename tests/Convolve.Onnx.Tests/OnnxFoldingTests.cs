@@ -210,6 +210,20 @@ public sealed class OnnxFoldingTests
     }
 
     [Fact]
+    public void SliceToInt64sExtremes_AsPyTorchWritesAFlip_Folds()
+    {
+        // torch.flip and x[::-1] export a backward Slice whose end is -2^63 + 1: a true constant,
+        // though it equals a value the folder uses internally for sizes not known at import.
+        var g = new TestGraph(13, 2, 3);
+        var grid = g.Node("Reshape", "grid", [g.ConstantNode("values", Tensor.FromArray([0, 1, 2, 3, 4, 5], 6)), g.Int64s("shape23", 2, 3)]);
+        var flipped = g.Node("Slice", "flip", [grid, g.Int64s("s", -1), g.Int64s("e", long.MinValue + 1), g.Int64s("a", 1),
+            g.Int64s("st", -1)]);
+        var upTo = g.Node("Slice", "up_to", [flipped, g.Int64s("s0", 0), g.Int64s("e0", long.MaxValue), g.Int64s("a0", 0)]);
+        g.Node("Mul", "out", ["x", upTo]);
+        ImportAndCompare(g.Finish("out"), "out", new Shape(2, 3));
+    }
+
+    [Fact]
     public void MalformedFoldedNodes_AreRefusedNamingThem_NotCrashes()
     {
         // A Gather without indices, a Slice whose ends are missing, a Reshape copying a dimension

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>ConvTranspose2D in ONNX: the ConvTranspose operator (2-D), both ways.</summary>
-public static class ConvTranspose2DOnnx
+internal static class ConvTranspose2DOnnx
 {
     /// <summary>
     /// ConvTranspose (weight [C, K/group, kH, kW] and optional bias [K], both constants) as a

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Gather with constant indices on a computed value, both ways (Gather on constants folds at import instead).</summary>
-public static class GatherOnnx
+internal static class GatherOnnx
 {
     /// <summary>
     /// Gather of a computed value at constant indices (a scalar, which drops the axis, or a tensor

@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>InstanceNorm2D in ONNX: InstanceNormalization, both ways.</summary>
-public static class InstanceNorm2DOnnx
+internal static class InstanceNorm2DOnnx
 {
     /// <summary>
     /// InstanceNormalization as <see cref="InstanceNorm2D"/>, its scale and B becoming the layer's

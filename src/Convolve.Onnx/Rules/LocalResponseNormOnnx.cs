@@ -5,7 +5,7 @@ using static Convolve.Onnx.OnnxGraphBuilder;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>LocalResponseNorm in ONNX: LRN, both ways.</summary>
-public static class LocalResponseNormOnnx
+internal static class LocalResponseNormOnnx
 {
     /// <summary>
     /// LRN as <see cref="LocalResponseNorm"/>: size is required; alpha (1e-4), beta (0.75) and bias (1)

@@ -9,7 +9,7 @@ namespace Convolve.Onnx.Rules;
 /// Resize in ONNX: Resize (opsets 10 to 19) and Upsample (opsets 7 and 9) import as a
 /// <see cref="Layers.Resize"/>; it exports as Resize at opset 13.
 /// </summary>
-public static class ResizeOnnx
+internal static class ResizeOnnx
 {
     /// <summary>
     /// A Resize node. Opset 10 has a scales input and a mode only (asymmetric coordinates, as

@@ -4,7 +4,7 @@ using Convolve.Tensors;
 namespace Convolve.Onnx.Rules;
 
 /// <summary>Tile in ONNX, both ways.</summary>
-public static class TileOnnx
+internal static class TileOnnx
 {
     /// <summary>
     /// Tile (opset 6 on: the repeats an input) as a <see cref="Layers.Tile"/>. The repeats must be a

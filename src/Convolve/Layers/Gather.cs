@@ -77,6 +77,7 @@ public sealed class Gather : Layer
         return (axis, result);
     }
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         int axis = Resolve(inputShape).Axis;
@@ -84,6 +85,7 @@ public sealed class Gather : Layer
         return new Shape([.. dims[..axis], .. indicesShape, .. dims[(axis + 1)..]]);
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
@@ -99,6 +101,7 @@ public sealed class Gather : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -107,8 +110,10 @@ public sealed class Gather : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new GatherConfig(Axis, [.. indices], [.. indicesShape]);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => Describe(Axis, indices, indicesShape);
 }
 

@@ -33,6 +33,7 @@ public sealed class Tile : Layer
     /// <summary>How many times each axis is repeated, batch first (always 1).</summary>
     public IReadOnlyList<int> Repeats => repeats;
 
+    /// <inheritdoc />
     public override Shape GetOutputShape(Shape inputShape)
     {
         if (inputShape.Rank != repeats.Length)
@@ -47,6 +48,7 @@ public sealed class Tile : Layer
         return new Shape(result);
     }
 
+    /// <inheritdoc />
     public override Tensor Forward(Tensor input, bool training = false)
     {
         var result = Tensor.Reuse(ref output, OutputShapeFor(input.Shape));
@@ -59,6 +61,7 @@ public sealed class Tile : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override Tensor Backward(Tensor dOutput)
     {
         RequireSameShape(dOutput, output);
@@ -67,8 +70,10 @@ public sealed class Tile : Layer
         return result;
     }
 
+    /// <inheritdoc />
     public override LayerConfig GetConfig() => new TileConfig([.. repeats]);
 
+    /// <inheritdoc />
     protected override string ExtraDescription => "[" + string.Join(", ", repeats) + "]";
 }
 
