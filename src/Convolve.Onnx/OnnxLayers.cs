@@ -1,3 +1,4 @@
+using System.Reflection;
 using Convolve.Layers;
 using Convolve.Onnx.Rules;
 using Convolve.Tensors;
@@ -39,135 +40,45 @@ internal sealed record OnnxRuleInfo(OnnxRuleKind Kind, string Subject, System.Re
 
 /// <summary>
 /// The ONNX rules of every layer: which operators import as which layers, and how each layer
-/// exports. Each layer's rules live in one file under <c>Rules/</c> (<see cref="Conv2DOnnx"/>, ...);
-/// the list below registers them, one line per rule. The importer's and exporter's lookups, the
-/// operator lists in their messages and the lists in docs/onnx.md all come from it. A user's own
-/// layer can register its rules too (its config with <see cref="LayerTypes.Register{TConfig}"/>).
-/// A node whose operator or attribute values Convolve cannot express is refused with an
+/// exports. Each layer's rules live in one file under <c>Rules/</c> (<see cref="Conv2DOnnx"/>, ...),
+/// each rule marked with the operators it imports (<see cref="OnnxImportAttribute"/>, ...) or as
+/// an export (<see cref="OnnxExportAttribute"/>); the first use registers every marked rule. The
+/// importer's and exporter's lookups, the operator lists in their messages and the lists in
+/// docs/onnx.md all come from that registration. A node whose operator or attribute values Convolve cannot express is refused with an
 /// <see cref="OnnxImportException"/> that names it and says why.
 /// </summary>
 internal static class OnnxLayers
 {
     static OnnxLayers()
     {
-        Import("Conv", Conv2DOnnx.Import);
-        Export<Conv2D>(Conv2DOnnx.Export);
-        Import("MaxPool", Pool2DOnnx.MaxPool);
-        Export<MaxPool2D>(Pool2DOnnx.Export);
-        Import("AveragePool", Pool2DOnnx.AveragePool);
-        Export<AvgPool2D>(Pool2DOnnx.Export);
-        Import("GlobalAveragePool", GlobalAvgPool2DOnnx.Import);
-        Export<GlobalAvgPool2D>(GlobalAvgPool2DOnnx.Export);
-        Import("Relu", ActivationsOnnx.Relu);
-        Export<ReLU>(ActivationsOnnx.Export);
-        Import("LeakyRelu", ActivationsOnnx.LeakyRelu);
-        Export<LeakyReLU>(ActivationsOnnx.Export);
-        Import("Sigmoid", ActivationsOnnx.Sigmoid);
-        Export<Sigmoid>(ActivationsOnnx.Export);
-        Import("Tanh", ActivationsOnnx.Tanh);
-        Export<Tanh>(ActivationsOnnx.Export);
-        Import("Clip", ActivationsOnnx.Clip);
-        Export<Clip>(ActivationsOnnx.Export);
-        Import("HardSigmoid", ActivationsOnnx.HardSigmoid);
-        Export<HardSigmoid>(ActivationsOnnx.Export);
-        Import("HardSwish", ActivationsOnnx.HardSwish);
-        Export<HardSwish>(ActivationsOnnx.Export);
-        Import("Softmax", SoftmaxOnnx.Import);
-        Export<Softmax>(SoftmaxOnnx.Export);
-        Import("Flatten", FlattenOnnx.Import);
-        Export<Flatten>(FlattenOnnx.Export);
-        Import("Reshape", ReshapeOnnx.Reshape);
-        Import("Squeeze", ReshapeOnnx.SqueezeOrUnsqueeze);
-        Import("Unsqueeze", ReshapeOnnx.SqueezeOrUnsqueeze);
-        Export<Reshape>(ReshapeOnnx.Export);
-        Import("Transpose", TransposeOnnx.Import);
-        Export<Transpose>(TransposeOnnx.Export);
-        Import("Slice", SliceOnnx.Slice);
-        ImportSplit("Split", SliceOnnx.Split);
-        Export<Slice>(SliceOnnx.Export);
-        Import("Pad", PadOnnx.Import);
-        Export<Pad>(PadOnnx.Export);
-        Import("Gemm", DenseOnnx.Gemm);
-        Import("MatMul", DenseOnnx.MatMul);
-        Export<Dense>(DenseOnnx.Export);
-        Import("Dropout", DropoutOnnx.Import);
-        Export<Dropout>(DropoutOnnx.Export);
-        Import("BatchNormalization", BatchNorm2DOnnx.Import);
-        Export<BatchNorm2D>(BatchNorm2DOnnx.Export);
-        Import("Add", ElementwiseConstantOnnx.Import);
-        Import("Sub", ElementwiseConstantOnnx.Import);
-        Import("Mul", ElementwiseConstantOnnx.Import);
-        Import("Div", ElementwiseConstantOnnx.Import);
-        Export<ElementwiseConstant>(ElementwiseConstantOnnx.Export);
-        ImportMerge("Add", MergesOnnx.Arithmetic);
-        ImportMerge("Sum", MergesOnnx.Arithmetic);
-        ImportMerge("Sub", MergesOnnx.Arithmetic);
-        ImportMerge("Mul", MergesOnnx.Arithmetic);
-        ImportMerge("Div", MergesOnnx.Arithmetic);
-        ExportMerge<Add>(MergesOnnx.Export);
-        ExportMerge<Subtract>(MergesOnnx.Export);
-        ExportMerge<Multiply>(MergesOnnx.Export);
-        ExportMerge<Divide>(MergesOnnx.Export);
-        ImportMerge("Concat", MergesOnnx.Concat);
-        ExportMerge<Concat>(MergesOnnx.Export);
-        Import("Identity", IdentityOnnx.Import);
-        Import("ReduceMean", ReduceOnnx.Import);
-        Import("ReduceSum", ReduceOnnx.Import);
-        Import("ReduceMax", ReduceOnnx.Import);
-        Import("ReduceMin", ReduceOnnx.Import);
-        Import("ReduceL2", ReduceOnnx.Import);
-        Import("GlobalMaxPool", ReduceOnnx.GlobalMaxPool);
-        Export<Reduce>(ReduceOnnx.Export);
-        Import("PRelu", PReLUOnnx.Import);
-        Export<PReLU>(PReLUOnnx.Export);
-        Import("Elu", MoreActivationsOnnx.Elu);
-        Export<ELU>(MoreActivationsOnnx.Export);
-        Import("Selu", MoreActivationsOnnx.Selu);
-        Export<SELU>(MoreActivationsOnnx.Export);
-        Import("Celu", MoreActivationsOnnx.Celu);
-        Export<CELU>(MoreActivationsOnnx.Export);
-        Import("Softplus", MoreActivationsOnnx.Softplus);
-        Export<Softplus>(MoreActivationsOnnx.Export);
-        Import("Softsign", MoreActivationsOnnx.Softsign);
-        Export<Softsign>(MoreActivationsOnnx.Export);
-        Import("ThresholdedRelu", MoreActivationsOnnx.ThresholdedRelu);
-        Export<ThresholdedReLU>(MoreActivationsOnnx.Export);
-        Import("Gelu", MoreActivationsOnnx.Gelu);
-        Export<GELU>(MoreActivationsOnnx.Export);
-        Import("Mish", MoreActivationsOnnx.Mish);
-        Export<Mish>(MoreActivationsOnnx.Export);
-        Export<SiLU>(MoreActivationsOnnx.Export);
-        Import("LogSoftmax", LogSoftmaxOnnx.Import);
-        Export<LogSoftmax>(LogSoftmaxOnnx.Export);
-        Import("Exp", UnaryMathOnnx.Import);
-        Import("Log", UnaryMathOnnx.Import);
-        Import("Sqrt", UnaryMathOnnx.Import);
-        Import("Neg", UnaryMathOnnx.Import);
-        Import("Abs", UnaryMathOnnx.Import);
-        Import("Reciprocal", UnaryMathOnnx.Import);
-        Import("Pow", UnaryMathOnnx.Import);
-        Import("Erf", UnaryMathOnnx.Import);
-        Export<UnaryMath>(UnaryMathOnnx.Export);
-        Import("Min", ElementwiseConstantOnnx.Import);
-        Import("Max", ElementwiseConstantOnnx.Import);
-        ImportMerge("Min", MergesOnnx.Arithmetic);
-        ImportMerge("Max", MergesOnnx.Arithmetic);
-        ExportMerge<Minimum>(MergesOnnx.Export);
-        ExportMerge<Maximum>(MergesOnnx.Export);
-        Import("ConvTranspose", ConvTranspose2DOnnx.Import);
-        Export<ConvTranspose2D>(ConvTranspose2DOnnx.Export);
-        Import("Resize", ResizeOnnx.Resize);
-        Import("Upsample", ResizeOnnx.Upsample);
-        Export<Resize>(ResizeOnnx.Export);
-        Import("Tile", TileOnnx.Import);
-        Export<Tile>(TileOnnx.Export);
-        Import("Gather", GatherOnnx.Import);
-        Export<Gather>(GatherOnnx.Export);
-        Import("InstanceNormalization", InstanceNorm2DOnnx.Import);
-        Export<InstanceNorm2D>(InstanceNorm2DOnnx.Export);
-        Import("LRN", LocalResponseNormOnnx.Import);
-        Export<LocalResponseNorm>(LocalResponseNormOnnx.Export);
+        // Each layer's rules mark themselves in its file under Rules/ (OnnxImportAttribute, ...);
+        // one scan registers them all, rule classes by name and methods in the order written.
+        var ruleClasses = typeof(OnnxLayers).Assembly.GetTypes()
+            .Where(t => t.Namespace == typeof(OnnxImportAttribute).Namespace && t.IsAbstract && t.IsSealed)
+            .OrderBy(t => t.Name, StringComparer.Ordinal);
+        foreach (var method in ruleClasses.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static).OrderBy(m => m.MetadataToken)))
+            RegisterMarked(method);
     }
+
+    private static void RegisterMarked(MethodInfo method)
+    {
+        foreach (string op in method.GetCustomAttribute<OnnxImportAttribute>()?.Operators ?? [])
+            Import(op, method.CreateDelegate<OnnxImportRule>());
+        foreach (string op in method.GetCustomAttribute<OnnxImportMergeAttribute>()?.Operators ?? [])
+            ImportMerge(op, method.CreateDelegate<OnnxMergeImportRule>());
+        foreach (string op in method.GetCustomAttribute<OnnxImportSplitAttribute>()?.Operators ?? [])
+            ImportSplit(op, method.CreateDelegate<OnnxSplitImportRule>());
+        if (method.GetCustomAttribute<OnnxExportAttribute>() is not { } export) return;
+        var parameters = method.GetParameters();
+        bool merge = parameters.Length == 4;   // (graph, layer, inputs, output)
+        var registerOne = typeof(OnnxLayers).GetMethod(merge ? nameof(ExportMergeBy) : nameof(ExportBy), BindingFlags.NonPublic | BindingFlags.Static)!;
+        foreach (var layerType in export.Layers is { Length: > 0 } named ? named : [parameters[1].ParameterType])
+            registerOne.MakeGenericMethod(layerType).Invoke(null, [method]);
+    }
+
+    private static void ExportBy<TLayer>(MethodInfo method) where TLayer : Layer => Export(method.CreateDelegate<OnnxExportRule<TLayer>>());
+
+    private static void ExportMergeBy<TLayer>(MethodInfo method) where TLayer : MergeLayer => ExportMerge(method.CreateDelegate<OnnxMergeExportRule<TLayer>>());
 
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, OnnxImportRule> ImportRules = new(StringComparer.Ordinal);
@@ -179,16 +90,16 @@ internal static class OnnxLayers
     private static readonly List<OnnxRuleInfo> Registered = [];
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes that compute on one value (plus constants).</summary>
-    public static void Import(string opType, OnnxImportRule rule) => Add(ImportRules, opType, rule, OnnxRuleKind.Import, opType, rule);
+    private static void Import(string opType, OnnxImportRule rule) => Add(ImportRules, opType, rule, OnnxRuleKind.Import, opType, rule);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes whose inputs are all computed values.</summary>
-    public static void ImportMerge(string opType, OnnxMergeImportRule rule) => Add(MergeImports, opType, rule, OnnxRuleKind.ImportMerge, opType, rule);
+    private static void ImportMerge(string opType, OnnxMergeImportRule rule) => Add(MergeImports, opType, rule, OnnxRuleKind.ImportMerge, opType, rule);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes with several outputs.</summary>
-    public static void ImportSplit(string opType, OnnxSplitImportRule rule) => Add(SplitImports, opType, rule, OnnxRuleKind.ImportSplit, opType, rule);
+    private static void ImportSplit(string opType, OnnxSplitImportRule rule) => Add(SplitImports, opType, rule, OnnxRuleKind.ImportSplit, opType, rule);
 
     /// <summary>Registers how layers of type <typeparamref name="TLayer"/> (and types derived from it, unless they have a rule of their own) export.</summary>
-    public static void Export<TLayer>(OnnxExportRule<TLayer> rule) where TLayer : Layer
+    private static void Export<TLayer>(OnnxExportRule<TLayer> rule) where TLayer : Layer
     {
         ArgumentNullException.ThrowIfNull(rule);
         Add(ExportRules, typeof(TLayer), (graph, layer, input, shape, output) => rule(graph, (TLayer)layer, input, shape, output),
@@ -196,7 +107,7 @@ internal static class OnnxLayers
     }
 
     /// <summary>Registers how merge layers of type <typeparamref name="TLayer"/> export.</summary>
-    public static void ExportMerge<TLayer>(OnnxMergeExportRule<TLayer> rule) where TLayer : MergeLayer
+    private static void ExportMerge<TLayer>(OnnxMergeExportRule<TLayer> rule) where TLayer : MergeLayer
     {
         ArgumentNullException.ThrowIfNull(rule);
         Add(MergeExports, typeof(TLayer), (graph, layer, inputs, output) => rule(graph, (TLayer)layer, inputs, output),

@@ -13,6 +13,7 @@ internal static class BatchNorm2DOnnx
     /// ONNX's. Before opset 9, spatial = 0 kept statistics per value rather than per channel,
     /// which is the same only when each channel has one value.
     /// </summary>
+    [OnnxImport("BatchNormalization")]
     public static BatchNorm2D Import(OnnxNode node, Shape inputShape)
     {
         var n = node.Proto;
@@ -36,6 +37,7 @@ internal static class BatchNorm2DOnnx
     }
 
     /// <summary>BatchNormalization with the running statistics as initializers.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, BatchNorm2D bn, string input, Shape inputShape, string output)
     {
         string n = bn.Name;

@@ -8,6 +8,7 @@ namespace Convolve.Onnx.Rules;
 internal static class Conv2DOnnx
 {
     /// <summary>Conv (weight [K, C/group, kH, kW], optional bias [K]) as a <see cref="Conv2D"/>.</summary>
+    [OnnxImport("Conv")]
     public static Conv2D Import(OnnxNode node, Shape inputShape) => Import(node, inputShape, Padding.Valid);
 
     /// <summary>Conv as a <see cref="Conv2D"/> reading a zero-padded input.</summary>
@@ -31,6 +32,7 @@ internal static class Conv2DOnnx
     }
 
     /// <summary>Conv with explicit pads (a "same" padding resolved for this input), the weight and bias as initializers.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Conv2D conv, string input, Shape inputShape, string output)
     {
         string n = conv.Name;

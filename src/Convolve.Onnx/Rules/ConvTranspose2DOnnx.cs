@@ -15,6 +15,7 @@ internal static class ConvTranspose2DOnnx
     /// the odd one at the end for SAME_UPPER and at the beginning otherwise. An output larger than the
     /// windows reach (a negative total) grows at the end, as output padding, as in ONNX Runtime.
     /// </summary>
+    [OnnxImport("ConvTranspose")]
     public static ConvTranspose2D Import(OnnxNode node, Shape inputShape)
     {
         if (inputShape.Rank != 4)
@@ -87,6 +88,7 @@ internal static class ConvTranspose2DOnnx
     }
 
     /// <summary>ConvTranspose with explicit pads and output padding, the weight and bias as initializers.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, ConvTranspose2D layer, string input, Shape inputShape, string output)
     {
         string n = layer.Name;

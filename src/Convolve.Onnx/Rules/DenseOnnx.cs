@@ -38,6 +38,7 @@ internal static class DenseOnnx
     }
 
     /// <summary>Gemm as a <see cref="Dense"/> layer (weight B transposed when transB = 0); see <see cref="WhyGemmIsNotDense"/>.</summary>
+    [OnnxImport("Gemm")]
     public static Dense Gemm(OnnxNode node, Shape inputShape)
     {
         if (WhyGemmIsNotDense(node, inputShape) is { } why) throw node.Refuse(why);
@@ -48,6 +49,7 @@ internal static class DenseOnnx
     }
 
     /// <summary>MatMul of the [N, K] input by a constant [K, F] as a <see cref="Dense"/> layer without bias.</summary>
+    [OnnxImport("MatMul")]
     public static Dense MatMul(OnnxNode node, Shape inputShape) => MatMul(node, inputShape, bias: null);
 
     /// <summary>
@@ -85,6 +87,7 @@ internal static class DenseOnnx
     }
 
     /// <summary>Gemm: Y = X W^T + b with W stored as Convolve keeps it, [out, in] (transB = 1).</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Dense dense, string input, Shape inputShape, string output)
     {
         string n = dense.Name;

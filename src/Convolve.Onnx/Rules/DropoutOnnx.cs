@@ -10,6 +10,7 @@ internal static class DropoutOnnx
     /// Dropout, an identity at inference. From opset 12 the ratio (default 0.5) and training_mode
     /// are inputs, before that ratio was an attribute.
     /// </summary>
+    [OnnxImport("Dropout")]
     public static Dropout Import(OnnxNode node, Shape inputShape)
     {
         bool modern = node.Opset >= 12;
@@ -23,6 +24,7 @@ internal static class DropoutOnnx
     /// Without a training_mode input, Dropout is the identity; the ratio stays in the file so that
     /// an importer can restore the layer for fine-tuning.
     /// </summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Dropout dropout, string input, Shape inputShape, string output) =>
         graph.AddNode("Dropout", dropout.Name, [input, graph.Initializer($"{dropout.Name}.ratio", Tensor.FromArray([dropout.Rate]), scalar: true)], output);
 }

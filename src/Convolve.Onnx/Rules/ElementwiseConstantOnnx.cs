@@ -12,6 +12,7 @@ internal static class ElementwiseConstantOnnx
     /// of one computed value and two or more constants take the constants' Min or Max, computed
     /// once here, as the one constant.
     /// </summary>
+    [OnnxImport("Add", "Sub", "Mul", "Div", "Min", "Max")]
     public static ElementwiseConstant Import(OnnxNode node, Shape inputShape)
     {
         if (node.OpType is "Min" or "Max" && node.Proto.Input.Count > 2) return Extremum(node, inputShape);
@@ -68,6 +69,7 @@ internal static class ElementwiseConstantOnnx
     }
 
     /// <summary>Add, Sub, Mul, Div, Min or Max with the constant as an initializer (NAME.constant) on its side.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, ElementwiseConstant layer, string input, Shape inputShape, string output)
     {
         string constant = graph.Initializer($"{layer.Name}.constant", layer.Constant.Value);

@@ -8,6 +8,7 @@ namespace Convolve.Onnx.Rules;
 internal static class FlattenOnnx
 {
     /// <summary>Flatten at axis 1 (keeping the batch); other axes would mix batch items.</summary>
+    [OnnxImport("Flatten")]
     public static Flatten Import(OnnxNode node, Shape inputShape)
     {
         long axis = node.Proto.GetInt("axis", 1);
@@ -17,6 +18,7 @@ internal static class FlattenOnnx
     }
 
     /// <summary>Flatten at the layer's axis.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Flatten flatten, string input, Shape inputShape, string output) =>
         graph.AddNode("Flatten", flatten.Name, [input], output, Int("axis", flatten.Axis));
 }

@@ -12,6 +12,7 @@ internal static class GatherOnnx
     /// of any shape, which replaces it) as a <see cref="Layers.Gather"/>, along an axis after the
     /// batch. Negative indices count from the end of the axis; one out of range is refused, named.
     /// </summary>
+    [OnnxImport("Gather")]
     public static Gather Import(OnnxNode node, Shape inputShape)
     {
         long axis = node.Proto.GetInt("axis", 0);
@@ -31,6 +32,7 @@ internal static class GatherOnnx
     }
 
     /// <summary>Gather along the layer's axis with the indices as an INT64 initializer (NAME.indices) of their shape.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Gather gather, string input, Shape inputShape, string output)
     {
         string indices = graph.Int64Initializer($"{gather.Name}.indices", [.. gather.Indices.Select(i => (long)i)]);

@@ -8,6 +8,7 @@ namespace Convolve.Onnx.Rules;
 internal static class GlobalAvgPool2DOnnx
 {
     /// <summary>GlobalAveragePool of [N, C, H, W] as <see cref="GlobalAvgPool2D"/> keeping [N, C, 1, 1].</summary>
+    [OnnxImport("GlobalAveragePool")]
     public static GlobalAvgPool2D Import(OnnxNode node, Shape inputShape)
     {
         if (inputShape.Rank != 4)
@@ -16,6 +17,7 @@ internal static class GlobalAvgPool2DOnnx
     }
 
     /// <summary>GlobalAveragePool, and for a layer that drops the 1x1 dimensions a Flatten at axis 1.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, GlobalAvgPool2D pool, string input, Shape inputShape, string output)
     {
         string n = pool.Name;

@@ -7,5 +7,6 @@ namespace Convolve.Onnx.Rules;
 internal static class IdentityOnnx
 {
     /// <summary>Nothing: the importer reads Identity's output as its input.</summary>
+    [OnnxImport("Identity")]
     public static Layer? Import(OnnxNode node, Shape inputShape) => null;
 }

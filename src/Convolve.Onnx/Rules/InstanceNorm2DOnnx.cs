@@ -13,6 +13,7 @@ internal static class InstanceNorm2DOnnx
     /// Constant nodes (affine=False writes ones and zeros that way); the import plan refuses a scale
     /// or bias computed by the graph, naming the node. Inputs [N, C, H, W] and [N, C, L] (and more axes after C) import.
     /// </summary>
+    [OnnxImport("InstanceNormalization")]
     public static InstanceNorm2D Import(OnnxNode node, Shape inputShape)
     {
         if (inputShape.Rank < 3)
@@ -25,6 +26,7 @@ internal static class InstanceNorm2DOnnx
     }
 
     /// <summary>InstanceNormalization with the weight and bias as initializers.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, InstanceNorm2D layer, string input, Shape inputShape, string output)
     {
         string n = layer.Name;

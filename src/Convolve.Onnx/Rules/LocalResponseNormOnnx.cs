@@ -11,6 +11,7 @@ internal static class LocalResponseNormOnnx
     /// LRN as <see cref="LocalResponseNorm"/>: size is required; alpha (1e-4), beta (0.75) and bias (1)
     /// take ONNX's defaults. Inputs [N, C, H, W] and [N, C, L] (and more axes after C) import.
     /// </summary>
+    [OnnxImport("LRN")]
     public static LocalResponseNorm Import(OnnxNode node, Shape inputShape)
     {
         var n = node.Proto;
@@ -26,6 +27,7 @@ internal static class LocalResponseNormOnnx
     /// LRN with every attribute written out. ONNX allows any input [N, C, ...]; ONNX Runtime runs
     /// LRN on [N, C, H, W] with an odd size only.
     /// </summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, LocalResponseNorm layer, string input, Shape inputShape, string output)
     {
         var c = layer.Config;

@@ -17,6 +17,7 @@ internal static class MergesOnnx
     /// layer of all of them (Min and Max are variadic merges, as Add is, rather than chains of binary
     /// ones: one pass over the output per input, no intermediate values, and one node back on export).
     /// </summary>
+    [OnnxImportMerge("Add", "Sum", "Sub", "Mul", "Div", "Min", "Max")]
     public static Layer? Arithmetic(OnnxNode node, IReadOnlyList<Shape> inputShapes)
     {
         if (inputShapes.Count == 1 && node.OpType is "Sum" or "Min" or "Max") return null;
@@ -39,6 +40,7 @@ internal static class MergesOnnx
     }
 
     /// <summary>Concat of computed values along a non-batch axis as <see cref="Layers.Concat"/>; a Concat of one value passes it through.</summary>
+    [OnnxImportMerge("Concat")]
     public static Concat? Concat(OnnxNode node, IReadOnlyList<Shape> inputShapes)
     {
         if (inputShapes.Count == 1) return null;
@@ -53,14 +55,17 @@ internal static class MergesOnnx
     }
 
     /// <summary>Add of two values, Sum of more.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Add layer, IReadOnlyList<string> inputs, string output) =>
         graph.AddNode(inputs.Count == 2 ? "Add" : "Sum", layer.Name, inputs, output);
 
     /// <summary>Sub, Mul, Div, Min or Max (Min and Max of all the layer's inputs).</summary>
+    [OnnxExport(typeof(Subtract), typeof(Multiply), typeof(Divide), typeof(Minimum), typeof(Maximum))]
     public static string Export(OnnxGraphBuilder graph, BinaryMerge layer, IReadOnlyList<string> inputs, string output) =>
         graph.AddNode(OnnxRule.Operator(layer.Operation), layer.Name, inputs, output);
 
     /// <summary>Concat along the layer's axis.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Concat layer, IReadOnlyList<string> inputs, string output) =>
         graph.AddNode("Concat", layer.Name, inputs, output, Int("axis", layer.Axis));
 }

@@ -11,6 +11,7 @@ internal static class PReLUOnnx
     /// the right; leading sizes of 1 change nothing there and are dropped (a slope [1, C, 1, 1] is
     /// [C, 1, 1], [1, 1, 1, 1] is [1]), and a slope that varies along the batch is refused.
     /// </summary>
+    [OnnxImport("PRelu")]
     public static PReLU Import(OnnxNode node, Shape inputShape)
     {
         var slope = node.Float(1);
@@ -26,6 +27,7 @@ internal static class PReLUOnnx
     }
 
     /// <summary>PRelu with the slope as an initializer of its own shape (ONNX broadcasts it against the input).</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, PReLU layer, string input, Shape inputShape, string output) =>
         graph.AddNode("PRelu", layer.Name, [input, graph.Initializer($"{layer.Name}.weight", layer.Slope.Value)], output);
 }

@@ -26,6 +26,7 @@ internal static class PadOnnx
     /// pads, nothing on the batch axis. The pads are an attribute before opset 11 ("paddings" in
     /// opset 1), then an input, with an optional axes input from opset 18.
     /// </summary>
+    [OnnxImport("Pad")]
     public static Pad Import(OnnxNode node, Shape inputShape)
     {
         var (pads, mode, value) = Options(node, inputShape);
@@ -74,6 +75,7 @@ internal static class PadOnnx
     }
 
     /// <summary>Pad: ONNX pads every axis, the batch by nothing ([0, begins..., 0, ends...]); a non-zero value is a scalar input.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Pad pad, string input, Shape inputShape, string output)
     {
         string n = pad.Name;

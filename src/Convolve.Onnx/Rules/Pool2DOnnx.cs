@@ -9,6 +9,7 @@ namespace Convolve.Onnx.Rules;
 internal static class Pool2DOnnx
 {
     /// <summary>MaxPool as a <see cref="MaxPool2D"/> (its Indices output is not the layer's).</summary>
+    [OnnxImport("MaxPool")]
     public static MaxPool2D MaxPool(OnnxNode node, Shape inputShape)
     {
         var (kh, kw, sh, sw, dh, dw, padding) = OnnxRule.Window(node, inputShape, null);
@@ -17,6 +18,7 @@ internal static class Pool2DOnnx
     }
 
     /// <summary>AveragePool as an <see cref="AvgPool2D"/>; ONNX's count_include_pad defaults to 0, PyTorch's to true.</summary>
+    [OnnxImport("AveragePool")]
     public static AvgPool2D AveragePool(OnnxNode node, Shape inputShape) => AveragePool(node, inputShape, Padding.Valid);
 
     /// <summary>AveragePool as an <see cref="AvgPool2D"/> reading a zero-padded input.</summary>
@@ -53,6 +55,7 @@ internal static class Pool2DOnnx
     }
 
     /// <summary>MaxPool with explicit pads, dilations and ceil_mode.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, MaxPool2D pool, string input, Shape inputShape, string output)
     {
         var g = pool.GetGeometry(inputShape);
@@ -63,6 +66,7 @@ internal static class Pool2DOnnx
     }
 
     /// <summary>AveragePool with explicit pads, ceil_mode and count_include_pad.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, AvgPool2D pool, string input, Shape inputShape, string output)
     {
         var g = pool.GetGeometry(inputShape);

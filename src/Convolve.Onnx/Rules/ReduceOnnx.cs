@@ -23,6 +23,7 @@ internal static class ReduceOnnx
     /// (ReduceSum: up to 12), then an optional input. Without axes every axis is reduced, the
     /// batch too, which is refused, unless noop_with_empty_axes makes the node pass its input through.
     /// </summary>
+    [OnnxImport("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2")]
     public static Reduce? Import(OnnxNode node, Shape inputShape)
     {
         var kind = Enum.GetValues<ReduceKind>().Single(k => OperatorOf(k) == node.OpType);
@@ -44,6 +45,7 @@ internal static class ReduceOnnx
     }
 
     /// <summary>GlobalMaxPool: the largest value of each channel, [N, C, H, W] to [N, C, 1, 1].</summary>
+    [OnnxImport("GlobalMaxPool")]
     public static Reduce GlobalMaxPool(OnnxNode node, Shape inputShape)
     {
         if (inputShape.Rank != 4)
@@ -52,6 +54,7 @@ internal static class ReduceOnnx
     }
 
     /// <summary>The Reduce* node at opset 13: axes an attribute, except ReduceSum's, which are an input.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Reduce reduce, string input, Shape inputShape, string output)
     {
         long[] axes = [.. reduce.Axes.Select(a => (long)a)];

@@ -14,6 +14,7 @@ internal static class ReshapeOnnx
     /// [N, features] (second and last entry -1 or the features per item) it is a
     /// <see cref="Flatten"/>, otherwise a <see cref="Layers.Reshape"/> of each item.
     /// </summary>
+    [OnnxImport("Reshape")]
     public static Layer Reshape(OnnxNode node, Shape inputShape)
     {
         var shape = node.Ints(1);
@@ -34,6 +35,7 @@ internal static class ReshapeOnnx
     /// axes) as a <see cref="Layers.Reshape"/> to the resulting item shape. The axes are an
     /// attribute before opset 13, then an input; the batch axis stays.
     /// </summary>
+    [OnnxImport("Squeeze", "Unsqueeze")]
     public static Reshape SqueezeOrUnsqueeze(OnnxNode node, Shape inputShape)
     {
         bool squeeze = node.OpType == "Squeeze";
@@ -64,6 +66,7 @@ internal static class ReshapeOnnx
     }
 
     /// <summary>Reshape to [0, ...target]: the batch is copied; the item entries keep their meaning (0 copies, -1 infers).</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Reshape reshape, string input, Shape inputShape, string output) =>
         graph.AddNode("Reshape", reshape.Name,
             [input, graph.Int64Initializer($"{reshape.Name}.shape", [0, .. reshape.TargetShape.Select(d => (long)d)])], output);

@@ -18,6 +18,7 @@ internal static class ResizeOnnx
     /// name H and W; its antialias and keep_aspect_ratio_policy other than stretch are refused, as
     /// are cubic, tf_crop_and_resize and scales other than 1 on N and C.
     /// </summary>
+    [OnnxImport("Resize")]
     public static Layers.Resize Resize(OnnxNode node, Shape inputShape)
     {
         RequireImage(node, inputShape);
@@ -68,6 +69,7 @@ internal static class ResizeOnnx
     /// An Upsample node: scales as an attribute (opset 7) or an input (opset 9), asymmetric
     /// coordinates and, for nearest, the input pixel at or before the mapped coordinate.
     /// </summary>
+    [OnnxImport("Upsample")]
     public static Layers.Resize Upsample(OnnxNode node, Shape inputShape)
     {
         RequireImage(node, inputShape);
@@ -83,6 +85,7 @@ internal static class ResizeOnnx
     /// The Resize node at opset 13: scales as an initializer, or, for a fixed output size, sizes
     /// computed from the input's N and C (Shape -> Slice -> Concat) so the batch stays open.
     /// </summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Layers.Resize resize, string input, Shape inputShape, string output)
     {
         string name = resize.Name;

@@ -10,6 +10,7 @@ internal static class SliceOnnx
     /// Slice of one non-batch axis with step 1 as a <see cref="Layers.Slice"/>. Starts, ends and
     /// axes are attributes before opset 10, then inputs (with optional steps).
     /// </summary>
+    [OnnxImport("Slice")]
     public static Slice Slice(OnnxNode node, Shape inputShape)
     {
         var n = node.Proto;
@@ -32,6 +33,7 @@ internal static class SliceOnnx
     /// <param name="read">Whether each output is read.</param>
     /// <param name="node">The node, with its constants.</param>
     /// <param name="inputShape">The shape of the computed input, batch first.</param>
+    [OnnxImportSplit("Split")]
     public static Layer?[] Split(OnnxNode node, Shape inputShape, bool[] read)
     {
         var n = node.Proto;
@@ -65,6 +67,7 @@ internal static class SliceOnnx
     }
 
     /// <summary>Slice with starts, ends and axes initializers.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Slice slice, string input, Shape inputShape, string output)
     {
         string n = slice.Name;

@@ -11,6 +11,7 @@ internal static class SoftmaxOnnx
     /// Softmax over one axis (opset 13 on). Before opset 13 Softmax normalised the input flattened
     /// to 2-D at `axis` (default 1), which is one axis only when every later dimension is 1.
     /// </summary>
+    [OnnxImport("Softmax")]
     public static Softmax Import(OnnxNode node, Shape inputShape) => new(Axis(node, inputShape));
 
     /// <summary>
@@ -36,6 +37,7 @@ internal static class SoftmaxOnnx
     }
 
     /// <summary>Opset 13's Softmax normalises along one axis, as Convolve's does.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Softmax softmax, string input, Shape inputShape, string output) =>
         graph.AddNode("Softmax", softmax.Name, [input], output, Int("axis", softmax.Axis));
 }

@@ -11,6 +11,7 @@ internal static class TileOnnx
     /// constant (an initializer, a Constant node, or a value folded at import), one per axis, at
     /// least 1, and 1 for the batch axis, which stays free.
     /// </summary>
+    [OnnxImport("Tile")]
     public static Tile Import(OnnxNode node, Shape inputShape)
     {
         if (node.Opset < 6) throw node.Refuse($"opset {node.Opset}'s Tile (tiles and axis inputs) is not read; Convolve reads Tile from opset 6");
@@ -28,6 +29,7 @@ internal static class TileOnnx
     }
 
     /// <summary>Tile with the repeats as an INT64 initializer (NAME.repeats).</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Tile tile, string input, Shape inputShape, string output) =>
         graph.AddNode("Tile", tile.Name, [input, graph.Int64Initializer($"{tile.Name}.repeats", [.. tile.Repeats.Select(r => (long)r)])], output);
 }

@@ -8,6 +8,7 @@ namespace Convolve.Onnx.Rules;
 internal static class TransposeOnnx
 {
     /// <summary>Transpose as a <see cref="Transpose"/>; the permutation (default: all axes reversed) must keep the batch first.</summary>
+    [OnnxImport("Transpose")]
     public static Transpose Import(OnnxNode node, Shape inputShape)
     {
         var perm = node.Proto.GetInts("perm") ?? [.. Enumerable.Range(0, inputShape.Rank).Reverse().Select(a => (long)a)];
@@ -19,6 +20,7 @@ internal static class TransposeOnnx
     }
 
     /// <summary>Transpose with the layer's permutation.</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, Transpose transpose, string input, Shape inputShape, string output) =>
         graph.AddNode("Transpose", transpose.Name, [input], output, Ints("perm", [.. transpose.Permutation.Select(a => (long)a)]));
 }

@@ -12,6 +12,7 @@ internal static class UnaryMathOnnx
     /// with one value (a scalar, or a tensor of one element); a computed exponent or a constant
     /// base is refused.
     /// </summary>
+    [OnnxImport("Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Erf")]
     public static UnaryMath Import(OnnxNode node, Shape inputShape)
     {
         var kind = Enum.Parse<UnaryMathKind>(node.OpType);
@@ -30,6 +31,7 @@ internal static class UnaryMathOnnx
     }
 
     /// <summary>The operator of the layer's kind; Pow with its exponent as a scalar initializer (NAME.exponent).</summary>
+    [OnnxExport]
     public static string Export(OnnxGraphBuilder graph, UnaryMath layer, string input, Shape inputShape, string output)
     {
         if (layer.Kind != UnaryMathKind.Pow) return graph.AddNode(layer.Kind.ToString(), layer.Name, [input], output);
