@@ -246,14 +246,19 @@ public sealed class Conv2D : Layer, IThreadedLayer
         {
             var c = Config;
             var parts = new List<string> { $"{c.InChannels}->{c.OutChannels}", $"{c.KernelH}x{c.KernelW}" };
-            if (c.StrideH != 1 || c.StrideW != 1) parts.Add(c.StrideH == c.StrideW ? $"stride={c.StrideH}" : $"stride=({c.StrideH}, {c.StrideW})");
+            AddPair(parts, "stride", c.StrideH, c.StrideW, 1);
             if (c.Padding != Padding.Valid) parts.Add($"padding={c.Padding}");
-            if (c.DilationH != 1 || c.DilationW != 1)
-                parts.Add(c.DilationH == c.DilationW ? $"dilation={c.DilationH}" : $"dilation=({c.DilationH}, {c.DilationW})");
+            AddPair(parts, "dilation", c.DilationH, c.DilationW, 1);
             if (c.Groups != 1) parts.Add($"groups={c.Groups}");
             if (!c.Bias) parts.Add("bias=false");
             return string.Join(", ", parts);
         }
+    }
+
+    // "name=v" when the two axes agree, "name=(h, w)" when not; nothing when both are the default.
+    internal static void AddPair(List<string> parts, string name, int h, int w, int unset)
+    {
+        if (h != unset || w != unset) parts.Add(h == w ? $"{name}={h}" : $"{name}=({h}, {w})");
     }
 }
 

@@ -144,14 +144,10 @@ public sealed class ConvTranspose2D : Layer, IThreadedLayer
         {
             var c = Config;
             var parts = new List<string> { $"{c.InChannels}->{c.OutChannels}", $"{c.KernelH}x{c.KernelW}" };
-            if (c.StrideH != 1 || c.StrideW != 1) parts.Add(c.StrideH == c.StrideW ? $"stride={c.StrideH}" : $"stride=({c.StrideH}, {c.StrideW})");
+            Conv2D.AddPair(parts, "stride", c.StrideH, c.StrideW, 1);
             if (c.Padding != Padding.Valid) parts.Add($"padding={c.Padding}");
-            if (c.OutputPaddingH != 0 || c.OutputPaddingW != 0)
-                parts.Add(c.OutputPaddingH == c.OutputPaddingW
-                    ? $"output_padding={c.OutputPaddingH}"
-                    : $"output_padding=({c.OutputPaddingH}, {c.OutputPaddingW})");
-            if (c.DilationH != 1 || c.DilationW != 1)
-                parts.Add(c.DilationH == c.DilationW ? $"dilation={c.DilationH}" : $"dilation=({c.DilationH}, {c.DilationW})");
+            Conv2D.AddPair(parts, "output_padding", c.OutputPaddingH, c.OutputPaddingW, 0);
+            Conv2D.AddPair(parts, "dilation", c.DilationH, c.DilationW, 1);
             if (c.Groups != 1) parts.Add($"groups={c.Groups}");
             if (!c.Bias) parts.Add("bias=false");
             return string.Join(", ", parts);
