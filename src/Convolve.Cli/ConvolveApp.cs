@@ -33,7 +33,8 @@ public static class ConvolveApp
             var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (parseResult.Errors.Count > 0 && parseResult.Action is not PlainHelp && !(parseResult.Action is VersionAction && args.Length == 1))
             {
-                var command = parseResult.CommandResult.Command;
+                // --version belongs to the root: "convolve --version train" points to the root's help.
+                var command = parseResult.Action is VersionAction ? root : parseResult.CommandResult.Command;
                 if (args.Length == 0)
                 {
                     // "convolve" alone: what it can do, rather than "Required command was not provided".

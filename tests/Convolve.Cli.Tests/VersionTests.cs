@@ -24,5 +24,6 @@ public class VersionTests
         var r = CliRunner.Run("--version", "train");
         Assert.Equal(ConvolveApp.UsageError, r.ExitCode);
         Assert.StartsWith("convolve: ", r.Error, StringComparison.Ordinal);
+        Assert.Contains("Run 'convolve --help' for usage.", r.Error, StringComparison.Ordinal);
     }
 }
