@@ -54,7 +54,9 @@ internal static class OnnxLayers
     {
         // Each layer's rules mark themselves in its file under Rules/ (OnnxImportAttribute, ...);
         // one scan registers them all, rule classes by name and methods in the order written.
-        foreach (var method in RuleClasses().SelectMany(t => RuleMethods(t).OrderBy(m => m.MetadataToken)))
+        // Native AOT has no metadata tokens: there the rules keep the order reflection lists them in.
+        // The order shows only in Registrations (docs/onnx.md's tables, generated under the JIT).
+        foreach (var method in RuleClasses().SelectMany(t => RuleMethods(t).OrderBy(m => m.HasMetadataToken() ? m.MetadataToken : 0)))
             RegisterMarked(method);
     }
 
