@@ -64,7 +64,8 @@ public static class ModelFile
             {
                 PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
                 WriteIndented = false,
-                TypeInfoResolver = JsonTypeInfoResolver.Combine(ModelFileJson.Default, LayerTypes.CreateResolver()).WithAddedModifier(LayerTypes.AddDerivedTypes),
+                TypeInfoResolver = JsonTypeInfoResolver.Combine(ModelFileJson.Default, LayerTypes.CreateResolver())
+                    .WithAddedModifier(LayerTypes.AddDerivedTypes),
             };
             if (LayerTypes.ReflectionEnumConverter is { } enumsByName) options.Converters.Add(enumsByName);
             options.MakeReadOnly();
