@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Convolve.Layers;
 using Convolve.Onnx.Rules;
@@ -53,32 +54,52 @@ internal static class OnnxLayers
     {
         // Each layer's rules mark themselves in its file under Rules/ (OnnxImportAttribute, ...);
         // one scan registers them all, rule classes by name and methods in the order written.
-        var ruleClasses = typeof(OnnxLayers).Assembly.GetTypes()
-            .Where(t => t.Namespace == typeof(OnnxImportAttribute).Namespace && t.IsAbstract && t.IsSealed)
-            .OrderBy(t => t.Name, StringComparer.Ordinal);
-        foreach (var method in ruleClasses.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static).OrderBy(m => m.MetadataToken)))
+        // Native AOT has no metadata tokens: there the rules keep the order reflection lists them in.
+        // The order shows only in Registrations (docs/onnx.md's tables, generated under the JIT).
+        foreach (var method in RuleClasses().SelectMany(t => RuleMethods(t).OrderBy(m => m.HasMetadataToken() ? m.MetadataToken : 0)))
             RegisterMarked(method);
     }
+
+    // Trimming keeps every type and method of the Rules namespace: ILLink.Descriptors.xml, embedded
+    // in this assembly, preserves them all, so the scan finds in a trimmed or native AOT app what it
+    // finds here. Other types the trimmer removes are not looked for.
+    [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode",
+        Justification = "The rule classes are the types of namespace Convolve.Onnx.Rules, which ILLink.Descriptors.xml preserves.")]
+    private static IEnumerable<Type> RuleClasses() => typeof(OnnxLayers).Assembly.GetTypes()
+        .Where(t => t.Namespace == typeof(OnnxImportAttribute).Namespace && t.IsAbstract && t.IsSealed)
+        .OrderBy(t => t.Name, StringComparer.Ordinal);
+
+    [UnconditionalSuppressMessage("Trimming", "IL2070:UnrecognizedReflectionPattern",
+        Justification = "The rule classes' methods are preserved by ILLink.Descriptors.xml (namespace Convolve.Onnx.Rules).")]
+    private static MethodInfo[] RuleMethods(Type ruleClass) => ruleClass.GetMethods(BindingFlags.Public | BindingFlags.Static);
 
     private static void RegisterMarked(MethodInfo method)
     {
         foreach (string op in method.GetCustomAttribute<OnnxImportAttribute>()?.Operators ?? [])
-            Import(op, method.CreateDelegate<OnnxImportRule>());
+            Import(op, method.CreateDelegate<OnnxImportRule>(), method);
         foreach (string op in method.GetCustomAttribute<OnnxImportMergeAttribute>()?.Operators ?? [])
-            ImportMerge(op, method.CreateDelegate<OnnxMergeImportRule>());
+            ImportMerge(op, method.CreateDelegate<OnnxMergeImportRule>(), method);
         foreach (string op in method.GetCustomAttribute<OnnxImportSplitAttribute>()?.Operators ?? [])
-            ImportSplit(op, method.CreateDelegate<OnnxSplitImportRule>());
+            ImportSplit(op, method.CreateDelegate<OnnxSplitImportRule>(), method);
         if (method.GetCustomAttribute<OnnxExportAttribute>() is not { } export) return;
         var parameters = method.GetParameters();
         bool merge = parameters.Length == 4;   // (graph, layer, inputs, output)
-        var registerOne = typeof(OnnxLayers).GetMethod(merge ? nameof(ExportMergeBy) : nameof(ExportBy), BindingFlags.NonPublic | BindingFlags.Static)!;
+        // An export rule takes its own layer type, so it is called through the MethodInfo rather than
+        // a delegate of that type (no generic method made at run time, which native AOT cannot do).
+        // Exports run once per layer of a model, not per batch: the reflective call costs nothing that shows.
         foreach (var layerType in export.Layers is { Length: > 0 } named ? named : [parameters[1].ParameterType])
-            registerOne.MakeGenericMethod(layerType).Invoke(null, [method]);
+        {
+            if (merge)
+                ExportMerge(layerType, (graph, layer, inputs, output) => (string)Call(method, [graph, layer, inputs, output]), method);
+            else
+                Export(layerType, (graph, layer, input, shape, output) => (string)Call(method, [graph, layer, input, shape, output]), method);
+        }
     }
 
-    private static void ExportBy<TLayer>(MethodInfo method) where TLayer : Layer => Export(method.CreateDelegate<OnnxExportRule<TLayer>>());
-
-    private static void ExportMergeBy<TLayer>(MethodInfo method) where TLayer : MergeLayer => ExportMerge(method.CreateDelegate<OnnxMergeExportRule<TLayer>>());
+    // The rule's own exceptions (OnnxExportException, ...) reach the caller unwrapped.
+    private static object Call(MethodInfo method, object?[] arguments) =>
+        method.Invoke(null, BindingFlags.DoNotWrapExceptions, null, arguments, null)
+        ?? throw new InvalidOperationException($"OnnxLayers: the export rule {method.DeclaringType?.Name}.{method.Name} returned no output name.");
 
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, OnnxImportRule> ImportRules = new(StringComparer.Ordinal);
@@ -90,31 +111,33 @@ internal static class OnnxLayers
     private static readonly List<OnnxRuleInfo> Registered = [];
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes that compute on one value (plus constants).</summary>
-    private static void Import(string opType, OnnxImportRule rule) => Add(ImportRules, opType, rule, OnnxRuleKind.Import, opType, rule);
+    private static void Import(string opType, OnnxImportRule rule, MethodInfo method) => Add(ImportRules, opType, rule, OnnxRuleKind.Import, opType, method);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes whose inputs are all computed values.</summary>
-    private static void ImportMerge(string opType, OnnxMergeImportRule rule) => Add(MergeImports, opType, rule, OnnxRuleKind.ImportMerge, opType, rule);
+    private static void ImportMerge(string opType, OnnxMergeImportRule rule, MethodInfo method) =>
+        Add(MergeImports, opType, rule, OnnxRuleKind.ImportMerge, opType, method);
 
     /// <summary>Registers the rule importing <paramref name="opType"/> nodes with several outputs.</summary>
-    private static void ImportSplit(string opType, OnnxSplitImportRule rule) => Add(SplitImports, opType, rule, OnnxRuleKind.ImportSplit, opType, rule);
+    private static void ImportSplit(string opType, OnnxSplitImportRule rule, MethodInfo method) =>
+        Add(SplitImports, opType, rule, OnnxRuleKind.ImportSplit, opType, method);
 
-    /// <summary>Registers how layers of type <typeparamref name="TLayer"/> (and types derived from it, unless they have a rule of their own) export.</summary>
-    private static void Export<TLayer>(OnnxExportRule<TLayer> rule) where TLayer : Layer
+    /// <summary>Registers how layers of <paramref name="layerType"/> (and types derived from it, unless they have a rule of their own) export.</summary>
+    private static void Export(Type layerType, OnnxExportRule<Layer> rule, MethodInfo method)
     {
-        ArgumentNullException.ThrowIfNull(rule);
-        Add(ExportRules, typeof(TLayer), (graph, layer, input, shape, output) => rule(graph, (TLayer)layer, input, shape, output),
-            OnnxRuleKind.Export, typeof(TLayer).Name, rule);
+        if (!typeof(Layer).IsAssignableFrom(layerType))
+            throw new ArgumentException($"OnnxLayers: {method.DeclaringType?.Name}.{method.Name} exports {layerType.Name}, which is not a layer.");
+        Add(ExportRules, layerType, rule, OnnxRuleKind.Export, layerType.Name, method);
     }
 
-    /// <summary>Registers how merge layers of type <typeparamref name="TLayer"/> export.</summary>
-    private static void ExportMerge<TLayer>(OnnxMergeExportRule<TLayer> rule) where TLayer : MergeLayer
+    /// <summary>Registers how merge layers of <paramref name="layerType"/> export.</summary>
+    private static void ExportMerge(Type layerType, OnnxMergeExportRule<MergeLayer> rule, MethodInfo method)
     {
-        ArgumentNullException.ThrowIfNull(rule);
-        Add(MergeExports, typeof(TLayer), (graph, layer, inputs, output) => rule(graph, (TLayer)layer, inputs, output),
-            OnnxRuleKind.ExportMerge, typeof(TLayer).Name, rule);
+        if (!typeof(MergeLayer).IsAssignableFrom(layerType))
+            throw new ArgumentException($"OnnxLayers: {method.DeclaringType?.Name}.{method.Name} exports {layerType.Name}, which is not a merge layer.");
+        Add(MergeExports, layerType, rule, OnnxRuleKind.ExportMerge, layerType.Name, method);
     }
 
-    private static void Add<TKey, TRule>(Dictionary<TKey, TRule> rules, TKey key, TRule rule, OnnxRuleKind kind, string subject, Delegate original)
+    private static void Add<TKey, TRule>(Dictionary<TKey, TRule> rules, TKey key, TRule rule, OnnxRuleKind kind, string subject, MethodInfo method)
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(rule);
@@ -122,7 +145,7 @@ internal static class OnnxLayers
         {
             if (!rules.TryAdd(key, rule))
                 throw new ArgumentException($"OnnxLayers: {subject} already has a rule of kind {kind}.");
-            Registered.Add(new OnnxRuleInfo(kind, subject, original.Method));
+            Registered.Add(new OnnxRuleInfo(kind, subject, method));
         }
     }
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Convolve.Layers;
 using Convolve.Models;
 using Convolve.Tensors;
@@ -46,8 +47,9 @@ public static class ModelFile
     /// <summary>How the header's JSON is written and read.</summary>
     internal static JsonSerializerOptions JsonOptions => Json;
 
-    // Layer configs are tagged by the types registered in LayerTypes. The options cache what they
-    // learn of LayerConfig, so a registration after the first save or load makes new options.
+    // Layer configs are tagged by the types registered in LayerTypes and described by their
+    // resolvers (source-generated ModelFileJson for the header and the built-in layers). The options
+    // cache what they learn of LayerConfig, so a registration after the first save or load makes new options.
     private sealed record CachedOptions(int Version, JsonSerializerOptions Options);
     private static CachedOptions? json;
 
@@ -62,9 +64,10 @@ public static class ModelFile
             {
                 PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
                 WriteIndented = false,
-                Converters = { new JsonStringEnumConverter() },
-                TypeInfoResolver = LayerTypes.CreateResolver(),
+                TypeInfoResolver = JsonTypeInfoResolver.Combine(ModelFileJson.Default, LayerTypes.CreateResolver())
+                    .WithAddedModifier(LayerTypes.AddDerivedTypes),
             };
+            if (LayerTypes.ReflectionEnumConverter is { } enumsByName) options.Converters.Add(enumsByName);
             options.MakeReadOnly();
             Volatile.Write(ref json, new CachedOptions(version, options));
             return options;
@@ -74,15 +77,15 @@ public static class ModelFile
     /// <param name="Inputs">Graph models only: the names of the nodes the layer reads ("input" for the model's input).</param>
     /// <param name="Name">The layer's name in the model.</param>
     /// <param name="Config">The layer's options, tagged with its type (LayerTypes).</param>
-    private sealed record LayerEntry(string Name, LayerConfig Config, string[]? Inputs = null);
-    private sealed record TensorEntry(string Name, int[] Shape);
+    internal sealed record LayerEntry(string Name, LayerConfig Config, string[]? Inputs = null);
+    internal sealed record TensorEntry(string Name, int[] Shape);
     /// <param name="Preparation">How images become inputs; absent in files that predate it (they get 0..1 values).</param>
     /// <param name="Model">"sequential" or "graph".</param>
     /// <param name="InputShape">The shape of one item, without the batch dimension.</param>
     /// <param name="Layers">The layers in order.</param>
     /// <param name="Tensors">The names and shapes of the tensors stored after the header, in order.</param>
     /// <param name="Metadata">Free-form text entries.</param>
-    private sealed record Header(string Model, int[] InputShape, LayerEntry[] Layers, TensorEntry[] Tensors,
+    internal sealed record Header(string Model, int[] InputShape, LayerEntry[] Layers, TensorEntry[] Tensors,
         Dictionary<string, string>? Metadata,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InputPreparation? Preparation = null);
 
@@ -106,7 +109,7 @@ public static class ModelFile
             new Dictionary<string, string>(extras.Metadata), model.Preparation);
         if (model.Preparation?.Problem(model.InputShape) is { } problem)
             throw new ArgumentException($"ModelFile.Save: the model's input preparation {problem}.");
-        byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, Json);
+        byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, (JsonTypeInfo<Header>)Json.GetTypeInfo(typeof(Header)));
 
         using var content = new MemoryStream();
         content.Write(Magic);
@@ -175,7 +178,7 @@ public static class ModelFile
         Header header;
         try
         {
-            header = JsonSerializer.Deserialize<Header>(bytes.Slice(PreambleLength, (int)headerLength), Json)
+            header = JsonSerializer.Deserialize(bytes.Slice(PreambleLength, (int)headerLength), (JsonTypeInfo<Header>)Json.GetTypeInfo(typeof(Header)))
                 ?? throw new JsonException("the header is null");
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)

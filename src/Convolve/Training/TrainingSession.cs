@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Convolve.Data;
 using Convolve.Models;
 using Convolve.Serialization;
@@ -135,10 +136,10 @@ public sealed class TrainingSession
         var entries = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
         {
             ["kind"] = Kind,
-            ["options"] = JsonSerializer.Serialize(Options, Json),
+            ["options"] = JsonSerializer.Serialize(Options, CheckpointJson.Default.TrainingOptions),
             ["completed_epochs"] = CompletedEpochs.ToString(CultureInfo.InvariantCulture),
-            ["cursor"] = JsonSerializer.Serialize(cursor, Json),
-            ["history"] = JsonSerializer.Serialize(history, Json),
+            ["cursor"] = JsonSerializer.Serialize(cursor, CheckpointJson.Default.EpochCursor),
+            ["history"] = JsonSerializer.Serialize(history, CheckpointJson.Default.ListEpochRecord),
             ["optimizer_steps"] = Trainer.Optimizer.Steps.ToString(CultureInfo.InvariantCulture),
         };
         foreach (var layer in Model.Layers)
@@ -159,13 +160,13 @@ public sealed class TrainingSession
             throw new ModelFormatException($"{path}: a model file, but not a training checkpoint (no training state in it).");
         try
         {
-            var options = JsonSerializer.Deserialize<TrainingOptions>(meta["options"], Json)!;
+            var options = JsonSerializer.Deserialize(meta["options"], CheckpointJson.Default.TrainingOptions)!;
             var session = new TrainingSession(model, options)
             {
                 CompletedEpochs = int.Parse(meta["completed_epochs"], CultureInfo.InvariantCulture),
-                cursor = JsonSerializer.Deserialize<EpochCursor>(meta["cursor"], Json),
+                cursor = JsonSerializer.Deserialize(meta["cursor"], CheckpointJson.Default.EpochCursor),
             };
-            session.history.AddRange(JsonSerializer.Deserialize<List<EpochRecord>>(meta["history"], Json)!);
+            session.history.AddRange(JsonSerializer.Deserialize(meta["history"], CheckpointJson.Default.ListEpochRecord)!);
             var state = extras.Tensors.Where(t => t.Key.StartsWith("optimizer.", StringComparison.Ordinal))
                 .ToDictionary(t => t.Key["optimizer.".Length..], t => t.Value.ToArray());
             session.Trainer.Optimizer.LoadState(long.Parse(meta["optimizer_steps"], CultureInfo.InvariantCulture), state);
@@ -179,11 +180,15 @@ public sealed class TrainingSession
             throw new ModelFormatException($"{path}: the training state in the checkpoint is incomplete or invalid: {e.Message}");
         }
     }
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 }
+
+/// <summary>
+/// Source-generated JSON metadata for a checkpoint's training state (trim- and AOT-safe):
+/// camelCase names, enums by name, and NaN or infinity written as strings.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(TrainingOptions))]
+[JsonSerializable(typeof(EpochCursor))]
+[JsonSerializable(typeof(List<EpochRecord>))]
+internal sealed partial class CheckpointJson : JsonSerializerContext;
