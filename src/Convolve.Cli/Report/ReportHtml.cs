@@ -56,9 +56,11 @@ internal static class ReportHtml
         Row(h, "cpu", "CPU", E(r.Machine.Cpu));
         Row(h, "cores", "Cores", N(r.Machine.Cores));
         Row(h, "simd", "Vectors in use", E(r.Machine.Simd));
-        Row(h, "speed", "Training speed", $"<span data-value=\"{N(r.ImagesPerSecond)}\">{E(Terminal.Count((long)Math.Round(r.ImagesPerSecond)))}</span> images per second");
+        Row(h, "speed", "Training speed",
+            $"<span data-value=\"{N(r.ImagesPerSecond)}\">{E(Terminal.Count((long)Math.Round(r.ImagesPerSecond)))}</span> images per second");
+        double accuracy = (double)r.Correct / Math.Max(1, test);
         Row(h, "accuracy", "Test accuracy",
-            $"<span data-value=\"{N((double)r.Correct / Math.Max(1, test))}\">{((double)r.Correct / Math.Max(1, test) * 100).ToString("F2", Invariant)}%</span>" +
+            $"<span data-value=\"{N(accuracy)}\">{(accuracy * 100).ToString("F2", Invariant)}%</span>" +
             E($" ({Terminal.Count(r.Correct)} of {Terminal.Count(test)})"));
         h.Append("</table></section>\n");
     }
@@ -74,7 +76,8 @@ internal static class ReportHtml
             validated ? [.. r.History.Select(e => (double)e.ValidationLoss!.Value)] : null);
         Chart(h, "accuracy-chart", "accuracy (%)", [.. r.History.Select(e => e.TrainAccuracy * 100.0)],
             validated ? [.. r.History.Select(e => e.ValidationAccuracy!.Value * 100.0)] : null);
-        h.Append("<table id=\"epoch-table\"><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>validation loss</th><th>validation accuracy</th><th>seconds</th></tr>\n");
+        h.Append("<table id=\"epoch-table\"><tr><th>epoch</th><th>loss</th><th>accuracy</th>")
+            .Append("<th>validation loss</th><th>validation accuracy</th><th>seconds</th></tr>\n");
         foreach (var e in r.History)
         {
             h.Append("<tr data-epoch=\"").Append(N(e.Epoch)).Append("\"><td>").Append(N(e.Epoch)).Append("</td>");
@@ -103,7 +106,8 @@ internal static class ReportHtml
         int n = training.Length;
         double X(int i) => left + (n <= 1 ? (width - left - right) / 2.0 : i * (width - left - right) / (double)(n - 1));
         double Y(double v) => top + (max - v) / (max - min) * (height - top - bottom);
-        h.Append($"<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\"><title>{E(label)} per epoch</title>");
+        h.Append($"<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\">")
+            .Append($"<title>{E(label)} per epoch</title>");
         h.Append($"<rect x=\"{left}\" y=\"{top}\" width=\"{width - left - right}\" height=\"{height - top - bottom}\" fill=\"none\" stroke=\"#999\"/>");
         foreach (double v in new[] { max, (min + max) / 2, min })
             h.Append($"<text x=\"{left - 4}\" y=\"{N(Y(v) + 4)}\" text-anchor=\"end\">{E(v.ToString("G4", Invariant))}</text>");

@@ -32,8 +32,10 @@ internal sealed record MachineInfo(string OperatingSystem, string Cpu, int Cores
     private static string SimdInUse() =>
         Vector512.IsHardwareAccelerated ? "AVX-512 (Vector512, 16 floats per vector)"
         : Vector256.IsHardwareAccelerated ? "AVX2 (Vector256, 8 floats per vector)"
-        : Vector128.IsHardwareAccelerated ? $"{(RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "AdvSimd" : "SSE")} (Vector128, 4 floats per vector)"
+        : Vector128.IsHardwareAccelerated ? $"{(IsArm64 ? "AdvSimd" : "SSE")} (Vector128, 4 floats per vector)"
         : "no hardware vectors (plain loops)";
+
+    private static bool IsArm64 => RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64;
 
     private static string CpuName()
     {
