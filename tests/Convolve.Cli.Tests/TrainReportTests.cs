@@ -18,8 +18,9 @@ public sealed class ReportRun : IDisposable
     public ReportRun()
     {
         Report = Path.Combine(Folder, "run.html");
+        Checkpoint = Path.Combine(Folder, "run.ckpt");
         Result = CliRunner.Run("train", "--limit", "300", "--epochs", "2", "--seed", $"{Seed}", "--out", Path.Combine(Folder, "m.cvm"),
-            "--report", Report);
+            "--report", Report, "--checkpoint", Checkpoint);
         Html = File.ReadAllText(Report);
         // Well-formed XML apart from the HTML doctype, which XML readers refuse without a DTD.
         Document = XDocument.Parse(Html.Replace("<!DOCTYPE html>", ""));
@@ -28,6 +29,9 @@ public sealed class ReportRun : IDisposable
     public string Folder { get; } = Directory.CreateTempSubdirectory("convolve-cli-report-").FullName;
 
     public string Report { get; }
+
+    /// <summary>The run's checkpoint, kept because it was named.</summary>
+    public string Checkpoint { get; }
 
     public CliRunner.Result Result { get; }
 
@@ -90,7 +94,7 @@ public sealed class TrainReportTests(ReportRun run) : IClassFixture<ReportRun>
     public void RunSection_ShowsTheCommandLine_Seed_Data_AndMachine()
     {
         string command = run.ById("command").Elements().Last().Value;
-        Assert.Equal($"convolve train --limit 300 --epochs 2 --seed {ReportRun.Seed} --out {Path.Combine(run.Folder, "m.cvm")} --report {run.Report}",
+        Assert.Equal($"convolve train --limit 300 --epochs 2 --seed {ReportRun.Seed} --out {Path.Combine(run.Folder, "m.cvm")} --report {run.Report} --checkpoint {run.Checkpoint}",
             command);
         Assert.Equal($"{ReportRun.Seed}", run.ById("seed").Elements().Last().Value);
         Assert.Equal(Datasets.Digits, run.ById("data").Elements().Last().Value);
@@ -239,6 +243,32 @@ public sealed class TrainReportTests(ReportRun run) : IClassFixture<ReportRun>
         Assert.Equal($"convolve: --report {model}: is also the --out file; give them different names.", r.Error.Trim());
         Assert.DoesNotContain("Epoch", r.Output);
         Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void ReportCommand_OnTheRunsCheckpoint_ShowsTheSameRun()
+    {
+        string html = Path.Combine(run.Folder, "again.html");
+        var r = CliRunner.Run("report", run.Checkpoint, "--out", html);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains($"Report: {html}", r.Output);
+        var again = XDocument.Parse(File.ReadAllText(html).Replace("<!DOCTYPE html>", ""));
+        XElement Again(string id) => again.Descendants().First(e => (string?)e.Attribute("id") == id);
+
+        Assert.Equal($"convolve report {run.Checkpoint} --out {html}", Again("command").Elements().Last().Value);
+        foreach (string id in new[] { "seed", "data", "sha256", "images", "accuracy" })
+            Assert.Equal(run.ById(id).Elements().Last().Value, Again(id).Elements().Last().Value);
+        Assert.Equal(run.ById("confusion-table").ToString(), Again("confusion-table").ToString());
+        Assert.Equal(run.ById("epoch-table").ToString(), Again("epoch-table").ToString());
+        Assert.Equal(run.ById("filters").ToString(), Again("filters").ToString());
+    }
+
+    [Fact]
+    public void ReportCommand_RefusesAnOutputThatIsTheCheckpoint()
+    {
+        var r = CliRunner.Run("report", run.Checkpoint, "--out", run.Checkpoint);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"convolve: --out {run.Checkpoint}: is also the checkpoint file; give them different names.", r.Error.Trim());
     }
 
     private static SKBitmap DecodePng(string uri)
