@@ -94,8 +94,8 @@ public sealed class TrainReportTests(ReportRun run) : IClassFixture<ReportRun>
     public void RunSection_ShowsTheCommandLine_Seed_Data_AndMachine()
     {
         string command = run.ById("command").Elements().Last().Value;
-        Assert.Equal($"convolve train --limit 300 --epochs 2 --seed {ReportRun.Seed} --out {Path.Combine(run.Folder, "m.cvm")} --report {run.Report} --checkpoint {run.Checkpoint}",
-            command);
+        Assert.Equal($"convolve train --limit 300 --epochs 2 --seed {ReportRun.Seed} --out {Path.Combine(run.Folder, "m.cvm")} " +
+            $"--report {run.Report} --checkpoint {run.Checkpoint}", command);
         Assert.Equal($"{ReportRun.Seed}", run.ById("seed").Elements().Last().Value);
         Assert.Equal(Datasets.Digits, run.ById("data").Elements().Last().Value);
         Assert.Equal($"{Environment.ProcessorCount}", run.ById("cores").Elements().Last().Value);
