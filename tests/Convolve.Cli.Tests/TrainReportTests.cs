@@ -246,6 +246,17 @@ public sealed class TrainReportTests(ReportRun run) : IClassFixture<ReportRun>
     }
 
     [Fact]
+    public void ReportWithFindLr_IsRefused_BeforeTheRangeTest()
+    {
+        string report = Path.Combine(run.Folder, "lr.html");
+        var r = CliRunner.Run("train", "--limit", "100", "--find-lr", "--report", report);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("convolve: --report with --find-lr: the range test stops before training, so there is no run to report; drop one of them.",
+            r.Error.Trim());
+        Assert.False(File.Exists(report));
+    }
+
+    [Fact]
     public void ReportCommand_OnTheRunsCheckpoint_ShowsTheSameRun()
     {
         string html = Path.Combine(run.Folder, "again.html");

@@ -138,6 +138,8 @@ internal static class TrainCommand
     private static void Validate(Settings s)
     {
         if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
+        if (s.FindLr && s.Report is not null)
+            throw new ArgumentException("--report with --find-lr: the range test stops before training, so there is no run to report; drop one of them.");
         TrainingDiagnosticsView.Validate(new OptimizerSettings(s.Optimizer, s.LearningRate ?? 1, s.Momentum, WeightDecay: s.WeightDecay));
     }
 
