@@ -69,6 +69,7 @@ public static class ConvolveApp
         root.Subcommands.Add(CoverageCommand.Create(terminal));
         root.Subcommands.Add(SummaryCommand.Create(terminal));
         root.Subcommands.Add(TrainCommand.Create(terminal));
+        root.Subcommands.Add(Report.ReportCommand.Create(terminal));
         root.Subcommands.Add(EvaluateCommand.Create(terminal));
         root.Subcommands.Add(PredictCommand.Create(terminal));
         root.Subcommands.Add(FiltersCommand.Create(terminal));

@@ -52,13 +52,15 @@ internal static class TrainCommand
                 "Training options typed again must agree with the checkpoint's (a resumed run keeps its settings); " +
                 "--lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.")
             .Option(s => s.Curves, "--curves", "Folder for the training curves (CSV and PNG).")
+            .Option(s => s.Report, "--report",
+                "Write a one-file HTML report of the run (settings, data checksum, machine, curves, confusion matrix, filters, worst mistakes).")
             .Option(s => s.FindLr, "--find-lr",
                 "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png).");
         var command = options.CreateCommand("train", "Train a CNN on real images and report its test accuracy.");
         command.SetAction(result =>
         {
             var given = options.Given(result);
-            var settings = options.Read(result) with { Given = given };
+            var settings = options.Read(result) with { Given = given, CommandLine = Report.CommandLine.Of(result) };
             // With --resume the checkpoint names the architecture; a --model typed as well must agree with it.
             if (settings.Resume is not null && !given.Contains("--model")) settings = settings with { Model = null };
             return Run(terminal, settings);
@@ -94,6 +96,10 @@ internal static class TrainCommand
         public string? Resume { get; init; }
         public string? Curves { get; init; }
         public bool FindLr { get; init; }
+        /// <summary>The HTML report to write; null for none.</summary>
+        public string? Report { get; init; }
+        /// <summary>The command line as typed, for the report.</summary>
+        public string CommandLine { get; init; } = "convolve train";
 
         /// <summary>The options typed on the command line (e.g. "--lr"), as opposed to left at their defaults.</summary>
         public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
@@ -103,7 +109,7 @@ internal static class TrainCommand
     private sealed record Outputs(string Model, string Checkpoint, bool CheckpointNamed);
 
     /// <summary>The images of a run: training (after --limit), validation held out of it (or none), and test.</summary>
-    private sealed record TrainingData(ImageDataset Train, ImageDataset? Validation, ImageDataset Test);
+    private sealed record TrainingData(ImageDataset Train, ImageDataset? Validation, ImageDataset Test, DatasetSplits Loaded);
 
     internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
     {
@@ -132,6 +138,8 @@ internal static class TrainCommand
     private static void Validate(Settings s)
     {
         if (s.Validation is < 0 or >= 1) throw new ArgumentException($"--validation must be in [0, 1), got {s.Validation}.");
+        if (s.FindLr && s.Report is not null)
+            throw new ArgumentException("--report with --find-lr: the range test stops before training, so there is no run to report; drop one of them.");
         TrainingDiagnosticsView.Validate(new OptimizerSettings(s.Optimizer, s.LearningRate ?? 1, s.Momentum, WeightDecay: s.WeightDecay));
     }
 
@@ -166,6 +174,12 @@ internal static class TrainCommand
         OutputPaths.CheckFile(s.Checkpoint is null && s.Resume is not null ? "--resume" : "--checkpoint", checkpoint);
         OutputPaths.CheckDistinct("--checkpoint", checkpoint, "--out", output);
         if (s.Curves is not null) OutputPaths.CheckFolder("--curves", s.Curves);
+        if (s.Report is not null)
+        {
+            OutputPaths.CheckFile("--report", s.Report, example: "run.html");
+            OutputPaths.CheckDistinct("--report", s.Report, "--out", output);
+            OutputPaths.CheckDistinct("--report", s.Report, "--checkpoint", checkpoint);
+        }
         return new Outputs(output, checkpoint, checkpointNamed);
     }
 
@@ -176,7 +190,7 @@ internal static class TrainCommand
         if (s.Limit is { } n && n < train.Count) train = train.Subset([.. Enumerable.Range(0, n)]);
         ImageDataset? validation = null;
         if (s.Validation > 0) (train, validation) = DatasetSplit.TrainValidation(train, s.Validation, s.Seed);
-        return new TrainingData(train, validation, splits.Test);
+        return new TrainingData(train, validation, splits.Test, splits);
     }
 
     // Made once the data says how many channels and classes there are.
@@ -219,11 +233,14 @@ internal static class TrainCommand
         var test = session.Trainer.Evaluate(data.Test);
         ModelFile.Save(session.Model, outputs.Model, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
         if (s.Curves is not null) Curves.Write(s.Curves, $"{architecture}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}", session);
+        if (s.Report is not null)
+            Report.TrainingReport.Build(s.CommandLine, architecture, s.Data, data.Loaded, session, data.Train, data.Validation, data.Test).Write(s.Report);
         if (!outputs.CheckpointNamed) DeleteCheckpoint(terminal, outputs.Checkpoint);
         terminal.Blank();
         terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(data.Test.Count)} images (loss {test.Loss:F4}).");
         terminal.Text($"Model saved: {outputs.Model}   ({clock.Elapsed.TotalSeconds:F1} s in all)");
         if (s.Curves is not null) terminal.Text($"Training curves: {Path.Combine(s.Curves, "curves.csv")}, loss.png, accuracy.png");
+        if (s.Report is not null) terminal.Text($"Report: {s.Report}");
         return diagnostics.ReportFinished(data.Train,
             () => Architectures.Get(architecture).Build(session.Options.Seed, data.Train.ImageShape[0], data.Train.ClassCount));
     }
