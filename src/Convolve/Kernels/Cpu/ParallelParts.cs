@@ -128,6 +128,13 @@ internal static class ParallelParts
 
         private readonly ManualResetEventSlim done = new(false);
         private TJob job;
+
+        public Runner()
+        {
+            // The event makes its lock object the first time a wait blocks. Block once here (for up
+            // to a millisecond), so that a later call whose helper finishes last allocates nothing.
+            done.Wait(1);
+        }
         private int parts, next = Finished, remaining;
         private Exception? error;
 
