@@ -1,0 +1,1 @@
+// The article page. (Filled in by its own change.)
