@@ -108,6 +108,21 @@ public sealed partial class ServedPages : IAsyncLifetime
         return probe;
     }
 
+    /// <summary>
+    /// A fresh page showing the file at <paramref name="path"/> from disk (file://), which records
+    /// errors and every request for anything but that file.
+    /// </summary>
+    public async Task<PageProbe> OpenFileAsync(string path, int width = 1280, int height = 900)
+    {
+        if (Chromium.Missing is { } why) Assert.Fail(why);
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var page = await context.NewPageAsync();
+        string url = new Uri(Path.GetFullPath(path)).AbsoluteUri;
+        var probe = new PageProbe(context, page, url);
+        await page.GotoAsync(url);
+        return probe;
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.CloseAsync();
@@ -124,14 +139,15 @@ public sealed partial class ServedPages : IAsyncLifetime
     private static partial Regex ServingLine();
 }
 
-/// <summary>A page and what it did: console errors, uncaught errors, requests to anywhere but the server.</summary>
+/// <summary>A page and what it did: console errors, uncaught errors, requests to anywhere but the server (or the file shown).</summary>
 public sealed class PageProbe : IAsyncDisposable
 {
     private readonly IBrowserContext context;
     private readonly List<string> errors = [];
     private readonly List<string> foreignRequests = [];
 
-    internal PageProbe(IBrowserContext context, IPage page, string baseUrl)
+    /// <summary>Watches <paramref name="page"/>; requests for addresses that do not start with <paramref name="allowed"/> count as foreign.</summary>
+    internal PageProbe(IBrowserContext context, IPage page, string allowed)
     {
         this.context = context;
         Page = page;
@@ -142,7 +158,7 @@ public sealed class PageProbe : IAsyncDisposable
         page.PageError += (_, error) => { lock (errors) errors.Add("page error: " + error); };
         page.Request += (_, request) =>
         {
-            if (!request.Url.StartsWith(baseUrl, StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal)
+            if (!request.Url.StartsWith(allowed, StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal)
                 && !request.Url.StartsWith("blob:", StringComparison.Ordinal))
                 lock (foreignRequests) foreignRequests.Add(request.Url);
         };
