@@ -276,13 +276,19 @@ internal sealed class TrainingReport
     /// <summary>Tiles of the filter strips, at most this many to a line.</summary>
     public const int StripColumns = 32;
 
+    /// <summary>Pixels between the tiles of a filter strip (and around them).</summary>
+    public const int StripGap = 3;
+
+    /// <summary>Pixels per weight in a filter strip: tiles about 21 pixels wide, each weight at least 2x2 pixels.</summary>
+    public static int StripZoom(int kH, int kW) => Math.Max(2, 21 / Math.Max(kH, kW));
+
     // One epoch's filters as a strip of small tiles, each filter (and input channel) scaled to its
     // own largest |weight| as `convolve filters` draws them: the shape is what changes from epoch to epoch.
     private static byte[] FilterStrip(FilterSnapshot s)
     {
         int k = s.Shape[0], c = s.Shape[1], kH = s.Shape[2], kW = s.Shape[3], tiles = k * c;
-        const int gap = 3, target = 21;
-        int zoom = Math.Max(2, target / Math.Max(kH, kW)), tileW = kW * zoom, tileH = kH * zoom;
+        const int gap = StripGap;
+        int zoom = StripZoom(kH, kW), tileW = kW * zoom, tileH = kH * zoom;
         int columns = Math.Min(StripColumns, tiles), rows = (tiles + StripColumns - 1) / StripColumns;
         using var bitmap = new SKBitmap(new SKImageInfo(columns * (tileW + gap) + gap, rows * (tileH + gap) + gap, SKColorType.Rgba8888, SKAlphaType.Opaque));
         using var canvas = new SKCanvas(bitmap);
