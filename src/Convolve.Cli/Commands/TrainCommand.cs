@@ -53,7 +53,8 @@ internal static class TrainCommand
                 "--lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.")
             .Option(s => s.Curves, "--curves", "Folder for the training curves (CSV and PNG).")
             .Option(s => s.Report, "--report",
-                "Write a one-file HTML report of the run (settings, data checksum, machine, curves, confusion matrix, filters, worst mistakes).")
+                "Write a one-file HTML report of the run (settings, data checksum, machine, curves, confusion matrix, filters after each epoch, " +
+                "worst mistakes, epoch time predicted by a short calibration before training and measured).")
             .Option(s => s.FindLr, "--find-lr",
                 "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png).");
         var command = options.CreateCommand("train", "Train a CNN on real images and report its test accuracy.");
