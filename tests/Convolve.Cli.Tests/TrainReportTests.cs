@@ -276,6 +276,35 @@ public sealed class TrainReportTests(ReportRun run) : IClassFixture<ReportRun>
     }
 
     [Fact]
+    public void AStoppedAndResumedRun_ReportsTheFiltersOfTheWholeRun_AsAnUninterruptedOne()
+    {
+        var terminal = new Terminal(new StringWriter(), plain: true);
+        Convolve.Cli.Commands.TrainCommand.Settings Settings(string name, string? resume = null) => new()
+        {
+            Epochs = 2,
+            Batch = 32,
+            Seed = 3,
+            Limit = 200,
+            Output = Path.Combine(run.Folder, name + ".cvm"),
+            Report = Path.Combine(run.Folder, name + ".html"),
+            Resume = resume,
+        };
+        Assert.Equal(ConvolveApp.Success, Convolve.Cli.Commands.TrainCommand.Run(terminal, Settings("straight")));
+        using (var stop = new CancellationTokenSource())
+        {
+            stop.Cancel(); // as if Ctrl+C came during the first batch: the checkpoint holds only the filters before training
+            Assert.Equal(Convolve.Cli.Commands.TrainCommand.Interrupted, Convolve.Cli.Commands.TrainCommand.Run(terminal, Settings("stopped"), stop.Token));
+        }
+        Assert.False(File.Exists(Path.Combine(run.Folder, "stopped.html")));
+        Assert.Equal(ConvolveApp.Success, Convolve.Cli.Commands.TrainCommand.Run(terminal, Settings("resumed", Path.Combine(run.Folder, "stopped.ckpt.cvm"))));
+
+        XElement History(string name) => XDocument.Parse(File.ReadAllText(Path.Combine(run.Folder, name + ".html")).Replace("<!DOCTYPE html>", ""))
+            .Descendants().First(e => (string?)e.Attribute("id") == "filter-history");
+        Assert.Equal(3, History("resumed").Descendants("img").Count());
+        Assert.Equal(History("straight").ToString(), History("resumed").ToString());
+    }
+
+    [Fact]
     public void WorstMistakes_AreSixteenWrongAnswers_SurestFirst_WithTheirImages()
     {
         var m = Confusion();
