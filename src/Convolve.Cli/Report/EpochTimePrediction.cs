@@ -36,7 +36,6 @@ internal sealed record EpochTimePrediction(double Seconds, double SecondsPerImag
     /// <summary>Warm-up time at most: a large model stops warming up after this, however few steps it took.</summary>
     public static readonly TimeSpan WarmupLimit = TimeSpan.FromSeconds(3);
 
-
     /// <summary>The most steps timed; fewer (but at least 3) when they already took <see cref="TimedBudget"/>.</summary>
     public const int MaxBatches = 8;
 
