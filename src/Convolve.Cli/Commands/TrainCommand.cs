@@ -53,7 +53,8 @@ internal static class TrainCommand
                 "--lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.")
             .Option(s => s.Curves, "--curves", "Folder for the training curves (CSV and PNG).")
             .Option(s => s.Report, "--report",
-                "Write a one-file HTML report of the run (settings, data checksum, machine, curves, confusion matrix, filters, worst mistakes).")
+                "Write a one-file HTML report of the run (settings, data checksum, machine, curves, confusion matrix, filters after each epoch, " +
+                "worst mistakes, epoch time predicted by a short calibration before training and measured).")
             .Option(s => s.FindLr, "--find-lr",
                 "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png).");
         var command = options.CreateCommand("train", "Train a CNN on real images and report its test accuracy.");
@@ -132,7 +133,7 @@ internal static class TrainCommand
         if (s.FindLr)
             return TrainingDiagnosticsView.FindLearningRate(terminal, session.Model, data.Train, session.Options.OptimizerOrDefault,
                 session.Options.BatchSize, s.Seed, s.Curves);
-        return TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop);
+        return TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, Report.ReportLog.Start(session, saved));
     }
 
     private static void Validate(Settings s)
@@ -207,7 +208,7 @@ internal static class TrainCommand
     }
 
     private static int TrainAndSave(Terminal terminal, Settings s, TrainingSession session, string architecture, TrainingData data,
-        Outputs outputs, Stopwatch clock, CancellationToken stop)
+        Outputs outputs, Stopwatch clock, CancellationToken stop, Report.ReportLog log)
     {
         var diagnostics = TrainingDiagnosticsView.Attach(terminal, session);
         session.Model.Preparation ??= InputPreparation.FromTrainingData(data.Train); // saved with the model: predict prepares images as these were
@@ -227,14 +228,15 @@ internal static class TrainCommand
         using (var signals = new StopSignals(stop))
         {
             PrintHeader(terminal, architecture, s.Data, session, data.Train, data.Validation, data.Test, s.Threads);
-            if (TrainEpochs(terminal, session, data, outputs.Checkpoint, checkpointMetadata, diagnostics, signals) is { } stopped) return stopped;
+            if (s.Report is not null) log.Calibrate(terminal, architecture, session, data.Train, data.Validation);
+            if (TrainEpochs(terminal, session, data, outputs.Checkpoint, checkpointMetadata, diagnostics, signals, log) is { } stopped) return stopped;
         }
 
         var test = session.Trainer.Evaluate(data.Test);
         ModelFile.Save(session.Model, outputs.Model, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
         if (s.Curves is not null) Curves.Write(s.Curves, $"{architecture}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}", session);
         if (s.Report is not null)
-            Report.TrainingReport.Build(s.CommandLine, architecture, s.Data, data.Loaded, session, data.Train, data.Validation, data.Test).Write(s.Report);
+            Report.TrainingReport.Build(s.CommandLine, architecture, s.Data, data.Loaded, session, data.Train, data.Validation, data.Test, log).Write(s.Report);
         if (!outputs.CheckpointNamed) DeleteCheckpoint(terminal, outputs.Checkpoint);
         terminal.Blank();
         terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(data.Test.Count)} images (loss {test.Loss:F4}).");
@@ -247,7 +249,7 @@ internal static class TrainCommand
 
     // The epochs left, each followed by a checkpoint; the exit code when the run stopped or diverged, null when it finished.
     private static int? TrainEpochs(Terminal terminal, TrainingSession session, TrainingData data, string checkpoint,
-        Dictionary<string, string> checkpointMetadata, TrainingDiagnosticsView diagnostics, StopSignals signals)
+        Dictionary<string, string> checkpointMetadata, TrainingDiagnosticsView diagnostics, StopSignals signals, Report.ReportLog log)
     {
         while (!session.IsFinished)
         {
@@ -255,6 +257,8 @@ internal static class TrainCommand
             try { record = RunEpoch(terminal, session, data.Train, data.Validation, signals.Token); }
             catch (Training.Diagnostics.TrainingDivergedException e) { return diagnostics.ReportDiverged(e, data.Train, checkpoint, File.Exists(checkpoint)); }
             diagnostics.Flush();
+            if (record is not null) log.Record(session.Model, record.Epoch); // the report's filters after each epoch, kept in the checkpoint
+            log.WriteTo(checkpointMetadata);
             session.SaveCheckpoint(checkpoint, checkpointMetadata);
             if (record is null)
             {
