@@ -22,7 +22,7 @@ public sealed class ReportPageTests(ServedPages served)
         Assert.True(code == 0, error.ToString());
 
         await using var probe = await served.OpenFileAsync(report);
-        foreach (string section in new[] { "run", "epochs", "confusion", "classes", "filters", "mistakes" })
+        foreach (string section in new[] { "run", "epochs", "confusion", "classes", "filter-history", "filters", "mistakes" })
             await Assertions.Expect(probe.Page.Locator($"section#{section} h2")).ToBeVisibleAsync();
 
         // Every picture decoded: a data URI the browser could read has a natural width.
