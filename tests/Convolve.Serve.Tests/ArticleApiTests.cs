@@ -205,8 +205,9 @@ public sealed partial class ArticleApiTests
         Assert.Equal(3, tableRows.Length);
         for (int i = 0; i < 3; i++)
         {
-            long[] cli = [.. Enumerable.Range(2, 3).Select(g => long.Parse(tableRows[i].Groups[g].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture))];
-            long weights = rows[i].GetProperty("weights").GetInt64(), biases = rows[i].GetProperty("biases").GetInt64(), total = rows[i].GetProperty("total").GetInt64();
+            long[] cli = [.. Enumerable.Range(2, 3).Select(g => Count(tableRows[i].Groups[g].Value))];
+            long weights = rows[i].GetProperty("weights").GetInt64(), biases = rows[i].GetProperty("biases").GetInt64();
+            long total = rows[i].GetProperty("total").GetInt64();
             Assert.Equal(cli, new[] { weights, biases, total });
             Assert.Equal(weights, Evaluate(rows[i].GetProperty("weightsFormula").GetString()!, out long shownWeights));
             Assert.Equal(weights, shownWeights);
@@ -239,7 +240,8 @@ public sealed partial class ArticleApiTests
         { "/api/article/convolve", Body(image: Pixels(0, "-1")), "image[0] (row 0, column 0) must be a number from 0 to 255, got -1." },
         { "/api/article/convolve", Body(image: Pixels(35, "\"NaN\"")), "image[35] (row 5, column 5) must be a number from 0 to 255, got NaN." },
         { "/api/article/convolve", Body(image: Pixels(3, "null")), "image[3] (row 0, column 3) must be a number from 0 to 255, got nothing." },
-        { "/api/article/convolve", Body(kernel: "[1,1,1,0,0,0,-1,-1,\"-Infinity\"]"), "kernel[8] (row 2, column 2) must be a number from -100 to 100, got -Infinity." },
+        { "/api/article/convolve", Body(kernel: "[1,1,1,0,0,0,-1,-1,\"-Infinity\"]"),
+            "kernel[8] (row 2, column 2) must be a number from -100 to 100, got -Infinity." },
         { "/api/article/convolve", Body(kernel: "[1,1,1,0,101,0,-1,-1,-1]"), "kernel[4] (row 1, column 1) must be a number from -100 to 100, got 101." },
         { "/api/article/convolve", Body(kernel: "[1,1,1,0]"), "kernel must hold 9 numbers (3x3, row by row), got 4." },
         { "/api/article/convolve", Body(kernel: "[1,1,1,0,0,0,-1,-1,1e999]"), "kernel[8] (row 2, column 2) must be a number from -100 to 100, got Infinity." },
@@ -253,7 +255,8 @@ public sealed partial class ArticleApiTests
         { "/api/article/coverage", """{"height":6.5,"kernel":3}""", "height must be a whole number from 1 to 32, got 6.5." },
         { "/api/article/coverage", """{"height":6,"width":100000,"kernel":3}""", "width must be a whole number from 1 to 32, got 100000." },
         { "/api/article/coverage", """{"height":6}""", "kernel is missing: give a whole number from 1 to 32." },
-        { "/api/article/coverage", """{"height":6,"width":4,"kernel":5}""", "kernel must be at most 4 here (the padded image is 6x4), got 5: no window would fit." },
+        { "/api/article/coverage", """{"height":6,"width":4,"kernel":5}""",
+            "kernel must be at most 4 here (the padded image is 6x4), got 5: no window would fit." },
         { "/api/article/coverage", """{"height":6,"kernel":3,"padding":17}""", "padding must be a whole number from 0 to 16, got 17." },
         { "/api/article/coverage", """{"height":6,"kernel":3,"padding":-1}""", "padding must be a whole number from 0 to 16, got -1." },
         { "/api/article/coverage", """{"height":6,"kernel":3,"stride":0}""", "stride must be a whole number from 1 to 32, got 0." },
@@ -290,6 +293,8 @@ public sealed partial class ArticleApiTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("Send a JSON object with height and kernel (Content-Type: application/json).", await ServeTestHost.ErrorOf(response));
     }
+
+    private static long Count(string text) => long.Parse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
     private static string Pixels(int at, string value) =>
         "[" + string.Join(",", Enumerable.Range(0, 36).Select(i => i == at ? value : "0")) + "]";

@@ -50,7 +50,10 @@ public sealed class ArticlePageTests(ServedPages served)
         await Expect(page.Locator("#sum")).ToContainTextAsync($"= {map[0, 0, 0, 0].ToString(CultureInfo.InvariantCulture)}");
 
         await Expect(page.Locator("#map-note")).ToContainTextAsync("0, -765, 765, 0");
-        await cells.Nth(2 * 4 + 1).HoverAsync();
+        // A click pins a value's sum: the screenshot shows output (2, 1) worked out.
+        await cells.Nth(2 * 4 + 1).ClickAsync();
+        await Expect(page.Locator("#sum")).ToContainTextAsync("Row 2, column 1: ");
+        await Expect(page.Locator("#image .cell.in-window")).ToHaveCountAsync(9);
         await probe.ScreenshotAsync("article");
         probe.AssertClean();
     }

@@ -1,7 +1,7 @@
+using System.Text.Json;
 using Convolve.Analysis;
 using Convolve.Cli.Commands;
 using Convolve.Tensors;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;

@@ -347,7 +347,7 @@ function updateParams() {
   });
 }
 
-function setForm(form, prefix, values) {
+function setForm(form, values) {
   for (const input of form.querySelectorAll("input")) {
     if (values[input.name] !== undefined) input.value = String(values[input.name]);
   }
@@ -388,19 +388,19 @@ async function start() {
 
   const c = defaults.coverage;
   limitInputs("cov", { height: c.sideRange, width: c.sideRange, kernel: c.kernelRange, padding: c.paddingRange, stride: c.strideRange });
-  setForm(coverageForm, "cov", c);
+  setForm(coverageForm, c);
   coverageForm.addEventListener("input", updateCoverage);
   coverageForm.addEventListener("submit", event => event.preventDefault());
 
   const p = defaults.params;
   limitInputs("par", { height: p.sideRange, width: p.sideRange, channels: p.channelsRange, hidden: p.hiddenRange, filters: p.filtersRange,
     kernel: p.kernelRange });
-  setForm(paramsForm, "par", p);
+  setForm(paramsForm, p);
   paramsForm.addEventListener("input", updateParams);
   paramsForm.addEventListener("submit", event => event.preventDefault());
   document.getElementById("presets").replaceChildren(...p.presets.map(preset => {
     const button = el("button", { type: "button", text: preset.name });
-    button.addEventListener("click", () => { setForm(paramsForm, "par", preset); updateParams(); });
+    button.addEventListener("click", () => { setForm(paramsForm, preset); updateParams(); });
     return button;
   }));
   document.getElementById("params-note").textContent = defaults.parameterNote;
