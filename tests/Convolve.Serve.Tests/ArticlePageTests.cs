@@ -138,4 +138,24 @@ public sealed class ArticlePageTests(ServedPages served)
             .ToHaveTextAsync($"(3·3·1 + 1)·64 = {N(ParameterCounts.Conv(1, 3, 3, 64).Total)}");
         probe.AssertClean();
     }
+
+    [BrowserFact]
+    public async Task ArticlePage_AValueOutOfRange_ShowsTheServersReason_AndTheNextEditRecovers()
+    {
+        await using var probe = await OpenReadyAsync(served);
+        var page = probe.Page;
+        await page.Locator("#image .cell").Nth(8).ClickAsync();
+        await page.Locator("#pixel-value").FillAsync("300");
+        await page.Locator("#pixel-value").DispatchEventAsync("change");
+        await Expect(page.Locator("#error")).ToHaveTextAsync("image[8] (row 1, column 2) must be a number from 0 to 255, got 300.");
+
+        await page.Locator("#pixel-value").FillAsync("0");
+        await page.Locator("#pixel-value").DispatchEventAsync("change");
+        await Expect(page.Locator("#error")).ToHaveTextAsync("");
+        await Expect(page.Locator("#map .cell"))
+            .ToHaveTextAsync(Texts(ArticleExample.Convolve(ArticleExample.AnchorImage(), ArticleExample.HorizontalKernel())));
+        // The browser reports the refused request itself; nothing else went wrong, and nothing left the server.
+        Assert.All(probe.Errors, error => Assert.Contains("400", error));
+        Assert.Empty(probe.ForeignRequests);
+    }
 }
