@@ -3,6 +3,7 @@ using System.Text.Json;
 using Convolve.Cli.Serve;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Convolve.Serve.Tests;
 
@@ -20,6 +21,10 @@ public sealed class ServeTestHost : IAsyncDisposable
         this.app = app;
         Client = client;
     }
+
+    /// <summary>The app's endpoints (its route table).</summary>
+    public IEnumerable<Microsoft.AspNetCore.Http.Endpoint> Endpoints =>
+        app.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>().SelectMany(source => source.Endpoints);
 
     /// <summary>The client of the in-memory server.</summary>
     public HttpClient Client { get; }
