@@ -41,6 +41,7 @@ internal static class ServeApp
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(models);
+        builder.Services.AddSingleton<TrainRunner>();
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -27,17 +27,25 @@ internal static class ServeCommand
             Description = "The address to listen on. The default, 127.0.0.1, keeps the pages to this machine; 0.0.0.0 opens them to the network.",
             DefaultValueFactory = _ => ServeSettings.Loopback,
         };
+        var runs = new Option<string>("--runs")
+        {
+            Description = "The folder where the Train page saves its checkpoints (run-N.ckpt.cvm) and trained models (run-N.cvm); created on first use.",
+            DefaultValueFactory = _ => ServeSettings.DefaultRuns,
+        };
         var command = new Command("serve", "Open the interactive pages in a browser: draw a digit and see every layer respond, the article's steps live, and training as it runs.")
         {
-            models, port, host,
+            models, port, host, runs,
         };
-        command.SetAction((result, cancel) => RunAsync(terminal, new ServeSettings(result.GetValue(models) ?? [], result.GetValue(host)!, result.GetValue(port)), cancel));
+        command.SetAction((result, cancel) => RunAsync(terminal,
+            new ServeSettings(result.GetValue(models) ?? [], result.GetValue(host)!, result.GetValue(port), result.GetValue(runs)!), cancel));
         return command;
     }
 
     internal static async Task<int> RunAsync(Terminal terminal, ServeSettings settings, CancellationToken cancel)
     {
         if (settings.Port > 65535) throw new ArgumentException($"--port {settings.Port}: a port is at most 65535.");
+        if (string.IsNullOrWhiteSpace(settings.Runs) || File.Exists(settings.Runs))
+            throw new ArgumentException($"--runs '{settings.Runs}': not a folder (it holds the Train page's checkpoints and models; it is created on first use).");
         var models = ServedModels.Load(settings.ModelPaths);
         await using var app = ServeApp.Build(settings, models);
         using var stop = new StopSignals(cancel);
@@ -64,6 +72,7 @@ internal static class ServeCommand
         {
         }
         await app.StopAsync(CancellationToken.None);
+        if (app.Services.GetRequiredService<TrainRunner>().ShutdownNote is { } note) terminal.Text(note);
         terminal.Text("Stopped.");
         return stop.Received is null ? ConvolveApp.Success : stop.ExitCode;
     }

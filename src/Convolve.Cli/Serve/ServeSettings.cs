@@ -1,11 +1,16 @@
 namespace Convolve.Cli.Serve;
 
-/// <summary>What <c>convolve serve</c> was asked for: the models to offer and where to listen.</summary>
+/// <summary>What <c>convolve serve</c> was asked for: the models to offer, where to listen, and where training runs go.</summary>
 /// <param name="ModelPaths">Model files named on the command line (.cvm or .onnx); the browser can name only these, by their short names.</param>
 /// <param name="Host">The address to listen on: loopback unless the user says otherwise.</param>
 /// <param name="Port">The port; 0 picks a free one (the address is printed).</param>
-internal sealed record ServeSettings(IReadOnlyList<string> ModelPaths, string Host = ServeSettings.Loopback, int Port = ServeSettings.DefaultPort)
+/// <param name="Runs">The folder for the Train page's checkpoints and models (created on first use); the browser names runs by id only.</param>
+internal sealed record ServeSettings(IReadOnlyList<string> ModelPaths, string Host = ServeSettings.Loopback, int Port = ServeSettings.DefaultPort,
+    string Runs = ServeSettings.DefaultRuns)
 {
+    /// <summary>The default folder of the Train page's runs, in the current folder.</summary>
+    public const string DefaultRuns = "convolve-runs";
+
     /// <summary>The default address: this machine only.</summary>
     public const string Loopback = "127.0.0.1";
 
