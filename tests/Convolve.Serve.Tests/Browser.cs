@@ -48,6 +48,7 @@ public sealed partial class ServedPages : IAsyncLifetime
     private Process? server;
     private readonly List<string> serverOutput = [];
     private IPlaywright? playwright;
+    private string? runs;
 
     /// <summary>The address the server printed, such as http://127.0.0.1:40111.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -70,7 +71,8 @@ public sealed partial class ServedPages : IAsyncLifetime
         if (Chromium.Missing is not null) return; // each BrowserFact fails or skips with the reason
         string cli = Path.Combine(AppContext.BaseDirectory, "Convolve.Cli.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { cli, "serve", TrainedModel.Path, "--port", "0" }) start.ArgumentList.Add(arg);
+        runs = Directory.CreateTempSubdirectory("convolve-serve-runs-").FullName; // the Train page's checkpoints and models
+        foreach (string arg in new[] { cli, "serve", TrainedModel.Path, "--port", "0", "--runs", runs }) start.ArgumentList.Add(arg);
         server = Process.Start(start)!;
         var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Read(string? line)
@@ -133,6 +135,7 @@ public sealed partial class ServedPages : IAsyncLifetime
             await server.WaitForExitAsync();
         }
         server?.Dispose();
+        if (runs is not null && Directory.Exists(runs)) Directory.Delete(runs, recursive: true);
     }
 
     [GeneratedRegex(@"Serving on (http://\S+)")]

@@ -30,10 +30,12 @@ public sealed class ServeTestHost : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts the app with the given model files (paths on disk).</summary>
-    public static async Task<ServeTestHost> StartAsync(params string[] modelPaths)
+    public static Task<ServeTestHost> StartAsync(params string[] modelPaths) => StartAsync(new ServeSettings(modelPaths, Port: 0));
+
+    /// <summary>Starts the app with <paramref name="settings"/> (such as a runs folder of the test's own).</summary>
+    internal static async Task<ServeTestHost> StartAsync(ServeSettings settings)
     {
-        var settings = new ServeSettings(modelPaths, Port: 0);
-        var app = ServeApp.Build(settings, ServedModels.Load(modelPaths), builder => builder.WebHost.UseTestServer());
+        var app = ServeApp.Build(settings, ServedModels.Load(settings.ModelPaths), builder => builder.WebHost.UseTestServer());
         await app.StartAsync();
         return new ServeTestHost(app, app.GetTestClient());
     }

@@ -45,7 +45,8 @@ internal static class ServeCommand
     {
         if (settings.Port > 65535) throw new ArgumentException($"--port {settings.Port}: a port is at most 65535.");
         if (string.IsNullOrWhiteSpace(settings.Runs) || File.Exists(settings.Runs))
-            throw new ArgumentException($"--runs '{settings.Runs}': not a folder (it holds the Train page's checkpoints and models; it is created on first use).");
+            throw new ArgumentException(
+                $"--runs '{settings.Runs}': not a folder (it holds the Train page's checkpoints and models; it is created on first use).");
         var models = ServedModels.Load(settings.ModelPaths);
         await using var app = ServeApp.Build(settings, models);
         using var stop = new StopSignals(cancel);

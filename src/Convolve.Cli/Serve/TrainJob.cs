@@ -289,7 +289,8 @@ internal sealed class TrainJob
         return null;
 
         TrainFilters Filters(string layerText, int count, int channels, int height, int width, ReadOnlySpan<float> values) =>
-            new(Id, layerText, epoch, batch, count, channels, height, width, values.IsEmpty ? 0 : TensorPrimitives.MaxMagnitude(values), values.ToArray());
+            new(Id, layerText, epoch, batch, count, channels, height, width,
+                values.IsEmpty ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(values)), values.ToArray()); // MaxMagnitude keeps the sign
     }
 
     // The run is complete and its model saved: the checkpoint (with the optimizer's state) has no further use.

@@ -120,7 +120,8 @@ internal static class TrainChoices
     /// <summary>The <c>convolve train</c> command that trains the same run.</summary>
     public static string CommandLineOf(string architecture, string data, int epochs, int batch, string optimizer, float rate, int limit, int seed) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"convolve train --model {architecture} --data {data} --epochs {epochs} --batch {batch} --optimizer {optimizer} --lr {rate} --limit {limit} --seed {seed}");
+            $"convolve train --model {architecture} --data {data} --epochs {epochs} --batch {batch} --optimizer {optimizer} --lr {rate} " +
+            $"--limit {limit} --seed {seed}");
 
     /// <summary>The page's name of <paramref name="kind"/>.</summary>
     public static string NameOf(OptimizerKind kind) => Optimizers.First(o => o.Kind == kind).Name;

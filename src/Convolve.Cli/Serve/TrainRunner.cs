@@ -242,13 +242,18 @@ internal sealed partial class TrainRunner : IDisposable
         {
             if (closing) throw ApiErrors.Conflict("The server is stopping; no run can start.");
             if (busy || job is { Status: "running" or "stopping" })
-                throw ApiErrors.Conflict($"A run is already training{(job is { Status: "running" or "stopping" } ? $" ({job.Id})" : "")}: one at a time, so stop it first.");
+            {
+                string which = job is { Status: "running" or "stopping" } ? $" ({job.Id})" : "";
+                throw ApiErrors.Conflict($"A run is already training{which}: one at a time, so stop it first.");
+            }
             busy = true;
             int highest = lastNumber;
             if (Directory.Exists(folder))
                 foreach (string file in Directory.EnumerateFiles(folder, "run-*.cvm"))
-                    if (RunFile().Match(Path.GetFileName(file)) is { Success: true } m && int.TryParse(m.Groups[1].Value, CultureInfo.InvariantCulture, out int n))
-                        highest = Math.Max(highest, n);
+                {
+                    var match = RunFile().Match(Path.GetFileName(file));
+                    if (match.Success && int.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out int n)) highest = Math.Max(highest, n);
+                }
             return lastNumber = highest + 1;
         }
     }
@@ -338,7 +343,8 @@ internal sealed partial class TrainRunner : IDisposable
         if (current is not null)
         {
             current.Stop.Cancel();
-            if (!current.Task.Wait(ShutdownWait)) ShutdownNote = $"{current.Id} did not stop within {ShutdownWait.TotalSeconds:F0} s; its last checkpoint is {current.CheckpointPath}.";
+            if (!current.Task.Wait(ShutdownWait))
+                ShutdownNote = $"{current.Id} did not stop within {ShutdownWait.TotalSeconds:F0} s; its last checkpoint is {current.CheckpointPath}.";
             else if (current.Status == "stopped")
                 ShutdownNote = $"Stopped {current.Id} during epoch {current.Session.CompletedEpochs + 1}. Checkpoint saved: {current.CheckpointPath} " +
                     $"(resume it on the Train page, or with convolve train --resume {TrainRun.Quote(current.CheckpointPath)}).";
