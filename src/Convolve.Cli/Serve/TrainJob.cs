@@ -82,6 +82,7 @@ internal sealed class TrainJob
         CheckpointPath = Path.Combine(folder, CheckpointName(number));
         ModelPath = Path.Combine(folder, $"{Id}.cvm");
         Points = points ?? [];
+        Epochs = [.. session.History];
         modelMetadata = new Dictionary<string, string>
         {
             ["architecture"] = architecture,
@@ -139,6 +140,12 @@ internal sealed class TrainJob
     /// <summary>The curves' points.</summary>
     public List<TrainPoint> Points { get; }
 
+    /// <summary>
+    /// The finished epochs' records: a copy of the session's history, since the page reads it while
+    /// the training thread adds to the session's own.
+    /// </summary>
+    public List<EpochRecord> Epochs { get; }
+
     /// <summary>The latest first-layer weights.</summary>
     public TrainFilters? Filters { get; set; }
 
@@ -186,7 +193,7 @@ internal sealed class TrainJob
                         $"the checkpoint is saved, and Resume continues {Id} from there.");
                     return;
                 }
-                runner.Publish("epoch", new TrainEpoch(Id, record), () => { });
+                runner.Publish("epoch", new TrainEpoch(Id, record), () => Epochs.Add(record));
                 PublishFilters(record.Epoch, EpochEnd);
             }
             var test = Session.Trainer.Evaluate(data.Test);

@@ -269,7 +269,7 @@ internal sealed partial class TrainRunner : IDisposable
             return new TrainState("idle", null, null, 0, 0, 0, 0, [], [], null, null, null, null, null, null,
                 "No run yet: choose the settings and start one.", [], resumable);
         var (train, validation, test) = j.Counts;
-        return new TrainState(j.Status, j.Id, j.View(), j.Session.CompletedEpochs, train, validation, test, [.. j.Points], [.. j.Session.History],
+        return new TrainState(j.Status, j.Id, j.View(), j.Epochs.Count, train, validation, test, [.. j.Points], [.. j.Epochs],
             j.Filters, j.ModelName, j.Test?.Accuracy, j.Test?.Loss, j.Status == "stopped" ? j.CheckpointPath : null,
             j.Status == "finished" ? j.ModelPath : null, j.Message, [.. j.Warnings], resumable);
     }
