@@ -59,7 +59,9 @@ internal sealed class TrainJob
 
     private readonly TrainRunner runner;
     private readonly ServedModels models;
-    private readonly TrainData data;
+    // Both let go when the run ends: a data set is tens of megabytes, and the session's loader holds on to it.
+    private TrainData? data;
+    private TrainingSession? session;
     private readonly Dictionary<string, string> modelMetadata, checkpointMetadata;
     private readonly Action<BatchProgress> onBatch;
     private long pointTicks = Ticks(PointInterval);
@@ -75,10 +77,13 @@ internal sealed class TrainJob
         this.runner = runner;
         this.models = models;
         this.data = data;
+        Counts = (data.Train.Count, data.Validation?.Count ?? 0, data.Test.Count);
         Number = number;
+        Id = $"run-{number}";
         Settings = settings;
         Architecture = architecture;
-        Session = session;
+        this.session = session;
+        Options = session.Options;
         CheckpointPath = Path.Combine(folder, CheckpointName(number));
         ModelPath = Path.Combine(folder, $"{Id}.cvm");
         Points = points ?? [];
@@ -106,7 +111,7 @@ internal sealed class TrainJob
     public static string CheckpointName(int number) => $"run-{number}.ckpt.cvm";
 
     /// <summary>The id the page names the run by.</summary>
-    public string Id => $"run-{Number}";
+    public string Id { get; }
 
     /// <summary>The run's number.</summary>
     public int Number { get; }
@@ -117,8 +122,8 @@ internal sealed class TrainJob
     /// <summary>The architecture's name.</summary>
     public string Architecture { get; }
 
-    /// <summary>The session being trained.</summary>
-    public TrainingSession Session { get; }
+    /// <summary>Epochs, batch size, optimizer and seed of the run.</summary>
+    public TrainingOptions Options { get; }
 
     /// <summary>Where the checkpoint goes.</summary>
     public string CheckpointPath { get; }
@@ -162,15 +167,15 @@ internal sealed class TrainJob
     public List<TrainWarning> Warnings { get; } = [];
 
     /// <summary>The numbers of images per epoch: training, validation, test.</summary>
-    public (int Train, int Validation, int Test) Counts => (data.Train.Count, data.Validation?.Count ?? 0, data.Test.Count);
+    public (int Train, int Validation, int Test) Counts { get; }
 
     /// <summary>The settings as the page shows them.</summary>
     public TrainRunSettings View()
     {
-        var o = Session.Options;
+        var o = Options;
         var optimizer = o.OptimizerOrDefault;
         string name = TrainChoices.NameOf(optimizer.Kind);
-        int limit = Settings.Limit ?? data.Train.Count + (data.Validation?.Count ?? 0);
+        int limit = Settings.Limit ?? Counts.Train + Counts.Validation;
         return new TrainRunSettings(Architecture, Settings.Data, o.Epochs, optimizer.LearningRate, o.BatchSize, limit, o.Seed, name,
             TrainChoices.CommandLineOf(Architecture, Settings.Data, o.Epochs, o.BatchSize, name, optimizer.LearningRate, limit, o.Seed));
     }
@@ -178,27 +183,29 @@ internal sealed class TrainJob
     /// <summary>Trains until the run finishes, is stopped or fails; runs on its own thread.</summary>
     public void Run()
     {
+        var data = this.data!;
+        var session = this.session!;
         try
         {
-            while (!Session.IsFinished)
+            while (!session.IsFinished)
             {
                 callStartSeen = -1;
                 haveBase = false;
                 callStarted = Stopwatch.GetTimestamp();
-                var record = Session.RunEpoch(data.Train, data.Validation, onBatch, Stop.Token);
-                Session.SaveCheckpoint(CheckpointPath, checkpointMetadata);
+                var record = session.RunEpoch(data.Train, data.Validation, onBatch, Stop.Token);
+                session.SaveCheckpoint(CheckpointPath, checkpointMetadata);
                 if (record is null)
                 {
-                    runner.Ended(this, "stopped", $"Stopped during epoch {Session.CompletedEpochs + 1} of {Session.Options.Epochs}; " +
+                    runner.Ended(this, "stopped", $"Stopped during epoch {session.CompletedEpochs + 1} of {session.Options.Epochs}; " +
                         $"the checkpoint is saved, and Resume continues {Id} from there.");
                     return;
                 }
                 runner.Publish("epoch", new TrainEpoch(Id, record), () => Epochs.Add(record));
                 PublishFilters(record.Epoch, EpochEnd);
             }
-            var test = Session.Trainer.Evaluate(data.Test);
-            ModelFile.Save(Session.Model, ModelPath, new ModelFileExtras(modelMetadata, new Dictionary<string, Tensors.Tensor>()));
-            string name = models.Add($"trained-{Number}", Session.Model, data.Train.ClassNames, $"trained on the Train page ({Id})");
+            var test = session.Trainer.Evaluate(data.Test);
+            ModelFile.Save(session.Model, ModelPath, new ModelFileExtras(modelMetadata, new Dictionary<string, Tensors.Tensor>()));
+            string name = models.Add($"trained-{Number}", session.Model, data.Train.ClassNames, $"trained on the Train page ({Id})");
             DeleteCheckpoint();
             runner.Ended(this, "finished", $"Finished: test accuracy {test.Accuracy * 100:F2}% on {Terminal.Count(data.Test.Count)} images; " +
                 $"the model is '{name}' on the Draw page.", () =>
@@ -215,13 +222,19 @@ internal sealed class TrainJob
         {
             runner.Ended(this, "failed", "The run failed: " + Failures.Message(e).ReplaceLineEndings(" "));
         }
+        finally
+        {
+            this.data = null;
+            this.session = null;
+        }
     }
 
     // On the training thread after every batch.
     private void OnBatch(BatchProgress p)
     {
         long now = Stopwatch.GetTimestamp();
-        if (callStartSeen < 0) callStartSeen = (p.Batch - 1) * Session.Options.BatchSize; // every batch but an epoch's last is full
+        int done = session!.CompletedEpochs;
+        if (callStartSeen < 0) callStartSeen = (p.Batch - 1) * Options.BatchSize; // every batch but an epoch's last is full
         double lossSum = (double)p.MeanLoss * p.Seen;
         int correct = (int)Math.Round((double)p.Accuracy * p.Seen);
         if (p.Batch == 1) SetBase(0, 0, 0);
@@ -235,14 +248,14 @@ internal sealed class TrainJob
         {
             int count = p.Seen - baseSeen;
             double seconds = Stopwatch.GetElapsedTime(callStarted, now).TotalSeconds;
-            var point = new TrainPoint(Id, Session.CompletedEpochs + (double)p.Batch / p.BatchCount, Session.CompletedEpochs + 1, p.Batch, p.BatchCount,
+            var point = new TrainPoint(Id, done + (double)p.Batch / p.BatchCount, done + 1, p.Batch, p.BatchCount,
                 (float)((lossSum - baseLoss) / count), (float)(correct - baseCorrect) / count, p.MeanLoss, p.Accuracy,
                 seconds > 0 ? (p.Seen - callStartSeen) / seconds : 0);
             runner.Publish("batch", point, () => AddPoint(point));
             SetBase(p.Seen, lossSum, correct);
             lastPoint = now;
         }
-        if (now - lastFilters >= Ticks(FilterInterval)) PublishFilters(Session.CompletedEpochs + 1, p.Batch);
+        if (now - lastFilters >= Ticks(FilterInterval)) PublishFilters(done + 1, p.Batch);
     }
 
     private void SetBase(int seen, double loss, int correct)
@@ -273,7 +286,7 @@ internal sealed class TrainJob
 
     private TrainFilters? Snapshot(int epoch, int batch)
     {
-        var model = Session.Model;
+        var model = session!.Model;
         foreach (var layer in model.Layers)
         {
             if (layer is Conv2D conv)

@@ -346,7 +346,7 @@ internal sealed partial class TrainRunner : IDisposable
             if (!current.Task.Wait(ShutdownWait))
                 ShutdownNote = $"{current.Id} did not stop within {ShutdownWait.TotalSeconds:F0} s; its last checkpoint is {current.CheckpointPath}.";
             else if (current.Status == "stopped")
-                ShutdownNote = $"Stopped {current.Id} during epoch {current.Session.CompletedEpochs + 1}. Checkpoint saved: {current.CheckpointPath} " +
+                ShutdownNote = $"Stopped {current.Id} during epoch {current.Epochs.Count + 1}. Checkpoint saved: {current.CheckpointPath} " +
                     $"(resume it on the Train page, or with convolve train --resume {TrainRun.Quote(current.CheckpointPath)}).";
             else ShutdownNote = $"{current.Id}: {current.Message}";
         }
