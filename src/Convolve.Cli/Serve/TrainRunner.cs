@@ -98,7 +98,7 @@ internal sealed partial class TrainRunner : IDisposable
         if (!match.Success) throw ApiErrors.Bad($"run: '{Shorten(id)}' is not a run id (the ids look like run-1).");
         int number = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         string path = Path.Combine(folder, TrainJob.CheckpointName(number));
-        Reserve();
+        Reserve(numbered: false);
         try
         {
             if (!File.Exists(path))
@@ -214,7 +214,15 @@ internal sealed partial class TrainRunner : IDisposable
     {
         session.Model.Preparation ??= InputPreparation.FromTrainingData(data.Train); // saved with the model, as convolve train does
         session.Model.SetMaxThreads(threads);
-        Directory.CreateDirectory(folder);
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ApiException(StatusCodes.Status500InternalServerError,
+                $"The runs folder {folder} cannot be created: {e.Message} (convolve serve --runs DIR chooses another).");
+        }
         var started = new TrainJob(this, models, number, settings, architecture, session, data, folder, points)
         {
             Message = session.CompletedEpochs > 0 || session.IsMidEpoch
@@ -224,6 +232,7 @@ internal sealed partial class TrainRunner : IDisposable
         var resumable = Resumable(excluding: started.Id);
         lock (gate)
         {
+            if (closing) throw ApiErrors.Conflict("The server is stopping; no run can start.");
             var previous = job;
             job = started;
             busy = false;
@@ -235,8 +244,8 @@ internal sealed partial class TrainRunner : IDisposable
         }
     }
 
-    // Claims the right to start a run (released by Launch or Release) and the next free number.
-    private int Reserve()
+    // Claims the right to start a run (released by Launch or Release) and, for a new run, the next free number.
+    private int Reserve(bool numbered = true)
     {
         lock (gate)
         {
@@ -247,6 +256,7 @@ internal sealed partial class TrainRunner : IDisposable
                 throw ApiErrors.Conflict($"A run is already training{which}: one at a time, so stop it first.");
             }
             busy = true;
+            if (!numbered) return 0;
             int highest = lastNumber;
             if (Directory.Exists(folder))
                 foreach (string file in Directory.EnumerateFiles(folder, "run-*.cvm"))
