@@ -184,6 +184,14 @@ public sealed class TrainApiTests : IDisposable
         using var again = await host.PostAsync("/api/train/stop", new { });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Equal("No run is training, so there is nothing to stop.", await ServeTestHost.ErrorOf(again));
+
+        // A resumed run keeps its id; the next new run takes the next number.
+        (await host.PostAsync("/api/train/resume", new { run = "run-1" })).EnsureSuccessStatusCode();
+        (await host.PostAsync("/api/train/stop", new { })).EnsureSuccessStatusCode();
+        using var next = await host.PostAsync("/api/train/start", new { limit = 600, epochs = 1 });
+        using var state = JsonDocument.Parse(await next.Content.ReadAsStringAsync());
+        Assert.Equal("run-2", state.RootElement.GetProperty("run").GetString());
+        Assert.Equal(["run-1"], state.RootElement.GetProperty("resumable").EnumerateArray().Select(r => r.GetProperty("run").GetString()));
     }
 
     [Theory]
