@@ -51,7 +51,8 @@ internal static class ServeApp
         DrawApi.Map(app);
         ArticleApi.Map(app);
         TrainApi.Map(app);
-        app.MapFallback("{*path}", context => ApiErrors.Write(context, StatusCodes.Status404NotFound, $"Nothing at {context.Request.Method} {context.Request.Path}."));
+        app.MapFallback("{*path}", context =>
+            ApiErrors.Write(context, StatusCodes.Status404NotFound, $"Nothing at {context.Request.Method} {context.Request.Path}."));
         return app;
     }
 

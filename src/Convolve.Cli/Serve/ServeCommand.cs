@@ -32,7 +32,8 @@ internal static class ServeCommand
             Description = "The folder where the Train page saves its checkpoints (run-N.ckpt.cvm) and trained models (run-N.cvm); created on first use.",
             DefaultValueFactory = _ => ServeSettings.DefaultRuns,
         };
-        var command = new Command("serve", "Open the interactive pages in a browser: draw a digit and see every layer respond, the article's steps live, and training as it runs.")
+        var command = new Command("serve",
+            "Open the interactive pages in a browser: draw a digit and see every layer respond, the article's steps live, and training as it runs.")
         {
             models, port, host, runs,
         };
@@ -56,7 +57,8 @@ internal static class ServeCommand
         }
         catch (IOException e)
         {
-            throw new ArgumentException($"Cannot listen on {settings.Host}:{settings.Port}: {e.Message} (choose another with --port, or --port 0 for any free one).");
+            throw new ArgumentException(
+                $"Cannot listen on {settings.Host}:{settings.Port}: {e.Message} (choose another with --port, or --port 0 for any free one).");
         }
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         if (!settings.IsLoopback)
