@@ -243,8 +243,17 @@ internal static class TrainCommand
             if (processes is not null)
                 terminal.Text($"Processes: {processes.Mpi.Size} (MPI), each training {session.Options.BatchSize / processes.Mpi.Size}" +
                     $"{(session.Options.BatchSize % processes.Mpi.Size == 0 ? "" : " or so")} images of each batch of {session.Options.BatchSize}");
+            processes?.Parallel.ResetCommunicationTime();
+            int epochsBefore = session.History.Count;
             if (TrainEpochs(terminal, session, data, root ? outputs.Checkpoint : null, checkpointMetadata, diagnostics, signals) is { } stopped)
                 return stopped;
+            if (processes is not null)
+            {
+                double epochs = session.History.Skip(epochsBefore).Sum(r => r.Seconds), communication = processes.Parallel.CommunicationTime.TotalSeconds;
+                terminal.Text(string.Create(CultureInfo.InvariantCulture, $"Communication: {communication:F1} s of the {epochs:F1} s " +
+                    $"{(session.History.Count - epochsBefore == 1 ? "epoch" : "epochs")} took on rank 0 " +
+                    $"({communication / Math.Max(epochs, 1e-9):P0}; all-reduce calls, waiting for the other ranks included)."));
+            }
         }
         if (!root) return ConvolveApp.Success; // rank 0 evaluates and saves
 
