@@ -36,7 +36,8 @@ public static class Mpi
     /// local ranks).
     /// </summary>
     public static IEnumerable<string> LauncherOptions(int ranks) =>
-        ["--oversubscribe", "--allow-run-as-root", "--mca", "btl_tcp_if_include", "lo", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        ["--oversubscribe", "--allow-run-as-root", "--mca", "btl_tcp_if_include", "lo",
+            "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
     /// <summary>A started mpirun and what it prints.</summary>
     public sealed class Job : IDisposable

@@ -65,7 +65,8 @@ public static class ScalingModel
             ("ResNet-18", ResNet18Parameters, MnistCnnSecondsPerImage * ResNet18Macs / MnistCnnMacs),
         };
         var table = new StringBuilder();
-        table.Append(CultureInfo.InvariantCulture, $"| model | machines | network | all-reduce per step | efficiency at {ReferenceBatch} images per machine | " +
+        table.Append(CultureInfo.InvariantCulture,
+            $"| model | machines | network | all-reduce per step | efficiency at {ReferenceBatch} images per machine | " +
             $"images per machine (global batch) for 80% | the same, machines {FasterMachine}x faster |\n");
         table.Append("|---|---:|---:|---:|---:|---:|---:|\n");
         foreach (var (name, parameters, perImage) in models)
@@ -76,7 +77,8 @@ public static class ScalingModel
                     int batch = Math.Max(1, BatchFor(0.8, perImage, allReduce)), fast = Math.Max(1, BatchFor(0.8, perImage / FasterMachine, allReduce));
                     table.Append(CultureInfo.InvariantCulture,
                         $"| {name} ({parameters / 1e6:F2} M, {perImage * 1e3:G3} ms/image) | {n} | {gbps} Gb/s | {allReduce * 1e3:F2} ms | " +
-                        $"{Efficiency(perImage, ReferenceBatch, allReduce) * 100:F0}% | {batch:N0} ({(long)batch * n:N0}) | {fast:N0} ({(long)fast * n:N0}) |\n");
+                        $"{Efficiency(perImage, ReferenceBatch, allReduce) * 100:F0}% | {batch:N0} ({(long)batch * n:N0}) | " +
+                        $"{fast:N0} ({(long)fast * n:N0}) |\n");
                 }
         return table.ToString();
     }

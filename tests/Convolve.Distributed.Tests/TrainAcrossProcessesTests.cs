@@ -115,7 +115,8 @@ public sealed class TrainAcrossProcessesTests(ITestOutputHelper log) : IDisposab
         using var job = Mpi.Start(folder, [.. common, "-np", "1", .. train, "--seed", "1", ":", "-np", "1", .. train, "--seed", "2"]);
         Assert.True(job.Exit(TimeSpan.FromMinutes(2)), job.All);
         Assert.NotEqual(0, job.Process.ExitCode);
-        Assert.Single(Lines(job.Error, "convolve: rank 1 of 2 has a different command line from rank 0; every rank must start from the same files and options."));
+        Assert.Single(Lines(job.Error,
+            "convolve: rank 1 of 2 has a different command line from rank 0; every rank must start from the same files and options."));
         Assert.DoesNotContain("Epoch 1:", job.Output);
         Assert.False(File.Exists(PathOf("m.cvm")));
     }
