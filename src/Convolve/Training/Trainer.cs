@@ -91,19 +91,21 @@ public sealed class Trainer
     /// optimizer update. Throws a <see cref="TrainingDivergedException"/> (before the update) when
     /// the <see cref="Monitor"/> finds a non-finite loss, weight or gradient.
     /// </summary>
-    public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels)
-    {
-        if (Schedule is null)
-            throw new InvalidOperationException("Trainer: no learning rate: give the trainer a schedule or a rate, or pass each step's rate to TrainStep.");
-        return TrainStep(images, labels, Schedule.At(Optimizer.Steps));
-    }
+    public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels) => TrainStep(images, labels, NextRate());
+
+    private float NextRate() => Schedule?.At(Optimizer.Steps)
+        ?? throw new InvalidOperationException("Trainer: no learning rate: give the trainer a schedule or a rate, or pass each step's rate to TrainStep.");
 
     /// <summary>
     /// One step at <paramref name="learningRate"/> (finite, 0 or more), whatever the <see cref="Schedule"/>:
     /// forward, loss, backward, optimizer update, as <see cref="TrainStep(Tensor, ReadOnlySpan{int})"/>.
+    /// With <see cref="Parallel"/> set, <paramref name="images"/> is the global batch (the same on
+    /// every rank), of which this rank trains its shard; the result is the whole batch's.
     /// </summary>
     public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels, float learningRate)
     {
+        bool stop = false;
+        if (Parallel is not null) return TrainShard(Parallel, images, labels, learningRate, ref stop);
         LastLearningRate = learningRate;
         Model.ZeroGradients();
         var logits = Model.ForwardLogits(images, training: true);
@@ -133,7 +135,7 @@ public sealed class Trainer
             bool stop = cancellation.IsCancellationRequested;
             if (stop && Parallel is null) break;
             // Across processes a stop is agreed on in the step's figures, so every rank stops after the same step.
-            var step = Parallel is null ? TrainStep(batch.Images, batch.Labels) : TrainShard(Parallel, batch.Images, batch.Labels, ref stop);
+            var step = Parallel is null ? TrainStep(batch.Images, batch.Labels) : TrainShard(Parallel, batch.Images, batch.Labels, NextRate(), ref stop);
             lossSum += step.Loss * batch.Count;
             correct += step.Correct;
             seen += batch.Count;
@@ -147,15 +149,12 @@ public sealed class Trainer
 
     // One data-parallel step: this rank's shard forward and backward, the gradients summed over the
     // ranks, the same update everywhere. The figures returned are the whole batch's.
-    private StepResult TrainShard(DataParallel parallel, Tensor images, int[] labels, ref bool stop)
+    private StepResult TrainShard(DataParallel parallel, Tensor images, ReadOnlySpan<int> labels, float learningRate, ref bool stop)
     {
-        if (Schedule is null)
-            throw new InvalidOperationException("Trainer: no learning rate: give the trainer a schedule or a rate.");
-        float learningRate = Schedule.At(Optimizer.Steps);
         LastLearningRate = learningRate;
         var (start, count) = parallel.Shard(labels.Length);
         var local = count > 0 ? parallel.ShardOf(images, start, count) : images;
-        var localLabels = labels.AsSpan(start, count);
+        var localLabels = labels.Slice(start, count);
         Model.ZeroGradients();
         double lossSum = 0;
         int correct = 0;
