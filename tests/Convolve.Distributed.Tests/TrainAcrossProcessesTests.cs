@@ -64,8 +64,9 @@ public sealed class TrainAcrossProcessesTests(ITestOutputHelper log) : IDisposab
         string model = PathOf("part.cvm"), checkpoint = PathOf("part.ckpt.cvm");
         using (var job = Mpi.Start(folder, [.. Mpi.LauncherOptions(2), Mpi.Convolve, .. run, "--out", model]))
         {
+            // Rank 0 prints this once both ranks have started training; a second more lets rank 1 set up its signal handlers.
             Assert.True(job.WaitFor("Processes: 2", TimeSpan.FromMinutes(2)), job.All);
-            Thread.Sleep(300);
+            Thread.Sleep(1000);
             foreach (int pid in job.Ranks().Values) Signal("TERM", pid);
             Assert.True(job.Exit(TimeSpan.FromMinutes(2)), job.All);
             Assert.True(job.Process.ExitCode != 0, job.All);
