@@ -78,6 +78,7 @@ public static class ConvolveApp
         root.Subcommands.Add(ExportCommand.Create(terminal));
         root.Subcommands.Add(ImportCommand.Create(terminal));
         root.Subcommands.Add(TransferCommand.Create(terminal));
+        root.Subcommands.Add(Serve.ServeCommand.Create(terminal));
         OptionFactory.UsePlainParsers(root);
         help.Action = new PlainHelp(root);
         return root;

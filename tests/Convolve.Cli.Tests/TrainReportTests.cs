@@ -19,14 +19,20 @@ public sealed class ReportRun : IDisposable
     {
         Report = Path.Combine(Folder, "run.html");
         Checkpoint = Path.Combine(Folder, "run.ckpt");
-        Result = CliRunner.Run("train", "--limit", "300", "--epochs", "2", "--seed", $"{Seed}", "--out", Path.Combine(Folder, "m.cvm"),
-            "--report", Report, "--checkpoint", Checkpoint);
+        Model = Path.Combine(Folder, "m.cvm");
+        Result = CliRunner.Run([.. Arguments(Model), "--report", Report, "--checkpoint", Checkpoint]);
         Html = File.ReadAllText(Report);
         // Well-formed XML apart from the HTML doctype, which XML readers refuse without a DTD.
         Document = XDocument.Parse(Html.Replace("<!DOCTYPE html>", ""));
     }
 
+    /// <summary>The run's training arguments, saving the model to <paramref name="model"/>.</summary>
+    public static string[] Arguments(string model) => ["train", "--limit", "300", "--epochs", "2", "--seed", $"{Seed}", "--out", model];
+
     public string Folder { get; } = Directory.CreateTempSubdirectory("convolve-cli-report-").FullName;
+
+    /// <summary>The trained model.</summary>
+    public string Model { get; }
 
     public string Report { get; }
 
@@ -198,6 +204,107 @@ public sealed class TrainReportTests(ReportRun run) : IClassFixture<ReportRun>
     }
 
     [Fact]
+    public void FilterHistory_HasARowBeforeTrainingAndOnePerEpoch_EachAPngThatDiffersFromTheOneBefore()
+    {
+        var rows = run.ById("filter-table").Elements("tr").ToList();
+        Assert.Equal([0, 1, 2], rows.Select(r => (int)r.Attribute("data-epoch")!));
+        Assert.Equal(["before training", "after epoch 1", "after epoch 2"], rows.Select(r => r.Element("th")!.Value));
+        var pixels = new List<byte[]>();
+        foreach (var row in rows)
+        {
+            using var bitmap = DecodePng((string)row.Descendants("img").Single().Attribute("src")!);
+            int zoom = Convolve.Cli.Report.TrainingReport.StripZoom(3, 3), gap = Convolve.Cli.Report.TrainingReport.StripGap;
+            Assert.Equal((32 * (3 * zoom + gap) + gap, 3 * zoom + 2 * gap), (bitmap.Width, bitmap.Height)); // the seed network's 32 3x3 filters
+            pixels.Add(bitmap.Bytes);
+        }
+        Assert.NotEqual(pixels[0], pixels[1]);
+        Assert.NotEqual(pixels[1], pixels[2]);
+        Assert.Contains("32 filters (3x3)", run.ById("filter-history").Element("p")!.Value);
+    }
+
+    [Fact]
+    public void FilterHistory_LastRow_IsTheSavedModelsFirstConvolution()
+    {
+        // Each filter is drawn to its own scale, so its largest |weight| is full red (positive) or full blue (negative).
+        var weight = Convolve.Serialization.ModelFile.Load(run.Model).Layers.OfType<Convolve.Layers.Conv2D>().First().Weight.Value;
+        var last = run.ById("filter-table").Elements("tr").Last();
+        using var bitmap = DecodePng((string)last.Descendants("img").Single().Attribute("src")!);
+        int zoom = Convolve.Cli.Report.TrainingReport.StripZoom(3, 3), gap = Convolve.Cli.Report.TrainingReport.StripGap;
+        for (int f = 0; f < 32; f++)
+        {
+            var cells = Enumerable.Range(0, 9).Select(i => (Y: i / 3, X: i % 3, W: weight[f, 0, i / 3, i % 3])).ToList();
+            var largest = cells.MaxBy(c => Math.Abs(c.W));
+            var pixel = bitmap.GetPixel(gap + f * (3 * zoom + gap) + largest.X * zoom + zoom / 2, gap + largest.Y * zoom + zoom / 2);
+            Assert.Equal(largest.W > 0 ? Convolve.Cli.Pictures.DivergingScale.Positive : Convolve.Cli.Pictures.DivergingScale.Negative, pixel);
+        }
+    }
+
+    [Fact]
+    public void EpochTime_IsPredictedBeforeTraining_OnTheConsoleAndInTheReport_BesideTheMeasuredTimes()
+    {
+        var printed = Regex.Match(run.Result.Output, @"Predicted: about ([\d.]+) (s|min) per epoch \(from (\d) calibration batch(es)?\)\.");
+        Assert.True(printed.Success, run.Result.Output);
+        int firstEpoch = run.Result.Output.IndexOf("Epoch 1:", StringComparison.Ordinal);
+        Assert.True(printed.Index < firstEpoch, "the prediction comes before the first epoch");
+        Assert.InRange(int.Parse(printed.Groups[3].Value, Invariant), 3, 8);
+
+        var predicted = run.ById("predicted").Descendants("span").Single();
+        double seconds = Value(predicted);
+        Assert.True(seconds > 0);
+        Assert.Equal(predicted.Value, $"{printed.Groups[1].Value} {printed.Groups[2].Value}");
+        Assert.Contains($"from {printed.Groups[3].Value} timed training batches", run.ById("predicted").Value);
+
+        var measured = run.ById("epoch-table").Descendants("td").Where(c => (string?)c.Attribute("data-name") == "seconds").Select(Value).ToList();
+        var ratios = run.ById("epoch-table").Descendants("td").Where(c => (string?)c.Attribute("data-name") == "ratio").Select(Value).ToList();
+        Assert.Equal(2, ratios.Count);
+        for (int i = 0; i < 2; i++) Assert.Equal(measured[i] / seconds, ratios[i], 9);
+        Assert.Equal(measured.Average(), Value(run.ById("measured").Descendants("span").First()), 9);
+        Assert.Equal(measured.Average() / seconds, Value(run.ById("measured").Descendants("span").Single(e => (string?)e.Attribute("class") == "ratio")), 9);
+    }
+
+    [Fact]
+    public void Calibration_DoesNotChangeTheRun_TheSameSeedWithoutAReportTrainsTheSameModel()
+    {
+        string model = Path.Combine(run.Folder, "uncalibrated.cvm");
+        var r = CliRunner.Run(ReportRun.Arguments(model));
+        Assert.Equal(0, r.ExitCode);
+        Assert.DoesNotContain("Predicted:", r.Output);
+        string Results(string output) => string.Join("\n", Regex.Matches(output, @"(Epoch \d+: .*%)  \(|(Test accuracy: .*)").Select(m => m.Value));
+        Assert.Equal(Results(run.Result.Output), Results(r.Output));
+        Assert.Contains("Test accuracy:", Results(r.Output));
+        Assert.Equal(File.ReadAllBytes(run.Model), File.ReadAllBytes(model));
+    }
+
+    [Fact]
+    public void AStoppedAndResumedRun_ReportsTheFiltersOfTheWholeRun_AsAnUninterruptedOne()
+    {
+        var terminal = new Terminal(new StringWriter(), plain: true);
+        Convolve.Cli.Commands.TrainCommand.Settings Settings(string name, string? resume = null) => new()
+        {
+            Epochs = 2,
+            Batch = 32,
+            Seed = 3,
+            Limit = 200,
+            Output = Path.Combine(run.Folder, name + ".cvm"),
+            Report = Path.Combine(run.Folder, name + ".html"),
+            Resume = resume,
+        };
+        Assert.Equal(ConvolveApp.Success, Convolve.Cli.Commands.TrainCommand.Run(terminal, Settings("straight")));
+        using (var stop = new CancellationTokenSource())
+        {
+            stop.Cancel(); // as if Ctrl+C came during the first batch: the checkpoint holds only the filters before training
+            Assert.Equal(Convolve.Cli.Commands.TrainCommand.Interrupted, Convolve.Cli.Commands.TrainCommand.Run(terminal, Settings("stopped"), stop.Token));
+        }
+        Assert.False(File.Exists(Path.Combine(run.Folder, "stopped.html")));
+        Assert.Equal(ConvolveApp.Success, Convolve.Cli.Commands.TrainCommand.Run(terminal, Settings("resumed", Path.Combine(run.Folder, "stopped.ckpt.cvm"))));
+
+        XElement History(string name) => XDocument.Parse(File.ReadAllText(Path.Combine(run.Folder, name + ".html")).Replace("<!DOCTYPE html>", ""))
+            .Descendants().First(e => (string?)e.Attribute("id") == "filter-history");
+        Assert.Equal(3, History("resumed").Descendants("img").Count());
+        Assert.Equal(History("straight").ToString(), History("resumed").ToString());
+    }
+
+    [Fact]
     public void WorstMistakes_AreSixteenWrongAnswers_SurestFirst_WithTheirImages()
     {
         var m = Confusion();
@@ -272,6 +379,33 @@ public sealed class TrainReportTests(ReportRun run) : IClassFixture<ReportRun>
         Assert.Equal(run.ById("confusion-table").ToString(), Again("confusion-table").ToString());
         Assert.Equal(run.ById("epoch-table").ToString(), Again("epoch-table").ToString());
         Assert.Equal(run.ById("filters").ToString(), Again("filters").ToString());
+        Assert.Equal(run.ById("filter-history").ToString(), Again("filter-history").ToString());
+        Assert.Equal(run.ById("predicted").ToString(), Again("predicted").ToString());
+    }
+
+    [Fact]
+    public void ReportCommand_OnACheckpointWithoutFilterHistoryOrPrediction_SaysSoPlainly()
+    {
+        // A checkpoint as a version of convolve before the per-epoch filters and the prediction wrote it.
+        var (model, extras) = Convolve.Serialization.ModelFile.Read(run.Checkpoint);
+        var metadata = extras.Metadata.Where(e => !e.Key.StartsWith("train-filters.", StringComparison.Ordinal) && e.Key != "train-epoch-prediction")
+            .ToDictionary();
+        Assert.True(metadata.Count < extras.Metadata.Count - 2);
+        string old = Path.Combine(run.Folder, "old.ckpt");
+        Convolve.Serialization.ModelFile.Save(model, old, new Convolve.Serialization.ModelFileExtras(metadata, extras.Tensors));
+
+        string html = Path.Combine(run.Folder, "old.html");
+        var r = CliRunner.Run("report", old, "--out", html);
+        Assert.Equal(0, r.ExitCode);
+        var again = XDocument.Parse(File.ReadAllText(html).Replace("<!DOCTYPE html>", ""));
+        XElement Again(string id) => again.Descendants().First(e => (string?)e.Attribute("id") == id);
+        Assert.Equal("This checkpoint holds no filters from earlier epochs (it was written by a version of convolve that did not record them), " +
+            "so only the last epoch's filters are shown, below.", Again("filter-history").Element("p")!.Value);
+        Assert.Empty(Again("filter-history").Descendants("img"));
+        Assert.Equal(run.ById("filters").ToString(), Again("filters").ToString());
+        Assert.StartsWith("no prediction: this run was not calibrated", Again("predicted").Elements().Last().Value);
+        Assert.All(Again("epoch-table").Elements("tr").Where(e => e.Attribute("data-epoch") is not null),
+            row => Assert.Equal("-", row.Elements("td").Last().Value));
     }
 
     [Fact]

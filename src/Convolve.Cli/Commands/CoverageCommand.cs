@@ -44,7 +44,7 @@ internal static class CoverageCommand
         return command;
     }
 
-    private sealed record Settings
+    internal sealed record Settings
     {
         public int Size { get; init; } = 6;
         /// <summary>Null for the height (<see cref="Size"/>).</summary>

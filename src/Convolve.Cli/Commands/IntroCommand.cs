@@ -16,9 +16,9 @@ internal static class IntroCommand
     public const string DefaultImageFolder = "convolve-intro-images";
 
     // The numbers the article prints that Convolve checks. They are quotations, shown as such,
-    // never used as results.
-    private static readonly float[] ArticleQuotedRows = [0, -765, 765, 0];
-    private const long ArticleQuotedWeights = 864;
+    // never used as results. The Article page of `convolve serve` quotes them too.
+    internal static readonly float[] ArticleQuotedRows = [0, -765, 765, 0];
+    internal const long ArticleQuotedWeights = 864;
 
     public static Command Create(Terminal terminal)
     {

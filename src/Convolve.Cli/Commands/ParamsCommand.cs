@@ -26,7 +26,7 @@ internal static class ParamsCommand
         return command;
     }
 
-    private sealed record Settings
+    internal sealed record Settings
     {
         public int Height { get; init; } = 224;
         /// <summary>Null for the height.</summary>

@@ -53,7 +53,8 @@ internal static class TrainCommand
                 "--lr continues at a new rate; --out, --curves, --checkpoint and --threads may change.")
             .Option(s => s.Curves, "--curves", "Folder for the training curves (CSV and PNG).")
             .Option(s => s.Report, "--report",
-                "Write a one-file HTML report of the run (settings, data checksum, machine, curves, confusion matrix, filters, worst mistakes).")
+                "Write a one-file HTML report of the run (settings, data checksum, machine, curves, confusion matrix, filters after each epoch, " +
+                "worst mistakes, epoch time predicted by a short calibration before training and measured).")
             .Option(s => s.FindLr, "--find-lr",
                 "Run a learning-rate range test, print the suggested --lr and stop without training (with --curves: lr-find.csv and .png).");
         var command = options.CreateCommand("train", "Train a CNN on real images and report its test accuracy.");
@@ -136,14 +137,15 @@ internal static class TrainCommand
         if (s.FindLr)
             return TrainingDiagnosticsView.FindLearningRate(terminal, session.Model, data.Train, session.Options.OptimizerOrDefault,
                 session.Options.BatchSize, s.Seed, s.Curves);
+        var log = Report.ReportLog.Start(session, saved);
         if (rank is null)
         {
             if (saved is not null) TrainProcesses.CheckResume(saved, 1, s.Resume!);
-            return TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, processes: null);
+            return TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, log, processes: null);
         }
         using var processes = TrainProcesses.Start(session, s, saved);
         if (processes is null) return ConvolveApp.Failure; // rank 0 reports why
-        return processes.Guard(() => TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, processes));
+        return processes.Guard(() => TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, log, processes));
     }
 
     private static void Validate(Settings s)
@@ -218,7 +220,7 @@ internal static class TrainCommand
     }
 
     private static int TrainAndSave(Terminal terminal, Settings s, TrainingSession session, string architecture, TrainingData data,
-        Outputs outputs, Stopwatch clock, CancellationToken stop, TrainProcesses? processes)
+        Outputs outputs, Stopwatch clock, CancellationToken stop, Report.ReportLog log, TrainProcesses? processes)
     {
         bool root = processes is null || processes.Mpi.Rank == 0;
         var diagnostics = TrainingDiagnosticsView.Attach(terminal, session);
@@ -243,9 +245,10 @@ internal static class TrainCommand
             if (processes is not null)
                 terminal.Text($"Processes: {processes.Mpi.Size} (MPI), each training {session.Options.BatchSize / processes.Mpi.Size}" +
                     $"{(session.Options.BatchSize % processes.Mpi.Size == 0 ? "" : " or so")} images of each batch of {session.Options.BatchSize}");
+            if (s.Report is not null && root) log.Calibrate(terminal, architecture, session, data.Train, data.Validation);
             processes?.Parallel.ResetCommunicationTime();
             int epochsBefore = session.History.Count;
-            if (TrainEpochs(terminal, session, data, root ? outputs.Checkpoint : null, checkpointMetadata, diagnostics, signals) is { } stopped)
+            if (TrainEpochs(terminal, session, data, root ? outputs.Checkpoint : null, checkpointMetadata, diagnostics, signals, log) is { } stopped)
                 return stopped;
             if (processes is not null)
             {
@@ -261,7 +264,7 @@ internal static class TrainCommand
         ModelFile.Save(session.Model, outputs.Model, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
         if (s.Curves is not null) Curves.Write(s.Curves, $"{architecture}-{Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}", session);
         if (s.Report is not null)
-            Report.TrainingReport.Build(s.CommandLine, architecture, s.Data, data.Loaded, session, data.Train, data.Validation, data.Test).Write(s.Report);
+            Report.TrainingReport.Build(s.CommandLine, architecture, s.Data, data.Loaded, session, data.Train, data.Validation, data.Test, log).Write(s.Report);
         if (!outputs.CheckpointNamed) DeleteCheckpoint(terminal, outputs.Checkpoint);
         terminal.Blank();
         terminal.Markup($"Test accuracy: [bold green]{test.Accuracy * 100:F2}%[/] on {Terminal.Count(data.Test.Count)} images (loss {test.Loss:F4}).");
@@ -275,7 +278,7 @@ internal static class TrainCommand
     // The epochs left, each followed by a checkpoint; the exit code when the run stopped or diverged, null when it finished.
     // Without a checkpoint (a rank other than 0 of an MPI run) nothing is written or reported.
     private static int? TrainEpochs(Terminal terminal, TrainingSession session, TrainingData data, string? checkpoint,
-        Dictionary<string, string> checkpointMetadata, TrainingDiagnosticsView diagnostics, StopSignals signals)
+        Dictionary<string, string> checkpointMetadata, TrainingDiagnosticsView diagnostics, StopSignals signals, Report.ReportLog log)
     {
         while (!session.IsFinished)
         {
@@ -291,6 +294,8 @@ internal static class TrainCommand
                 if (record is null) return signals.ExitCode;
                 continue;
             }
+            if (record is not null) log.Record(session.Model, record.Epoch); // the report's filters after each epoch, kept in the checkpoint
+            log.WriteTo(checkpointMetadata);
             session.SaveCheckpoint(checkpoint, checkpointMetadata);
             if (record is null)
             {

@@ -40,7 +40,8 @@ internal static class ReportCommand
             throw new ArgumentException($"{checkpoint}: the model takes {session.Model.InputShape.ToImageString()} images, " +
                 $"but '{s.Data}' has {loaded.Test.ImageShape.ToImageString()}.");
 
-        TrainingReport.Build(commandLine, architecture, s.Data, loaded, session, train, validation, loaded.Test).Write(path);
+        TrainingReport.Build(commandLine, architecture, s.Data, loaded, session, train, validation, loaded.Test, ReportLog.Start(session, saved))
+            .Write(path);
         terminal.Text($"{checkpoint}: {architecture}, {session.CompletedEpochs} of {Terminal.Plural(session.Options.Epochs, "epoch")} done.");
         terminal.Text($"Report: {path}");
         return ConvolveApp.Success;

@@ -19,7 +19,7 @@ internal static class ReportHtml
         th { background: #f3f3f3; } td.name { text-align: left; } code { background: #f3f3f3; padding: 2px 4px; word-break: break-all; }
         td.diagonal { background: #d8f0d8; font-weight: bold; } .mistakes { display: flex; flex-wrap: wrap; gap: 12px; }
         figure.mistake { margin: 0; width: 120px; font-size: 0.85em; } figure.mistake img { width: 84px; height: 84px; image-rendering: pixelated; }
-        svg text { font-size: 11px; }
+        svg text { font-size: 11px; } img.strip { image-rendering: pixelated; max-width: 100%; display: block; }
         """;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -35,6 +35,7 @@ internal static class ReportHtml
         Epochs(h, r);
         Confusion(h, r);
         Classes(h, r);
+        FilterHistory(h, r);
         Filters(h, r);
         Mistakes(h, r);
         h.Append("</body></html>\n");
@@ -58,11 +59,47 @@ internal static class ReportHtml
         Row(h, "simd", "Vectors in use", E(r.Machine.Simd));
         Row(h, "speed", "Training speed",
             $"<span data-value=\"{N(r.ImagesPerSecond)}\">{E(Terminal.Count((long)Math.Round(r.ImagesPerSecond)))}</span> images per second");
+        EpochTime(h, r);
         double accuracy = (double)r.Correct / Math.Max(1, test);
         Row(h, "accuracy", "Test accuracy",
             $"<span data-value=\"{N(accuracy)}\">{(accuracy * 100).ToString("F2", Invariant)}%</span>" +
             E($" ({Terminal.Count(r.Correct)} of {Terminal.Count(test)})"));
         h.Append("</table></section>\n");
+    }
+
+    // The prediction made before training beside the mean measured epoch, and how far apart they are.
+    private static void EpochTime(StringBuilder h, TrainingReport r)
+    {
+        if (r.Prediction is not { } p)
+        {
+            Row(h, "predicted", "Epoch time predicted", E(r.PredictionNote));
+            return;
+        }
+        string validation = p.ValidationSecondsPerImage > 0 ? " and one validation pass over up to " +
+            $"{Terminal.Count(EpochTimePrediction.ValidationImages)} images" : "";
+        Row(h, "predicted", "Epoch time predicted",
+            $"<span data-value=\"{N(p.Seconds)}\">{E(EpochTimePrediction.Duration(p.Seconds))}</span>" +
+            E($" per epoch, before training, from {Terminal.Plural(p.Batches, "timed training batch", "timed training batches")} " +
+            $"(after {Terminal.Plural(p.WarmupSteps, "untimed warm-up step")} of {EpochTimePrediction.WarmupBatchSize} images and one untimed batch)" +
+            $"{validation}; " +
+            $"the calibration took {EpochTimePrediction.Duration(p.CalibrationSeconds)} and did not change the training."));
+        if (r.History.Count == 0) return;
+        double measured = r.History.Average(e => e.Seconds), ratio = measured / p.Seconds;
+        Row(h, "measured", "Epoch time measured",
+            $"<span data-value=\"{N(measured)}\">{E(EpochTimePrediction.Duration(measured))}</span>" +
+            E($" per epoch on average over {Terminal.Plural(r.History.Count, "epoch")}: measured / predicted = ") +
+            $"<span class=\"ratio\" data-value=\"{N(ratio)}\">{ratio.ToString("F2", Invariant)}</span>" +
+            E(" (1.00 is a perfect prediction; the table below gives each epoch's)") + Later(r.History, p) + ".");
+    }
+
+    // The first epoch also pays one-time costs (the run's own buffers, code compiled for its first
+    // calls), which the calibration's warm-up leaves out; the epochs after it show the steady pace.
+    private static string Later(IReadOnlyList<Training.EpochRecord> history, EpochTimePrediction p)
+    {
+        if (history.Count < 2) return "";
+        double later = history.Skip(1).Average(e => e.Seconds), ratio = later / p.Seconds;
+        return E($"; the first epoch also pays one-time costs, and the epochs after it took {EpochTimePrediction.Duration(later)} on average, " +
+            "measured / predicted = ") + $"<span class=\"later-ratio\" data-value=\"{N(ratio)}\">{ratio.ToString("F2", Invariant)}</span>";
     }
 
     private static void Row(StringBuilder h, string id, string name, string html) =>
@@ -77,7 +114,7 @@ internal static class ReportHtml
         Chart(h, "accuracy-chart", "accuracy (%)", [.. r.History.Select(e => e.TrainAccuracy * 100.0)],
             validated ? [.. r.History.Select(e => e.ValidationAccuracy!.Value * 100.0)] : null);
         h.Append("<table id=\"epoch-table\"><tr><th>epoch</th><th>loss</th><th>accuracy</th>")
-            .Append("<th>validation loss</th><th>validation accuracy</th><th>seconds</th></tr>\n");
+            .Append("<th>validation loss</th><th>validation accuracy</th><th>seconds</th><th>measured / predicted</th></tr>\n");
         foreach (var e in r.History)
         {
             h.Append("<tr data-epoch=\"").Append(N(e.Epoch)).Append("\"><td>").Append(N(e.Epoch)).Append("</td>");
@@ -88,6 +125,8 @@ internal static class ReportHtml
             if (e.ValidationAccuracy is { } va) Cell(h, "validation-accuracy", va, (va * 100).ToString("F2", Invariant) + "%");
             else h.Append("<td>-</td>");
             Cell(h, "seconds", e.Seconds, e.Seconds.ToString("F1", Invariant));
+            if (r.Prediction is { } p) Cell(h, "ratio", e.Seconds / p.Seconds, (e.Seconds / p.Seconds).ToString("F2", Invariant));
+            else h.Append("<td>-</td>");
             h.Append("</tr>\n");
         }
         h.Append("</table></section>\n");
@@ -164,6 +203,23 @@ internal static class ReportHtml
     {
         if (value is { } v) Cell(h, name, v, (v * 100).ToString("F1", Invariant) + "%");
         else h.Append($"<td data-name=\"{name}\">-</td>");
+    }
+
+    private static void FilterHistory(StringBuilder h, TrainingReport r)
+    {
+        h.Append("<section id=\"filter-history\"><h2>First-layer filters after each epoch</h2><p>").Append(E(r.FilterHistoryCaption)).Append("</p>");
+        if (r.FilterHistory.Count > 0)
+        {
+            h.Append("<table id=\"filter-table\">\n");
+            foreach (var (epoch, png) in r.FilterHistory)
+            {
+                string name = epoch == 0 ? "before training" : $"after epoch {epoch}";
+                h.Append($"<tr data-epoch=\"{epoch}\"><th>{E(name)}</th><td class=\"name\">")
+                    .Append($"<img class=\"strip\" alt=\"first-layer filters {E(name)}\" src=\"{DataUri(png)}\"/></td></tr>\n");
+            }
+            h.Append("</table>");
+        }
+        h.Append("</section>\n");
     }
 
     private static void Filters(StringBuilder h, TrainingReport r)

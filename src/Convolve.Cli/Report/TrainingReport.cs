@@ -103,6 +103,18 @@ internal sealed class TrainingReport
     /// <summary>A caption for <see cref="FiltersPng"/>.</summary>
     public required string FiltersCaption { get; init; }
 
+    /// <summary>The first-layer filters before training (epoch 0) and after each epoch recorded, one PNG strip each.</summary>
+    public required IReadOnlyList<(int Epoch, byte[] Png)> FilterHistory { get; init; }
+
+    /// <summary>What the per-epoch filters show, or why there are none.</summary>
+    public required string FilterHistoryCaption { get; init; }
+
+    /// <summary>The epoch time predicted before training; null when none was made (see <see cref="PredictionNote"/>).</summary>
+    public required EpochTimePrediction? Prediction { get; init; }
+
+    /// <summary>Why there is no prediction, when there is none.</summary>
+    public required string PredictionNote { get; init; }
+
     /// <summary>The most confident mistakes on the test set, most confident first.</summary>
     public required IReadOnlyList<Mistake> Mistakes { get; init; }
 
@@ -125,10 +137,11 @@ internal sealed class TrainingReport
 
     /// <summary>
     /// The report of a finished run: evaluates the session's model on <paramref name="test"/>
-    /// (probabilities for the worst mistakes) and draws the pictures.
+    /// (probabilities for the worst mistakes) and draws the pictures; <paramref name="log"/> gives
+    /// the filters after each epoch and the predicted epoch time.
     /// </summary>
     public static TrainingReport Build(string commandLine, string architecture, string dataName, DatasetSplits loaded,
-        TrainingSession session, ImageDataset train, ImageDataset? validation, ImageDataset test)
+        TrainingSession session, ImageDataset train, ImageDataset? validation, ImageDataset test, ReportLog log)
     {
         var model = session.Model;
         var (confusion, mistakes) = Evaluate(model, test);
@@ -151,6 +164,11 @@ internal sealed class TrainingReport
             Confusion = confusion,
             FiltersPng = filters,
             FiltersCaption = caption,
+            FilterHistory = [.. log.Filters.Select(f => (f.Epoch, FilterStrip(f)))],
+            FilterHistoryCaption = DescribeFilterHistory(log.Filters, history.Count, filters is not null),
+            Prediction = log.Prediction,
+            PredictionNote = log.Prediction is not null ? ""
+                : "no prediction: this run was not calibrated (the checkpoint holds none; 'convolve train --report' predicts the epoch time).",
             Mistakes = mistakes,
         };
     }
@@ -253,6 +271,61 @@ internal sealed class TrainingReport
             ", each scaled to its own largest |weight|";
         using var bitmap = MapGrid.Render([new MapSection(title, tiles, null, zoom, c == 1 ? 8 : c * Math.Max(1, 8 / c))]);
         return (Encode(bitmap), title + ". Red is a positive weight, blue a negative one, white zero.");
+    }
+
+    /// <summary>Tiles of the filter strips, at most this many to a line.</summary>
+    public const int StripColumns = 32;
+
+    /// <summary>Pixels between the tiles of a filter strip (and around them).</summary>
+    public const int StripGap = 3;
+
+    /// <summary>Pixels per weight in a filter strip: tiles about 21 pixels wide, each weight at least 2x2 pixels.</summary>
+    public static int StripZoom(int kH, int kW) => Math.Max(2, 21 / Math.Max(kH, kW));
+
+    // One epoch's filters as a strip of small tiles, each filter (and input channel) scaled to its
+    // own largest |weight| as `convolve filters` draws them: the shape is what changes from epoch to epoch.
+    private static byte[] FilterStrip(FilterSnapshot s)
+    {
+        int k = s.Shape[0], c = s.Shape[1], kH = s.Shape[2], kW = s.Shape[3], tiles = k * c;
+        const int gap = StripGap;
+        int zoom = StripZoom(kH, kW), tileW = kW * zoom, tileH = kH * zoom;
+        int columns = Math.Min(StripColumns, tiles), rows = (tiles + StripColumns - 1) / StripColumns;
+        using var bitmap = new SKBitmap(new SKImageInfo(columns * (tileW + gap) + gap, rows * (tileH + gap) + gap, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using var canvas = new SKCanvas(bitmap);
+        canvas.Clear(SKColors.White);
+        using var fill = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Fill };
+        for (int t = 0; t < tiles; t++)
+        {
+            var values = new float[kH, kW];
+            for (int y = 0; y < kH; y++)
+                for (int x = 0; x < kW; x++) values[y, x] = s.Weights[(t * kH + y) * kW + x];
+            var scale = DivergingScale.For(values);
+            int x0 = gap + t % StripColumns * (tileW + gap), y0 = gap + t / StripColumns * (tileH + gap);
+            for (int y = 0; y < kH; y++)
+                for (int x = 0; x < kW; x++)
+                {
+                    fill.Color = scale.Map(values[y, x]);
+                    canvas.DrawRect(x0 + x * zoom, y0 + y * zoom, zoom, zoom, fill);
+                }
+        }
+        canvas.Flush();
+        return Encode(bitmap);
+    }
+
+    private static string DescribeFilterHistory(IReadOnlyList<FilterSnapshot> filters, int epochs, bool hasConvolution)
+    {
+        if (!hasConvolution) return "The model has no convolution layer, so it has no filters to follow.";
+        if (filters.Count == 0)
+            return "This checkpoint holds no filters from earlier epochs (it was written by a version of convolve that did not record them), " +
+                "so only the last epoch's filters are shown, below.";
+        var s = filters[0].Shape;
+        string what = $"The first convolution's {Terminal.Plural(s[0], "filter")} ({s[2]}x{s[3]}" + (s[1] > 1 ? $" x {s[1]} channels, one tile each" : "") +
+            "), one row per epoch, each filter scaled to its own largest |weight|: red positive, blue negative, white zero. " +
+            "Read a column downwards to watch one filter change as it learns.";
+        int missing = Enumerable.Range(1, epochs).Count(e => filters.All(f => f.Epoch != e));
+        if (missing > 0)
+            what += $" {Terminal.Plural(missing, "epoch")} of this run left no filters (trained by a version of convolve that did not record them).";
+        return what;
     }
 
     private static byte[] Encode(SKBitmap bitmap)

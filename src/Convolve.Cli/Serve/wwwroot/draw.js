@@ -1,0 +1,1 @@
+// The draw page. (Filled in by its own change.)

@@ -1,0 +1,1 @@
+// The train page. (Filled in by its own change.)
