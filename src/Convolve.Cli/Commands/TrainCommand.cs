@@ -115,6 +115,9 @@ internal static class TrainCommand
     internal static int Run(Terminal terminal, Settings s, CancellationToken stop = default)
     {
         Validate(s);
+        // Under mpirun, rank 0 alone prints (TrainProcesses).
+        int? rank = TrainProcesses.LaunchedRank;
+        if (rank > 0) terminal = new Terminal(TextWriter.Null, plain: true);
         var clock = Stopwatch.StartNew();
         TrainingSession? session = null;
         IReadOnlyDictionary<string, string>? saved = null;
@@ -130,10 +133,19 @@ internal static class TrainCommand
         else if (session.Model.InputShape != data.Train.ImageShape)
             throw new ArgumentException($"{s.Resume}: the model takes {session.Model.InputShape.ToImageString()} images, " +
                 $"but '{s.Data}' has {data.Train.ImageShape.ToImageString()}.");
+        if (s.FindLr && rank is not null) throw new ArgumentException("--find-lr runs in one process: run it without mpirun.");
         if (s.FindLr)
             return TrainingDiagnosticsView.FindLearningRate(terminal, session.Model, data.Train, session.Options.OptimizerOrDefault,
                 session.Options.BatchSize, s.Seed, s.Curves);
-        return TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, Report.ReportLog.Start(session, saved));
+        var log = Report.ReportLog.Start(session, saved);
+        if (rank is null)
+        {
+            if (saved is not null) TrainProcesses.CheckResume(saved, 1, s.Resume!);
+            return TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, log, processes: null);
+        }
+        using var processes = TrainProcesses.Start(session, s, saved);
+        if (processes is null) return ConvolveApp.Failure; // rank 0 reports why
+        return processes.Guard(() => TrainAndSave(terminal, s, session, architecture, data, outputs, clock, stop, log, processes));
     }
 
     private static void Validate(Settings s)
@@ -208,8 +220,9 @@ internal static class TrainCommand
     }
 
     private static int TrainAndSave(Terminal terminal, Settings s, TrainingSession session, string architecture, TrainingData data,
-        Outputs outputs, Stopwatch clock, CancellationToken stop, Report.ReportLog log)
+        Outputs outputs, Stopwatch clock, CancellationToken stop, Report.ReportLog log, TrainProcesses? processes)
     {
+        bool root = processes is null || processes.Mpi.Rank == 0;
         var diagnostics = TrainingDiagnosticsView.Attach(terminal, session);
         session.Model.Preparation ??= InputPreparation.FromTrainingData(data.Train); // saved with the model: predict prepares images as these were
         session.Model.SetMaxThreads(s.Threads);
@@ -221,6 +234,7 @@ internal static class TrainCommand
         };
         var checkpointMetadata = new Dictionary<string, string>(metadata);
         foreach (var (key, value) in TrainRun.Entries(s, outputs.Model, outputs.CheckpointNamed)) checkpointMetadata[key] = value;
+        checkpointMetadata[TrainProcesses.ProcessesKey] = (processes?.Mpi.Size ?? 1).ToString(CultureInfo.InvariantCulture);
 
         // Ctrl+C, SIGTERM (docker stop, systemd, CI) and SIGHUP stop training with a checkpoint, from
         // the header on. Only while training: the checkpoint after the last epoch is complete, so a
@@ -228,9 +242,23 @@ internal static class TrainCommand
         using (var signals = new StopSignals(stop))
         {
             PrintHeader(terminal, architecture, s.Data, session, data.Train, data.Validation, data.Test, s.Threads);
-            if (s.Report is not null) log.Calibrate(terminal, architecture, session, data.Train, data.Validation);
-            if (TrainEpochs(terminal, session, data, outputs.Checkpoint, checkpointMetadata, diagnostics, signals, log) is { } stopped) return stopped;
+            if (processes is not null)
+                terminal.Text($"Processes: {processes.Mpi.Size} (MPI), each training {session.Options.BatchSize / processes.Mpi.Size}" +
+                    $"{(session.Options.BatchSize % processes.Mpi.Size == 0 ? "" : " or so")} images of each batch of {session.Options.BatchSize}");
+            if (s.Report is not null && root) log.Calibrate(terminal, architecture, session, data.Train, data.Validation);
+            processes?.Parallel.ResetCommunicationTime();
+            int epochsBefore = session.History.Count;
+            if (TrainEpochs(terminal, session, data, root ? outputs.Checkpoint : null, checkpointMetadata, diagnostics, signals, log) is { } stopped)
+                return stopped;
+            if (processes is not null)
+            {
+                double epochs = session.History.Skip(epochsBefore).Sum(r => r.Seconds), communication = processes.Parallel.CommunicationTime.TotalSeconds;
+                terminal.Text(string.Create(CultureInfo.InvariantCulture, $"Communication: {communication:F1} s of the {epochs:F1} s " +
+                    $"{(session.History.Count - epochsBefore == 1 ? "epoch" : "epochs")} took on rank 0 " +
+                    $"({communication / Math.Max(epochs, 1e-9):P0}; all-reduce calls, waiting for the other ranks included)."));
+            }
         }
+        if (!root) return ConvolveApp.Success; // rank 0 evaluates and saves
 
         var test = session.Trainer.Evaluate(data.Test);
         ModelFile.Save(session.Model, outputs.Model, new ModelFileExtras(metadata, new Dictionary<string, Tensors.Tensor>()));
@@ -248,15 +276,24 @@ internal static class TrainCommand
     }
 
     // The epochs left, each followed by a checkpoint; the exit code when the run stopped or diverged, null when it finished.
-    private static int? TrainEpochs(Terminal terminal, TrainingSession session, TrainingData data, string checkpoint,
+    // Without a checkpoint (a rank other than 0 of an MPI run) nothing is written or reported.
+    private static int? TrainEpochs(Terminal terminal, TrainingSession session, TrainingData data, string? checkpoint,
         Dictionary<string, string> checkpointMetadata, TrainingDiagnosticsView diagnostics, StopSignals signals, Report.ReportLog log)
     {
         while (!session.IsFinished)
         {
             EpochRecord? record;
             try { record = RunEpoch(terminal, session, data.Train, data.Validation, signals.Token); }
-            catch (Training.Diagnostics.TrainingDivergedException e) { return diagnostics.ReportDiverged(e, data.Train, checkpoint, File.Exists(checkpoint)); }
+            catch (Training.Diagnostics.TrainingDivergedException e)
+            {
+                return checkpoint is null ? TrainingDiagnosticsView.Diverged : diagnostics.ReportDiverged(e, data.Train, checkpoint, File.Exists(checkpoint));
+            }
             diagnostics.Flush();
+            if (checkpoint is null)
+            {
+                if (record is null) return signals.ExitCode;
+                continue;
+            }
             if (record is not null) log.Record(session.Model, record.Epoch); // the report's filters after each epoch, kept in the checkpoint
             log.WriteTo(checkpointMetadata);
             session.SaveCheckpoint(checkpoint, checkpointMetadata);

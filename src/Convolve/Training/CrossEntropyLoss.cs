@@ -50,12 +50,18 @@ public sealed class CrossEntropyLoss
     }
 
     /// <summary>Gradient of the mean loss with respect to the logits of the last Forward call.</summary>
-    public Tensor Backward()
+    public Tensor Backward() => Backward(count);
+
+    /// <summary>
+    /// The gradient of the loss summed over the last Forward call's rows and divided by
+    /// <paramref name="divisor"/>: a data-parallel rank's share of the mean over a global batch.
+    /// </summary>
+    internal Tensor Backward(int divisor)
     {
         var p = Probabilities;
         var d = Tensor.Reuse(ref dLogits, p.Shape);
         int classes = p.Shape[1];
-        float scale = 1f / count;
+        float scale = 1f / divisor;
         TensorPrimitives.Multiply(p.Span, scale, d.Span);
         var span = d.Span;
         for (int i = 0; i < count; i++) span[i * classes + labels[i]] -= scale;

@@ -1,4 +1,5 @@
 using Convolve.Data;
+using Convolve.Distributed;
 using Convolve.Models;
 using Convolve.Tensors;
 using Convolve.Training.Diagnostics;
@@ -76,23 +77,35 @@ public sealed class Trainer
     public TrainingMonitor? Monitor { get; set; }
 
     /// <summary>
+    /// Data-parallel training across processes, or null for one process. With it, each step of
+    /// <see cref="TrainEpoch"/> trains this rank's shard of the global batch, sums the gradients
+    /// over the ranks and reports the global loss and accuracy (see <see cref="DataParallel"/>);
+    /// every rank must train the same model on the same data with the same options.
+    /// </summary>
+    public DataParallel? Parallel { get; set; }
+
+    private int classes;
+
+    /// <summary>
     /// One step at the rate the <see cref="Schedule"/> gives for it: forward, loss, backward,
     /// optimizer update. Throws a <see cref="TrainingDivergedException"/> (before the update) when
     /// the <see cref="Monitor"/> finds a non-finite loss, weight or gradient.
     /// </summary>
-    public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels)
-    {
-        if (Schedule is null)
-            throw new InvalidOperationException("Trainer: no learning rate: give the trainer a schedule or a rate, or pass each step's rate to TrainStep.");
-        return TrainStep(images, labels, Schedule.At(Optimizer.Steps));
-    }
+    public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels) => TrainStep(images, labels, NextRate());
+
+    private float NextRate() => Schedule?.At(Optimizer.Steps)
+        ?? throw new InvalidOperationException("Trainer: no learning rate: give the trainer a schedule or a rate, or pass each step's rate to TrainStep.");
 
     /// <summary>
     /// One step at <paramref name="learningRate"/> (finite, 0 or more), whatever the <see cref="Schedule"/>:
     /// forward, loss, backward, optimizer update, as <see cref="TrainStep(Tensor, ReadOnlySpan{int})"/>.
+    /// With <see cref="Parallel"/> set, <paramref name="images"/> is the global batch (the same on
+    /// every rank), of which this rank trains its shard; the result is the whole batch's.
     /// </summary>
     public StepResult TrainStep(Tensor images, ReadOnlySpan<int> labels, float learningRate)
     {
+        bool stop = false;
+        if (Parallel is not null) return TrainShard(Parallel, images, labels, learningRate, ref stop);
         LastLearningRate = learningRate;
         Model.ZeroGradients();
         var logits = Model.ForwardLogits(images, training: true);
@@ -119,16 +132,50 @@ public sealed class Trainer
         if (Monitor is not null) Monitor.Epoch = epoch;
         foreach (var batch in loader.Epoch(epoch, firstBatch: next))
         {
-            if (cancellation.IsCancellationRequested) break;
-            var step = TrainStep(batch.Images, batch.Labels);
+            bool stop = cancellation.IsCancellationRequested;
+            if (stop && Parallel is null) break;
+            // Across processes a stop is agreed on in the step's figures, so every rank stops after the same step.
+            var step = Parallel is null ? TrainStep(batch.Images, batch.Labels) : TrainShard(Parallel, batch.Images, batch.Labels, NextRate(), ref stop);
             lossSum += step.Loss * batch.Count;
             correct += step.Correct;
             seen += batch.Count;
             next = batch.Index + 1;
             onBatch?.Invoke(new BatchProgress(next, batches, seen, total, (float)(lossSum / seen), (float)correct / seen));
+            if (stop) break;
         }
         return new EpochResult(seen == 0 ? float.NaN : (float)(lossSum / seen), seen == 0 ? 0 : (float)correct / seen, seen,
             Completed: next == batches, new EpochCursor(next, lossSum, correct, seen));
+    }
+
+    // One data-parallel step: this rank's shard forward and backward, the gradients summed over the
+    // ranks, the same update everywhere. The figures returned are the whole batch's.
+    private StepResult TrainShard(DataParallel parallel, Tensor images, ReadOnlySpan<int> labels, float learningRate, ref bool stop)
+    {
+        LastLearningRate = learningRate;
+        var (start, count) = parallel.Shard(labels.Length);
+        var local = count > 0 ? parallel.ShardOf(images, start, count) : images;
+        var localLabels = labels.Slice(start, count);
+        Model.ZeroGradients();
+        double lossSum = 0;
+        int correct = 0;
+        if (count > 0)
+        {
+            var logits = Model.ForwardLogits(local, training: true);
+            classes = logits.Shape[1];
+            lossSum = (double)loss.Forward(logits, localLabels) * count;
+            correct = CountCorrect(logits, localLabels);
+        }
+        var global = parallel.ReduceStep(lossSum, correct, count, stop);
+        stop = global.Stop;
+        float value = (float)(global.LossSum / global.Count);
+        // The checks see the global loss and (below) the summed gradients, the same on every rank,
+        // so a divergence stops every rank at the same step.
+        Monitor?.AfterLoss(this, local, value, classes);
+        if (count > 0) Model.BackwardParameters(loss.Backward(global.Count));
+        parallel.SumGradients(Model);
+        Monitor?.AfterBackward(this, local);
+        Optimizer.Step(learningRate, Model.MaxThreads);
+        return new StepResult(value, global.Correct, global.Count);
     }
 
     /// <summary>Loss, accuracy and predictions on <paramref name="data"/>, in evaluation mode.</summary>

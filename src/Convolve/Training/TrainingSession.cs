@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Convolve.Data;
+using Convolve.Distributed;
 using Convolve.Models;
 using Convolve.Serialization;
 using Convolve.Tensors;
@@ -72,6 +74,25 @@ public sealed class TrainingSession
         if (Trainer.Schedule is { } schedule) Trainer.Schedule = schedule.WithBaseRate(learningRate);
     }
 
+    /// <summary>
+    /// Trains from here on across the processes of <paramref name="parallel"/> (see
+    /// <see cref="DataParallel"/>): checks that every rank has the same options, position in the
+    /// run and model layout (a <see cref="RankMismatchException"/> on every rank if not), then
+    /// gives every rank rank 0's weights and optimizer state. A collective call, as is each
+    /// <see cref="RunEpoch"/> after it, which also checks that the ranks train on the same data.
+    /// </summary>
+    /// <param name="parallel">The ranks to train with.</param>
+    public void Distribute(DataParallel parallel)
+    {
+        ArgumentNullException.ThrowIfNull(parallel);
+        string run = JsonSerializer.Serialize(Options, CheckpointJson.Default.TrainingOptions) + ";" + CompletedEpochs + ";"
+            + JsonSerializer.Serialize(cursor, CheckpointJson.Default.EpochCursor);
+        parallel.RequireSame("training options or position in the run", Encoding.UTF8.GetBytes(run));
+        parallel.Synchronize(Model, Trainer.Optimizer);
+        Trainer.Parallel = parallel;
+        loader = null; // the next epoch checks the data
+    }
+
     /// <summary>Epochs finished so far.</summary>
     public int CompletedEpochs { get; private set; }
 
@@ -97,6 +118,7 @@ public sealed class TrainingSession
         var started = System.Diagnostics.Stopwatch.StartNew();
         if (loader?.Data != train)
         {
+            Trainer.Parallel?.RequireSame("training data", DataFingerprint(train));
             loader = new DataLoader(train, new DataLoaderOptions { BatchSize = Options.BatchSize, Seed = Options.Seed, Augmentation = Options.Augmentation });
             Trainer.Schedule = Options.OptimizerOrDefault.CreateSchedule(Options.Schedule, (long)loader.BatchCount * Options.Epochs);
         }
@@ -115,6 +137,15 @@ public sealed class TrainingSession
         Trainer.Monitor?.CheckEpoch(record.Epoch - 1, record.ValidationAccuracy ?? record.TrainAccuracy, train, validation,
             Options.OptimizerOrDefault.LearningRate);
         return record;
+    }
+
+    // The images' and labels' bytes, hashed: what two ranks must agree on to train one model.
+    private static byte[] DataFingerprint(ImageDataset data)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(MemoryMarshal.AsBytes(data.Images.Span));
+        hash.AppendData(MemoryMarshal.AsBytes(data.Labels.AsSpan()));
+        return hash.GetHashAndReset();
     }
 
     /// <summary>The history as CSV: epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds.</summary>
