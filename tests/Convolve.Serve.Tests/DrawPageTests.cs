@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Convolve.Serve.Tests;
+
+/// <summary>The Draw page in Chromium: strokes drawn with the mouse, as a user would.</summary>
+[Collection(ServedPagesCollection.Name)]
+public sealed class DrawPageTests(ServedPages served, ITestOutputHelper output)
+{
+    private const int PadSide = 336;
+
+    // Mouse strokes through points given in pad pixels (0..336), in small steps like a real hand.
+    private static async Task StrokeAsync(IPage page, IEnumerable<(double X, double Y)> points)
+    {
+        var box = (await page.Locator("#pad").BoundingBoxAsync())!;
+        bool down = false;
+        foreach (var (x, y) in points)
+        {
+            await page.Mouse.MoveAsync((float)(box.X + x * box.Width / PadSide), (float)(box.Y + y * box.Height / PadSide), new MouseMoveOptions { Steps = 2 });
+            if (!down)
+            {
+                await page.Mouse.DownAsync();
+                down = true;
+            }
+        }
+        await page.Mouse.UpAsync();
+    }
+
+    private static IEnumerable<(double, double)> VerticalLine() =>
+        Enumerable.Range(0, 21).Select(i => (168.0 + i * 0.6, 60.0 + i * 11));
+
+    private static IEnumerable<(double, double)> Ellipse() =>
+        Enumerable.Range(0, 41).Select(i => (168 + 68 * Math.Sin(i * Math.PI / 20), 170 - 105 * Math.Cos(i * Math.PI / 20)));
+
+    // Waits until the page has shown an answer sent after this stroke, and returns the best class shown.
+    private static async Task<string> PredictedAsync(IPage page, int updatesBefore)
+    {
+        await page.WaitForFunctionAsync($"() => window.convolveDraw.updates > {updatesBefore} && !window.convolveDraw.busy");
+        return (await page.Locator("#bars li.best span").First.TextContentAsync())!;
+    }
+
+    private static Task<int> UpdatesAsync(IPage page) => page.EvaluateAsync<int>("() => window.convolveDraw.updates");
+
+    [BrowserFact]
+    public async Task DrawnOneAndZero_ArePredicted_WithEveryMapDrawn_AndAClickedValueExplained()
+    {
+        await using var probe = await served.OpenAsync("/draw");
+        var page = probe.Page;
+        await page.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'");
+        await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(1);
+
+        int before = await UpdatesAsync(page);
+        await StrokeAsync(page, VerticalLine());
+        Assert.Equal("1", await PredictedAsync(page, before));
+
+        await page.ClickAsync("#clear");
+        Assert.Equal(0, await page.Locator("#layers canvas").CountAsync());
+        before = await UpdatesAsync(page);
+        await StrokeAsync(page, Ellipse());
+        Assert.Equal("0", await PredictedAsync(page, before));
+
+        // Every map canvas is drawn (opaque) and every layer's maps show something besides white (zero).
+        var layers = await page.EvaluateAsync<JsonElement>("""
+            () => [...document.querySelectorAll('#layers .layer')].map(layer => {
+              const canvases = [...layer.querySelectorAll('canvas')];
+              let opaque = 0, coloured = 0;
+              for (const canvas of canvases) {
+                const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                let allOpaque = true, anyColour = false;
+                for (let i = 0; i < data.length; i += 4) {
+                  if (data[i + 3] !== 255) allOpaque = false;
+                  if (data[i] !== 255 || data[i + 1] !== 255 || data[i + 2] !== 255) anyColour = true;
+                }
+                if (allOpaque) opaque++;
+                if (anyColour) coloured++;
+              }
+              return { canvases: canvases.length, opaque, coloured };
+            })
+            """);
+        Assert.Equal(3, layers.GetArrayLength());
+        foreach (var layer in layers.EnumerateArray())
+        {
+            Assert.Equal(32, layer.GetProperty("canvases").GetInt32());
+            Assert.Equal(32, layer.GetProperty("opaque").GetInt32());
+            Assert.True(layer.GetProperty("coloured").GetInt32() > 0, "a layer's maps are all white");
+        }
+
+        // Click the value at row 13, column 12 of the convolution's map 3: the page shows its sum of products.
+        var map = page.Locator("#layers canvas[data-layer='0'][data-channel='3']");
+        var box = (await map.BoundingBoxAsync())!;
+        await map.ClickAsync(new LocatorClickOptions { Position = new Position { X = (float)((12 + 0.5) * box.Width / 26), Y = (float)((13 + 0.5) * box.Height / 26) } });
+        await Assertions.Expect(page.Locator("#pre-activation")).ToBeVisibleAsync();
+        float engine = await page.EvaluateAsync<float>("() => window.convolveDraw.last.layers[0].values[(3 * 26 + 13) * 26 + 12]");
+        float shown = float.Parse((await page.Locator("#pre-activation").TextContentAsync())!, CultureInfo.InvariantCulture);
+        float shownExactly = float.Parse((await page.Locator("#pre-activation").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture);
+        Assert.Equal(engine, shownExactly, 4);
+        Assert.True(Math.Abs(shown - engine) <= 5e-4 * Math.Max(1, Math.Abs(engine)), $"shown {shown}, engine {engine}");
+        await Assertions.Expect(page.Locator("#explanation")).ToContainTextAsync("row 13, column 12");
+        await Assertions.Expect(page.Locator("#field")).ToBeVisibleAsync();
+
+        var timings = await page.EvaluateAsync<JsonElement>("() => window.convolveDraw.timings");
+        output.WriteLine($"browser updates (fetch + draw, since stroke end), ms: {timings}");
+        await probe.ScreenshotAsync("draw");
+        probe.AssertClean();
+    }
+
+    [BrowserFact]
+    public async Task PenStroke_DrawsAndPredicts_AndThePadDoesNotScrollOnTouch()
+    {
+        await using var probe = await served.OpenAsync("/draw");
+        var page = probe.Page;
+        await page.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'");
+        Assert.Equal("none", await page.EvaluateAsync<string>("() => getComputedStyle(document.getElementById('pad')).touchAction"));
+        int before = await UpdatesAsync(page);
+        // Pointer events as a pen sends them (Playwright's mouse sends pointerType "mouse").
+        await page.EvaluateAsync("""
+            () => {
+              const pad = document.getElementById('pad'), box = pad.getBoundingClientRect();
+              const at = (type, y) => pad.dispatchEvent(new PointerEvent(type, { pointerId: 7, pointerType: 'pen', isPrimary: true, bubbles: true,
+                clientX: box.left + box.width / 2, clientY: box.top + y * box.height / 336, pressure: 0.5, buttons: type === 'pointerup' ? 0 : 1 }));
+              at('pointerdown', 60);
+              for (let y = 70; y <= 280; y += 10) at('pointermove', y);
+              at('pointerup', 280);
+            }
+            """);
+        Assert.Equal("1", await PredictedAsync(page, before));
+        probe.AssertClean();
+    }
+}
