@@ -16,6 +16,13 @@ public sealed class DrawApiTests
 
     private static float[] Floats(JsonElement array) => [.. array.EnumerateArray().Select(v => v.GetSingle())];
 
+    // A layer's maps: little-endian float32 in base64.
+    private static float[] Maps(JsonElement layer)
+    {
+        var bytes = Convert.FromBase64String(layer.GetProperty("values").GetString()!);
+        return [.. Enumerable.Range(0, bytes.Length / 4).Select(i => System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(4 * i)))];
+    }
+
     private static int[] Ints(JsonElement array) => [.. array.EnumerateArray().Select(v => v.GetInt32())];
 
     [Theory]
@@ -51,13 +58,13 @@ public sealed class DrawApiTests
         {
             var shape = Ints(layer.GetProperty("shape"));
             int shown = layer.GetProperty("shownChannels").GetInt32();
-            var values = Floats(layer.GetProperty("values"));
+            var values = Maps(layer);
             Assert.Equal(shown * shape[1] * shape[2], values.Length);
             Assert.Contains(values, v => v != 0);
         }
         // The ReLU's maps are the convolution's, rectified.
-        var conv = Floats(layers[0].GetProperty("values"));
-        var relu = Floats(layers[1].GetProperty("values"));
+        var conv = Maps(layers[0]);
+        var relu = Maps(layers[1]);
         for (int i = 0; i < conv.Length; i++) Assert.Equal(MathF.Max(0, conv[i]), relu[i]);
     }
 
@@ -69,8 +76,8 @@ public sealed class DrawApiTests
         await using var host = await ServeTestHost.StartAsync(TrainedModel.Path);
         var pixels = DrawSketches.Zero();
         var prediction = await OkJson(await host.PostAsync("/api/draw/predict", DrawSketches.Request(pixels)));
-        var conv = Floats(prediction.GetProperty("layers")[0].GetProperty("values"));
-        var clicked = Floats(prediction.GetProperty("layers")[layer].GetProperty("values"));
+        var conv = Maps(prediction.GetProperty("layers")[0]);
+        var clicked = Maps(prediction.GetProperty("layers")[layer]);
 
         // Several places in several maps, on the ring and off it.
         foreach (var (channel, y, x) in new[] { (0, 13, 13), (5, 3, 12), (17, 20, 8), (31, 0, 25), (9, 25, 0) })
@@ -119,7 +126,7 @@ public sealed class DrawApiTests
         Assert.True(field.GetProperty("exact").GetBoolean());
         Assert.Equal(JsonValueKind.Null, answer.GetProperty("arithmetic").ValueKind);
         var prediction = await OkJson(await host.PostAsync("/api/draw/predict", DrawSketches.Request(pixels)));
-        var pooled = Floats(prediction.GetProperty("layers")[2].GetProperty("values"));
+        var pooled = Maps(prediction.GetProperty("layers")[2]);
         Assert.Equal(pooled[(4 * 13 + 6) * 13 + 12], answer.GetProperty("value").GetSingle());
     }
 

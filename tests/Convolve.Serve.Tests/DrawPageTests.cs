@@ -92,7 +92,7 @@ public sealed class DrawPageTests(ServedPages served, ITestOutputHelper output)
         var box = (await map.BoundingBoxAsync())!;
         await map.ClickAsync(new LocatorClickOptions { Position = new Position { X = (float)((12 + 0.5) * box.Width / 26), Y = (float)((13 + 0.5) * box.Height / 26) } });
         await Assertions.Expect(page.Locator("#pre-activation")).ToBeVisibleAsync();
-        float engine = await page.EvaluateAsync<float>("() => window.convolveDraw.last.layers[0].values[(3 * 26 + 13) * 26 + 12]");
+        float engine = await page.EvaluateAsync<float>("() => window.convolveDraw.last.layers[0].maps[(3 * 26 + 13) * 26 + 12]");
         float shown = float.Parse((await page.Locator("#pre-activation").TextContentAsync())!, CultureInfo.InvariantCulture);
         float shownExactly = float.Parse((await page.Locator("#pre-activation").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture);
         Assert.Equal(engine, shownExactly, 4);

@@ -25,6 +25,8 @@ window.convolveDraw = state;
 
 let inked = false, drawing = false, lastPoint = null;
 let inFlight = false, pending = false, strokeEnd = null;
+// The map canvases stay from one answer to the next while the layers keep their shapes; only their pixels are redrawn.
+let layersKey = null, mapCanvases = [];
 
 function clearPad() {
   context.fillStyle = "black";
@@ -82,6 +84,7 @@ document.getElementById("clear").addEventListener("click", () => {
   state.drawing = null;
   bars.replaceChildren(el("li", { class: "muted", text: "Draw a digit to see them." }));
   layersBox.replaceChildren();
+  layersKey = null;
   drawGrid(input28, new Array(28 * 28).fill(0), 28, 28, 1, v => gray(v));
   field.hidden = true;
   explanation.replaceChildren("Click any value of a feature map below.");
@@ -156,28 +159,57 @@ function showBars(answer) {
   }));
 }
 
+/** A layer's maps: the server sends them as little-endian 32-bit floats in base64. */
+function floatsOf(base64) {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
 function showLayers(answer) {
-  layersBox.replaceChildren(...answer.layers.map(layer => {
+  for (const layer of answer.layers) layer.maps = floatsOf(layer.values);
+  const key = answer.model + " " + answer.layers.map(l => `${l.index}:${l.shape.join("x")}:${l.shownChannels}`).join(",");
+  if (key !== layersKey) buildLayers(answer.layers, key);
+  answer.layers.forEach((layer, i) => {
+    const [, height, width] = layer.shape;
+    const limit = limitOf(layer.maps);
+    mapCanvases[i].forEach((canvas, c) =>
+      drawGrid(canvas, layer.maps.subarray(c * height * width, (c + 1) * height * width), height, width, 1, v => diverging(v, limit)));
+  });
+}
+
+function buildLayers(layers, key) {
+  layersKey = key;
+  mapCanvases = [];
+  layersBox.replaceChildren(...layers.map(layer => {
     const [channels, height, width] = layer.shape;
-    const limit = limitOf(layer.values);
     const cell = Math.max(1, Math.round(MAP_PIXELS / Math.max(height, width)));
     const maps = el("div", { class: "maps" });
+    const canvases = [];
     for (let c = 0; c < layer.shownChannels; c++) {
-      const values = layer.values.slice(c * height * width, (c + 1) * height * width);
-      const canvas = drawGrid(el("canvas", { class: "map", "aria-label": `${layer.name} map ${c}`, "data-layer": layer.index, "data-channel": c }),
-        values, height, width, 1, v => diverging(v, limit));
+      const canvas = el("canvas", { class: "map", width: String(width), height: String(height), tabindex: "0",
+        "aria-label": `${layer.name} map ${c}: click a value to see where it comes from`, "data-layer": layer.index, "data-channel": c });
       canvas.style.width = `${width * cell}px`;
       canvas.style.height = `${height * cell}px`;
-      canvas.addEventListener("click", event => {
-        const box = canvas.getBoundingClientRect();
-        const x = Math.min(width - 1, Math.floor((event.clientX - box.left) * width / box.width));
-        const y = Math.min(height - 1, Math.floor((event.clientY - box.top) * height / box.height));
+      const choose = (y, x) => {
         for (const other of layersBox.querySelectorAll("canvas.chosen")) other.classList.remove("chosen");
         canvas.classList.add("chosen");
-        explain(layer, c, y, x);
+        explain(layer.index, c, y, x);
+      };
+      canvas.addEventListener("click", event => {
+        const box = canvas.getBoundingClientRect();
+        choose(Math.min(height - 1, Math.floor((event.clientY - box.top) * height / box.height)),
+          Math.min(width - 1, Math.floor((event.clientX - box.left) * width / box.width)));
       });
+      // From the keyboard: Enter explains the map's centre.
+      canvas.addEventListener("keydown", event => {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); choose(Math.floor(height / 2), Math.floor(width / 2)); }
+      });
+      canvases.push(canvas);
       maps.append(el("figure", {}, canvas, el("figcaption", { text: String(c) })));
     }
+    mapCanvases.push(canvases);
     const more = channels > layer.shownChannels ? ` (the first ${layer.shownChannels} shown)` : "";
     return el("div", { class: "layer" },
       el("h3", { text: `${layer.name}: ${layer.kind}, ${channels} ${channels === 1 ? "map" : "maps"} ${height}x${width}${more}` }), maps);
@@ -187,7 +219,7 @@ function showLayers(answer) {
 async function explain(layer, channel, y, x) {
   if (!state.drawing) return;
   try {
-    const answer = await api("/api/draw/explain", { model: select.value, ...state.drawing, layer: layer.index, channel, y, x });
+    const answer = await api("/api/draw/explain", { model: select.value, ...state.drawing, layer, channel, y, x });
     showExplanation(answer);
     showError(error, null);
   } catch (e) {
