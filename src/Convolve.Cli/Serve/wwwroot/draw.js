@@ -16,6 +16,8 @@ const bars = document.getElementById("bars");
 const layersBox = document.getElementById("layers");
 const input28 = document.getElementById("input28");
 const field = document.getElementById("field");
+const fieldInput = document.getElementById("field-input");
+const fieldBox = document.getElementById("field-box");
 const explanation = document.getElementById("explanation");
 const timing = document.getElementById("timing");
 
@@ -85,9 +87,8 @@ document.getElementById("clear").addEventListener("click", () => {
   bars.replaceChildren(el("li", { class: "muted", text: "Draw a digit to see them." }));
   layersBox.replaceChildren();
   layersKey = null;
-  drawGrid(input28, new Array(28 * 28).fill(0), 28, 28, 1, v => gray(v));
-  field.hidden = true;
-  explanation.replaceChildren("Click any value of a feature map below.");
+  blankInputs();
+  explanation.replaceChildren("Click any value of a feature map.");
   timing.textContent = "";
 });
 select.addEventListener("change", () => update());
@@ -119,13 +120,16 @@ async function update() {
   const afterStroke = strokeEnd !== null && !drawing ? strokeEnd : null;
   try {
     const drawn = readDrawing();
+    const read = performance.now();
     const answer = await api("/api/draw/predict", { model: select.value, ...drawn });
+    const fetched = performance.now();
     state.drawing = drawn;
     state.last = answer;
     show(answer);
     showError(error, null);
     const ended = performance.now();
-    const entry = { fetchAndDraw: ended - started, sinceStroke: afterStroke === null ? null : ended - afterStroke };
+    const entry = { read: read - started, fetch: fetched - read, draw: ended - fetched, fetchAndDraw: ended - started,
+      sinceStroke: afterStroke === null ? null : ended - afterStroke };
     state.timings.push(entry);
     state.updates++;
     timing.textContent = `updated in ${Math.round(entry.fetchAndDraw)} ms`;
@@ -141,12 +145,17 @@ async function update() {
 
 function show(answer) {
   const size = answer.inputSize;
-  drawGrid(input28, answer.input28, size, size, 1, v => gray(v));
+  for (const canvas of [input28, fieldInput]) drawGrid(canvas, answer.input28, size, size, 1, v => gray(v));
   document.getElementById("input-caption").textContent = `What the model sees: ${size}x${size}`;
-  field.hidden = true;
+  field.hidden = fieldBox.hidden = true;
   showBars(answer);
   showLayers(answer);
-  explanation.replaceChildren(answer.note ?? "Click any value of a feature map below.");
+  explanation.replaceChildren(answer.note ?? "Click any value of a feature map.");
+}
+
+function blankInputs() {
+  for (const canvas of [input28, fieldInput]) drawGrid(canvas, new Array(28 * 28).fill(0), 28, 28, 1, v => gray(v));
+  field.hidden = fieldBox.hidden = true;
 }
 
 function showBars(answer) {
@@ -230,15 +239,17 @@ async function explain(layer, channel, y, x) {
 function showExplanation(answer) {
   const rf = answer.receptiveField;
   const size = state.last.inputSize;
-  Object.assign(field.style, {
-    top: `${100 * rf.top / size}%`, left: `${100 * rf.left / size}%`, height: `${100 * rf.height / size}%`, width: `${100 * rf.width / size}%`,
-  });
-  field.hidden = false;
+  for (const box of [field, fieldBox]) {
+    Object.assign(box.style, {
+      top: `${100 * rf.top / size}%`, left: `${100 * rf.left / size}%`, height: `${100 * rf.height / size}%`, width: `${100 * rf.width / size}%`,
+    });
+    box.hidden = false;
+  }
   const parts = [
     el("p", {}, el("strong", { text: `${answer.name}, map ${answer.channel}, row ${answer.y}, column ${answer.x}: ` }),
       el("span", { id: "clicked-value", "data-value": String(answer.value), text: formatNumber(answer.value) })),
     el("p", { text: `It depends on input rows ${rf.top} to ${rf.top + rf.height - 1} and columns ${rf.left} to ${rf.left + rf.width - 1} `
-      + `(${rf.height}x${rf.width}, framed on the 28x28 input${rf.exact ? "" : "; a layer on the way mixes everything, so the whole input"}).` }),
+      + `(${rf.height}x${rf.width}, framed on the input${rf.exact ? "" : "; a layer on the way mixes everything, so the whole input"}).` }),
   ];
   const a = answer.arithmetic;
   if (a) parts.push(...arithmetic(a, answer));
@@ -253,8 +264,8 @@ function arithmetic(a, answer) {
   for (let c = 0; c < channels; c++) {
     const at = c * rows * columns;
     if (channels > 1) grids.append(el("span", { class: "muted", text: `channel ${c}:` }));
-    grids.append(numbers(a.window, at, rows, columns, "window (input pixels)"), el("span", { class: "op", text: "×" }),
-      numbers(a.kernel, at, rows, columns, "kernel (weights)"), el("span", { class: "op", text: "=" }),
+    grids.append(numbers(a.window, at, rows, columns, "window"), el("span", { class: "op", text: "×" }),
+      numbers(a.kernel, at, rows, columns, "kernel"), el("span", { class: "op", text: "=" }),
       numbers(a.products, at, rows, columns, "products"));
   }
   const terms = a.products.map(formatNumber).join(" + ").replaceAll("+ -", "− ");
@@ -294,6 +305,6 @@ async function loadModels() {
 }
 
 clearPad();
-drawGrid(input28, new Array(28 * 28).fill(0), 28, 28, 1, v => gray(v));
+blankInputs();
 await loadModels();
 document.body.dataset.ready = "true";
