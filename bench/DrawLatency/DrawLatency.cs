@@ -41,7 +41,8 @@ async Task<(double[] Ms, long Bytes)> Time(string path, HttpContent body, int co
         using var response = await client.PostAsync(path, body);
         var answer = await response.Content.ReadAsByteArrayAsync();
         times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(answer)}");
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(answer)}");
         bytes = answer.Length;
     }
     Array.Sort(times);
@@ -54,7 +55,8 @@ await Time("/api/draw/predict", predict, 30); // warm-up: JIT, buffers
 await Time("/api/draw/explain", explain, 10);
 string cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
 bool avx512 = File.ReadAllText("/proc/cpuinfo").Contains(" avx512f");
-Console.WriteLine($"{cpu}{(avx512 ? ", AVX-512" : "")}, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (before)");
+Console.WriteLine($"{cpu}{(avx512 ? ", AVX-512" : "")}, {Environment.ProcessorCount} cores, " +
+    $"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (before)");
 foreach (var (name, path, body) in new[] { ("predict", "/api/draw/predict", predict), ("explain", "/api/draw/explain", explain) })
 {
     var (ms, bytes) = await Time(path, body, requests);

@@ -99,7 +99,8 @@ public sealed class DrawPageTests(ServedPages served, ITestOutputHelper output)
         int y = at / 26, x = at % 26;
         var map = page.Locator("#layers canvas[data-layer='0'][data-channel='3']");
         var box = (await map.BoundingBoxAsync())!;
-        await map.ClickAsync(new LocatorClickOptions { Position = new Position { X = (float)((x + 0.5) * box.Width / 26), Y = (float)((y + 0.5) * box.Height / 26) } });
+        var position = new Position { X = (float)((x + 0.5) * box.Width / 26), Y = (float)((y + 0.5) * box.Height / 26) };
+        await map.ClickAsync(new LocatorClickOptions { Position = position });
         await Assertions.Expect(page.Locator("#explanation")).ToContainTextAsync($"row {y}, column {x}");
         float engine = await page.EvaluateAsync<float>($"() => window.convolveDraw.last.layers[0].maps[3 * 676 + {at}]");
         float shown = float.Parse((await page.Locator("#pre-activation").TextContentAsync())!, CultureInfo.InvariantCulture);

@@ -33,7 +33,10 @@ public static class DrawSketches
     public static object Request(float[] pixels, string model = "digits", int side = Side) =>
         new { model, width = side, height = side, pixels };
 
-    /// <summary>The explain request body for the value at (<paramref name="channel"/>, <paramref name="y"/>, <paramref name="x"/>) of layer <paramref name="layer"/>.</summary>
+    /// <summary>
+    /// The explain request body for the value at (<paramref name="channel"/>, <paramref name="y"/>, <paramref name="x"/>)
+    /// of layer <paramref name="layer"/>.
+    /// </summary>
     public static object Explain(float[] pixels, int layer, int channel, int y, int x, string model = "digits", int side = Side) =>
         new { model, width = side, height = side, pixels, layer, channel, y, x };
 }

@@ -61,7 +61,8 @@ public static class DigitFraming
     /// </summary>
     public static (double Row, double Column) CentreOfMass(ReadOnlySpan<float> plane, int height, int width)
     {
-        if (plane.Length != height * width) throw new ArgumentException($"DigitFraming: a {height}x{width} plane needs {height * width} values, got {plane.Length}.");
+        if (plane.Length != height * width)
+            throw new ArgumentException($"DigitFraming: a {height}x{width} plane needs {height * width} values, got {plane.Length}.");
         double mass = 0, rows = 0, columns = 0;
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)

@@ -289,20 +289,28 @@ function numbers(values, at, rows, columns, caption) {
   return table;
 }
 
+/** Fills the model list (keeping the choice); models trained on the Train page appear when the page or the list gets focus again. */
 async function loadModels() {
   try {
     const models = await api("/api/models");
+    const chosen = select.value;
+    select.disabled = models.length === 0;
     if (models.length === 0) {
-      select.disabled = true;
+      select.replaceChildren(el("option", { value: "", text: "no model" }));
       note.textContent = "No model yet: train one with 'convolve train --out digits.cvm' and start 'convolve serve digits.cvm', or train one on the Train page.";
       return;
     }
-    select.replaceChildren(...models.map(m => el("option", { value: m.name, text: `${m.name} (${m.origin})` })));
+    const names = models.map(m => m.name).join("\n");
+    if (names !== [...select.options].map(o => o.value).join("\n"))
+      select.replaceChildren(...models.map(m => el("option", { value: m.name, text: `${m.name} (${m.origin})` })));
+    if (models.some(m => m.name === chosen)) select.value = chosen;
     note.textContent = "";
   } catch (e) {
     showError(error, e);
   }
 }
+window.addEventListener("focus", loadModels);
+select.addEventListener("focus", loadModels);
 
 clearPad();
 blankInputs();
