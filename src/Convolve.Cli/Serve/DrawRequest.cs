@@ -20,7 +20,10 @@ namespace Convolve.Cli.Serve;
 /// <param name="X">For an explanation: the column in that map.</param>
 internal sealed record DrawRequest(string? Model, int Width, int Height, float[]? Pixels, int? Layer = null, int? Channel = null, int? Y = null, int? X = null)
 {
-    /// <summary>The largest side of the drawing's grid: the page sends 112x112; a canvas at full resolution still fits.</summary>
+    /// <summary>
+    /// The largest side of the drawing's grid. The page sends 112x112; a larger grid must also fit the
+    /// request size limit (<see cref="ServeSettings.MaxRequestBytes"/>), which only a mostly empty one does.
+    /// </summary>
     public const int MaxSide = 512;
 
     /// <summary>

@@ -25,7 +25,7 @@ const timing = document.getElementById("timing");
 const state = { last: null, drawing: null, timings: [], updates: 0, busy: false };
 window.convolveDraw = state;
 
-let inked = false, drawing = false, lastPoint = null;
+let inked = false, drawing = false, lastPoint = null, activePointer = null;
 let inFlight = false, pending = false, strokeEnd = null;
 // The map canvases stay from one answer to the next while the layers keep their shapes; only their pixels are redrawn.
 let layersKey = null, mapCanvases = [];
@@ -56,13 +56,15 @@ function stroke(from, to) {
 
 pad.addEventListener("pointerdown", event => {
   event.preventDefault();
+  if (drawing) return; // a second finger does not start another stroke
+  activePointer = event.pointerId;
   try { pad.setPointerCapture(event.pointerId); } catch { /* a pointer already lifted cannot be captured; the stroke still draws */ }
   drawing = true;
   lastPoint = point(event);
   stroke(lastPoint, lastPoint);
 });
 pad.addEventListener("pointermove", event => {
-  if (!drawing) return;
+  if (!drawing || event.pointerId !== activePointer) return;
   const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
   for (const e of events.length ? events : [event]) {
     const next = point(e);
@@ -71,8 +73,8 @@ pad.addEventListener("pointermove", event => {
   }
   update(); // while drawing: one request at a time, the next one sent when it returns
 });
-function endStroke() {
-  if (!drawing) return;
+function endStroke(event) {
+  if (!drawing || event.pointerId !== activePointer) return;
   drawing = false;
   strokeEnd = performance.now();
   update();
