@@ -141,7 +141,10 @@ public sealed class DrawApiTests
             { "predict", new { model = "digits", width = side, height = side, pixels = new float[100] }, "pixels has 100 values; a 112x112 grid needs 12544" },
             { "predict", new { model = "digits", width = side, height = side }, "pixels is missing" },
             { "predict", "{\"model\":\"digits\",\"width\":2,\"height\":1,\"pixels\":[0.5,\"NaN\"]}", "pixels[1] is NaN; every value must be a number in 0..1" },
-            { "predict", new { model = "digits", width = 2, height = 1, pixels = new[] { 0.5f, 1.5f } }, "pixels[1] is 1.5; every value must be in 0..1" },
+            {
+                "predict", new { model = "digits", width = 2, height = 1, pixels = new[] { 0.5f, 1.5f } },
+                "pixels[1] is 1.5; every value must be a number in 0..1"
+            },
             { "predict", new { model = "digits", width = 2, height = 1, pixels = new[] { -0.25f, 1f } }, "pixels[0] is -0.25" },
             { "predict", DrawSketches.Request(new float[side * side]), "the drawing is empty; draw something" },
             { "predict", DrawSketches.Request(one, model: "nothing"), "No model called 'nothing'; the models are: digits." },
