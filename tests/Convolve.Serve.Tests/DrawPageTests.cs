@@ -127,6 +127,18 @@ public sealed class DrawPageTests(ServedPages served, ITestOutputHelper output)
             $"95th percentile {timings[Math.Min(timings.Length - 1, (int)Math.Ceiling(0.95 * timings.Length) - 1)]:0.0} ms; " +
             $"stroke end to maps drawn: {string.Join(", ", sinceStroke.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture)))} ms " +
             $"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+        // The same update 40 times over with nothing else going on (no mouse input): the page's own cost per answer.
+        var quiet = await page.EvaluateAsync<double[]>("""
+            async () => {
+              const from = window.convolveDraw.timings.length;
+              for (let i = 0; i < 40; i++) await window.convolveDraw.refresh();
+              return window.convolveDraw.timings.slice(from).map(t => t.fetchAndDraw);
+            }
+            """);
+        Array.Sort(quiet);
+        output.WriteLine($"browser, 40 updates in a row: read pad + fetch + draw median {quiet[quiet.Length / 2]:0.0} ms, " +
+            $"95th percentile {quiet[(int)Math.Ceiling(0.95 * quiet.Length) - 1]:0.0} ms, fastest {quiet[0]:0.0} ms " +
+            $"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
         await probe.ScreenshotAsync("draw");
         probe.AssertClean();
     }

@@ -22,7 +22,7 @@ const explanation = document.getElementById("explanation");
 const timing = document.getElementById("timing");
 
 // For the page's tests and anyone curious: the last answer and how long each update took.
-const state = { last: null, drawing: null, timings: [], updates: 0, busy: false };
+const state = { last: null, drawing: null, timings: [], updates: 0, busy: false, refresh: () => update() };
 window.convolveDraw = state;
 
 let inked = false, drawing = false, lastPoint = null, activePointer = null;
