@@ -87,6 +87,34 @@ public sealed class DrawPageTests(ServedPages served, ITestOutputHelper output)
             Assert.True(layer.GetProperty("coloured").GetInt32() > 0, "a layer's maps are all white");
         }
 
+        // How long the page took per update (read the pad, fetch, draw the maps), logged for the record, not asserted.
+        var timings = await page.EvaluateAsync<double[]>("() => window.convolveDraw.timings.map(t => t.fetchAndDraw)");
+        var sinceStroke = await page.EvaluateAsync<double[]>("() => window.convolveDraw.timings.filter(t => t.sinceStroke !== null).map(t => t.sinceStroke)");
+        Array.Sort(timings);
+        async Task<string> Part(string name)
+        {
+            var part = await page.EvaluateAsync<double[]>($"() => window.convolveDraw.timings.map(t => t.{name})");
+            Array.Sort(part);
+            return $"{name} {part[part.Length / 2]:0.0}";
+        }
+        output.WriteLine($"browser medians, ms: {await Part("read")}, {await Part("fetch")} (sending, the server's work, parsing), {await Part("draw")}");
+        output.WriteLine($"browser: {timings.Length} updates, read pad + fetch + draw: median {timings[timings.Length / 2]:0.0} ms, " +
+            $"95th percentile {timings[Math.Min(timings.Length - 1, (int)Math.Ceiling(0.95 * timings.Length) - 1)]:0.0} ms; " +
+            $"stroke end to maps drawn: {string.Join(", ", sinceStroke.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture)))} ms " +
+            $"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+
+        // The same update 40 times over with nothing else going on (no mouse input): the page's own cost per answer.
+        var quiet = await page.EvaluateAsync<double[]>("""
+            async () => {
+              const from = window.convolveDraw.timings.length;
+              for (let i = 0; i < 40; i++) await window.convolveDraw.refresh();
+              return window.convolveDraw.timings.slice(from).map(t => t.fetchAndDraw);
+            }
+            """);
+        Array.Sort(quiet);
+        output.WriteLine($"browser, 40 updates in a row: read pad + fetch + draw median {quiet[quiet.Length / 2]:0.0} ms, " +
+            $"95th percentile {quiet[(int)Math.Ceiling(0.95 * quiet.Length) - 1]:0.0} ms, fastest {quiet[0]:0.0} ms " +
+            $"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
         // Click the convolution's map 3 where it responds most strongly (on the stroke): the page shows the sum of products there.
         int at = await page.EvaluateAsync<int>("""
             () => {
@@ -111,35 +139,19 @@ public sealed class DrawPageTests(ServedPages served, ITestOutputHelper output)
         Assert.True(Math.Abs(shown - engine) <= 5e-4 * Math.Max(1, Math.Abs(engine)), $"shown {shown}, engine {engine}");
         await Assertions.Expect(page.Locator("#field")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#field-box")).ToBeVisibleAsync();
+        await probe.ScreenshotAsync("draw");
 
-        // How long the page took per update (read the pad, fetch, draw the maps), logged for the record, not asserted.
-        var timings = await page.EvaluateAsync<double[]>("() => window.convolveDraw.timings.map(t => t.fetchAndDraw)");
-        var sinceStroke = await page.EvaluateAsync<double[]>("() => window.convolveDraw.timings.filter(t => t.sinceStroke !== null).map(t => t.sinceStroke)");
-        Array.Sort(timings);
-        async Task<string> Part(string name)
-        {
-            var part = await page.EvaluateAsync<double[]>($"() => window.convolveDraw.timings.map(t => t.{name})");
-            Array.Sort(part);
-            return $"{name} {part[part.Length / 2]:0.0}";
-        }
-        output.WriteLine($"browser medians, ms: {await Part("read")}, {await Part("fetch")} (sending, the server's work, parsing), {await Part("draw")}");
-        output.WriteLine($"browser: {timings.Length} updates, read pad + fetch + draw: median {timings[timings.Length / 2]:0.0} ms, " +
-            $"95th percentile {timings[Math.Min(timings.Length - 1, (int)Math.Ceiling(0.95 * timings.Length) - 1)]:0.0} ms; " +
-            $"stroke end to maps drawn: {string.Join(", ", sinceStroke.Select(t => t.ToString("0.0", CultureInfo.InvariantCulture)))} ms " +
-            $"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
-        // The same update 40 times over with nothing else going on (no mouse input): the page's own cost per answer.
-        var quiet = await page.EvaluateAsync<double[]>("""
-            async () => {
-              const from = window.convolveDraw.timings.length;
-              for (let i = 0; i < 40; i++) await window.convolveDraw.refresh();
-              return window.convolveDraw.timings.slice(from).map(t => t.fetchAndDraw);
+        // Drawing on, the chosen value is explained again for the new drawing: the sum follows the engine's new map value.
+        await StrokeAsync(page, [(100, 300), (240, 300)]);
+        await page.WaitForFunctionAsync($$"""
+            () => {
+              const engine = window.convolveDraw.last.layers[0].maps[3 * 676 + {{at}}];
+              const shown = document.getElementById('pre-activation');
+              return !window.convolveDraw.busy && shown !== null && Math.fround(Number(shown.dataset.value)) === engine;
             }
             """);
-        Array.Sort(quiet);
-        output.WriteLine($"browser, 40 updates in a row: read pad + fetch + draw median {quiet[quiet.Length / 2]:0.0} ms, " +
-            $"95th percentile {quiet[(int)Math.Ceiling(0.95 * quiet.Length) - 1]:0.0} ms, fastest {quiet[0]:0.0} ms " +
-            $"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
-        await probe.ScreenshotAsync("draw");
+        await Assertions.Expect(page.Locator("#explanation")).ToContainTextAsync($"row {y}, column {x}");
+
         probe.AssertClean();
     }
 

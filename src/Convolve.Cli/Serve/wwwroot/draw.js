@@ -29,6 +29,8 @@ let inked = false, drawing = false, lastPoint = null, activePointer = null;
 let inFlight = false, pending = false, strokeEnd = null;
 // The map canvases stay from one answer to the next while the layers keep their shapes; only their pixels are redrawn.
 let layersKey = null, mapCanvases = [];
+// The value last clicked ({layer, channel, y, x}): explained again for every new answer while the layers stay the same.
+let chosen = null;
 
 function clearPad() {
   context.fillStyle = "black";
@@ -89,6 +91,7 @@ document.getElementById("clear").addEventListener("click", () => {
   bars.replaceChildren(el("li", { class: "muted", text: "Draw a digit to see them." }));
   layersBox.replaceChildren();
   layersKey = null;
+  chosen = null;
   blankInputs();
   explanation.replaceChildren("Click any value of a feature map.");
   timing.textContent = "";
@@ -151,8 +154,12 @@ function show(answer) {
   document.getElementById("input-caption").textContent = `What the model sees: ${size}x${size}`;
   field.hidden = fieldBox.hidden = true;
   showBars(answer);
-  showLayers(answer);
-  explanation.replaceChildren(answer.note ?? "Click any value of a feature map.");
+  const sameLayers = showLayers(answer);
+  if (chosen && sameLayers) explain(chosen.layer, chosen.channel, chosen.y, chosen.x);
+  else {
+    chosen = null;
+    explanation.replaceChildren(answer.note ?? "Click any value of a feature map.");
+  }
 }
 
 function blankInputs() {
@@ -181,13 +188,15 @@ function floatsOf(base64) {
 function showLayers(answer) {
   for (const layer of answer.layers) layer.maps = floatsOf(layer.values);
   const key = answer.model + " " + answer.layers.map(l => `${l.index}:${l.shape.join("x")}:${l.shownChannels}`).join(",");
-  if (key !== layersKey) buildLayers(answer.layers, key);
+  const same = key === layersKey;
+  if (!same) buildLayers(answer.layers, key);
   answer.layers.forEach((layer, i) => {
     const [, height, width] = layer.shape;
     const limit = limitOf(layer.maps);
     mapCanvases[i].forEach((canvas, c) =>
       drawGrid(canvas, layer.maps.subarray(c * height * width, (c + 1) * height * width), height, width, 1, v => diverging(v, limit)));
   });
+  return same;
 }
 
 function buildLayers(layers, key) {
@@ -206,6 +215,7 @@ function buildLayers(layers, key) {
       const choose = (y, x) => {
         for (const other of layersBox.querySelectorAll("canvas.chosen")) other.classList.remove("chosen");
         canvas.classList.add("chosen");
+        chosen = { layer: layer.index, channel: c, y, x };
         explain(layer.index, c, y, x);
       };
       canvas.addEventListener("click", event => {
@@ -299,7 +309,8 @@ async function loadModels() {
     select.disabled = models.length === 0;
     if (models.length === 0) {
       select.replaceChildren(el("option", { value: "", text: "no model" }));
-      note.textContent = "No model yet: train one with 'convolve train --out digits.cvm' and start 'convolve serve digits.cvm', or train one on the Train page.";
+      note.textContent = "No model yet: train one with 'convolve train --out digits.cvm' and start 'convolve serve digits.cvm', "
+        + "or train one on the Train page.";
       return;
     }
     const names = models.map(m => m.name).join("\n");
