@@ -16,6 +16,11 @@ public static class TrainedModel
     private static string Train()
     {
         string folder = Directory.CreateTempSubdirectory("convolve-serve-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(folder, recursive: true); }
+            catch (IOException) { } // a server still holding it open: the system's temp cleaning takes it
+        };
         string path = System.IO.Path.Combine(folder, "digits.cvm");
         var output = new StringWriter();
         var error = new StringWriter();
