@@ -1,3 +1,4 @@
+using Convolve.Kernels.Cpu;
 using Convolve.Layers;
 using Convolve.Tensors;
 
@@ -34,6 +35,8 @@ public class SteadyStateAllocationTests
         var dOutput = GradientCheck.RandomTensor(layer.Forward(input).Shape, new Random(2));
         layer.Backward(dOutput);
 
+        Gemm.ReserveThreadBuffer(); // as a thread\'s first GEMM would, whichever parts the warm-up gave it
+
         long before = GC.GetAllocatedBytesForCurrentThread();
         layer.Forward(input);
         layer.Backward(dOutput);
@@ -53,6 +56,8 @@ public class SteadyStateAllocationTests
             GradientCheck.RandomTensor(name == "Concat" ? new Shape(2, 3, 2, 5) : new Shape(1, 3, 1, 5), random)];
         var dOutput = GradientCheck.RandomTensor(layer.Forward(inputs).Shape, random);
         layer.BackwardAll(dOutput);
+
+        Gemm.ReserveThreadBuffer(); // as a thread\'s first GEMM would, whichever parts the warm-up gave it
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         layer.Forward(inputs);

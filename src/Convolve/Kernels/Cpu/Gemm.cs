@@ -449,15 +449,34 @@ internal sealed partial class Gemm : IGemmKernel
         }
     }
 
-    /// <summary>Per-thread pack buffer for B, 64-byte aligned, pinned, grown when needed, never freed.</summary>
+    /// <summary>
+    /// Makes the calling thread's pack buffer, as its first GEMM would: from then on no GEMM on
+    /// this thread allocates. For allocation tests, whose thread may by chance have left every
+    /// part of a threaded warm-up call to the workers.
+    /// </summary>
+    internal static void ReserveThreadBuffer() => PackBuffer.Reserve();
+
+    /// <summary>
+    /// Per-thread pack buffer for B, 64-byte aligned, pinned, never freed. It is made at once for
+    /// the largest KC x NC of any micro-kernel, so a thread's buffer never grows after its first
+    /// GEMM: the parts of a threaded call fall to threads differently from call to call, and a
+    /// buffer grown by whichever part came first would allocate again, late, in a steady state.
+    /// Uninitialised, its pages cost nothing until a kernel that needs them touches them.
+    /// </summary>
     private static unsafe class PackBuffer
     {
+        /// <summary>The largest KC x NC: AVX-512's 12 x 32 kernel, 256 x 1024.</summary>
+        private const int MaxLength = 256 * 1024;
+
         [ThreadStatic] private static float[]? array;
+
+        /// <summary>Makes this thread's buffer now, if it has none (what its first GEMM would do).</summary>
+        public static void Reserve() => Get(MaxLength);
 
         public static float* Get(int length)
         {
             if (array is null || array.Length < length + 16)
-                array = GC.AllocateUninitializedArray<float>(length + 16, pinned: true);
+                array = GC.AllocateUninitializedArray<float>(Math.Max(length, MaxLength) + 16, pinned: true);
             fixed (float* p = array) return (float*)(((nint)p + 63) & ~(nint)63);
         }
     }

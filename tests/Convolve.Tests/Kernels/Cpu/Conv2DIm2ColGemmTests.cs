@@ -163,6 +163,8 @@ public class Conv2DIm2ColGemmTests
             if (kernel is Conv2DDispatcher both && both.CanBackward(g))
                 both.Backward(g, input, output, output, weight, dInput, dWeight, dBias);
         }
+        // This thread's GEMM buffer, which a threaded warm-up may by chance not make (the workers can take every part).
+        Gemm.ReserveThreadBuffer();
         AllPasses();
         long before = GC.GetAllocatedBytesForCurrentThread();
         AllPasses();
