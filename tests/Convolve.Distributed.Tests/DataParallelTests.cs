@@ -124,7 +124,8 @@ public sealed class DataParallelTests
         var after = Step(overlap: false).Where(e => e.StartsWith("sum", StringComparison.Ordinal)).ToList();
         var during = Step(overlap: true);
         // The same buckets in the same order, from the end of the gradients.
-        Assert.Equal(after.Select(e => e.Replace("sum", "start", StringComparison.Ordinal)), during.Where(e => e.StartsWith("start", StringComparison.Ordinal)));
+        Assert.Equal(after.Select(e => e.Replace("sum", "start", StringComparison.Ordinal)),
+            during.Where(e => e.StartsWith("start", StringComparison.Ordinal)));
         Assert.Equal(55, after.Count); // 54,410 gradients in buckets of 1,000
         // Started over several steps of the backward pass (a progress call after each), not all at its end.
         int firstStart = during.IndexOf(during.First(e => e.StartsWith("start", StringComparison.Ordinal)));

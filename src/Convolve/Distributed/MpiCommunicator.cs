@@ -85,7 +85,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
             pins[pending] = values.Slice(done, count).Pin();
             fixed (nint* request = &requests[pending])
             {
-                int code = MpiNative.Iallreduce(MpiNative.InPlace, pins[pending].Pointer, count, MpiNative.Float, MpiNative.OpSum, MpiNative.CommWorld, request);
+                int code = MpiNative.Iallreduce(MpiNative.InPlace, pins[pending].Pointer, count, MpiNative.Float, MpiNative.OpSum,
+                    MpiNative.CommWorld, request);
                 if (code != MpiNative.Success) pins[pending].Dispose();
                 MpiNative.Check(code, "MPI_Iallreduce");
             }
