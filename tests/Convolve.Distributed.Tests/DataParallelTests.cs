@@ -13,11 +13,11 @@ public sealed class DataParallelTests
     private static readonly ImageDataset Digits = Datasets.LoadDigits().Train.Subset([.. Enumerable.Range(0, 600)]);
 
     // 600 digits in batches of 64: 9 full batches and one of 24.
-    private static TrainingSession NewSession()
+    private static TrainingSession NewSession(int batch = 64)
     {
         var model = Architectures.Get("seed").Build(seed: 3);
         model.SetMaxThreads(1);
-        return new TrainingSession(model, new TrainingOptions(Epochs: 2, BatchSize: 64, Seed: 5,
+        return new TrainingSession(model, new TrainingOptions(Epochs: 2, BatchSize: batch, Seed: 5,
             Optimizer: new OptimizerSettings(OptimizerKind.Sgd, LearningRate: 0.05f), Augmentation: new Augmentation { MaxShift = 1 }));
     }
 
@@ -83,6 +83,65 @@ public sealed class DataParallelTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 64)]
+    [InlineData(3, 64)]
+    [InlineData(3, 2)] // rank 0's shard of each batch is empty: it starts every bucket after its (absent) backward pass
+    public void Overlap_EndsWithTheSameWeightsBitForBit_AsSummingAfterTheBackwardPass(int size, int batch)
+    {
+        var data = batch == 64 ? Digits : Digits.Subset([.. Enumerable.Range(0, 10)]);
+        (float[] Weights, float Loss, int Started) Train(bool overlap) => ThreadCommunicator.Group.Run(size, c =>
+        {
+            var session = NewSession(batch);
+            session.Distribute(new DataParallel(c, bucketSize: 10_000) { Overlap = overlap });
+            session.RunEpoch(data);
+            return (session.Model.ParameterValues.ToArray(), session.History[0].TrainLoss, c.Started);
+        })[0];
+        var after = Train(overlap: false);
+        var during = Train(overlap: true);
+        int steps = (data.Count + batch - 1) / batch, buckets = (after.Weights.Length + 9_999) / 10_000;
+        Assert.Equal(0, after.Started);
+        Assert.Equal(steps * buckets, during.Started);
+        Assert.Equal(after.Loss, during.Loss);
+        Assert.Equal(after.Weights, during.Weights);
+    }
+
+    [Fact]
+    public void Overlap_StartsTheBucketsDuringTheBackwardPass_LastLayersFirst_AsTheyAreSummedAfterIt()
+    {
+        List<string> Step(bool overlap)
+        {
+            var model = Architectures.Get("seed").Build(seed: 3);
+            var recorder = new Recording();
+            var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, LearningRate: 0.01f).Create(model.Parameters), 0.01f)
+            {
+                Parallel = new DataParallel(recorder, bucketSize: 1_000) { Overlap = overlap },
+            };
+            var batch = new DataLoader(Digits, new DataLoaderOptions { BatchSize = 16 }).Epoch(0).First();
+            trainer.TrainStep(batch.Images, batch.Labels);
+            return recorder.Events;
+        }
+        var after = Step(overlap: false).Where(e => e.StartsWith("sum", StringComparison.Ordinal)).ToList();
+        var during = Step(overlap: true);
+        // The same buckets in the same order, from the end of the gradients.
+        Assert.Equal(after.Select(e => e.Replace("sum", "start", StringComparison.Ordinal)),
+            during.Where(e => e.StartsWith("start", StringComparison.Ordinal)));
+        Assert.Equal(55, after.Count); // 54,410 gradients in buckets of 1,000
+        // Started over several steps of the backward pass (a progress call after each), not all at its end.
+        int firstStart = during.IndexOf(during.First(e => e.StartsWith("start", StringComparison.Ordinal)));
+        int lastStart = during.LastIndexOf(during.Last(e => e.StartsWith("start", StringComparison.Ordinal)));
+        Assert.Contains("test", during[firstStart..lastStart]);
+        Assert.Equal("wait", during[^1]);
+    }
+
+    [Fact]
+    public void RanksWithDifferentOverlap_AreRefusedBeforeTraining()
+    {
+        var messages = ThreadCommunicator.Group.Run(2, c =>
+            Assert.Throws<RankMismatchException>(() => NewSession().Distribute(new DataParallel(c) { Overlap = c.Rank == 1 })).Message);
+        Assert.All(messages, m => Assert.StartsWith("rank 1 of 2 has a different gradient all-reduce (bucket size, overlap) from rank 0", m));
+    }
+
     [Fact]
     public void RanksWithDifferentData_AreRefusedOnEveryRank_NamingTheRank()
     {
@@ -125,15 +184,17 @@ public sealed class DataParallelTests
         Assert.All(cursors, c => Assert.Equal((true, 1L), c));
     }
 
-    [Fact]
-    public void AStep_AllocatesNothing_AfterTheFirstEpoch()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AStep_AllocatesNothing_AfterTheFirstEpoch(bool overlap)
     {
         // One rank whose collectives do nothing: what is measured is the trainer's side of a step.
         var model = Architectures.Get("seed").Build(seed: 3);
         model.SetMaxThreads(1);
         var trainer = new Trainer(model, new OptimizerSettings(OptimizerKind.Sgd, LearningRate: 0.01f).Create(model.Parameters), 0.01f)
         {
-            Parallel = new DataParallel(new Silent()),
+            Parallel = new DataParallel(new Silent(), bucketSize: 10_000) { Overlap = overlap },
         };
         long Epoch(int batches, int epoch)
         {
@@ -158,6 +219,32 @@ public sealed class DataParallelTests
         public void Broadcast(Span<float> values, int root) { }
         public void Barrier() { }
         public void Abort(int exitCode) => throw new NotSupportedException();
+    }
+
+    // One rank that records its gradient sums: "sum COUNT" after the backward pass; "start COUNT", "test" and "wait" with overlap.
+    private sealed class Recording : ICommunicator
+    {
+        public List<string> Events { get; } = [];
+        public int Rank => 0;
+        public int Size => 1;
+        public void AllReduceSum(Span<float> values) => Events.Add($"sum {Describe(values)}");
+        public void StartAllReduceSum(Memory<float> values) => Events.Add($"start {Describe(values.Span)}");
+        public bool TestAll()
+        {
+            Events.Add("test");
+            return true;
+        }
+
+        public void WaitAll() => Events.Add("wait");
+        public void AllReduceSum(Span<double> values) { }
+        public void AllReduceSum(Span<long> values) { }
+        public void AllReduceMax(Span<long> values) { }
+        public void Broadcast(Span<float> values, int root) { }
+        public void Barrier() { }
+        public void Abort(int exitCode) => throw new NotSupportedException();
+
+        // The buckets are slices of one array: their lengths and their order identify them.
+        private static string Describe(Span<float> values) => values.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private sealed class FixedRank(int rank, int size) : ICommunicator

@@ -6,6 +6,8 @@ namespace Convolve.Distributed.Tests;
 /// </summary>
 public sealed class ThreadCommunicator(ThreadCommunicator.Group group, int rank) : ICommunicator
 {
+    private readonly List<(Memory<float> Target, float[] Sums)> pending = [];
+
     /// <summary>The ranks' shared state: a barrier and one slot per rank.</summary>
     public sealed class Group(int size)
     {
@@ -41,6 +43,32 @@ public sealed class ThreadCommunicator(ThreadCommunicator.Group group, int rank)
 
     /// <inheritdoc />
     public void AllReduceSum(Span<float> values) => Reduce(values, (a, b) => a + b);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Sums the values as they are when it is called, and writes the sums only in <see cref="WaitAll"/>:
+    /// a bucket started before its gradients were final, or read before the wait, shows as a difference.
+    /// </remarks>
+    public void StartAllReduceSum(Memory<float> values)
+    {
+        var sums = values.ToArray();
+        Reduce<float>(sums, (a, b) => a + b);
+        pending.Add((values, sums));
+        Started++;
+    }
+
+    /// <inheritdoc />
+    public bool TestAll() => true;
+
+    /// <inheritdoc />
+    public void WaitAll()
+    {
+        foreach (var (target, sums) in pending) sums.CopyTo(target);
+        pending.Clear();
+    }
+
+    /// <summary>How many non-blocking sums this rank has started.</summary>
+    public int Started { get; private set; }
 
     /// <inheritdoc />
     public void AllReduceSum(Span<double> values) => Reduce(values, (a, b) => a + b);

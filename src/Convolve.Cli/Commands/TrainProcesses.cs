@@ -65,6 +65,9 @@ internal sealed class TrainProcesses : IDisposable
     {
         var mpi = MpiCommunicator.Initialize();
         var parallel = new DataParallel(mpi);
+        // CONVOLVE_MPI_OVERLAP=1 or 0 (mpirun -x) overrides how gradients are summed, to measure both (docs/distributed.md).
+        string? overlap = Environment.GetEnvironmentVariable("CONVOLVE_MPI_OVERLAP");
+        if (overlap is "0" or "1") parallel.Overlap = overlap == "1";
         try
         {
             parallel.RequireSame("command line", Encoding.UTF8.GetBytes(s.CommandLine));

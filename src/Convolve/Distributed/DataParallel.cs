@@ -25,15 +25,20 @@ namespace Convolve.Distributed;
 /// running statistics per rank (rank 0's are saved), as PyTorch's DistributedDataParallel does
 /// without SyncBatchNorm; dropout draws its masks per rank from the same stream.</para>
 /// </remarks>
-public sealed class DataParallel
+public sealed class DataParallel : IBackwardStepObserver
 {
     /// <summary>Values per gradient all-reduce by default: 1 Mi floats (4 MiB), a few per model of millions of weights.</summary>
     public const int DefaultBucketSize = 1 << 20;
 
     private readonly double[] stats = new double[4];
     private readonly long[] gathered;
+    private readonly PinnedFloats pinned = new();
     private Tensor? shard;
     private long communicationTicks;
+    private Model? planned;
+    private Executor? executor;
+    private int[] stepStarts = [];
+    private int bucketCount, nextBucket, gradientCount;
 
     /// <summary>Data-parallel training over <paramref name="communicator"/>'s ranks.</summary>
     /// <param name="communicator">The group of processes, e.g. <see cref="MpiCommunicator.Initialize"/>.</param>
@@ -58,6 +63,14 @@ public sealed class DataParallel
 
     /// <summary>Gradient values per all-reduce call.</summary>
     public int BucketSize { get; }
+
+    /// <summary>
+    /// Whether each bucket of gradients starts its all-reduce during the backward pass, as soon as
+    /// the layers it holds are done (non-blocking, <c>MPI_Iallreduce</c>), so that communication
+    /// overlaps the rest of the backward pass; otherwise the buckets are summed one after another
+    /// once the backward pass is over. The buckets and their sums are the same either way.
+    /// </summary>
+    public bool Overlap { get; set; }
 
     /// <summary>
     /// Time spent in the collective calls of training steps (gradients and step figures),
@@ -92,6 +105,8 @@ public sealed class DataParallel
             foreach (var (name, values) in optimizer.State) shape.Append(name).Append(':').Append(values.Length).Append(';');
         }
         RequireSame("model (layers, parameter shapes, optimizer state)", System.Text.Encoding.UTF8.GetBytes(shape.ToString()));
+        // Blocking and non-blocking all-reduces do not match each other: the ranks must sum alike.
+        RequireSame("gradient all-reduce (bucket size, overlap)", System.Text.Encoding.UTF8.GetBytes($"{BucketSize} {Overlap}"));
         Broadcast(model.ParameterValues);
         if (optimizer is not null)
             foreach (var (_, values) in optimizer.State) Broadcast(values);
@@ -160,6 +175,91 @@ public sealed class DataParallel
     }
 
     /// <summary>
+    /// Back-propagates <paramref name="dOutput"/> (null when this rank's shard is empty) into the
+    /// model's parameters and sums the gradients over the ranks, in place, in buckets of
+    /// <see cref="BucketSize"/> from the end of the gradient array (the last layers, whose
+    /// gradients a backward pass finishes first): with <see cref="Overlap"/>, each bucket's sum
+    /// starts as soon as the backward pass has finished its layers; every bucket has completed
+    /// when this returns.
+    /// </summary>
+    internal unsafe void BackwardAndSumGradients(Model model, Tensor? dOutput)
+    {
+        if (!Overlap || !Plan(model))
+        {
+            if (dOutput is not null) model.BackwardParameters(dOutput);
+            SumGradients(model);
+            return;
+        }
+        var gradients = model.ParameterGradients;
+        // Pinned from the first bucket's start to the last one's end: the MPI library writes the sums in the background.
+        fixed (float* start = gradients)
+        {
+            pinned.Reset(start, gradients.Length);
+            nextBucket = 0;
+            executor!.StepObserver = this;
+            try
+            {
+                if (dOutput is not null) model.BackwardParameters(dOutput);
+            }
+            finally
+            {
+                executor.StepObserver = null;
+            }
+            // Whatever the backward pass did not start (all of it on a rank with no images in this batch), in the same order.
+            long begin = Stopwatch.GetTimestamp();
+            StartBuckets(0);
+            Communicator.WaitAll();
+            communicationTicks += Stopwatch.GetTimestamp() - begin;
+            pinned.Reset(null, 0);
+        }
+    }
+
+    /// <summary>
+    /// Starts every bucket the backward pass has finished once step <paramref name="step"/> is done:
+    /// the layers' gradients lie in layer order, so everything from the step's first parameter on is final.
+    /// </summary>
+    void IBackwardStepObserver.AfterBackwardStep(int step)
+    {
+        long begin = Stopwatch.GetTimestamp();
+        StartBuckets(stepStarts[step]);
+        // Open MPI moves a non-blocking all-reduce on mainly inside MPI calls: one between layers keeps it going.
+        if (nextBucket > 0) Communicator.TestAll();
+        communicationTicks += Stopwatch.GetTimestamp() - begin;
+    }
+
+    // Starts the buckets, from the last, that lie at or after readyFrom.
+    private void StartBuckets(int readyFrom)
+    {
+        for (; nextBucket < bucketCount; nextBucket++)
+        {
+            int end = gradientCount - nextBucket * BucketSize, from = Math.Max(0, end - BucketSize);
+            if (from < readyFrom) return;
+            Communicator.StartAllReduceSum(pinned.Memory.Slice(from, end - from));
+        }
+    }
+
+    // Where each step's parameters begin in the gradient array; false if the model does not run on
+    // an executor whose steps are its layers in order with their parameters in that order.
+    private bool Plan(Model model)
+    {
+        if (ReferenceEquals(planned, model) && gradientCount == model.ParameterGradients.Length) return executor is not null;
+        planned = model;
+        gradientCount = model.ParameterGradients.Length;
+        bucketCount = (gradientCount + BucketSize - 1) / BucketSize;
+        executor = model switch { Sequential s => s.Executor, Graph g => g.Executor, _ => null };
+        var layers = model.Layers;
+        stepStarts = new int[layers.Count];
+        int offset = 0;
+        for (int k = 0; k < layers.Count; k++)
+        {
+            stepStarts[k] = offset;
+            foreach (var parameter in layers[k].Parameters) offset += parameter.Value.Length;
+        }
+        if (offset != gradientCount) executor = null; // a layer used twice, say: sum after the backward pass
+        return executor is not null;
+    }
+
+    /// <summary>
     /// Sums the gradients over the ranks, in place, in buckets of <see cref="BucketSize"/> from
     /// the end of the gradient array (the last layers, whose gradients a backward pass finishes first).
     /// </summary>
@@ -173,5 +273,38 @@ public sealed class DataParallel
             Communicator.AllReduceSum(gradients[from..end]);
         }
         communicationTicks += Stopwatch.GetTimestamp() - start;
+    }
+}
+
+/// <summary>
+/// Pinned floats (the gradients, while a <c>fixed</c> statement holds them) as <see cref="Memory{T}"/>,
+/// so that a non-blocking all-reduce can keep a slice of them without pinning or allocating again.
+/// </summary>
+internal sealed unsafe class PinnedFloats : System.Buffers.MemoryManager<float>
+{
+    private float* start;
+    private int length;
+
+    public void Reset(float* values, int count)
+    {
+        start = values;
+        length = count;
+    }
+
+    public override Span<float> GetSpan() => new(start, length);
+
+    public override System.Buffers.MemoryHandle Pin(int elementIndex = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(elementIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(elementIndex, length);
+        return new System.Buffers.MemoryHandle(start + elementIndex);
+    }
+
+    public override void Unpin()
+    {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
     }
 }

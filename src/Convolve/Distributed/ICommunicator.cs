@@ -21,6 +21,30 @@ public interface ICommunicator
     /// <param name="values">This rank's values in, the sums out.</param>
     void AllReduceSum(Span<double> values);
 
+    /// <summary>
+    /// Starts replacing <paramref name="values"/> on every rank by their element-wise sum over all
+    /// ranks and returns without waiting for the other ranks; the sums are there once
+    /// <see cref="WaitAll"/> returns. Until then the caller must neither read nor write the values
+    /// and must keep the memory where it is (pinned). Every rank starts the same sums in the same
+    /// order. The default sums at once (<see cref="AllReduceSum(Span{float})"/>), for
+    /// communicators that cannot overlap.
+    /// </summary>
+    /// <param name="values">This rank's values in, the sums out after <see cref="WaitAll"/>.</param>
+    void StartAllReduceSum(Memory<float> values) => AllReduceSum(values.Span);
+
+    /// <summary>
+    /// Lets the sums started by <see cref="StartAllReduceSum"/> advance without waiting, and
+    /// returns whether all have completed (they still need <see cref="WaitAll"/>). MPI libraries
+    /// move non-blocking collectives on mainly inside MPI calls, so calling this between pieces
+    /// of work keeps them going.
+    /// </summary>
+    bool TestAll() => true;
+
+    /// <summary>Returns once every sum started by <see cref="StartAllReduceSum"/> has completed on this rank.</summary>
+    void WaitAll()
+    {
+    }
+
     /// <summary>Replaces <paramref name="values"/> on every rank by their element-wise sum over all ranks (exact).</summary>
     /// <param name="values">This rank's values in, the sums out.</param>
     void AllReduceSum(Span<long> values);

@@ -16,6 +16,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     private static readonly Lock Gate = new();
     private static MpiCommunicator? instance;
     private bool finalized;
+    private nint[] requests = new nint[16];
+    private System.Buffers.MemoryHandle[] pins = new System.Buffers.MemoryHandle[16];
+    private int pending;
 
     private MpiCommunicator(int rank, int size) => (Rank, Size) = (rank, size);
 
@@ -65,6 +68,58 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
 
     /// <inheritdoc />
     public void AllReduceSum(Span<float> values) => AllReduce(values, MpiNative.Float, MpiNative.OpSum);
+
+    /// <inheritdoc />
+    /// <remarks>MPI_Iallreduce in place; the memory stays pinned until <see cref="WaitAll"/>.</remarks>
+    public void StartAllReduceSum(Memory<float> values)
+    {
+        RequireOpen();
+        for (int done = 0; done < values.Length;)
+        {
+            int count = Math.Min(values.Length - done, int.MaxValue / 2);
+            if (pending == requests.Length)
+            {
+                Array.Resize(ref requests, pending * 2);
+                Array.Resize(ref pins, pending * 2);
+            }
+            pins[pending] = values.Slice(done, count).Pin();
+            fixed (nint* request = &requests[pending])
+            {
+                int code = MpiNative.Iallreduce(MpiNative.InPlace, pins[pending].Pointer, count, MpiNative.Float, MpiNative.OpSum,
+                    MpiNative.CommWorld, request);
+                if (code != MpiNative.Success) pins[pending].Dispose();
+                MpiNative.Check(code, "MPI_Iallreduce");
+            }
+            pending++;
+            done += count;
+        }
+    }
+
+    /// <inheritdoc />
+    public bool TestAll()
+    {
+        if (pending == 0) return true;
+        RequireOpen();
+        int flag = 0;
+        fixed (nint* all = requests) MpiNative.Check(MpiNative.Testall(pending, all, &flag, null), "MPI_Testall");
+        return flag != 0;
+    }
+
+    /// <inheritdoc />
+    public void WaitAll()
+    {
+        if (pending == 0) return;
+        RequireOpen();
+        try
+        {
+            fixed (nint* all = requests) MpiNative.Check(MpiNative.Waitall(pending, all, null), "MPI_Waitall");
+        }
+        finally
+        {
+            for (int i = 0; i < pending; i++) pins[i].Dispose();
+            pending = 0;
+        }
+    }
 
     /// <inheritdoc />
     public void AllReduceSum(Span<double> values) => AllReduce(values, MpiNative.Double, MpiNative.OpSum);

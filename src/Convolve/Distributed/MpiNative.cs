@@ -33,6 +33,9 @@ internal static unsafe class MpiNative
     public static delegate* unmanaged<nint, int*, int> CommRank;
     public static delegate* unmanaged<nint, int*, int> CommSize;
     public static delegate* unmanaged<void*, void*, int, nint, nint, nint, int> Allreduce;
+    public static delegate* unmanaged<void*, void*, int, nint, nint, nint, nint*, int> Iallreduce;
+    public static delegate* unmanaged<int, nint*, void*, int> Waitall;
+    public static delegate* unmanaged<int, nint*, int*, void*, int> Testall;
     public static delegate* unmanaged<void*, int, nint, int, nint, int> Bcast;
     public static delegate* unmanaged<nint, int> Barrier;
     public static delegate* unmanaged<nint, int, int> Abort;
@@ -62,6 +65,10 @@ internal static unsafe class MpiNative
         CommRank = (delegate* unmanaged<nint, int*, int>)Export(handle, "MPI_Comm_rank");
         CommSize = (delegate* unmanaged<nint, int*, int>)Export(handle, "MPI_Comm_size");
         Allreduce = (delegate* unmanaged<void*, void*, int, nint, nint, nint, int>)Export(handle, "MPI_Allreduce");
+        // MPI_Request is a pointer in Open MPI (struct ompi_request_t*); MPI_STATUS(ES)_IGNORE is (MPI_Status*)0.
+        Iallreduce = (delegate* unmanaged<void*, void*, int, nint, nint, nint, nint*, int>)Export(handle, "MPI_Iallreduce");
+        Waitall = (delegate* unmanaged<int, nint*, void*, int>)Export(handle, "MPI_Waitall");
+        Testall = (delegate* unmanaged<int, nint*, int*, void*, int>)Export(handle, "MPI_Testall");
         Bcast = (delegate* unmanaged<void*, int, nint, int, nint, int>)Export(handle, "MPI_Bcast");
         Barrier = (delegate* unmanaged<nint, int>)Export(handle, "MPI_Barrier");
         Abort = (delegate* unmanaged<nint, int, int>)Export(handle, "MPI_Abort");

@@ -45,6 +45,13 @@ internal sealed class Executor
         lastComputed = layers.Count; // before any forward pass the layers refuse a backward pass
     }
 
+    /// <summary>
+    /// Told after each step of a backward pass, from the last step to the first, every step
+    /// included (those the pass had nothing to do for too): once step k is told, the parameter
+    /// gradients of its layer are final. Data-parallel training starts summing them then.
+    /// </summary>
+    public IBackwardStepObserver? StepObserver { get; set; }
+
     /// <summary>The blocks of steps that run as one in training or in inference, in step order.</summary>
     public IReadOnlyList<FusedBlock> FusedBlocks(bool training) => [.. (training ? trainingBlocks : inferenceBlocks).OfType<FusedBlock>()];
 
@@ -160,21 +167,27 @@ internal sealed class Executor
         gradients[lastComputed] = dOutput;
         for (int k = lastComputed - 1; k >= 0; k--)
         {
-            var dValue = gradients[k + 1];
-            if (dValue is null || !needsGradient[k + 1]) continue;
-            var reads = inputs[k];
-            bool inputsNeedGradient = false;
-            foreach (int v in reads) inputsNeedGradient |= needsGradient[v];
-            if (!inputsNeedGradient)
-                layers[k].BackwardParameters(dValue);
-            else if (layers[k] is MergeLayer merge)
-            {
-                var dInputs = merge.BackwardAll(dValue);
-                for (int i = 0; i < reads.Length; i++)
-                    if (needsGradient[reads[i]]) Accumulate(reads[i], dInputs[i]);
-            }
-            else Accumulate(reads[0], layers[k].Backward(dValue));
+            BackwardStep(k);
+            StepObserver?.AfterBackwardStep(k);
         }
+    }
+
+    private void BackwardStep(int k)
+    {
+        var dValue = gradients[k + 1];
+        if (dValue is null || !needsGradient[k + 1]) return;
+        var reads = inputs[k];
+        bool inputsNeedGradient = false;
+        foreach (int v in reads) inputsNeedGradient |= needsGradient[v];
+        if (!inputsNeedGradient)
+            layers[k].BackwardParameters(dValue);
+        else if (layers[k] is MergeLayer merge)
+        {
+            var dInputs = merge.BackwardAll(dValue);
+            for (int i = 0; i < reads.Length; i++)
+                if (needsGradient[reads[i]]) Accumulate(reads[i], dInputs[i]);
+        }
+        else Accumulate(reads[0], layers[k].Backward(dValue));
     }
 
     // A backward pass after an inference pass works whichever blocks that pass fused: if one kept
@@ -206,4 +219,11 @@ internal sealed class Executor
         }
         TensorPrimitives.Add(gradients[j]!.Span, gradient.Span, gradients[j]!.Span);
     }
+}
+
+/// <summary>Told by an <see cref="Executor"/> after each step of a backward pass (must not allocate).</summary>
+internal interface IBackwardStepObserver
+{
+    /// <summary>Step <paramref name="step"/>'s backward is done: its layer's parameter gradients are final.</summary>
+    void AfterBackwardStep(int step);
 }

@@ -171,8 +171,7 @@ public sealed class Trainer
         // The checks see the global loss and (below) the summed gradients, the same on every rank,
         // so a divergence stops every rank at the same step.
         Monitor?.AfterLoss(this, local, value, classes);
-        if (count > 0) Model.BackwardParameters(loss.Backward(global.Count));
-        parallel.SumGradients(Model);
+        parallel.BackwardAndSumGradients(Model, count > 0 ? loss.Backward(global.Count) : null);
         Monitor?.AfterBackward(this, local);
         Optimizer.Step(learningRate, Model.MaxThreads);
         return new StepResult(value, global.Correct, global.Count);
