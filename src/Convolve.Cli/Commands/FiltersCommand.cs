@@ -13,6 +13,19 @@ internal static class FiltersCommand
     /// <summary>Pixels per filter weight in the picture.</summary>
     public const int TargetTileSize = 60;
 
+    /// <summary>
+    /// Kernel <paramref name="index"/> (filter x input channel) of row-major weights [K, C, kH, kW]
+    /// as a kH x kW grid, for drawing.
+    /// </summary>
+    internal static float[,] KernelGrid(ReadOnlySpan<float> weights, int index, int kH, int kW)
+    {
+        var grid = new float[kH, kW];
+        var kernel = weights.Slice(index * kH * kW, kH * kW);
+        for (int y = 0; y < kH; y++)
+            for (int x = 0; x < kW; x++) grid[y, x] = kernel[y * kW + x];
+        return grid;
+    }
+
     public static Command Create(Terminal terminal)
     {
         var model = new Argument<string>("model") { Description = "A saved model (.cvm), e.g. from 'convolve train'." };
@@ -45,9 +58,7 @@ internal static class FiltersCommand
         for (int f = 0; f < k; f++)
             for (int ch = 0; ch < c; ch++)
             {
-                var values = new float[kH, kW];
-                for (int y = 0; y < kH; y++)
-                    for (int x = 0; x < kW; x++) values[y, x] = weight[f, ch, y, x];
+                var values = KernelGrid(weight.Span, f * c + ch, kH, kW);
                 var fit = EdgeFit.Of(weight.Span.Slice((f * c + ch) * kH * kW, kH * kW), kH, kW);
                 fits.Add(fit);
                 tiles.Add(new MapTile(values, (c == 1 ? $"{f}" : $"{f}.{ch}") + Symbol(fit.Orientation)));

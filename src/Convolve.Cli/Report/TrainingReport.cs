@@ -261,10 +261,7 @@ internal sealed class TrainingReport
         for (int f = 0; f < k; f++)
             for (int ch = 0; ch < c; ch++)
             {
-                var values = new float[kH, kW];
-                for (int y = 0; y < kH; y++)
-                    for (int x = 0; x < kW; x++) values[y, x] = weight[f, ch, y, x];
-                tiles.Add(new MapTile(values, c == 1 ? $"{f}" : $"{f}.{ch}"));
+                tiles.Add(new MapTile(Commands.FiltersCommand.KernelGrid(weight.Span, f * c + ch, kH, kW), c == 1 ? $"{f}" : $"{f}.{ch}"));
             }
         int zoom = Math.Max(1, Commands.FiltersCommand.TargetTileSize / Math.Max(kH, kW));
         string title = $"{conv.Name} {conv}: {Terminal.Plural(k, "filter")} {kH}x{kW}" + (c > 1 ? $" x {c} channels" : "") +
@@ -296,9 +293,7 @@ internal sealed class TrainingReport
         using var fill = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Fill };
         for (int t = 0; t < tiles; t++)
         {
-            var values = new float[kH, kW];
-            for (int y = 0; y < kH; y++)
-                for (int x = 0; x < kW; x++) values[y, x] = s.Weights[(t * kH + y) * kW + x];
+            var values = Commands.FiltersCommand.KernelGrid(s.Weights, t, kH, kW);
             var scale = DivergingScale.For(values);
             int x0 = gap + t % StripColumns * (tileW + gap), y0 = gap + t / StripColumns * (tileH + gap);
             for (int y = 0; y < kH; y++)
